@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mailbox: fast, safe message passing between processes.
+ *
+ * This file holds the control device /dev/mailbox, whose ioctls create,
+ * open and unlink ports, and the module's parameters.  Ports themselves
+ * live in port.c, their names in names.c, per-user limits in user.c.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "mbx.h"
+
+static unsigned int dev_mode = 0666;
+module_param(dev_mode, uint, 0444);
+MODULE_PARM_DESC(dev_mode, "Permission bits of /dev/mailbox (default 0666)");
+
+unsigned int mbx_max_msg_size = 1U << 20;
+module_param_named(max_msg_size, mbx_max_msg_size, uint, 0644);
+MODULE_PARM_DESC(max_msg_size, "Largest max_msg_size of a port, bytes (default 1 MiB, at most 64 MiB)");
+
+unsigned int mbx_default_msg_size = 8192;
+module_param_named(default_msg_size, mbx_default_msg_size, uint, 0644);
+MODULE_PARM_DESC(default_msg_size, "max_msg_size of a port created with 0 (default 8192)");
+
+unsigned int mbx_max_capacity = 65536;
+module_param_named(max_capacity, mbx_max_capacity, uint, 0644);
+MODULE_PARM_DESC(max_capacity, "Largest capacity of a port, messages (default 65536)");
+
+unsigned long mbx_max_pool_size = 256UL << 20;
+module_param_named(max_pool_size, mbx_max_pool_size, ulong, 0644);
+MODULE_PARM_DESC(max_pool_size, "Largest pool of a port, bytes (default 256 MiB)");
+
+unsigned int mbx_max_ports_per_user = 1024;
+module_param_named(max_ports_per_user, mbx_max_ports_per_user, uint, 0644);
+MODULE_PARM_DESC(max_ports_per_user, "Live ports per uid (default 1024)");
+
+unsigned long mbx_max_bytes_per_user = 256UL << 20;
+module_param_named(max_bytes_per_user, mbx_max_bytes_per_user, ulong, 0644);
+MODULE_PARM_DESC(max_bytes_per_user, "Worst-case bytes of all ports of one uid (default 256 MiB)");
+
+static long mbx_ioctl_version(void __user *uarg)
+{
+	struct mbx_version v = {
+		.version = MBX_API_VERSION,
+		.features = MBX_FEAT_PORTS,
+	};
+
+	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+/*
+ * Give @port a file and an fd.  On success the file holds the caller's
+ * reference to @port; on failure the caller still does.
+ */
+static int mbx_install(struct mbx_port *port, u32 access, u32 flags,
+		       bool link)
+{
+	struct file *file;
+	int fd, ret;
+
+	fd = get_unused_fd_flags(flags & MBX_CLOEXEC ? O_CLOEXEC : 0);
+	if (fd < 0)
+		return fd;
+
+	file = mbx_port_file(port, access, flags);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_fd;
+	}
+	if (link) {
+		ret = mbx_name_link(port);
+		if (ret)
+			goto err_file;
+	}
+	fd_install(fd, file);
+	return fd;
+
+err_file:
+	/* The file's release drops the reference: take one for our caller. */
+	kref_get(&port->ref);
+	fput(file);
+err_fd:
+	put_unused_fd(fd);
+	return ret;
+}
+
+static long mbx_ioctl_create(unsigned int cmd, void __user *uarg)
+{
+	struct mbx_port_create args;
+	struct mbx_port *port;
+	int ret;
+
+	ret = mbx_copy_arg(&args, sizeof(args), cmd, uarg);
+	if (ret)
+		return ret;
+	if (args.flags & ~(MBX_CLOEXEC | MBX_NONBLOCK) ||
+	    args.mode & ~0777)
+		return -EINVAL;
+	ret = mbx_name_check(args.name);
+	if (ret)
+		return ret;
+
+	port = mbx_port_alloc(&args);
+	if (IS_ERR(port))
+		return PTR_ERR(port);
+
+	ret = mbx_install(port, MBX_SEND | MBX_RECV, args.flags,
+			  args.name[0] != '\0');
+	if (ret < 0)
+		mbx_port_put(port);
+	return ret;
+}
+
+static long mbx_ioctl_open(void __user *uarg)
+{
+	struct mbx_port_open args;
+	struct mbx_port *port;
+	u32 access;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	access = args.flags & (MBX_SEND | MBX_RECV);
+	if (args.flags & ~(MBX_SEND | MBX_RECV | MBX_CLOEXEC | MBX_NONBLOCK) ||
+	    !access || args.reserved)
+		return -EINVAL;
+	ret = mbx_name_check(args.name);
+	if (ret)
+		return ret;
+	if (!args.name[0])
+		return -EINVAL;
+
+	port = mbx_name_lookup(args.name, access);
+	if (IS_ERR(port))
+		return PTR_ERR(port);
+
+	ret = mbx_install(port, access, args.flags, false);
+	if (ret < 0)
+		mbx_port_put(port);
+	return ret;
+}
+
+static long mbx_ioctl_unlink(void __user *uarg)
+{
+	struct mbx_port_unlink args;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+	ret = mbx_name_check(args.name);
+	if (ret)
+		return ret;
+	if (!args.name[0])
+		return -EINVAL;
+	return mbx_name_unlink(args.name);
+}
+
+static long mbx_ctl_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case MBX_IOC_VERSION:
+		return mbx_ioctl_version(uarg);
+	case MBX_IOC_PORT_OPEN:
+		return mbx_ioctl_open(uarg);
+	case MBX_IOC_PORT_UNLINK:
+		return mbx_ioctl_unlink(uarg);
+	}
+	if (MBX_IOC_NOSIZE(cmd) == MBX_IOC_NOSIZE(MBX_IOC_PORT_CREATE))
+		return mbx_ioctl_create(cmd, uarg);
+	return -ENOTTY;
+}
+
+static const struct file_operations mbx_ctl_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= mbx_ctl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice mbx_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "mailbox",
+	.fops	= &mbx_ctl_fops,
+};
+
+static int __init mbx_init(void)
+{
+	/* Layout facts user space relies on. */
+	BUILD_BUG_ON(sizeof(struct mbx_version) != 16);
+	BUILD_BUG_ON(sizeof(struct mbx_port_create) != 88);
+	BUILD_BUG_ON(sizeof(struct mbx_port_open) != 72);
+	BUILD_BUG_ON(sizeof(struct mbx_port_unlink) != 72);
+	BUILD_BUG_ON(sizeof(struct mbx_send) != 48);
+	BUILD_BUG_ON(sizeof(struct mbx_recv) != 64);
+	BUILD_BUG_ON(sizeof(struct mbx_port_info) != 216);
+	BUILD_BUG_ON(sizeof(struct mbx_buf) != 32);
+	BUILD_BUG_ON(MBX_NR_PRIO > 32);
+
+	if (dev_mode & ~0666) {
+		pr_err("dev_mode %#o: only read and write bits are allowed\n",
+		       dev_mode);
+		return -EINVAL;
+	}
+	mbx_misc.mode = dev_mode;
+	return misc_register(&mbx_misc);
+}
+
+static void __exit mbx_exit(void)
+{
+	misc_deregister(&mbx_misc);
+	mbx_names_exit();
+}
+
+module_init(mbx_init);
+module_exit(mbx_exit);
+
+MODULE_DESCRIPTION("mailbox: fast, safe message passing");
+MODULE_AUTHOR("The mailbox developers");
+MODULE_LICENSE("GPL");

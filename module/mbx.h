@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mailbox: definitions shared by the files of the module.
+ */
+#ifndef _MBX_H
+#define _MBX_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <linux/mailbox.h>
+
+#define MBX_NR_PRIO		(MBX_PRIO_MAX + 1)
+
+/* Hard ceiling for the max_msg_size module parameter. */
+#define MBX_MSG_SIZE_CEILING	(64U << 20)
+
+/* Module parameters (main.c); read with READ_ONCE(). */
+extern unsigned int mbx_max_msg_size;
+extern unsigned int mbx_default_msg_size;
+extern unsigned int mbx_max_capacity;
+extern unsigned int mbx_max_ports_per_user;
+extern unsigned long mbx_max_pool_size;
+extern unsigned long mbx_max_bytes_per_user;
+
+/**
+ * struct mbx_msg - one message, queued or in flight
+ * @node: in a port's queue[@prio]
+ * @len:  payload bytes in @data
+ * @tag:  the sender's opaque value
+ * @prio: 0..MBX_PRIO_MAX
+ * @pid:  the sender's thread group, referenced
+ * @uid:  the sender's effective uid
+ * @data: the payload
+ */
+struct mbx_msg {
+	struct list_head node;
+	size_t len;
+	u64 tag;
+	u32 prio;
+	struct pid *pid;
+	kuid_t uid;
+	char data[];
+};
+
+struct mbx_user;
+
+/**
+ * struct mbx_stats - a port's counters, under the port's lock
+ */
+struct mbx_stats {
+	u64 sent;
+	u64 received;
+	u64 bytes_sent;
+	u64 bytes_received;
+	u64 send_waits;
+	u64 recv_waits;
+};
+
+/**
+ * struct mbx_port - a mailbox
+ *
+ * The first group is set at creation and never changes.
+ */
+struct mbx_port {
+	struct kref ref;		/* one per file, one for the name */
+	u64 id;
+	u32 capacity;
+	u32 max_msg_size;
+	u64 pool_size;
+	umode_t mode;
+	kuid_t uid;
+	kgid_t gid;
+	struct mbx_user *user;		/* charged for @charge bytes, one port */
+	u64 charge;
+	char name[MBX_NAME_LEN];
+
+	/* names.c: the namespace of the name, referenced while linked */
+	struct ipc_namespace *ipc_ns;
+	struct hlist_node name_node;	/* under mbx_names_lock */
+
+	spinlock_t lock;		/* protects every field below */
+	struct list_head queue[MBX_NR_PRIO];
+	u32 queue_map;			/* bit p: queue[p] is not empty */
+	u32 queued;
+	struct list_head send_waiters;	/* best message first */
+	struct list_head recv_waiters;	/* longest waiting first */
+	u32 senders;			/* open files that may send */
+	u32 receivers;			/* open files that may receive */
+	bool shutdown;
+	bool linked;			/* reachable by name */
+	struct mbx_stats stats;
+
+	wait_queue_head_t poll_wq;	/* poll and epoll only */
+};
+
+/* port.c */
+struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args);
+void mbx_port_put(struct mbx_port *port);
+struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags);
+void __mbx_port_hangup(struct mbx_port *port);
+
+/* names.c */
+int mbx_name_check(const char *name);
+int mbx_name_link(struct mbx_port *port);
+struct mbx_port *mbx_name_lookup(const char *name, u32 access);
+int mbx_name_unlink(const char *name);
+void mbx_names_exit(void);
+
+/* user.c */
+int mbx_user_charge(kuid_t uid, u64 bytes, struct mbx_user **userp);
+void mbx_user_uncharge(struct mbx_user *user, u64 bytes);
+
+/* The ioctl number with its size cleared, to match size-versioned structs. */
+#define MBX_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
+int mbx_copy_arg(void *dst, size_t ksize, unsigned int cmd,
+		 const void __user *uarg);
+
+#endif /* _MBX_H */

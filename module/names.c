@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mailbox: port names, scoped to the IPC namespace of their creator.
+ *
+ * A linked name holds a reference to its port and to its IPC namespace; both
+ * are dropped when the name is unlinked or the module is unloaded.  A lookup
+ * only ever matches names of the caller's own IPC namespace.
+ *
+ * LOCKING: mbx_names_lock (mutex) protects mbx_names and every port's
+ * name_node and ipc_ns.  It nests outside port->lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
+#include <linux/mutex.h>
+#include <linux/nsproxy.h>
+#include <linux/proc_ns.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#include <linux/stringhash.h>
+
+#include "mbx.h"
+
+static DEFINE_MUTEX(mbx_names_lock);
+static DEFINE_HASHTABLE(mbx_names, 8);
+
+static void mbx_put_ipc_ns(struct ipc_namespace *ns)
+{
+#ifdef CONFIG_IPC_NS
+	/* put_ipc_ns() is not exported; the namespace's own operation is. */
+	ns->ns.ops->put(&ns->ns);
+#else
+	put_ipc_ns(ns);
+#endif
+}
+
+static u32 mbx_name_hash(const struct ipc_namespace *ns, const char *name)
+{
+	return full_name_hash(ns, name, strlen(name));
+}
+
+static struct mbx_port *__mbx_name_find(struct ipc_namespace *ns,
+					const char *name)
+{
+	struct mbx_port *port;
+
+	lockdep_assert_held(&mbx_names_lock);
+	hash_for_each_possible(mbx_names, port, name_node,
+			       mbx_name_hash(ns, name))
+		if (port->ipc_ns == ns && !strcmp(port->name, name))
+			return port;
+	return NULL;
+}
+
+/* Drop the name of @port, and the references it held. */
+static void __mbx_name_drop(struct mbx_port *port)
+{
+	lockdep_assert_held(&mbx_names_lock);
+	hash_del(&port->name_node);
+
+	spin_lock(&port->lock);
+	port->linked = false;
+	__mbx_port_hangup(port);
+	spin_unlock(&port->lock);
+
+	mbx_put_ipc_ns(port->ipc_ns);
+	port->ipc_ns = NULL;
+	mbx_port_put(port);
+}
+
+/**
+ * mbx_name_check() - validate a name field from user space
+ * @name: MBX_NAME_LEN bytes
+ *
+ * Context: any.
+ * Return: 0 for a valid name or an empty one, -ENAMETOOLONG if the field
+ * has no NUL, -EINVAL if the name holds a '/'.
+ */
+int mbx_name_check(const char *name)
+{
+	if (strnlen(name, MBX_NAME_LEN) == MBX_NAME_LEN)
+		return -ENAMETOOLONG;
+	if (strchr(name, '/'))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * mbx_name_link() - make @port reachable by its name in the current IPC
+ * namespace
+ * @port: a new port with a non-empty, checked name
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EEXIST if the name is taken in this namespace.
+ */
+int mbx_name_link(struct mbx_port *port)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	int ret = -EEXIST;
+
+	mutex_lock(&mbx_names_lock);
+	if (__mbx_name_find(ns, port->name))
+		goto out;
+
+	port->ipc_ns = get_ipc_ns(ns);
+	kref_get(&port->ref);
+	hash_add(mbx_names, &port->name_node, mbx_name_hash(ns, port->name));
+
+	spin_lock(&port->lock);
+	port->linked = true;
+	spin_unlock(&port->lock);
+	ret = 0;
+out:
+	mutex_unlock(&mbx_names_lock);
+	return ret;
+}
+
+/* Like a file: owner, else group, else other bits; w sends, r receives. */
+static int mbx_name_permission(struct ipc_namespace *ns, struct mbx_port *port,
+			       u32 access)
+{
+	umode_t want = (access & MBX_SEND ? 2 : 0) | (access & MBX_RECV ? 4 : 0);
+	umode_t mode = port->mode;
+
+	if (uid_eq(current_fsuid(), port->uid))
+		mode >>= 6;
+	else if (in_group_p(port->gid))
+		mode >>= 3;
+	if ((mode & want) == want || ns_capable(ns->user_ns, CAP_IPC_OWNER))
+		return 0;
+	return -EACCES;
+}
+
+/**
+ * mbx_name_lookup() - open a port by name in the current IPC namespace
+ * @name:   a checked, non-empty name
+ * @access: MBX_SEND and/or MBX_RECV, checked against the port's mode
+ *
+ * Context: process context, may sleep.
+ * Return: the port with a reference taken, or ERR_PTR(-ENOENT or -EACCES).
+ */
+struct mbx_port *mbx_name_lookup(const char *name, u32 access)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct mbx_port *port;
+	int ret = -ENOENT;
+
+	mutex_lock(&mbx_names_lock);
+	port = __mbx_name_find(ns, name);
+	if (port) {
+		ret = mbx_name_permission(ns, port, access);
+		if (!ret)
+			kref_get(&port->ref);
+	}
+	mutex_unlock(&mbx_names_lock);
+
+	return ret ? ERR_PTR(ret) : port;
+}
+
+/**
+ * mbx_name_unlink() - remove a name from the current IPC namespace
+ * @name: a checked, non-empty name
+ *
+ * Only the port's owner or a holder of CAP_IPC_OWNER in the namespace's
+ * user namespace may.  The port lives on while files refer to it.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -ENOENT or -EPERM.
+ */
+int mbx_name_unlink(const char *name)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct mbx_port *port;
+	int ret = -ENOENT;
+
+	mutex_lock(&mbx_names_lock);
+	port = __mbx_name_find(ns, name);
+	if (!port)
+		goto out;
+
+	ret = -EPERM;
+	if (!uid_eq(current_fsuid(), port->uid) &&
+	    !ns_capable(ns->user_ns, CAP_IPC_OWNER))
+		goto out;
+
+	__mbx_name_drop(port);
+	ret = 0;
+out:
+	mutex_unlock(&mbx_names_lock);
+	return ret;
+}
+
+/**
+ * mbx_names_exit() - drop every name, at module unload
+ *
+ * Context: process context; no port file is open any more.
+ */
+void mbx_names_exit(void)
+{
+	struct hlist_node *tmp;
+	struct mbx_port *port;
+	int bkt;
+
+	mutex_lock(&mbx_names_lock);
+	hash_for_each_safe(mbx_names, bkt, tmp, port, name_node)
+		__mbx_name_drop(port);
+	mutex_unlock(&mbx_names_lock);
+}

@@ -1,0 +1,884 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mailbox: a port, its message queue and its file.
+ *
+ * A port is a priority queue of messages bounded by its capacity, plus two
+ * lists of blocked callers.  A sender that finds a receiver waiting hands the
+ * message straight to it; a receiver that frees a slot moves the best waiting
+ * sender's message into the queue and completes that send.  One message thus
+ * wakes exactly one waiter, and a woken caller never has to retry.  On a
+ * rendezvous port (capacity 0) the waiting senders are the queue.
+ *
+ * Invariants, under port->lock: a receiver waits only while nothing can be
+ * received (queue empty, no sender waiting), and a sender waits only while
+ * its message can go nowhere (queue full, no receiver waiting).
+ *
+ * Payloads are copied from user memory before the lock is taken and to user
+ * memory after it is dropped; a receive whose copy faults puts the message
+ * back at the head of its priority.
+ *
+ * LOCKING: port->lock (spinlock) protects the queue, both waiter lists, the
+ * file counts, the shutdown and linked flags and the counters.  It nests
+ * inside mbx_names_lock (names.c) and outside port->poll_wq.lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/atomic.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/hrtimer.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mbx.h"
+
+/* mbx_waiter.state while the caller is blocked; afterwards, its result. */
+#define MBX_WAITING	1
+
+/**
+ * struct mbx_waiter - a caller blocked on a port, on its stack
+ * @node:    in port->send_waiters or port->recv_waiters
+ * @task:    the caller
+ * @msg:     sender: its message; receiver: the message handed to it
+ * @buf_len: receiver: room in its buffer; on -EMSGSIZE, the size needed
+ * @state:   MBX_WAITING, then 0 or -errno, set by whoever removed @node
+ */
+struct mbx_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	struct mbx_msg *msg;
+	size_t buf_len;
+	int state;
+};
+
+static atomic64_t mbx_port_ids = ATOMIC64_INIT(0);
+
+static struct mbx_msg *mbx_msg_alloc(size_t len)
+{
+	struct mbx_msg *msg;
+
+	msg = kvmalloc(struct_size(msg, data, len),
+		       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!msg)
+		return NULL;
+	msg->len = len;
+	msg->pid = get_pid(task_tgid(current));
+	msg->uid = current_euid();
+	return msg;
+}
+
+static void mbx_msg_free(struct mbx_msg *msg)
+{
+	put_pid(msg->pid);
+	kvfree(msg);
+}
+
+/* Port lifetime */
+
+/**
+ * mbx_port_alloc() - make a port from checked creation arguments
+ * @args: flags, mode and name already validated by the caller
+ *
+ * Applies the module limits and charges the creator.
+ *
+ * Context: process context, may sleep.
+ * Return: the port with one reference, or ERR_PTR(-EINVAL, -EOPNOTSUPP,
+ * -EMFILE, -EDQUOT or -ENOMEM).
+ */
+struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
+{
+	u32 limit = min(READ_ONCE(mbx_max_msg_size), MBX_MSG_SIZE_CEILING);
+	u32 max_msg_size = args->max_msg_size;
+	struct mbx_port *port;
+	int prio, ret;
+
+	if (!max_msg_size)
+		max_msg_size = min(READ_ONCE(mbx_default_msg_size), limit);
+	if (max_msg_size > limit ||
+	    args->capacity > READ_ONCE(mbx_max_capacity) ||
+	    args->pool_size > READ_ONCE(mbx_max_pool_size))
+		return ERR_PTR(-EINVAL);
+	if (args->pool_size)
+		return ERR_PTR(-EOPNOTSUPP);
+
+	port = kzalloc(sizeof(*port), GFP_KERNEL_ACCOUNT);
+	if (!port)
+		return ERR_PTR(-ENOMEM);
+
+	port->capacity = args->capacity;
+	port->max_msg_size = max_msg_size;
+	port->pool_size = args->pool_size;
+	port->mode = args->mode;
+	port->uid = current_fsuid();
+	port->gid = current_fsgid();
+	strscpy(port->name, args->name, sizeof(port->name));
+
+	/* A full queue of largest messages; a rendezvous port holds one. */
+	port->charge = (u64)max(port->capacity, 1U) *
+		       (max_msg_size + sizeof(struct mbx_msg)) + port->pool_size;
+	ret = mbx_user_charge(port->uid, port->charge, &port->user);
+	if (ret) {
+		kfree(port);
+		return ERR_PTR(ret);
+	}
+
+	kref_init(&port->ref);
+	port->id = atomic64_inc_return(&mbx_port_ids);
+	spin_lock_init(&port->lock);
+	for (prio = 0; prio < MBX_NR_PRIO; prio++)
+		INIT_LIST_HEAD(&port->queue[prio]);
+	INIT_LIST_HEAD(&port->send_waiters);
+	INIT_LIST_HEAD(&port->recv_waiters);
+	init_waitqueue_head(&port->poll_wq);
+	return port;
+}
+
+static void mbx_port_free(struct kref *ref)
+{
+	struct mbx_port *port = container_of(ref, struct mbx_port, ref);
+	struct mbx_msg *msg, *tmp;
+	int prio;
+
+	for (prio = 0; prio < MBX_NR_PRIO; prio++)
+		list_for_each_entry_safe(msg, tmp, &port->queue[prio], node)
+			mbx_msg_free(msg);
+	mbx_user_uncharge(port->user, port->charge);
+	kfree(port);
+}
+
+/**
+ * mbx_port_put() - drop a reference to a port
+ * @port: the port
+ *
+ * Context: process context, may sleep (the last put frees the queue).
+ */
+void mbx_port_put(struct mbx_port *port)
+{
+	kref_put(&port->ref, mbx_port_free);
+}
+
+/* Queue and waiters; every helper below needs port->lock */
+
+static void __mbx_poll_wake(struct mbx_port *port, __poll_t events)
+{
+	lockdep_assert_held(&port->lock);
+	if (wq_has_sleeper(&port->poll_wq))
+		wake_up_interruptible_poll(&port->poll_wq, events);
+}
+
+static void __mbx_queue_add(struct mbx_port *port, struct mbx_msg *msg,
+			    bool head)
+{
+	lockdep_assert_held(&port->lock);
+	if (head)
+		list_add(&msg->node, &port->queue[msg->prio]);
+	else
+		list_add_tail(&msg->node, &port->queue[msg->prio]);
+	port->queue_map |= BIT(msg->prio);
+	port->queued++;
+}
+
+static void __mbx_queue_del(struct mbx_port *port, struct mbx_msg *msg)
+{
+	lockdep_assert_held(&port->lock);
+	list_del(&msg->node);
+	if (list_empty(&port->queue[msg->prio]))
+		port->queue_map &= ~BIT(msg->prio);
+	port->queued--;
+}
+
+/* Finish @w's call with @result and wake it. */
+static void __mbx_complete(struct mbx_port *port, struct mbx_waiter *w,
+			   int result)
+{
+	lockdep_assert_held(&port->lock);
+	list_del(&w->node);
+	w->state = result;
+	wake_up_process(w->task);
+}
+
+static void __mbx_complete_all(struct mbx_port *port, struct list_head *list,
+			       int result)
+{
+	struct mbx_waiter *w, *tmp;
+
+	list_for_each_entry_safe(w, tmp, list, node)
+		__mbx_complete(port, w, result);
+}
+
+static void __mbx_count_send(struct mbx_port *port, struct mbx_msg *msg)
+{
+	port->stats.sent++;
+	port->stats.bytes_sent += msg->len;
+}
+
+static void __mbx_count_recv(struct mbx_port *port, struct mbx_msg *msg)
+{
+	port->stats.received++;
+	port->stats.bytes_received += msg->len;
+}
+
+/*
+ * Hand @msg to the longest-waiting receiver that has room for it.  Receivers
+ * whose buffer is too small are told the size they need, as if they had
+ * found the message queued.
+ */
+static bool __mbx_handoff(struct mbx_port *port, struct mbx_msg *msg)
+{
+	struct mbx_waiter *w, *tmp;
+
+	lockdep_assert_held(&port->lock);
+	list_for_each_entry_safe(w, tmp, &port->recv_waiters, node) {
+		if (w->buf_len < msg->len) {
+			w->buf_len = msg->len;
+			__mbx_complete(port, w, -EMSGSIZE);
+			continue;
+		}
+		w->msg = msg;
+		__mbx_complete(port, w, 0);
+		return true;
+	}
+	return false;
+}
+
+/* Queue a waiting sender behind every message of its priority or higher. */
+static void __mbx_add_sender(struct mbx_port *port, struct mbx_waiter *w)
+{
+	struct mbx_waiter *pos;
+
+	lockdep_assert_held(&port->lock);
+	list_for_each_entry_reverse(pos, &port->send_waiters, node)
+		if (pos->msg->prio >= w->msg->prio)
+			break;
+	list_add(&w->node, &pos->node);
+}
+
+/*
+ * Take the best message for a receiver with @len bytes of room: the head of
+ * the queue, else (rendezvous) the best waiting sender's.  A slot freed in
+ * the queue goes to the best waiting sender.
+ *
+ * Return: the message, NULL if there is none, or ERR_PTR(-EMSGSIZE) with
+ * the size needed in @len.
+ */
+static struct mbx_msg *__mbx_take(struct mbx_port *port, size_t *len)
+{
+	struct mbx_waiter *sender = NULL;
+	struct mbx_msg *msg;
+
+	lockdep_assert_held(&port->lock);
+	if (port->queue_map) {
+		msg = list_first_entry(&port->queue[__fls(port->queue_map)],
+				       struct mbx_msg, node);
+	} else if (!list_empty(&port->send_waiters)) {
+		sender = list_first_entry(&port->send_waiters,
+					  struct mbx_waiter, node);
+		msg = sender->msg;
+	} else {
+		return NULL;
+	}
+
+	if (msg->len > *len) {
+		*len = msg->len;
+		return ERR_PTR(-EMSGSIZE);
+	}
+
+	if (sender) {
+		__mbx_count_send(port, msg);
+		__mbx_complete(port, sender, 0);
+	} else {
+		__mbx_queue_del(port, msg);
+		if (port->queued < port->capacity &&
+		    !list_empty(&port->send_waiters)) {
+			sender = list_first_entry(&port->send_waiters,
+						  struct mbx_waiter, node);
+			__mbx_queue_add(port, sender->msg, false);
+			__mbx_count_send(port, sender->msg);
+			__mbx_complete(port, sender, 0);
+		}
+	}
+	__mbx_count_recv(port, msg);
+
+	if (port->queued < port->capacity)
+		__mbx_poll_wake(port, EPOLLOUT | EPOLLWRNORM);
+	return msg;
+}
+
+/* Nothing can ever be sent again to a port no one can open by name. */
+static bool __mbx_no_senders(struct mbx_port *port)
+{
+	return !port->linked && !port->senders;
+}
+
+static bool __mbx_no_receivers(struct mbx_port *port)
+{
+	return !port->linked && !port->receivers;
+}
+
+/**
+ * __mbx_port_hangup() - finish the calls that can no longer succeed
+ * @port: a port whose fd counts or linked flag just changed
+ *
+ * Blocked receivers of a port that nobody can send to any more see end of
+ * stream; blocked senders of a port that nobody can receive from get EPIPE.
+ *
+ * Context: port->lock held.
+ */
+void __mbx_port_hangup(struct mbx_port *port)
+{
+	__poll_t events = 0;
+
+	lockdep_assert_held(&port->lock);
+	if (__mbx_no_senders(port)) {
+		__mbx_complete_all(port, &port->recv_waiters, -EPIPE);
+		events |= EPOLLHUP;
+	}
+	if (__mbx_no_receivers(port)) {
+		__mbx_complete_all(port, &port->send_waiters, -EPIPE);
+		events |= EPOLLERR;
+	}
+	if (events)
+		__mbx_poll_wake(port, events);
+}
+
+/*
+ * Sleep until a peer completes @w or the deadline, a signal or shutdown ends
+ * the wait.  Returns with the lock held and @w off any list.
+ */
+static int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w,
+		      ktime_t *deadline)
+{
+	int ret;
+
+	lockdep_assert_held(&port->lock);
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		spin_unlock(&port->lock);
+		if (deadline)
+			schedule_hrtimeout_range_clock(deadline,
+						       current->timer_slack_ns,
+						       HRTIMER_MODE_ABS,
+						       CLOCK_MONOTONIC);
+		else
+			schedule();
+		spin_lock(&port->lock);
+
+		if (w->state != MBX_WAITING)
+			return w->state;
+		if (signal_pending(current)) {
+			/* A timed call cannot restart with the same timeout. */
+			ret = deadline ? -EINTR : -ERESTARTSYS;
+			break;
+		}
+		if (deadline && ktime_compare(ktime_get(), *deadline) >= 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+	}
+	list_del(&w->node);
+	return ret;
+}
+
+static bool mbx_expired(const ktime_t *deadline)
+{
+	return deadline && ktime_compare(ktime_get(), *deadline) >= 0;
+}
+
+/*
+ * Send @msg.  On success the port owns it; on failure the caller still does
+ * and the queue is as it was.
+ */
+static int mbx_send_msg(struct mbx_port *port, struct mbx_msg *msg,
+			bool nonblock, ktime_t *deadline)
+{
+	struct mbx_waiter w;
+	int ret = -EPIPE;
+
+	spin_lock(&port->lock);
+	if (port->shutdown || __mbx_no_receivers(port))
+		goto out;
+
+	ret = 0;
+	if (__mbx_handoff(port, msg)) {
+		__mbx_count_send(port, msg);
+		__mbx_count_recv(port, msg);
+		goto out;
+	}
+	if (port->queued < port->capacity) {
+		__mbx_queue_add(port, msg, false);
+		__mbx_count_send(port, msg);
+		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
+		goto out;
+	}
+
+	ret = -EAGAIN;
+	if (nonblock)
+		goto out;
+	ret = -ETIMEDOUT;
+	if (mbx_expired(deadline))
+		goto out;
+
+	w.task = current;
+	w.msg = msg;
+	w.state = MBX_WAITING;
+	__mbx_add_sender(port, &w);
+	port->stats.send_waits++;
+	if (!port->capacity)
+		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
+	ret = __mbx_wait(port, &w, deadline);
+out:
+	spin_unlock(&port->lock);
+	return ret;
+}
+
+/*
+ * Receive a message for a buffer of *@len bytes.  On success the caller owns
+ * the message and must free it or put it back; on -EMSGSIZE *@len is the
+ * size needed.
+ */
+static int mbx_recv_msg(struct mbx_port *port, size_t *len, bool nonblock,
+			ktime_t *deadline, struct mbx_msg **msgp)
+{
+	struct mbx_waiter w;
+	struct mbx_msg *msg;
+	int ret;
+
+	spin_lock(&port->lock);
+	msg = __mbx_take(port, len);
+	if (msg) {
+		ret = PTR_ERR_OR_ZERO(msg);
+		goto out;
+	}
+
+	ret = -EPIPE;
+	if (port->shutdown || __mbx_no_senders(port))
+		goto out;
+	ret = -EAGAIN;
+	if (nonblock)
+		goto out;
+	ret = -ETIMEDOUT;
+	if (mbx_expired(deadline))
+		goto out;
+
+	w.task = current;
+	w.msg = NULL;
+	w.buf_len = *len;
+	w.state = MBX_WAITING;
+	list_add_tail(&w.node, &port->recv_waiters);
+	port->stats.recv_waits++;
+	if (!port->capacity)
+		__mbx_poll_wake(port, EPOLLOUT | EPOLLWRNORM);
+	ret = __mbx_wait(port, &w, deadline);
+	msg = w.msg;
+	if (ret == -EMSGSIZE)
+		*len = w.buf_len;
+out:
+	spin_unlock(&port->lock);
+	if (!ret)
+		*msgp = msg;
+	return ret;
+}
+
+/* Undo a receive whose copy to user memory failed. */
+static void mbx_putback(struct mbx_port *port, struct mbx_msg *msg)
+{
+	spin_lock(&port->lock);
+	if (!__mbx_handoff(port, msg)) {
+		port->stats.received--;
+		port->stats.bytes_received -= msg->len;
+		__mbx_queue_add(port, msg, true);
+		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
+	}
+	spin_unlock(&port->lock);
+}
+
+static int mbx_send_user(struct mbx_port *port, const void __user *buf,
+			 size_t len, u32 prio, u64 tag, bool nonblock,
+			 ktime_t *deadline)
+{
+	struct mbx_msg *msg;
+	int ret;
+
+	if (len > port->max_msg_size)
+		return -EMSGSIZE;
+	msg = mbx_msg_alloc(len);
+	if (!msg)
+		return -ENOMEM;
+	msg->prio = prio;
+	msg->tag = tag;
+	if (copy_from_user(msg->data, buf, len)) {
+		ret = -EFAULT;
+		goto err;
+	}
+	ret = mbx_send_msg(port, msg, nonblock, deadline);
+	if (ret)
+		goto err;
+	return 0;
+err:
+	mbx_msg_free(msg);
+	return ret;
+}
+
+/* File operations */
+
+static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
+			     loff_t *ppos)
+{
+	struct mbx_port *port = file->private_data;
+	struct mbx_msg *msg;
+	int ret;
+
+	ret = mbx_recv_msg(port, &len, file->f_flags & O_NONBLOCK, NULL, &msg);
+	if (ret)
+		return ret == -EPIPE ? 0 : ret;
+
+	if (copy_to_user(buf, msg->data, msg->len)) {
+		mbx_putback(port, msg);
+		return -EFAULT;
+	}
+	len = msg->len;
+	mbx_msg_free(msg);
+	return len;
+}
+
+static ssize_t mbx_port_write(struct file *file, const char __user *buf,
+			      size_t len, loff_t *ppos)
+{
+	struct mbx_port *port = file->private_data;
+	int ret;
+
+	ret = mbx_send_user(port, buf, len, 0, 0, file->f_flags & O_NONBLOCK,
+			    NULL);
+	return ret ?: len;
+}
+
+/*
+ * Turn MBX_TIMEOUT / MBX_ABSTIME into an absolute CLOCK_MONOTONIC deadline.
+ * Return: 0 with *@deadlinep set (NULL for no timeout), or -EINVAL.
+ */
+static int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
+			ktime_t **deadlinep)
+{
+	ktime_t t = ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX));
+
+	*deadlinep = NULL;
+	if (!(flags & MBX_TIMEOUT))
+		return (flags & MBX_ABSTIME) || timeout_ns ? -EINVAL : 0;
+
+	*deadline = flags & MBX_ABSTIME ? t : ktime_add_safe(ktime_get(), t);
+	*deadlinep = deadline;
+	return 0;
+}
+
+/**
+ * mbx_copy_arg() - copy a size-versioned ioctl argument from user space
+ * @dst:   kernel struct
+ * @ksize: its size
+ * @cmd:   the ioctl number, whose size field is the user's struct size
+ * @uarg:  the user's struct
+ *
+ * A smaller user struct than the first version is refused; a larger one
+ * must be zero past what this module knows.
+ *
+ * Context: process context, may fault.
+ * Return: 0, -EINVAL or -EFAULT.
+ */
+int mbx_copy_arg(void *dst, size_t ksize, unsigned int cmd,
+		 const void __user *uarg)
+{
+	size_t usize = _IOC_SIZE(cmd);
+	int ret;
+
+	if (usize < ksize)
+		return -EINVAL;
+	ret = copy_struct_from_user(dst, ksize, uarg, usize);
+	return ret == -E2BIG ? -EINVAL : ret;
+}
+
+#define MBX_SEND_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME | MBX_SEND_BUF)
+#define MBX_RECV_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME | \
+			 MBX_RECV_INPLACE)
+
+static long mbx_ioctl_send(struct file *file, unsigned int cmd,
+			   void __user *uarg)
+{
+	struct mbx_port *port = file->private_data;
+	ktime_t deadline, *dl;
+	struct mbx_send args;
+	int ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	ret = mbx_copy_arg(&args, sizeof(args), cmd, uarg);
+	if (ret)
+		return ret;
+	if (args.flags & ~MBX_SEND_FLAGS || args.prio > MBX_PRIO_MAX)
+		return -EINVAL;
+	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
+	if (ret)
+		return ret;
+	if (args.flags & MBX_SEND_BUF)
+		return -ENODEV;		/* this port has no pool */
+	if (args.offset)
+		return -EINVAL;
+
+	return mbx_send_user(port, u64_to_user_ptr(args.buf), args.len,
+			     args.prio, args.tag,
+			     args.flags & MBX_NONBLOCK ||
+			     file->f_flags & O_NONBLOCK, dl);
+}
+
+static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
+			   void __user *uarg)
+{
+	struct mbx_port *port = file->private_data;
+	struct mbx_recv __user *urecv = uarg;
+	ktime_t deadline, *dl;
+	struct mbx_recv args;
+	struct mbx_msg *msg;
+	size_t len;
+	int ret;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	ret = mbx_copy_arg(&args, sizeof(args), cmd, uarg);
+	if (ret)
+		return ret;
+	/* Output fields are ignored, so one struct can serve a loop. */
+	if (args.flags & ~MBX_RECV_FLAGS || args.reserved)
+		return -EINVAL;
+	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
+	if (ret)
+		return ret;
+
+	len = args.len;
+	ret = mbx_recv_msg(port, &len, args.flags & MBX_NONBLOCK ||
+			   file->f_flags & O_NONBLOCK, dl, &msg);
+	if (ret == -EMSGSIZE && put_user(len, &urecv->len))
+		return -EFAULT;
+	if (ret)
+		return ret;
+
+	args.len = msg->len;
+	args.offset = 0;
+	args.msg_flags = 0;
+	args.tag = msg->tag;
+	args.prio = msg->prio;
+	args.pid = pid_vnr(msg->pid);
+	args.uid = from_kuid_munged(current_user_ns(), msg->uid);
+	if (copy_to_user(u64_to_user_ptr(args.buf), msg->data, msg->len) ||
+	    copy_to_user(urecv, &args, sizeof(args))) {
+		mbx_putback(port, msg);
+		return -EFAULT;
+	}
+	mbx_msg_free(msg);
+	return 0;
+}
+
+static u32 mbx_list_count(struct list_head *head)
+{
+	struct list_head *pos;
+	u32 n = 0;
+
+	list_for_each(pos, head)
+		n++;
+	return n;
+}
+
+static u32 mbx_file_access(struct file *file)
+{
+	return (file->f_mode & FMODE_WRITE ? MBX_SEND : 0) |
+	       (file->f_mode & FMODE_READ ? MBX_RECV : 0);
+}
+
+static long mbx_ioctl_info(struct file *file, unsigned int cmd,
+			   void __user *uarg)
+{
+	struct mbx_port *port = file->private_data;
+	size_t usize = _IOC_SIZE(cmd);
+	struct mbx_port_info info;
+
+	if (usize < sizeof(info))
+		return -EINVAL;
+
+	memset(&info, 0, sizeof(info));
+	info.id = port->id;
+	info.capacity = port->capacity;
+	info.max_msg_size = port->max_msg_size;
+	info.pool_size = port->pool_size;
+	info.mode = port->mode;
+	info.uid = from_kuid_munged(current_user_ns(), port->uid);
+	info.gid = from_kgid_munged(current_user_ns(), port->gid);
+	info.access = mbx_file_access(file);
+	strscpy(info.name, port->name, sizeof(info.name));
+
+	spin_lock(&port->lock);
+	info.state = (port->linked ? MBX_STATE_NAMED : 0) |
+		     (port->shutdown ? MBX_STATE_SHUTDOWN : 0);
+	info.queued = port->queued;
+	info.senders = port->senders;
+	info.receivers = port->receivers;
+	info.send_waiting = mbx_list_count(&port->send_waiters);
+	info.recv_waiting = mbx_list_count(&port->recv_waiters);
+	info.sent = port->stats.sent;
+	info.received = port->stats.received;
+	info.bytes_sent = port->stats.bytes_sent;
+	info.bytes_received = port->stats.bytes_received;
+	info.send_waits = port->stats.send_waits;
+	info.recv_waits = port->stats.recv_waits;
+	spin_unlock(&port->lock);
+
+	if (copy_to_user(uarg, &info, sizeof(info)) ||
+	    clear_user(uarg + sizeof(info), usize - sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+static long mbx_ioctl_shutdown(struct mbx_port *port)
+{
+	spin_lock(&port->lock);
+	if (!port->shutdown) {
+		port->shutdown = true;
+		/* Receivers wait only on an empty queue: this is their end. */
+		__mbx_complete_all(port, &port->recv_waiters, -EPIPE);
+		__mbx_complete_all(port, &port->send_waiters, -EPIPE);
+		__mbx_poll_wake(port, EPOLLHUP);
+	}
+	spin_unlock(&port->lock);
+	return 0;
+}
+
+static long mbx_port_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (MBX_IOC_NOSIZE(cmd)) {
+	case MBX_IOC_NOSIZE(MBX_IOC_SEND):
+		return mbx_ioctl_send(file, cmd, uarg);
+	case MBX_IOC_NOSIZE(MBX_IOC_RECV):
+		return mbx_ioctl_recv(file, cmd, uarg);
+	case MBX_IOC_NOSIZE(MBX_IOC_PORT_INFO):
+		return mbx_ioctl_info(file, cmd, uarg);
+	}
+
+	switch (cmd) {
+	case MBX_IOC_SHUTDOWN:
+		return mbx_ioctl_shutdown(file->private_data);
+	case MBX_IOC_BUF_ALLOC:
+	case MBX_IOC_BUF_RELEASE:
+		return -ENODEV;		/* this port has no pool */
+	}
+	return -ENOTTY;
+}
+
+static __poll_t mbx_port_poll(struct file *file, poll_table *wait)
+{
+	struct mbx_port *port = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &port->poll_wq, wait);
+
+	spin_lock(&port->lock);
+	if (file->f_mode & FMODE_READ &&
+	    (port->queued || !list_empty(&port->send_waiters)))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (file->f_mode & FMODE_WRITE && !port->shutdown) {
+		if (port->queued < port->capacity ||
+		    !list_empty(&port->recv_waiters))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		if (__mbx_no_receivers(port))
+			mask |= EPOLLERR;
+	}
+	if (port->shutdown || (__mbx_no_senders(port) && !port->queued))
+		mask |= EPOLLHUP;
+	spin_unlock(&port->lock);
+
+	return mask;
+}
+
+static int mbx_port_release(struct inode *inode, struct file *file)
+{
+	struct mbx_port *port = file->private_data;
+
+	spin_lock(&port->lock);
+	if (file->f_mode & FMODE_WRITE)
+		port->senders--;
+	if (file->f_mode & FMODE_READ)
+		port->receivers--;
+	__mbx_port_hangup(port);
+	spin_unlock(&port->lock);
+
+	mbx_port_put(port);
+	return 0;
+}
+
+static void mbx_port_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct mbx_port *port = file->private_data;
+	u32 access = mbx_file_access(file);
+	bool shutdown;
+	u32 queued;
+
+	spin_lock(&port->lock);
+	queued = port->queued;
+	shutdown = port->shutdown;
+	spin_unlock(&port->lock);
+
+	seq_printf(m, "mbx-id:\t%llu\n", port->id);
+	seq_printf(m, "mbx-name:\t%s\n", port->name);
+	seq_printf(m, "mbx-access:\t%s%s\n", access & MBX_SEND ? "send" : "",
+		   access == (MBX_SEND | MBX_RECV) ? ",recv" :
+		   access == MBX_RECV ? "recv" : "");
+	seq_printf(m, "mbx-capacity:\t%u\n", port->capacity);
+	seq_printf(m, "mbx-queued:\t%u\n", queued);
+	seq_printf(m, "mbx-max-msg-size:\t%u\n", port->max_msg_size);
+	seq_printf(m, "mbx-shutdown:\t%d\n", shutdown);
+}
+
+static const struct file_operations mbx_port_fops = {
+	.owner		= THIS_MODULE,
+	.read		= mbx_port_read,
+	.write		= mbx_port_write,
+	.poll		= mbx_port_poll,
+	.unlocked_ioctl	= mbx_port_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= mbx_port_release,
+	.show_fdinfo	= mbx_port_show_fdinfo,
+	.llseek		= no_llseek,
+};
+
+/**
+ * mbx_port_file() - open a file on a port
+ * @port:   the port; on success the file takes over the caller's reference
+ * @access: MBX_SEND and/or MBX_RECV
+ * @flags:  MBX_NONBLOCK is honoured
+ *
+ * Context: process context, may sleep.
+ * Return: the file, or an ERR_PTR() with the reference still the caller's.
+ */
+struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags)
+{
+	int oflags = access == (MBX_SEND | MBX_RECV) ? O_RDWR :
+		     access == MBX_SEND ? O_WRONLY : O_RDONLY;
+	struct file *file;
+
+	if (flags & MBX_NONBLOCK)
+		oflags |= O_NONBLOCK;
+	file = anon_inode_getfile("[mailbox]", &mbx_port_fops, port, oflags);
+	if (IS_ERR(file))
+		return file;
+
+	spin_lock(&port->lock);
+	if (access & MBX_SEND)
+		port->senders++;
+	if (access & MBX_RECV)
+		port->receivers++;
+	spin_unlock(&port->lock);
+	return file;
+}

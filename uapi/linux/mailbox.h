@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * mailbox: kernel message passing through /dev/mailbox.
+ *
+ * The control device creates and opens ports; every port is a file
+ * descriptor on which messages are sent and received.  This header is the
+ * whole interface between the kernel module and user space.
+ *
+ * Rules for every structure here: fixed-width types, natural alignment, no
+ * implicit padding, user pointers as __u64, unknown flag bits and non-zero
+ * reserved fields are rejected with EINVAL.  Structures that may grow are
+ * size-versioned through _IOC_SIZE() of the ioctl number.
+ */
+#ifndef _UAPI_LINUX_MAILBOX_H
+#define _UAPI_LINUX_MAILBOX_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define MBX_DEVICE_PATH		"/dev/mailbox"
+#define MBX_API_VERSION		1
+
+/* Port names: 1..MBX_NAME_MAX bytes, no '/', NUL-terminated in the field. */
+#define MBX_NAME_MAX		63
+#define MBX_NAME_LEN		(MBX_NAME_MAX + 1)
+
+/* Message priorities: higher first, FIFO within one priority. */
+#define MBX_PRIO_MAX		31
+
+/* Feature bits reported by MBX_IOC_VERSION. */
+#define MBX_FEAT_PORTS		(1ULL << 0)	/* copy-mode ports, names */
+#define MBX_FEAT_POOL		(1ULL << 1)	/* zero-copy buffer pool */
+
+/*
+ * Flags of MBX_IOC_PORT_CREATE and MBX_IOC_PORT_OPEN (the new fd's file
+ * flags), and the access bits of MBX_IOC_PORT_OPEN.
+ */
+#define MBX_CLOEXEC		(1U << 0)
+#define MBX_NONBLOCK		(1U << 1)
+#define MBX_SEND		(1U << 2)	/* the fd may send */
+#define MBX_RECV		(1U << 3)	/* the fd may receive */
+
+/* Flags of MBX_IOC_SEND, MBX_IOC_RECV and MBX_IOC_BUF_ALLOC (with MBX_NONBLOCK). */
+#define MBX_TIMEOUT		(1U << 4)	/* timeout_ns is a CLOCK_MONOTONIC timeout */
+#define MBX_ABSTIME		(1U << 5)	/* with MBX_TIMEOUT: timeout_ns is absolute */
+#define MBX_SEND_BUF		(1U << 6)	/* send: (offset, len) is a pool region */
+#define MBX_RECV_INPLACE	(1U << 7)	/* recv: leave a pool message in the pool */
+
+/* mbx_recv.msg_flags */
+#define MBX_MSG_BUF		(1U << 0)	/* the message is a pool region */
+
+/**
+ * struct mbx_version - answer of MBX_IOC_VERSION
+ * @version:  MBX_API_VERSION of the running module
+ * @reserved: zero
+ * @features: MBX_FEAT_* bits
+ */
+struct mbx_version {
+	__u32 version;
+	__u32 reserved;
+	__u64 features;
+};
+
+/**
+ * struct mbx_port_create - argument of MBX_IOC_PORT_CREATE
+ * @flags:        MBX_CLOEXEC, MBX_NONBLOCK for the returned fd
+ * @capacity:     messages the queue holds; 0 makes a rendezvous port
+ * @max_msg_size: largest message in bytes; 0 takes the module's default
+ * @mode:         permission bits (0777) checked by MBX_IOC_PORT_OPEN
+ * @pool_size:    bytes of zero-copy pool; 0 means no pool
+ * @name:         NUL-terminated name, or empty for an anonymous port
+ *
+ * The ioctl returns a new port fd that may send and receive.
+ */
+struct mbx_port_create {
+	__u32 flags;
+	__u32 capacity;
+	__u32 max_msg_size;
+	__u32 mode;
+	__u64 pool_size;
+	char name[MBX_NAME_LEN];
+};
+
+/**
+ * struct mbx_port_open - argument of MBX_IOC_PORT_OPEN
+ * @flags:    MBX_SEND and/or MBX_RECV (at least one), MBX_CLOEXEC, MBX_NONBLOCK
+ * @reserved: zero
+ * @name:     NUL-terminated name of a port in the caller's IPC namespace
+ *
+ * The ioctl returns a new port fd.
+ */
+struct mbx_port_open {
+	__u32 flags;
+	__u32 reserved;
+	char name[MBX_NAME_LEN];
+};
+
+/**
+ * struct mbx_port_unlink - argument of MBX_IOC_PORT_UNLINK
+ * @flags:    zero
+ * @reserved: zero
+ * @name:     NUL-terminated name to remove
+ */
+struct mbx_port_unlink {
+	__u32 flags;
+	__u32 reserved;
+	char name[MBX_NAME_LEN];
+};
+
+/**
+ * struct mbx_send - argument of MBX_IOC_SEND
+ * @buf:        user pointer to the payload (copy mode), else 0
+ * @len:        payload length in bytes
+ * @offset:     pool offset of the payload with MBX_SEND_BUF, else 0
+ * @tag:        opaque value handed to the receiver
+ * @timeout_ns: with MBX_TIMEOUT, nanoseconds (relative, or absolute
+ *              CLOCK_MONOTONIC with MBX_ABSTIME)
+ * @flags:      MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME, MBX_SEND_BUF
+ * @prio:       0..MBX_PRIO_MAX
+ */
+struct mbx_send {
+	__u64 buf;
+	__u64 len;
+	__u64 offset;
+	__u64 tag;
+	__u64 timeout_ns;
+	__u32 flags;
+	__u32 prio;
+};
+
+/**
+ * struct mbx_recv - argument of MBX_IOC_RECV
+ * @buf:        user pointer to the receive buffer (may be 0 if @len is 0)
+ * @len:        in: buffer size; out: message length (also on EMSGSIZE)
+ * @offset:     out: pool offset of an in-place message
+ * @tag:        out: the sender's tag
+ * @timeout_ns: in: as for struct mbx_send
+ * @flags:      in: MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME, MBX_RECV_INPLACE
+ * @prio:       out: the message's priority
+ * @pid:        out: sender's process id in the receiver's pid namespace,
+ *              0 if it has none there
+ * @uid:        out: sender's uid in the receiver's user namespace
+ * @msg_flags:  out: MBX_MSG_BUF if @offset names a pool region now held
+ *              by the caller
+ * @reserved:   zero in, zero out
+ */
+struct mbx_recv {
+	__u64 buf;
+	__u64 len;
+	__u64 offset;
+	__u64 tag;
+	__u64 timeout_ns;
+	__u32 flags;
+	__u32 prio;
+	__s32 pid;
+	__u32 uid;
+	__u32 msg_flags;
+	__u32 reserved;
+};
+
+/* struct mbx_port_info.state */
+#define MBX_STATE_NAMED		(1U << 0)	/* reachable by name now */
+#define MBX_STATE_SHUTDOWN	(1U << 1)
+
+/**
+ * struct mbx_port_info - answer of MBX_IOC_PORT_INFO
+ * @id:             port id, unique while the module is loaded
+ * @capacity:       as created
+ * @max_msg_size:   as created
+ * @pool_size:      as created
+ * @pool_free:      bytes of the pool not held by anyone
+ * @mode:           permission bits
+ * @uid:            owner, in the caller's user namespace
+ * @gid:            group, in the caller's user namespace
+ * @state:          MBX_STATE_* bits
+ * @access:         MBX_SEND / MBX_RECV of this fd
+ * @queued:         messages in the queue now
+ * @senders:        open fds that may send
+ * @receivers:      open fds that may receive
+ * @send_waiting:   callers blocked in send now
+ * @recv_waiting:   callers blocked in receive now
+ * @sent:           messages sent since creation
+ * @received:       messages received since creation
+ * @bytes_sent:     payload bytes sent
+ * @bytes_received: payload bytes received
+ * @send_waits:     sends that had to block
+ * @recv_waits:     receives that had to block
+ * @name:           name given at creation, empty if anonymous
+ * @reserved:       zero
+ */
+struct mbx_port_info {
+	__u64 id;
+	__u32 capacity;
+	__u32 max_msg_size;
+	__u64 pool_size;
+	__u64 pool_free;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 state;
+	__u32 access;
+	__u32 queued;
+	__u32 senders;
+	__u32 receivers;
+	__u32 send_waiting;
+	__u32 recv_waiting;
+	__u64 sent;
+	__u64 received;
+	__u64 bytes_sent;
+	__u64 bytes_received;
+	__u64 send_waits;
+	__u64 recv_waits;
+	char name[MBX_NAME_LEN];
+	__u64 reserved[4];
+};
+
+/**
+ * struct mbx_buf - argument of MBX_IOC_BUF_ALLOC and MBX_IOC_BUF_RELEASE
+ * @offset:     alloc out / release in: offset of the region in the pool
+ * @len:        alloc in / release in: length of the region
+ * @timeout_ns: alloc: as for struct mbx_send
+ * @flags:      alloc: MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME; release: 0
+ * @reserved:   zero
+ */
+struct mbx_buf {
+	__u64 offset;
+	__u64 len;
+	__u64 timeout_ns;
+	__u32 flags;
+	__u32 reserved;
+};
+
+#define MBX_IOC_MAGIC		0xB8
+
+/* On /dev/mailbox */
+#define MBX_IOC_VERSION		_IOR(MBX_IOC_MAGIC, 0x00, struct mbx_version)
+#define MBX_IOC_PORT_CREATE	_IOW(MBX_IOC_MAGIC, 0x01, struct mbx_port_create)
+#define MBX_IOC_PORT_OPEN	_IOW(MBX_IOC_MAGIC, 0x02, struct mbx_port_open)
+#define MBX_IOC_PORT_UNLINK	_IOW(MBX_IOC_MAGIC, 0x03, struct mbx_port_unlink)
+
+/* On a port fd */
+#define MBX_IOC_SEND		_IOW(MBX_IOC_MAGIC, 0x10, struct mbx_send)
+#define MBX_IOC_RECV		_IOWR(MBX_IOC_MAGIC, 0x11, struct mbx_recv)
+#define MBX_IOC_PORT_INFO	_IOR(MBX_IOC_MAGIC, 0x12, struct mbx_port_info)
+#define MBX_IOC_SHUTDOWN	_IO(MBX_IOC_MAGIC, 0x13)
+#define MBX_IOC_BUF_ALLOC	_IOWR(MBX_IOC_MAGIC, 0x14, struct mbx_buf)
+#define MBX_IOC_BUF_RELEASE	_IOW(MBX_IOC_MAGIC, 0x15, struct mbx_buf)
+
+#endif /* _UAPI_LINUX_MAILBOX_H */

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR MIT */
+/*
+ * libmailbox: a thin C wrapper over the /dev/mailbox ioctls.
+ *
+ * Every function returns a non-negative result on success and -errno on
+ * failure; errno is never relied upon (it may still be changed by the
+ * underlying system call).  Functions that take a control fd accept
+ * MBX_DEV_AUTO, which opens /dev/mailbox for the duration of the call.
+ */
+#ifndef LIBMAILBOX_H
+#define LIBMAILBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/mailbox.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MBX_DEV_AUTO (-1)
+
+/* Control device */
+int mbx_dev_open(void);
+int mbx_version(int dev, struct mbx_version *v);
+
+/* Ports */
+int mbx_port_create(int dev, const struct mbx_port_create *attr);
+int mbx_port_open(int dev, const char *name, unsigned int flags);
+int mbx_port_unlink(int dev, const char *name);
+int mbx_port_info(int port, struct mbx_port_info *info);
+int mbx_shutdown(int port);
+
+/* Sending: 0 on success */
+int mbx_send(int port, const void *buf, size_t len, unsigned int prio);
+int mbx_send_nonblock(int port, const void *buf, size_t len, unsigned int prio);
+int mbx_send_timed(int port, const void *buf, size_t len, unsigned int prio,
+		   uint64_t timeout_ns);
+int mbx_send_ex(int port, struct mbx_send *args);
+
+/* Receiving: the message length on success */
+ssize_t mbx_recv(int port, void *buf, size_t len, unsigned int *prio);
+ssize_t mbx_recv_nonblock(int port, void *buf, size_t len, unsigned int *prio);
+ssize_t mbx_recv_timed(int port, void *buf, size_t len, unsigned int *prio,
+		       uint64_t timeout_ns);
+ssize_t mbx_recv_ex(int port, struct mbx_recv *args);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBMAILBOX_H */
