@@ -48,7 +48,7 @@ static long mbx_ioctl_version(void __user *uarg)
 {
 	struct mbx_version v = {
 		.version = MBX_API_VERSION,
-		.features = MBX_FEAT_PORTS,
+		.features = MBX_FEAT_PORTS | MBX_FEAT_POOL,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;

@@ -7,6 +7,7 @@
 
 #include <linux/fs.h>
 #include <linux/kref.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -34,8 +35,9 @@ extern unsigned long mbx_max_bytes_per_user;
  * @tag:  the sender's opaque value
  * @prio: 0..MBX_PRIO_MAX
  * @pid:  the sender's thread group, referenced
- * @uid:  the sender's effective uid
- * @data: the payload
+ * @uid:    the sender's effective uid
+ * @region: the pool region holding the payload, or NULL for @data
+ * @data:   the payload of a copy-mode message
  */
 struct mbx_msg {
 	struct list_head node;
@@ -44,10 +46,34 @@ struct mbx_msg {
 	u32 prio;
 	struct pid *pid;
 	kuid_t uid;
+	struct mbx_region *region;
 	char data[];
 };
 
+struct mbx_pool;
+struct mbx_region;
 struct mbx_user;
+
+/* mbx_waiter.state while the caller is blocked; afterwards, its result. */
+#define MBX_WAITING	1
+
+/**
+ * struct mbx_waiter - a caller blocked on a port, on its stack
+ * @node:    in one of the port's waiter lists
+ * @task:    the caller
+ * @msg:     sender: its message; receiver: the message handed to it
+ * @buf_len: receiver: room in its buffer; on -EMSGSIZE, the size needed
+ * @inplace: receiver: takes pool messages in place, whatever their size
+ * @state:   MBX_WAITING, then 0 or -errno, set by whoever removed @node
+ */
+struct mbx_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	struct mbx_msg *msg;
+	size_t buf_len;
+	bool inplace;
+	int state;
+};
 
 /**
  * struct mbx_stats - a port's counters, under the port's lock
@@ -72,6 +98,7 @@ struct mbx_port {
 	u32 capacity;
 	u32 max_msg_size;
 	u64 pool_size;
+	struct mbx_pool *pool;		/* NULL if pool_size is 0 */
 	umode_t mode;
 	kuid_t uid;
 	kgid_t gid;
@@ -103,6 +130,28 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args);
 void mbx_port_put(struct mbx_port *port);
 struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags);
 void __mbx_port_hangup(struct mbx_port *port);
+int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, ktime_t *deadline);
+void __mbx_complete_all(struct mbx_port *port, struct list_head *list,
+			int result);
+bool mbx_expired(const ktime_t *deadline);
+
+/* pool.c */
+struct mbx_pool *mbx_pool_create(u64 size);
+void mbx_pool_destroy(struct mbx_pool *pool);
+u64 mbx_pool_avail(struct mbx_pool *pool);
+void *mbx_region_data(struct mbx_pool *pool, struct mbx_region *r);
+struct mbx_region *__mbx_region_send(struct mbx_port *port, struct file *file,
+				     u64 offset, u64 len);
+void __mbx_region_hold(struct mbx_region *r, struct file *file);
+u64 mbx_region_offset(struct mbx_region *r);
+void __mbx_region_put(struct mbx_port *port, struct mbx_region *r);
+void __mbx_pool_release_file(struct mbx_port *port, struct file *file);
+void __mbx_pool_shutdown(struct mbx_port *port);
+int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
+		   bool nonblock, ktime_t *deadline, u64 *offset);
+int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
+		     u64 len);
+int mbx_pool_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* names.c */
 int mbx_name_check(const char *name);

@@ -28,6 +28,7 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/hrtimer.h>
+#include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
@@ -36,25 +37,6 @@
 #include <linux/uaccess.h>
 
 #include "mbx.h"
-
-/* mbx_waiter.state while the caller is blocked; afterwards, its result. */
-#define MBX_WAITING	1
-
-/**
- * struct mbx_waiter - a caller blocked on a port, on its stack
- * @node:    in port->send_waiters or port->recv_waiters
- * @task:    the caller
- * @msg:     sender: its message; receiver: the message handed to it
- * @buf_len: receiver: room in its buffer; on -EMSGSIZE, the size needed
- * @state:   MBX_WAITING, then 0 or -errno, set by whoever removed @node
- */
-struct mbx_waiter {
-	struct list_head node;
-	struct task_struct *task;
-	struct mbx_msg *msg;
-	size_t buf_len;
-	int state;
-};
 
 static atomic64_t mbx_port_ids = ATOMIC64_INIT(0);
 
@@ -67,6 +49,7 @@ static struct mbx_msg *mbx_msg_alloc(size_t len)
 	if (!msg)
 		return NULL;
 	msg->len = len;
+	msg->region = NULL;
 	msg->pid = get_pid(task_tgid(current));
 	msg->uid = current_euid();
 	return msg;
@@ -103,16 +86,13 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	    args->capacity > READ_ONCE(mbx_max_capacity) ||
 	    args->pool_size > READ_ONCE(mbx_max_pool_size))
 		return ERR_PTR(-EINVAL);
-	if (args->pool_size)
-		return ERR_PTR(-EOPNOTSUPP);
-
 	port = kzalloc(sizeof(*port), GFP_KERNEL_ACCOUNT);
 	if (!port)
 		return ERR_PTR(-ENOMEM);
 
 	port->capacity = args->capacity;
 	port->max_msg_size = max_msg_size;
-	port->pool_size = args->pool_size;
+	port->pool_size = PAGE_ALIGN(args->pool_size);
 	port->mode = args->mode;
 	port->uid = current_fsuid();
 	port->gid = current_fsgid();
@@ -122,9 +102,15 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	port->charge = (u64)max(port->capacity, 1U) *
 		       (max_msg_size + sizeof(struct mbx_msg)) + port->pool_size;
 	ret = mbx_user_charge(port->uid, port->charge, &port->user);
-	if (ret) {
-		kfree(port);
-		return ERR_PTR(ret);
+	if (ret)
+		goto err_port;
+
+	if (port->pool_size) {
+		port->pool = mbx_pool_create(port->pool_size);
+		if (IS_ERR(port->pool)) {
+			ret = PTR_ERR(port->pool);
+			goto err_charge;
+		}
 	}
 
 	kref_init(&port->ref);
@@ -136,6 +122,12 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	INIT_LIST_HEAD(&port->recv_waiters);
 	init_waitqueue_head(&port->poll_wq);
 	return port;
+
+err_charge:
+	mbx_user_uncharge(port->user, port->charge);
+err_port:
+	kfree(port);
+	return ERR_PTR(ret);
 }
 
 static void mbx_port_free(struct kref *ref)
@@ -144,9 +136,12 @@ static void mbx_port_free(struct kref *ref)
 	struct mbx_msg *msg, *tmp;
 	int prio;
 
+	/* Pool regions of queued messages go with the pool. */
 	for (prio = 0; prio < MBX_NR_PRIO; prio++)
 		list_for_each_entry_safe(msg, tmp, &port->queue[prio], node)
 			mbx_msg_free(msg);
+	if (port->pool)
+		mbx_pool_destroy(port->pool);
 	mbx_user_uncharge(port->user, port->charge);
 	kfree(port);
 }
@@ -202,8 +197,16 @@ static void __mbx_complete(struct mbx_port *port, struct mbx_waiter *w,
 	wake_up_process(w->task);
 }
 
-static void __mbx_complete_all(struct mbx_port *port, struct list_head *list,
-			       int result)
+/**
+ * __mbx_complete_all() - finish every call on @list with @result
+ * @port:   the port
+ * @list:   one of its waiter lists
+ * @result: 0 or -errno
+ *
+ * Context: port->lock held.
+ */
+void __mbx_complete_all(struct mbx_port *port, struct list_head *list,
+			int result)
 {
 	struct mbx_waiter *w, *tmp;
 
@@ -223,6 +226,12 @@ static void __mbx_count_recv(struct mbx_port *port, struct mbx_msg *msg)
 	port->stats.bytes_received += msg->len;
 }
 
+/* A pool message taken in place needs no room in the receiver's buffer. */
+static bool mbx_fits(struct mbx_msg *msg, size_t len, bool inplace)
+{
+	return msg->len <= len || (inplace && msg->region);
+}
+
 /*
  * Hand @msg to the longest-waiting receiver that has room for it.  Receivers
  * whose buffer is too small are told the size they need, as if they had
@@ -234,7 +243,7 @@ static bool __mbx_handoff(struct mbx_port *port, struct mbx_msg *msg)
 
 	lockdep_assert_held(&port->lock);
 	list_for_each_entry_safe(w, tmp, &port->recv_waiters, node) {
-		if (w->buf_len < msg->len) {
+		if (!mbx_fits(msg, w->buf_len, w->inplace)) {
 			w->buf_len = msg->len;
 			__mbx_complete(port, w, -EMSGSIZE);
 			continue;
@@ -266,7 +275,8 @@ static void __mbx_add_sender(struct mbx_port *port, struct mbx_waiter *w)
  * Return: the message, NULL if there is none, or ERR_PTR(-EMSGSIZE) with
  * the size needed in @len.
  */
-static struct mbx_msg *__mbx_take(struct mbx_port *port, size_t *len)
+static struct mbx_msg *__mbx_take(struct mbx_port *port, size_t *len,
+				  bool inplace)
 {
 	struct mbx_waiter *sender = NULL;
 	struct mbx_msg *msg;
@@ -283,7 +293,7 @@ static struct mbx_msg *__mbx_take(struct mbx_port *port, size_t *len)
 		return NULL;
 	}
 
-	if (msg->len > *len) {
+	if (!mbx_fits(msg, *len, inplace)) {
 		*len = msg->len;
 		return ERR_PTR(-EMSGSIZE);
 	}
@@ -346,12 +356,18 @@ void __mbx_port_hangup(struct mbx_port *port)
 		__mbx_poll_wake(port, events);
 }
 
-/*
- * Sleep until a peer completes @w or the deadline, a signal or shutdown ends
- * the wait.  Returns with the lock held and @w off any list.
+/**
+ * __mbx_wait() - sleep until a peer completes @w
+ * @port:     the port; @w is on one of its waiter lists
+ * @w:        the caller's waiter
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
+ *
+ * Context: port->lock held; dropped while sleeping, held again on return,
+ * with @w off any list.
+ * Return: the result a peer gave @w, or -ETIMEDOUT, -EINTR for a timed
+ * call interrupted by a signal, -ERESTARTSYS for an untimed one.
  */
-static int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w,
-		      ktime_t *deadline)
+int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, ktime_t *deadline)
 {
 	int ret;
 
@@ -384,7 +400,14 @@ static int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w,
 	return ret;
 }
 
-static bool mbx_expired(const ktime_t *deadline)
+/**
+ * mbx_expired() - whether a deadline has passed
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL for none
+ *
+ * Context: any.
+ * Return: true if @deadline is set and not in the future.
+ */
+bool mbx_expired(const ktime_t *deadline)
 {
 	return deadline && ktime_compare(ktime_get(), *deadline) >= 0;
 }
@@ -393,35 +416,31 @@ static bool mbx_expired(const ktime_t *deadline)
  * Send @msg.  On success the port owns it; on failure the caller still does
  * and the queue is as it was.
  */
-static int mbx_send_msg(struct mbx_port *port, struct mbx_msg *msg,
-			bool nonblock, ktime_t *deadline)
+static int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
+		      bool nonblock, ktime_t *deadline)
 {
 	struct mbx_waiter w;
-	int ret = -EPIPE;
 
-	spin_lock(&port->lock);
+	lockdep_assert_held(&port->lock);
 	if (port->shutdown || __mbx_no_receivers(port))
-		goto out;
+		return -EPIPE;
 
-	ret = 0;
 	if (__mbx_handoff(port, msg)) {
 		__mbx_count_send(port, msg);
 		__mbx_count_recv(port, msg);
-		goto out;
+		return 0;
 	}
 	if (port->queued < port->capacity) {
 		__mbx_queue_add(port, msg, false);
 		__mbx_count_send(port, msg);
 		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
-		goto out;
+		return 0;
 	}
 
-	ret = -EAGAIN;
 	if (nonblock)
-		goto out;
-	ret = -ETIMEDOUT;
+		return -EAGAIN;
 	if (mbx_expired(deadline))
-		goto out;
+		return -ETIMEDOUT;
 
 	w.task = current;
 	w.msg = msg;
@@ -430,26 +449,25 @@ static int mbx_send_msg(struct mbx_port *port, struct mbx_msg *msg,
 	port->stats.send_waits++;
 	if (!port->capacity)
 		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
-	ret = __mbx_wait(port, &w, deadline);
-out:
-	spin_unlock(&port->lock);
-	return ret;
+	return __mbx_wait(port, &w, deadline);
 }
 
 /*
  * Receive a message for a buffer of *@len bytes.  On success the caller owns
- * the message and must free it or put it back; on -EMSGSIZE *@len is the
- * size needed.
+ * the message and must free it or put it back; a pool message received by
+ * an @inplace file is then held by it.  On -EMSGSIZE *@len is the size
+ * needed.
  */
-static int mbx_recv_msg(struct mbx_port *port, size_t *len, bool nonblock,
-			ktime_t *deadline, struct mbx_msg **msgp)
+static int mbx_recv_msg(struct mbx_port *port, size_t *len,
+			struct file *inplace, bool nonblock, ktime_t *deadline,
+			struct mbx_msg **msgp)
 {
 	struct mbx_waiter w;
 	struct mbx_msg *msg;
 	int ret;
 
 	spin_lock(&port->lock);
-	msg = __mbx_take(port, len);
+	msg = __mbx_take(port, len, inplace);
 	if (msg) {
 		ret = PTR_ERR_OR_ZERO(msg);
 		goto out;
@@ -468,6 +486,7 @@ static int mbx_recv_msg(struct mbx_port *port, size_t *len, bool nonblock,
 	w.task = current;
 	w.msg = NULL;
 	w.buf_len = *len;
+	w.inplace = inplace;
 	w.state = MBX_WAITING;
 	list_add_tail(&w.node, &port->recv_waiters);
 	port->stats.recv_waits++;
@@ -478,6 +497,8 @@ static int mbx_recv_msg(struct mbx_port *port, size_t *len, bool nonblock,
 	if (ret == -EMSGSIZE)
 		*len = w.buf_len;
 out:
+	if (!ret && msg->region && inplace)
+		__mbx_region_hold(msg->region, inplace);
 	spin_unlock(&port->lock);
 	if (!ret)
 		*msgp = msg;
@@ -488,6 +509,8 @@ out:
 static void mbx_putback(struct mbx_port *port, struct mbx_msg *msg)
 {
 	spin_lock(&port->lock);
+	if (msg->region)
+		__mbx_region_hold(msg->region, NULL);
 	if (!__mbx_handoff(port, msg)) {
 		port->stats.received--;
 		port->stats.bytes_received -= msg->len;
@@ -515,13 +538,71 @@ static int mbx_send_user(struct mbx_port *port, const void __user *buf,
 		ret = -EFAULT;
 		goto err;
 	}
-	ret = mbx_send_msg(port, msg, nonblock, deadline);
+	spin_lock(&port->lock);
+	ret = __mbx_send(port, msg, nonblock, deadline);
+	spin_unlock(&port->lock);
 	if (ret)
 		goto err;
 	return 0;
 err:
 	mbx_msg_free(msg);
 	return ret;
+}
+
+/* Send the pool region at @offset that @file holds, without a copy. */
+static int mbx_send_buf(struct mbx_port *port, struct file *file, u64 offset,
+			u64 len, u32 prio, u64 tag, bool nonblock,
+			ktime_t *deadline)
+{
+	struct mbx_region *r;
+	struct mbx_msg *msg;
+	int ret;
+
+	msg = mbx_msg_alloc(0);
+	if (!msg)
+		return -ENOMEM;
+	msg->prio = prio;
+	msg->tag = tag;
+
+	spin_lock(&port->lock);
+	r = __mbx_region_send(port, file, offset, len);
+	if (IS_ERR(r)) {
+		ret = PTR_ERR(r);
+	} else {
+		msg->region = r;
+		msg->len = len;
+		ret = __mbx_send(port, msg, nonblock, deadline);
+		if (ret)
+			__mbx_region_hold(r, file);
+	}
+	spin_unlock(&port->lock);
+
+	if (ret)
+		mbx_msg_free(msg);
+	return ret;
+}
+
+/*
+ * Copy a received message out to @buf and free it, or put it back if the
+ * copy faults.  A pool message's region is freed with it.
+ */
+static int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
+			void __user *buf)
+{
+	const void *data = msg->region ?
+			   mbx_region_data(port->pool, msg->region) : msg->data;
+
+	if (copy_to_user(buf, data, msg->len)) {
+		mbx_putback(port, msg);
+		return -EFAULT;
+	}
+	if (msg->region) {
+		spin_lock(&port->lock);
+		__mbx_region_put(port, msg->region);
+		spin_unlock(&port->lock);
+	}
+	mbx_msg_free(msg);
+	return 0;
 }
 
 /* File operations */
@@ -533,17 +614,14 @@ static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
 	struct mbx_msg *msg;
 	int ret;
 
-	ret = mbx_recv_msg(port, &len, file->f_flags & O_NONBLOCK, NULL, &msg);
+	ret = mbx_recv_msg(port, &len, NULL, file->f_flags & O_NONBLOCK, NULL,
+			   &msg);
 	if (ret)
 		return ret == -EPIPE ? 0 : ret;
 
-	if (copy_to_user(buf, msg->data, msg->len)) {
-		mbx_putback(port, msg);
-		return -EFAULT;
-	}
 	len = msg->len;
-	mbx_msg_free(msg);
-	return len;
+	ret = mbx_copy_out(port, msg, buf);
+	return ret ?: len;
 }
 
 static ssize_t mbx_port_write(struct file *file, const char __user *buf,
@@ -610,6 +688,7 @@ static long mbx_ioctl_send(struct file *file, unsigned int cmd,
 	struct mbx_port *port = file->private_data;
 	ktime_t deadline, *dl;
 	struct mbx_send args;
+	bool nonblock;
 	int ret;
 
 	if (!(file->f_mode & FMODE_WRITE))
@@ -622,15 +701,20 @@ static long mbx_ioctl_send(struct file *file, unsigned int cmd,
 	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
 	if (ret)
 		return ret;
-	if (args.flags & MBX_SEND_BUF)
-		return -ENODEV;		/* this port has no pool */
+	nonblock = args.flags & MBX_NONBLOCK || file->f_flags & O_NONBLOCK;
+
+	if (args.flags & MBX_SEND_BUF) {
+		if (!port->pool)
+			return -ENODEV;
+		if (args.buf)
+			return -EINVAL;
+		return mbx_send_buf(port, file, args.offset, args.len,
+				    args.prio, args.tag, nonblock, dl);
+	}
 	if (args.offset)
 		return -EINVAL;
-
 	return mbx_send_user(port, u64_to_user_ptr(args.buf), args.len,
-			     args.prio, args.tag,
-			     args.flags & MBX_NONBLOCK ||
-			     file->f_flags & O_NONBLOCK, dl);
+			     args.prio, args.tag, nonblock, dl);
 }
 
 static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
@@ -641,6 +725,7 @@ static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
 	ktime_t deadline, *dl;
 	struct mbx_recv args;
 	struct mbx_msg *msg;
+	bool inplace;
 	size_t len;
 	int ret;
 
@@ -656,9 +741,11 @@ static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
 	if (ret)
 		return ret;
 
+	inplace = args.flags & MBX_RECV_INPLACE;
 	len = args.len;
-	ret = mbx_recv_msg(port, &len, args.flags & MBX_NONBLOCK ||
-			   file->f_flags & O_NONBLOCK, dl, &msg);
+	ret = mbx_recv_msg(port, &len, inplace ? file : NULL,
+			   args.flags & MBX_NONBLOCK || file->f_flags & O_NONBLOCK,
+			   dl, &msg);
 	if (ret == -EMSGSIZE && put_user(len, &urecv->len))
 		return -EFAULT;
 	if (ret)
@@ -671,13 +758,24 @@ static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
 	args.prio = msg->prio;
 	args.pid = pid_vnr(msg->pid);
 	args.uid = from_kuid_munged(current_user_ns(), msg->uid);
-	if (copy_to_user(u64_to_user_ptr(args.buf), msg->data, msg->len) ||
-	    copy_to_user(urecv, &args, sizeof(args))) {
+	if (msg->region && inplace) {
+		/* The region stays in the pool, held by this file. */
+		args.offset = mbx_region_offset(msg->region);
+		args.msg_flags = MBX_MSG_BUF;
+		if (copy_to_user(urecv, &args, sizeof(args))) {
+			mbx_putback(port, msg);
+			return -EFAULT;
+		}
+		mbx_msg_free(msg);
+		return 0;
+	}
+
+	/* Tell the caller what it got before the message is gone. */
+	if (copy_to_user(urecv, &args, sizeof(args))) {
 		mbx_putback(port, msg);
 		return -EFAULT;
 	}
-	mbx_msg_free(msg);
-	return 0;
+	return mbx_copy_out(port, msg, u64_to_user_ptr(args.buf));
 }
 
 static u32 mbx_list_count(struct list_head *head)
@@ -711,6 +809,7 @@ static long mbx_ioctl_info(struct file *file, unsigned int cmd,
 	info.capacity = port->capacity;
 	info.max_msg_size = port->max_msg_size;
 	info.pool_size = port->pool_size;
+	info.pool_free = port->pool ? mbx_pool_avail(port->pool) : 0;
 	info.mode = port->mode;
 	info.uid = from_kuid_munged(current_user_ns(), port->uid);
 	info.gid = from_kgid_munged(current_user_ns(), port->gid);
@@ -747,10 +846,59 @@ static long mbx_ioctl_shutdown(struct mbx_port *port)
 		/* Receivers wait only on an empty queue: this is their end. */
 		__mbx_complete_all(port, &port->recv_waiters, -EPIPE);
 		__mbx_complete_all(port, &port->send_waiters, -EPIPE);
+		if (port->pool)
+			__mbx_pool_shutdown(port);
 		__mbx_poll_wake(port, EPOLLHUP);
 	}
 	spin_unlock(&port->lock);
 	return 0;
+}
+
+static long mbx_ioctl_buf_alloc(struct file *file, struct mbx_buf __user *uarg)
+{
+	struct mbx_port *port = file->private_data;
+	ktime_t deadline, *dl;
+	struct mbx_buf args;
+	int ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME) ||
+	    args.reserved)
+		return -EINVAL;
+	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
+	if (ret)
+		return ret;
+	if (!port->pool)
+		return -ENODEV;
+
+	ret = mbx_pool_alloc(port, file, args.len,
+			     args.flags & MBX_NONBLOCK ||
+			     file->f_flags & O_NONBLOCK, dl, &args.offset);
+	if (ret)
+		return ret;
+	if (put_user(args.offset, &uarg->offset)) {
+		mbx_pool_release(port, file, args.offset, args.len);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long mbx_ioctl_buf_release(struct file *file,
+				  struct mbx_buf __user *uarg)
+{
+	struct mbx_port *port = file->private_data;
+	struct mbx_buf args;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.timeout_ns || args.reserved)
+		return -EINVAL;
+	if (!port->pool)
+		return -ENODEV;
+	return mbx_pool_release(port, file, args.offset, args.len);
 }
 
 static long mbx_port_ioctl(struct file *file, unsigned int cmd,
@@ -771,8 +919,9 @@ static long mbx_port_ioctl(struct file *file, unsigned int cmd,
 	case MBX_IOC_SHUTDOWN:
 		return mbx_ioctl_shutdown(file->private_data);
 	case MBX_IOC_BUF_ALLOC:
+		return mbx_ioctl_buf_alloc(file, uarg);
 	case MBX_IOC_BUF_RELEASE:
-		return -ENODEV;		/* this port has no pool */
+		return mbx_ioctl_buf_release(file, uarg);
 	}
 	return -ENOTTY;
 }
@@ -811,6 +960,8 @@ static int mbx_port_release(struct inode *inode, struct file *file)
 		port->senders--;
 	if (file->f_mode & FMODE_READ)
 		port->receivers--;
+	if (port->pool)
+		__mbx_pool_release_file(port, file);
 	__mbx_port_hangup(port);
 	spin_unlock(&port->lock);
 
@@ -846,6 +997,7 @@ static const struct file_operations mbx_port_fops = {
 	.read		= mbx_port_read,
 	.write		= mbx_port_write,
 	.poll		= mbx_port_poll,
+	.mmap		= mbx_pool_mmap,
 	.unlocked_ioctl	= mbx_port_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.release	= mbx_port_release,
