@@ -368,6 +368,7 @@ void __mbx_port_hangup(struct mbx_port *port)
  * call interrupted by a signal, -ERESTARTSYS for an untimed one.
  */
 int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, ktime_t *deadline)
+	__must_hold(&port->lock)
 {
 	int ret;
 

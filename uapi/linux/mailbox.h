@@ -28,26 +28,26 @@
 #define MBX_PRIO_MAX		31
 
 /* Feature bits reported by MBX_IOC_VERSION. */
-#define MBX_FEAT_PORTS		(1ULL << 0)	/* copy-mode ports, names */
-#define MBX_FEAT_POOL		(1ULL << 1)	/* zero-copy buffer pool */
+#define MBX_FEAT_PORTS		0x1ULL	/* copy-mode ports, names */
+#define MBX_FEAT_POOL		0x2ULL	/* zero-copy buffer pool */
 
 /*
  * Flags of MBX_IOC_PORT_CREATE and MBX_IOC_PORT_OPEN (the new fd's file
  * flags), and the access bits of MBX_IOC_PORT_OPEN.
  */
-#define MBX_CLOEXEC		(1U << 0)
-#define MBX_NONBLOCK		(1U << 1)
-#define MBX_SEND		(1U << 2)	/* the fd may send */
-#define MBX_RECV		(1U << 3)	/* the fd may receive */
+#define MBX_CLOEXEC		0x1U
+#define MBX_NONBLOCK		0x2U
+#define MBX_SEND		0x4U	/* the fd may send */
+#define MBX_RECV		0x8U	/* the fd may receive */
 
 /* Flags of MBX_IOC_SEND, MBX_IOC_RECV and MBX_IOC_BUF_ALLOC (with MBX_NONBLOCK). */
-#define MBX_TIMEOUT		(1U << 4)	/* timeout_ns is a CLOCK_MONOTONIC timeout */
-#define MBX_ABSTIME		(1U << 5)	/* with MBX_TIMEOUT: timeout_ns is absolute */
-#define MBX_SEND_BUF		(1U << 6)	/* send: (offset, len) is a pool region */
-#define MBX_RECV_INPLACE	(1U << 7)	/* recv: leave a pool message in the pool */
+#define MBX_TIMEOUT		0x10U	/* timeout_ns is a CLOCK_MONOTONIC timeout */
+#define MBX_ABSTIME		0x20U	/* with MBX_TIMEOUT: timeout_ns is absolute */
+#define MBX_SEND_BUF		0x40U	/* send: (offset, len) is a pool region */
+#define MBX_RECV_INPLACE	0x80U	/* recv: leave a pool message in the pool */
 
 /* mbx_recv.msg_flags */
-#define MBX_MSG_BUF		(1U << 0)	/* the message is a pool region */
+#define MBX_MSG_BUF		0x1U	/* the message is a pool region */
 
 /**
  * struct mbx_version - answer of MBX_IOC_VERSION
@@ -159,8 +159,8 @@ struct mbx_recv {
 };
 
 /* struct mbx_port_info.state */
-#define MBX_STATE_NAMED		(1U << 0)	/* reachable by name now */
-#define MBX_STATE_SHUTDOWN	(1U << 1)
+#define MBX_STATE_NAMED		0x1U	/* reachable by name now */
+#define MBX_STATE_SHUTDOWN	0x2U
 
 /**
  * struct mbx_port_info - answer of MBX_IOC_PORT_INFO

@@ -46,6 +46,26 @@ ssize_t mbx_recv_timed(int port, void *buf, size_t len, unsigned int *prio,
 		       uint64_t timeout_ns);
 ssize_t mbx_recv_ex(int port, struct mbx_recv *args);
 
+/*
+ * Zero copy.  Map the port's pool once; allocate a region, write the payload
+ * at mbx_buf_ptr(base, offset), send it; a receiver takes it in place, reads
+ * it at mbx_buf_ptr(base, offset) and releases it.
+ */
+#define MBX_NO_OFFSET UINT64_MAX
+
+int mbx_pool_map(int port, void **base, size_t *size);
+int mbx_pool_unmap(void *base, size_t size);
+int mbx_buf_alloc(int port, size_t len, uint64_t *offset);
+int mbx_buf_alloc_ex(int port, struct mbx_buf *args);
+int mbx_buf_send(int port, uint64_t offset, size_t len, unsigned int prio);
+ssize_t mbx_recv_inplace(int port, uint64_t *offset, unsigned int *prio);
+int mbx_buf_release(int port, uint64_t offset, size_t len);
+
+static inline void *mbx_buf_ptr(void *base, uint64_t offset)
+{
+	return (char *)base + offset;
+}
+
 #ifdef __cplusplus
 }
 #endif
