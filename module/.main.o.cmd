@@ -21,13 +21,40 @@ deps_/work/main/module/main.o := \
     $(wildcard include/config/ARCH_USE_BUILTIN_BSWAP) \
     $(wildcard include/config/SHADOW_CALL_STACK) \
     $(wildcard include/config/KCOV) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/file.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/fs.h \
+    $(wildcard include/config/READ_ONLY_THP_FOR_FS) \
+    $(wildcard include/config/SMP) \
+    $(wildcard include/config/FS_POSIX_ACL) \
+    $(wildcard include/config/SECURITY) \
+    $(wildcard include/config/CGROUP_WRITEBACK) \
+    $(wildcard include/config/IMA) \
+    $(wildcard include/config/FILE_LOCKING) \
+    $(wildcard include/config/FSNOTIFY) \
+    $(wildcard include/config/FS_ENCRYPTION) \
+    $(wildcard include/config/FS_VERITY) \
+    $(wildcard include/config/PREEMPTION) \
+    $(wildcard include/config/EPOLL) \
+    $(wildcard include/config/UNICODE) \
+    $(wildcard include/config/COMPAT) \
+    $(wildcard include/config/MMU) \
+    $(wildcard include/config/QUOTA) \
+    $(wildcard include/config/FS_DAX) \
+    $(wildcard include/config/BLOCK) \
+    $(wildcard include/config/DEBUG_LOCK_ALLOC) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/linkage.h \
+    $(wildcard include/config/ARCH_USE_SYM_ANNOTATIONS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/stringify.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/export.h \
+    $(wildcard include/config/MODVERSIONS) \
+    $(wildcard include/config/HAVE_ARCH_PREL32_RELOCATIONS) \
+    $(wildcard include/config/MODULES) \
+    $(wildcard include/config/TRIM_UNUSED_KSYMS) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler.h \
     $(wildcard include/config/TRACE_BRANCH_PROFILING) \
     $(wildcard include/config/PROFILE_ALL_BRANCHES) \
     $(wildcard include/config/OBJTOOL) \
     $(wildcard include/config/64BIT) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler_types.h \
   arch/x86/include/generated/asm/rwonce.h \
   /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/rwonce.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/kasan-checks.h \
@@ -58,41 +85,6 @@ deps_/work/main/module/main.o := \
     $(wildcard include/config/KCSAN) \
     $(wildcard include/config/KCSAN_WEAK_MEMORY) \
     $(wildcard include/config/KCSAN_IGNORE_ATOMICS) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/errno.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/errno.h \
-  arch/x86/include/generated/uapi/asm/errno.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/errno.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/errno-base.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/cleanup.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/err.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/fs.h \
-    $(wildcard include/config/READ_ONLY_THP_FOR_FS) \
-    $(wildcard include/config/SMP) \
-    $(wildcard include/config/FS_POSIX_ACL) \
-    $(wildcard include/config/SECURITY) \
-    $(wildcard include/config/CGROUP_WRITEBACK) \
-    $(wildcard include/config/IMA) \
-    $(wildcard include/config/FILE_LOCKING) \
-    $(wildcard include/config/FSNOTIFY) \
-    $(wildcard include/config/FS_ENCRYPTION) \
-    $(wildcard include/config/FS_VERITY) \
-    $(wildcard include/config/PREEMPTION) \
-    $(wildcard include/config/EPOLL) \
-    $(wildcard include/config/UNICODE) \
-    $(wildcard include/config/COMPAT) \
-    $(wildcard include/config/MMU) \
-    $(wildcard include/config/QUOTA) \
-    $(wildcard include/config/FS_DAX) \
-    $(wildcard include/config/BLOCK) \
-    $(wildcard include/config/DEBUG_LOCK_ALLOC) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/linkage.h \
-    $(wildcard include/config/ARCH_USE_SYM_ANNOTATIONS) \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/stringify.h \
-  /usr/src/linux-headers-6.1.0-56-common/include/linux/export.h \
-    $(wildcard include/config/MODVERSIONS) \
-    $(wildcard include/config/HAVE_ARCH_PREL32_RELOCATIONS) \
-    $(wildcard include/config/MODULES) \
-    $(wildcard include/config/TRIM_UNUSED_KSYMS) \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/linkage.h \
     $(wildcard include/config/X86_64) \
     $(wildcard include/config/X86_ALIGNMENT_16) \
@@ -107,6 +99,10 @@ deps_/work/main/module/main.o := \
     $(wildcard include/config/DEBUG_LIST) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/container_of.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/build_bug.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/err.h \
+  arch/x86/include/generated/uapi/asm/errno.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/errno.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/errno-base.h \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/poison.h \
     $(wildcard include/config/ILLEGAL_POINTER_VALUE) \
   /usr/src/linux-headers-6.1.0-56-common/include/linux/const.h \
@@ -186,6 +182,7 @@ deps_/work/main/module/main.o := \
     $(wildcard include/config/DEBUG_PREEMPT) \
     $(wildcard include/config/TRACE_PREEMPT_TOGGLE) \
     $(wildcard include/config/PREEMPT_NOTIFIERS) \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/cleanup.h \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/preempt.h \
     $(wildcard include/config/PREEMPT_DYNAMIC) \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/rmwcc.h \
@@ -275,6 +272,8 @@ deps_/work/main/module/main.o := \
   /usr/src/linux-headers-6.1.0-56-common/include/vdso/time64.h \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/time.h \
   /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/time_types.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/linux/errno.h \
+  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/errno.h \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/current.h \
   /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/thread_info.h \
     $(wildcard include/config/VM86) \

@@ -8,7 +8,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -48,46 +47,11 @@ static long mbx_ioctl_version(void __user *uarg)
 {
 	struct mbx_version v = {
 		.version = MBX_API_VERSION,
-		.features = MBX_FEAT_PORTS | MBX_FEAT_POOL,
+		.features = MBX_FEAT_PORTS | MBX_FEAT_POOL | MBX_FEAT_CALL |
+			    MBX_FEAT_BATCH,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
-}
-
-/*
- * Give @port a file and an fd.  On success the file holds the caller's
- * reference to @port; on failure the caller still does.
- */
-static int mbx_install(struct mbx_port *port, u32 access, u32 flags,
-		       bool link)
-{
-	struct file *file;
-	int fd, ret;
-
-	fd = get_unused_fd_flags(flags & MBX_CLOEXEC ? O_CLOEXEC : 0);
-	if (fd < 0)
-		return fd;
-
-	file = mbx_port_file(port, access, flags);
-	if (IS_ERR(file)) {
-		ret = PTR_ERR(file);
-		goto err_fd;
-	}
-	if (link) {
-		ret = mbx_name_link(port);
-		if (ret)
-			goto err_file;
-	}
-	fd_install(fd, file);
-	return fd;
-
-err_file:
-	/* The file's release drops the reference: take one for our caller. */
-	kref_get(&port->ref);
-	fput(file);
-err_fd:
-	put_unused_fd(fd);
-	return ret;
 }
 
 static long mbx_ioctl_create(unsigned int cmd, void __user *uarg)
@@ -110,8 +74,8 @@ static long mbx_ioctl_create(unsigned int cmd, void __user *uarg)
 	if (IS_ERR(port))
 		return PTR_ERR(port);
 
-	ret = mbx_install(port, MBX_SEND | MBX_RECV, args.flags,
-			  args.name[0] != '\0');
+	ret = mbx_port_install(port, MBX_SEND | MBX_RECV, args.flags,
+			       args.name[0] != '\0');
 	if (ret < 0)
 		mbx_port_put(port);
 	return ret;
@@ -140,7 +104,7 @@ static long mbx_ioctl_open(void __user *uarg)
 	if (IS_ERR(port))
 		return PTR_ERR(port);
 
-	ret = mbx_install(port, access, args.flags, false);
+	ret = mbx_port_install(port, access, args.flags, false);
 	if (ret < 0)
 		mbx_port_put(port);
 	return ret;
@@ -201,10 +165,13 @@ static int __init mbx_init(void)
 	BUILD_BUG_ON(sizeof(struct mbx_port_create) != 88);
 	BUILD_BUG_ON(sizeof(struct mbx_port_open) != 72);
 	BUILD_BUG_ON(sizeof(struct mbx_port_unlink) != 72);
+	BUILD_BUG_ON(sizeof(struct mbx_port_dup) != 8);
 	BUILD_BUG_ON(sizeof(struct mbx_send) != 48);
 	BUILD_BUG_ON(sizeof(struct mbx_recv) != 64);
 	BUILD_BUG_ON(sizeof(struct mbx_port_info) != 216);
 	BUILD_BUG_ON(sizeof(struct mbx_buf) != 32);
+	BUILD_BUG_ON(sizeof(struct mbx_call) != 128);
+	BUILD_BUG_ON(sizeof(struct mbx_batch) != 32);
 	BUILD_BUG_ON(MBX_NR_PRIO > 32);
 
 	if (dev_mode & ~0666) {

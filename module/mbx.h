@@ -129,6 +129,7 @@ struct mbx_port {
 struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args);
 void mbx_port_put(struct mbx_port *port);
 struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags);
+int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link);
 void __mbx_port_hangup(struct mbx_port *port);
 int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, ktime_t *deadline);
 void __mbx_complete_all(struct mbx_port *port, struct list_head *list,

@@ -682,101 +682,293 @@ int mbx_copy_arg(void *dst, size_t ksize, unsigned int cmd,
 #define MBX_SEND_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME | MBX_SEND_BUF)
 #define MBX_RECV_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME | \
 			 MBX_RECV_INPLACE)
+#define MBX_WAIT_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME)
+
+static const struct file_operations mbx_port_fops;
+
+static bool mbx_nonblock(struct file *file, u32 flags)
+{
+	return flags & MBX_NONBLOCK || file->f_flags & O_NONBLOCK;
+}
+
+static int mbx_check_send(struct file *file, const struct mbx_send *args)
+{
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (args->flags & ~MBX_SEND_FLAGS || args->prio > MBX_PRIO_MAX)
+		return -EINVAL;
+	if (args->flags & MBX_SEND_BUF ? args->buf : args->offset)
+		return -EINVAL;
+	return 0;
+}
+
+/* Send as checked @args say. */
+static int mbx_send_args(struct file *file, const struct mbx_send *args,
+			 bool nonblock, ktime_t *deadline)
+{
+	struct mbx_port *port = file->private_data;
+
+	if (!(args->flags & MBX_SEND_BUF))
+		return mbx_send_user(port, u64_to_user_ptr(args->buf),
+				     args->len, args->prio, args->tag,
+				     nonblock, deadline);
+	if (!port->pool)
+		return -ENODEV;
+	return mbx_send_buf(port, file, args->offset, args->len, args->prio,
+			    args->tag, nonblock, deadline);
+}
+
+static int mbx_check_recv(struct file *file, const struct mbx_recv *args)
+{
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	/* Output fields are ignored, so one struct can serve a loop. */
+	if (args->flags & ~MBX_RECV_FLAGS || args->reserved)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Receive as checked @args say, and write the results back to @uargs, the
+ * user's copy of @args.  On -EMSGSIZE, uargs->len is the size needed.
+ */
+static int mbx_recv_args(struct file *file, struct mbx_recv *args,
+			 struct mbx_recv __user *uargs, bool nonblock,
+			 ktime_t *deadline)
+{
+	struct mbx_port *port = file->private_data;
+	bool inplace = args->flags & MBX_RECV_INPLACE;
+	struct mbx_msg *msg;
+	size_t len;
+	int ret;
+
+	len = args->len;
+	ret = mbx_recv_msg(port, &len, inplace ? file : NULL, nonblock,
+			   deadline, &msg);
+	if (ret == -EMSGSIZE && put_user(len, &uargs->len))
+		return -EFAULT;
+	if (ret)
+		return ret;
+
+	args->len = msg->len;
+	args->offset = 0;
+	args->msg_flags = 0;
+	args->tag = msg->tag;
+	args->prio = msg->prio;
+	args->pid = pid_vnr(msg->pid);
+	args->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	if (msg->region && inplace) {
+		/* The region stays in the pool, held by this file. */
+		args->offset = mbx_region_offset(msg->region);
+		args->msg_flags = MBX_MSG_BUF;
+	}
+
+	/* Tell the caller what it got before the message is gone. */
+	if (copy_to_user(uargs, args, sizeof(*args))) {
+		mbx_putback(port, msg);
+		return -EFAULT;
+	}
+	if (msg->region && inplace) {
+		mbx_msg_free(msg);
+		return 0;
+	}
+	return mbx_copy_out(port, msg, u64_to_user_ptr(args->buf));
+}
 
 static long mbx_ioctl_send(struct file *file, unsigned int cmd,
 			   void __user *uarg)
 {
-	struct mbx_port *port = file->private_data;
 	ktime_t deadline, *dl;
 	struct mbx_send args;
-	bool nonblock;
 	int ret;
 
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
 	ret = mbx_copy_arg(&args, sizeof(args), cmd, uarg);
 	if (ret)
 		return ret;
-	if (args.flags & ~MBX_SEND_FLAGS || args.prio > MBX_PRIO_MAX)
-		return -EINVAL;
+	ret = mbx_check_send(file, &args);
+	if (ret)
+		return ret;
 	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
 	if (ret)
 		return ret;
-	nonblock = args.flags & MBX_NONBLOCK || file->f_flags & O_NONBLOCK;
-
-	if (args.flags & MBX_SEND_BUF) {
-		if (!port->pool)
-			return -ENODEV;
-		if (args.buf)
-			return -EINVAL;
-		return mbx_send_buf(port, file, args.offset, args.len,
-				    args.prio, args.tag, nonblock, dl);
-	}
-	if (args.offset)
-		return -EINVAL;
-	return mbx_send_user(port, u64_to_user_ptr(args.buf), args.len,
-			     args.prio, args.tag, nonblock, dl);
+	return mbx_send_args(file, &args, mbx_nonblock(file, args.flags), dl);
 }
 
 static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
 			   void __user *uarg)
 {
-	struct mbx_port *port = file->private_data;
-	struct mbx_recv __user *urecv = uarg;
 	ktime_t deadline, *dl;
 	struct mbx_recv args;
-	struct mbx_msg *msg;
-	bool inplace;
-	size_t len;
 	int ret;
 
-	if (!(file->f_mode & FMODE_READ))
-		return -EBADF;
 	ret = mbx_copy_arg(&args, sizeof(args), cmd, uarg);
 	if (ret)
 		return ret;
-	/* Output fields are ignored, so one struct can serve a loop. */
-	if (args.flags & ~MBX_RECV_FLAGS || args.reserved)
+	ret = mbx_check_recv(file, &args);
+	if (ret)
+		return ret;
+	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
+	if (ret)
+		return ret;
+	return mbx_recv_args(file, &args, uarg, mbx_nonblock(file, args.flags),
+			     dl);
+}
+
+/*
+ * Send on @file, then receive on args.recv_fd.  Both halves are checked
+ * before anything is sent, so a call fails half-way only when the receive
+ * itself fails; @done tells the caller.
+ */
+static long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg)
+{
+	ktime_t send_deadline, recv_deadline, *send_dl, *recv_dl;
+	struct file *rfile = file;
+	struct mbx_call args;
+	struct fd f = {};
+	u32 done = 0;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+	if (args.recv_fd != -1) {
+		f = fdget(args.recv_fd);
+		if (!f.file)
+			return -EBADF;
+		rfile = f.file;
+		ret = -EINVAL;
+		if (rfile->f_op != &mbx_port_fops)
+			goto out;
+	}
+
+	ret = mbx_check_send(file, &args.send);
+	if (!ret)
+		ret = mbx_check_recv(rfile, &args.recv);
+	if (!ret)
+		ret = mbx_deadline(args.send.flags, args.send.timeout_ns,
+				   &send_deadline, &send_dl);
+	if (!ret)
+		ret = mbx_deadline(args.recv.flags, args.recv.timeout_ns,
+				   &recv_deadline, &recv_dl);
+	if (ret)
+		goto out;
+
+	ret = mbx_send_args(file, &args.send,
+			    mbx_nonblock(file, args.send.flags), send_dl);
+	if (ret)
+		goto out;
+	done = MBX_CALL_SENT;
+
+	ret = mbx_recv_args(rfile, &args.recv, &uarg->recv,
+			    mbx_nonblock(rfile, args.recv.flags), recv_dl);
+	if (!ret)
+		done |= MBX_CALL_RECEIVED;
+out:
+	fdput(f);
+	if (put_user(done, &uarg->done) && !ret)
+		ret = -EFAULT;
+	return ret;
+}
+
+/* One entry of a send batch; its own flags may only say MBX_SEND_BUF. */
+static int mbx_batch_send(struct file *file, u64 msgs, u32 i, bool nonblock,
+			  ktime_t *deadline)
+{
+	struct mbx_send __user *umsg = u64_to_user_ptr(msgs);
+	struct mbx_send args;
+	int ret;
+
+	if (copy_from_user(&args, umsg + i, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~MBX_SEND_BUF || args.timeout_ns)
+		return -EINVAL;
+	ret = mbx_check_send(file, &args);
+	return ret ?: mbx_send_args(file, &args, nonblock, deadline);
+}
+
+/* One entry of a receive batch; its own flags may only say MBX_RECV_INPLACE. */
+static int mbx_batch_recv(struct file *file, u64 msgs, u32 i, bool nonblock,
+			  ktime_t *deadline)
+{
+	struct mbx_recv __user *umsg = u64_to_user_ptr(msgs);
+	struct mbx_recv args;
+	int ret;
+
+	if (copy_from_user(&args, umsg + i, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~MBX_RECV_INPLACE || args.timeout_ns)
+		return -EINVAL;
+	ret = mbx_check_recv(file, &args);
+	return ret ?: mbx_recv_args(file, &args, umsg + i, nonblock, deadline);
+}
+
+/*
+ * The first message of a batch waits as the batch's flags say; the others
+ * go only if they need not wait.  Return: how many went through, or the
+ * first message's error.
+ */
+static long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
+			    bool send)
+{
+	ktime_t deadline, *dl;
+	struct mbx_batch args;
+	bool nonblock;
+	u32 done;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~MBX_WAIT_FLAGS || args.reserved ||
+	    !args.count || args.count > MBX_BATCH_MAX)
 		return -EINVAL;
 	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
 	if (ret)
 		return ret;
+	nonblock = mbx_nonblock(file, args.flags);
 
-	inplace = args.flags & MBX_RECV_INPLACE;
-	len = args.len;
-	ret = mbx_recv_msg(port, &len, inplace ? file : NULL,
-			   args.flags & MBX_NONBLOCK || file->f_flags & O_NONBLOCK,
-			   dl, &msg);
-	if (ret == -EMSGSIZE && put_user(len, &urecv->len))
-		return -EFAULT;
-	if (ret)
-		return ret;
-
-	args.len = msg->len;
-	args.offset = 0;
-	args.msg_flags = 0;
-	args.tag = msg->tag;
-	args.prio = msg->prio;
-	args.pid = pid_vnr(msg->pid);
-	args.uid = from_kuid_munged(current_user_ns(), msg->uid);
-	if (msg->region && inplace) {
-		/* The region stays in the pool, held by this file. */
-		args.offset = mbx_region_offset(msg->region);
-		args.msg_flags = MBX_MSG_BUF;
-		if (copy_to_user(urecv, &args, sizeof(args))) {
-			mbx_putback(port, msg);
-			return -EFAULT;
-		}
-		mbx_msg_free(msg);
-		return 0;
+	for (done = 0; done < args.count; done++) {
+		ret = send ? mbx_batch_send(file, args.msgs, done, nonblock, dl) :
+			     mbx_batch_recv(file, args.msgs, done, nonblock, dl);
+		if (ret)
+			break;
+		nonblock = true;
+		dl = NULL;
 	}
 
-	/* Tell the caller what it got before the message is gone. */
-	if (copy_to_user(urecv, &args, sizeof(args))) {
-		mbx_putback(port, msg);
+	if (put_user(done, &uarg->done))
 		return -EFAULT;
-	}
-	return mbx_copy_out(port, msg, u64_to_user_ptr(args.buf));
+	return done ?: ret;
+}
+
+static u32 mbx_file_access(struct file *file)
+{
+	return (file->f_mode & FMODE_WRITE ? MBX_SEND : 0) |
+	       (file->f_mode & FMODE_READ ? MBX_RECV : 0);
+}
+
+/* A new fd to the port with at most the access of @file. */
+static long mbx_ioctl_dup(struct file *file, struct mbx_port_dup __user *uarg)
+{
+	struct mbx_port *port = file->private_data;
+	struct mbx_port_dup args;
+	u32 access;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	access = args.flags & (MBX_SEND | MBX_RECV);
+	if (args.flags & ~(MBX_SEND | MBX_RECV | MBX_CLOEXEC | MBX_NONBLOCK) ||
+	    !access || args.reserved)
+		return -EINVAL;
+	if (access & ~mbx_file_access(file))
+		return -EACCES;
+
+	kref_get(&port->ref);
+	ret = mbx_port_install(port, access, args.flags, false);
+	if (ret < 0)
+		mbx_port_put(port);
+	return ret;
 }
 
 static u32 mbx_list_count(struct list_head *head)
@@ -787,12 +979,6 @@ static u32 mbx_list_count(struct list_head *head)
 	list_for_each(pos, head)
 		n++;
 	return n;
-}
-
-static u32 mbx_file_access(struct file *file)
-{
-	return (file->f_mode & FMODE_WRITE ? MBX_SEND : 0) |
-	       (file->f_mode & FMODE_READ ? MBX_RECV : 0);
 }
 
 static long mbx_ioctl_info(struct file *file, unsigned int cmd,
@@ -866,8 +1052,7 @@ static long mbx_ioctl_buf_alloc(struct file *file, struct mbx_buf __user *uarg)
 		return -EBADF;
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
-	if (args.flags & ~(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME) ||
-	    args.reserved)
+	if (args.flags & ~MBX_WAIT_FLAGS || args.reserved)
 		return -EINVAL;
 	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
 	if (ret)
@@ -876,8 +1061,7 @@ static long mbx_ioctl_buf_alloc(struct file *file, struct mbx_buf __user *uarg)
 		return -ENODEV;
 
 	ret = mbx_pool_alloc(port, file, args.len,
-			     args.flags & MBX_NONBLOCK ||
-			     file->f_flags & O_NONBLOCK, dl, &args.offset);
+			     mbx_nonblock(file, args.flags), dl, &args.offset);
 	if (ret)
 		return ret;
 	if (put_user(args.offset, &uarg->offset)) {
@@ -923,6 +1107,14 @@ static long mbx_port_ioctl(struct file *file, unsigned int cmd,
 		return mbx_ioctl_buf_alloc(file, uarg);
 	case MBX_IOC_BUF_RELEASE:
 		return mbx_ioctl_buf_release(file, uarg);
+	case MBX_IOC_PORT_DUP:
+		return mbx_ioctl_dup(file, uarg);
+	case MBX_IOC_CALL:
+		return mbx_ioctl_call(file, uarg);
+	case MBX_IOC_SEND_BATCH:
+		return mbx_ioctl_batch(file, uarg, true);
+	case MBX_IOC_RECV_BATCH:
+		return mbx_ioctl_batch(file, uarg, false);
 	}
 	return -ENOTTY;
 }
@@ -1034,4 +1226,45 @@ struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags)
 		port->receivers++;
 	spin_unlock(&port->lock);
 	return file;
+}
+
+/**
+ * mbx_port_install() - give a port a new file and fd
+ * @port:   the port; on success the file holds the caller's reference
+ * @access: MBX_SEND and/or MBX_RECV
+ * @flags:  MBX_CLOEXEC, MBX_NONBLOCK
+ * @link:   also link the port's name (a new named port)
+ *
+ * Context: process context, may sleep.
+ * Return: the fd, or -errno with the reference still the caller's.
+ */
+int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link)
+{
+	struct file *file;
+	int fd, ret;
+
+	fd = get_unused_fd_flags(flags & MBX_CLOEXEC ? O_CLOEXEC : 0);
+	if (fd < 0)
+		return fd;
+
+	file = mbx_port_file(port, access, flags);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_fd;
+	}
+	if (link) {
+		ret = mbx_name_link(port);
+		if (ret)
+			goto err_file;
+	}
+	fd_install(fd, file);
+	return fd;
+
+err_file:
+	/* The file's release drops the reference: take one for our caller. */
+	kref_get(&port->ref);
+	fput(file);
+err_fd:
+	put_unused_fd(fd);
+	return ret;
 }

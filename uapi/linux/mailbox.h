@@ -30,6 +30,8 @@
 /* Feature bits reported by MBX_IOC_VERSION. */
 #define MBX_FEAT_PORTS		0x1ULL	/* copy-mode ports, names */
 #define MBX_FEAT_POOL		0x2ULL	/* zero-copy buffer pool */
+#define MBX_FEAT_CALL		0x4ULL	/* MBX_IOC_CALL */
+#define MBX_FEAT_BATCH		0x8ULL	/* MBX_IOC_SEND_BATCH, MBX_IOC_RECV_BATCH */
 
 /*
  * Flags of MBX_IOC_PORT_CREATE and MBX_IOC_PORT_OPEN (the new fd's file
@@ -105,6 +107,20 @@ struct mbx_port_unlink {
 	__u32 flags;
 	__u32 reserved;
 	char name[MBX_NAME_LEN];
+};
+
+/**
+ * struct mbx_port_dup - argument of MBX_IOC_PORT_DUP
+ * @flags:    MBX_SEND and/or MBX_RECV (at least one, and no more than the
+ *            fd has), MBX_CLOEXEC, MBX_NONBLOCK
+ * @reserved: zero
+ *
+ * The ioctl returns a new fd to the same port with the asked access, so a
+ * port fd can be narrowed into a send-only and a receive-only end.
+ */
+struct mbx_port_dup {
+	__u32 flags;
+	__u32 reserved;
 };
 
 /**
@@ -230,6 +246,61 @@ struct mbx_buf {
 	__u32 reserved;
 };
 
+/* struct mbx_call.done */
+#define MBX_CALL_SENT		0x1U	/* the send half completed */
+#define MBX_CALL_RECEIVED	0x2U	/* the receive half completed */
+
+/**
+ * struct mbx_call - argument of MBX_IOC_CALL: send, then receive
+ * @send:     the message to send on the fd the ioctl is called on
+ * @recv:     the message to receive, on @recv_fd
+ * @recv_fd:  port fd to receive from, or -1 for the same fd
+ * @flags:    zero
+ * @done:     out: MBX_CALL_SENT, MBX_CALL_RECEIVED, also on failure
+ * @reserved: zero
+ *
+ * A client calls it on the request port with its reply port as @recv_fd; a
+ * server calls it on the reply port with the request port as @recv_fd to
+ * reply and wait for the next request.  Each half has its own flags and
+ * timeout.  If the receive half fails, the sent message stays sent: the call
+ * fails with the receive's error and @done says MBX_CALL_SENT.
+ */
+struct mbx_call {
+	struct mbx_send send;
+	struct mbx_recv recv;
+	__s32 recv_fd;
+	__u32 flags;
+	__u32 done;
+	__u32 reserved;
+};
+
+#define MBX_BATCH_MAX		1024
+
+/**
+ * struct mbx_batch - argument of MBX_IOC_SEND_BATCH and MBX_IOC_RECV_BATCH
+ * @msgs:       user pointer to @count struct mbx_send (or struct mbx_recv)
+ * @count:      1..MBX_BATCH_MAX
+ * @flags:      MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME, for the first message
+ * @timeout_ns: as for struct mbx_send
+ * @done:       out: how many messages went through, also on failure
+ * @reserved:   zero
+ *
+ * The first message waits as the flags say; the batch then goes on while
+ * no message would block, and stops at the first that would, or that
+ * fails.  The ioctl returns the number done (at least 1), or -errno when
+ * none went through.  Each entry's own flags may only hold MBX_SEND_BUF
+ * (send) or MBX_RECV_INPLACE (receive); a receive entry's results are
+ * written back in place.
+ */
+struct mbx_batch {
+	__u64 msgs;
+	__u32 count;
+	__u32 flags;
+	__u64 timeout_ns;
+	__u32 done;
+	__u32 reserved;
+};
+
 #define MBX_IOC_MAGIC		0xB8
 
 /* On /dev/mailbox */
@@ -245,5 +316,9 @@ struct mbx_buf {
 #define MBX_IOC_SHUTDOWN	_IO(MBX_IOC_MAGIC, 0x13)
 #define MBX_IOC_BUF_ALLOC	_IOWR(MBX_IOC_MAGIC, 0x14, struct mbx_buf)
 #define MBX_IOC_BUF_RELEASE	_IOW(MBX_IOC_MAGIC, 0x15, struct mbx_buf)
+#define MBX_IOC_CALL		_IOWR(MBX_IOC_MAGIC, 0x16, struct mbx_call)
+#define MBX_IOC_SEND_BATCH	_IOWR(MBX_IOC_MAGIC, 0x17, struct mbx_batch)
+#define MBX_IOC_RECV_BATCH	_IOWR(MBX_IOC_MAGIC, 0x18, struct mbx_batch)
+#define MBX_IOC_PORT_DUP	_IOW(MBX_IOC_MAGIC, 0x19, struct mbx_port_dup)
 
 #endif /* _UAPI_LINUX_MAILBOX_H */

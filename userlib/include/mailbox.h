@@ -30,6 +30,19 @@ int mbx_port_create(int dev, const struct mbx_port_create *attr);
 int mbx_port_open(int dev, const char *name, unsigned int flags);
 int mbx_port_unlink(int dev, const char *name);
 int mbx_port_info(int port, struct mbx_port_info *info);
+
+/*
+ * A new fd to the same port with no more access than @port has (MBX_SEND
+ * and/or MBX_RECV, plus MBX_CLOEXEC, MBX_NONBLOCK).
+ */
+int mbx_port_dup(int port, unsigned int flags);
+
+/*
+ * Like pipe2(): an anonymous port as a receive-only fds[0] and a send-only
+ * fds[1], so that closing every send end gives the receivers end of stream.
+ * attr->flags' MBX_CLOEXEC and MBX_NONBLOCK apply to both fds.
+ */
+int mbx_port_pair(int dev, const struct mbx_port_create *attr, int fds[2]);
 int mbx_shutdown(int port);
 
 /* Sending: 0 on success */
@@ -60,6 +73,28 @@ int mbx_buf_alloc_ex(int port, struct mbx_buf *args);
 int mbx_buf_send(int port, uint64_t offset, size_t len, unsigned int prio);
 ssize_t mbx_recv_inplace(int port, uint64_t *offset, unsigned int *prio);
 int mbx_buf_release(int port, uint64_t offset, size_t len);
+
+/*
+ * Request/reply in one call: send on @port, then receive on @reply_port
+ * (-1: the same port).  Returns the reply's length; on failure *done (if
+ * not NULL) says which halves completed (MBX_CALL_SENT, MBX_CALL_RECEIVED).
+ * A server replies and waits for the next request with mbx_reply_recv().
+ */
+ssize_t mbx_call(int port, const void *req, size_t req_len, int reply_port,
+		 void *reply, size_t reply_len, unsigned int *done);
+ssize_t mbx_reply_recv(int reply_port, const void *reply, size_t reply_len,
+		       int request_port, void *req, size_t req_len,
+		       unsigned int *done);
+int mbx_call_ex(int port, struct mbx_call *args);
+
+/*
+ * Batches: the number of messages that went through (>= 1), or -errno if
+ * none did.  Only the first message waits.
+ */
+int mbx_send_batch(int port, struct mbx_send *msgs, unsigned int count,
+		   unsigned int flags);
+int mbx_recv_batch(int port, struct mbx_recv *msgs, unsigned int count,
+		   unsigned int flags);
 
 static inline void *mbx_buf_ptr(void *base, uint64_t offset)
 {
