@@ -31,9 +31,9 @@ unsigned int mbx_max_capacity = 65536;
 module_param_named(max_capacity, mbx_max_capacity, uint, 0644);
 MODULE_PARM_DESC(max_capacity, "Largest capacity of a port, messages (default 65536)");
 
-unsigned long mbx_max_pool_size = 256UL << 20;
+unsigned long mbx_max_pool_size = 64UL << 20;
 module_param_named(max_pool_size, mbx_max_pool_size, ulong, 0644);
-MODULE_PARM_DESC(max_pool_size, "Largest pool of a port, bytes (default 256 MiB)");
+MODULE_PARM_DESC(max_pool_size, "Largest pool of a port, bytes (default 64 MiB)");
 
 unsigned int mbx_max_ports_per_user = 1024;
 module_param_named(max_ports_per_user, mbx_max_ports_per_user, uint, 0644);

@@ -125,6 +125,31 @@ struct mbx_port {
 	wait_queue_head_t poll_wq;	/* poll and epoll only */
 };
 
+/**
+ * struct mbx_file - what a port file is: private_data of every port file
+ * @port:   the port, referenced
+ * @access: MBX_SEND and/or MBX_RECV
+ *
+ * A file that may send is opened read-write whatever its access, because
+ * mmap() needs FMODE_READ and a sender writes into the pool; a receive-only
+ * file is opened read-only, so its mappings can never become writable.
+ * Access checks therefore use @access, never f_mode.
+ */
+struct mbx_file {
+	struct mbx_port *port;
+	u32 access;
+};
+
+static inline struct mbx_port *mbx_file_port(struct file *file)
+{
+	return ((struct mbx_file *)file->private_data)->port;
+}
+
+static inline u32 mbx_file_access(struct file *file)
+{
+	return ((struct mbx_file *)file->private_data)->access;
+}
+
 /* port.c */
 struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args);
 void mbx_port_put(struct mbx_port *port);
@@ -144,6 +169,7 @@ void *mbx_region_data(struct mbx_pool *pool, struct mbx_region *r);
 struct mbx_region *__mbx_region_send(struct mbx_port *port, struct file *file,
 				     u64 offset, u64 len);
 void __mbx_region_hold(struct mbx_region *r, struct file *file);
+void __mbx_region_unsend(struct mbx_region *r, struct file *file);
 u64 mbx_region_offset(struct mbx_region *r);
 void __mbx_region_put(struct mbx_port *port, struct mbx_region *r);
 void __mbx_pool_release_file(struct mbx_port *port, struct file *file);

@@ -31,15 +31,17 @@
 
 /**
  * struct mbx_region - one allocation in a pool
- * @offset: from the start of the pool
- * @size:   bytes reserved, a multiple of 64
- * @len:    bytes the holder asked for or sent
- * @holder: the file holding it, or NULL while a message carries it
+ * @offset:   from the start of the pool
+ * @size:     bytes reserved, a multiple of 64
+ * @len:      bytes allocated, or sent by the last send
+ * @prev_len: @len before the send in flight, to undo a failed one
+ * @holder:   the file holding it, or NULL while a message carries it
  */
 struct mbx_region {
 	u64 offset;
 	u64 size;
 	u64 len;
+	u64 prev_len;
 	struct file *holder;
 };
 
@@ -177,13 +179,11 @@ void *mbx_region_data(struct mbx_pool *pool, struct mbx_region *r)
 }
 
 /*
- * The region at @offset that @file holds, for @len bytes.  Anything else is
- * refused: -EINVAL for no region there or a bad length, -EPERM for a
- * region held by someone else.
+ * The region at @offset that @file holds.  Anything else is refused:
+ * -EINVAL for no region there, -EPERM for a region held by someone else.
  */
 static struct mbx_region *__mbx_region_find(struct mbx_port *port,
-					    struct file *file, u64 offset,
-					    u64 len)
+					    struct file *file, u64 offset)
 {
 	struct mbx_region *r;
 
@@ -195,8 +195,6 @@ static struct mbx_region *__mbx_region_find(struct mbx_port *port,
 		return ERR_PTR(-EINVAL);
 	if (r->holder != file)
 		return ERR_PTR(-EPERM);
-	if (len > r->size)
-		return ERR_PTR(-EINVAL);
 	return r;
 }
 
@@ -205,7 +203,7 @@ static struct mbx_region *__mbx_region_find(struct mbx_port *port,
  * @port:   the port, with a pool
  * @file:   the sender's file, which must hold the region
  * @offset: start of the region
- * @len:    payload bytes, at most the region's size
+ * @len:    payload bytes, at most the region's length
  *
  * Context: port->lock held.
  * Return: the region, now held by no file, or an ERR_PTR().
@@ -213,18 +211,34 @@ static struct mbx_region *__mbx_region_find(struct mbx_port *port,
 struct mbx_region *__mbx_region_send(struct mbx_port *port, struct file *file,
 				     u64 offset, u64 len)
 {
-	struct mbx_region *r = __mbx_region_find(port, file, offset, len);
+	struct mbx_region *r = __mbx_region_find(port, file, offset);
 
-	if (!IS_ERR(r)) {
-		r->holder = NULL;
-		r->len = len;
-	}
+	if (IS_ERR(r))
+		return r;
+	if (len > r->len)
+		return ERR_PTR(-EINVAL);
+	r->holder = NULL;
+	r->prev_len = r->len;
+	r->len = len;
 	return r;
 }
 
 /**
+ * __mbx_region_unsend() - undo __mbx_region_send() after a failed send
+ * @r:    the region
+ * @file: the sender, its holder again
+ *
+ * Context: port->lock held.
+ */
+void __mbx_region_unsend(struct mbx_region *r, struct file *file)
+{
+	r->holder = file;
+	r->len = r->prev_len;
+}
+
+/**
  * __mbx_region_hold() - make @file the holder of a region
- * @r:    a region no file holds, or the one whose send failed
+ * @r:    a region no file holds
  * @file: the new holder, or NULL when a message carries it again
  *
  * Context: port->lock held.
@@ -380,7 +394,7 @@ int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 	int ret = 0;
 
 	spin_lock(&port->lock);
-	r = __mbx_region_find(port, file, offset, len);
+	r = __mbx_region_find(port, file, offset);
 	if (IS_ERR(r))
 		ret = PTR_ERR(r);
 	else if (len != r->len)
@@ -393,7 +407,7 @@ int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 
 static vm_fault_t mbx_pool_fault(struct vm_fault *vmf)
 {
-	struct mbx_port *port = vmf->vma->vm_file->private_data;
+	struct mbx_port *port = mbx_file_port(vmf->vma->vm_file);
 	struct mbx_pool *pool = port->pool;
 
 	if (vmf->pgoff >= pool->nr_pages)
@@ -421,7 +435,7 @@ static const struct vm_operations_struct mbx_pool_vm_ops = {
  */
 int mbx_pool_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct mbx_port *port = file->private_data;
+	struct mbx_port *port = mbx_file_port(file);
 
 	if (!port->pool)
 		return -ENODEV;
@@ -429,7 +443,11 @@ int mbx_pool_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (vma->vm_pgoff || vma_pages(vma) != port->pool->nr_pages)
 		return -EINVAL;
-	if (!(file->f_mode & FMODE_WRITE)) {
+	/*
+	 * A receive-only file is opened read-only, so do_mmap() has already
+	 * refused PROT_WRITE; make sure that mprotect() cannot add it either.
+	 */
+	if (!(mbx_file_access(file) & MBX_SEND)) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;
 		vma->vm_flags &= ~VM_MAYWRITE;

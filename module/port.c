@@ -84,7 +84,8 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 		max_msg_size = min(READ_ONCE(mbx_default_msg_size), limit);
 	if (max_msg_size > limit ||
 	    args->capacity > READ_ONCE(mbx_max_capacity) ||
-	    args->pool_size > READ_ONCE(mbx_max_pool_size))
+	    args->pool_size > READ_ONCE(mbx_max_pool_size) ||
+	    PAGE_ALIGN(args->pool_size) > READ_ONCE(mbx_max_pool_size))
 		return ERR_PTR(-EINVAL);
 	port = kzalloc(sizeof(*port), GFP_KERNEL_ACCOUNT);
 	if (!port)
@@ -574,7 +575,7 @@ static int mbx_send_buf(struct mbx_port *port, struct file *file, u64 offset,
 		msg->len = len;
 		ret = __mbx_send(port, msg, nonblock, deadline);
 		if (ret)
-			__mbx_region_hold(r, file);
+			__mbx_region_unsend(r, file);
 	}
 	spin_unlock(&port->lock);
 
@@ -611,9 +612,12 @@ static int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
 static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
 			     loff_t *ppos)
 {
-	struct mbx_port *port = file->private_data;
+	struct mbx_port *port = mbx_file_port(file);
 	struct mbx_msg *msg;
 	int ret;
+
+	if (!(mbx_file_access(file) & MBX_RECV))
+		return -EBADF;
 
 	ret = mbx_recv_msg(port, &len, NULL, file->f_flags & O_NONBLOCK, NULL,
 			   &msg);
@@ -628,9 +632,11 @@ static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
 static ssize_t mbx_port_write(struct file *file, const char __user *buf,
 			      size_t len, loff_t *ppos)
 {
-	struct mbx_port *port = file->private_data;
+	struct mbx_port *port = mbx_file_port(file);
 	int ret;
 
+	if (!(mbx_file_access(file) & MBX_SEND))
+		return -EBADF;
 	ret = mbx_send_user(port, buf, len, 0, 0, file->f_flags & O_NONBLOCK,
 			    NULL);
 	return ret ?: len;
@@ -693,7 +699,7 @@ static bool mbx_nonblock(struct file *file, u32 flags)
 
 static int mbx_check_send(struct file *file, const struct mbx_send *args)
 {
-	if (!(file->f_mode & FMODE_WRITE))
+	if (!(mbx_file_access(file) & MBX_SEND))
 		return -EBADF;
 	if (args->flags & ~MBX_SEND_FLAGS || args->prio > MBX_PRIO_MAX)
 		return -EINVAL;
@@ -706,7 +712,7 @@ static int mbx_check_send(struct file *file, const struct mbx_send *args)
 static int mbx_send_args(struct file *file, const struct mbx_send *args,
 			 bool nonblock, ktime_t *deadline)
 {
-	struct mbx_port *port = file->private_data;
+	struct mbx_port *port = mbx_file_port(file);
 
 	if (!(args->flags & MBX_SEND_BUF))
 		return mbx_send_user(port, u64_to_user_ptr(args->buf),
@@ -720,7 +726,7 @@ static int mbx_send_args(struct file *file, const struct mbx_send *args,
 
 static int mbx_check_recv(struct file *file, const struct mbx_recv *args)
 {
-	if (!(file->f_mode & FMODE_READ))
+	if (!(mbx_file_access(file) & MBX_RECV))
 		return -EBADF;
 	/* Output fields are ignored, so one struct can serve a loop. */
 	if (args->flags & ~MBX_RECV_FLAGS || args->reserved)
@@ -736,7 +742,7 @@ static int mbx_recv_args(struct file *file, struct mbx_recv *args,
 			 struct mbx_recv __user *uargs, bool nonblock,
 			 ktime_t *deadline)
 {
-	struct mbx_port *port = file->private_data;
+	struct mbx_port *port = mbx_file_port(file);
 	bool inplace = args->flags & MBX_RECV_INPLACE;
 	struct mbx_msg *msg;
 	size_t len;
@@ -941,16 +947,10 @@ static long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
 	return done ?: ret;
 }
 
-static u32 mbx_file_access(struct file *file)
-{
-	return (file->f_mode & FMODE_WRITE ? MBX_SEND : 0) |
-	       (file->f_mode & FMODE_READ ? MBX_RECV : 0);
-}
-
 /* A new fd to the port with at most the access of @file. */
 static long mbx_ioctl_dup(struct file *file, struct mbx_port_dup __user *uarg)
 {
-	struct mbx_port *port = file->private_data;
+	struct mbx_port *port = mbx_file_port(file);
 	struct mbx_port_dup args;
 	u32 access;
 	int ret;
@@ -984,7 +984,7 @@ static u32 mbx_list_count(struct list_head *head)
 static long mbx_ioctl_info(struct file *file, unsigned int cmd,
 			   void __user *uarg)
 {
-	struct mbx_port *port = file->private_data;
+	struct mbx_port *port = mbx_file_port(file);
 	size_t usize = _IOC_SIZE(cmd);
 	struct mbx_port_info info;
 
@@ -1043,12 +1043,12 @@ static long mbx_ioctl_shutdown(struct mbx_port *port)
 
 static long mbx_ioctl_buf_alloc(struct file *file, struct mbx_buf __user *uarg)
 {
-	struct mbx_port *port = file->private_data;
+	struct mbx_port *port = mbx_file_port(file);
 	ktime_t deadline, *dl;
 	struct mbx_buf args;
 	int ret;
 
-	if (!(file->f_mode & FMODE_WRITE))
+	if (!(mbx_file_access(file) & MBX_SEND))
 		return -EBADF;
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
@@ -1074,7 +1074,7 @@ static long mbx_ioctl_buf_alloc(struct file *file, struct mbx_buf __user *uarg)
 static long mbx_ioctl_buf_release(struct file *file,
 				  struct mbx_buf __user *uarg)
 {
-	struct mbx_port *port = file->private_data;
+	struct mbx_port *port = mbx_file_port(file);
 	struct mbx_buf args;
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
@@ -1102,7 +1102,7 @@ static long mbx_port_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case MBX_IOC_SHUTDOWN:
-		return mbx_ioctl_shutdown(file->private_data);
+		return mbx_ioctl_shutdown(mbx_file_port(file));
 	case MBX_IOC_BUF_ALLOC:
 		return mbx_ioctl_buf_alloc(file, uarg);
 	case MBX_IOC_BUF_RELEASE:
@@ -1121,16 +1121,17 @@ static long mbx_port_ioctl(struct file *file, unsigned int cmd,
 
 static __poll_t mbx_port_poll(struct file *file, poll_table *wait)
 {
-	struct mbx_port *port = file->private_data;
+	struct mbx_port *port = mbx_file_port(file);
+	u32 access = mbx_file_access(file);
 	__poll_t mask = 0;
 
 	poll_wait(file, &port->poll_wq, wait);
 
 	spin_lock(&port->lock);
-	if (file->f_mode & FMODE_READ &&
+	if (access & MBX_RECV &&
 	    (port->queued || !list_empty(&port->send_waiters)))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (file->f_mode & FMODE_WRITE && !port->shutdown) {
+	if (access & MBX_SEND && !port->shutdown) {
 		if (port->queued < port->capacity ||
 		    !list_empty(&port->recv_waiters))
 			mask |= EPOLLOUT | EPOLLWRNORM;
@@ -1146,12 +1147,13 @@ static __poll_t mbx_port_poll(struct file *file, poll_table *wait)
 
 static int mbx_port_release(struct inode *inode, struct file *file)
 {
-	struct mbx_port *port = file->private_data;
+	struct mbx_file *mf = file->private_data;
+	struct mbx_port *port = mf->port;
 
 	spin_lock(&port->lock);
-	if (file->f_mode & FMODE_WRITE)
+	if (mf->access & MBX_SEND)
 		port->senders--;
-	if (file->f_mode & FMODE_READ)
+	if (mf->access & MBX_RECV)
 		port->receivers--;
 	if (port->pool)
 		__mbx_pool_release_file(port, file);
@@ -1159,12 +1161,13 @@ static int mbx_port_release(struct inode *inode, struct file *file)
 	spin_unlock(&port->lock);
 
 	mbx_port_put(port);
+	kfree(mf);
 	return 0;
 }
 
 static void mbx_port_show_fdinfo(struct seq_file *m, struct file *file)
 {
-	struct mbx_port *port = file->private_data;
+	struct mbx_port *port = mbx_file_port(file);
 	u32 access = mbx_file_access(file);
 	bool shutdown;
 	u32 queued;
@@ -1209,15 +1212,24 @@ static const struct file_operations mbx_port_fops = {
  */
 struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags)
 {
-	int oflags = access == (MBX_SEND | MBX_RECV) ? O_RDWR :
-		     access == MBX_SEND ? O_WRONLY : O_RDONLY;
+	/* See struct mbx_file for why senders are read-write. */
+	int oflags = access & MBX_SEND ? O_RDWR : O_RDONLY;
+	struct mbx_file *mf;
 	struct file *file;
 
 	if (flags & MBX_NONBLOCK)
 		oflags |= O_NONBLOCK;
-	file = anon_inode_getfile("[mailbox]", &mbx_port_fops, port, oflags);
-	if (IS_ERR(file))
+	mf = kmalloc(sizeof(*mf), GFP_KERNEL_ACCOUNT);
+	if (!mf)
+		return ERR_PTR(-ENOMEM);
+	mf->port = port;
+	mf->access = access;
+
+	file = anon_inode_getfile("[mailbox]", &mbx_port_fops, mf, oflags);
+	if (IS_ERR(file)) {
+		kfree(mf);
 		return file;
+	}
 
 	spin_lock(&port->lock);
 	if (access & MBX_SEND)

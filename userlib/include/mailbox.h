@@ -76,8 +76,9 @@ int mbx_buf_release(int port, uint64_t offset, size_t len);
 
 /*
  * Request/reply in one call: send on @port, then receive on @reply_port
- * (-1: the same port).  Returns the reply's length; on failure *done (if
- * not NULL) says which halves completed (MBX_CALL_SENT, MBX_CALL_RECEIVED).
+ * (-1: the same port).  Returns the reply's length.  *done (if not NULL)
+ * says which halves completed (MBX_CALL_SENT, MBX_CALL_RECEIVED), on
+ * failure too: -ETIMEDOUT with MBX_CALL_SENT means the request went out.
  * A server replies and waits for the next request with mbx_reply_recv().
  */
 ssize_t mbx_call(int port, const void *req, size_t req_len, int reply_port,
@@ -89,7 +90,8 @@ int mbx_call_ex(int port, struct mbx_call *args);
 
 /*
  * Batches: the number of messages that went through (>= 1), or -errno if
- * none did.  Only the first message waits.
+ * none did.  Only the first message waits; flags may hold MBX_NONBLOCK.
+ * For a timeout use the MBX_IOC_SEND_BATCH / MBX_IOC_RECV_BATCH ioctls.
  */
 int mbx_send_batch(int port, struct mbx_send *msgs, unsigned int count,
 		   unsigned int flags);
