@@ -836,12 +836,14 @@ static long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg)
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
+	ret = -EINVAL;
 	if (args.flags || args.reserved)
-		return -EINVAL;
+		goto out;
 	if (args.recv_fd != -1) {
 		f = fdget(args.recv_fd);
+		ret = -EBADF;
 		if (!f.file)
-			return -EBADF;
+			goto out;
 		rfile = f.file;
 		ret = -EINVAL;
 		if (rfile->f_op != &mbx_port_fops)
@@ -870,6 +872,9 @@ static long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg)
 			    mbx_nonblock(rfile, args.recv.flags), recv_dl);
 	if (!ret)
 		done |= MBX_CALL_RECEIVED;
+	/* Restarting the call would send the request a second time. */
+	if (ret == -ERESTARTSYS)
+		ret = -EINTR;
 out:
 	fdput(f);
 	if (put_user(done, &uarg->done) && !ret)
@@ -925,15 +930,17 @@ static long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
+	done = 0;
+	ret = -EINVAL;
 	if (args.flags & ~MBX_WAIT_FLAGS || args.reserved ||
 	    !args.count || args.count > MBX_BATCH_MAX)
-		return -EINVAL;
+		goto out;
 	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
 	if (ret)
-		return ret;
+		goto out;
 	nonblock = mbx_nonblock(file, args.flags);
 
-	for (done = 0; done < args.count; done++) {
+	for (; done < args.count; done++) {
 		ret = send ? mbx_batch_send(file, args.msgs, done, nonblock, dl) :
 			     mbx_batch_recv(file, args.msgs, done, nonblock, dl);
 		if (ret)
@@ -941,7 +948,7 @@ static long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
 		nonblock = true;
 		dl = NULL;
 	}
-
+out:
 	if (put_user(done, &uarg->done))
 		return -EFAULT;
 	return done ?: ret;

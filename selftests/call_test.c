@@ -1,0 +1,1128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MBX_IOC_CALL: send on one port, then receive on another (or the same) in
+ * one call.  Round trips with a server replying through mbx_reply_recv();
+ * every check made before anything is sent (recv_fd not open, not a port,
+ * without receive access; bad flags, priority, timeouts; non-zero flags or
+ * reserved; bad pointers) leaves both ports untouched; a send half that
+ * fails sends nothing and receives nothing (done == 0); a receive half that
+ * fails (timeout, non-blocking, EMSGSIZE, signal, end of stream, fault)
+ * leaves the request sent exactly once and says so (done == MBX_CALL_SENT).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "kselftest_harness.h"
+#include "mbx_helpers.h"
+
+#define MS		1000000ULL
+#define TIMEOUT_NS	(100 * MS)
+#define SLACK_NS	(1000 * MS)
+#define POISON		0xdeadbeefU
+
+/* A call struct: send @req (string) on the fd, receive into @buf on @rfd. */
+static void call_init(struct mbx_call *c, const char *req, int rfd,
+		      void *buf, size_t len)
+{
+	memset(c, 0, sizeof(*c));
+	c->send.buf = (uintptr_t)req;
+	c->send.len = req ? strlen(req) : 0;
+	c->recv.buf = (uintptr_t)buf;
+	c->recv.len = len;
+	c->recv_fd = rfd;
+}
+
+static long call(int fd, struct mbx_call *c)
+{
+	return t_ioctl(fd, MBX_IOC_CALL, c);
+}
+
+static long long info(int fd, size_t off, int u64)
+{
+	struct mbx_port_info i;
+	int ret = t_info(fd, &i);
+	uint64_t v64;
+	uint32_t v32;
+
+	if (ret)
+		return ret;
+	if (u64) {
+		memcpy(&v64, (char *)&i + off, sizeof(v64));
+		return (long long)v64;
+	}
+	memcpy(&v32, (char *)&i + off, sizeof(v32));
+	return v32;
+}
+
+#define QUEUED(fd)	info(fd, offsetof(struct mbx_port_info, queued), 0)
+#define SENT(fd)	info(fd, offsetof(struct mbx_port_info, sent), 1)
+#define RECEIVED(fd)	info(fd, offsetof(struct mbx_port_info, received), 1)
+
+/*
+ * The request port and reply port of a test.  Both may send and receive, so
+ * neither ever reaches end of stream by a close in a child.
+ */
+FIXTURE(call) {
+	int q;	/* requests */
+	int r;	/* replies */
+};
+
+FIXTURE_SETUP(call)
+{
+	self->q = t_anon(4, 4096);
+	ASSERT_LE(0, self->q);
+	self->r = t_anon(4, 4096);
+	ASSERT_LE(0, self->r);
+}
+
+FIXTURE_TEARDOWN(call)
+{
+	close(self->q);
+	close(self->r);
+}
+
+/* Nothing was sent on @q and nothing was taken from @r (which holds @r_queued). */
+static void expect_untouched(struct __test_metadata *_metadata,
+			     const struct _test_data_call *self,
+			     long long r_queued)
+{
+	int q = self->q, r = self->r;
+
+	EXPECT_EQ(0, QUEUED(q));
+	EXPECT_EQ(0, SENT(q));
+	EXPECT_EQ(r_queued, QUEUED(r));
+	EXPECT_EQ(0, RECEIVED(r));
+}
+
+#define EXPECT_UNTOUCHED(self, r_queued) \
+	expect_untouched(_metadata, self, r_queued)
+
+/* ---- round trips ------------------------------------------------------ */
+
+#define ROUNDS		500
+
+static size_t req_len(unsigned int i)
+{
+	return (i * 37) % 1000 + (i % 3 ? 8 : 0);
+}
+
+static size_t rep_len(unsigned int i)
+{
+	return (i * 53 + 11) % 4000 + 1;
+}
+
+/*
+ * Server: take the first request, then answer request i with reply i and
+ * wait for request i + 1 in one call; answer the last one with a plain send.
+ */
+static int serve(int q, int r, unsigned int rounds)
+{
+	static char req[4096], rep[4096];
+	unsigned int i, done;
+	ssize_t n;
+
+	n = mbx_recv(q, req, sizeof(req), NULL);
+	if (n < 0)
+		return t_code(n);
+	for (i = 0; i < rounds; i++) {
+		if ((size_t)n != req_len(i) || !t_check(req, n, i))
+			return T_BAD_DATA;
+		t_fill(rep, rep_len(i), i + 100000);
+		if (i + 1 == rounds)
+			return t_code(mbx_send(r, rep, rep_len(i), 0));
+		done = POISON;
+		n = mbx_reply_recv(r, rep, rep_len(i), q, req, sizeof(req),
+				   &done);
+		if (n < 0)
+			return t_code(n);
+		if (done != (MBX_CALL_SENT | MBX_CALL_RECEIVED))
+			return T_BAD_DATA;
+	}
+	return 0;
+}
+
+TEST_F(call, client_server_round_trips_keep_data_intact)
+{
+	static char req[4096], rep[4096];
+	unsigned int i, done;
+	pid_t pid;
+	ssize_t n;
+
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(serve(self->q, self->r, ROUNDS));
+
+	for (i = 0; i < ROUNDS; i++) {
+		t_fill(req, req_len(i), i);
+		memset(rep, 0, sizeof(rep));
+		done = POISON;
+		n = mbx_call(self->q, req, req_len(i), self->r, rep,
+			     sizeof(rep), &done);
+		ASSERT_EQ((ssize_t)rep_len(i), n) TH_LOG("round %u", i);
+		ASSERT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, done);
+		ASSERT_TRUE(t_check(rep, n, i + 100000)) TH_LOG("round %u", i);
+	}
+	EXPECT_EQ(0, t_reap(pid));
+	EXPECT_EQ(ROUNDS, SENT(self->q));
+	EXPECT_EQ(ROUNDS, RECEIVED(self->q));
+	EXPECT_EQ(ROUNDS, SENT(self->r));
+	EXPECT_EQ(ROUNDS, RECEIVED(self->r));
+	EXPECT_EQ(0, QUEUED(self->q));
+	EXPECT_EQ(0, QUEUED(self->r));
+}
+
+TEST_F(call, client_over_a_pair_of_narrowed_fds)
+{
+	char rep[16];
+	int qs, rr, qr, rs;
+	unsigned int done;
+	pid_t pid;
+
+	/* client: send-only request end, receive-only reply end */
+	qs = mbx_port_dup(self->q, MBX_SEND);
+	rr = mbx_port_dup(self->r, MBX_RECV);
+	qr = mbx_port_dup(self->q, MBX_RECV);
+	rs = mbx_port_dup(self->r, MBX_SEND);
+	ASSERT_LE(0, qs);
+	ASSERT_LE(0, rr);
+	ASSERT_LE(0, qr);
+	ASSERT_LE(0, rs);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char req[16];
+		ssize_t n = mbx_recv(qr, req, sizeof(req), NULL);
+
+		if (n != 4 || memcmp(req, "ping", 4))
+			_exit(n < 0 ? t_code(n) : T_BAD_DATA);
+		_exit(t_code(mbx_send(rs, "pong!", 5, 0)));
+	}
+	done = POISON;
+	EXPECT_EQ(5, mbx_call(qs, "ping", 4, rr, rep, sizeof(rep), &done));
+	EXPECT_EQ(0, memcmp(rep, "pong!", 5));
+	EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, done);
+	EXPECT_EQ(0, t_reap(pid));
+	close(qs);
+	close(rr);
+	close(qr);
+	close(rs);
+}
+
+TEST_F(call, same_port_call_with_recv_fd_minus_one)
+{
+	struct mbx_call c;
+	char buf[16];
+
+	/* a higher-priority message already queued is what comes back */
+	ASSERT_EQ(0, t_send_str(self->q, "urgent", 9));
+	call_init(&c, "req", -1, buf, sizeof(buf));
+	c.done = POISON;
+	EXPECT_EQ(0, call(self->q, &c));
+	EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, c.done);
+	EXPECT_EQ(6, c.recv.len);
+	EXPECT_EQ(0, memcmp(buf, "urgent", 6));
+	EXPECT_EQ(9, c.recv.prio);
+
+	/* alone, the call receives its own message */
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(3, t_recv_str(self->q, buf, sizeof(buf), NULL));
+	EXPECT_STREQ("req", buf);
+	call_init(&c, "self", -1, buf, sizeof(buf));
+	EXPECT_EQ(0, call(self->q, &c));
+	EXPECT_EQ(4, c.recv.len);
+	EXPECT_EQ(0, memcmp(buf, "self", 4));
+	EXPECT_EQ(0, QUEUED(self->q));
+	EXPECT_EQ(-1, c.recv_fd);
+}
+
+TEST_F(call, success_reports_both_halves_and_the_reply_metadata)
+{
+	struct mbx_recv rv;
+	struct mbx_call c;
+	char buf[16];
+
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 7));
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.send.tag = 0x1234;
+	c.send.prio = 3;
+	c.done = POISON;
+	EXPECT_EQ(0, call(self->q, &c));
+	EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, c.done);
+	EXPECT_EQ(5, c.recv.len);
+	EXPECT_EQ(0, memcmp(buf, "reply", 5));
+	EXPECT_EQ(7, c.recv.prio);
+	EXPECT_EQ(getpid(), c.recv.pid);
+	EXPECT_EQ(0, c.recv.uid);
+	EXPECT_EQ(0, c.recv.msg_flags);
+
+	/* the request went to q with its own tag and priority */
+	memset(&rv, 0, sizeof(rv));
+	rv.buf = (uintptr_t)buf;
+	rv.len = sizeof(buf);
+	rv.flags = MBX_NONBLOCK;
+	EXPECT_EQ(0, t_ioctl(self->q, MBX_IOC_RECV, &rv));
+	EXPECT_EQ(3, rv.len);
+	EXPECT_EQ(0x1234, rv.tag);
+	EXPECT_EQ(3, rv.prio);
+}
+
+TEST_F(call, library_call_returns_the_reply_length)
+{
+	unsigned int done = POISON;
+	char buf[16];
+
+	ASSERT_EQ(0, t_send_str(self->r, "abcdef", 0));
+	EXPECT_EQ(6, mbx_call(self->q, "x", 1, self->r, buf, sizeof(buf),
+			      &done));
+	EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, done);
+	EXPECT_EQ(1, QUEUED(self->q));
+	EXPECT_EQ(0, QUEUED(self->r));
+}
+
+/* ---- the receive half fails: the request stays sent ------------------- */
+
+/* The request "req" is on @q exactly once. */
+static void expect_sent_once(struct __test_metadata *_metadata, int q)
+{
+	char b[16];
+
+	EXPECT_EQ(1, SENT(q));
+	EXPECT_EQ(1, QUEUED(q));
+	EXPECT_EQ(3, t_recv_str(q, b, sizeof(b), NULL));
+	EXPECT_STREQ("req", b);
+	EXPECT_EQ(-EAGAIN, mbx_recv_nonblock(q, b, sizeof(b), NULL));
+}
+
+#define EXPECT_SENT_ONCE(self) expect_sent_once(_metadata, (self)->q)
+
+TEST_F(call, recv_timeout_returns_etimedout_with_request_sent)
+{
+	struct mbx_call c;
+	char buf[16];
+	uint64_t t0, dt;
+
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.recv.flags = MBX_TIMEOUT;
+	c.recv.timeout_ns = TIMEOUT_NS;
+	c.done = POISON;
+	t0 = t_now_ns();
+	EXPECT_EQ(-ETIMEDOUT, call(self->q, &c));
+	dt = t_now_ns() - t0;
+	EXPECT_EQ(MBX_CALL_SENT, c.done);
+	EXPECT_LE(TIMEOUT_NS, dt);
+	EXPECT_GT(TIMEOUT_NS + SLACK_NS, dt);
+	EXPECT_EQ(0, T_INFO(self->r, recv_waiting));
+	EXPECT_SENT_ONCE(self);
+}
+
+TEST_F(call, recv_absolute_timeout_in_the_past_fails_at_once_after_sending)
+{
+	struct mbx_call c;
+	char buf[16];
+
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.recv.flags = MBX_TIMEOUT | MBX_ABSTIME;
+	c.recv.timeout_ns = 1;
+	EXPECT_EQ(-ETIMEDOUT, call(self->q, &c));
+	EXPECT_EQ(MBX_CALL_SENT, c.done);
+	EXPECT_SENT_ONCE(self);
+}
+
+TEST_F(call, library_timeout_is_told_as_sent_not_received)
+{
+	struct mbx_call c;
+	char buf[16];
+	int ret;
+
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.recv.flags = MBX_TIMEOUT;
+	c.recv.timeout_ns = 0;
+	c.done = POISON;
+	ret = mbx_call_ex(self->q, &c);
+	EXPECT_EQ(-ETIMEDOUT, ret);
+	EXPECT_EQ(MBX_CALL_SENT, c.done);
+	EXPECT_SENT_ONCE(self);
+}
+
+TEST_F(call, nonblocking_recv_half_returns_eagain_with_request_sent)
+{
+	struct mbx_call c;
+	char buf[16];
+
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.recv.flags = MBX_NONBLOCK;
+	EXPECT_EQ(-EAGAIN, call(self->q, &c));
+	EXPECT_EQ(MBX_CALL_SENT, c.done);
+	EXPECT_SENT_ONCE(self);
+}
+
+TEST_F(call, recv_half_follows_o_nonblock_of_the_recv_fd)
+{
+	struct mbx_call c;
+	char buf[16];
+	int rnb;
+
+	rnb = mbx_port_dup(self->r, MBX_RECV | MBX_NONBLOCK);
+	ASSERT_LE(0, rnb);
+	call_init(&c, "req", rnb, buf, sizeof(buf));
+	EXPECT_EQ(-EAGAIN, call(self->q, &c));
+	EXPECT_EQ(MBX_CALL_SENT, c.done);
+	EXPECT_SENT_ONCE(self);
+	close(rnb);
+}
+
+TEST_F(call, recv_half_end_of_stream_returns_epipe_with_request_sent)
+{
+	struct mbx_call c;
+	char buf[16];
+	int fds[2];
+	struct mbx_port_create pc;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.capacity = 2;
+	pc.mode = 0600;
+	ASSERT_EQ(0, mbx_port_pair(MBX_DEV_AUTO, &pc, fds));
+	close(fds[1]);
+	call_init(&c, "req", fds[0], buf, sizeof(buf));
+	EXPECT_EQ(-EPIPE, call(self->q, &c));
+	EXPECT_EQ(MBX_CALL_SENT, c.done);
+	EXPECT_SENT_ONCE(self);
+	close(fds[0]);
+}
+
+TEST_F(call, reply_port_shut_down_while_waiting_gives_epipe_with_request_sent)
+{
+	struct mbx_call *c = t_shared(sizeof(*c));
+	char buf[16];
+	pid_t pid;
+
+	ASSERT_NE(NULL, c);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		call_init(c, "req", self->r, buf, sizeof(buf));
+		_exit(t_code(call(self->q, c)));
+	}
+	ASSERT_EQ(0, T_WAIT(self->r, recv_waiting, 1));
+	ASSERT_EQ(0, mbx_shutdown(self->r));
+	EXPECT_EQ(EPIPE, t_reap(pid));
+	EXPECT_EQ(MBX_CALL_SENT, c->done);
+	EXPECT_SENT_ONCE(self);
+}
+
+TEST_F(call, reply_too_large_is_emsgsize_with_length_and_reply_kept)
+{
+	struct mbx_call c;
+	char big[100], buf[100];
+
+	t_fill(big, sizeof(big), 7);
+	ASSERT_EQ(0, mbx_send(self->r, big, sizeof(big), 4));
+	call_init(&c, "req", self->r, buf, 10);
+	c.done = POISON;
+	EXPECT_EQ(-EMSGSIZE, call(self->q, &c));
+	EXPECT_EQ(MBX_CALL_SENT, c.done);
+	EXPECT_EQ(sizeof(big), c.recv.len);
+	EXPECT_EQ(1, QUEUED(self->r));
+	EXPECT_EQ(0, RECEIVED(self->r));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(sizeof(big), mbx_recv_nonblock(self->r, buf, sizeof(buf),
+						 NULL));
+	EXPECT_TRUE(t_check(buf, sizeof(buf), 7));
+	EXPECT_SENT_ONCE(self);
+}
+
+TEST_F(call, blocked_recv_half_told_emsgsize_when_reply_too_large_arrives)
+{
+	struct mbx_call *c = t_shared(sizeof(*c));
+	char big[100], buf[100];
+	pid_t pid;
+
+	ASSERT_NE(NULL, c);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		call_init(c, "req", self->r, buf, 10);
+		_exit(t_code(call(self->q, c)));
+	}
+	ASSERT_EQ(0, T_WAIT(self->r, recv_waiting, 1));
+	t_fill(big, sizeof(big), 8);
+	ASSERT_EQ(0, mbx_send(self->r, big, sizeof(big), 0));
+	EXPECT_EQ(EMSGSIZE, t_reap(pid));
+	EXPECT_EQ(MBX_CALL_SENT, c->done);
+	EXPECT_EQ(sizeof(big), c->recv.len);
+	EXPECT_EQ(1, QUEUED(self->r));
+	EXPECT_EQ(sizeof(big), mbx_recv_nonblock(self->r, buf, sizeof(buf),
+						 NULL));
+	EXPECT_TRUE(t_check(buf, sizeof(buf), 8));
+	EXPECT_SENT_ONCE(self);
+}
+
+TEST_F(call, signal_during_untimed_recv_half_is_eintr_with_request_sent)
+{
+	struct mbx_call *c = t_shared(sizeof(*c));
+	char buf[16];
+	pid_t pid;
+
+	ASSERT_NE(NULL, c);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (t_handle(SIGUSR1, NULL, 0))
+			_exit(T_BAD_SETUP);
+		call_init(c, "req", self->r, buf, sizeof(buf));
+		_exit(t_code(call(self->q, c)));
+	}
+	ASSERT_EQ(0, T_WAIT(self->r, recv_waiting, 1));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	EXPECT_EQ(EINTR, t_reap(pid));
+	EXPECT_EQ(MBX_CALL_SENT, c->done);
+	EXPECT_EQ(0, T_INFO(self->r, recv_waiting));
+	EXPECT_SENT_ONCE(self);
+}
+
+TEST_F(call, signal_during_timed_recv_half_is_eintr_with_request_sent)
+{
+	struct mbx_call *c = t_shared(sizeof(*c));
+	char buf[16];
+	pid_t pid;
+
+	ASSERT_NE(NULL, c);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (t_handle(SIGUSR1, NULL, SA_RESTART))
+			_exit(T_BAD_SETUP);
+		call_init(c, "req", self->r, buf, sizeof(buf));
+		c->recv.flags = MBX_TIMEOUT;
+		c->recv.timeout_ns = 60000 * MS;
+		_exit(t_code(call(self->q, c)));
+	}
+	ASSERT_EQ(0, T_WAIT(self->r, recv_waiting, 1));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	EXPECT_EQ(EINTR, t_reap(pid));
+	EXPECT_EQ(MBX_CALL_SENT, c->done);
+	EXPECT_SENT_ONCE(self);
+}
+
+/*
+ * With SA_RESTART, a call interrupted after its send half must not send the
+ * request a second time: it either fails with EINTR (done == MBX_CALL_SENT)
+ * or goes on waiting for the reply without sending again.
+ */
+TEST_F(call, sa_restart_signal_during_recv_half_never_resends_the_request)
+{
+	struct mbx_call *c = t_shared(sizeof(*c));
+	char buf[16];
+	pid_t pid;
+	int code;
+
+	ASSERT_NE(NULL, c);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (t_handle(SIGUSR1, NULL, SA_RESTART))
+			_exit(T_BAD_SETUP);
+		call_init(c, "req", self->r, buf, sizeof(buf));
+		_exit(t_code(call(self->q, c)));
+	}
+	ASSERT_EQ(0, T_WAIT(self->r, recv_waiting, 1));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	/* either it ended, or it waits again for the reply */
+	t_sleep_ms(T_BLOCKED_MS);
+	EXPECT_EQ(1, SENT(self->q)) TH_LOG("the request was sent again");
+	EXPECT_EQ(1, QUEUED(self->q));
+	if (t_alive(pid)) {
+		ASSERT_EQ(0, T_WAIT(self->r, recv_waiting, 1));
+		ASSERT_EQ(0, t_send_str(self->r, "rep", 0));
+		code = t_reap(pid);
+		EXPECT_EQ(0, code);
+		EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, c->done);
+	} else {
+		code = t_reap(pid);
+		EXPECT_EQ(EINTR, code);
+		EXPECT_EQ(MBX_CALL_SENT, c->done);
+	}
+	EXPECT_SENT_ONCE(self);
+}
+
+/* 1 once @pid is stopped (state T in /proc), bounded by T_WAIT_MS. */
+static int wait_stopped(pid_t pid)
+{
+	uint64_t end = t_now_ns() + T_WAIT_MS * 1000000ULL;
+	char path[64], buf[512], *p;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	while (t_now_ns() < end) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return 0;
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't'))
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/*
+ * A stop and continue (no handler runs) during the receive half must not
+ * send the request again either: the call goes on waiting, or fails with
+ * EINTR having sent once.
+ */
+TEST_F(call, stop_and_continue_during_recv_half_never_resends_the_request)
+{
+	struct mbx_call *c = t_shared(sizeof(*c));
+	char buf[16];
+	pid_t pid;
+	int code;
+
+	ASSERT_NE(NULL, c);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		call_init(c, "req", self->r, buf, sizeof(buf));
+		_exit(t_code(call(self->q, c)));
+	}
+	ASSERT_EQ(0, T_WAIT(self->r, recv_waiting, 1));
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_TRUE(wait_stopped(pid));
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	t_sleep_ms(T_BLOCKED_MS);
+	EXPECT_EQ(1, SENT(self->q)) TH_LOG("the request was sent again");
+	EXPECT_EQ(1, QUEUED(self->q));
+	if (t_alive(pid)) {
+		ASSERT_EQ(0, T_WAIT(self->r, recv_waiting, 1));
+		ASSERT_EQ(0, t_send_str(self->r, "rep", 0));
+		code = t_reap(pid);
+		EXPECT_EQ(0, code);
+		EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, c->done);
+	} else {
+		code = t_reap(pid);
+		EXPECT_EQ(EINTR, code);
+		EXPECT_EQ(MBX_CALL_SENT, c->done);
+	}
+	EXPECT_SENT_ONCE(self);
+}
+
+TEST_F(call, fault_on_reply_buffer_is_efault_with_reply_kept_and_request_sent)
+{
+	struct mbx_call c;
+	char buf[16];
+
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	call_init(&c, "req", self->r, t_bad_ptr(), 16);
+	EXPECT_EQ(-EFAULT, call(self->q, &c));
+	EXPECT_EQ(MBX_CALL_SENT, c.done);
+	EXPECT_EQ(1, QUEUED(self->r));
+	EXPECT_EQ(5, t_recv_str(self->r, buf, sizeof(buf), NULL));
+	EXPECT_STREQ("reply", buf);
+	EXPECT_SENT_ONCE(self);
+}
+
+/* ---- the send half fails: nothing sent, nothing received ------------- */
+
+TEST_F(call, full_queue_nonblocking_send_half_is_eagain_and_receives_nothing)
+{
+	struct mbx_call c;
+	char buf[16];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, t_send_str(self->q, "old", 0));
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.send.flags = MBX_NONBLOCK;
+	c.done = POISON;
+	EXPECT_EQ(-EAGAIN, call(self->q, &c));
+	EXPECT_EQ(0, c.done);
+	EXPECT_EQ(4, QUEUED(self->q));
+	EXPECT_EQ(4, SENT(self->q));
+	EXPECT_EQ(1, QUEUED(self->r));
+	EXPECT_EQ(0, RECEIVED(self->r));
+}
+
+TEST_F(call, full_queue_send_half_follows_o_nonblock_of_the_fd)
+{
+	struct mbx_call c;
+	char buf[16];
+	int qnb, i;
+
+	qnb = mbx_port_dup(self->q, MBX_SEND | MBX_NONBLOCK);
+	ASSERT_LE(0, qnb);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, t_send_str(self->q, "old", 0));
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	EXPECT_EQ(-EAGAIN, call(qnb, &c));
+	EXPECT_EQ(0, c.done);
+	EXPECT_EQ(4, SENT(self->q));
+	EXPECT_EQ(1, QUEUED(self->r));
+	close(qnb);
+}
+
+TEST_F(call, send_half_timeout_is_etimedout_and_receives_nothing)
+{
+	struct mbx_call c;
+	char buf[16];
+	uint64_t t0, dt;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, t_send_str(self->q, "old", 0));
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.send.flags = MBX_TIMEOUT;
+	c.send.timeout_ns = TIMEOUT_NS;
+	c.done = POISON;
+	t0 = t_now_ns();
+	EXPECT_EQ(-ETIMEDOUT, call(self->q, &c));
+	dt = t_now_ns() - t0;
+	EXPECT_LE(TIMEOUT_NS, dt);
+	EXPECT_EQ(0, c.done);
+	EXPECT_EQ(4, SENT(self->q));
+	EXPECT_EQ(0, T_INFO(self->q, send_waiting));
+	EXPECT_EQ(1, QUEUED(self->r));
+	EXPECT_EQ(0, RECEIVED(self->r));
+}
+
+TEST_F(call, signal_during_blocked_send_half_is_eintr_and_receives_nothing)
+{
+	struct mbx_call *c = t_shared(sizeof(*c));
+	char buf[16];
+	pid_t pid;
+	int i;
+
+	ASSERT_NE(NULL, c);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, t_send_str(self->q, "old", 0));
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (t_handle(SIGUSR1, NULL, 0))
+			_exit(T_BAD_SETUP);
+		call_init(c, "req", self->r, buf, sizeof(buf));
+		c->done = POISON;
+		_exit(t_code(call(self->q, c)));
+	}
+	ASSERT_EQ(0, T_WAIT(self->q, send_waiting, 1));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	EXPECT_EQ(EINTR, t_reap(pid));
+	EXPECT_EQ(0, c->done);
+	EXPECT_EQ(4, SENT(self->q));
+	EXPECT_EQ(0, T_INFO(self->q, send_waiting));
+	EXPECT_EQ(1, QUEUED(self->r));
+	EXPECT_EQ(0, RECEIVED(self->r));
+}
+
+TEST_F(call, blocked_send_half_completes_then_the_reply_is_received)
+{
+	struct mbx_call *c = t_shared(sizeof(*c));
+	char buf[16];
+	pid_t pid;
+	int i;
+
+	ASSERT_NE(NULL, c);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, t_send_str(self->q, "old", 0));
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		call_init(c, "req", self->r, buf, sizeof(buf));
+		if (call(self->q, c))
+			_exit(T_BAD_DATA);
+		_exit(c->recv.len == 5 && !memcmp(buf, "reply", 5) ? 0 :
+		      T_BAD_DATA);
+	}
+	ASSERT_EQ(0, T_WAIT(self->q, send_waiting, 1));
+	ASSERT_EQ(3, t_recv_str(self->q, buf, sizeof(buf), NULL));
+	ASSERT_EQ(0, T_WAIT(self->r, recv_waiting, 1));
+	EXPECT_EQ(5, SENT(self->q));
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	EXPECT_EQ(0, t_reap(pid));
+	EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, c->done);
+}
+
+TEST_F(call, send_half_after_shutdown_is_epipe_and_receives_nothing)
+{
+	struct mbx_call c;
+	char buf[16];
+
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	ASSERT_EQ(0, mbx_shutdown(self->q));
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.done = POISON;
+	EXPECT_EQ(-EPIPE, call(self->q, &c));
+	EXPECT_EQ(0, c.done);
+	EXPECT_UNTOUCHED(self, 1);
+}
+
+TEST_F(call, send_half_with_no_receivers_is_epipe_and_receives_nothing)
+{
+	struct mbx_port_create pc;
+	struct mbx_call c;
+	char buf[16];
+	int fds[2];
+
+	memset(&pc, 0, sizeof(pc));
+	pc.capacity = 2;
+	pc.mode = 0600;
+	ASSERT_EQ(0, mbx_port_pair(MBX_DEV_AUTO, &pc, fds));
+	close(fds[0]);
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	EXPECT_EQ(-EPIPE, call(fds[1], &c));
+	EXPECT_EQ(0, c.done);
+	EXPECT_EQ(1, QUEUED(self->r));
+	EXPECT_EQ(0, RECEIVED(self->r));
+	close(fds[1]);
+}
+
+TEST_F(call, send_half_too_large_is_emsgsize_and_receives_nothing)
+{
+	static char big[4097];
+	struct mbx_call c;
+	char buf[16];
+
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	call_init(&c, NULL, self->r, buf, sizeof(buf));
+	c.send.buf = (uintptr_t)big;
+	c.send.len = sizeof(big);
+	EXPECT_EQ(-EMSGSIZE, call(self->q, &c));
+	EXPECT_EQ(0, c.done);
+	EXPECT_UNTOUCHED(self, 1);
+}
+
+TEST_F(call, fault_on_request_buffer_is_efault_and_nothing_happens)
+{
+	struct mbx_call c;
+	char buf[16];
+
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	call_init(&c, NULL, self->r, buf, sizeof(buf));
+	c.send.buf = (uintptr_t)t_bad_ptr();
+	c.send.len = 8;
+	EXPECT_EQ(-EFAULT, call(self->q, &c));
+	EXPECT_EQ(0, c.done);
+	EXPECT_UNTOUCHED(self, 1);
+}
+
+/* ---- checks made before anything is sent ------------------------------ */
+
+TEST_F(call, recv_fd_not_open_is_ebadf_and_nothing_sent)
+{
+	struct mbx_call c;
+	char buf[16];
+	int closed;
+
+	closed = dup(self->r);
+	ASSERT_LE(0, closed);
+	close(closed);
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	call_init(&c, "req", closed, buf, sizeof(buf));
+	EXPECT_EQ(-EBADF, call(self->q, &c));
+	EXPECT_EQ(0, c.done);
+	call_init(&c, "req", -2, buf, sizeof(buf));
+	EXPECT_EQ(-EBADF, call(self->q, &c));
+	call_init(&c, "req", 0x7fffffff, buf, sizeof(buf));
+	EXPECT_EQ(-EBADF, call(self->q, &c));
+	EXPECT_UNTOUCHED(self, 1);
+}
+
+TEST_F(call, recv_fd_not_a_port_is_einval_and_nothing_sent)
+{
+	struct mbx_call c;
+	char buf[16];
+	int p[2], dev;
+
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(1, write(p[1], "p", 1));
+	call_init(&c, "req", p[0], buf, sizeof(buf));
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	EXPECT_EQ(0, c.done);
+	/* nothing was read from the pipe either */
+	EXPECT_EQ(1, read(p[0], buf, sizeof(buf)));
+	close(p[0]);
+	close(p[1]);
+
+	dev = t_dev();
+	ASSERT_LE(0, dev);
+	call_init(&c, "req", dev, buf, sizeof(buf));
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	close(dev);
+	EXPECT_UNTOUCHED(self, 0);
+}
+
+TEST_F(call, recv_fd_without_receive_access_is_ebadf_and_nothing_sent)
+{
+	struct mbx_call c;
+	char buf[16];
+	int rs;
+
+	rs = mbx_port_dup(self->r, MBX_SEND);
+	ASSERT_LE(0, rs);
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	call_init(&c, "req", rs, buf, sizeof(buf));
+	EXPECT_EQ(-EBADF, call(self->q, &c));
+	EXPECT_EQ(0, c.done);
+	EXPECT_UNTOUCHED(self, 1);
+	close(rs);
+}
+
+TEST_F(call, same_port_call_on_send_only_fd_is_ebadf_and_nothing_sent)
+{
+	struct mbx_call c;
+	char buf[16];
+	int qs;
+
+	qs = mbx_port_dup(self->q, MBX_SEND);
+	ASSERT_LE(0, qs);
+	call_init(&c, "req", -1, buf, sizeof(buf));
+	EXPECT_EQ(-EBADF, call(qs, &c));
+	EXPECT_EQ(0, c.done);
+	EXPECT_UNTOUCHED(self, 0);
+	close(qs);
+}
+
+TEST_F(call, call_on_recv_only_fd_is_ebadf_and_nothing_received)
+{
+	struct mbx_call c;
+	char buf[16];
+	int qr;
+
+	qr = mbx_port_dup(self->q, MBX_RECV);
+	ASSERT_LE(0, qr);
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	EXPECT_EQ(-EBADF, call(qr, &c));
+	EXPECT_EQ(0, c.done);
+	EXPECT_UNTOUCHED(self, 1);
+	close(qr);
+}
+
+TEST_F(call, invalid_send_flags_are_einval_and_nothing_sent)
+{
+	static const uint32_t bad[] = {
+		MBX_RECV_INPLACE, MBX_SEND, MBX_RECV, MBX_CLOEXEC, 0x100,
+		0x80000000U, MBX_ABSTIME,
+	};
+	struct mbx_call c;
+	char buf[16];
+	unsigned int i;
+
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		call_init(&c, "req", self->r, buf, sizeof(buf));
+		c.send.flags = bad[i];
+		EXPECT_EQ(-EINVAL, call(self->q, &c)) TH_LOG("0x%x", bad[i]);
+		EXPECT_EQ(0, c.done);
+	}
+	/* timeout_ns without MBX_TIMEOUT */
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.send.timeout_ns = 1000;
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	/* MBX_SEND_BUF with a buffer pointer */
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.send.flags = MBX_SEND_BUF;
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	/* an offset in copy mode */
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.send.offset = 64;
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	EXPECT_UNTOUCHED(self, 1);
+}
+
+TEST_F(call, send_priority_above_31_is_einval_and_nothing_sent)
+{
+	unsigned int prio = 0;
+	struct mbx_call c;
+	char buf[16];
+
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.send.prio = MBX_PRIO_MAX + 1;
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	EXPECT_EQ(0, c.done);
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.send.prio = 0xffffffffU;
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	EXPECT_UNTOUCHED(self, 1);
+
+	/* 31 is the highest valid priority */
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.send.prio = MBX_PRIO_MAX;
+	EXPECT_EQ(0, call(self->q, &c));
+	EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, c.done);
+	EXPECT_EQ(3, mbx_recv_nonblock(self->q, buf, sizeof(buf), &prio));
+	EXPECT_EQ(MBX_PRIO_MAX, prio);
+}
+
+TEST_F(call, invalid_recv_flags_are_einval_and_nothing_sent)
+{
+	static const uint32_t bad[] = {
+		MBX_SEND_BUF, MBX_SEND, MBX_RECV, MBX_CLOEXEC, 0x100,
+		0x80000000U, MBX_ABSTIME,
+	};
+	struct mbx_call c;
+	char buf[16];
+	unsigned int i;
+
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		call_init(&c, "req", self->r, buf, sizeof(buf));
+		c.recv.flags = bad[i];
+		EXPECT_EQ(-EINVAL, call(self->q, &c)) TH_LOG("0x%x", bad[i]);
+		EXPECT_EQ(0, c.done);
+	}
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.recv.timeout_ns = 1000;
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.recv.reserved = 1;
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	EXPECT_UNTOUCHED(self, 1);
+}
+
+TEST_F(call, nonzero_flags_or_reserved_is_einval_and_nothing_sent)
+{
+	struct mbx_call c;
+	char buf[16];
+
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.flags = 1;
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	EXPECT_EQ(0, c.done);
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.flags = 0x80000000U;
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.reserved = 1;
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	EXPECT_UNTOUCHED(self, 1);
+}
+
+TEST_F(call, bad_argument_pointer_is_efault_and_nothing_sent)
+{
+	ASSERT_EQ(0, t_send_str(self->r, "reply", 0));
+	EXPECT_EQ(-EFAULT, t_ioctl(self->q, MBX_IOC_CALL, t_bad_ptr()));
+	EXPECT_EQ(-EFAULT, t_ioctl(self->q, MBX_IOC_CALL, NULL));
+	EXPECT_UNTOUCHED(self, 1);
+}
+
+/*
+ * done is an output "also on failure": a call refused before anything was
+ * sent must say so (0), not leave what the caller's struct held before.
+ */
+TEST_F(call, done_is_zero_after_any_refused_call)
+{
+	struct mbx_call c;
+	char buf[16];
+	int closed;
+
+	closed = dup(self->r);
+	ASSERT_LE(0, closed);
+	close(closed);
+
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.send.prio = 99;
+	c.done = MBX_CALL_SENT | MBX_CALL_RECEIVED;
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	EXPECT_EQ(0, c.done) TH_LOG("bad priority");
+
+	call_init(&c, "req", closed, buf, sizeof(buf));
+	c.done = MBX_CALL_SENT | MBX_CALL_RECEIVED;
+	EXPECT_EQ(-EBADF, call(self->q, &c));
+	EXPECT_EQ(0, c.done) TH_LOG("recv_fd not open");
+
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.flags = 1;
+	c.done = MBX_CALL_SENT | MBX_CALL_RECEIVED;
+	EXPECT_EQ(-EINVAL, call(self->q, &c));
+	EXPECT_EQ(0, c.done) TH_LOG("non-zero flags");
+	EXPECT_UNTOUCHED(self, 0);
+}
+
+/* ---- other forms ------------------------------------------------------ */
+
+TEST_F(call, rendezvous_request_port_hands_the_request_to_a_waiting_server)
+{
+	char rep[16];
+	unsigned int done;
+	pid_t pid;
+	int rz;
+
+	rz = t_anon(0, 64);
+	ASSERT_LE(0, rz);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char req[16];
+		ssize_t n = mbx_recv(rz, req, sizeof(req), NULL);
+
+		if (n != 3 || memcmp(req, "req", 3))
+			_exit(n < 0 ? t_code(n) : T_BAD_DATA);
+		_exit(t_code(mbx_send(self->r, "ok", 2, 0)));
+	}
+	ASSERT_EQ(0, T_WAIT(rz, recv_waiting, 1));
+	done = POISON;
+	EXPECT_EQ(2, mbx_call(rz, "req", 3, self->r, rep, sizeof(rep), &done));
+	EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, done);
+	EXPECT_EQ(0, t_reap(pid));
+	close(rz);
+}
+
+TEST_F(call, pool_request_and_in_place_reply)
+{
+	struct mbx_port_create pc;
+	struct mbx_port_info in;
+	struct mbx_call c;
+	uint64_t off;
+	size_t size;
+	void *base;
+	int p;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.capacity = 4;
+	pc.max_msg_size = 64;
+	pc.mode = 0600;
+	pc.pool_size = 16384;
+	p = mbx_port_create(MBX_DEV_AUTO, &pc);
+	ASSERT_LE(0, p);
+	ASSERT_EQ(0, mbx_pool_map(p, &base, &size));
+	ASSERT_EQ(0, mbx_buf_alloc(p, 1000, &off));
+	t_fill(mbx_buf_ptr(base, off), 1000, 42);
+
+	memset(&c, 0, sizeof(c));
+	c.send.flags = MBX_SEND_BUF;
+	c.send.offset = off;
+	c.send.len = 1000;
+	c.recv.flags = MBX_RECV_INPLACE;
+	c.recv_fd = -1;
+	EXPECT_EQ(0, call(p, &c));
+	EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, c.done);
+	EXPECT_EQ(MBX_MSG_BUF, c.recv.msg_flags);
+	EXPECT_EQ(off, c.recv.offset);
+	EXPECT_EQ(1000, c.recv.len);
+	EXPECT_TRUE(t_check(mbx_buf_ptr(base, c.recv.offset), 1000, 42));
+	EXPECT_EQ(0, mbx_buf_release(p, c.recv.offset, c.recv.len));
+	ASSERT_EQ(0, t_info(p, &in));
+	EXPECT_EQ(in.pool_size, in.pool_free);
+	mbx_pool_unmap(base, size);
+	close(p);
+}
+
+TEST_HARNESS_MAIN
