@@ -173,6 +173,7 @@ static int __init mbx_init(void)
 	BUILD_BUG_ON(sizeof(struct mbx_call) != 128);
 	BUILD_BUG_ON(sizeof(struct mbx_batch) != 32);
 	BUILD_BUG_ON(MBX_NR_PRIO > 32);
+	BUILD_BUG_ON(sizeof(struct mbx_msg) > MBX_MSG_CHARGE);
 
 	if (dev_mode & ~0666) {
 		pr_err("dev_mode %#o: only read and write bits are allowed\n",

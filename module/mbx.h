@@ -17,6 +17,9 @@
 
 #define MBX_NR_PRIO		(MBX_PRIO_MAX + 1)
 
+/* Bytes of bookkeeping a port is charged for each message it may hold. */
+#define MBX_MSG_CHARGE		64
+
 /* Hard ceiling for the max_msg_size module parameter. */
 #define MBX_MSG_SIZE_CEILING	(64U << 20)
 

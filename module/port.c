@@ -101,7 +101,7 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 
 	/* A full queue of largest messages; a rendezvous port holds one. */
 	port->charge = (u64)max(port->capacity, 1U) *
-		       (max_msg_size + sizeof(struct mbx_msg)) + port->pool_size;
+		       (max_msg_size + MBX_MSG_CHARGE) + port->pool_size;
 	ret = mbx_user_charge(port->uid, port->charge, &port->user);
 	if (ret)
 		goto err_port;

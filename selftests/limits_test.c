@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module limits, set at run time through /sys/module/mailbox/parameters:
+ * max_ports_per_user (EMFILE), max_bytes_per_user (EDQUOT; a port charges
+ * capacity x max_msg_size + pool_size, a rendezvous port one message, and
+ * the charge comes back when the port is freed), max_capacity and
+ * max_msg_size (EINVAL), default_msg_size.
+ *
+ * Every test saves the parameters in its setup and restores them in its
+ * teardown.  The limited users are children with their own uid per test, so
+ * that nothing another test left behind is counted.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "mbx_helpers.h"
+
+static const char params[][24] = {
+	"max_ports_per_user", "max_bytes_per_user", "max_capacity",
+	"max_msg_size", "default_msg_size",
+};
+
+#define NPARAMS ARRAY_SIZE(params)
+
+FIXTURE(lim) {
+	unsigned long long saved[NPARAMS];
+	int have[NPARAMS];
+	char name[MBX_NAME_LEN];
+};
+
+FIXTURE_SETUP(lim)
+{
+	unsigned int i;
+
+	for (i = 0; i < NPARAMS; i++) {
+		ASSERT_EQ(0, t_param_get(params[i], &self->saved[i]))
+			TH_LOG("module parameter %s", params[i]);
+		self->have[i] = 1;
+	}
+	t_name(self->name, "lim");
+	/* generous defaults; each test narrows what it checks */
+	ASSERT_EQ(0, t_param_set("max_ports_per_user", 100));
+	ASSERT_EQ(0, t_param_set("max_bytes_per_user", 64ULL << 20));
+}
+
+FIXTURE_TEARDOWN(lim)
+{
+	unsigned int i;
+
+	t_unlink_all();
+	for (i = 0; i < NPARAMS; i++)
+		if (self->have[i])
+			EXPECT_EQ(0, t_param_set(params[i], self->saved[i]))
+				TH_LOG("could not restore %s", params[i]);
+}
+
+/* Run @fn(@arg) in a child as @uid; returns its result (0 = success). */
+static int as_user(uid_t uid, int (*fn)(void *), void *arg)
+{
+	pid_t pid = t_fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (t_become(uid, uid))
+			_exit(T_BAD_SETUP);
+		_exit(fn(arg));
+	}
+	return t_reap(pid);
+}
+
+static int ports_up_to_limit(void *arg)
+{
+	int fds[3], i, fd;
+
+	(void)arg;
+	for (i = 0; i < 3; i++) {
+		fds[i] = t_anon(1, 16);
+		if (!(fds[i] >= 0))
+			return 1 + i;
+	}
+	if (!(t_anon(1, 16) == -EMFILE))
+		return 10;
+	if (!(t_anon(0, 16) == -EMFILE))
+		return 11;
+	/* the limit refuses: it does not break the ports that exist */
+	if (!(t_send_str(fds[0], "ok", 0) == 0))
+		return 12;
+	/* closing one frees its slot */
+	close(fds[1]);
+	fd = t_anon(1, 16);
+	if (!(fd >= 0))
+		return 13;
+	if (!(t_anon(1, 16) == -EMFILE))
+		return 14;
+	return 0;
+}
+
+TEST_F(lim, max_ports_per_user_refuses_one_more_with_emfile)
+{
+	ASSERT_EQ(0, t_param_set("max_ports_per_user", 3));
+	EXPECT_EQ(0, as_user(3001, ports_up_to_limit, NULL));
+}
+
+static int named_ports_count(void *arg)
+{
+	char (*names)[MBX_NAME_LEN] = arg;
+	int fd;
+
+	fd = t_port(1, 16, 0600, names[0], 0);
+	if (!(fd >= 0))
+		return 1;
+	close(fd);
+	fd = t_port(1, 16, 0600, names[1], 0);
+	if (!(fd >= 0))
+		return 2;
+	close(fd);
+	/* no fd open, but both names keep their ports alive */
+	if (!(t_anon(1, 16) == -EMFILE))
+		return 3;
+	if (!(mbx_port_unlink(MBX_DEV_AUTO, names[0]) == 0))
+		return 4;
+	fd = t_anon(1, 16);
+	if (!(fd >= 0))
+		return 5;
+	return 0;
+}
+
+TEST_F(lim, linked_named_port_counts_until_unlinked)
+{
+	char names[2][MBX_NAME_LEN];
+
+	t_name(names[0], "lim");
+	t_name(names[1], "lim");
+	ASSERT_EQ(0, t_param_set("max_ports_per_user", 2));
+	EXPECT_EQ(0, as_user(3002, named_ports_count, names));
+}
+
+/*
+ * What a port charges its owner (docs/SEMANTICS.md): capacity messages,
+ * rendezvous ports one, of max_msg_size bytes plus 64 of bookkeeping each.
+ */
+#define CHARGE(cap, size) (((cap) ? (cap) : 1) * ((size) + 64))
+
+struct hold {
+	int ready[2];
+	int done[2];
+	int count;
+};
+
+/* Create @count ports, check the next is refused, then hold them. */
+static int fill_and_hold(void *arg)
+{
+	struct hold *h = arg;
+	int i, fd;
+	char c;
+
+	for (i = 0; i < h->count; i++)
+		if (!(t_anon(1, 1024) >= 0))
+			return 1 + i;
+	fd = t_anon(1, 16);
+	if (!(fd == -EMFILE || fd == -EDQUOT))
+		return 50;
+	if (!(write(h->ready[1], "r", 1) == 1))
+		return 51;
+	if (!(read(h->done[0], &c, 1) == 1))
+		return 52;
+	return 0;
+}
+
+static int create_and_use(void *arg)
+{
+	int n = *(int *)arg, i, fd = -1;
+	char buf[8];
+
+	for (i = 0; i < n; i++) {
+		fd = t_anon(1, 1024);
+		if (!(fd >= 0))
+			return 1 + i;
+	}
+	if (!(t_send_str(fd, "u2", 0) == 0))
+		return 60;
+	if (!(t_recv_str(fd, buf, sizeof(buf), NULL) == 2))
+		return 61;
+	return 0;
+}
+
+static void check_other_user_unaffected(struct __test_metadata *_metadata,
+					uid_t u1, uid_t u2, int count)
+{
+	struct hold h = { .count = count };
+	pid_t holder;
+	char c;
+
+	ASSERT_EQ(0, pipe(h.ready));
+	ASSERT_EQ(0, pipe(h.done));
+	holder = t_fork();
+	ASSERT_LE(0, holder);
+	if (holder == 0) {
+		if (t_become(u1, u1))
+			_exit(T_BAD_SETUP);
+		_exit(fill_and_hold(&h));
+	}
+	close(h.ready[1]);
+	if (read(h.ready[0], &c, 1) != 1) {
+		EXPECT_EQ(0, t_reap(holder)) TH_LOG("first user failed");
+		return;
+	}
+	EXPECT_EQ(0, as_user(u2, create_and_use, &count));
+	ASSERT_EQ(1, write(h.done[1], "d", 1));
+	EXPECT_EQ(0, t_reap(holder));
+}
+
+TEST_F(lim, ports_limit_is_per_user)
+{
+	ASSERT_EQ(0, t_param_set("max_ports_per_user", 2));
+	check_other_user_unaffected(_metadata, 3003, 3004, 2);
+}
+
+TEST_F(lim, bytes_limit_is_per_user)
+{
+	/* two ports of 1 x 1024 fit exactly */
+	ASSERT_EQ(0, t_param_set("max_bytes_per_user", 2 * CHARGE(1, 1024)));
+	check_other_user_unaffected(_metadata, 3005, 3006, 2);
+}
+
+static int bytes_up_to_limit(void *arg)
+{
+	int i;
+
+	(void)arg;
+	/* three ports of 4 x 8192 make the limit: they fit exactly */
+	for (i = 0; i < 3; i++)
+		if (!(t_anon(4, 8192) >= 0))
+			return 1 + i;
+	/* one byte beyond */
+	if (!(t_anon(1, 1) == -EDQUOT))
+		return 10;
+	if (!(t_anon(4, 8192) == -EDQUOT))
+		return 11;
+	return 0;
+}
+
+TEST_F(lim, max_bytes_per_user_refuses_beyond_limit_with_edquot)
+{
+	ASSERT_EQ(0, t_param_set("max_bytes_per_user", 3 * CHARGE(4, 8192)));
+	EXPECT_EQ(0, as_user(3007, bytes_up_to_limit, NULL));
+}
+
+static int rendezvous_charge(void *arg)
+{
+	(void)arg;
+	if (!(t_anon(0, 8192) >= 0))
+		return 1;
+	/* a second rendezvous port would bring the charge over 10000 */
+	if (!(t_anon(0, 8192) == -EDQUOT))
+		return 2;
+	/* CHARGE(0, 8192) + CHARGE(1, 1680) = 10000: fits exactly */
+	if (!(t_anon(1, 1680) >= 0))
+		return 3;
+	if (!(t_anon(0, 1) == -EDQUOT))
+		return 4;
+	return 0;
+}
+
+TEST_F(lim, rendezvous_port_charges_one_message)
+{
+	ASSERT_EQ(0, t_param_set("max_bytes_per_user", 10000));
+	EXPECT_EQ(0, as_user(3008, rendezvous_charge, NULL));
+}
+
+static int bytes_come_back(void *arg)
+{
+	int fd;
+
+	(void)arg;
+	fd = t_anon(4, 8192);
+	if (!(fd >= 0))
+		return 1;
+	if (!(t_anon(1, 1) == -EDQUOT))
+		return 2;
+	close(fd);
+	fd = t_anon(4, 8192);
+	if (!(fd >= 0))
+		return 3;
+	return 0;
+}
+
+TEST_F(lim, freeing_a_port_returns_its_bytes)
+{
+	ASSERT_EQ(0, t_param_set("max_bytes_per_user", CHARGE(4, 8192)));
+	EXPECT_EQ(0, as_user(3009, bytes_come_back, NULL));
+}
+
+static int sends_at_full_charge(void *arg)
+{
+	static char msg[8192];
+	int fd, i;
+
+	(void)arg;
+	fd = t_anon(4, 8192);
+	if (!(fd >= 0))
+		return 1;
+	for (i = 0; i < 4; i++) {
+		t_fill(msg, sizeof(msg), i);
+		if (!(mbx_send(fd, msg, sizeof(msg), 0) == 0))
+			return 10 + i;
+	}
+	for (i = 0; i < 4; i++) {
+		if (!(mbx_recv(fd, msg, sizeof(msg), NULL) == sizeof(msg)))
+			return 20 + i;
+		if (!(t_check(msg, sizeof(msg), i)))
+			return 30 + i;
+	}
+	return 0;
+}
+
+TEST_F(lim, sends_never_fail_for_accounting)
+{
+	ASSERT_EQ(0, t_param_set("max_bytes_per_user", CHARGE(4, 8192)));
+	EXPECT_EQ(0, as_user(3010, sends_at_full_charge, NULL));
+}
+
+static int rejected_creates(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 3; i++) {
+		if (!(t_port(1, 16, 01777, NULL, 0) == -EINVAL))
+			return 1;
+		if (!(t_port(1, 16, 0600, NULL, 1U << 31) == -EINVAL))
+			return 2;
+		if (!(t_anon(3, 8192) == -EDQUOT))
+			return 3;
+	}
+	if (!(t_anon(1, 8192) >= 0))
+		return 4;
+	if (!(t_anon(1, 8192) >= 0))
+		return 5;
+	return 0;
+}
+
+TEST_F(lim, rejected_creates_charge_nothing)
+{
+	ASSERT_EQ(0, t_param_set("max_ports_per_user", 2));
+	ASSERT_EQ(0, t_param_set("max_bytes_per_user", 2 * CHARGE(1, 8192)));
+	EXPECT_EQ(0, as_user(3011, rejected_creates, NULL));
+}
+
+TEST_F(lim, max_capacity_parameter_bounds_capacity)
+{
+	int fd;
+
+	ASSERT_EQ(0, t_param_set("max_capacity", 8));
+	fd = t_anon(8, 16);
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(-EINVAL, t_anon(9, 16));
+	ASSERT_EQ(0, t_param_set("max_capacity", 9));
+	fd = t_anon(9, 16);
+	EXPECT_LE(0, fd);
+}
+
+TEST_F(lim, max_msg_size_parameter_bounds_msg_size)
+{
+	int fd;
+
+	ASSERT_EQ(0, t_param_set("max_msg_size", 1024));
+	fd = t_anon(1, 1024);
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(-EINVAL, t_anon(1, 1025));
+	ASSERT_EQ(0, t_param_set("max_msg_size", 1025));
+	fd = t_anon(1, 1025);
+	EXPECT_LE(0, fd);
+}
+
+TEST_F(lim, default_msg_size_parameter_applies_to_size_zero)
+{
+	char buf[600];
+	int fd;
+
+	ASSERT_EQ(0, t_param_set("default_msg_size", 512));
+	fd = t_anon(2, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(512, T_INFO(fd, max_msg_size));
+	memset(buf, 'd', sizeof(buf));
+	EXPECT_EQ(0, mbx_send(fd, buf, 512, 0));
+	EXPECT_EQ(-EMSGSIZE, mbx_send(fd, buf, 513, 0));
+}
+
+TEST_HARNESS_MAIN
