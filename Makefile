@@ -1,0 +1,277 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mailbox: build, VM tests and checks.  `make help` lists the targets.
+#
+# Kernel-side builds go through Kbuild (the top-level Kbuild builds
+# module/mailbox.ko).  User-space output goes to build/.  Everything that
+# runs inside the test VM is linked statically.
+
+TOP	:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+B	:= $(TOP)/build
+S	:= $(TOP)/scripts
+
+# The kernel the VM boots and the module is built for: by default the one
+# Debian's linux-image-amd64 depends on, with its matching headers.  Looked
+# up lazily (after scripts/deps.sh may have installed it) and only once.
+ifeq ($(origin KVER),undefined)
+KVER = $(eval KVER := $$(shell dpkg-query -W -f='$$$${Depends}' linux-image-amd64 \
+	2>/dev/null | sed -n 's/^linux-image-\([^ ,]*\).*/\1/p'))$(KVER)
+endif
+KDIR	?= /usr/src/linux-headers-$(KVER)
+VMLINUZ	?= /boot/vmlinuz-$(KVER)
+
+# Debug kernel (scripts/build-debug-kernel.sh) and its copy of the module.
+DEBUG_KDIR	:= $(B)/linux-debug
+DEBUG_VMLINUZ	:= $(DEBUG_KDIR)/arch/x86/boot/bzImage
+DEBUG_MOD	:= $(B)/debug/mod
+
+KSRC_TAR	:= /usr/src/linux-source-6.1.tar.xz
+
+# VM limits (seconds): whole VM run, and each selftest binary inside it.
+VM_TIMEOUT	?= 1500
+TEST_TIMEOUT	?= 300
+# Extra kernel command line for every VM run, and for `make bench`.
+VM_APPEND	?=
+BENCH_APPEND	?= idle=poll clocksource=tsc tsc=reliable
+BENCH_ARGS	?=
+
+CC		?= cc
+AR		?= ar
+CFLAGS		?= -O2 -g
+USER_CFLAGS	:= -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+		   -I$(TOP)/uapi -I$(TOP)/userlib/include
+TEST_CFLAGS	:= -std=gnu11 -Wall -I$(B)/kselftest \
+		   -I$(TOP)/uapi -I$(TOP)/userlib/include -I$(TOP)/selftests
+
+LIB_SRCS	:= $(wildcard $(TOP)/userlib/src/*.c)
+LIB_MAP		:= $(wildcard $(TOP)/userlib/libmailbox.map)
+LIB_A		:= $(B)/libmailbox.a
+LIB_SO		:= $(B)/libmailbox.so
+LIB_SONAME	:= libmailbox.so.1
+LIB_STATIC_OBJS	:= $(LIB_SRCS:$(TOP)/userlib/src/%.c=$(B)/userlib/static/%.o)
+LIB_SHARED_OBJS	:= $(LIB_SRCS:$(TOP)/userlib/src/%.c=$(B)/userlib/shared/%.o)
+
+# selftests/*_test.c are test programs; other selftests/*.c are helpers
+# linked into every test.
+TEST_SRCS	:= $(wildcard $(TOP)/selftests/*_test.c)
+TEST_HELPERS	:= $(filter-out $(TEST_SRCS),$(wildcard $(TOP)/selftests/*.c))
+TESTS		:= $(TEST_SRCS:$(TOP)/selftests/%.c=$(B)/selftests/%)
+KSFT_H		:= $(B)/kselftest/kselftest_harness.h
+
+EXAMPLES	:= $(patsubst $(TOP)/examples/%.c,$(B)/examples/%,$(wildcard $(TOP)/examples/*.c))
+TOOLS		:= $(patsubst $(TOP)/tools/%.c,$(B)/tools/%,$(wildcard $(TOP)/tools/*.c))
+
+# Our own sources for checkpatch: everything we wrote, nothing else.
+STYLE_FILES	= $(shell cd $(TOP) && find module uapi userlib selftests tools examples \
+		    -name '*.[ch]' -not -name '*.mod.c' 2>/dev/null | sort)
+CHECKPATCH	:= $(B)/checkpatch/checkpatch.pl
+
+# Source files of the kernel side, copied into separate trees for the debug,
+# W=1 and sparse builds so that those never clobber module/*.o.
+MOD_COPY = mkdir -p $(1) && cd $(TOP) && find Kbuild module uapi \
+	\( -name '*.[ch]' -o -name Kbuild -o -name Makefile \) \
+	-not -name '*.mod.c' -print0 | cpio -pdmu0 --quiet $(1)
+SPLAT_COPY = mkdir -p $(1) && cp -p $(TOP)/selftests/splat/Kbuild \
+	$(TOP)/selftests/splat/*.c $(1)/
+
+Q := @
+SHELL := /bin/bash
+
+.PHONY: all deps module lib selftests examples tools splat distclean \
+	check check-debug ci demo bench debug-kernel debug-module debug-splat \
+	style sparse w1 clean help
+
+all: module lib selftests examples tools
+
+help:
+	@echo 'make [all]         module (against KDIR) + libmailbox + selftests + examples + tools'
+	@echo 'make check         selftests in a VM on the stock kernel ($(notdir $(VMLINUZ)))'
+	@echo 'make check-debug   selftests on the debug kernel (KASAN, lockdep, kmemleak, ...)'
+	@echo 'make ci            deps + build + check + check-debug, combined totals last'
+	@echo 'make demo          examples/demo.sh in a VM'
+	@echo 'make bench         build/tools/mbxbench in a VM ($(BENCH_APPEND))'
+	@echo 'make debug-kernel  build (or reuse) the debug kernel in build/linux-debug'
+	@echo 'make style         checkpatch --strict on our sources'
+	@echo 'make sparse        sparse (C=2) on the module'
+	@echo 'make w1            W=1 module build, fails on any warning'
+	@echo 'make clean         remove build output (the debug kernel stays cached)'
+	@echo 'make distclean     also remove the cached debug kernel'
+	@echo 'Variables: KDIR=$(KDIR) VM_TIMEOUT=$(VM_TIMEOUT) TEST_TIMEOUT=$(TEST_TIMEOUT) VM_APPEND=...'
+
+deps:
+	$(Q)$(S)/deps.sh
+
+# --- kernel module ----------------------------------------------------------
+
+module: deps
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+splat: deps
+	$(call SPLAT_COPY,$(B)/splat/stock)
+	$(MAKE) -C $(KDIR) M=$(B)/splat/stock modules
+
+debug-kernel: deps
+	$(S)/build-debug-kernel.sh $(B)
+
+debug-module: debug-kernel
+	$(call MOD_COPY,$(DEBUG_MOD))
+	$(MAKE) -C $(DEBUG_KDIR) M=$(DEBUG_MOD) modules
+
+debug-splat: debug-kernel
+	$(call SPLAT_COPY,$(B)/splat/debug)
+	$(MAKE) -C $(DEBUG_KDIR) M=$(B)/splat/debug modules
+
+# --- user space ---------------------------------------------------------------
+
+lib: $(LIB_A) $(LIB_SO)
+
+$(B)/userlib/static/%.o: $(TOP)/userlib/src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/userlib/shared/%.o: $(TOP)/userlib/src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+$(LIB_A): $(LIB_STATIC_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIB_SO): $(LIB_SHARED_OBJS) $(LIB_MAP)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		$(if $(LIB_MAP),-Wl$(comma)--version-script=$(LIB_MAP)) \
+		-o $(B)/$(LIB_SONAME) $(LIB_SHARED_OBJS)
+	ln -sf $(LIB_SONAME) $@
+
+comma := ,
+
+$(KSFT_H): | deps
+	@mkdir -p $(@D)
+	tar -xJf $(KSRC_TAR) -C $(@D) --strip-components=4 \
+		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.1/tools/testing/selftests/kselftest.h
+	@touch $@
+
+selftests: $(TESTS)
+
+$(B)/selftests/%: $(TOP)/selftests/%.c $(TEST_HELPERS) $(LIB_A) $(KSFT_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -MF $@.d -static -o $@ \
+		$< $(TEST_HELPERS) $(LIB_A) -lpthread || { rm -f $@; exit 1; }
+
+examples: $(EXAMPLES)
+
+$(B)/examples/%: $(TOP)/examples/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -MMD -MP -MF $@.d -static \
+		-o $@ $< $(LIB_A) -lpthread
+
+tools: $(TOOLS)
+
+$(B)/tools/%: $(TOP)/tools/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -MMD -MP -MF $@.d -static \
+		-o $@ $< $(LIB_A) -lpthread -lm
+
+-include $(wildcard $(B)/userlib/*/*.d $(B)/selftests/*.d $(B)/examples/*.d $(B)/tools/*.d)
+
+# --- VM runs ------------------------------------------------------------------
+# Selftests that fail to compile do not stop the run: their stale binary is
+# removed (see above) and scripts/selftests.sh counts each as a failure.
+
+check: deps
+	$(MAKE) module splat lib examples tools
+	$(MAKE) -k selftests || echo "*** some selftests failed to build (counted as failures)"
+	$(S)/selftests.sh -n stock -k $(VMLINUZ) -m $(TOP)/module/mailbox.ko \
+		-s $(B)/splat/stock/mbx_splat.ko -t $(VM_TIMEOUT) -T $(TEST_TIMEOUT) \
+		-a "$(VM_APPEND)"
+
+check-debug: deps
+	$(MAKE) debug-module debug-splat lib examples tools
+	$(MAKE) -k selftests || echo "*** some selftests failed to build (counted as failures)"
+	$(S)/selftests.sh -n debug -K -k $(DEBUG_VMLINUZ) \
+		-m $(DEBUG_MOD)/module/mailbox.ko -s $(B)/splat/debug/mbx_splat.ko \
+		-t $(VM_TIMEOUT) -T $(TEST_TIMEOUT) -a "$(VM_APPEND)"
+
+# Everything, on every kernel; the combined totals line comes last.
+ci: deps
+	$(S)/ci.sh
+
+demo: deps
+	$(MAKE) module lib examples tools
+	$(S)/vm-run.sh -k $(VMLINUZ) -m $(TOP)/module/mailbox.ko -t 300 \
+		-a "$(VM_APPEND)" -l $(B)/demo/console.log -- \
+		'if [ -x /opt/mailbox/scripts/demo.sh ]; then /opt/mailbox/scripts/demo.sh; \
+		 else echo "no examples/demo.sh yet"; ls -l /dev/mailbox; fi'
+
+# mbxbench prints its tables and CSVs between marker lines; BENCH_CUT copies
+# one marked block of the console log to build/bench/$(2).
+BENCH_CUT = tr -d '\r' <$(B)/bench/console.log | \
+	sed -n '/^@@mbxbench $(1) begin$$/,/^@@mbxbench $(1) end$$/{//!p;}' >$(B)/bench/$(2)
+QEMU_VERSION = $(shell qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/^QEMU emulator version //p')
+
+bench: deps
+	$(MAKE) module lib tools
+	@test -x $(B)/tools/mbxbench || { echo "bench: build/tools/mbxbench does not exist yet (tools/mbxbench.c)"; exit 1; }
+	@mkdir -p $(B)/bench
+	$(S)/vm-run.sh -k $(VMLINUZ) -m $(TOP)/module/mailbox.ko -t $(VM_TIMEOUT) \
+		-a "$(BENCH_APPEND) $(VM_APPEND)" -l $(B)/bench/console.log -- \
+		"mbxbench -Q '$(QEMU_VERSION)' -H '$$(nproc) CPUs, load average $$(cut -d' ' -f1-3 /proc/loadavg) at start' $(BENCH_ARGS)"; \
+	rc=$$?; \
+	$(call BENCH_CUT,table,results.txt); \
+	$(call BENCH_CUT,csv,results.csv); \
+	$(call BENCH_CUT,ratios csv,ratios.csv); \
+	echo "host load average at the end: $$(cut -d' ' -f1-3 /proc/loadavg)" >>$(B)/bench/results.txt; \
+	echo "bench: $(B)/bench/results.txt, results.csv, ratios.csv"; \
+	exit $$rc
+
+# --- static checks ------------------------------------------------------------
+
+$(CHECKPATCH): | deps
+	@mkdir -p $(@D)
+	tar -xJf $(KSRC_TAR) -C $(@D) --strip-components=2 \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+	@touch $@
+
+# User-space code cannot use the kernel's u32/u64, so PREFER_KERNEL_TYPES
+# is ignored outside module/ and the helper module; nothing else is.
+style: $(CHECKPATCH)
+	@cd $(TOP) && fail=0; for f in $(STYLE_FILES); do \
+		case $$f in module/*|selftests/splat/*) ign= ;; \
+		*) ign="--ignore PREFER_KERNEL_TYPES" ;; esac; \
+		out=$$($(CHECKPATCH) --no-tree --strict --quiet --show-types $$ign -f $$f 2>&1) || \
+			{ fail=1; printf '%s\n' "$$out"; }; \
+	done; \
+	if [ $$fail = 0 ]; then echo "style: $(words $(STYLE_FILES)) files clean"; \
+	else echo "style: checkpatch found problems"; exit 1; fi
+
+# sparse and W=1 run on copies of the sources (see MOD_COPY) and fail when
+# any diagnostic names one of our files.
+sparse: deps
+	$(call MOD_COPY,$(B)/sparse)
+	$(call SPLAT_COPY,$(B)/sparse/splat)
+	@set -o pipefail; { $(MAKE) -C $(KDIR) M=$(B)/sparse C=2 modules && \
+	   $(MAKE) -C $(KDIR) M=$(B)/sparse/splat C=2 modules; } 2>&1 | tee $(B)/sparse/sparse.log
+	@! grep -E '^[^ ]*(module|uapi|splat)/[^ ]*:[0-9]+:[0-9]+: (warning|error)' $(B)/sparse/sparse.log \
+		>/dev/null || { echo "sparse: diagnostics above"; exit 1; }
+	@echo "sparse: clean"
+
+w1: deps
+	$(call MOD_COPY,$(B)/w1)
+	$(call SPLAT_COPY,$(B)/w1/splat)
+	@set -o pipefail; { $(MAKE) -C $(KDIR) M=$(B)/w1 W=1 modules && \
+	   $(MAKE) -C $(KDIR) M=$(B)/w1/splat W=1 modules; } 2>&1 | tee $(B)/w1/w1.log
+	@! grep -iE 'warning|error' $(B)/w1/w1.log >/dev/null || \
+		{ echo "w1: warnings above"; exit 1; }
+	@echo "w1: clean"
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean >/dev/null 2>&1
+	rm -rf $(B)/userlib $(B)/selftests $(B)/examples $(B)/tools $(B)/kselftest \
+		$(B)/checkpatch $(B)/splat $(B)/debug $(B)/sparse $(B)/w1 $(B)/vm \
+		$(B)/stock $(B)/demo $(B)/bench $(B)/libmailbox.* $(B)/ci
+
+distclean: clean
+	rm -rf $(B)

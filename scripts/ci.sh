@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Everything CI runs (`make ci`): dependencies, the full build, the
+# selftests on the stock kernel and on the debug kernel.  Each suite keeps
+# going when another fails; the last line is the combined
+# "N passed, N failed[, N skipped]", and the status is non-zero on any
+# failure, splat or build error.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+make=${MAKE:-make}
+start=$SECONDS
+
+"$top/scripts/deps.sh"
+
+pass=0 fail=0 skip=0 summary=()
+# Run one `make` target whose suite leaves build/NAME/totals behind.
+suite() { # TARGET NAME
+	local t0=$SECONDS p f s
+	rm -f "build/$2/totals"
+	echo "=== ci: make $1 ==="
+	"$make" --no-print-directory "$1" || true
+	if [ -r "build/$2/totals" ]; then
+		read -r p f s <"build/$2/totals"
+	else
+		p=0 f=1 s=0	# did not get as far as running the tests
+		echo "ci: make $1 stopped before running the tests (see above)"
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	summary+=("$(printf 'ci: %-12s %d passed, %d failed, %d skipped (%ds)' \
+		"$1" "$p" "$f" "$s" $((SECONDS - t0)))")
+}
+
+# `make check` builds everything first (module, library, selftests,
+# examples, tools); a build that stops it counts as one failure above.
+suite check stock
+suite check-debug debug
+
+echo
+printf '%s\n' "${summary[@]}"
+echo "ci: total $((SECONDS - start)) s"
+line="$pass passed, $fail failed"
+[ "$skip" -eq 0 ] || line+=", $skip skipped"
+echo "$line"
+[ "$fail" -eq 0 ]
