@@ -19,6 +19,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/genalloc.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -407,7 +409,7 @@ int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 
 static vm_fault_t mbx_pool_fault(struct vm_fault *vmf)
 {
-	struct mbx_port *port = mbx_file_port(vmf->vma->vm_file);
+	struct mbx_port *port = vmf->vma->vm_file->private_data;
 	struct mbx_pool *pool = port->pool;
 
 	if (vmf->pgoff >= pool->nr_pages)
@@ -421,6 +423,18 @@ static const struct vm_operations_struct mbx_pool_vm_ops = {
 	.fault = mbx_pool_fault,
 };
 
+static int mbx_pool_file_release(struct inode *inode, struct file *file)
+{
+	mbx_port_put(file->private_data);
+	return 0;
+}
+
+/* The file behind a pool mapping: it holds the port, nothing else. */
+static const struct file_operations mbx_pool_fops = {
+	.owner		= THIS_MODULE,
+	.release	= mbx_pool_file_release,
+};
+
 /**
  * mbx_pool_mmap() - map a port's whole pool, shared, at offset 0
  * @file: a port file
@@ -429,13 +443,19 @@ static const struct vm_operations_struct mbx_pool_vm_ops = {
  * A file that may not send gets a mapping that can never become writable.
  * A forked child shares the mapping, like any MAP_SHARED mapping.
  *
+ * The mapping refers to a pool file of its own, which holds the port, and
+ * not to the port file: regions belong to port files, and closing the last
+ * fd of one must free what it holds and end its part in end of stream even
+ * while the pool stays mapped.
+ *
  * Context: mmap_lock held for writing.
  * Return: 0, -ENODEV without a pool, -EINVAL for a private or partial
- * mapping, -EACCES for a writable mapping of a receive-only file.
+ * mapping, -EACCES for a writable mapping of a receive-only file, -ENOMEM.
  */
 int mbx_pool_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct mbx_port *port = mbx_file_port(file);
+	struct file *pool_file;
 
 	if (!port->pool)
 		return -ENODEV;
@@ -452,6 +472,16 @@ int mbx_pool_mmap(struct file *file, struct vm_area_struct *vma)
 			return -EACCES;
 		vma->vm_flags &= ~VM_MAYWRITE;
 	}
+	kref_get(&port->ref);
+	pool_file = anon_inode_getfile("[mailbox-pool]", &mbx_pool_fops, port,
+				       O_RDWR);
+	if (IS_ERR(pool_file)) {
+		mbx_port_put(port);
+		return PTR_ERR(pool_file);
+	}
+	vma_set_file(vma, pool_file);
+	fput(pool_file);
+
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_ops = &mbx_pool_vm_ops;
 	return 0;
