@@ -48,7 +48,7 @@ static long mbx_ioctl_version(void __user *uarg)
 	struct mbx_version v = {
 		.version = MBX_API_VERSION,
 		.features = MBX_FEAT_PORTS | MBX_FEAT_POOL | MBX_FEAT_CALL |
-			    MBX_FEAT_BATCH,
+			    MBX_FEAT_BATCH | MBX_FEAT_LIST,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -139,6 +139,8 @@ static long mbx_ctl_ioctl(struct file *file, unsigned int cmd,
 		return mbx_ioctl_open(uarg);
 	case MBX_IOC_PORT_UNLINK:
 		return mbx_ioctl_unlink(uarg);
+	case MBX_IOC_PORT_LIST:
+		return mbx_name_list(uarg);
 	}
 	if (MBX_IOC_NOSIZE(cmd) == MBX_IOC_NOSIZE(MBX_IOC_PORT_CREATE))
 		return mbx_ioctl_create(cmd, uarg);
@@ -160,6 +162,8 @@ static struct miscdevice mbx_misc = {
 
 static int __init mbx_init(void)
 {
+	int ret;
+
 	/* Layout facts user space relies on. */
 	BUILD_BUG_ON(sizeof(struct mbx_version) != 16);
 	BUILD_BUG_ON(sizeof(struct mbx_port_create) != 88);
@@ -172,6 +176,7 @@ static int __init mbx_init(void)
 	BUILD_BUG_ON(sizeof(struct mbx_buf) != 32);
 	BUILD_BUG_ON(sizeof(struct mbx_call) != 128);
 	BUILD_BUG_ON(sizeof(struct mbx_batch) != 32);
+	BUILD_BUG_ON(sizeof(struct mbx_port_list) != 24);
 	BUILD_BUG_ON(MBX_NR_PRIO > 32);
 	BUILD_BUG_ON(sizeof(struct mbx_msg) > MBX_MSG_CHARGE);
 
@@ -181,11 +186,16 @@ static int __init mbx_init(void)
 		return -EINVAL;
 	}
 	mbx_misc.mode = dev_mode;
-	return misc_register(&mbx_misc);
+	ret = misc_register(&mbx_misc);
+	if (ret)
+		return ret;
+	mbx_debugfs_init();
+	return 0;
 }
 
 static void __exit mbx_exit(void)
 {
+	mbx_debugfs_exit();
 	misc_deregister(&mbx_misc);
 	mbx_names_exit();
 }

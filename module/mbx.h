@@ -54,6 +54,7 @@ struct mbx_msg {
 };
 
 struct mbx_pool;
+struct seq_file;
 struct mbx_region;
 struct mbx_user;
 
@@ -126,6 +127,7 @@ struct mbx_port {
 	struct mbx_stats stats;
 
 	wait_queue_head_t poll_wq;	/* poll and epoll only */
+	struct list_head all_node;	/* in mbx_ports, under mbx_ports_lock */
 };
 
 /**
@@ -158,8 +160,11 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args);
 void mbx_port_put(struct mbx_port *port);
 struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags);
 int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link);
+void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info);
+void mbx_ports_show(struct seq_file *m);
 void __mbx_port_hangup(struct mbx_port *port);
-int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, ktime_t *deadline);
+int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
+	       ktime_t *deadline);
 void __mbx_complete_all(struct mbx_port *port, struct list_head *list,
 			int result);
 bool mbx_expired(const ktime_t *deadline);
@@ -189,6 +194,11 @@ int mbx_name_link(struct mbx_port *port);
 struct mbx_port *mbx_name_lookup(const char *name, u32 access);
 int mbx_name_unlink(const char *name);
 void mbx_names_exit(void);
+int mbx_name_list(struct mbx_port_list __user *uarg);
+
+/* debugfs.c */
+void mbx_debugfs_init(void);
+void mbx_debugfs_exit(void);
 
 /* user.c */
 int mbx_user_charge(kuid_t uid, u64 bytes, struct mbx_user **userp);

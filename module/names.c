@@ -17,8 +17,11 @@
 #include <linux/nsproxy.h>
 #include <linux/proc_ns.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/stringhash.h>
+#include <linux/uaccess.h>
 
 #include "mbx.h"
 
@@ -188,6 +191,73 @@ int mbx_name_unlink(const char *name)
 	ret = 0;
 out:
 	mutex_unlock(&mbx_names_lock);
+	return ret;
+}
+
+static int mbx_port_cmp_id(const void *a, const void *b)
+{
+	const struct mbx_port *pa = *(const struct mbx_port **)a;
+	const struct mbx_port *pb = *(const struct mbx_port **)b;
+
+	return pa->id < pb->id ? -1 : pa->id > pb->id;
+}
+
+/**
+ * mbx_name_list() - MBX_IOC_PORT_LIST: the named ports of the current IPC
+ * namespace, by increasing id
+ * @uarg: the user's struct mbx_port_list
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EINVAL, -EFAULT or -ENOMEM.
+ */
+int mbx_name_list(struct mbx_port_list __user *uarg)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct mbx_port_info *infos = NULL;
+	struct mbx_port **ports = NULL;
+	struct mbx_port_list args;
+	struct mbx_port *port;
+	u32 total = 0, n, i;
+	int bkt, ret = 0;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+
+	mutex_lock(&mbx_names_lock);
+	hash_for_each(mbx_names, bkt, port, name_node)
+		total += port->ipc_ns == ns;
+	n = min(args.count, total);
+	if (n) {
+		ports = kvmalloc_array(total, sizeof(*ports), GFP_KERNEL_ACCOUNT);
+		infos = kvmalloc_array(n, sizeof(*infos), GFP_KERNEL_ACCOUNT);
+		if (!ports || !infos) {
+			ret = -ENOMEM;
+			goto unlock;
+		}
+		i = 0;
+		hash_for_each(mbx_names, bkt, port, name_node)
+			if (port->ipc_ns == ns)
+				ports[i++] = port;
+		sort(ports, total, sizeof(*ports), mbx_port_cmp_id, NULL);
+		for (i = 0; i < n; i++)
+			mbx_port_info(ports[i], &infos[i]);
+	}
+unlock:
+	mutex_unlock(&mbx_names_lock);
+	if (ret)
+		goto out;
+
+	args.count = n;
+	args.total = total;
+	if (copy_to_user(u64_to_user_ptr(args.ports), infos,
+			 n * sizeof(*infos)) ||
+	    copy_to_user(uarg, &args, sizeof(args)))
+		ret = -EFAULT;
+out:
+	kvfree(infos);
+	kvfree(ports);
 	return ret;
 }
 

@@ -28,6 +28,7 @@
 #include <linux/xarray.h>
 
 #include "mbx.h"
+#include "trace.h"
 
 #define MBX_POOL_ORDER	6	/* 64-byte granules and alignment */
 
@@ -353,7 +354,7 @@ int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 		w.task = current;
 		w.state = MBX_WAITING;
 		list_add_tail(&w.node, &pool->waiters);
-		ret = __mbx_wait(port, &w, deadline);
+		ret = __mbx_wait(port, &w, MBX_WAIT_ALLOC, deadline);
 		if (ret)
 			break;
 	}

@@ -38,7 +38,14 @@
 
 #include "mbx.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 static atomic64_t mbx_port_ids = ATOMIC64_INIT(0);
+
+/* Every live port, for debugfs; it nests inside mbx_names_lock. */
+static DEFINE_MUTEX(mbx_ports_lock);
+static LIST_HEAD(mbx_ports);
 
 static struct mbx_msg *mbx_msg_alloc(size_t len)
 {
@@ -122,6 +129,10 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	INIT_LIST_HEAD(&port->send_waiters);
 	INIT_LIST_HEAD(&port->recv_waiters);
 	init_waitqueue_head(&port->poll_wq);
+
+	mutex_lock(&mbx_ports_lock);
+	list_add_tail(&port->all_node, &mbx_ports);
+	mutex_unlock(&mbx_ports_lock);
 	return port;
 
 err_charge:
@@ -137,7 +148,14 @@ static void mbx_port_free(struct kref *ref)
 	struct mbx_msg *msg, *tmp;
 	int prio;
 
+	mutex_lock(&mbx_ports_lock);
+	list_del(&port->all_node);
+	mutex_unlock(&mbx_ports_lock);
+
 	/* Pool regions of queued messages go with the pool. */
+	if (port->queued)
+		trace_mbx_drop(port->id, port->queued, port->stats.bytes_sent -
+			       port->stats.bytes_received);
 	for (prio = 0; prio < MBX_NR_PRIO; prio++)
 		list_for_each_entry_safe(msg, tmp, &port->queue[prio], node)
 			mbx_msg_free(msg);
@@ -195,6 +213,7 @@ static void __mbx_complete(struct mbx_port *port, struct mbx_waiter *w,
 	lockdep_assert_held(&port->lock);
 	list_del(&w->node);
 	w->state = result;
+	trace_mbx_wake(port->id, task_pid_nr(w->task), result);
 	wake_up_process(w->task);
 }
 
@@ -217,12 +236,14 @@ void __mbx_complete_all(struct mbx_port *port, struct list_head *list,
 
 static void __mbx_count_send(struct mbx_port *port, struct mbx_msg *msg)
 {
+	trace_mbx_send(port->id, msg->len, msg->prio, msg->region);
 	port->stats.sent++;
 	port->stats.bytes_sent += msg->len;
 }
 
 static void __mbx_count_recv(struct mbx_port *port, struct mbx_msg *msg)
 {
+	trace_mbx_recv(port->id, msg->len, msg->prio, msg->region);
 	port->stats.received++;
 	port->stats.bytes_received += msg->len;
 }
@@ -361,6 +382,7 @@ void __mbx_port_hangup(struct mbx_port *port)
  * __mbx_wait() - sleep until a peer completes @w
  * @port:     the port; @w is on one of its waiter lists
  * @w:        the caller's waiter
+ * @what:     MBX_WAIT_SEND, MBX_WAIT_RECV or MBX_WAIT_ALLOC, for tracing
  * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
  *
  * Context: port->lock held; dropped while sleeping, held again on return,
@@ -368,12 +390,14 @@ void __mbx_port_hangup(struct mbx_port *port)
  * Return: the result a peer gave @w, or -ETIMEDOUT, -EINTR for a timed
  * call interrupted by a signal, -ERESTARTSYS for an untimed one.
  */
-int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, ktime_t *deadline)
+int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
+	       ktime_t *deadline)
 	__must_hold(&port->lock)
 {
 	int ret;
 
 	lockdep_assert_held(&port->lock);
+	trace_mbx_wait(port->id, what);
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&port->lock);
@@ -394,6 +418,7 @@ int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, ktime_t *deadline)
 			break;
 		}
 		if (deadline && ktime_compare(ktime_get(), *deadline) >= 0) {
+			trace_mbx_timeout(port->id, what);
 			ret = -ETIMEDOUT;
 			break;
 		}
@@ -451,7 +476,7 @@ static int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 	port->stats.send_waits++;
 	if (!port->capacity)
 		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
-	return __mbx_wait(port, &w, deadline);
+	return __mbx_wait(port, &w, MBX_WAIT_SEND, deadline);
 }
 
 /*
@@ -494,7 +519,7 @@ static int mbx_recv_msg(struct mbx_port *port, size_t *len,
 	port->stats.recv_waits++;
 	if (!port->capacity)
 		__mbx_poll_wake(port, EPOLLOUT | EPOLLWRNORM);
-	ret = __mbx_wait(port, &w, deadline);
+	ret = __mbx_wait(port, &w, MBX_WAIT_RECV, deadline);
 	msg = w.msg;
 	if (ret == -EMSGSIZE)
 		*len = w.buf_len;
@@ -988,44 +1013,54 @@ static u32 mbx_list_count(struct list_head *head)
 	return n;
 }
 
+/**
+ * mbx_port_info() - describe a port as MBX_IOC_PORT_INFO does
+ * @port: the port
+ * @info: filled whole; its access field is left zero
+ *
+ * Context: may take port->lock.
+ */
+void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->id = port->id;
+	info->capacity = port->capacity;
+	info->max_msg_size = port->max_msg_size;
+	info->pool_size = port->pool_size;
+	info->pool_free = port->pool ? mbx_pool_avail(port->pool) : 0;
+	info->mode = port->mode;
+	info->uid = from_kuid_munged(current_user_ns(), port->uid);
+	info->gid = from_kgid_munged(current_user_ns(), port->gid);
+	strscpy(info->name, port->name, sizeof(info->name));
+
+	spin_lock(&port->lock);
+	info->state = (port->linked ? MBX_STATE_NAMED : 0) |
+		      (port->shutdown ? MBX_STATE_SHUTDOWN : 0);
+	info->queued = port->queued;
+	info->senders = port->senders;
+	info->receivers = port->receivers;
+	info->send_waiting = mbx_list_count(&port->send_waiters);
+	info->recv_waiting = mbx_list_count(&port->recv_waiters);
+	info->sent = port->stats.sent;
+	info->received = port->stats.received;
+	info->bytes_sent = port->stats.bytes_sent;
+	info->bytes_received = port->stats.bytes_received;
+	info->send_waits = port->stats.send_waits;
+	info->recv_waits = port->stats.recv_waits;
+	spin_unlock(&port->lock);
+}
+
 static long mbx_ioctl_info(struct file *file, unsigned int cmd,
 			   void __user *uarg)
 {
-	struct mbx_port *port = mbx_file_port(file);
 	size_t usize = _IOC_SIZE(cmd);
 	struct mbx_port_info info;
 
 	if (usize < sizeof(info))
 		return -EINVAL;
 
-	memset(&info, 0, sizeof(info));
-	info.id = port->id;
-	info.capacity = port->capacity;
-	info.max_msg_size = port->max_msg_size;
-	info.pool_size = port->pool_size;
-	info.pool_free = port->pool ? mbx_pool_avail(port->pool) : 0;
-	info.mode = port->mode;
-	info.uid = from_kuid_munged(current_user_ns(), port->uid);
-	info.gid = from_kgid_munged(current_user_ns(), port->gid);
+	mbx_port_info(mbx_file_port(file), &info);
 	info.access = mbx_file_access(file);
-	strscpy(info.name, port->name, sizeof(info.name));
-
-	spin_lock(&port->lock);
-	info.state = (port->linked ? MBX_STATE_NAMED : 0) |
-		     (port->shutdown ? MBX_STATE_SHUTDOWN : 0);
-	info.queued = port->queued;
-	info.senders = port->senders;
-	info.receivers = port->receivers;
-	info.send_waiting = mbx_list_count(&port->send_waiters);
-	info.recv_waiting = mbx_list_count(&port->recv_waiters);
-	info.sent = port->stats.sent;
-	info.received = port->stats.received;
-	info.bytes_sent = port->stats.bytes_sent;
-	info.bytes_received = port->stats.bytes_received;
-	info.send_waits = port->stats.send_waits;
-	info.recv_waits = port->stats.recv_waits;
-	spin_unlock(&port->lock);
-
 	if (copy_to_user(uarg, &info, sizeof(info)) ||
 	    clear_user(uarg + sizeof(info), usize - sizeof(info)))
 		return -EFAULT;
@@ -1286,4 +1321,34 @@ err_file:
 err_fd:
 	put_unused_fd(fd);
 	return ret;
+}
+
+/**
+ * mbx_ports_show() - the debugfs view: one line per live port
+ * @m: the seq_file
+ *
+ * Context: process context, may sleep.
+ */
+void mbx_ports_show(struct seq_file *m)
+{
+	struct mbx_port_info info;
+	struct mbx_port *port;
+
+	seq_puts(m, "id name uid gid mode capacity max_msg_size queued senders receivers send_waiting recv_waiting sent received bytes_sent bytes_received send_waits recv_waits pool_size pool_free state\n");
+	mutex_lock(&mbx_ports_lock);
+	list_for_each_entry(port, &mbx_ports, all_node) {
+		mbx_port_info(port, &info);
+		seq_printf(m, "%llu %s %u %u %04o %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu %llu %s%s\n",
+			   info.id, info.name[0] ? info.name : "-", info.uid,
+			   info.gid, info.mode, info.capacity,
+			   info.max_msg_size, info.queued, info.senders,
+			   info.receivers, info.send_waiting,
+			   info.recv_waiting, info.sent, info.received,
+			   info.bytes_sent, info.bytes_received,
+			   info.send_waits, info.recv_waits, info.pool_size,
+			   info.pool_free,
+			   info.state & MBX_STATE_NAMED ? "named" : "anon",
+			   info.state & MBX_STATE_SHUTDOWN ? ",shutdown" : "");
+	}
+	mutex_unlock(&mbx_ports_lock);
 }

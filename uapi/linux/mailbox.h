@@ -32,6 +32,7 @@
 #define MBX_FEAT_POOL		0x2ULL	/* zero-copy buffer pool */
 #define MBX_FEAT_CALL		0x4ULL	/* MBX_IOC_CALL */
 #define MBX_FEAT_BATCH		0x8ULL	/* MBX_IOC_SEND_BATCH, MBX_IOC_RECV_BATCH */
+#define MBX_FEAT_LIST		0x10ULL	/* MBX_IOC_PORT_LIST */
 
 /*
  * Flags of MBX_IOC_PORT_CREATE and MBX_IOC_PORT_OPEN (the new fd's file
@@ -231,6 +232,27 @@ struct mbx_port_info {
 };
 
 /**
+ * struct mbx_port_list - argument of MBX_IOC_PORT_LIST
+ * @ports:    user pointer to @count struct mbx_port_info
+ * @count:    in: room in @ports; out: entries filled
+ * @total:    out: named ports in the caller's IPC namespace
+ * @flags:    zero
+ * @reserved: zero
+ *
+ * Lists the named ports of the caller's IPC namespace, as ipcs(1) does for
+ * System V objects, by increasing id; their access field is zero.  With
+ * @count smaller than @total, the first @count are filled: call again with
+ * room for @total.
+ */
+struct mbx_port_list {
+	__u64 ports;
+	__u32 count;
+	__u32 total;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/**
  * struct mbx_buf - argument of MBX_IOC_BUF_ALLOC and MBX_IOC_BUF_RELEASE
  * @offset:     alloc out / release in: offset of the region in the pool
  * @len:        alloc in / release in: length of the region
@@ -308,6 +330,7 @@ struct mbx_batch {
 #define MBX_IOC_PORT_CREATE	_IOW(MBX_IOC_MAGIC, 0x01, struct mbx_port_create)
 #define MBX_IOC_PORT_OPEN	_IOW(MBX_IOC_MAGIC, 0x02, struct mbx_port_open)
 #define MBX_IOC_PORT_UNLINK	_IOW(MBX_IOC_MAGIC, 0x03, struct mbx_port_unlink)
+#define MBX_IOC_PORT_LIST	_IOWR(MBX_IOC_MAGIC, 0x04, struct mbx_port_list)
 
 /* On a port fd */
 #define MBX_IOC_SEND		_IOW(MBX_IOC_MAGIC, 0x10, struct mbx_send)

@@ -32,6 +32,13 @@ int mbx_port_unlink(int dev, const char *name);
 int mbx_port_info(int port, struct mbx_port_info *info);
 
 /*
+ * The named ports of the caller's IPC namespace, by increasing id: on
+ * success *list is a malloc()ed array of the returned number of entries,
+ * for the caller to free().
+ */
+int mbx_port_list(int dev, struct mbx_port_info **list);
+
+/*
  * A new fd to the same port with no more access than @port has (MBX_SEND
  * and/or MBX_RECV, plus MBX_CLOEXEC, MBX_NONBLOCK).
  */

@@ -2,6 +2,8 @@
 /*
  * libmailbox: creating, opening and removing ports; per-port controls.
  */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -118,4 +120,36 @@ int mbx_port_pair(int dev, const struct mbx_port_create *attr, int fds[2])
 	fds[0] = rfd;
 	fds[1] = sfd;
 	return 0;
+}
+
+int mbx_port_list(int dev, struct mbx_port_info **list)
+{
+	struct mbx_port_list arg = { 0 };
+	struct mbx_port_info *ports = NULL, *bigger;
+	int fd, ret;
+
+	fd = __mbx_dev_get(dev);
+	if (fd < 0)
+		return fd;
+	/* Ports may come and go between calls: grow until everything fits. */
+	for (;;) {
+		arg.ports = (uintptr_t)ports;
+		ret = __mbx_ioctl(fd, MBX_IOC_PORT_LIST, &arg);
+		if (ret < 0 || arg.count >= arg.total)
+			break;
+		arg.count = arg.total + 16;
+		bigger = realloc(ports, arg.count * sizeof(*ports));
+		if (!bigger) {
+			ret = -ENOMEM;
+			break;
+		}
+		ports = bigger;
+	}
+	__mbx_dev_put(dev, fd);
+	if (ret < 0) {
+		free(ports);
+		return ret;
+	}
+	*list = ports;
+	return (int)arg.count;
 }
