@@ -61,10 +61,28 @@ KSFT_H		:= $(B)/kselftest/kselftest_harness.h
 EXAMPLES	:= $(patsubst $(TOP)/examples/%.c,$(B)/examples/%,$(wildcard $(TOP)/examples/*.c))
 TOOLS		:= $(patsubst $(TOP)/tools/%.c,$(B)/tools/%,$(wildcard $(TOP)/tools/*.c))
 
+# `make install`: DESTDIR and PREFIX as usual.  The module and the udev
+# rule go where the kernel and udev look, whatever PREFIX says; the module
+# under the release of the kernel in KDIR.
+VERSION		:= 1.0
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+MANDIR		?= $(PREFIX)/share/man
+PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
+UDEVRULESDIR	?= /lib/udev/rules.d
+MOD_KVER	= $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+		    $(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(KVER))
+MODDIR		= /lib/modules/$(MOD_KVER)/extra
+LIB_REAL	:= libmailbox.so.$(VERSION)
+INSTALL		?= install
+
 # Our own sources for checkpatch: everything we wrote, nothing else.
 STYLE_FILES	= $(shell cd $(TOP) && find module uapi userlib selftests tools examples \
 		    -name '*.[ch]' -not -name '*.mod.c' 2>/dev/null | sort)
 CHECKPATCH	:= $(B)/checkpatch/checkpatch.pl
+SHELL_FILES	= $(wildcard $(TOP)/scripts/*.sh $(TOP)/examples/*.sh $(TOP)/tools/*.sh) $(TOP)/.ci/run
 
 # Source files of the kernel side, copied into separate trees for the debug,
 # W=1 and sparse builds so that those never clobber module/*.o.
@@ -79,7 +97,8 @@ SHELL := /bin/bash
 
 .PHONY: all deps module lib selftests examples tools splat distclean \
 	check check-debug ci demo bench debug-kernel debug-module debug-splat \
-	style sparse w1 clean help
+	style sparse w1 clean help install uninstall install-test dkms-check \
+	headers-check man-check
 
 all: module lib selftests examples tools
 
@@ -91,9 +110,15 @@ help:
 	@echo 'make demo          examples/demo.sh in a VM'
 	@echo 'make bench         build/tools/mbxbench in a VM ($(BENCH_APPEND))'
 	@echo 'make debug-kernel  build (or reuse) the debug kernel in build/linux-debug'
-	@echo 'make style         checkpatch --strict on our sources'
+	@echo 'make style         checkpatch --strict on our C sources, shellcheck on scripts'
 	@echo 'make sparse        sparse (C=2) on the module'
 	@echo 'make w1            W=1 module build, fails on any warning'
+	@echo 'make install       module, udev rule, libmailbox, headers, pkg-config, mbxctl, man pages'
+	@echo '                   (DESTDIR=, PREFIX=$(PREFIX)); make uninstall removes them'
+	@echo 'make install-test  install into a temporary DESTDIR, build an example with pkg-config'
+	@echo 'make dkms-check    dkms add/build/remove against the headers of $(KVER)'
+	@echo 'make headers-check the two headers alone in C99/C11/C++11/C++17, -Werror'
+	@echo 'make man-check     groff -ww and mandoc -T lint on every man page'
 	@echo 'make clean         remove build output (the debug kernel stays cached)'
 	@echo 'make distclean     also remove the cached debug kernel'
 	@echo 'Variables: KDIR=$(KDIR) VM_TIMEOUT=$(VM_TIMEOUT) TEST_TIMEOUT=$(TEST_TIMEOUT) VM_APPEND=...'
@@ -237,15 +262,17 @@ $(CHECKPATCH): | deps
 
 # User-space code cannot use the kernel's u32/u64, so PREFER_KERNEL_TYPES
 # is ignored outside module/ and the helper module; nothing else is.
-style: $(CHECKPATCH)
+style: $(CHECKPATCH) deps
 	@cd $(TOP) && fail=0; for f in $(STYLE_FILES); do \
 		case $$f in module/*|selftests/splat/*) ign= ;; \
 		*) ign="--ignore PREFER_KERNEL_TYPES" ;; esac; \
 		out=$$($(CHECKPATCH) --no-tree --strict --quiet --show-types $$ign -f $$f 2>&1) || \
 			{ fail=1; printf '%s\n' "$$out"; }; \
 	done; \
-	if [ $$fail = 0 ]; then echo "style: $(words $(STYLE_FILES)) files clean"; \
-	else echo "style: checkpatch found problems"; exit 1; fi
+	if [ $$fail = 0 ]; then echo "style: $(words $(STYLE_FILES)) C files clean"; \
+	else echo "style: checkpatch found problems"; fi; \
+	shellcheck -S warning $(SHELL_FILES) || { fail=1; echo "style: shellcheck found problems"; }; \
+	rm -f .checkpatch-camelcase.*; exit $$fail
 
 # sparse and W=1 run on copies of the sources (see MOD_COPY) and fail when
 # any diagnostic names one of our files.
@@ -267,11 +294,83 @@ w1: deps
 		{ echo "w1: warnings above"; exit 1; }
 	@echo "w1: clean"
 
+man-check:
+	$(TOP)/docs/check-man.sh
+
+headers-check: lib
+	$(S)/headers-check.sh $(B)/headers-check
+
+# --- install ------------------------------------------------------------------
+
+install: module lib tools
+	$(INSTALL) -d $(DESTDIR)$(MODDIR) $(DESTDIR)$(UDEVRULESDIR) \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	$(INSTALL) -m 644 $(TOP)/module/mailbox.ko $(DESTDIR)$(MODDIR)/
+	$(INSTALL) -m 644 $(TOP)/udev/60-mailbox.rules $(DESTDIR)$(UDEVRULESDIR)/
+	$(INSTALL) -m 755 $(B)/tools/mbxctl $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 755 $(B)/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/$(LIB_REAL)
+	ln -sf $(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmailbox.so
+	$(INSTALL) -m 644 $(TOP)/userlib/include/mailbox.h $(DESTDIR)$(INCLUDEDIR)/
+	$(INSTALL) -m 644 $(TOP)/uapi/linux/mailbox.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		$(TOP)/userlib/libmailbox.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc
+	$(INSTALL) -m 644 $(TOP)/docs/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 $(TOP)/docs/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
+	$(INSTALL) -m 644 $(TOP)/docs/*.7 $(DESTDIR)$(MANDIR)/man7/
+	@$(POST_INSTALL)
+
+# After (un)installing on the live system: module index, linker cache, udev.
+# Into a DESTDIR: only the module index of the staged tree, if it has one
+# (without the warnings about the kernel's own lists, which it lacks).
+POST_INSTALL = if [ -n "$(DESTDIR)" ]; then \
+		if [ -d "$(DESTDIR)/lib/modules/$(MOD_KVER)" ]; then \
+			echo "depmod -b $(DESTDIR) $(MOD_KVER)"; \
+			out=$$(depmod -b "$(DESTDIR)" $(MOD_KVER) 2>&1); rc=$$?; \
+			printf '%s\n' "$$out" | \
+				grep -v 'could not open modules\.\(order\|builtin\)' | grep . >&2; \
+			[ $$rc -eq 0 ]; \
+		fi; \
+	else \
+		echo "depmod -a $(MOD_KVER); ldconfig; udevadm control --reload-rules"; \
+		depmod -a $(MOD_KVER) && ldconfig && \
+		{ ! command -v udevadm >/dev/null || udevadm control --reload-rules 2>/dev/null || true; }; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(MODDIR)/mailbox.ko $(DESTDIR)$(UDEVRULESDIR)/60-mailbox.rules \
+		$(DESTDIR)$(BINDIR)/mbxctl $(DESTDIR)$(LIBDIR)/libmailbox.a \
+		$(DESTDIR)$(LIBDIR)/$(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
+		$(DESTDIR)$(LIBDIR)/libmailbox.so $(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc \
+		$(DESTDIR)$(INCLUDEDIR)/mailbox.h $(DESTDIR)$(INCLUDEDIR)/linux/mailbox.h \
+		$(patsubst $(TOP)/docs/%,$(DESTDIR)$(MANDIR)/%,$(wildcard $(TOP)/docs/man1/*.1 \
+			$(TOP)/docs/man3/*.3)) \
+		$(patsubst $(TOP)/docs/%,$(DESTDIR)$(MANDIR)/man7/%,$(wildcard $(TOP)/docs/*.7))
+	@rmdir $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MODDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		2>/dev/null || true
+	@$(POST_INSTALL)
+
+# Installs into a temporary DESTDIR, builds an example against it with
+# pkg-config only, runs it in the VM from the installed files, uninstalls.
+install-test: module lib tools
+	KVER=$(KVER) MOD_KVER=$(MOD_KVER) VERSION=$(VERSION) VMLINUZ=$(VMLINUZ) \
+		$(S)/install-test.sh
+
+# dkms add/build/remove of this tree as mailbox/$(VERSION) (dkms.conf).
+dkms-check: deps
+	$(S)/dkms-check.sh $(VERSION) $(KVER)
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean >/dev/null 2>&1
 	rm -rf $(B)/userlib $(B)/selftests $(B)/examples $(B)/tools $(B)/kselftest \
 		$(B)/checkpatch $(B)/splat $(B)/debug $(B)/sparse $(B)/w1 $(B)/vm \
-		$(B)/stock $(B)/demo $(B)/bench $(B)/libmailbox.* $(B)/ci
+		$(B)/stock $(B)/demo $(B)/bench $(B)/libmailbox.* $(B)/ci \
+		$(B)/headers-check $(B)/install-test
 
 distclean: clean
 	rm -rf $(B)

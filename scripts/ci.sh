@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Everything CI runs (`make ci`): dependencies, the full build, the
-# selftests on the stock kernel and on the debug kernel.  Each suite keeps
-# going when another fails; the last line is the combined
+# selftests on the stock kernel and on the debug kernel, then the man
+# pages, the headers, `make install` and DKMS (one test each).  Each suite
+# keeps going when another fails; the last line is the combined
 # "N passed, N failed[, N skipped]", and the status is non-zero on any
 # failure, splat or build error.
 set -euo pipefail
@@ -33,10 +34,25 @@ suite() { # TARGET NAME
 		"$1" "$p" "$f" "$s" $((SECONDS - t0)))")
 }
 
+# Run one `make` target that is a single test: it passes when make does.
+single() { # TARGET
+	local t0=$SECONDS p=0 f=0
+	echo "=== ci: make $1 ==="
+	if "$make" --no-print-directory "$1"; then p=1; else f=1; fi
+	pass=$((pass + p)) fail=$((fail + f))
+	summary+=("$(printf 'ci: %-12s %d passed, %d failed, %d skipped (%ds)' \
+		"$1" "$p" "$f" 0 $((SECONDS - t0)))")
+}
+
 # `make check` builds everything first (module, library, selftests,
 # examples, tools); a build that stops it counts as one failure above.
 suite check stock
 suite check-debug debug
+# Man pages, headers, the install path and DKMS: one test each.
+single man-check
+single headers-check
+single install-test
+single dkms-check
 
 echo
 printf '%s\n' "${summary[@]}"

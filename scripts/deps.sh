@@ -10,7 +10,8 @@ pkgs=(
 	python3 xz-utils gzip cpio kmod busybox-static
 	qemu-system-x86
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
-	sparse
+	sparse shellcheck
+	pkg-config mandoc groff-base
 )
 
 missing=()

@@ -1,0 +1,1181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbxctl: list, inspect, create, remove and use mailbox ports from the
+ * shell, as ipcs(1) and ipcrm(1) do for System V IPC.
+ *
+ *   mbxctl ls [-c] [-H] [-n]
+ *   mbxctl stat NAME
+ *   mbxctl create NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE]
+ *   mbxctl unlink NAME...
+ *   mbxctl send NAME [-P PRIO] [-t TIMEOUT_MS] [-n] [MESSAGE]
+ *   mbxctl recv NAME [-t TIMEOUT_MS] [-n] [-P]
+ *   mbxctl watch NAME [-i INTERVAL_MS] [-k COUNT]
+ *
+ * Exit status (also in --help and mbxctl(1)): 0 success, 1 usage, 2 no
+ * such port, 3 permission denied, 4 timed out or would block, 5 end of
+ * stream or shut down, 6 anything else.  Error messages go to stderr as
+ * "mbxctl: WHAT: STRERROR".
+ *
+ * Owner and group names come from /etc/passwd and /etc/group, read
+ * directly: the binary is static and must not depend on NSS modules.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <mailbox.h>
+
+#define MBXCTL_VERSION	"1.0"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Exit status: what a shell script may rely on. */
+enum {
+	EXIT_OK,		/* success */
+	EXIT_USAGE,	/* bad command line */
+	EXIT_NOENT,	/* no such port (ENOENT) */
+	EXIT_PERM,		/* permission denied (EACCES, EPERM) */
+	EXIT_AGAIN,	/* timed out or would block (ETIMEDOUT, EAGAIN) */
+	EXIT_PIPE,		/* end of stream or shut down (EPIPE) */
+	EXIT_ERROR,	/* anything else */
+};
+
+#define EXIT_STATUS_HELP \
+	"Exit status:\n" \
+	"  0  success\n" \
+	"  1  usage error\n" \
+	"  2  no such port (ENOENT)\n" \
+	"  3  permission denied (EACCES, EPERM)\n" \
+	"  4  timed out or would block (ETIMEDOUT, EAGAIN)\n" \
+	"  5  end of stream or port shut down (EPIPE)\n" \
+	"  6  any other error (/dev/mailbox missing included)\n"
+
+/* Largest message we read from stdin: the kernel's hard limit, plus one. */
+#define MSG_LIMIT	(64ULL << 20)
+
+static const char *cmd_name = "mbxctl";
+
+static int exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return EXIT_OK;
+	case ENOENT:
+		return EXIT_NOENT;
+	case EACCES:
+	case EPERM:
+		return EXIT_PERM;
+	case ETIMEDOUT:
+	case EAGAIN:
+		return EXIT_AGAIN;
+	case EPIPE:
+		return EXIT_PIPE;
+	default:
+		return EXIT_ERROR;
+	}
+}
+
+/* "mbxctl: WHAT: strerror(err)" on stderr; returns the exit status for err. */
+static int fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mbxctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", strerror(err));
+	return exit_code(err);
+}
+
+/* A usage error: the message and a pointer to --help; exit status 1. */
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mbxctl: %s: ", cmd_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'mbxctl %s --help'.\n", cmd_name);
+	return EXIT_USAGE;
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+/*
+ * An unsigned number (decimal, 0x hex or 0 octal), at most @max; with
+ * @sizes, an optional K, M or G suffix (powers of 1024).  0 or -1.
+ */
+static int parse_num(const char *s, uint64_t max, bool sizes, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	if (sizes && *end) {
+		switch (*end) {
+		case 'k': case 'K':
+			shift = 10;
+			break;
+		case 'm': case 'M':
+			shift = 20;
+			break;
+		case 'g': case 'G':
+			shift = 30;
+			break;
+		default:
+			return -1;
+		}
+		end++;
+		if (*end == 'i' && end[1] == 'B')
+			end += 2;
+		else if (*end == 'B')
+			end++;
+	}
+	if (*end)
+		return -1;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -1;
+	v <<= shift;
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_mode(const char *s, uint32_t *mode)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 8);
+	if (errno || *end || v > 0777)
+		return -1;
+	*mode = (uint32_t)v;
+	return 0;
+}
+
+/* A port name on the command line: 1..MBX_NAME_MAX bytes. */
+static int check_name(const char *name)
+{
+	if (!*name)
+		return usage_error("empty port name");
+	if (strlen(name) > MBX_NAME_MAX)
+		return usage_error("port name longer than %d bytes", MBX_NAME_MAX);
+	return 0;
+}
+
+/* ---- formatting --------------------------------------------------------- */
+
+/* A byte count, exactly: 8192 -> "8K", 65536 -> "64K", 1000 -> "1000". */
+static void fmt_size(char *buf, size_t size, unsigned long long v)
+{
+	static const char units[] = "KMGT";
+	unsigned int i = 0;
+
+	if (!v) {
+		snprintf(buf, size, "0");
+		return;
+	}
+	while (i < sizeof(units) - 1 && !(v & 1023)) {
+		v >>= 10;
+		i++;
+	}
+	if (i)
+		snprintf(buf, size, "%llu%c", v, units[i - 1]);
+	else
+		snprintf(buf, size, "%llu", v);
+}
+
+/* @name with control characters, spaces and backslashes as \ooo. */
+static void fmt_name(char *buf, size_t size, const char *name)
+{
+	size_t o = 0;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p && o + 5 < size; p++) {
+		if (*p <= ' ' || *p == 0x7f || *p == '\\')
+			o += snprintf(buf + o, size - o, "\\%03o", *p);
+		else
+			buf[o++] = (char)*p;
+	}
+	buf[o] = '\0';
+}
+
+/* A CSV field: quoted (RFC 4180) when it holds , " CR or LF. */
+static void put_csv(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static const char *access_str(uint32_t access)
+{
+	switch (access & (MBX_SEND | MBX_RECV)) {
+	case MBX_SEND:
+		return "send";
+	case MBX_RECV:
+		return "recv";
+	case MBX_SEND | MBX_RECV:
+		return "send,recv";
+	default:
+		return "-";
+	}
+}
+
+static const char *state_str(uint32_t state)
+{
+	switch (state & (MBX_STATE_NAMED | MBX_STATE_SHUTDOWN)) {
+	case MBX_STATE_NAMED:
+		return "named";
+	case MBX_STATE_SHUTDOWN:
+		return "shutdown";
+	case MBX_STATE_NAMED | MBX_STATE_SHUTDOWN:
+		return "named,shutdown";
+	default:
+		return "-";
+	}
+}
+
+/*
+ * The name of @id in /etc/passwd (@file) or /etc/group: field 3 is the
+ * numeric id in both.  Returns @buf, or NULL if there is none.
+ */
+static const char *id_name(const char *file, uint32_t id, char *buf,
+			   size_t size)
+{
+	char line[1024];
+	const char *found = NULL;
+	FILE *f;
+
+	f = fopen(file, "re");
+	if (!f)
+		return NULL;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *name = line, *pw, *num, *end;
+		unsigned long v;
+		size_t len;
+
+		pw = strchr(name, ':');
+		if (!pw)
+			continue;
+		*pw++ = '\0';
+		num = strchr(pw, ':');
+		if (!num)
+			continue;
+		num++;
+		errno = 0;
+		v = strtoul(num, &end, 10);
+		if (errno || end == num || *end != ':' || v != id)
+			continue;
+		len = strlen(name);
+		if (len >= size)
+			len = size - 1;
+		memcpy(buf, name, len);
+		buf[len] = '\0';
+		found = buf;
+	}
+	fclose(f);
+	return found;
+}
+
+/* A user (or group) as its name, or its number when it has no name. */
+static void fmt_id(char *buf, size_t size, const char *file, uint32_t id,
+		   bool numeric)
+{
+	if (numeric || !id_name(file, id, buf, size))
+		snprintf(buf, size, "%u", id);
+}
+
+/* ---- the device and ports ---------------------------------------------- */
+
+static int dev_open(int *dev)
+{
+	int fd = mbx_dev_open();
+
+	if (fd < 0) {
+		int err = -fd;
+
+		fail(err, "%s", MBX_DEVICE_PATH);
+		/* A missing device is not a missing port. */
+		return err == EACCES || err == EPERM ? EXIT_PERM : EXIT_ERROR;
+	}
+	*dev = fd;
+	return 0;
+}
+
+/* Open @name with @flags; the fd, or -errno. */
+static int port_open(const char *name, unsigned int flags, int *code)
+{
+	int dev, fd;
+
+	*code = dev_open(&dev);
+	if (*code)
+		return -1;
+	fd = mbx_port_open(dev, name, flags | MBX_CLOEXEC);
+	close(dev);
+	if (fd < 0)
+		*code = fail(-fd, "%s", name);
+	return fd;
+}
+
+/*
+ * Open @name with the least access that works: receive, else send.  The
+ * fd counts among the port's receivers (or senders) while it is open.
+ */
+static int port_open_any(const char *name, int *code)
+{
+	int dev, fd;
+
+	*code = dev_open(&dev);
+	if (*code)
+		return -1;
+	fd = mbx_port_open(dev, name, MBX_RECV | MBX_CLOEXEC);
+	if (fd == -EACCES)
+		fd = mbx_port_open(dev, name, MBX_SEND | MBX_CLOEXEC);
+	close(dev);
+	if (fd < 0)
+		*code = fail(-fd, "%s", name);
+	return fd;
+}
+
+/* ---- subcommands ---------------------------------------------------------- */
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *synopsis;
+	const char *help;
+};
+
+static const struct cmd *cur_cmd;
+
+static void print_help(const struct cmd *c)
+{
+	printf("Usage: mbxctl %s %s\n\n%s\n" EXIT_STATUS_HELP, c->name,
+	       c->synopsis, c->help);
+}
+
+/*
+ * getopt_long() with --help for every subcommand.  Returns the option
+ * character, -1 at the end, or 'h' after printing the help (the caller
+ * exits 0), or '?' after a usage message (the caller exits 1).
+ */
+static int next_opt(int argc, char **argv, const char *optstring)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char opts[64];
+	int c;
+
+	snprintf(opts, sizeof(opts), ":%sh", optstring);
+	opterr = 0;
+	c = getopt_long(argc, argv, opts, longopts, NULL);
+	switch (c) {
+	case 'h':
+		print_help(cur_cmd);
+		return 'h';
+	case ':':
+		usage_error("option -%c needs a value", optopt);
+		return '?';
+	case '?':
+		if (optopt)
+			usage_error("unknown option -%c", optopt);
+		else
+			usage_error("unknown option %s", argv[optind - 1]);
+		return '?';
+	}
+	return c;
+}
+
+#define OPT_END(c) ((c) == 'h' ? EXIT_OK : EXIT_USAGE)
+
+/* --- ls --- */
+
+static const char *const ls_head[] = {
+	"ID", "NAME", "OWNER", "GROUP", "MODE", "CAP", "MSGSIZE", "QUEUED",
+	"SND", "RCV", "POOL", "STATUS",
+};
+
+#define LS_COLS ARRAY_SIZE(ls_head)
+/* Right-aligned columns: the numbers. */
+static const char ls_right[] = "r...rrrrrrr.";
+
+#define CELL 160
+
+static void ls_row(char row[LS_COLS][CELL], const struct mbx_port_info *p,
+		   bool numeric)
+{
+	char a[32], b[32];
+
+	snprintf(row[0], CELL, "%llu", p->id);
+	fmt_name(row[1], CELL, p->name);
+	fmt_id(row[2], CELL, "/etc/passwd", p->uid, numeric);
+	fmt_id(row[3], CELL, "/etc/group", p->gid, numeric);
+	snprintf(row[4], CELL, "%04o", p->mode);
+	snprintf(row[5], CELL, "%u", p->capacity);
+	fmt_size(row[6], CELL, p->max_msg_size);
+	snprintf(row[7], CELL, "%u", p->queued);
+	snprintf(row[8], CELL, "%u", p->senders);
+	snprintf(row[9], CELL, "%u", p->receivers);
+	if (p->pool_size) {
+		fmt_size(a, sizeof(a), p->pool_size - p->pool_free);
+		fmt_size(b, sizeof(b), p->pool_size);
+		snprintf(row[10], CELL, "%s/%s", a, b);
+	} else {
+		snprintf(row[10], CELL, "-");
+	}
+	snprintf(row[11], CELL, "%s",
+		 p->state & MBX_STATE_SHUTDOWN ? "shutdown" : "");
+}
+
+static void ls_print(char (*rows)[LS_COLS][CELL], size_t n)
+{
+	size_t w[LS_COLS] = { 0 };
+	size_t i, j, len;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < LS_COLS; j++) {
+			len = strlen(rows[i][j]);
+			if (len > w[j])
+				w[j] = len;
+		}
+	for (i = 0; i < n; i++) {
+		char line[LS_COLS * (CELL + 2)];
+		size_t o = 0;
+
+		for (j = 0; j < LS_COLS; j++)
+			o += snprintf(line + o, sizeof(line) - o, "%s%*s",
+				      j ? "  " : "",
+				      ls_right[j] == 'r' ? (int)w[j] : -(int)w[j],
+				      rows[i][j]);
+		while (o && line[o - 1] == ' ')
+			o--;
+		line[o] = '\0';
+		puts(line);
+	}
+}
+
+static void ls_csv_head(void)
+{
+	static const char *const head[] = {
+		"id", "name", "uid", "owner", "gid", "group", "mode", "capacity",
+		"max_msg_size", "queued", "senders", "receivers",
+		"send_waiting", "recv_waiting", "pool_size", "pool_used", "sent",
+		"received", "bytes_sent", "bytes_received", "send_waits",
+		"recv_waits", "shutdown",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(head); i++)
+		printf("%s%s", i ? "," : "", head[i]);
+	putchar('\n');
+}
+
+static void ls_csv(const struct mbx_port_info *p)
+{
+	char owner[CELL], group[CELL];
+
+	fmt_id(owner, sizeof(owner), "/etc/passwd", p->uid, false);
+	fmt_id(group, sizeof(group), "/etc/group", p->gid, false);
+	printf("%llu,", p->id);
+	put_csv(stdout, p->name);
+	printf(",%u,", p->uid);
+	put_csv(stdout, owner);
+	printf(",%u,", p->gid);
+	put_csv(stdout, group);
+	printf(",%04o,%u,%u,%u,%u,%u,%u,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%d\n",
+	       p->mode, p->capacity, p->max_msg_size, p->queued, p->senders,
+	       p->receivers, p->send_waiting, p->recv_waiting,
+	       p->pool_size, p->pool_size - p->pool_free, p->sent, p->received,
+	       p->bytes_sent, p->bytes_received, p->send_waits, p->recv_waits,
+	       !!(p->state & MBX_STATE_SHUTDOWN));
+}
+
+static int cmd_ls(int argc, char **argv)
+{
+	bool csv = false, header = true, numeric = false;
+	struct mbx_port_info *list = NULL;
+	char (*rows)[LS_COLS][CELL];
+	int c, dev, n, code, i;
+
+	while ((c = next_opt(argc, argv, "cHn")) != -1) {
+		switch (c) {
+		case 'c':
+			csv = true;
+			break;
+		case 'H':
+			header = false;
+			break;
+		case 'n':
+			numeric = true;
+			break;
+		default:
+			return OPT_END(c);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+
+	code = dev_open(&dev);
+	if (code)
+		return code;
+	n = mbx_port_list(dev, &list);
+	close(dev);
+	if (n < 0)
+		return fail(-n, "list ports");
+
+	if (csv) {
+		if (header)
+			ls_csv_head();
+		for (i = 0; i < n; i++)
+			ls_csv(&list[i]);
+	} else {
+		rows = calloc((size_t)n + 1, sizeof(*rows));
+		if (!rows) {
+			free(list);
+			return fail(ENOMEM, "list ports");
+		}
+		for (c = 0; c < (int)LS_COLS; c++)
+			snprintf(rows[0][c], CELL, "%s", ls_head[c]);
+		for (i = 0; i < n; i++)
+			ls_row(rows[i + 1], &list[i], numeric);
+		ls_print(header ? rows : rows + 1, header ? (size_t)n + 1 : (size_t)n);
+		free(rows);
+	}
+	free(list);
+	if (fflush(stdout))
+		return fail(errno, "write to stdout");
+	return EXIT_OK;
+}
+
+/* --- stat --- */
+
+static int cmd_stat(int argc, char **argv)
+{
+	struct mbx_port_info p;
+	char owner[CELL], group[CELL];
+	int c, fd, code, ret;
+
+	while ((c = next_opt(argc, argv, "")) != -1)
+		return OPT_END(c);
+	if (optind + 1 != argc)
+		return usage_error("expects one port name");
+	code = check_name(argv[optind]);
+	if (code)
+		return code;
+
+	fd = port_open_any(argv[optind], &code);
+	if (fd < 0)
+		return code;
+	memset(&p, 0, sizeof(p));
+	ret = mbx_port_info(fd, &p);
+	close(fd);
+	if (ret < 0)
+		return fail(-ret, "%s", argv[optind]);
+
+	fmt_id(owner, sizeof(owner), "/etc/passwd", p.uid, false);
+	fmt_id(group, sizeof(group), "/etc/group", p.gid, false);
+#define ROW(key, fmt, ...) printf("%-15s " fmt "\n", key ":", __VA_ARGS__)
+	ROW("name", "%s", p.name);
+	ROW("id", "%llu", p.id);
+	ROW("state", "%s", state_str(p.state));
+	ROW("access", "%s", access_str(p.access));
+	ROW("uid", "%u (%s)", p.uid, owner);
+	ROW("gid", "%u (%s)", p.gid, group);
+	ROW("mode", "%04o", p.mode);
+	ROW("capacity", "%u", p.capacity);
+	ROW("max_msg_size", "%u", p.max_msg_size);
+	ROW("pool_size", "%llu", p.pool_size);
+	ROW("pool_free", "%llu", p.pool_free);
+	ROW("queued", "%u", p.queued);
+	ROW("senders", "%u", p.senders);
+	ROW("receivers", "%u", p.receivers);
+	ROW("send_waiting", "%u", p.send_waiting);
+	ROW("recv_waiting", "%u", p.recv_waiting);
+	ROW("sent", "%llu", p.sent);
+	ROW("received", "%llu", p.received);
+	ROW("bytes_sent", "%llu", p.bytes_sent);
+	ROW("bytes_received", "%llu", p.bytes_received);
+	ROW("send_waits", "%llu", p.send_waits);
+	ROW("recv_waits", "%llu", p.recv_waits);
+#undef ROW
+	if (fflush(stdout))
+		return fail(errno, "write to stdout");
+	return EXIT_OK;
+}
+
+/* --- create --- */
+
+static int cmd_create(int argc, char **argv)
+{
+	struct mbx_port_create attr;
+	bool mode_set = false;
+	uint64_t v;
+	mode_t mask;
+	int c, fd, code;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.capacity = 16;
+	attr.flags = MBX_CLOEXEC;
+	while ((c = next_opt(argc, argv, "c:s:p:m:")) != -1) {
+		switch (c) {
+		case 'c':
+			if (parse_num(optarg, UINT32_MAX, false, &v))
+				return usage_error("bad capacity '%s'", optarg);
+			attr.capacity = (uint32_t)v;
+			break;
+		case 's':
+			if (parse_num(optarg, UINT32_MAX, true, &v))
+				return usage_error("bad message size '%s'", optarg);
+			attr.max_msg_size = (uint32_t)v;
+			break;
+		case 'p':
+			if (parse_num(optarg, UINT64_MAX, true, &v))
+				return usage_error("bad pool size '%s'", optarg);
+			attr.pool_size = v;
+			break;
+		case 'm':
+			if (parse_mode(optarg, &attr.mode))
+				return usage_error("bad mode '%s' (octal, at most 0777)",
+						   optarg);
+			mode_set = true;
+			break;
+		default:
+			return OPT_END(c);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("expects one port name");
+	code = check_name(argv[optind]);
+	if (code)
+		return code;
+	if (!mode_set) {
+		mask = umask(0);
+		umask(mask);
+		attr.mode = 0666 & ~mask;
+	}
+	memcpy(attr.name, argv[optind], strlen(argv[optind]) + 1);
+
+	fd = mbx_port_create(MBX_DEV_AUTO, &attr);
+	if (fd < 0) {
+		/* Tell a missing device from a missing port, as dev_open() does. */
+		if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO) {
+			fail(-fd, "%s", MBX_DEVICE_PATH);
+			return EXIT_ERROR;
+		}
+		return fail(-fd, "%s", argv[optind]);
+	}
+	close(fd);
+	return EXIT_OK;
+}
+
+/* --- unlink --- */
+
+static int cmd_unlink(int argc, char **argv)
+{
+	int c, i, dev, ret, code, first = EXIT_OK;
+
+	while ((c = next_opt(argc, argv, "")) != -1)
+		return OPT_END(c);
+	if (optind >= argc)
+		return usage_error("expects a port name");
+	for (i = optind; i < argc; i++) {
+		code = check_name(argv[i]);
+		if (code)
+			return code;
+	}
+	code = dev_open(&dev);
+	if (code)
+		return code;
+	for (i = optind; i < argc; i++) {
+		ret = mbx_port_unlink(dev, argv[i]);
+		if (ret < 0) {
+			code = fail(-ret, "%s", argv[i]);
+			if (first == EXIT_OK)
+				first = code;
+		}
+	}
+	close(dev);
+	return first;
+}
+
+/* --- send and recv --- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Read all of stdin, but no more than @max + 1 bytes; the length or -errno. */
+static ssize_t read_stdin(char **bufp, size_t max)
+{
+	size_t len = 0, size = 0;
+	char *buf = NULL, *bigger;
+	ssize_t n;
+
+	for (;;) {
+		if (len == size) {
+			size = size ? size * 2 : 4096;
+			if (size > max + 1)
+				size = max + 1;
+			if (len == size)
+				break;		/* more than @max: too long */
+			bigger = realloc(buf, size);
+			if (!bigger) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = bigger;
+		}
+		n = read(STDIN_FILENO, buf + len, size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			free(buf);
+			return n;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*bufp = buf;
+	return (ssize_t)len;
+}
+
+static int parse_timeout(const char *s, uint64_t *ns)
+{
+	uint64_t ms;
+
+	if (parse_num(s, UINT64_MAX / 1000000ULL, false, &ms))
+		return usage_error("bad timeout '%s' (milliseconds)", s);
+	*ns = ms * 1000000ULL;
+	return 0;
+}
+
+static int cmd_send(int argc, char **argv)
+{
+	struct mbx_port_info info;
+	struct mbx_send args;
+	const char *name;
+	char *msg = NULL;
+	bool timed = false, nonblock = false;
+	uint64_t v, timeout_ns = 0;
+	ssize_t len;
+	int c, fd, code, ret;
+
+	memset(&args, 0, sizeof(args));
+	while ((c = next_opt(argc, argv, "P:t:n")) != -1) {
+		switch (c) {
+		case 'P':
+			if (parse_num(optarg, MBX_PRIO_MAX, false, &v))
+				return usage_error("bad priority '%s' (0..%d)",
+						   optarg, MBX_PRIO_MAX);
+			args.prio = (uint32_t)v;
+			break;
+		case 't':
+			code = parse_timeout(optarg, &timeout_ns);
+			if (code)
+				return code;
+			timed = true;
+			break;
+		case 'n':
+			nonblock = true;
+			break;
+		default:
+			return OPT_END(c);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("expects a port name");
+	if (argc - optind > 2)
+		return usage_error("expects one MESSAGE argument (quote it), got %d",
+				   argc - optind - 1);
+	name = argv[optind];
+	code = check_name(name);
+	if (code)
+		return code;
+
+	fd = port_open(name, MBX_SEND, &code);
+	if (fd < 0)
+		return code;
+	if (optind + 1 < argc) {
+		msg = strdup(argv[optind + 1]);
+		len = msg ? (ssize_t)strlen(msg) : -ENOMEM;
+	} else {
+		memset(&info, 0, sizeof(info));
+		ret = mbx_port_info(fd, &info);
+		if (ret < 0) {
+			close(fd);
+			return fail(-ret, "%s", name);
+		}
+		len = read_stdin(&msg, info.max_msg_size ? info.max_msg_size :
+				 MSG_LIMIT);
+		if (len > (ssize_t)info.max_msg_size && info.max_msg_size) {
+			close(fd);
+			free(msg);
+			return fail(EMSGSIZE, "%s: message from stdin", name);
+		}
+	}
+	if (len < 0) {
+		close(fd);
+		return fail((int)-len, "%s: reading the message", name);
+	}
+
+	args.buf = (uintptr_t)msg;
+	args.len = (uint64_t)len;
+	if (nonblock)
+		args.flags |= MBX_NONBLOCK;
+	if (timed) {
+		args.flags |= MBX_TIMEOUT;
+		args.timeout_ns = timeout_ns;
+	}
+	ret = mbx_send_ex(fd, &args);
+	close(fd);
+	free(msg);
+	if (ret < 0)
+		return fail(-ret, "%s", name);
+	return EXIT_OK;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int cmd_recv(int argc, char **argv)
+{
+	struct mbx_port_info info;
+	struct mbx_recv args;
+	const char *name;
+	bool timed = false, nonblock = false, show_prio = false;
+	uint64_t timeout_ns = 0, deadline = 0;
+	size_t size;
+	char *buf = NULL, *bigger;
+	ssize_t ret;
+	int c, fd, code;
+
+	while ((c = next_opt(argc, argv, "t:nP")) != -1) {
+		switch (c) {
+		case 't':
+			code = parse_timeout(optarg, &timeout_ns);
+			if (code)
+				return code;
+			timed = true;
+			break;
+		case 'n':
+			nonblock = true;
+			break;
+		case 'P':
+			show_prio = true;
+			break;
+		default:
+			return OPT_END(c);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("expects one port name");
+	name = argv[optind];
+	code = check_name(name);
+	if (code)
+		return code;
+
+	/* One deadline for every try (a retry after EMSGSIZE included). */
+	if (timed)
+		deadline = mono_ns() + timeout_ns;
+	fd = port_open(name, MBX_RECV, &code);
+	if (fd < 0)
+		return code;
+	memset(&info, 0, sizeof(info));
+	ret = mbx_port_info(fd, &info);
+	if (ret < 0) {
+		close(fd);
+		return fail((int)-ret, "%s", name);
+	}
+	size = info.max_msg_size ? info.max_msg_size : 1;
+	for (;;) {
+		bigger = realloc(buf, size);
+		if (!bigger) {
+			ret = -ENOMEM;
+			break;
+		}
+		buf = bigger;
+		memset(&args, 0, sizeof(args));
+		args.buf = (uintptr_t)buf;
+		args.len = size;
+		if (nonblock)
+			args.flags |= MBX_NONBLOCK;
+		if (timed) {
+			args.flags |= MBX_TIMEOUT | MBX_ABSTIME;
+			args.timeout_ns = deadline;
+		}
+		ret = mbx_recv_ex(fd, &args);
+		/* A pool message may be larger than max_msg_size. */
+		if (ret != -EMSGSIZE || args.len <= size)
+			break;
+		size = args.len;
+	}
+	close(fd);
+	if (ret < 0) {
+		free(buf);
+		return fail((int)-ret, "%s", name);
+	}
+	code = write_all(STDOUT_FILENO, buf, (size_t)ret);
+	free(buf);
+	if (code) {
+		fail(-code, "write to stdout");
+		return EXIT_ERROR;
+	}
+	if (show_prio)
+		fprintf(stderr, "%u\n", args.prio);
+	return EXIT_OK;
+}
+
+/* --- watch --- */
+
+static void sleep_until(uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000ULL),
+		.tv_nsec = (long)(ns % 1000000000ULL),
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static double rate(uint64_t now, uint64_t before, double secs)
+{
+	return secs > 0 ? (double)(now - before) / secs : 0.0;
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	struct mbx_port_info p, prev;
+	const char *name;
+	uint64_t v, interval_ms = 1000, count = 0, i, start, t, t_prev = 0;
+	char pool[64], a[32], b[32];
+	int c, fd, code, ret;
+
+	while ((c = next_opt(argc, argv, "i:k:")) != -1) {
+		switch (c) {
+		case 'i':
+			if (parse_num(optarg, 86400000, false, &v) || !v)
+				return usage_error("bad interval '%s' (1..86400000 ms)",
+						   optarg);
+			interval_ms = v;
+			break;
+		case 'k':
+			if (parse_num(optarg, UINT64_MAX, false, &v))
+				return usage_error("bad count '%s'", optarg);
+			count = v;
+			break;
+		default:
+			return OPT_END(c);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("expects one port name");
+	name = argv[optind];
+	code = check_name(name);
+	if (code)
+		return code;
+
+	fd = port_open_any(name, &code);
+	if (fd < 0)
+		return code;
+	printf("%8s %6s %4s %4s %5s %5s %10s %10s %9s %9s %11s %11s %9s %s\n",
+	       "TIME", "QUEUED", "SND", "RCV", "SWAIT", "RWAIT", "SENT",
+	       "RECEIVED", "SENT/s", "RECV/s", "SENT_B/s", "RECV_B/s", "POOL",
+	       "STATUS");
+	memset(&prev, 0, sizeof(prev));
+	start = mono_ns();
+	for (i = 0; !count || i < count; i++) {
+		if (i)
+			sleep_until(start + i * interval_ms * 1000000ULL);
+		memset(&p, 0, sizeof(p));
+		ret = mbx_port_info(fd, &p);
+		t = mono_ns();
+		if (ret < 0) {
+			close(fd);
+			return fail(-ret, "%s", name);
+		}
+		if (p.pool_size) {
+			fmt_size(a, sizeof(a), p.pool_size - p.pool_free);
+			fmt_size(b, sizeof(b), p.pool_size);
+			snprintf(pool, sizeof(pool), "%s/%s", a, b);
+		} else {
+			snprintf(pool, sizeof(pool), "-");
+		}
+		printf("%8.1f %6u %4u %4u %5u %5u %10llu %10llu",
+		       (double)(t - start) / 1e9, p.queued, p.senders,
+		       p.receivers, p.send_waiting, p.recv_waiting, p.sent,
+		       p.received);
+		if (i) {
+			double secs = (double)(t - t_prev) / 1e9;
+
+			printf(" %9.1f %9.1f %11.1f %11.1f",
+			       rate(p.sent, prev.sent, secs),
+			       rate(p.received, prev.received, secs),
+			       rate(p.bytes_sent, prev.bytes_sent, secs),
+			       rate(p.bytes_received, prev.bytes_received, secs));
+		} else {
+			printf(" %9s %9s %11s %11s", "-", "-", "-", "-");
+		}
+		printf(" %9s%s\n", pool,
+		       p.state & MBX_STATE_SHUTDOWN ? " shutdown" : "");
+		if (fflush(stdout)) {
+			close(fd);
+			fail(errno, "write to stdout");
+			return EXIT_ERROR;
+		}
+		prev = p;
+		t_prev = t;
+	}
+	close(fd);
+	return EXIT_OK;
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+static const struct cmd cmds[] = {
+	{ "ls", cmd_ls, "[-c] [-H] [-n]",
+	  "List every named port of the caller's IPC namespace, by id, as\n"
+	  "ipcs(1) does: owner, group, mode, capacity (CAP), largest message\n"
+	  "(MSGSIZE), messages queued, open fds that may send (SND) and receive\n"
+	  "(RCV), pool bytes held/size, and \"shutdown\" once shut down.\n\n"
+	  "  -c  CSV with a header line, every PORT_INFO counter, sizes in bytes\n"
+	  "  -H  no header line\n"
+	  "  -n  numeric owner and group\n" },
+	{ "stat", cmd_stat, "NAME",
+	  "Open NAME with the least access that works (receive, else send) and\n"
+	  "print every field of its MBX_IOC_PORT_INFO, one \"key: value\" per\n"
+	  "line.  The fd stat opens counts among the port's receivers (or\n"
+	  "senders): see the \"access\" line.\n" },
+	{ "create", cmd_create,
+	  "NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE]",
+	  "Create the named port NAME; it stays until unlinked.\n\n"
+	  "  -c CAPACITY      messages the queue holds (default 16; 0: rendezvous)\n"
+	  "  -s MAX_MSG_SIZE  largest message in bytes (default: the module's)\n"
+	  "  -p POOL_SIZE     zero-copy pool in bytes (default 0: none)\n"
+	  "  -m MODE          octal permission bits (default 0666 & ~umask)\n"
+	  "Sizes take a K, M or G suffix (1024-based).\n" },
+	{ "unlink", cmd_unlink, "NAME...",
+	  "Remove the names; each port lives on while fds to it are open.\n"
+	  "Only the owner (or CAP_IPC_OWNER) may.  On errors the exit status is\n"
+	  "that of the first failure; the other names are still tried.\n" },
+	{ "send", cmd_send, "NAME [-P PRIO] [-t TIMEOUT_MS] [-n] [MESSAGE]",
+	  "Send one message to NAME: the bytes of MESSAGE (no newline added)\n"
+	  "or, without MESSAGE, all of stdin.\n\n"
+	  "  -P PRIO        priority 0..31 (default 0, higher first)\n"
+	  "  -t TIMEOUT_MS  give up after this many milliseconds (exit 4)\n"
+	  "  -n             do not block: exit 4 if the queue is full\n" },
+	{ "recv", cmd_recv, "NAME [-t TIMEOUT_MS] [-n] [-P]",
+	  "Receive one message from NAME and write it to stdout as it is.\n\n"
+	  "  -t TIMEOUT_MS  give up after this many milliseconds (exit 4)\n"
+	  "  -n             do not block: exit 4 if nothing is queued\n"
+	  "  -P             print the message's priority to stderr\n" },
+	{ "watch", cmd_watch, "NAME [-i INTERVAL_MS] [-k COUNT]",
+	  "Print NAME's counters and rates (per second, over the last interval)\n"
+	  "every INTERVAL_MS milliseconds (default 1000), COUNT lines (default:\n"
+	  "until interrupted).  The fd watch holds counts as in stat.\n" },
+};
+
+#define NR_CMDS ARRAY_SIZE(cmds)
+
+static void main_help(FILE *f)
+{
+	size_t i;
+
+	fputs("Usage: mbxctl COMMAND [OPTIONS] [ARGS]\n"
+	      "       mbxctl COMMAND --help\n\n"
+	      "Inspect and use mailbox ports (/dev/mailbox).\n\nCommands:\n", f);
+	for (i = 0; i < NR_CMDS; i++)
+		fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].synopsis);
+	fputs("\nErrors go to stderr as \"mbxctl: WHAT: REASON\".\n\n"
+	      EXIT_STATUS_HELP, f);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		main_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			for (i = 0; i < NR_CMDS; i++)
+				if (!strcmp(argv[2], cmds[i].name)) {
+					print_help(&cmds[i]);
+					return EXIT_OK;
+				}
+		}
+		main_help(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("mbxctl %s (mailbox API %d)\n", MBXCTL_VERSION,
+		       MBX_API_VERSION);
+		return EXIT_OK;
+	}
+	for (i = 0; i < NR_CMDS; i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		cur_cmd = &cmds[i];
+		cmd_name = cmds[i].name;
+		optind = 1;
+		return cmds[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "mbxctl: unknown command '%s'\nTry 'mbxctl --help'.\n",
+		argv[1]);
+	return EXIT_USAGE;
+}
