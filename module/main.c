@@ -33,7 +33,7 @@ MODULE_PARM_DESC(max_capacity, "Largest capacity of a port, messages (default 65
 
 unsigned long mbx_max_pool_size = 64UL << 20;
 module_param_named(max_pool_size, mbx_max_pool_size, ulong, 0644);
-MODULE_PARM_DESC(max_pool_size, "Largest pool of a port, bytes (default 64 MiB)");
+MODULE_PARM_DESC(max_pool_size, "Largest pool of a port, bytes (default 64 MiB, at most 4 GiB)");
 
 unsigned int mbx_max_ports_per_user = 1024;
 module_param_named(max_ports_per_user, mbx_max_ports_per_user, uint, 0644);

@@ -20,8 +20,12 @@
 /* Bytes of bookkeeping a port is charged for each message it may hold. */
 #define MBX_MSG_CHARGE		64
 
-/* Hard ceiling for the max_msg_size module parameter. */
+/*
+ * Hard ceilings for the max_msg_size and max_pool_size module parameters:
+ * they keep every size and charge computation far from overflowing.
+ */
 #define MBX_MSG_SIZE_CEILING	(64U << 20)
+#define MBX_POOL_SIZE_CEILING	(4ULL << 30)
 
 /* Module parameters (main.c); read with READ_ONCE(). */
 extern unsigned int mbx_max_msg_size;

@@ -95,7 +95,7 @@ struct mbx_pool *mbx_pool_create(u64 size)
 	INIT_LIST_HEAD(&pool->waiters);
 
 	pool->pages = kvcalloc(pool->nr_pages, sizeof(*pool->pages),
-			       GFP_KERNEL_ACCOUNT);
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!pool->pages)
 		goto err_pool;
 	for (i = 0; i < pool->nr_pages; i++) {

@@ -43,6 +43,9 @@
 
 static atomic64_t mbx_port_ids = ATOMIC64_INIT(0);
 
+/* Bytes of a name escaped (as \ooo) where a name is printed. */
+#define MBX_NAME_ESCAPE	" \t\n\\"
+
 /* Every live port, for debugfs; it nests inside mbx_names_lock. */
 static DEFINE_MUTEX(mbx_ports_lock);
 static LIST_HEAD(mbx_ports);
@@ -83,16 +86,19 @@ static void mbx_msg_free(struct mbx_msg *msg)
 struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 {
 	u32 limit = min(READ_ONCE(mbx_max_msg_size), MBX_MSG_SIZE_CEILING);
+	u64 pool_limit = min_t(u64, READ_ONCE(mbx_max_pool_size),
+			       MBX_POOL_SIZE_CEILING);
 	u32 max_msg_size = args->max_msg_size;
 	struct mbx_port *port;
 	int prio, ret;
 
 	if (!max_msg_size)
 		max_msg_size = min(READ_ONCE(mbx_default_msg_size), limit);
+	/* pool_size is bounded before it is rounded, so it cannot wrap. */
 	if (max_msg_size > limit ||
 	    args->capacity > READ_ONCE(mbx_max_capacity) ||
-	    args->pool_size > READ_ONCE(mbx_max_pool_size) ||
-	    PAGE_ALIGN(args->pool_size) > READ_ONCE(mbx_max_pool_size))
+	    args->pool_size > pool_limit ||
+	    PAGE_ALIGN(args->pool_size) > pool_limit)
 		return ERR_PTR(-EINVAL);
 	port = kzalloc(sizeof(*port), GFP_KERNEL_ACCOUNT);
 	if (!port)
@@ -1220,7 +1226,10 @@ static void mbx_port_show_fdinfo(struct seq_file *m, struct file *file)
 	spin_unlock(&port->lock);
 
 	seq_printf(m, "mbx-id:\t%llu\n", port->id);
-	seq_printf(m, "mbx-name:\t%s\n", port->name);
+	/* Names may hold any byte but '/': escape what would end a line. */
+	seq_puts(m, "mbx-name:\t");
+	seq_escape(m, port->name, MBX_NAME_ESCAPE);
+	seq_putc(m, '\n');
 	seq_printf(m, "mbx-access:\t%s%s\n", access & MBX_SEND ? "send" : "",
 		   access == (MBX_SEND | MBX_RECV) ? ",recv" :
 		   access == MBX_RECV ? "recv" : "");
@@ -1338,9 +1347,13 @@ void mbx_ports_show(struct seq_file *m)
 	mutex_lock(&mbx_ports_lock);
 	list_for_each_entry(port, &mbx_ports, all_node) {
 		mbx_port_info(port, &info);
-		seq_printf(m, "%llu %s %u %u %04o %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu %llu %s%s\n",
-			   info.id, info.name[0] ? info.name : "-", info.uid,
-			   info.gid, info.mode, info.capacity,
+		seq_printf(m, "%llu ", info.id);
+		if (info.name[0])
+			seq_escape(m, info.name, MBX_NAME_ESCAPE);
+		else
+			seq_putc(m, '-');
+		seq_printf(m, " %u %u %04o %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu %llu %s%s\n",
+			   info.uid, info.gid, info.mode, info.capacity,
 			   info.max_msg_size, info.queued, info.senders,
 			   info.receivers, info.send_waiting,
 			   info.recv_waiting, info.sent, info.received,
