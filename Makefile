@@ -20,6 +20,15 @@ endif
 KDIR	?= /usr/src/linux-headers-$(KVER)
 VMLINUZ	?= /boot/vmlinuz-$(KVER)
 
+# Debian's PREEMPT_RT kernel (linux-image-rt-amd64) and its copy of the
+# module, built against the matching rt headers; looked up like KVER.
+RT_KVER = $(eval RT_KVER := $$(shell dpkg-query -W -f='$$$${Depends}' \
+	linux-image-rt-amd64 2>/dev/null | \
+	sed -n 's/^linux-image-\([^ ,]*\).*/\1/p'))$(RT_KVER)
+RT_KDIR		= /usr/src/linux-headers-$(RT_KVER)
+RT_VMLINUZ	= /boot/vmlinuz-$(RT_KVER)
+RT_MOD		:= $(B)/rt/mod
+
 # Debug kernel (scripts/build-debug-kernel.sh) and its copy of the module.
 DEBUG_KDIR	:= $(B)/linux-debug
 DEBUG_VMLINUZ	:= $(DEBUG_KDIR)/arch/x86/boot/bzImage
@@ -96,7 +105,8 @@ Q := @
 SHELL := /bin/bash
 
 .PHONY: all deps module lib selftests examples tools splat distclean \
-	check check-debug ci demo bench debug-kernel debug-module debug-splat \
+	check check-debug check-rt ci demo bench debug-kernel debug-module \
+	debug-splat rt-module rt-splat \
 	style sparse w1 clean help install uninstall install-test dkms-check \
 	headers-check man-check
 
@@ -106,7 +116,8 @@ help:
 	@echo 'make [all]         module (against KDIR) + libmailbox + selftests + examples + tools'
 	@echo 'make check         selftests in a VM on the stock kernel ($(notdir $(VMLINUZ)))'
 	@echo 'make check-debug   selftests on the debug kernel (KASAN, lockdep, kmemleak, ...)'
-	@echo 'make ci            deps + build + check + check-debug, combined totals last'
+	@echo 'make check-rt      selftests on Debian'\''s PREEMPT_RT kernel'
+	@echo 'make ci            deps + build + check + check-debug + check-rt + checks, totals last'
 	@echo 'make demo          examples/demo.sh in a VM'
 	@echo 'make bench         build/tools/mbxbench in a VM ($(BENCH_APPEND))'
 	@echo 'make debug-kernel  build (or reuse) the debug kernel in build/linux-debug'
@@ -141,6 +152,14 @@ debug-kernel: deps
 debug-module: debug-kernel
 	$(call MOD_COPY,$(DEBUG_MOD))
 	$(MAKE) -C $(DEBUG_KDIR) M=$(DEBUG_MOD) modules
+
+rt-module: deps
+	$(call MOD_COPY,$(RT_MOD))
+	$(MAKE) -C $(RT_KDIR) M=$(RT_MOD) modules
+
+rt-splat: deps
+	$(call SPLAT_COPY,$(B)/splat/rt)
+	$(MAKE) -C $(RT_KDIR) M=$(B)/splat/rt modules
 
 debug-splat: debug-kernel
 	$(call SPLAT_COPY,$(B)/splat/debug)
@@ -218,6 +237,13 @@ check-debug: deps
 		-m $(DEBUG_MOD)/module/mailbox.ko -s $(B)/splat/debug/mbx_splat.ko \
 		-t $(VM_TIMEOUT) -T $(TEST_TIMEOUT) -a "$(VM_APPEND)"
 
+check-rt: deps
+	$(MAKE) rt-module rt-splat lib examples tools
+	$(MAKE) -k selftests || echo "*** some selftests failed to build (counted as failures)"
+	$(S)/selftests.sh -n rt -k $(RT_VMLINUZ) -m $(RT_MOD)/module/mailbox.ko \
+		-s $(B)/splat/rt/mbx_splat.ko -t $(VM_TIMEOUT) -T $(TEST_TIMEOUT) \
+		-a "$(VM_APPEND)"
+
 # Everything, on every kernel; the combined totals line comes last.
 ci: deps
 	$(S)/ci.sh
@@ -249,6 +275,36 @@ bench: deps
 	echo "host load average at the end: $$(cut -d' ' -f1-3 /proc/loadavg)" >>$(B)/bench/results.txt; \
 	echo "bench: $(B)/bench/results.txt, results.csv, ratios.csv"; \
 	exit $$rc
+
+# The long configurations of selftests/stress_test.c (STRESS_MSGS messages
+# under chaos) and selftests/fuzz_test.c (FUZZ_CALLS random calls), one VM
+# each, console in build/vm/{stress,fuzz}-long.log.  LONG_KERNEL=debug runs
+# them on the debug kernel with a kmemleak scan; STRESS_ENV / FUZZ_ENV add
+# variables inside the VM (e.g. FUZZ_ENV=MBX_FUZZ_SEED=123).
+LONG_KERNEL	?= stock
+LONG_TIMEOUT	?= 3600
+STRESS_MSGS	?= 1000000
+FUZZ_CALLS	?= 1000000
+STRESS_ENV	?=
+FUZZ_ENV	?=
+LONG_VM = $(if $(filter debug,$(LONG_KERNEL)),-K -k $(DEBUG_VMLINUZ) \
+	-m $(DEBUG_MOD)/module/mailbox.ko,-k $(VMLINUZ) -m $(TOP)/module/mailbox.ko)
+LONG_SECS = $$(( $(LONG_TIMEOUT) - 600 ))
+
+.PHONY: stress-long fuzz-long
+stress-long: deps
+	$(MAKE) $(if $(filter debug,$(LONG_KERNEL)),debug-module,module) lib
+	$(MAKE) $(B)/selftests/stress_test
+	$(S)/vm-run.sh $(LONG_VM) -t $(LONG_TIMEOUT) -a "$(VM_APPEND)" \
+		-l $(B)/vm/stress-long.log -- \
+		"$(STRESS_ENV) MBX_STRESS_MSGS=$(STRESS_MSGS) MBX_STRESS_SECS=$(LONG_SECS) /opt/mailbox/selftests/stress_test"
+
+fuzz-long: deps
+	$(MAKE) $(if $(filter debug,$(LONG_KERNEL)),debug-module,module) lib
+	$(MAKE) $(B)/selftests/fuzz_test
+	$(S)/vm-run.sh $(LONG_VM) -t $(LONG_TIMEOUT) -a "$(VM_APPEND)" \
+		-l $(B)/vm/fuzz-long.log -- \
+		"$(FUZZ_ENV) MBX_FUZZ_CALLS=$(FUZZ_CALLS) MBX_FUZZ_SECS=$(LONG_SECS) /opt/mailbox/selftests/fuzz_test"
 
 # --- static checks ------------------------------------------------------------
 

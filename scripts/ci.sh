@@ -48,6 +48,7 @@ single() { # TARGET
 # examples, tools); a build that stops it counts as one failure above.
 suite check stock
 suite check-debug debug
+suite check-rt rt
 # Man pages, headers, the install path and DKMS: one test each.
 single man-check
 single headers-check

@@ -10,6 +10,7 @@ pkgs=(
 	python3 xz-utils gzip cpio kmod busybox-static
 	qemu-system-x86
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
+	linux-image-rt-amd64 linux-headers-rt-amd64
 	sparse shellcheck
 	pkg-config mandoc groff-base
 )
