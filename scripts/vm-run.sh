@@ -31,7 +31,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
 
-kernel= module=$top/module/mailbox.ko append= log= kmemleak=0 quiet=0 verbose=0
+kernel='' module=$top/module/mailbox.ko append='' log='' kmemleak=0 quiet=0 verbose=0
 timeout_s=${VM_TIMEOUT:-600}
 extra=()
 while getopts "k:m:Mf:a:t:l:Kqv" opt; do
@@ -62,6 +62,14 @@ fi
 [ -r "$kernel" ] || { echo "vm-run: kernel $kernel not readable" >&2; exit 2; }
 [ -z "$module" ] || [ -r "$module" ] ||
 	{ echo "vm-run: module $module missing (run make)" >&2; exit 2; }
+# The initramfs is assembled elsewhere: make every host path absolute.
+kernel=$(realpath "$kernel")
+[ -z "$module" ] || module=$(realpath "$module")
+for i in "${!extra[@]}"; do
+	src=${extra[$i]%%:*}
+	[ -r "$src" ] || { echo "vm-run: -f $src: not readable" >&2; exit 2; }
+	extra[i]=$(realpath "$src"):${extra[$i]#*:}
+done
 
 log=${log:-$build/vm/console.log}
 mkdir -p "$(dirname "$log")" "$build/vm"
@@ -132,7 +140,6 @@ cat >etc/mbx.conf <<CONF
 MBX_MARK=$mark
 MBX_MODULE=${module:+/lib/modules/mailbox.ko}
 MBX_MODULE_NAME=$modname
-MBX_MODULE_ARGS=
 MBX_KMEMLEAK=$kmemleak
 CONF
 printf '%s\n' "$cmd" >etc/mbx-cmd
@@ -178,13 +185,20 @@ result=$(printf '%s\n' "$clean" | sed -n "s/^.*$mark exit=\([0-9]*\).*$/\1/p" | 
 splat_re='BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection fault|Kernel panic'
 splat_re+='|possible circular locking|inconsistent lock state|possible recursive locking'
 splat_re+='|INFO: |blocked for more than|hung_task|unreferenced object'
-splat_re+='|kmemleak: .*(suspected memory leak|disabled|[Cc]annot)'
+# kmemleak failures that blind it count; "Cannot allocate a scan area"
+# (it then scans the whole object) is what fault injection provokes.
+splat_re+='|kmemleak: .*(suspected memory leak|disabled|Cannot allocate a kmemleak_object)'
 splat_re+="|$mark (FAILURE|insmod .* failed|kmemleak requested)"
 splats=$(printf '%s\n' "$clean" | grep -E -- "$splat_re" || true)
 
 if [ -n "$splats" ]; then
 	echo "vm-run: kernel splat or module failure in $log:" >&2
 	printf '%s\n' "$splats" | head -n 20 | sed 's/^/vm-run:   /' >&2
+	# Name the selftest that was running (scripts/vm-tests.sh frames).
+	during=$(printf '%s\n' "$clean" | awk -v re="$splat_re" '
+		/^MBX-TEST-BEGIN / { t = $2 } /^MBX-TEST-END / { t = "" }
+		$0 ~ re { print (t == "" ? "outside any selftest" : "during " t); exit }')
+	echo "vm-run: the first report came ${during:-outside any selftest}" >&2
 	status=125
 elif [ -z "$result" ]; then
 	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then

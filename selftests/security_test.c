@@ -318,9 +318,9 @@ static int wait_byte(int fd)
 	return read(fd, &c, 1) == 1 ? 0 : -EIO;
 }
 
-/* ======================================================================
+/*
  * 1. Nothing but documented values is copied out
- * ====================================================================== */
+ */
 
 TEST_F(sec, version_is_written_whole_with_reserved_zero)
 {
@@ -900,9 +900,9 @@ TEST_F(sec, fdinfo_cannot_be_forged_through_the_port_name)
 	close(fd);
 }
 
-/* ======================================================================
+/*
  * 2. Integer overflow on every size and offset
- * ====================================================================== */
+ */
 
 TEST_F(sec, send_lengths_near_u64_max_or_past_u32_are_emsgsize)
 {
@@ -911,7 +911,7 @@ TEST_F(sec, send_lengths_near_u64_max_or_past_u32_are_emsgsize)
 		(1ULL << 32) + 100, 1ULL << 32, 101,
 	};
 	static char buf[PAGE];
-	volatile size_t huge_count = 1ULL << 40;
+	size_t huge_count = 1ULL << 40;
 	unsigned int i;
 	int fd;
 
@@ -925,11 +925,13 @@ TEST_F(sec, send_lengths_near_u64_max_or_past_u32_are_emsgsize)
 			       (unsigned long long)lens[i]);
 	}
 	/* write(): the VFS clamps huge counts, the port still refuses */
+	__asm__ volatile("" : "+r" (huge_count));	/* no compile-time size */
 	errno = 0;
 	EXPECT_EQ(-1, write(fd, buf, huge_count));
 	EXPECT_EQ(EMSGSIZE, errno);
 	errno = 0;
 	huge_count = SIZE_MAX;
+	__asm__ volatile("" : "+r" (huge_count));
 	EXPECT_EQ(-1, write(fd, buf, huge_count));
 	/* the VFS answers first (EFAULT or EINVAL); the port, EMSGSIZE */
 	EXPECT_TRUE(errno == EFAULT || errno == EINVAL || errno == EMSGSIZE)
@@ -1121,11 +1123,13 @@ TEST_F(sec, pool_sizes_near_u64_max_are_einval)
 
 /*
  * The same with the administrator's max_pool_size at the largest value the
- * parameter takes: the size check can no longer refuse, so the rounding to
- * pages and the per-user charge (capacity x (max_msg_size + 64) +
- * pool_size, with max_bytes_per_user at its default) must not wrap around.
- * Expected: EINVAL or EDQUOT for each, never a port, never a pool that
- * the charge did not cover.
+ * parameter takes: neither the rounding to pages nor the per-user charge
+ * (capacity x (max_msg_size + 64) + pool_size, with max_bytes_per_user at
+ * its default) may wrap around.  Expected: EINVAL or EDQUOT for each, never
+ * a port, never a pool that the charge did not cover.  (Regression test:
+ * U64_MAX rounded up to a pool of 0, and 2^64 - 1 MiB with a 128 x 8 KiB
+ * queue charged 8 KiB and reached a WARNING in kvcalloc; fixed by the
+ * 4 GiB ceiling on max_pool_size.)
  */
 TEST_F(sec, pool_sizes_near_u64_max_with_max_pool_size_at_its_maximum)
 {
@@ -1152,7 +1156,7 @@ TEST_F(sec, pool_sizes_near_u64_max_with_max_pool_size_at_its_maximum)
 		ret = create_try(t[i].cap, t[i].msg, t[i].pool, self->name,
 				 &got);
 		EXPECT_TRUE(ret == -EINVAL || ret == -EDQUOT)
-			TH_LOG("capacity %u, max_msg_size %u, pool_size %#llx: %s%s (pool_size %#llx)",
+			TH_LOG("capacity %u, msg size %u, pool %#llx: %s%s (pool %#llx)",
 			       t[i].cap, t[i].msg,
 			       (unsigned long long)t[i].pool,
 			       ret >= 0 ? "created" : strerror(-ret),
@@ -1339,14 +1343,15 @@ TEST_F_TIMEOUT(sec, huge_timeouts_wait_and_complete_for_every_blocking_call, 120
 	static const uint32_t modes[] = {
 		MBX_TIMEOUT, MBX_TIMEOUT | MBX_ABSTIME,
 	};
-	unsigned int k, v, m;
+	unsigned int i, k, v, m;
 	uint64_t off = 0;
 	pid_t pid;
 	int fd, fd2;
 
-	for (k = 0; k < B_NR; k++)
-	for (v = 0; v < ARRAY_SIZE(vals); v++)
-	for (m = 0; m < ARRAY_SIZE(modes); m++) {
+	for (i = 0; i < B_NR * ARRAY_SIZE(vals) * ARRAY_SIZE(modes); i++) {
+		k = i / (ARRAY_SIZE(vals) * ARRAY_SIZE(modes));
+		v = i / ARRAY_SIZE(modes) % ARRAY_SIZE(vals);
+		m = i % ARRAY_SIZE(modes);
 		fd2 = -1;
 		fd = pool_port(1, 16, PAGE, NULL, 0600);
 		ASSERT_LE(0, fd);
@@ -1378,9 +1383,9 @@ TEST_F_TIMEOUT(sec, huge_timeouts_wait_and_complete_for_every_blocking_call, 120
 	}
 }
 
-/* ======================================================================
+/*
  * 3. A hostile user against the per-user limits
- * ====================================================================== */
+ */
 
 #define H_PORTS		64
 #define H_BYTES		(48 * MIB)
@@ -1435,7 +1440,7 @@ static int hostile(struct hostile_report *rep, int done_fd, int go_fd)
 	rep->a_ports = n;
 
 	for (i = 0; i < H_NAMES; i++) {
-		snprintf(rep->names[i], MBX_NAME_LEN, "mbxt.hostile.%d.%d",
+		snprintf(rep->names[i], MBX_NAME_LEN, "mbxt.%s.%d.%d", "hostile",
 			 (int)getpid(), i);
 		fd = pool_port(0, 1, 0, rep->names[i], 0600);
 		if (fd < 0) {
@@ -1576,9 +1581,9 @@ TEST_F_TIMEOUT(sec, hostile_user_hits_edquot_and_emfile_while_another_user_works
 	EXPECT_EQ(0, t_reap(h));
 }
 
-/* ======================================================================
+/*
  * 4. An fd gives its access, and nothing more, by any route
- * ====================================================================== */
+ */
 
 #define RO_POOL	(4 * PAGE)
 
@@ -1632,13 +1637,19 @@ TEST_F(sec, receive_only_fd_cannot_write_the_pool_by_any_route)
 	EXPECT_EQ(w[10], byte);
 	close(mem);
 
-	/* process_vm_writev(): no FOLL_FORCE, EFAULT */
+	/* process_vm_writev(): no FOLL_FORCE, EFAULT (where it exists) */
 	byte = 0x5a;
 	liov = (struct iovec){ .iov_base = &byte, .iov_len = 1 };
 	riov = (struct iovec){ .iov_base = ro + 20, .iov_len = 1 };
-	errno = 0;
-	EXPECT_EQ(-1, process_vm_writev(getpid(), &liov, 1, &riov, 1, 0));
-	EXPECT_EQ(EFAULT, errno);
+	if (process_vm_readv(getpid(), &liov, 1, &riov, 1, 0) != 1) {
+		TH_LOG("no process_vm_readv/writev in this kernel");
+	} else {
+		byte = 0x5a;
+		errno = 0;
+		EXPECT_EQ(-1, process_vm_writev(getpid(), &liov, 1, &riov, 1,
+						0));
+		EXPECT_EQ(EFAULT, errno);
+	}
 
 	/* ptrace(POKEDATA) into a child's copy of the mapping */
 	pid = t_fork();
@@ -1692,8 +1703,14 @@ TEST_F(sec, receive_only_fd_cannot_write_the_pool_by_any_route)
 	EXPECT_TRUE(pool_same(ro, RO_POOL, 77));
 
 	/* madvise: punching a hole is a write; dropping pages loses nothing */
-	EXPECT_EQ(-1, madvise(ro, PAGE, MADV_REMOVE));
-	EXPECT_EQ(0, madvise(ro, RO_POOL, MADV_DONTNEED));
+	if (madvise(ro, PAGE, MADV_NORMAL)) {
+		TH_LOG("no madvise() in this kernel");
+	} else {
+		errno = 0;
+		EXPECT_EQ(-1, madvise(ro, PAGE, MADV_REMOVE));
+		EXPECT_EQ(EACCES, errno);
+		EXPECT_EQ(0, madvise(ro, RO_POOL, MADV_DONTNEED));
+	}
 	EXPECT_TRUE(pool_same(ro, RO_POOL, 77));
 
 	/* a forked child's copy cannot be made writable either */
