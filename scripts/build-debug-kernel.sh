@@ -43,10 +43,11 @@ fi
 rm -f "$tree/.mbx-stamp"
 
 echo "debug-kernel: configuring (tinyconfig + scripts/debug.config)" >&2
-: >"$log"
-make -C "$tree" -s tinyconfig >>"$log" 2>&1
-"$tree/scripts/kconfig/merge_config.sh" -m -O "$tree" "$tree/.config" "$frag" >>"$log" 2>&1
-make -C "$tree" -s olddefconfig >>"$log" 2>&1
+{
+	make -C "$tree" -s tinyconfig
+	"$tree/scripts/kconfig/merge_config.sh" -m -O "$tree" "$tree/.config" "$frag"
+	make -C "$tree" -s olddefconfig
+} >"$log" 2>&1
 
 # Every option of the fragment must have survived olddefconfig as written;
 # a dropped dependency would otherwise silently give a weaker kernel.

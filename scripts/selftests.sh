@@ -22,7 +22,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
-name= kernel= module= splat= kmemleak=() vm_timeout=1500 test_timeout=300 append=
+name='' kernel='' module='' splat='' kmemleak=() vm_timeout=1500 test_timeout=300 append=''
 while getopts "n:k:m:s:Kt:T:a:" opt; do
 	case "$opt" in
 	n) name=$OPTARG ;;
@@ -36,8 +36,10 @@ while getopts "n:k:m:s:Kt:T:a:" opt; do
 	*) sed -n '/^# Usage/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
-[ -n "$name" ] && [ -n "$kernel" ] && [ -n "$module" ] && [ -n "$splat" ] ||
-	{ echo "selftests: -n, -k, -m and -s are required" >&2; exit 2; }
+if [ -z "$name" ] || [ -z "$kernel" ] || [ -z "$module" ] || [ -z "$splat" ]; then
+	echo "selftests: -n, -k, -m and -s are required" >&2
+	exit 2
+fi
 
 out=$build/$name
 mkdir -p "$out"
@@ -71,8 +73,10 @@ echo "selftests[$name]: ${#runnable[@]} binaries on $kernel" >&2
 set +e
 "$top/scripts/vm-run.sh" -k "$kernel" -m "$module" -t "$vm_timeout" \
 	-a "$append" -l "$log" "${kmemleak[@]+"${kmemleak[@]}"}" -- \
-	"/opt/mailbox/scripts/vm-tests.sh $test_timeout ${runnable[*]}"
+	"/opt/mailbox/scripts/vm-tests.sh $test_timeout ${runnable[*]}" \
+	2>"$out/vm-run.err"
 vm_status=$?
+cat "$out/vm-run.err" >&2
 set -e
 
 # Per binary: "name pass fail skip note", from the frames vm-tests.sh printed.
@@ -118,7 +122,8 @@ ncpus=$(tr -d '\r' <"$log" | sed -n 's/^.*MBX-VM-[0-9a-f]* ncpus=\([0-9]*\).*$/\
 case $vm_status in
 0) ;;
 124) record "vm" 0 1 0 "VM timed out or died, see $log" ;;
-125) record "kernel log" 0 1 0 "splat, leak or module load/unload failure, see $log" ;;
+125) during=$(sed -n 's/^vm-run: the first report came //p' "$out/vm-run.err" 2>/dev/null)
+     record "kernel log" 0 1 0 "splat, leak or module load/unload failure${during:+ $during}, see $log" ;;
 *) record "vm" 0 1 0 "runner exited $vm_status" ;;
 esac
 

@@ -12,6 +12,7 @@ set -u
 
 PATH=/opt/mailbox/bin:/bin:/sbin:/usr/bin:/usr/sbin
 export PATH HOME=/root TERM=dumb
+# shellcheck source=/dev/null
 . /etc/mbx.conf
 
 say() { echo "$MBX_MARK $*"; }
@@ -49,11 +50,11 @@ if [ "$MBX_KMEMLEAK" = 1 ]; then
 fi
 
 if [ -n "$MBX_MODULE" ]; then
-	insmod "$MBX_MODULE" $MBX_MODULE_ARGS || say "insmod $MBX_MODULE failed"
+	insmod "$MBX_MODULE" || say "insmod $MBX_MODULE failed"
 fi
 
 say "ncpus=$(nproc) kernel=$(uname -r)"
-cd /tmp
+cd /tmp || cd /
 sh /etc/mbx-cmd </dev/null
 rc=$?
 cd /
