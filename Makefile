@@ -316,12 +316,13 @@ $(CHECKPATCH): | deps
 		linux-source-6.1/scripts/const_structs.checkpatch
 	@touch $@
 
-# User-space code cannot use the kernel's u32/u64, so PREFER_KERNEL_TYPES
-# is ignored outside module/ and the helper module; nothing else is.
+# User-space code has neither the kernel's u32/u64 nor BIT(), so
+# PREFER_KERNEL_TYPES and BIT_MACRO are ignored outside module/ and the
+# helper module; nothing else is.
 style: $(CHECKPATCH) deps
 	@cd $(TOP) && fail=0; for f in $(STYLE_FILES); do \
 		case $$f in module/*|selftests/splat/*) ign= ;; \
-		*) ign="--ignore PREFER_KERNEL_TYPES" ;; esac; \
+		*) ign="--ignore PREFER_KERNEL_TYPES,BIT_MACRO" ;; esac; \
 		out=$$($(CHECKPATCH) --no-tree --strict --quiet --show-types $$ign -f $$f 2>&1) || \
 			{ fail=1; printf '%s\n' "$$out"; }; \
 	done; \

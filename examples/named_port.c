@@ -42,7 +42,8 @@ static int server(const char *name)
 		len = mbx_recv_ex(port, &r);	/* _ex: also tells the sender */
 		if (len <= 0)
 			break;
-		printf("server: '%.*s' from pid %d uid %u\n", (int)len, buf, r.pid, r.uid);
+		printf("%s: '%.*s' from pid %d uid %u\n", __func__, (int)len,
+		       buf, r.pid, r.uid);
 	}
 	mbx_port_unlink(MBX_DEV_AUTO, name);	/* new opens now fail */
 	close(port);
@@ -72,7 +73,7 @@ static int client(const char *name)
 	close(port);
 	if (ret)
 		return fail("send", ret);
-	printf("client: sent 3 messages and the end marker\n");
+	printf("%s: sent 3 messages and the end marker\n", __func__);
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #include <linux/file.h>
 #include <linux/genalloc.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
@@ -80,11 +81,13 @@ static void mbx_pool_free_pages(struct mbx_pool *pool)
  * @size: a multiple of PAGE_SIZE, not zero
  *
  * Context: process context, may sleep.
- * Return: the pool, or ERR_PTR(-ENOMEM).
+ * Return: the pool, or ERR_PTR(-ENOMEM, or -EINTR if the caller is killed
+ * while a large pool is being allocated).
  */
 struct mbx_pool *mbx_pool_create(u64 size)
 {
 	struct mbx_pool *pool;
+	int ret = -ENOMEM;
 	unsigned long i;
 
 	pool = kzalloc(sizeof(*pool), GFP_KERNEL_ACCOUNT);
@@ -99,10 +102,15 @@ struct mbx_pool *mbx_pool_create(u64 size)
 	if (!pool->pages)
 		goto err_pool;
 	for (i = 0; i < pool->nr_pages; i++) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto err_pages;
+		}
 		pool->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
 					    __GFP_NOWARN);
 		if (!pool->pages[i])
 			goto err_pages;
+		cond_resched();
 	}
 
 	pool->vaddr = vmap(pool->pages, pool->nr_pages, VM_MAP, PAGE_KERNEL);
@@ -125,7 +133,7 @@ err_pages:
 	mbx_pool_free_pages(pool);
 err_pool:
 	kfree(pool);
-	return ERR_PTR(-ENOMEM);
+	return ERR_PTR(ret);
 }
 
 static void __mbx_region_free(struct mbx_pool *pool, struct mbx_region *r)
@@ -241,8 +249,8 @@ void __mbx_region_unsend(struct mbx_region *r, struct file *file)
 
 /**
  * __mbx_region_hold() - make @file the holder of a region
- * @r:    a region no file holds
- * @file: the new holder, or NULL when a message carries it again
+ * @r:    a region no file holds, just received in place
+ * @file: the new holder
  *
  * Context: port->lock held.
  */

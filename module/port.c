@@ -486,13 +486,13 @@ static int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 }
 
 /*
- * Receive a message for a buffer of *@len bytes.  On success the caller owns
- * the message and must free it or put it back; a pool message received by
- * an @inplace file is then held by it.  On -EMSGSIZE *@len is the size
- * needed.
+ * Receive a message for a buffer of *@len bytes (any size will do for a
+ * pool message taken @inplace).  On success the caller owns the message and
+ * must free it or put it back; its region, if any, is held by nobody until
+ * the caller says who.  On -EMSGSIZE *@len is the size needed.
  */
-static int mbx_recv_msg(struct mbx_port *port, size_t *len,
-			struct file *inplace, bool nonblock, ktime_t *deadline,
+static int mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
+			bool nonblock, ktime_t *deadline,
 			struct mbx_msg **msgp)
 {
 	struct mbx_waiter w;
@@ -530,8 +530,6 @@ static int mbx_recv_msg(struct mbx_port *port, size_t *len,
 	if (ret == -EMSGSIZE)
 		*len = w.buf_len;
 out:
-	if (!ret && msg->region && inplace)
-		__mbx_region_hold(msg->region, inplace);
 	spin_unlock(&port->lock);
 	if (!ret)
 		*msgp = msg;
@@ -542,8 +540,6 @@ out:
 static void mbx_putback(struct mbx_port *port, struct mbx_msg *msg)
 {
 	spin_lock(&port->lock);
-	if (msg->region)
-		__mbx_region_hold(msg->region, NULL);
 	if (!__mbx_handoff(port, msg)) {
 		port->stats.received--;
 		port->stats.bytes_received -= msg->len;
@@ -650,7 +646,7 @@ static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
 	if (!(mbx_file_access(file) & MBX_RECV))
 		return -EBADF;
 
-	ret = mbx_recv_msg(port, &len, NULL, file->f_flags & O_NONBLOCK, NULL,
+	ret = mbx_recv_msg(port, &len, false, file->f_flags & O_NONBLOCK, NULL,
 			   &msg);
 	if (ret)
 		return ret == -EPIPE ? 0 : ret;
@@ -780,8 +776,7 @@ static int mbx_recv_args(struct file *file, struct mbx_recv *args,
 	int ret;
 
 	len = args->len;
-	ret = mbx_recv_msg(port, &len, inplace ? file : NULL, nonblock,
-			   deadline, &msg);
+	ret = mbx_recv_msg(port, &len, inplace, nonblock, deadline, &msg);
 	if (ret == -EMSGSIZE && put_user(len, &uargs->len))
 		return -EFAULT;
 	if (ret)
@@ -795,7 +790,6 @@ static int mbx_recv_args(struct file *file, struct mbx_recv *args,
 	args->pid = pid_vnr(msg->pid);
 	args->uid = from_kuid_munged(current_user_ns(), msg->uid);
 	if (msg->region && inplace) {
-		/* The region stays in the pool, held by this file. */
 		args->offset = mbx_region_offset(msg->region);
 		args->msg_flags = MBX_MSG_BUF;
 	}
@@ -806,6 +800,14 @@ static int mbx_recv_args(struct file *file, struct mbx_recv *args,
 		return -EFAULT;
 	}
 	if (msg->region && inplace) {
+		/*
+		 * Only now may this file release the region: had it held it
+		 * before the copy above, another thread could have released
+		 * a region that a failed copy then puts back.
+		 */
+		spin_lock(&port->lock);
+		__mbx_region_hold(msg->region, file);
+		spin_unlock(&port->lock);
 		mbx_msg_free(msg);
 		return 0;
 	}

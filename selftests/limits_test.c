@@ -142,7 +142,10 @@ TEST_F(lim, linked_named_port_counts_until_unlinked)
  * What a port charges its owner (docs/SEMANTICS.md): capacity messages,
  * rendezvous ports one, of max_msg_size bytes plus 64 of bookkeeping each.
  */
-#define CHARGE(cap, size) (((cap) ? (cap) : 1) * ((size) + 64))
+static inline long long CHARGE(unsigned int cap, unsigned int size)
+{
+	return (long long)(cap ? cap : 1) * (size + 64);
+}
 
 struct hold {
 	int ready[2];

@@ -631,7 +631,8 @@ static void op_recv(struct fz *f, int fd, int inplace, uint64_t buflen,
 	if (!allowed)
 		allowed = OK;
 
-	snprintf(d, sizeof(d), "recv fd %s inplace %d buflen %llu bad %d; head tag %llu prio %u pool %d len %llu, queued %u",
+	snprintf(d, sizeof(d),
+		 "recv fd %s inplace %d buflen %llu bad %d; head %llu/%u/%d/%llu, queued %u",
 		 fd_name[fd], inplace, (unsigned long long)buflen, bad,
 		 m ? (unsigned long long)m->tag : 0, m ? m->prio : 0,
 		 m ? m->pool : 0, m ? (unsigned long long)m->len : 0, f->nq);
@@ -723,7 +724,8 @@ static void op_release(struct fz *f, int fd, uint64_t off, uint64_t len,
 	if (!allowed)
 		allowed = OK;
 
-	snprintf(d, sizeof(d), "release fd %s offset %#llx len %#llx bad %d; region %s holder %d alloc_len %llu cur_len %llu",
+	snprintf(d, sizeof(d),
+		 "release fd %s off %#llx len %#llx bad %d; region %s/%d/%llu/%llu",
 		 fd_name[fd], (unsigned long long)off, (unsigned long long)len,
 		 bad, r ? "live" : "none", r ? r->holder : 0,
 		 r ? (unsigned long long)r->alloc_len : 0,
@@ -902,11 +904,12 @@ TEST_F_TIMEOUT(fuzz, pool_misuse_fuzz_ends_with_pool_free, 240)
 		}
 	}
 	secs = (t_now_ns() - t0) / 1000000;
-	TH_LOG("seed %llu: %lu of %d calls in %llu ms; alloc %lu/%lu, send %lu/%lu, recv %lu/%lu, release %lu/%lu succeeded; %lu divergences",
+	TH_LOG("seed %llu: %lu of %d calls in %llu ms; ok/tried: alloc %lu/%lu, send %lu/%lu,",
 	       (unsigned long long)f->seed, f->op, FZ_OPS,
 	       (unsigned long long)secs, f->ok[0], f->calls[0], f->ok[1],
-	       f->calls[1], f->ok[2], f->calls[2], f->ok[3], f->calls[3],
-	       f->divergences);
+	       f->calls[1]);
+	TH_LOG("  recv %lu/%lu, release %lu/%lu; %lu divergences",
+	       f->ok[2], f->calls[2], f->ok[3], f->calls[3], f->divergences);
 	ASSERT_EQ(0, err) TH_LOG("seed %llu: runtime bound of %d s exceeded",
 				 (unsigned long long)f->seed, FZ_MAX_SEC);
 	ASSERT_EQ(0, f->lost) TH_LOG("seed %llu: the model lost track at call %lu",
@@ -921,11 +924,11 @@ TEST_F_TIMEOUT(fuzz, pool_misuse_fuzz_ends_with_pool_free, 240)
 		TH_LOG("seed %llu: pool not entirely free after draining",
 		       (unsigned long long)f->seed);
 	for (i = 0; i < f->nkinds; i++)
-		TH_LOG("divergence: %s returned %ld where the rules allow %#x: %lu times, first at call %lu",
+		TH_LOG("divergence: %s returned %ld, allowed %#x: %lu times, first at call %lu",
 		       f->kinds[i].what, f->kinds[i].ret, f->kinds[i].allowed,
 		       f->kinds[i].count, f->kinds[i].first_op);
 	ASSERT_EQ(0, f->divergences)
-		TH_LOG("seed %llu: the kernel departed from the rules (each kind's first case above)",
+		TH_LOG("seed %llu: the kernel broke the rules (first case of each above)",
 		       (unsigned long long)f->seed);
 	free(f);
 }

@@ -209,9 +209,9 @@ static long long pool_free(int fd)
 
 /* The bad call before it changed nothing that PORT_INFO shows. */
 #define ASSERT_UNCHANGED(fd, before) do {				\
-	struct snap __now = snap(fd);					\
-	ASSERT_EQ((before).pool_free, __now.pool_free);			\
-	ASSERT_EQ((before).queued, __now.queued);			\
+	struct snap __was = (before), __now = snap(fd);			\
+	ASSERT_EQ(__was.pool_free, __now.pool_free);			\
+	ASSERT_EQ(__was.queued, __now.queued);				\
 } while (0)
 
 /* ---- the fixture: a named port with a 64 KiB pool, mapped read-write --- */
