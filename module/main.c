@@ -90,9 +90,8 @@ static long mbx_ioctl_open(void __user *uarg)
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
-	access = args.flags & (MBX_SEND | MBX_RECV);
-	if (args.flags & ~(MBX_SEND | MBX_RECV | MBX_CLOEXEC | MBX_NONBLOCK) ||
-	    !access || args.reserved)
+	access = mbx_open_access(args.flags, args.reserved);
+	if (!access)
 		return -EINVAL;
 	ret = mbx_name_check(args.name);
 	if (ret)

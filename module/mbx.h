@@ -117,6 +117,8 @@ struct mbx_port {
 	/* names.c: the namespace of the name, referenced while linked */
 	struct ipc_namespace *ipc_ns;
 	struct hlist_node name_node;	/* under mbx_names_lock */
+	struct list_head all_node;	/* in mbx_ports, under mbx_ports_lock */
+	wait_queue_head_t poll_wq;	/* poll and epoll only; own lock */
 
 	spinlock_t lock;		/* protects every field below */
 	struct list_head queue[MBX_NR_PRIO];
@@ -129,9 +131,6 @@ struct mbx_port {
 	bool shutdown;
 	bool linked;			/* reachable by name */
 	struct mbx_stats stats;
-
-	wait_queue_head_t poll_wq;	/* poll and epoll only */
-	struct list_head all_node;	/* in mbx_ports, under mbx_ports_lock */
 };
 
 /**
@@ -157,6 +156,18 @@ static inline struct mbx_port *mbx_file_port(struct file *file)
 static inline u32 mbx_file_access(struct file *file)
 {
 	return ((struct mbx_file *)file->private_data)->access;
+}
+
+/*
+ * The access asked by the flags of MBX_IOC_PORT_OPEN or MBX_IOC_PORT_DUP:
+ * MBX_SEND and/or MBX_RECV, or 0 if the flags or @reserved are invalid.
+ */
+static inline u32 mbx_open_access(u32 flags, u32 reserved)
+{
+	if (flags & ~(MBX_SEND | MBX_RECV | MBX_CLOEXEC | MBX_NONBLOCK) ||
+	    reserved)
+		return 0;
+	return flags & (MBX_SEND | MBX_RECV);
 }
 
 /* port.c */

@@ -18,8 +18,10 @@
  * back at the head of its priority.
  *
  * LOCKING: port->lock (spinlock) protects the queue, both waiter lists, the
- * file counts, the shutdown and linked flags and the counters.  It nests
- * inside mbx_names_lock (names.c) and outside port->poll_wq.lock.
+ * file counts, the shutdown and linked flags and the counters.
+ * mbx_ports_lock (mutex) protects the list of every port, for debugfs.
+ * Order: mbx_names_lock (names.c), then mbx_ports_lock, then port->lock,
+ * then port->poll_wq.lock and the pool's xarray lock (pool.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -46,7 +48,7 @@ static atomic64_t mbx_port_ids = ATOMIC64_INIT(0);
 /* Bytes of a name escaped (as \ooo) where a name is printed. */
 #define MBX_NAME_ESCAPE	" \t\n\\"
 
-/* Every live port, for debugfs; it nests inside mbx_names_lock. */
+/* Protects mbx_ports and every port's all_node; see LOCKING above. */
 static DEFINE_MUTEX(mbx_ports_lock);
 static LIST_HEAD(mbx_ports);
 
@@ -997,9 +999,8 @@ static long mbx_ioctl_dup(struct file *file, struct mbx_port_dup __user *uarg)
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
-	access = args.flags & (MBX_SEND | MBX_RECV);
-	if (args.flags & ~(MBX_SEND | MBX_RECV | MBX_CLOEXEC | MBX_NONBLOCK) ||
-	    !access || args.reserved)
+	access = mbx_open_access(args.flags, args.reserved);
+	if (!access)
 		return -EINVAL;
 	if (access & ~mbx_file_access(file))
 		return -EACCES;
