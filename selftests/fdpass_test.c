@@ -32,52 +32,6 @@ FIXTURE_TEARDOWN(pass)
 	t_unlink_all();
 }
 
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte = 'F';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
-
-/* Returns the received fd or -errno. */
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -EIO;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 TEST_F(pass, passed_fd_sends_in_other_process)
 {
 	struct mbx_recv r;
@@ -89,7 +43,7 @@ TEST_F(pass, passed_fd_sends_in_other_process)
 	pid = t_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int p = recv_fd(self->sk[1]);
+		int p = t_recv_fd(self->sk[1], 0);
 
 		if (p < 0)
 			_exit(T_BAD_SETUP);
@@ -97,7 +51,7 @@ TEST_F(pass, passed_fd_sends_in_other_process)
 	}
 	fd = t_anon(2, 64);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, send_fd(self->sk[0], fd));
+	ASSERT_EQ(0, t_send_fd(self->sk[0], fd));
 	EXPECT_EQ(0, t_reap(pid));
 	memset(&r, 0, sizeof(r));
 	r.buf = (uintptr_t)buf;
@@ -118,7 +72,7 @@ TEST_F(pass, passed_fd_alone_keeps_port_and_its_messages)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		char buf[8];
-		int p = recv_fd(self->sk[1]);
+		int p = t_recv_fd(self->sk[1], 0);
 		ssize_t n;
 
 		if (p < 0)
@@ -131,7 +85,7 @@ TEST_F(pass, passed_fd_alone_keeps_port_and_its_messages)
 	fd = t_anon(2, 64);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, t_send_str(fd, "K", 0));
-	ASSERT_EQ(0, send_fd(self->sk[0], fd));
+	ASSERT_EQ(0, t_send_fd(self->sk[0], fd));
 	close(fd);
 	EXPECT_EQ('K', t_reap(pid));
 }
@@ -148,7 +102,7 @@ TEST_F(pass, passed_fd_is_same_port_with_same_access)
 	pid = t_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int p = recv_fd(self->sk[1]);
+		int p = t_recv_fd(self->sk[1], 0);
 
 		if (p < 0)
 			_exit(T_BAD_SETUP);
@@ -164,7 +118,7 @@ TEST_F(pass, passed_fd_is_same_port_with_same_access)
 	id = mine.id;
 	r = mbx_port_open(MBX_DEV_AUTO, self->name, MBX_RECV);
 	ASSERT_LE(0, r);
-	ASSERT_EQ(0, send_fd(self->sk[0], r));
+	ASSERT_EQ(0, t_send_fd(self->sk[0], r));
 	EXPECT_EQ(0, t_reap(pid));
 	EXPECT_EQ(id, info->id);
 	EXPECT_EQ(MBX_RECV, info->access);
@@ -184,7 +138,7 @@ TEST_F(pass, passed_fd_works_without_permission_to_open)
 
 		if (t_become(T_NOBODY, T_NOBODY))
 			_exit(T_BAD_SETUP);
-		p = recv_fd(self->sk[1]);
+		p = t_recv_fd(self->sk[1], 0);
 		if (p < 0)
 			_exit(T_BAD_SETUP);
 		/* the name refuses this user ... */
@@ -196,7 +150,7 @@ TEST_F(pass, passed_fd_works_without_permission_to_open)
 	}
 	fd = t_port(2, 64, 0600, self->name, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, send_fd(self->sk[0], fd));
+	ASSERT_EQ(0, t_send_fd(self->sk[0], fd));
 	EXPECT_EQ(0, t_reap(pid));
 	EXPECT_EQ(3, t_recv_str(fd, buf, sizeof(buf), NULL));
 	EXPECT_STREQ("cap", buf);
@@ -301,7 +255,7 @@ TEST_F(pass, passed_sender_keeps_stream_open_until_receiver_of_it_closes)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		char c;
-		int p = recv_fd(self->sk[1]);
+		int p = t_recv_fd(self->sk[1], 0);
 
 		if (p < 0)
 			_exit(T_BAD_SETUP);
@@ -320,7 +274,7 @@ TEST_F(pass, passed_sender_keeps_stream_open_until_receiver_of_it_closes)
 	ASSERT_LE(0, r);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, mbx_port_unlink(MBX_DEV_AUTO, self->name));
-	ASSERT_EQ(0, send_fd(self->sk[0], s));
+	ASSERT_EQ(0, t_send_fd(self->sk[0], s));
 	close(s);
 	close(fd);
 	/* the fd may still be in flight or in the child: no end either way */

@@ -197,51 +197,6 @@ static int pool_port(uint32_t cap, uint32_t msg, uint64_t pool,
 	return mbx_port_create(MBX_DEV_AUTO, &c);
 }
 
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte = 'F';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) != 1)
-		return -EIO;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /* ---- rmmod refused while something holds the module ------------------ */
 
 TEST_F(life, rmmod_refused_while_a_control_device_fd_is_open)
@@ -369,14 +324,14 @@ TEST_F(life, rmmod_refused_while_a_port_fd_is_in_flight)
 	fd = t_anon(4, 16);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, t_send_str(fd, "inside", 0));
-	ASSERT_EQ(0, send_fd(sk[0], fd));
+	ASSERT_EQ(0, t_send_fd(sk[0], fd));
 	close(fd);
 	refused(_metadata, "a port fd is in flight in a unix socket");
-	got = recv_fd(sk[1]);
+	got = t_recv_fd(sk[1], MSG_DONTWAIT);
 	ASSERT_LE(0, got);
 	EXPECT_EQ(6, t_recv_str(got, buf, sizeof(buf), NULL));
 	EXPECT_STREQ("inside", buf);
-	ASSERT_EQ(0, send_fd(sk[0], got));
+	ASSERT_EQ(0, t_send_fd(sk[0], got));
 	close(got);
 	refused(_metadata, "a port fd is in flight again");
 
@@ -401,8 +356,8 @@ TEST_F(life, fd_in_an_unreachable_socket_cycle_pins_the_module_until_gc)
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sk));
 	fd = t_anon(4, 16);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, send_fd(sk[0], fd));
-	ASSERT_EQ(0, send_fd(sk[0], sk[1]));	/* sk[1] in its own queue */
+	ASSERT_EQ(0, t_send_fd(sk[0], fd));
+	ASSERT_EQ(0, t_send_fd(sk[0], sk[1]));	/* sk[1] in its own queue */
 	close(fd);
 	refused(_metadata, "a port fd is in flight in a socket cycle");
 	close(sk[0]);

@@ -262,51 +262,6 @@ static int count_fds(void)
 	return n;
 }
 
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte = 'F';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -EIO;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /* Read one byte from @fd within T_WAIT_MS; 0 or -errno. */
 static int wait_byte(int fd)
 {
@@ -1829,7 +1784,7 @@ static int holder_of_recv_fd(int sk, const char *name)
 	void *p;
 	int r, s, d;
 
-	r = recv_fd(sk);
+	r = t_recv_fd(sk, 0);
 	if (r < 0)
 		return 1;
 	if (T_INFO(r, access) != MBX_RECV || T_INFO(r, uid) != T_UID1)
@@ -1858,11 +1813,11 @@ static int holder_of_recv_fd(int sk, const char *name)
 	if (mbx_port_open(MBX_DEV_AUTO, name, MBX_RECV) != -EACCES ||
 	    mbx_port_unlink(MBX_DEV_AUTO, name) != -EPERM)
 		return 10;
-	if (send_fd(sk, r))
+	if (t_send_fd(sk, r))
 		return 11;
 	close(r);
 
-	s = recv_fd(sk);
+	s = t_recv_fd(sk, 0);
 	if (s < 0)
 		return 12;
 	if (T_INFO(s, access) != MBX_SEND)
@@ -1891,10 +1846,10 @@ static int owner_of_port(int sk, const char *name)
 		return 1;
 	r = mbx_port_dup(fd, MBX_RECV);
 	s = mbx_port_dup(fd, MBX_SEND);
-	if (r < 0 || s < 0 || t_send_str(fd, "for-b", 0) || send_fd(sk, r))
+	if (r < 0 || s < 0 || t_send_str(fd, "for-b", 0) || t_send_fd(sk, r))
 		return 2;
 	close(r);
-	back = recv_fd(sk);
+	back = t_recv_fd(sk, 0);
 	if (back < 0)
 		return 3;
 	/* back home, still receive-only */
@@ -1902,7 +1857,7 @@ static int owner_of_port(int sk, const char *name)
 	    mbx_port_dup(back, MBX_SEND) != -EACCES ||
 	    write(back, "x", 1) != -1 || errno != EBADF)
 		return 4;
-	if (send_fd(sk, s))
+	if (t_send_fd(sk, s))
 		return 5;
 	close(s);
 	if (mbx_recv_timed(fd, buf, sizeof(buf), NULL, 10000000000ULL) != 6)
