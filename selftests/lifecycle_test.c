@@ -34,45 +34,6 @@
 #define CYCLE_POOL2	(128 * 1024)
 #define CYCLE_MSG	4000
 
-static const char *module_path(void)
-{
-	const char *p = getenv("MBX_MODULE");
-
-	return p && *p ? p : "/lib/modules/mailbox.ko";
-}
-
-/* 1 if the module is listed (in any state), 0 if not, -errno. */
-static int module_loaded(void)
-{
-	char line[256];
-	FILE *f = fopen("/proc/modules", "re");
-	int found = 0;
-
-	if (!f)
-		return -errno;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, "mailbox ", 8);
-	fclose(f);
-	return found;
-}
-
-static int sys_load(void)
-{
-	int fd = open(module_path(), O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-static int sys_unload(void)
-{
-	return syscall(SYS_delete_module, "mailbox", O_NONBLOCK) ? -errno : 0;
-}
-
 /* Run a busybox applet (found on PATH); its exit status, or -errno. */
 static int run(const char *applet, const char *arg)
 {
@@ -99,7 +60,7 @@ static int rmmod(void)
 
 static int insmod(void)
 {
-	return run("insmod", module_path());
+	return run("insmod", t_module_path());
 }
 
 /*
@@ -139,17 +100,17 @@ FIXTURE_SETUP(life)
 {
 	if (geteuid() != 0)
 		SKIP(return, "needs root to load modules");
-	if (access(module_path(), R_OK))
-		SKIP(return, "%s: %s", module_path(), strerror(errno));
-	if (module_loaded() != 1)
-		ASSERT_EQ(0, sys_load());
+	if (access(t_module_path(), R_OK))
+		SKIP(return, "%s: %s", t_module_path(), strerror(errno));
+	if (t_module_loaded() != 1)
+		ASSERT_EQ(0, t_module_load());
 	self->ready = 1;
 }
 
 FIXTURE_TEARDOWN(life)
 {
 	/* Whatever happened, leave the module loaded for the next tests. */
-	if (module_loaded() == 0 && sys_load())
+	if (t_module_loaded() == 0 && t_module_load())
 		insmod();
 }
 
@@ -163,7 +124,7 @@ static void refused(struct __test_metadata *_metadata, const char *holder)
 		insmod();
 		return;
 	}
-	EXPECT_EQ(1, module_loaded()) TH_LOG("%s", holder);
+	EXPECT_EQ(1, t_module_loaded()) TH_LOG("%s", holder);
 	EXPECT_EQ(0, access(MBX_DEVICE_PATH, F_OK)) TH_LOG("%s", holder);
 	EXPECT_EQ(0, device_works()) TH_LOG("after rmmod said no, %s",
 					    holder);
@@ -174,11 +135,11 @@ static void unload_and_reload(struct __test_metadata *_metadata,
 			      const char *after)
 {
 	ASSERT_EQ(0, rmmod()) TH_LOG("rmmod refused after %s", after);
-	EXPECT_EQ(0, module_loaded());
+	EXPECT_EQ(0, t_module_loaded());
 	EXPECT_NE(0, access(MBX_DEVICE_PATH, F_OK))
 		TH_LOG("%s still exists after rmmod", MBX_DEVICE_PATH);
 	ASSERT_EQ(0, insmod());
-	EXPECT_EQ(1, module_loaded());
+	EXPECT_EQ(1, t_module_loaded());
 	EXPECT_EQ(0, device_works());
 }
 
@@ -366,7 +327,7 @@ TEST_F(life, fd_in_an_unreachable_socket_cycle_pins_the_module_until_gc)
 	/* the collector runs on close; give an asynchronous one time */
 	end = t_now_ns() + T_WAIT_MS * 1000000ULL;
 	for (;;) {
-		ret = sys_unload();
+		ret = t_module_unload();
 		if (ret != -EWOULDBLOCK && ret != -EAGAIN)
 			break;
 		if (t_now_ns() > end)
@@ -380,7 +341,7 @@ TEST_F(life, fd_in_an_unreachable_socket_cycle_pins_the_module_until_gc)
 	}
 	ASSERT_EQ(0, ret) TH_LOG("module still pinned after closing the cycle: %s",
 				 strerror(-ret));
-	EXPECT_EQ(0, module_loaded());
+	EXPECT_EQ(0, t_module_loaded());
 	ASSERT_EQ(0, insmod());
 	EXPECT_EQ(0, device_works());
 }
@@ -540,8 +501,8 @@ TEST_F_TIMEOUT(life, hundred_load_use_unload_cycles_leak_nothing, 600)
 	/* warm up what the first cycles allocate once (sysfs, caches) */
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(0, use_module(name, other));
-		ASSERT_EQ(0, sys_unload());
-		ASSERT_EQ(0, sys_load());
+		ASSERT_EQ(0, t_module_unload());
+		ASSERT_EQ(0, t_module_load());
 	}
 	usleep(200000);
 	slab0 = meminfo_kb("SUnreclaim");
@@ -557,9 +518,9 @@ TEST_F_TIMEOUT(life, hundred_load_use_unload_cycles_leak_nothing, 600)
 		ret = use_module(name, other);
 		ASSERT_EQ(0, ret) TH_LOG("cycle %d: step %d", i, ret);
 		/* names linked, messages queued, nothing open: it unloads */
-		ret = sys_unload();
+		ret = t_module_unload();
 		ASSERT_EQ(0, ret) TH_LOG("cycle %d: unload: %s", i, strerror(-ret));
-		ret = sys_load();
+		ret = t_module_load();
 		ASSERT_EQ(0, ret) TH_LOG("cycle %d: load: %s", i, strerror(-ret));
 	}
 
@@ -573,7 +534,7 @@ TEST_F_TIMEOUT(life, hundred_load_use_unload_cycles_leak_nothing, 600)
 		EXPECT_GT(SLAB_SLACK_KB, slab1 - slab0);
 		EXPECT_GT(AVAIL_SLACK_KB, avail0 - avail1);
 	}
-	EXPECT_EQ(1, module_loaded());
+	EXPECT_EQ(1, t_module_loaded());
 	EXPECT_EQ(0, device_works());
 }
 

@@ -9,6 +9,7 @@
  * kernel the runner's kmemleak scan covers small leaks; the memory bounds
  * here only catch gross ones on any kernel.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,50 +22,12 @@
 #include <linux/mailbox.h>
 
 #include "kselftest_harness.h"
+#include "mbx_helpers.h"
 
 #define CYCLES		100
 /* Growth allowed over CYCLES cycles: leaking 10 KiB per cycle trips it. */
 #define SLAB_SLACK_KB	1024
 #define AVAIL_SLACK_KB	(8 * 1024)
-
-static const char *module_path(void)
-{
-	const char *p = getenv("MBX_MODULE");
-
-	return p && *p ? p : "/lib/modules/mailbox.ko";
-}
-
-static int module_loaded(void)
-{
-	char line[256];
-	FILE *f = fopen("/proc/modules", "r");
-	int found = 0;
-
-	if (!f)
-		return -errno;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, "mailbox ", 8);
-	fclose(f);
-	return found;
-}
-
-/* Returns 0 or -errno. */
-static int load(void)
-{
-	int fd = open(module_path(), O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-static int unload(void)
-{
-	return syscall(SYS_delete_module, "mailbox", O_NONBLOCK) ? -errno : 0;
-}
 
 /* Open the device and query the version; 0 or -errno. */
 static int version_check(void)
@@ -114,17 +77,17 @@ FIXTURE_SETUP(mod)
 {
 	if (geteuid() != 0)
 		SKIP(return, "needs root to load modules");
-	if (access(module_path(), R_OK))
-		SKIP(return, "%s: %s", module_path(), strerror(errno));
-	if (module_loaded() != 1)
-		ASSERT_EQ(0, load());
+	if (access(t_module_path(), R_OK))
+		SKIP(return, "%s: %s", t_module_path(), strerror(errno));
+	if (t_module_loaded() != 1)
+		ASSERT_EQ(0, t_module_load());
 }
 
 FIXTURE_TEARDOWN(mod)
 {
 	/* Whatever happened, leave the module loaded for the next tests. */
-	if (module_loaded() == 0)
-		load();
+	if (t_module_loaded() == 0)
+		t_module_load();
 }
 
 TEST_F_TIMEOUT(mod, load_unload_cycles, 900)
@@ -134,8 +97,8 @@ TEST_F_TIMEOUT(mod, load_unload_cycles, 900)
 
 	/* Warm up caches (sysfs, kernfs, module loader) before measuring. */
 	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(0, unload());
-		ASSERT_EQ(0, load());
+		ASSERT_EQ(0, t_module_unload());
+		ASSERT_EQ(0, t_module_load());
 	}
 	usleep(200000);
 	slab0 = meminfo_kb("SUnreclaim");
@@ -143,11 +106,11 @@ TEST_F_TIMEOUT(mod, load_unload_cycles, 900)
 	ASSERT_LT(0, slab0);
 
 	for (i = 0; i < CYCLES; i++) {
-		ret = unload();
+		ret = t_module_unload();
 		ASSERT_EQ(0, ret) TH_LOG("cycle %d: unload: %s", i, strerror(-ret));
 		ASSERT_NE(0, access(MBX_DEVICE_PATH, F_OK))
 			TH_LOG("cycle %d: %s still exists after unload", i, MBX_DEVICE_PATH);
-		ret = load();
+		ret = t_module_load();
 		ASSERT_EQ(0, ret) TH_LOG("cycle %d: load: %s", i, strerror(-ret));
 		ret = version_check();
 		ASSERT_EQ(0, ret) TH_LOG("cycle %d: version: %s", i, strerror(-ret));
@@ -166,7 +129,7 @@ TEST_F_TIMEOUT(mod, load_unload_cycles, 900)
 		EXPECT_GT(SLAB_SLACK_KB, slab1 - slab0);
 		EXPECT_GT(AVAIL_SLACK_KB, avail0 - avail1);
 	}
-	EXPECT_EQ(1, module_loaded());
+	EXPECT_EQ(1, t_module_loaded());
 }
 
 TEST_F(mod, unload_refused_while_device_open)
@@ -174,11 +137,11 @@ TEST_F(mod, unload_refused_while_device_open)
 	int fd = open(MBX_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EWOULDBLOCK, unload());
-	EXPECT_EQ(1, module_loaded());
+	EXPECT_EQ(-EWOULDBLOCK, t_module_unload());
+	EXPECT_EQ(1, t_module_loaded());
 	close(fd);
-	EXPECT_EQ(0, unload());
-	EXPECT_EQ(0, load());
+	EXPECT_EQ(0, t_module_unload());
+	EXPECT_EQ(0, t_module_load());
 }
 
 TEST_F(mod, unload_refused_while_port_open)
@@ -197,11 +160,11 @@ TEST_F(mod, unload_refused_while_port_open)
 	close(dev);
 
 	/* The port fd alone must pin the module. */
-	EXPECT_EQ(-EWOULDBLOCK, unload());
-	EXPECT_EQ(1, module_loaded());
+	EXPECT_EQ(-EWOULDBLOCK, t_module_unload());
+	EXPECT_EQ(1, t_module_loaded());
 	close(port);
-	EXPECT_EQ(0, unload());
-	EXPECT_EQ(0, load());
+	EXPECT_EQ(0, t_module_unload());
+	EXPECT_EQ(0, t_module_load());
 	EXPECT_EQ(0, version_check());
 }
 

@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -548,6 +549,48 @@ static inline int t_recv_fd(int sock, int flags)
 		return -EBADMSG;
 	memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	return fd;
+}
+
+/* The module file in the VM ($MBX_MODULE, else /lib/modules/mailbox.ko). */
+static inline const char *t_module_path(void)
+{
+	const char *p = getenv("MBX_MODULE");
+
+	return p && *p ? p : "/lib/modules/mailbox.ko";
+}
+
+/* 1 if the module is listed (in any state), 0 if not, -errno. */
+static inline int t_module_loaded(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/modules", "re");
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "mailbox ", 8);
+	fclose(f);
+	return found;
+}
+
+/* Load the module from t_module_path(): 0 or -errno. */
+static inline int t_module_load(void)
+{
+	int fd = open(t_module_path(), O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* Unload the module without waiting: 0 or -errno (EBUSY while held). */
+static inline int t_module_unload(void)
+{
+	return syscall(SYS_delete_module, "mailbox", O_NONBLOCK) ? -errno : 0;
 }
 
 #endif /* MBX_HELPERS_H */
