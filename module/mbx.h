@@ -187,7 +187,7 @@ bool mbx_expired(const ktime_t *deadline);
 /* pool.c */
 struct mbx_pool *mbx_pool_create(u64 size);
 void mbx_pool_destroy(struct mbx_pool *pool);
-u64 mbx_pool_avail(struct mbx_pool *pool);
+u64 __mbx_pool_avail(struct mbx_pool *pool);
 void *mbx_region_data(struct mbx_pool *pool, struct mbx_region *r);
 struct mbx_region *__mbx_region_send(struct mbx_port *port, struct file *file,
 				     u64 offset, u64 len);

@@ -4,8 +4,14 @@
  *
  * The pool is pool_size bytes of zeroed pages charged to the creator's
  * memory cgroup, mapped once into the kernel (vmap) for copy-out and into
- * any number of processes through mmap of a port fd.  lib/genalloc.c hands
- * out regions of it, 64-byte aligned.
+ * any number of processes through mmap of a port fd.  Regions of it are
+ * handed out first fit, 64-byte aligned, from the free extents kept in an
+ * rbtree by offset and augmented with the largest extent of each subtree,
+ * as mm/vmalloc.c keeps free address space: allocating and freeing cost
+ * O(log extents) whatever the region's size.  (lib/genalloc.c, tried
+ * first, sets and clears one bitmap bit per 64 bytes: 16384 atomic bit
+ * operations for a 1 MiB region, which made zero-copy cost grow with size;
+ * see docs/BENCHMARKS.md.)
  *
  * Nothing in the pool is trusted: every region's bookkeeping is a struct
  * mbx_region in the port's xarray, indexed by offset.  A region has exactly
@@ -13,16 +19,16 @@
  * message that carries it, then the file that received it in place.  Only
  * the holder may send or release it; closing a file frees what it holds.
  *
- * LOCKING: holder changes and freeing of regions happen under port->lock,
- * which also orders the pool's waiter list.  The xarray's own lock nests
- * inside port->lock; genalloc is lock-free.
+ * LOCKING: the free extents, holder changes and freeing of regions are
+ * under port->lock, which also orders the pool's waiter list.  The
+ * xarray's own lock nests inside port->lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
-#include <linux/genalloc.h>
 #include <linux/mm.h>
+#include <linux/rbtree_augmented.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -34,12 +40,17 @@
 #define MBX_POOL_ORDER	6	/* 64-byte granules and alignment */
 
 /**
- * struct mbx_region - one allocation in a pool
+ * struct mbx_region - one allocated region, or one free extent, of a pool
  * @offset:   from the start of the pool
  * @size:     bytes reserved, a multiple of 64
  * @len:      bytes allocated, or sent by the last send
  * @prev_len: @len before the send in flight, to undo a failed one
  * @holder:   the file holding it, or NULL while a message carries it
+ * @rb:       free extent: in the pool's free tree, by offset
+ * @max_size: free extent: largest @size in its subtree
+ *
+ * A freed region becomes a free extent, or merges into one, so giving a
+ * region back never needs memory.
  */
 struct mbx_region {
 	u64 offset;
@@ -47,6 +58,8 @@ struct mbx_region {
 	u64 len;
 	u64 prev_len;
 	struct file *holder;
+	struct rb_node rb;
+	u64 max_size;
 };
 
 /**
@@ -54,18 +67,116 @@ struct mbx_region {
  * @pages:    nr_pages pages, mapped to user space by the fault handler
  * @nr_pages: pool size in pages
  * @vaddr:    kernel mapping of @pages
- * @gen:      the allocator, over [@vaddr, @vaddr + size)
- * @regions:  struct mbx_region by offset >> MBX_POOL_ORDER
- * @waiters:  allocations waiting for space, under port->lock
+ * @free:     free extents, by offset; adjacent ones are always merged
+ * @avail:    bytes in @free
+ * @regions:  allocated struct mbx_region by offset >> MBX_POOL_ORDER
+ * @waiters:  allocations waiting for space
+ *
+ * Everything but @pages, @nr_pages and @vaddr is under port->lock.
  */
 struct mbx_pool {
 	struct page **pages;
 	unsigned long nr_pages;
 	void *vaddr;
-	struct gen_pool *gen;
+	struct rb_root free;
+	u64 avail;
 	struct xarray regions;
 	struct list_head waiters;
 };
+
+static u64 mbx_extent_size(struct mbx_region *e)
+{
+	return e->size;
+}
+
+RB_DECLARE_CALLBACKS_MAX(static, mbx_extent_cb, struct mbx_region, rb, u64,
+			 max_size, mbx_extent_size);
+
+static struct mbx_region *mbx_extent(struct rb_node *node)
+{
+	return node ? rb_entry(node, struct mbx_region, rb) : NULL;
+}
+
+/* The free extent of @pool at the lowest offset with room for @size. */
+static struct mbx_region *mbx_extent_first_fit(struct mbx_pool *pool,
+					       u64 size)
+{
+	struct mbx_region *e = mbx_extent(pool->free.rb_node);
+	struct mbx_region *left;
+
+	if (!e || e->max_size < size)
+		return NULL;
+	/* The tree's invariant: some extent under @e has room. */
+	for (;;) {
+		left = mbx_extent(e->rb.rb_left);
+		if (left && left->max_size >= size) {
+			e = left;
+			continue;
+		}
+		if (e->size >= size)
+			return e;
+		e = mbx_extent(e->rb.rb_right);
+	}
+}
+
+/*
+ * Take @size bytes from the start of free extent @e.  Return the region
+ * reserved: @e itself if it fits exactly, else @spare, which the caller
+ * allocated beforehand.
+ */
+static struct mbx_region *mbx_extent_take(struct mbx_pool *pool,
+					  struct mbx_region *e, u64 size,
+					  struct mbx_region *spare)
+{
+	pool->avail -= size;
+	if (e->size == size) {
+		rb_erase_augmented(&e->rb, &pool->free, &mbx_extent_cb);
+		return e;
+	}
+	/* Still between its neighbours: the tree's order holds. */
+	spare->offset = e->offset;
+	spare->size = size;
+	e->offset += size;
+	e->size -= size;
+	mbx_extent_cb_propagate(&e->rb, NULL);
+	return spare;
+}
+
+/* Give region @r back to the free extents, merging it with its neighbours. */
+static void mbx_extent_put(struct mbx_pool *pool, struct mbx_region *r)
+{
+	struct rb_node **link = &pool->free.rb_node, *parent = NULL;
+	struct mbx_region *prev, *next, *e;
+
+	pool->avail += r->size;
+	while (*link) {
+		parent = *link;
+		e = mbx_extent(parent);
+		if (e->max_size < r->size)
+			e->max_size = r->size;
+		link = r->offset < e->offset ? &parent->rb_left :
+					       &parent->rb_right;
+	}
+	r->max_size = r->size;
+	rb_link_node(&r->rb, parent, link);
+	rb_insert_augmented(&r->rb, &pool->free, &mbx_extent_cb);
+
+	prev = mbx_extent(rb_prev(&r->rb));
+	if (prev && prev->offset + prev->size == r->offset) {
+		rb_erase_augmented(&r->rb, &pool->free, &mbx_extent_cb);
+		prev->size += r->size;
+		mbx_extent_cb_propagate(&prev->rb, NULL);
+		kfree(r);
+		r = prev;
+	}
+	next = mbx_extent(rb_next(&r->rb));
+	if (next && r->offset + r->size == next->offset) {
+		rb_erase_augmented(&next->rb, &pool->free, &mbx_extent_cb);
+		r->size += next->size;
+		mbx_extent_cb_propagate(&r->rb, NULL);
+		kfree(next);
+	}
+}
 
 static void mbx_pool_free_pages(struct mbx_pool *pool)
 {
@@ -86,6 +197,7 @@ static void mbx_pool_free_pages(struct mbx_pool *pool)
  */
 struct mbx_pool *mbx_pool_create(u64 size)
 {
+	struct mbx_region *all;
 	struct mbx_pool *pool;
 	int ret = -ENOMEM;
 	unsigned long i;
@@ -94,6 +206,7 @@ struct mbx_pool *mbx_pool_create(u64 size)
 	if (!pool)
 		return ERR_PTR(-ENOMEM);
 	pool->nr_pages = size >> PAGE_SHIFT;
+	pool->free = RB_ROOT;
 	xa_init(&pool->regions);
 	INIT_LIST_HEAD(&pool->waiters);
 
@@ -117,16 +230,13 @@ struct mbx_pool *mbx_pool_create(u64 size)
 	if (!pool->vaddr)
 		goto err_pages;
 
-	pool->gen = gen_pool_create(MBX_POOL_ORDER, NUMA_NO_NODE);
-	if (!pool->gen)
+	all = kzalloc(sizeof(*all), GFP_KERNEL_ACCOUNT);
+	if (!all)
 		goto err_vmap;
-	if (gen_pool_add(pool->gen, (unsigned long)pool->vaddr, size,
-			 NUMA_NO_NODE))
-		goto err_gen;
+	all->size = size;
+	mbx_extent_put(pool, all);
 	return pool;
 
-err_gen:
-	gen_pool_destroy(pool->gen);
 err_vmap:
 	vunmap(pool->vaddr);
 err_pages:
@@ -139,9 +249,7 @@ err_pool:
 static void __mbx_region_free(struct mbx_pool *pool, struct mbx_region *r)
 {
 	xa_erase(&pool->regions, r->offset >> MBX_POOL_ORDER);
-	gen_pool_free(pool->gen, (unsigned long)pool->vaddr + r->offset,
-		      r->size);
-	kfree(r);
+	mbx_extent_put(pool, r);
 }
 
 /**
@@ -152,28 +260,29 @@ static void __mbx_region_free(struct mbx_pool *pool, struct mbx_region *r)
  */
 void mbx_pool_destroy(struct mbx_pool *pool)
 {
-	struct mbx_region *r;
+	struct mbx_region *r, *tmp;
 	unsigned long idx;
 
 	xa_for_each(&pool->regions, idx, r)
-		__mbx_region_free(pool, r);
+		kfree(r);
 	xa_destroy(&pool->regions);
-	gen_pool_destroy(pool->gen);
+	rbtree_postorder_for_each_entry_safe(r, tmp, &pool->free, rb)
+		kfree(r);
 	vunmap(pool->vaddr);
 	mbx_pool_free_pages(pool);
 	kfree(pool);
 }
 
 /**
- * mbx_pool_avail() - bytes of the pool held by nobody
+ * __mbx_pool_avail() - bytes of the pool held by nobody
  * @pool: the pool
  *
- * Context: any.
+ * Context: port->lock held.
  * Return: free bytes.
  */
-u64 mbx_pool_avail(struct mbx_pool *pool)
+u64 __mbx_pool_avail(struct mbx_pool *pool)
 {
-	return gen_pool_avail(pool->gen);
+	return pool->avail;
 }
 
 /**
@@ -331,27 +440,29 @@ int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 {
 	struct mbx_pool *pool = port->pool;
 	u64 size = ALIGN(len, 1U << MBX_POOL_ORDER);
-	struct mbx_region *r;
-	unsigned long addr;
+	struct mbx_region *spare, *r = NULL;
 	int ret;
 
 	if (!len || len > port->pool_size)
 		return -EINVAL;
-	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
-	if (!r)
+	spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+	if (!spare)
 		return -ENOMEM;
 
 	spin_lock(&port->lock);
 	for (;;) {
 		struct mbx_waiter w;
+		struct mbx_region *e;
 
 		ret = -EPIPE;
 		if (port->shutdown)
 			break;
-		addr = gen_pool_alloc(pool->gen, size);
+		e = mbx_extent_first_fit(pool, size);
 		ret = 0;
-		if (addr)
+		if (e) {
+			r = mbx_extent_take(pool, e, size, spare);
 			break;
+		}
 		ret = -EAGAIN;
 		if (nonblock)
 			break;
@@ -367,25 +478,29 @@ int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 			break;
 	}
 	spin_unlock(&port->lock);
+	if (r != spare)
+		kfree(spare);
 	if (ret)
-		goto err;
+		return ret;
 
-	r->offset = addr - (unsigned long)pool->vaddr;
-	r->size = size;
 	r->len = len;
+	r->prev_len = 0;
 	r->holder = file;
-	/* A freed region left the xarray before genalloc, so the slot is free. */
+	/*
+	 * A freed region leaves the xarray before it becomes free, so the
+	 * slot is free; until it is filled, nobody can name the region.
+	 */
 	ret = xa_insert(&pool->regions, r->offset >> MBX_POOL_ORDER, r,
 			GFP_KERNEL_ACCOUNT);
 	if (ret) {
-		gen_pool_free(pool->gen, addr, size);
-		goto err;
+		spin_lock(&port->lock);
+		mbx_extent_put(pool, r);
+		__mbx_complete_all(port, &pool->waiters, 0);
+		spin_unlock(&port->lock);
+		return ret;
 	}
 	*offset = r->offset;
 	return 0;
-err:
-	kfree(r);
-	return ret;
 }
 
 /**

@@ -1036,7 +1036,6 @@ void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info)
 	info->capacity = port->capacity;
 	info->max_msg_size = port->max_msg_size;
 	info->pool_size = port->pool_size;
-	info->pool_free = port->pool ? mbx_pool_avail(port->pool) : 0;
 	info->mode = port->mode;
 	info->uid = from_kuid_munged(current_user_ns(), port->uid);
 	info->gid = from_kgid_munged(current_user_ns(), port->gid);
@@ -1046,6 +1045,7 @@ void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info)
 	info->state = (port->linked ? MBX_STATE_NAMED : 0) |
 		      (port->shutdown ? MBX_STATE_SHUTDOWN : 0);
 	info->queued = port->queued;
+	info->pool_free = port->pool ? __mbx_pool_avail(port->pool) : 0;
 	info->senders = port->senders;
 	info->receivers = port->receivers;
 	info->send_waiting = mbx_list_count(&port->send_waiters);

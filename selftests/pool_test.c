@@ -673,6 +673,77 @@ TEST_F(pool, alloc_returns_64_byte_aligned_disjoint_regions)
 }
 
 /*
+ * Free space is handed out first fit, and freed neighbours merge: with
+ * every other piece of a full pool freed, half the pool is free but no two
+ * pieces' worth in one, and a one-piece allocation fills the lowest hole;
+ * once the rest is freed (merging with the hole before, the one after, or
+ * both), the whole pool is one region again.
+ */
+TEST_F(pool, freed_neighbours_merge_and_holes_fill_lowest_first)
+{
+	enum { N = 64, PIECE = POOL_SZ / N };
+	uint64_t offs[N], off;
+	unsigned int i;
+
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, buf_alloc(self->fd, PIECE, 0, 0, &offs[i]));
+	ASSERT_EQ(0, pool_free(self->fd));
+	for (i = 1; i < N; i += 2)
+		ASSERT_EQ(0, buf_release(self->fd, offs[i], PIECE));
+	ASSERT_EQ(POOL_SZ / 2, pool_free(self->fd));
+	ASSERT_EQ(-EAGAIN, buf_alloc(self->fd, PIECE + 1, MBX_NONBLOCK, 0, NULL));
+
+	ASSERT_EQ(0, buf_alloc(self->fd, PIECE, MBX_NONBLOCK, 0, &off));
+	ASSERT_EQ(offs[1], off);
+	ASSERT_EQ(0, buf_release(self->fd, off, PIECE));
+
+	/* Piece 2 merges both ways; piece 0 only forwards; the rest alike. */
+	ASSERT_EQ(0, buf_release(self->fd, offs[2], PIECE));
+	ASSERT_EQ(0, buf_alloc(self->fd, 3 * PIECE, MBX_NONBLOCK, 0, &off));
+	ASSERT_EQ(offs[1], off);
+	ASSERT_EQ(0, buf_release(self->fd, off, 3 * PIECE));
+	ASSERT_EQ(0, buf_release(self->fd, offs[0], PIECE));
+	for (i = N - 2; i > 2; i -= 2)
+		ASSERT_EQ(0, buf_release(self->fd, offs[i], PIECE));
+	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
+
+	ASSERT_EQ(0, buf_alloc(self->fd, POOL_SZ, MBX_NONBLOCK, 0, &off));
+	ASSERT_EQ(0, off);
+	ASSERT_EQ(0, buf_release(self->fd, off, POOL_SZ));
+}
+
+/*
+ * A region freed in the middle of allocated ones is found again whatever
+ * its size, and only a hole big enough is used: the smaller hole before it
+ * is skipped, the space after the last region is used when no hole fits.
+ */
+TEST_F(pool, allocation_skips_holes_too_small)
+{
+	uint64_t a, b, c, d, e, off;
+
+	ASSERT_EQ(0, buf_alloc(self->fd, 1024, 0, 0, &a));
+	ASSERT_EQ(0, buf_alloc(self->fd, 64, 0, 0, &b));
+	ASSERT_EQ(0, buf_alloc(self->fd, 8192, 0, 0, &c));
+	ASSERT_EQ(0, buf_alloc(self->fd, 64, 0, 0, &d));
+	ASSERT_EQ(0, buf_release(self->fd, a, 1024));
+	ASSERT_EQ(0, buf_release(self->fd, c, 8192));
+
+	ASSERT_EQ(0, buf_alloc(self->fd, 4096, MBX_NONBLOCK, 0, &off));
+	ASSERT_EQ(c, off);
+	ASSERT_EQ(0, buf_alloc(self->fd, 16384, MBX_NONBLOCK, 0, &e));
+	ASSERT_LE(d + 64, e);
+	ASSERT_EQ(0, buf_alloc(self->fd, 1000, MBX_NONBLOCK, 0, &a));
+	ASSERT_EQ(0, a);
+
+	ASSERT_EQ(0, buf_release(self->fd, a, 1000));
+	ASSERT_EQ(0, buf_release(self->fd, b, 64));
+	ASSERT_EQ(0, buf_release(self->fd, off, 4096));
+	ASSERT_EQ(0, buf_release(self->fd, d, 64));
+	ASSERT_EQ(0, buf_release(self->fd, e, 16384));
+	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
+}
+
+/*
  * MBX_SEND_BUF queues (offset, len); a receive-only fd takes it in place:
  * same offset and length, MBX_MSG_BUF, tag, priority and pid, the payload
  * visible through its read-only mapping; it then holds the region (the
