@@ -11,6 +11,7 @@
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/mailbox.h>
@@ -131,6 +132,9 @@ struct mbx_port {
 	bool shutdown;
 	bool linked;			/* reachable by name */
 	struct mbx_stats stats;
+	/* Wake-ups held until the lock is dropped: see mbx_port_unlock(). */
+	struct task_struct *wake;	/* referenced */
+	__poll_t poll_events;
 };
 
 /**
@@ -177,6 +181,7 @@ struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags);
 int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link);
 void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info);
 void mbx_ports_show(struct seq_file *m);
+void mbx_port_unlock(struct mbx_port *port);
 void __mbx_port_hangup(struct mbx_port *port);
 int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
 	       ktime_t *deadline);
@@ -222,7 +227,33 @@ void mbx_user_uncharge(struct mbx_user *user, u64 bytes);
 /* The ioctl number with its size cleared, to match size-versioned structs. */
 #define MBX_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
-int mbx_copy_arg(void *dst, size_t ksize, unsigned int cmd,
-		 const void __user *uarg);
+/**
+ * mbx_copy_arg() - copy a size-versioned ioctl argument from user space
+ * @dst:   kernel struct
+ * @ksize: its size
+ * @cmd:   the ioctl number, whose size field is the user's struct size
+ * @uarg:  the user's struct
+ *
+ * A smaller user struct than the first version is refused; a larger one
+ * must be zero past what this module knows.  Inline, so that the usual
+ * case, a struct of the size this module knows, is a copy of constant size.
+ *
+ * Context: process context, may fault.
+ * Return: 0, -EINVAL or -EFAULT.
+ */
+static __always_inline int mbx_copy_arg(void *dst, size_t ksize,
+					unsigned int cmd,
+					const void __user *uarg)
+{
+	size_t usize = _IOC_SIZE(cmd);
+	int ret;
+
+	if (likely(usize == ksize))
+		return copy_from_user(dst, uarg, ksize) ? -EFAULT : 0;
+	if (usize < ksize)
+		return -EINVAL;
+	ret = copy_struct_from_user(dst, ksize, uarg, usize);
+	return ret == -E2BIG ? -EINVAL : ret;
+}
 
 #endif /* _MBX_H */

@@ -65,7 +65,7 @@ static void __mbx_name_drop(struct mbx_port *port)
 	spin_lock(&port->lock);
 	port->linked = false;
 	__mbx_port_hangup(port);
-	spin_unlock(&port->lock);
+	mbx_port_unlock(port);
 
 	mbx_put_ipc_ns(port->ipc_ns);
 	port->ipc_ns = NULL;
@@ -112,7 +112,7 @@ int mbx_name_link(struct mbx_port *port)
 
 	spin_lock(&port->lock);
 	port->linked = true;
-	spin_unlock(&port->lock);
+	mbx_port_unlock(port);
 	ret = 0;
 out:
 	mutex_unlock(&mbx_names_lock);

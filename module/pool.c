@@ -477,7 +477,7 @@ int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 		if (ret)
 			break;
 	}
-	spin_unlock(&port->lock);
+	mbx_port_unlock(port);
 	if (r != spare)
 		kfree(spare);
 	if (ret)
@@ -496,7 +496,7 @@ int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 		spin_lock(&port->lock);
 		mbx_extent_put(pool, r);
 		__mbx_complete_all(port, &pool->waiters, 0);
-		spin_unlock(&port->lock);
+		mbx_port_unlock(port);
 		return ret;
 	}
 	*offset = r->offset;
@@ -527,7 +527,7 @@ int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 		ret = -EINVAL;
 	else
 		__mbx_region_put(port, r);
-	spin_unlock(&port->lock);
+	mbx_port_unlock(port);
 	return ret;
 }
 

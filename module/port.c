@@ -18,7 +18,10 @@
  * back at the head of its priority.
  *
  * LOCKING: port->lock (spinlock) protects the queue, both waiter lists, the
- * file counts, the shutdown and linked flags and the counters.
+ * file counts, the shutdown and linked flags and the counters.  It is
+ * always dropped with mbx_port_unlock(), which delivers the wake-ups that
+ * the section decided on: a task woken while the lock is held would at
+ * once spin on it.
  * mbx_ports_lock (mutex) protects the list of every port, for debugfs.
  * Order: mbx_names_lock (names.c), then mbx_ports_lock, then port->lock,
  * then port->poll_wq.lock and the pool's xarray lock (pool.c).
@@ -34,6 +37,7 @@
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -186,11 +190,56 @@ void mbx_port_put(struct mbx_port *port)
 
 /* Queue and waiters; every helper below needs port->lock */
 
+/* Wake pollers for @events once port->lock is dropped. */
 static void __mbx_poll_wake(struct mbx_port *port, __poll_t events)
 {
 	lockdep_assert_held(&port->lock);
-	if (wq_has_sleeper(&port->poll_wq))
-		wake_up_interruptible_poll(&port->poll_wq, events);
+	port->poll_events |= events;
+}
+
+/*
+ * Take the wake-ups decided under port->lock; mbx_wake() delivers them
+ * once it is dropped.
+ */
+static struct task_struct *__mbx_take_wakes(struct mbx_port *port,
+					    __poll_t *events)
+{
+	struct task_struct *task = port->wake;
+
+	lockdep_assert_held(&port->lock);
+	*events = port->poll_events;
+	port->wake = NULL;
+	port->poll_events = 0;
+	return task;
+}
+
+static void mbx_wake(struct mbx_port *port, struct task_struct *task,
+		     __poll_t events)
+{
+	if (task) {
+		wake_up_process(task);
+		put_task_struct(task);
+	}
+	/* A sync wake-up, as pipes do: the waker usually sleeps next. */
+	if (events && wq_has_sleeper(&port->poll_wq))
+		wake_up_interruptible_sync_poll(&port->poll_wq, events);
+}
+
+/**
+ * mbx_port_unlock() - drop port->lock, then wake whom the section completed
+ * @port: the port, locked
+ *
+ * Context: port->lock held; dropped on return.
+ */
+void mbx_port_unlock(struct mbx_port *port)
+	__releases(&port->lock)
+{
+	struct task_struct *task;
+	__poll_t events;
+
+	task = __mbx_take_wakes(port, &events);
+	spin_unlock(&port->lock);
+	mbx_wake(port, task, events);
 }
 
 static void __mbx_queue_add(struct mbx_port *port, struct mbx_msg *msg,
@@ -214,7 +263,12 @@ static void __mbx_queue_del(struct mbx_port *port, struct mbx_msg *msg)
 	port->queued--;
 }
 
-/* Finish @w's call with @result and wake it. */
+/*
+ * Finish @w's call with @result and wake it: once port->lock is dropped,
+ * or now if another wake-up is already waiting for that.  The reference
+ * keeps the task for the late wake-up even if a signal or a timeout wakes
+ * it first and its call returns; a spurious wake-up is harmless.
+ */
 static void __mbx_complete(struct mbx_port *port, struct mbx_waiter *w,
 			   int result)
 {
@@ -222,7 +276,12 @@ static void __mbx_complete(struct mbx_port *port, struct mbx_waiter *w,
 	list_del(&w->node);
 	w->state = result;
 	trace_mbx_wake(port->id, task_pid_nr(w->task), result);
-	wake_up_process(w->task);
+	if (port->wake) {
+		wake_up_process(w->task);
+		return;
+	}
+	get_task_struct(w->task);
+	port->wake = w->task;
 }
 
 /**
@@ -407,8 +466,13 @@ int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
 	lockdep_assert_held(&port->lock);
 	trace_mbx_wait(port->id, what);
 	for (;;) {
+		struct task_struct *task;
+		__poll_t events;
+
+		task = __mbx_take_wakes(port, &events);
 		set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&port->lock);
+		mbx_wake(port, task, events);
 		if (deadline)
 			schedule_hrtimeout_range_clock(deadline,
 						       current->timer_slack_ns,
@@ -493,30 +557,27 @@ static int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
  * must free it or put it back; its region, if any, is held by nobody until
  * the caller says who.  On -EMSGSIZE *@len is the size needed.
  */
-static int mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
-			bool nonblock, ktime_t *deadline,
-			struct mbx_msg **msgp)
+static int __mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
+			  bool nonblock, ktime_t *deadline,
+			  struct mbx_msg **msgp)
 {
 	struct mbx_waiter w;
 	struct mbx_msg *msg;
 	int ret;
 
-	spin_lock(&port->lock);
+	lockdep_assert_held(&port->lock);
 	msg = __mbx_take(port, len, inplace);
 	if (msg) {
 		ret = PTR_ERR_OR_ZERO(msg);
 		goto out;
 	}
 
-	ret = -EPIPE;
 	if (port->shutdown || __mbx_no_senders(port))
-		goto out;
-	ret = -EAGAIN;
+		return -EPIPE;
 	if (nonblock)
-		goto out;
-	ret = -ETIMEDOUT;
+		return -EAGAIN;
 	if (mbx_expired(deadline))
-		goto out;
+		return -ETIMEDOUT;
 
 	w.task = current;
 	w.msg = NULL;
@@ -532,90 +593,134 @@ static int mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
 	if (ret == -EMSGSIZE)
 		*len = w.buf_len;
 out:
-	spin_unlock(&port->lock);
 	if (!ret)
 		*msgp = msg;
 	return ret;
 }
 
-/* Undo a receive whose copy to user memory failed. */
-static void mbx_putback(struct mbx_port *port, struct mbx_msg *msg)
+static int mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
+			bool nonblock, ktime_t *deadline,
+			struct mbx_msg **msgp)
 {
-	spin_lock(&port->lock);
-	if (!__mbx_handoff(port, msg)) {
-		port->stats.received--;
-		port->stats.bytes_received -= msg->len;
-		__mbx_queue_add(port, msg, true);
-		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
-	}
-	spin_unlock(&port->lock);
-}
-
-static int mbx_send_user(struct mbx_port *port, const void __user *buf,
-			 size_t len, u32 prio, u64 tag, bool nonblock,
-			 ktime_t *deadline)
-{
-	struct mbx_msg *msg;
 	int ret;
 
-	if (len > port->max_msg_size)
-		return -EMSGSIZE;
-	msg = mbx_msg_alloc(len);
-	if (!msg)
-		return -ENOMEM;
-	msg->prio = prio;
-	msg->tag = tag;
-	if (copy_from_user(msg->data, buf, len)) {
-		ret = -EFAULT;
-		goto err;
-	}
 	spin_lock(&port->lock);
-	ret = __mbx_send(port, msg, nonblock, deadline);
-	spin_unlock(&port->lock);
-	if (ret)
-		goto err;
-	return 0;
-err:
-	mbx_msg_free(msg);
+	ret = __mbx_recv_msg(port, len, inplace, nonblock, deadline, msgp);
+	mbx_port_unlock(port);
 	return ret;
 }
 
-/* Send the pool region at @offset that @file holds, without a copy. */
-static int mbx_send_buf(struct mbx_port *port, struct file *file, u64 offset,
-			u64 len, u32 prio, u64 tag, bool nonblock,
-			ktime_t *deadline)
+/*
+ * Undo receives whose copy to user memory failed: @n messages, in the order
+ * they were received.  The first go to receivers that started waiting
+ * meanwhile, the others back to the head of the queue, in order.
+ */
+static void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n)
+{
+	u32 i = 0;
+
+	lockdep_assert_held(&port->lock);
+	while (i < n && __mbx_handoff(port, msgs[i]))
+		i++;
+	if (i == n)
+		return;
+	while (n-- > i) {
+		port->stats.received--;
+		port->stats.bytes_received -= msgs[n]->len;
+		__mbx_queue_add(port, msgs[n], true);
+	}
+	__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
+}
+
+static void mbx_putback(struct mbx_port *port, struct mbx_msg *msg)
+{
+	spin_lock(&port->lock);
+	__mbx_putback(port, &msg, 1);
+	mbx_port_unlock(port);
+}
+
+/*
+ * The message for the send @args describe, made before the port is locked:
+ * the payload copied in (copy mode), or an empty message to carry a region.
+ * Return: 0 with *@msgp set, or -EMSGSIZE, -ENODEV, -ENOMEM, -EFAULT.
+ */
+static int mbx_send_prepare(struct mbx_port *port,
+			    const struct mbx_send *args, struct mbx_msg **msgp)
+{
+	struct mbx_msg *msg;
+
+	if (args->flags & MBX_SEND_BUF) {
+		if (!port->pool)
+			return -ENODEV;
+		msg = mbx_msg_alloc(0);
+		if (!msg)
+			return -ENOMEM;
+	} else {
+		if (args->len > port->max_msg_size)
+			return -EMSGSIZE;
+		msg = mbx_msg_alloc(args->len);
+		if (!msg)
+			return -ENOMEM;
+		if (copy_from_user(msg->data, u64_to_user_ptr(args->buf),
+				   args->len)) {
+			mbx_msg_free(msg);
+			return -EFAULT;
+		}
+	}
+	msg->prio = args->prio;
+	msg->tag = args->tag;
+	*msgp = msg;
+	return 0;
+}
+
+/*
+ * Send a prepared message, carrying the pool region @args name if they say
+ * MBX_SEND_BUF.  On success the port owns @msg; on failure the caller still
+ * does, and @file holds the region again.
+ */
+static int __mbx_send_prepared(struct mbx_port *port, struct file *file,
+			       const struct mbx_send *args, struct mbx_msg *msg,
+			       bool nonblock, ktime_t *deadline)
 {
 	struct mbx_region *r;
+	int ret;
+
+	if (!(args->flags & MBX_SEND_BUF))
+		return __mbx_send(port, msg, nonblock, deadline);
+
+	r = __mbx_region_send(port, file, args->offset, args->len);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	msg->region = r;
+	msg->len = args->len;
+	ret = __mbx_send(port, msg, nonblock, deadline);
+	if (ret)
+		__mbx_region_unsend(r, file);
+	return ret;
+}
+
+/* Send as checked @args say. */
+static int mbx_send_args(struct file *file, const struct mbx_send *args,
+			 bool nonblock, ktime_t *deadline)
+{
+	struct mbx_port *port = mbx_file_port(file);
 	struct mbx_msg *msg;
 	int ret;
 
-	msg = mbx_msg_alloc(0);
-	if (!msg)
-		return -ENOMEM;
-	msg->prio = prio;
-	msg->tag = tag;
-
+	ret = mbx_send_prepare(port, args, &msg);
+	if (ret)
+		return ret;
 	spin_lock(&port->lock);
-	r = __mbx_region_send(port, file, offset, len);
-	if (IS_ERR(r)) {
-		ret = PTR_ERR(r);
-	} else {
-		msg->region = r;
-		msg->len = len;
-		ret = __mbx_send(port, msg, nonblock, deadline);
-		if (ret)
-			__mbx_region_unsend(r, file);
-	}
-	spin_unlock(&port->lock);
-
+	ret = __mbx_send_prepared(port, file, args, msg, nonblock, deadline);
+	mbx_port_unlock(port);
 	if (ret)
 		mbx_msg_free(msg);
 	return ret;
 }
 
 /*
- * Copy a received message out to @buf and free it, or put it back if the
- * copy faults.  A pool message's region is freed with it.
+ * Copy a received message out to @buf and free it; a pool message's region
+ * is freed with it.  On -EFAULT the caller still owns the message.
  */
 static int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
 			void __user *buf)
@@ -623,14 +728,12 @@ static int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
 	const void *data = msg->region ?
 			   mbx_region_data(port->pool, msg->region) : msg->data;
 
-	if (copy_to_user(buf, data, msg->len)) {
-		mbx_putback(port, msg);
+	if (copy_to_user(buf, data, msg->len))
 		return -EFAULT;
-	}
 	if (msg->region) {
 		spin_lock(&port->lock);
 		__mbx_region_put(port, msg->region);
-		spin_unlock(&port->lock);
+		mbx_port_unlock(port);
 	}
 	mbx_msg_free(msg);
 	return 0;
@@ -655,19 +758,22 @@ static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
 
 	len = msg->len;
 	ret = mbx_copy_out(port, msg, buf);
-	return ret ?: len;
+	if (ret) {
+		mbx_putback(port, msg);
+		return ret;
+	}
+	return len;
 }
 
 static ssize_t mbx_port_write(struct file *file, const char __user *buf,
 			      size_t len, loff_t *ppos)
 {
-	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_send args = { .buf = (uintptr_t)buf, .len = len };
 	int ret;
 
 	if (!(mbx_file_access(file) & MBX_SEND))
 		return -EBADF;
-	ret = mbx_send_user(port, buf, len, 0, 0, file->f_flags & O_NONBLOCK,
-			    NULL);
+	ret = mbx_send_args(file, &args, file->f_flags & O_NONBLOCK, NULL);
 	return ret ?: len;
 }
 
@@ -687,31 +793,6 @@ static int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
 	*deadline = flags & MBX_ABSTIME ? t : ktime_add_safe(ktime_get(), t);
 	*deadlinep = deadline;
 	return 0;
-}
-
-/**
- * mbx_copy_arg() - copy a size-versioned ioctl argument from user space
- * @dst:   kernel struct
- * @ksize: its size
- * @cmd:   the ioctl number, whose size field is the user's struct size
- * @uarg:  the user's struct
- *
- * A smaller user struct than the first version is refused; a larger one
- * must be zero past what this module knows.
- *
- * Context: process context, may fault.
- * Return: 0, -EINVAL or -EFAULT.
- */
-int mbx_copy_arg(void *dst, size_t ksize, unsigned int cmd,
-		 const void __user *uarg)
-{
-	size_t usize = _IOC_SIZE(cmd);
-	int ret;
-
-	if (usize < ksize)
-		return -EINVAL;
-	ret = copy_struct_from_user(dst, ksize, uarg, usize);
-	return ret == -E2BIG ? -EINVAL : ret;
 }
 
 #define MBX_SEND_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME | MBX_SEND_BUF)
@@ -737,22 +818,6 @@ static int mbx_check_send(struct file *file, const struct mbx_send *args)
 	return 0;
 }
 
-/* Send as checked @args say. */
-static int mbx_send_args(struct file *file, const struct mbx_send *args,
-			 bool nonblock, ktime_t *deadline)
-{
-	struct mbx_port *port = mbx_file_port(file);
-
-	if (!(args->flags & MBX_SEND_BUF))
-		return mbx_send_user(port, u64_to_user_ptr(args->buf),
-				     args->len, args->prio, args->tag,
-				     nonblock, deadline);
-	if (!port->pool)
-		return -ENODEV;
-	return mbx_send_buf(port, file, args->offset, args->len, args->prio,
-			    args->tag, nonblock, deadline);
-}
-
 static int mbx_check_recv(struct file *file, const struct mbx_recv *args)
 {
 	if (!(mbx_file_access(file) & MBX_RECV))
@@ -760,6 +825,43 @@ static int mbx_check_recv(struct file *file, const struct mbx_recv *args)
 	/* Output fields are ignored, so one struct can serve a loop. */
 	if (args->flags & ~MBX_RECV_FLAGS || args->reserved)
 		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Give the caller a received message as checked @args ask, and write the
+ * results back to @uargs, the user's copy of @args: in place (@file then
+ * holds its region), or copied out to args->buf (the message is freed).
+ * On -EFAULT the caller still owns the message and must put it back.
+ */
+static int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
+			    struct mbx_recv __user *uargs, struct mbx_msg *msg)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	bool inplace = msg->region && args->flags & MBX_RECV_INPLACE;
+
+	args->len = msg->len;
+	args->offset = inplace ? mbx_region_offset(msg->region) : 0;
+	args->msg_flags = inplace ? MBX_MSG_BUF : 0;
+	args->tag = msg->tag;
+	args->prio = msg->prio;
+	args->pid = pid_vnr(msg->pid);
+	args->uid = from_kuid_munged(current_user_ns(), msg->uid);
+
+	/* Tell the caller what it got before the message is gone. */
+	if (copy_to_user(uargs, args, sizeof(*args)))
+		return -EFAULT;
+	if (!inplace)
+		return mbx_copy_out(port, msg, u64_to_user_ptr(args->buf));
+	/*
+	 * Only now may this file release the region: had it held it before
+	 * the copy above, another thread could have released a region that a
+	 * failed copy then puts back.
+	 */
+	spin_lock(&port->lock);
+	__mbx_region_hold(msg->region, file);
+	mbx_port_unlock(port);
+	mbx_msg_free(msg);
 	return 0;
 }
 
@@ -772,48 +874,21 @@ static int mbx_recv_args(struct file *file, struct mbx_recv *args,
 			 ktime_t *deadline)
 {
 	struct mbx_port *port = mbx_file_port(file);
-	bool inplace = args->flags & MBX_RECV_INPLACE;
 	struct mbx_msg *msg;
 	size_t len;
 	int ret;
 
 	len = args->len;
-	ret = mbx_recv_msg(port, &len, inplace, nonblock, deadline, &msg);
+	ret = mbx_recv_msg(port, &len, args->flags & MBX_RECV_INPLACE,
+			   nonblock, deadline, &msg);
 	if (ret == -EMSGSIZE && put_user(len, &uargs->len))
 		return -EFAULT;
 	if (ret)
 		return ret;
-
-	args->len = msg->len;
-	args->offset = 0;
-	args->msg_flags = 0;
-	args->tag = msg->tag;
-	args->prio = msg->prio;
-	args->pid = pid_vnr(msg->pid);
-	args->uid = from_kuid_munged(current_user_ns(), msg->uid);
-	if (msg->region && inplace) {
-		args->offset = mbx_region_offset(msg->region);
-		args->msg_flags = MBX_MSG_BUF;
-	}
-
-	/* Tell the caller what it got before the message is gone. */
-	if (copy_to_user(uargs, args, sizeof(*args))) {
+	ret = mbx_recv_deliver(file, args, uargs, msg);
+	if (ret)
 		mbx_putback(port, msg);
-		return -EFAULT;
-	}
-	if (msg->region && inplace) {
-		/*
-		 * Only now may this file release the region: had it held it
-		 * before the copy above, another thread could have released
-		 * a region that a failed copy then puts back.
-		 */
-		spin_lock(&port->lock);
-		__mbx_region_hold(msg->region, file);
-		spin_unlock(&port->lock);
-		mbx_msg_free(msg);
-		return 0;
-	}
-	return mbx_copy_out(port, msg, u64_to_user_ptr(args->buf));
+	return ret;
 }
 
 static long mbx_ioctl_send(struct file *file, unsigned int cmd,
@@ -917,36 +992,125 @@ out:
 	return ret;
 }
 
-/* One entry of a send batch; its own flags may only say MBX_SEND_BUF. */
-static int mbx_batch_send(struct file *file, u64 msgs, u32 i, bool nonblock,
-			  ktime_t *deadline)
-{
-	struct mbx_send __user *umsg = u64_to_user_ptr(msgs);
-	struct mbx_send args;
-	int ret;
+/*
+ * Batches go MBX_BATCH_CHUNK entries at a time: the entries are copied in
+ * at once, checked and (send) their messages made before port->lock is
+ * taken, and the port is locked once for all of them.
+ */
+#define MBX_BATCH_CHUNK		32
 
-	if (copy_from_user(&args, umsg + i, sizeof(args)))
-		return -EFAULT;
-	if (args.flags & ~MBX_SEND_BUF || args.timeout_ns)
+/* A send entry's own flags may only say MBX_SEND_BUF. */
+static int mbx_check_batch_send(struct file *file, const struct mbx_send *args)
+{
+	if (args->flags & ~MBX_SEND_BUF || args->timeout_ns)
 		return -EINVAL;
-	ret = mbx_check_send(file, &args);
-	return ret ?: mbx_send_args(file, &args, nonblock, deadline);
+	return mbx_check_send(file, args);
 }
 
-/* One entry of a receive batch; its own flags may only say MBX_RECV_INPLACE. */
-static int mbx_batch_recv(struct file *file, u64 msgs, u32 i, bool nonblock,
-			  ktime_t *deadline)
+/* A receive entry's own flags may only say MBX_RECV_INPLACE. */
+static int mbx_check_batch_recv(struct file *file, const struct mbx_recv *args)
 {
-	struct mbx_recv __user *umsg = u64_to_user_ptr(msgs);
-	struct mbx_recv args;
-	int ret;
-
-	if (copy_from_user(&args, umsg + i, sizeof(args)))
-		return -EFAULT;
-	if (args.flags & ~MBX_RECV_INPLACE || args.timeout_ns)
+	if (args->flags & ~MBX_RECV_INPLACE || args->timeout_ns)
 		return -EINVAL;
-	ret = mbx_check_recv(file, &args);
-	return ret ?: mbx_recv_args(file, &args, umsg + i, nonblock, deadline);
+	return mbx_check_recv(file, args);
+}
+
+/*
+ * Send the @n entries at @ents.  The first waits as @nonblock and @deadline
+ * say, the others go only if they need not wait.  *@done is how many went;
+ * the return value is the error that stopped the chunk before its end.
+ */
+static int mbx_batch_send_chunk(struct file *file, const struct mbx_send *ents,
+				u32 n, bool nonblock, ktime_t *deadline,
+				u32 *done)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_msg *msgs[MBX_BATCH_CHUNK];
+	u32 i, ready;
+	int ret = 0;
+
+	for (ready = 0; ready < n; ready++) {
+		ret = mbx_check_batch_send(file, &ents[ready]);
+		if (!ret)
+			ret = mbx_send_prepare(port, &ents[ready], &msgs[ready]);
+		if (ret)
+			break;
+	}
+
+	spin_lock(&port->lock);
+	for (i = 0; i < ready; i++) {
+		int err = __mbx_send_prepared(port, file, &ents[i], msgs[i],
+					      nonblock, deadline);
+
+		if (err) {
+			ret = err;
+			break;
+		}
+		nonblock = true;
+		deadline = NULL;
+	}
+	mbx_port_unlock(port);
+
+	*done = i;
+	for (; i < ready; i++)
+		mbx_msg_free(msgs[i]);
+	return ret;
+}
+
+/*
+ * Receive into the @n entries at @ents, the kernel's copy of @uents, as
+ * mbx_batch_send_chunk() sends.
+ */
+static int mbx_batch_recv_chunk(struct file *file, struct mbx_recv *ents,
+				struct mbx_recv __user *uents, u32 n,
+				bool nonblock, ktime_t *deadline, u32 *done)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_msg *msgs[MBX_BATCH_CHUNK];
+	u32 i, valid, taken;
+	size_t len = 0;
+	int ret = 0;
+
+	for (valid = 0; valid < n; valid++) {
+		ret = mbx_check_batch_recv(file, &ents[valid]);
+		if (ret)
+			break;
+	}
+
+	spin_lock(&port->lock);
+	for (taken = 0; taken < valid; taken++) {
+		int err;
+
+		len = ents[taken].len;
+		err = __mbx_recv_msg(port, &len,
+				     ents[taken].flags & MBX_RECV_INPLACE,
+				     nonblock, deadline, &msgs[taken]);
+		if (err) {
+			ret = err;
+			break;
+		}
+		nonblock = true;
+		deadline = NULL;
+	}
+	mbx_port_unlock(port);
+
+	for (i = 0; i < taken; i++) {
+		int err = mbx_recv_deliver(file, &ents[i], &uents[i], msgs[i]);
+
+		if (err) {
+			ret = err;
+			break;
+		}
+	}
+	*done = i;
+	if (i < taken) {
+		spin_lock(&port->lock);
+		__mbx_putback(port, msgs + i, taken - i);
+		mbx_port_unlock(port);
+	} else if (ret == -EMSGSIZE && put_user(len, &uents[taken].len)) {
+		ret = -EFAULT;
+	}
+	return ret;
 }
 
 /*
@@ -957,15 +1121,16 @@ static int mbx_batch_recv(struct file *file, u64 msgs, u32 i, bool nonblock,
 static long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
 			    bool send)
 {
+	size_t size = send ? sizeof(struct mbx_send) : sizeof(struct mbx_recv);
 	ktime_t deadline, *dl;
 	struct mbx_batch args;
+	void *ents = NULL;
 	bool nonblock;
-	u32 done;
+	u32 done = 0;
 	int ret;
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
-	done = 0;
 	ret = -EINVAL;
 	if (args.flags & ~MBX_WAIT_FLAGS || args.reserved ||
 	    !args.count || args.count > MBX_BATCH_MAX)
@@ -974,16 +1139,36 @@ static long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
 	if (ret)
 		goto out;
 	nonblock = mbx_nonblock(file, args.flags);
+	ret = -ENOMEM;
+	ents = kmalloc_array(min_t(u32, args.count, MBX_BATCH_CHUNK), size,
+			     GFP_KERNEL);
+	if (!ents)
+		goto out;
 
-	for (; done < args.count; done++) {
-		ret = send ? mbx_batch_send(file, args.msgs, done, nonblock, dl) :
-			     mbx_batch_recv(file, args.msgs, done, nonblock, dl);
+	while (done < args.count) {
+		void __user *uents = u64_to_user_ptr(args.msgs) + done * size;
+		u32 n = min_t(u32, args.count - done, MBX_BATCH_CHUNK);
+		size_t left = copy_from_user(ents, uents, n * size);
+		u32 whole = (n * size - left) / size;
+		u32 went = 0;
+
+		/* Entries up to a fault go; the faulting one ends the batch. */
+		ret = -EFAULT;
+		if (whole)
+			ret = send ? mbx_batch_send_chunk(file, ents, whole,
+							  nonblock, dl, &went) :
+				     mbx_batch_recv_chunk(file, ents, uents, whole,
+							  nonblock, dl, &went);
+		done += went;
+		if (!ret && whole < n)
+			ret = -EFAULT;
 		if (ret)
 			break;
 		nonblock = true;
 		dl = NULL;
 	}
 out:
+	kfree(ents);
 	if (put_user(done, &uarg->done))
 		return -EFAULT;
 	return done ?: ret;
@@ -1056,7 +1241,7 @@ void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info)
 	info->bytes_received = port->stats.bytes_received;
 	info->send_waits = port->stats.send_waits;
 	info->recv_waits = port->stats.recv_waits;
-	spin_unlock(&port->lock);
+	mbx_port_unlock(port);
 }
 
 static long mbx_ioctl_info(struct file *file, unsigned int cmd,
@@ -1088,7 +1273,7 @@ static long mbx_ioctl_shutdown(struct mbx_port *port)
 			__mbx_pool_shutdown(port);
 		__mbx_poll_wake(port, EPOLLHUP);
 	}
-	spin_unlock(&port->lock);
+	mbx_port_unlock(port);
 	return 0;
 }
 
@@ -1191,7 +1376,7 @@ static __poll_t mbx_port_poll(struct file *file, poll_table *wait)
 	}
 	if (port->shutdown || (__mbx_no_senders(port) && !port->queued))
 		mask |= EPOLLHUP;
-	spin_unlock(&port->lock);
+	mbx_port_unlock(port);
 
 	return mask;
 }
@@ -1209,7 +1394,7 @@ static int mbx_port_release(struct inode *inode, struct file *file)
 	if (port->pool)
 		__mbx_pool_release_file(port, file);
 	__mbx_port_hangup(port);
-	spin_unlock(&port->lock);
+	mbx_port_unlock(port);
 
 	mbx_port_put(port);
 	kfree(mf);
@@ -1226,7 +1411,7 @@ static void mbx_port_show_fdinfo(struct seq_file *m, struct file *file)
 	spin_lock(&port->lock);
 	queued = port->queued;
 	shutdown = port->shutdown;
-	spin_unlock(&port->lock);
+	mbx_port_unlock(port);
 
 	seq_printf(m, "mbx-id:\t%llu\n", port->id);
 	/* Names may hold any byte but '/': escape what would end a line. */
@@ -1290,7 +1475,7 @@ struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags)
 		port->senders++;
 	if (access & MBX_RECV)
 		port->receivers++;
-	spin_unlock(&port->lock);
+	mbx_port_unlock(port);
 	return file;
 }
 

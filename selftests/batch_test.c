@@ -268,6 +268,47 @@ TEST(batch_of_1024_goes_both_ways)
 
 /* ---- partial batches -------------------------------------------------- */
 
+/*
+ * Past the first few dozen entries (the kernel takes a batch in chunks),
+ * a batch still stops exactly where room runs out, and a receive batch
+ * exactly where the queue runs dry, in order.
+ */
+TEST(long_batches_stop_exactly_at_room_and_at_the_last_message)
+{
+	enum { COUNT = 100, ROOM = 70 };
+	static struct mbx_send s[COUNT];
+	static struct mbx_recv r[COUNT];
+	static uint32_t val[COUNT], got[COUNT];
+	uint32_t done;
+	unsigned int i;
+	int fd = t_anon(ROOM, 8);
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < COUNT; i++) {
+		val[i] = i + 1;
+		s[i].buf = (uintptr_t)&val[i];
+		s[i].len = sizeof(val[i]);
+		s[i].tag = i;
+		r[i].buf = (uintptr_t)&got[i];
+		r[i].len = sizeof(got[i]);
+	}
+	EXPECT_EQ(ROOM, SEND_BATCH(fd, s, COUNT, 0, &done));
+	EXPECT_EQ(ROOM, done);
+	EXPECT_EQ(ROOM, T_INFO(fd, queued));
+	EXPECT_EQ(ROOM, RECV_BATCH(fd, r, COUNT, 0, &done));
+	EXPECT_EQ(ROOM, done);
+	for (i = 0; i < ROOM; i++) {
+		if (r[i].tag != i || got[i] != i + 1) {
+			EXPECT_EQ(i, r[i].tag);
+			EXPECT_EQ(i + 1, got[i]);
+			break;
+		}
+	}
+	EXPECT_EQ(0, r[ROOM].tag);
+	EXPECT_EQ(0, T_INFO(fd, queued));
+	close(fd);
+}
+
 TEST(send_batch_of_8_with_room_for_5_sends_5)
 {
 	struct mbx_send m[8];
@@ -887,6 +928,40 @@ TEST(fault_on_a_later_recv_buffer_ends_the_batch_and_keeps_the_message)
 	EXPECT_EQ(1, RECEIVED(fd));
 	ASSERT_EQ(0, recv_one(fd, &r, buf, sizeof(buf)));
 	EXPECT_TRUE(is_msg(&r, buf, 2, 0));
+	close(fd);
+}
+
+/*
+ * A receive batch takes its messages together; when a later entry's buffer
+ * faults, every message from that entry on goes back to the head of the
+ * queue, in order, before the messages of lower priority.
+ */
+TEST(fault_on_a_later_recv_buffer_puts_back_every_later_message_in_order)
+{
+	struct mbx_recv m[8], r;
+	char buf[MSG_MAX];
+	uint32_t done;
+	unsigned int i;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(0, send_one(fd, i, 5));
+	ASSERT_EQ(0, send_one(fd, 6, 1));
+	recv_entries(m, 8);
+	m[2].buf = (uintptr_t)t_bad_ptr();
+	EXPECT_EQ(2, RECV_BATCH(fd, m, 8, 0, &done));
+	EXPECT_EQ(2, done);
+	EXPECT_TRUE(is_msg(&m[0], rbuf[0], 0, 5));
+	EXPECT_TRUE(is_msg(&m[1], rbuf[1], 1, 5));
+	EXPECT_EQ(5, T_INFO(fd, queued));
+	EXPECT_EQ(2, RECEIVED(fd));
+	for (i = 2; i < 6; i++) {
+		ASSERT_EQ(0, recv_one(fd, &r, buf, sizeof(buf)));
+		EXPECT_TRUE(is_msg(&r, buf, i, 5)) TH_LOG("message %u", i);
+	}
+	ASSERT_EQ(0, recv_one(fd, &r, buf, sizeof(buf)));
+	EXPECT_TRUE(is_msg(&r, buf, 6, 1));
 	close(fd);
 }
 
