@@ -43,6 +43,20 @@ unsigned long mbx_max_bytes_per_user = 256UL << 20;
 module_param_named(max_bytes_per_user, mbx_max_bytes_per_user, ulong, 0644);
 MODULE_PARM_DESC(max_bytes_per_user, "Worst-case bytes of all ports of one uid (default 256 MiB)");
 
+static int mbx_spin_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, MBX_SPIN_CEILING_NS);
+}
+
+static const struct kernel_param_ops mbx_spin_ops = {
+	.set = mbx_spin_set,
+	.get = param_get_uint,
+};
+
+unsigned int mbx_call_spin_ns = 50000;
+module_param_cb(call_spin_ns, &mbx_spin_ops, &mbx_call_spin_ns, 0644);
+MODULE_PARM_DESC(call_spin_ns, "How long a call spins for its reply before sleeping, ns (default 50000, at most 1000000; 0: never)");
+
 static long mbx_ioctl_version(void __user *uarg)
 {
 	struct mbx_version v = {

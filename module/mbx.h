@@ -28,6 +28,9 @@
 #define MBX_MSG_SIZE_CEILING	(64U << 20)
 #define MBX_POOL_SIZE_CEILING	(4ULL << 30)
 
+/* The largest call_spin_ns: a call spins for its reply at most 1 ms. */
+#define MBX_SPIN_CEILING_NS	1000000U
+
 /* Module parameters (main.c); read with READ_ONCE(). */
 extern unsigned int mbx_max_msg_size;
 extern unsigned int mbx_default_msg_size;
@@ -35,6 +38,7 @@ extern unsigned int mbx_max_capacity;
 extern unsigned int mbx_max_ports_per_user;
 extern unsigned long mbx_max_pool_size;
 extern unsigned long mbx_max_bytes_per_user;
+extern unsigned int mbx_call_spin_ns;
 
 /**
  * struct mbx_msg - one message, queued or in flight

@@ -36,7 +36,9 @@
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -931,6 +933,33 @@ static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
 }
 
 /*
+ * Before a call's receive half blocks, spin while its reply can be expected
+ * at once: the peer runs on another CPU and replies within microseconds,
+ * and sleeping would cost a wake-up and two context switches more than the
+ * wait itself.  The spin is a lockless hint; the receive that follows
+ * decides.  It ends as soon as something can be received, the port shuts
+ * down, another task wants this CPU, a signal is pending, after
+ * call_spin_ns, or at the deadline.
+ */
+static void mbx_call_spin(struct mbx_port *port, const ktime_t *deadline)
+{
+	u64 spin = READ_ONCE(mbx_call_spin_ns);
+	u64 end;
+
+	if (!spin)
+		return;
+	end = local_clock() + spin;
+	if (deadline)
+		end = min_t(u64, end, local_clock() +
+			    max_t(s64, ktime_sub(*deadline, ktime_get()), 0));
+	while (!READ_ONCE(port->queued) && list_empty(&port->send_waiters) &&
+	       !READ_ONCE(port->shutdown) && !need_resched() &&
+	       single_task_running() && !signal_pending(current) &&
+	       local_clock() < end)
+		cpu_relax();
+}
+
+/*
  * Send on @file, then receive on args.recv_fd.  Both halves are checked
  * before anything is sent, so a call fails half-way only when the receive
  * itself fails; @done tells the caller.
@@ -941,6 +970,7 @@ static long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg)
 	struct file *rfile = file;
 	struct mbx_call args;
 	struct fd f = {};
+	bool nonblock;
 	u32 done = 0;
 	int ret;
 
@@ -978,8 +1008,10 @@ static long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg)
 		goto out;
 	done = MBX_CALL_SENT;
 
-	ret = mbx_recv_args(rfile, &args.recv, &uarg->recv,
-			    mbx_nonblock(rfile, args.recv.flags), recv_dl);
+	nonblock = mbx_nonblock(rfile, args.recv.flags);
+	if (!nonblock)
+		mbx_call_spin(mbx_file_port(rfile), recv_dl);
+	ret = mbx_recv_args(rfile, &args.recv, &uarg->recv, nonblock, recv_dl);
 	if (!ret)
 		done |= MBX_CALL_RECEIVED;
 	/* Restarting the call would send the request a second time. */

@@ -8,6 +8,8 @@
  * fails sends nothing and receives nothing (done == 0); a receive half that
  * fails (timeout, non-blocking, EMSGSIZE, signal, end of stream, fault)
  * leaves the request sent exactly once and says so (done == MBX_CALL_SENT).
+ * A call spins for its reply for at most call_spin_ns (0 to 1 ms), and
+ * never while another task waits for its CPU.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sched.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 
@@ -1123,6 +1126,137 @@ TEST_F(call, pool_request_and_in_place_reply)
 	EXPECT_EQ(in.pool_size, in.pool_free);
 	mbx_pool_unmap(base, size);
 	close(p);
+}
+
+/* ---- spinning for the reply (call_spin_ns) ----------------------------- */
+
+#define SPIN_CEILING_NS	1000000ULL
+
+/* The request and reply ports, and call_spin_ns restored afterwards. */
+FIXTURE(spin) {
+	int q;
+	int r;
+	unsigned long long saved;
+};
+
+FIXTURE_SETUP(spin)
+{
+	ASSERT_EQ(0, t_param_get("call_spin_ns", &self->saved));
+	self->q = t_anon(4, 4096);
+	ASSERT_LE(0, self->q);
+	self->r = t_anon(4, 4096);
+	ASSERT_LE(0, self->r);
+}
+
+FIXTURE_TEARDOWN(spin)
+{
+	close(self->q);
+	close(self->r);
+	t_param_set("call_spin_ns", self->saved);
+}
+
+static int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/* With spinning off, and with the longest spin, round trips are intact. */
+TEST_F(spin, round_trips_with_spinning_off_and_at_its_longest)
+{
+	static char req[4096], rep[4096];
+	unsigned long long spins[] = { 0, SPIN_CEILING_NS };
+	unsigned int k, i, done;
+	pid_t pid;
+	ssize_t n;
+
+	for (k = 0; k < 2; k++) {
+		ASSERT_EQ(0, t_param_set("call_spin_ns", spins[k]));
+		pid = t_fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(serve(self->q, self->r, 100));
+		for (i = 0; i < 100; i++) {
+			t_fill(req, req_len(i), i);
+			n = mbx_call(self->q, req, req_len(i), self->r, rep,
+				     sizeof(rep), &done);
+			ASSERT_EQ((ssize_t)rep_len(i), n)
+				TH_LOG("spin %llu round %u", spins[k], i);
+			ASSERT_TRUE(t_check(rep, n, i + 100000));
+		}
+		ASSERT_EQ(0, t_reap(pid));
+	}
+}
+
+/*
+ * call_spin_ns takes 0 to 1 ms; anything else is refused and changes
+ * nothing.  A reply that comes long after the spin ended is received by
+ * the sleeping call.
+ */
+TEST_F(spin, spin_above_1_ms_is_refused_and_a_late_reply_still_arrives)
+{
+	unsigned long long val = 0;
+	char rep[16];
+	pid_t pid;
+
+	ASSERT_EQ(0, t_param_set("call_spin_ns", SPIN_CEILING_NS));
+	EXPECT_EQ(-EINVAL, t_param_set("call_spin_ns", SPIN_CEILING_NS + 1));
+	EXPECT_EQ(-EINVAL, t_param_set("call_spin_ns", 4000000000ULL));
+	ASSERT_EQ(0, t_param_get("call_spin_ns", &val));
+	EXPECT_EQ(SPIN_CEILING_NS, val);
+
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		ssize_t n = mbx_call(self->q, "req", 3, self->r, rep,
+				     sizeof(rep), NULL);
+
+		_exit(n == 5 && !memcmp(rep, "reply", 5) ? 0 : t_code(n));
+	}
+	ASSERT_EQ(0, T_WAIT(self->r, recv_waiting, 1));
+	t_sleep_ms(50);
+	ASSERT_EQ(0, mbx_send(self->r, "reply", 5, 0));
+	EXPECT_EQ(0, t_reap(pid));
+	EXPECT_EQ(1, QUEUED(self->q));
+}
+
+/*
+ * Client and server on one CPU: the client must not spin while the server
+ * it just woke waits for that CPU, or every round trip would last the
+ * whole spin (here 1 ms).
+ */
+TEST_F(spin, calls_on_one_cpu_never_wait_out_the_spin)
+{
+	enum { N = 200 };
+	static char rep[4096];
+	unsigned int i, done;
+	uint64_t t0, dt;
+	pid_t pid;
+	ssize_t n;
+
+	ASSERT_EQ(0, t_param_set("call_spin_ns", SPIN_CEILING_NS));
+	ASSERT_EQ(0, pin_to_cpu(0));
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(serve(self->q, self->r, N));
+	t0 = t_now_ns();
+	for (i = 0; i < N; i++) {
+		static char req[4096];
+
+		t_fill(req, req_len(i), i);
+		n = mbx_call(self->q, req, req_len(i), self->r, rep,
+			     sizeof(rep), &done);
+		ASSERT_EQ((ssize_t)rep_len(i), n) TH_LOG("round %u", i);
+	}
+	dt = t_now_ns() - t0;
+	ASSERT_EQ(0, t_reap(pid));
+	EXPECT_GT(N * SPIN_CEILING_NS / 2, dt)
+		TH_LOG("%u round trips on one CPU took %llu us", N,
+		       (unsigned long long)dt / 1000);
 }
 
 TEST_HARNESS_MAIN
