@@ -2490,6 +2490,9 @@ static void build_ratios(void)
 		add_ratio(t2, SC_RTT2, "mbx-0copy", all_sizes[i], "mbx-0copy", 8,
 			  M_P50, 0.85, 1.15);
 	for (i = 0; all_sizes[i]; i++)
+		add_ratio(t2, SC_RTT2, "mbx-0copy-call", all_sizes[i],
+			  "mbx-0copy-call", 8, M_P50, 0.85, 1.15);
+	for (i = 0; all_sizes[i]; i++)
 		add_ratio(t2, SC_RTT2, "mbx-0copy", all_sizes[i], "efd-shm-0copy",
 			  all_sizes[i], M_P50, 0, 1.2);
 	for (i = 0; all_sizes[i]; i++)
@@ -2507,6 +2510,9 @@ static void build_ratios(void)
 	add_ratio(t5, SC_RTT2, "mbx-call", 64, "pipe", 64, M_TAIL, 0, 1.0);
 	add_ratio(t5, SC_RTT2, "mbx-0copy", 64, "pipe", 64, M_TAIL, 0, 1.0);
 	add_ratio(t5, SC_RTT2, "mbx-0copy", 1 * MiB, "pipe", 1 * MiB, M_TAIL, 0, 1.0);
+	add_ratio(t5, SC_RTT2, "mbx-0copy-call", 64, "pipe", 64, M_TAIL, 0, 1.0);
+	add_ratio(t5, SC_RTT2, "mbx-0copy-call", 1 * MiB, "pipe", 1 * MiB, M_TAIL,
+		  0, 1.0);
 }
 
 static const char *goal_str(const struct ratio *x, char *buf, size_t len)
@@ -2650,7 +2656,7 @@ static double clock_cost(void)
 static void print_header(void)
 {
 	struct mbx_version ver = { 0 };
-	char cmdline[512], cs[64], msz[32], bpu[32];
+	char cmdline[512], cs[64], msz[32], bpu[32], spin[32];
 	unsigned int i, r, busy = 0;
 	struct utsname u;
 
@@ -2660,6 +2666,8 @@ static void print_header(void)
 		  cs, sizeof(cs));
 	read_file(MBX_PARAM("max_msg_size"), msz, sizeof(msz));
 	read_file(MBX_PARAM("max_bytes_per_user"), bpu, sizeof(bpu));
+	if (read_file(MBX_PARAM("call_spin_ns"), spin, sizeof(spin)))
+		snprintf(spin, sizeof(spin), "(none)");
 	mbx_version(mbx_dev, &ver);
 
 	printf("# mbxbench\n");
@@ -2670,13 +2678,14 @@ static void print_header(void)
 	printf("cmdline:     %s\n", cmdline);
 	printf("clock:       CLOCK_MONOTONIC via %s, %.0f ns per reading\n", cs,
 	       clock_cost());
-	printf("mailbox:     API %u, features%s%s%s%s; max_msg_size %s, max_bytes_per_user %s\n",
+	printf("mailbox:     API %u, features%s%s%s%s; max_msg_size %s, max_bytes_per_user %s,\n",
 	       ver.version,
 	       ver.features & MBX_FEAT_PORTS ? " ports" : "",
 	       ver.features & MBX_FEAT_POOL ? " pool" : "",
 	       ver.features & MBX_FEAT_CALL ? " call" : "",
 	       ver.features & MBX_FEAT_BATCH ? " batch" : "",
 	       msz, bpu);
+	printf("             call_spin_ns %s\n", spin);
 	for (i = 0; i < nr_cells; i++)
 		for (r = 0; r < opt.rounds; r++)
 			busy += cells[i].res[r].busy;
