@@ -831,24 +831,49 @@ static int mbx_check_recv(struct file *file, const struct mbx_recv *args)
 }
 
 /*
+ * A sender's pid and uid as the receiver sees them, kept across the
+ * messages of a receive batch, which mostly come from one sender.  Only
+ * messages held at the same time may share one: their struct pid pointers
+ * are then equal only for the same pid.
+ */
+struct mbx_sender_ids {
+	struct pid *pid;	/* NULL: nothing kept yet */
+	kuid_t kuid;
+	pid_t nr;
+	uid_t uid;
+};
+
+static void mbx_sender_ids(struct mbx_sender_ids *ids, struct mbx_msg *msg)
+{
+	if (ids->pid == msg->pid && uid_eq(ids->kuid, msg->uid))
+		return;
+	ids->pid = msg->pid;
+	ids->kuid = msg->uid;
+	ids->nr = pid_vnr(msg->pid);
+	ids->uid = from_kuid_munged(current_user_ns(), msg->uid);
+}
+
+/*
  * Give the caller a received message as checked @args ask, and write the
  * results back to @uargs, the user's copy of @args: in place (@file then
  * holds its region), or copied out to args->buf (the message is freed).
  * On -EFAULT the caller still owns the message and must put it back.
  */
 static int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
-			    struct mbx_recv __user *uargs, struct mbx_msg *msg)
+			    struct mbx_recv __user *uargs, struct mbx_msg *msg,
+			    struct mbx_sender_ids *ids)
 {
 	struct mbx_port *port = mbx_file_port(file);
 	bool inplace = msg->region && args->flags & MBX_RECV_INPLACE;
 
+	mbx_sender_ids(ids, msg);
 	args->len = msg->len;
 	args->offset = inplace ? mbx_region_offset(msg->region) : 0;
 	args->msg_flags = inplace ? MBX_MSG_BUF : 0;
 	args->tag = msg->tag;
 	args->prio = msg->prio;
-	args->pid = pid_vnr(msg->pid);
-	args->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	args->pid = ids->nr;
+	args->uid = ids->uid;
 
 	/* Tell the caller what it got before the message is gone. */
 	if (copy_to_user(uargs, args, sizeof(*args)))
@@ -876,6 +901,7 @@ static int mbx_recv_args(struct file *file, struct mbx_recv *args,
 			 ktime_t *deadline)
 {
 	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_sender_ids ids = {};
 	struct mbx_msg *msg;
 	size_t len;
 	int ret;
@@ -887,7 +913,7 @@ static int mbx_recv_args(struct file *file, struct mbx_recv *args,
 		return -EFAULT;
 	if (ret)
 		return ret;
-	ret = mbx_recv_deliver(file, args, uargs, msg);
+	ret = mbx_recv_deliver(file, args, uargs, msg, &ids);
 	if (ret)
 		mbx_putback(port, msg);
 	return ret;
@@ -1099,6 +1125,7 @@ static int mbx_batch_recv_chunk(struct file *file, struct mbx_recv *ents,
 {
 	struct mbx_port *port = mbx_file_port(file);
 	struct mbx_msg *msgs[MBX_BATCH_CHUNK];
+	struct mbx_sender_ids ids = {};
 	u32 i, valid, taken;
 	size_t len = 0;
 	int ret = 0;
@@ -1127,7 +1154,8 @@ static int mbx_batch_recv_chunk(struct file *file, struct mbx_recv *ents,
 	mbx_port_unlock(port);
 
 	for (i = 0; i < taken; i++) {
-		int err = mbx_recv_deliver(file, &ents[i], &uents[i], msgs[i]);
+		int err = mbx_recv_deliver(file, &ents[i], &uents[i], msgs[i],
+					   &ids);
 
 		if (err) {
 			ret = err;

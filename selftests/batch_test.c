@@ -266,6 +266,44 @@ TEST(batch_of_1024_goes_both_ways)
 	close(fd);
 }
 
+/*
+ * Messages from several senders in one receive batch each carry their own
+ * sender's pid and uid: a child with another uid sends between this
+ * process's messages.
+ */
+TEST(recv_batch_tells_each_message_its_own_sender)
+{
+	struct mbx_recv m[6];
+	uint32_t done;
+	unsigned int i;
+	pid_t pid;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_one(fd, 0, 0));
+	ASSERT_EQ(0, send_one(fd, 1, 0));
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setresuid(4321, 4321, 4321))
+			_exit(T_BAD_SETUP);
+		_exit(send_one(fd, 2, 0) || send_one(fd, 3, 0) ? T_BAD_DATA : 0);
+	}
+	ASSERT_EQ(0, t_reap(pid));
+	ASSERT_EQ(0, send_one(fd, 4, 0));
+	ASSERT_EQ(0, send_one(fd, 5, 0));
+	recv_entries(m, 6);
+	EXPECT_EQ(6, RECV_BATCH(fd, m, 6, 0, &done));
+	for (i = 0; i < 6; i++) {
+		bool child = i == 2 || i == 3;
+
+		EXPECT_EQ(child ? pid : getpid(), m[i].pid) TH_LOG("entry %u", i);
+		EXPECT_EQ(child ? 4321U : 0U, m[i].uid) TH_LOG("entry %u", i);
+		EXPECT_EQ(1000 + i, m[i].tag);
+	}
+	close(fd);
+}
+
 /* ---- partial batches -------------------------------------------------- */
 
 /*
