@@ -185,7 +185,7 @@ struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags);
 int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link);
 void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info);
 void mbx_ports_show(struct seq_file *m);
-void mbx_port_unlock(struct mbx_port *port);
+void mbx_port_unlock(struct mbx_port *port) __releases(&port->lock);
 void __mbx_port_hangup(struct mbx_port *port);
 int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
 	       ktime_t *deadline);
