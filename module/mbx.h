@@ -136,7 +136,7 @@ struct mbx_port {
 	bool shutdown;
 	bool linked;			/* reachable by name */
 	struct mbx_stats stats;
-	/* Wake-ups held until the lock is dropped: see mbx_port_unlock(). */
+	/* Woken once the lock is dropped: see mbx_port_unlock(). */
 	struct task_struct *wake;	/* referenced */
 	__poll_t poll_events;
 };

@@ -19,12 +19,15 @@
  *
  * LOCKING: port->lock (spinlock) protects the queue, both waiter lists, the
  * file counts, the shutdown and linked flags and the counters.  It is
- * always dropped with mbx_port_unlock(), which delivers the wake-ups that
- * the section decided on: a task woken while the lock is held would at
- * once spin on it.
+ * always dropped with mbx_port_unlock() (or in __mbx_wait()), which wakes
+ * the first task the section completed and the pollers once the lock is
+ * free, as ipc/mqueue.c does with a wake_q: a task woken while the lock is
+ * held would at once spin on it.  Further tasks completed in the same
+ * section are woken at once.
  * mbx_ports_lock (mutex) protects the list of every port, for debugfs.
  * Order: mbx_names_lock (names.c), then mbx_ports_lock, then port->lock,
- * then port->poll_wq.lock and the pool's xarray lock (pool.c).
+ * then the pool's xarray lock (pool.c).  port->poll_wq.lock is taken
+ * alone, after port->lock is dropped.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -215,14 +218,13 @@ static struct task_struct *__mbx_take_wakes(struct mbx_port *port,
 	return task;
 }
 
+/* Deliver what __mbx_take_wakes() took; the caller puts @task afterwards. */
 static void mbx_wake(struct mbx_port *port, struct task_struct *task,
 		     __poll_t events)
 {
-	if (task) {
+	if (task)
 		wake_up_process(task);
-		put_task_struct(task);
-	}
-	/* A sync wake-up, as pipes do: the waker usually sleeps next. */
+	/* A sync wake-up, as pipe_write() gives its readers. */
 	if (events && wq_has_sleeper(&port->poll_wq))
 		wake_up_interruptible_sync_poll(&port->poll_wq, events);
 }
@@ -242,6 +244,8 @@ void mbx_port_unlock(struct mbx_port *port)
 	task = __mbx_take_wakes(port, &events);
 	spin_unlock(&port->lock);
 	mbx_wake(port, task, events);
+	if (task)
+		put_task_struct(task);
 }
 
 static void __mbx_queue_add(struct mbx_port *port, struct mbx_msg *msg,
@@ -267,9 +271,10 @@ static void __mbx_queue_del(struct mbx_port *port, struct mbx_msg *msg)
 
 /*
  * Finish @w's call with @result and wake it: once port->lock is dropped,
- * or now if another wake-up is already waiting for that.  The reference
- * keeps the task for the late wake-up even if a signal or a timeout wakes
- * it first and its call returns; a spurious wake-up is harmless.
+ * or now if another wake-up is already waiting for that (the tracepoint
+ * fires here, when the decision is made).  The reference keeps the task
+ * for the late wake-up even if a signal or a timeout wakes it first and
+ * its call returns; a spurious wake-up is harmless.
  */
 static void __mbx_complete(struct mbx_port *port, struct mbx_waiter *w,
 			   int result)
@@ -482,6 +487,9 @@ int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
 						       CLOCK_MONOTONIC);
 		else
 			schedule();
+		/* Not before: the last put may not run in a sleeping state. */
+		if (task)
+			put_task_struct(task);
 		spin_lock(&port->lock);
 
 		if (w->state != MBX_WAITING)
@@ -964,8 +972,8 @@ static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
  * and sleeping would cost a wake-up and two context switches more than the
  * wait itself.  The spin is a lockless hint; the receive that follows
  * decides.  It ends as soon as something can be received, the port shuts
- * down, another task wants this CPU, a signal is pending, after
- * call_spin_ns, or at the deadline.
+ * down or reaches end of stream, another task wants this CPU, a signal is
+ * pending, after call_spin_ns, or at the deadline.
  */
 static void mbx_call_spin(struct mbx_port *port, const ktime_t *deadline)
 {
@@ -979,7 +987,9 @@ static void mbx_call_spin(struct mbx_port *port, const ktime_t *deadline)
 		end = min_t(u64, end, local_clock() +
 			    max_t(s64, ktime_sub(*deadline, ktime_get()), 0));
 	while (!READ_ONCE(port->queued) && list_empty(&port->send_waiters) &&
-	       !READ_ONCE(port->shutdown) && !need_resched() &&
+	       !READ_ONCE(port->shutdown) &&
+	       (READ_ONCE(port->linked) || READ_ONCE(port->senders)) &&
+	       !need_resched() &&
 	       single_task_running() && !signal_pending(current) &&
 	       local_clock() < end)
 		cpu_relax();
@@ -1053,9 +1063,12 @@ out:
 /*
  * Batches go MBX_BATCH_CHUNK entries at a time: the entries are copied in
  * at once, checked and (send) their messages made before port->lock is
- * taken, and the port is locked once for all of them.
+ * taken, and the port is locked once for all of them.  A send chunk makes
+ * messages for at most MBX_BATCH_BYTES of payload (and at least one), and
+ * an entry that may wait goes alone, so a blocked batch holds one message.
  */
 #define MBX_BATCH_CHUNK		32
+#define MBX_BATCH_BYTES		(256 * 1024)
 
 /* A send entry's own flags may only say MBX_SEND_BUF. */
 static int mbx_check_batch_send(struct file *file, const struct mbx_send *args)
@@ -1074,9 +1087,10 @@ static int mbx_check_batch_recv(struct file *file, const struct mbx_recv *args)
 }
 
 /*
- * Send the @n entries at @ents.  The first waits as @nonblock and @deadline
- * say, the others go only if they need not wait.  *@done is how many went;
- * the return value is the error that stopped the chunk before its end.
+ * Send entries from the @n at @ents.  The first waits as @nonblock and
+ * @deadline say, the others go only if they need not wait.  *@done is how
+ * many went; the return value is the error that stopped the chunk, or 0
+ * (also when it stopped early to keep to MBX_BATCH_BYTES).
  */
 static int mbx_batch_send_chunk(struct file *file, const struct mbx_send *ents,
 				u32 n, bool nonblock, ktime_t *deadline,
@@ -1084,15 +1098,20 @@ static int mbx_batch_send_chunk(struct file *file, const struct mbx_send *ents,
 {
 	struct mbx_port *port = mbx_file_port(file);
 	struct mbx_msg *msgs[MBX_BATCH_CHUNK];
+	size_t bytes = 0;
 	u32 i, ready;
 	int ret = 0;
 
-	for (ready = 0; ready < n; ready++) {
+	if (!nonblock)
+		n = 1;
+	for (ready = 0; ready < n && bytes < MBX_BATCH_BYTES; ready++) {
 		ret = mbx_check_batch_send(file, &ents[ready]);
 		if (!ret)
 			ret = mbx_send_prepare(port, &ents[ready], &msgs[ready]);
 		if (ret)
 			break;
+		if (!(ents[ready].flags & MBX_SEND_BUF))
+			bytes += ents[ready].len;
 	}
 
 	spin_lock(&port->lock);
@@ -1164,6 +1183,12 @@ static int mbx_batch_recv_chunk(struct file *file, struct mbx_recv *ents,
 	}
 	*done = i;
 	if (i < taken) {
+		/*
+		 * Taking them may have moved blocked senders' messages into
+		 * the queue; with these back it can hold up to a chunk more
+		 * than its capacity until they are received, no more memory
+		 * than those senders held.
+		 */
 		spin_lock(&port->lock);
 		__mbx_putback(port, msgs + i, taken - i);
 		mbx_port_unlock(port);
@@ -1212,16 +1237,18 @@ static long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
 		u32 whole = (n * size - left) / size;
 		u32 went = 0;
 
-		/* Entries up to a fault go; the faulting one ends the batch. */
+		/*
+		 * Entries before a fault go; the next round starts after the
+		 * last that went, so an entry that cannot be read ends it.
+		 */
 		ret = -EFAULT;
-		if (whole)
-			ret = send ? mbx_batch_send_chunk(file, ents, whole,
-							  nonblock, dl, &went) :
-				     mbx_batch_recv_chunk(file, ents, uents, whole,
-							  nonblock, dl, &went);
+		if (!whole)
+			break;
+		ret = send ? mbx_batch_send_chunk(file, ents, whole, nonblock,
+						  dl, &went) :
+			     mbx_batch_recv_chunk(file, ents, uents, whole,
+						  nonblock, dl, &went);
 		done += went;
-		if (!ret && whole < n)
-			ret = -EFAULT;
 		if (ret)
 			break;
 		nonblock = true;
