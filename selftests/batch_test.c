@@ -234,35 +234,49 @@ TEST(recv_batch_follows_priority_order)
 	close(fd);
 }
 
+/* Big batches: entry i sends the 4-byte value i * 7919 with tag i. */
+static struct mbx_send big_s[MBX_BATCH_MAX];
+static struct mbx_recv big_r[MBX_BATCH_MAX];
+static uint32_t big_val[MBX_BATCH_MAX], big_got[MBX_BATCH_MAX];
+
+static void big_entries(void)
+{
+	unsigned int i;
+
+	memset(big_got, 0, sizeof(big_got));
+	for (i = 0; i < MBX_BATCH_MAX; i++) {
+		big_val[i] = i * 7919;
+		big_s[i] = (struct mbx_send){ .buf = (uintptr_t)&big_val[i],
+					      .len = 4, .tag = i };
+		big_r[i] = (struct mbx_recv){ .buf = (uintptr_t)&big_got[i],
+					      .len = 4 };
+	}
+}
+
+/* The index of the first of @n received entries that is wrong, or @n. */
+static unsigned int big_first_wrong(unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (big_r[i].tag != i || big_r[i].len != 4 ||
+		    big_got[i] != i * 7919)
+			break;
+	return i;
+}
+
 TEST(batch_of_1024_goes_both_ways)
 {
-	static struct mbx_send s[MBX_BATCH_MAX];
-	static struct mbx_recv r[MBX_BATCH_MAX];
-	static uint32_t val[MBX_BATCH_MAX], got[MBX_BATCH_MAX];
 	uint32_t done;
-	unsigned int i;
 	int fd = t_anon(MBX_BATCH_MAX, 8);
 
 	ASSERT_LE(0, fd);
-	for (i = 0; i < MBX_BATCH_MAX; i++) {
-		val[i] = i * 7919;
-		s[i].buf = (uintptr_t)&val[i];
-		s[i].len = sizeof(val[i]);
-		s[i].tag = i;
-		r[i].buf = (uintptr_t)&got[i];
-		r[i].len = sizeof(got[i]);
-	}
-	EXPECT_EQ(MBX_BATCH_MAX, SEND_BATCH(fd, s, MBX_BATCH_MAX, 0, &done));
+	big_entries();
+	EXPECT_EQ(MBX_BATCH_MAX, SEND_BATCH(fd, big_s, MBX_BATCH_MAX, 0, &done));
 	EXPECT_EQ(MBX_BATCH_MAX, done);
-	EXPECT_EQ(MBX_BATCH_MAX, RECV_BATCH(fd, r, MBX_BATCH_MAX, 0, &done));
+	EXPECT_EQ(MBX_BATCH_MAX, RECV_BATCH(fd, big_r, MBX_BATCH_MAX, 0, &done));
 	EXPECT_EQ(MBX_BATCH_MAX, done);
-	for (i = 0; i < MBX_BATCH_MAX; i++) {
-		if (r[i].tag != i || got[i] != i * 7919 || r[i].len != 4) {
-			EXPECT_EQ(i, r[i].tag);
-			EXPECT_EQ(i * 7919, got[i]);
-			break;
-		}
-	}
+	EXPECT_EQ(MBX_BATCH_MAX, big_first_wrong(MBX_BATCH_MAX));
 	close(fd);
 }
 
@@ -314,35 +328,18 @@ TEST(recv_batch_tells_each_message_its_own_sender)
 TEST(long_batches_stop_exactly_at_room_and_at_the_last_message)
 {
 	enum { COUNT = 100, ROOM = 70 };
-	static struct mbx_send s[COUNT];
-	static struct mbx_recv r[COUNT];
-	static uint32_t val[COUNT], got[COUNT];
 	uint32_t done;
-	unsigned int i;
 	int fd = t_anon(ROOM, 8);
 
 	ASSERT_LE(0, fd);
-	for (i = 0; i < COUNT; i++) {
-		val[i] = i + 1;
-		s[i].buf = (uintptr_t)&val[i];
-		s[i].len = sizeof(val[i]);
-		s[i].tag = i;
-		r[i].buf = (uintptr_t)&got[i];
-		r[i].len = sizeof(got[i]);
-	}
-	EXPECT_EQ(ROOM, SEND_BATCH(fd, s, COUNT, 0, &done));
+	big_entries();
+	EXPECT_EQ(ROOM, SEND_BATCH(fd, big_s, COUNT, 0, &done));
 	EXPECT_EQ(ROOM, done);
 	EXPECT_EQ(ROOM, T_INFO(fd, queued));
-	EXPECT_EQ(ROOM, RECV_BATCH(fd, r, COUNT, 0, &done));
+	EXPECT_EQ(ROOM, RECV_BATCH(fd, big_r, COUNT, 0, &done));
 	EXPECT_EQ(ROOM, done);
-	for (i = 0; i < ROOM; i++) {
-		if (r[i].tag != i || got[i] != i + 1) {
-			EXPECT_EQ(i, r[i].tag);
-			EXPECT_EQ(i + 1, got[i]);
-			break;
-		}
-	}
-	EXPECT_EQ(0, r[ROOM].tag);
+	EXPECT_EQ(ROOM, big_first_wrong(ROOM));
+	EXPECT_EQ(0, big_r[ROOM].tag);
 	EXPECT_EQ(0, T_INFO(fd, queued));
 	close(fd);
 }
