@@ -566,6 +566,8 @@ static int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
  * pool message taken @inplace).  On success the caller owns the message and
  * must free it or put it back; its region, if any, is held by nobody until
  * the caller says who.  On -EMSGSIZE *@len is the size needed.
+ *
+ * Context: port->lock held; dropped while waiting, held again on return.
  */
 static int __mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
 			  bool nonblock, ktime_t *deadline,
