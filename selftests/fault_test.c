@@ -327,21 +327,6 @@ static void run_op(struct __test_metadata *_metadata, struct fx *x, const struct
 
 /* ---- helpers for the operations --------------------------------------- */
 
-static int pool_port(uint32_t cap, uint32_t msg, uint64_t pool,
-		     const char *name, uint32_t mode)
-{
-	struct mbx_port_create c;
-
-	memset(&c, 0, sizeof(c));
-	c.capacity = cap;
-	c.max_msg_size = msg;
-	c.mode = mode;
-	c.pool_size = pool;
-	if (name)
-		snprintf(c.name, sizeof(c.name), "%s", name);
-	return mbx_port_create(MBX_DEV_AUTO, &c);
-}
-
 static long send_copy(int fd, const void *buf, uint64_t len)
 {
 	struct mbx_send s;
@@ -372,30 +357,6 @@ static long recv_into(int fd, void *buf, uint64_t len, uint32_t flags,
 	r->len = len;
 	r->flags = flags | MBX_NONBLOCK;
 	return t_ioctl(fd, MBX_IOC_RECV, r);
-}
-
-static long buf_alloc(int fd, uint64_t len, uint64_t *off)
-{
-	struct mbx_buf b;
-	long ret;
-
-	memset(&b, 0, sizeof(b));
-	b.len = len;
-	b.flags = MBX_NONBLOCK;
-	ret = t_ioctl(fd, MBX_IOC_BUF_ALLOC, &b);
-	if (!ret)
-		*off = b.offset;
-	return ret;
-}
-
-static long buf_release(int fd, uint64_t off, uint64_t len)
-{
-	struct mbx_buf b;
-
-	memset(&b, 0, sizeof(b));
-	b.offset = off;
-	b.len = len;
-	return t_ioctl(fd, MBX_IOC_BUF_RELEASE, &b);
 }
 
 static long long info64(int fd, size_t off)
@@ -583,7 +544,7 @@ static const struct fop op_dup = {
 static void prep_unlink(struct __test_metadata *_metadata, struct fx *x)
 {
 	if (x->held < 0) {
-		x->held = pool_port(2, 16, 0, x->name2, 0600);
+		x->held = t_pool_port(2, 16, 0, x->name2, 0600, 0);
 		ASSERT_LE(0, x->held);
 		x->port[0] = x->held;
 	}
@@ -760,7 +721,7 @@ static void queue_pool_msg(struct __test_metadata *_metadata, struct fx *x)
 {
 	if (!T_INFO(x->fd, queued)) {
 		if (INFO64(x->fd, pool_free) == FI_POOL)
-			ASSERT_EQ(0, buf_alloc(x->fd, 100, &x->off));
+			ASSERT_EQ(0, t_buf_alloc(x->fd, 100, MBX_NONBLOCK, 0, &x->off));
 		memcpy(x->map + x->off, x->data, 100);
 		ASSERT_EQ(0, send_buf(x->fd, x->off, 100));
 	}
@@ -833,7 +794,7 @@ static void ok_alloc(struct __test_metadata *_metadata, struct fx *x, const stru
 {
 	EXPECT_EQ(s->p[0].pool_free - 128, INFO64(x->fd, pool_free));
 	EXPECT_EQ(0, x->buf.offset % 64);
-	EXPECT_EQ(0, buf_release(x->fd, x->buf.offset, 100));
+	EXPECT_EQ(0, t_buf_release(x->fd, x->buf.offset, 100));
 	EXPECT_EQ(s->p[0].pool_free, INFO64(x->fd, pool_free));
 }
 
@@ -1073,7 +1034,7 @@ FIXTURE_TEARDOWN(fault)
 /* The main port: named, FI_CAP messages of FI_MSG bytes, a pool, mapped. */
 static void main_port(struct __test_metadata *_metadata, struct fx *x)
 {
-	x->fd = pool_port(FI_CAP, FI_MSG, FI_POOL, x->name, 0600);
+	x->fd = t_pool_port(FI_CAP, FI_MSG, FI_POOL, x->name, 0600, 0);
 	ASSERT_LE(0, x->fd);
 	x->map = mmap(NULL, FI_POOL, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      x->fd, 0);
@@ -1238,10 +1199,10 @@ TEST_F_TIMEOUT(fault, send_pool_region, 120)
 	main_port(_metadata, &fx);
 	fx.rfd = mbx_port_open(MBX_DEV_AUTO, fx.name, MBX_SEND);
 	ASSERT_LE(0, fx.rfd);
-	ASSERT_EQ(0, buf_alloc(fx.fd, 100, &fx.off));
+	ASSERT_EQ(0, t_buf_alloc(fx.fd, 100, MBX_NONBLOCK, 0, &fx.off));
 	memcpy(fx.map + fx.off, fx.data, 100);
 	run_one(_metadata, &op_send_buf);
-	EXPECT_EQ(0, buf_release(fx.fd, fx.off, 100));
+	EXPECT_EQ(0, t_buf_release(fx.fd, fx.off, 100));
 	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
 }
 
@@ -1281,9 +1242,9 @@ TEST_F_TIMEOUT(fault, buf_alloc, 120)
 		return;
 	main_port(_metadata, &fx);
 	/* a region at offset 0, so that the next one needs an xarray node */
-	ASSERT_EQ(0, buf_alloc(fx.fd, 64, &first));
+	ASSERT_EQ(0, t_buf_alloc(fx.fd, 64, MBX_NONBLOCK, 0, &first));
 	run_one(_metadata, &op_alloc);
-	EXPECT_EQ(0, buf_release(fx.fd, first, 64));
+	EXPECT_EQ(0, t_buf_release(fx.fd, first, 64));
 }
 
 TEST_F_TIMEOUT(fault, mmap_pool, 120)
@@ -1299,8 +1260,8 @@ TEST_F_TIMEOUT(fault, call, 120)
 {
 	if (!self->ready)
 		return;
-	fx.fd = pool_port(FI_CAP, FI_MSG, 0, NULL, 0600);
-	fx.rfd = pool_port(FI_CAP, FI_MSG, 0, NULL, 0600);
+	fx.fd = t_pool_port(FI_CAP, FI_MSG, 0, NULL, 0600, 0);
+	fx.rfd = t_pool_port(FI_CAP, FI_MSG, 0, NULL, 0600, 0);
 	ASSERT_LE(0, fx.fd);
 	ASSERT_LE(0, fx.rfd);
 	fx.port[0] = fx.fd;

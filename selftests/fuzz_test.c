@@ -1585,13 +1585,6 @@ static void reap_all(struct __test_metadata *_metadata)
 	}
 }
 
-static long buf_release(int fd, uint64_t off, uint64_t len)
-{
-	struct mbx_buf b = { .offset = off, .len = len };
-
-	return t_ioctl(fd, MBX_IOC_BUF_RELEASE, &b);
-}
-
 static void unlink_round(struct fz_shared *sh, uint32_t round)
 {
 	char name[MBX_NAME_LEN];
@@ -1879,7 +1872,7 @@ TEST_F_TIMEOUT(fuzz, inplace_recv_fault_races_release, 300)
 	t0 = t_now_ns();
 	end = t0 + secs * 1000000000ULL;
 	while (t_now_ns() < end && !__atomic_load_n(&r.stop, __ATOMIC_RELAXED)) {
-		ret = buf_release(r.fd, r.off, 64);
+		ret = t_buf_release(r.fd, r.off, 64);
 		r.releases++;
 		if (ret == -EPERM) {
 			r.eperm++;
@@ -1916,7 +1909,7 @@ TEST_F_TIMEOUT(fuzz, inplace_recv_fault_races_release, 300)
 	EXPECT_EQ(r.off, rv.offset);
 	EXPECT_EQ(64, rv.len);
 	EXPECT_TRUE(t_check(base + rv.offset, 64, 99));
-	EXPECT_EQ(0, buf_release(r.fd, rv.offset, rv.len));
+	EXPECT_EQ(0, t_buf_release(r.fd, rv.offset, rv.len));
 	ASSERT_EQ(0, t_info(r.fd, &info));
 	EXPECT_EQ(info.pool_size, info.pool_free);
 	EXPECT_EQ(0, info.queued);

@@ -143,21 +143,6 @@ static void unload_and_reload(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, device_works());
 }
 
-static int pool_port(uint32_t cap, uint32_t msg, uint64_t pool,
-		     const char *name, uint32_t mode)
-{
-	struct mbx_port_create c;
-
-	memset(&c, 0, sizeof(c));
-	c.capacity = cap;
-	c.max_msg_size = msg;
-	c.mode = mode;
-	c.pool_size = pool;
-	if (name)
-		snprintf(c.name, sizeof(c.name), "%s", name);
-	return mbx_port_create(MBX_DEV_AUTO, &c);
-}
-
 /* ---- rmmod refused while something holds the module ------------------ */
 
 TEST_F(life, rmmod_refused_while_a_control_device_fd_is_open)
@@ -200,7 +185,7 @@ TEST_F(life, rmmod_refused_while_only_a_pool_mapping_remains)
 
 	if (!self->ready)
 		return;
-	fd = pool_port(4, 64, 64 * 1024, NULL, 0600);
+	fd = t_pool_port(4, 64, 64 * 1024, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, 64 * 1024, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -227,7 +212,7 @@ TEST_F(life, rmmod_refused_while_a_forked_child_has_the_only_mapping)
 		return;
 	ASSERT_EQ(0, pipe(go));
 	ASSERT_EQ(0, pipe(ready));
-	fd = pool_port(4, 64, 16 * 1024, NULL, 0600);
+	fd = t_pool_port(4, 64, 16 * 1024, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, 16 * 1024, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -348,43 +333,6 @@ TEST_F(life, fd_in_an_unreachable_socket_cycle_pins_the_module_until_gc)
 
 /* ---- load / use / unload ------------------------------------------------ */
 
-/* A /proc/meminfo field in kB after dropping caches, or -1. */
-static long meminfo_kb(const char *field)
-{
-	char line[128];
-	size_t n = strlen(field);
-	long val = -1;
-	FILE *f;
-
-	f = fopen("/proc/sys/vm/drop_caches", "we");
-	if (f) {
-		fputs("3\n", f);
-		fclose(f);
-	}
-	f = fopen("/proc/meminfo", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':')
-			val = strtol(line + n + 1, NULL, 10);
-	fclose(f);
-	return val;
-}
-
-static long buf_alloc(int fd, uint64_t len, uint64_t *off)
-{
-	struct mbx_buf b;
-	long ret;
-
-	memset(&b, 0, sizeof(b));
-	b.len = len;
-	b.flags = MBX_NONBLOCK;
-	ret = t_ioctl(fd, MBX_IOC_BUF_ALLOC, &b);
-	if (!ret)
-		*off = b.offset;
-	return ret;
-}
-
 static long send_buf(int fd, uint64_t off, uint64_t len, uint32_t prio)
 {
 	struct mbx_send s;
@@ -427,7 +375,7 @@ static int load_up(int fd, uint64_t pool)
 		if (mbx_send_nonblock(fd, msg, sizeof(msg), i))
 			return 2;
 	for (i = 0; i < 3; i++) {
-		if (buf_alloc(fd, pool / 8, &off))
+		if (t_buf_alloc(fd, pool / 8, MBX_NONBLOCK, 0, &off))
 			return 3;
 		memset(p + off, i, pool / 8);
 		if (send_buf(fd, off, pool / 8, 10 + i))
@@ -436,7 +384,7 @@ static int load_up(int fd, uint64_t pool)
 	/* the best message is a pool one: now held in place by the fd */
 	if (recv_inplace(fd) != MBX_MSG_BUF)
 		return 5;
-	if (buf_alloc(fd, pool / 8, &off))	/* held, never sent */
+	if (t_buf_alloc(fd, pool / 8, MBX_NONBLOCK, 0, &off))	/* held, never sent */
 		return 6;
 	return munmap(p, pool) ? 7 : 0;
 }
@@ -450,8 +398,8 @@ static int use_module(const char *name, const char *other_name)
 	dev = open(MBX_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	if (dev < 0)
 		return 10;
-	named = pool_port(8, CYCLE_MSG, CYCLE_POOL, name, 0666);
-	anon = pool_port(8, CYCLE_MSG, CYCLE_POOL2, NULL, 0600);
+	named = t_pool_port(8, CYCLE_MSG, CYCLE_POOL, name, 0666, 0);
+	anon = t_pool_port(8, CYCLE_MSG, CYCLE_POOL2, NULL, 0600, 0);
 	if (named < 0 || anon < 0)
 		return 11;
 	ret = load_up(named, CYCLE_POOL);
@@ -474,7 +422,7 @@ static int use_module(const char *name, const char *other_name)
 
 		if (t_become(T_UID1, T_GID1))
 			_exit(T_BAD_SETUP);
-		fd = pool_port(2, 64, 4096, other_name, 0600);
+		fd = t_pool_port(2, 64, 4096, other_name, 0600, 0);
 		_exit(fd < 0 || t_send_str(fd, "left", 0) ? 1 : 0);
 	}
 	if (t_reap(pid))
@@ -505,8 +453,8 @@ TEST_F_TIMEOUT(life, hundred_load_use_unload_cycles_leak_nothing, 600)
 		ASSERT_EQ(0, t_module_load());
 	}
 	usleep(200000);
-	slab0 = meminfo_kb("SUnreclaim");
-	avail0 = meminfo_kb("MemAvailable");
+	slab0 = t_meminfo_kb("SUnreclaim");
+	avail0 = t_meminfo_kb("MemAvailable");
 	ASSERT_LT(0, slab0);
 
 	for (i = 0; i < CYCLES; i++) {
@@ -525,8 +473,8 @@ TEST_F_TIMEOUT(life, hundred_load_use_unload_cycles_leak_nothing, 600)
 	}
 
 	usleep(200000);
-	slab1 = meminfo_kb("SUnreclaim");
-	avail1 = meminfo_kb("MemAvailable");
+	slab1 = t_meminfo_kb("SUnreclaim");
+	avail1 = t_meminfo_kb("MemAvailable");
 	TH_LOG("after %d load/use/unload cycles: SUnreclaim %+ld kB, MemAvailable %+ld kB",
 	       CYCLES, slab1 - slab0, avail1 - avail0);
 	/* KASAN's quarantine keeps freed objects as slab: kmemleak judges */

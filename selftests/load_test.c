@@ -46,29 +46,6 @@ static int version_check(void)
 	return ret;
 }
 
-/* A /proc/meminfo field in kB after dropping caches, or -1. */
-static long meminfo_kb(const char *field)
-{
-	char line[128];
-	size_t n = strlen(field);
-	long val = -1;
-	FILE *f;
-
-	f = fopen("/proc/sys/vm/drop_caches", "w");
-	if (f) {
-		fputs("3\n", f);
-		fclose(f);
-	}
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':')
-			val = strtol(line + n + 1, NULL, 10);
-	fclose(f);
-	return val;
-}
-
 FIXTURE(mod) {
 	int unused;
 };
@@ -101,8 +78,8 @@ TEST_F_TIMEOUT(mod, load_unload_cycles, 900)
 		ASSERT_EQ(0, t_module_load());
 	}
 	usleep(200000);
-	slab0 = meminfo_kb("SUnreclaim");
-	avail0 = meminfo_kb("MemAvailable");
+	slab0 = t_meminfo_kb("SUnreclaim");
+	avail0 = t_meminfo_kb("MemAvailable");
 	ASSERT_LT(0, slab0);
 
 	for (i = 0; i < CYCLES; i++) {
@@ -117,8 +94,8 @@ TEST_F_TIMEOUT(mod, load_unload_cycles, 900)
 	}
 
 	usleep(200000);
-	slab1 = meminfo_kb("SUnreclaim");
-	avail1 = meminfo_kb("MemAvailable");
+	slab1 = t_meminfo_kb("SUnreclaim");
+	avail1 = t_meminfo_kb("MemAvailable");
 	TH_LOG("after %d cycles: SUnreclaim %+ld kB, MemAvailable %+ld kB",
 	       CYCLES, slab1 - slab0, avail1 - avail0);
 	/*

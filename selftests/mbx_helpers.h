@@ -102,9 +102,13 @@ static inline long t_ioctl(int fd, unsigned long cmd, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
-/* Create a port through libmailbox; returns the fd or -errno. */
-static inline int t_port(uint32_t capacity, uint32_t msg_size, uint32_t mode,
-			 const char *name, uint32_t flags)
+/*
+ * Create a port with a pool of @pool bytes (0: none) through libmailbox;
+ * returns the fd or -errno.
+ */
+static inline int t_pool_port(uint32_t capacity, uint32_t msg_size,
+			      uint64_t pool, const char *name, uint32_t mode,
+			      uint32_t flags)
 {
 	struct mbx_port_create c;
 
@@ -113,12 +117,41 @@ static inline int t_port(uint32_t capacity, uint32_t msg_size, uint32_t mode,
 	c.max_msg_size = msg_size;
 	c.mode = mode;
 	c.flags = flags;
+	c.pool_size = pool;
 	if (name) {
 		if (strlen(name) >= MBX_NAME_LEN)
 			return -ENAMETOOLONG;
 		strcpy(c.name, name);
 	}
 	return mbx_port_create(MBX_DEV_AUTO, &c);
+}
+
+/* Create a port without a pool; returns the fd or -errno. */
+static inline int t_port(uint32_t capacity, uint32_t msg_size, uint32_t mode,
+			 const char *name, uint32_t flags)
+{
+	return t_pool_port(capacity, msg_size, 0, name, mode, flags);
+}
+
+/* MBX_IOC_BUF_ALLOC of @len bytes: 0 with *@off set (if @off), or -errno. */
+static inline long t_buf_alloc(int fd, uint64_t len, uint32_t flags,
+			       uint64_t timeout_ns, uint64_t *off)
+{
+	struct mbx_buf b = { .len = len, .flags = flags,
+			     .timeout_ns = timeout_ns };
+	long ret = t_ioctl(fd, MBX_IOC_BUF_ALLOC, &b);
+
+	if (!ret && off)
+		*off = b.offset;
+	return ret;
+}
+
+/* MBX_IOC_BUF_RELEASE of the region at @off: 0 or -errno. */
+static inline long t_buf_release(int fd, uint64_t off, uint64_t len)
+{
+	struct mbx_buf b = { .offset = off, .len = len };
+
+	return t_ioctl(fd, MBX_IOC_BUF_RELEASE, &b);
 }
 
 /* An anonymous port with @capacity messages of up to @msg_size bytes. */
@@ -466,6 +499,29 @@ static inline void *t_shared(size_t size)
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/* A /proc/meminfo field in kB after dropping caches, or -1. */
+static inline long t_meminfo_kb(const char *field)
+{
+	char line[128];
+	size_t n = strlen(field);
+	long val = -1;
+	FILE *f;
+
+	f = fopen("/proc/sys/vm/drop_caches", "we");
+	if (f) {
+		fputs("3\n", f);
+		fclose(f);
+	}
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':')
+			val = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return val;
 }
 
 /* ---- module parameters ------------------------------------------------ */

@@ -82,22 +82,6 @@ static int pat_check(const void *p, size_t len, uint64_t seed)
 
 /* ---- raw calls, each returning 0 / a result or -errno ------------------ */
 
-static int pool_port(uint32_t capacity, uint32_t msg_size, uint64_t pool,
-		     const char *name, uint32_t flags)
-{
-	struct mbx_port_create c;
-
-	memset(&c, 0, sizeof(c));
-	c.capacity = capacity;
-	c.max_msg_size = msg_size;
-	c.mode = 0600;
-	c.flags = flags;
-	c.pool_size = pool;
-	if (name)
-		strcpy(c.name, name);
-	return mbx_port_create(MBX_DEV_AUTO, &c);
-}
-
 static int port_open(const char *name, uint32_t flags)
 {
 	return mbx_port_open(MBX_DEV_AUTO, name, flags);
@@ -111,32 +95,6 @@ static void *pool_mmap(int fd, size_t len, int prot, int flags, off_t off,
 
 	*err = p == MAP_FAILED ? -errno : 0;
 	return p == MAP_FAILED ? NULL : p;
-}
-
-static long buf_alloc(int fd, uint64_t len, uint32_t flags, uint64_t timeout,
-		      uint64_t *off)
-{
-	struct mbx_buf b;
-	long ret;
-
-	memset(&b, 0, sizeof(b));
-	b.len = len;
-	b.flags = flags;
-	b.timeout_ns = timeout;
-	ret = t_ioctl(fd, MBX_IOC_BUF_ALLOC, &b);
-	if (!ret && off)
-		*off = b.offset;
-	return ret;
-}
-
-static long buf_release(int fd, uint64_t off, uint64_t len)
-{
-	struct mbx_buf b;
-
-	memset(&b, 0, sizeof(b));
-	b.offset = off;
-	b.len = len;
-	return t_ioctl(fd, MBX_IOC_BUF_RELEASE, &b);
 }
 
 /* Non-blocking MBX_SEND_BUF send of (@off, @len). */
@@ -229,7 +187,7 @@ FIXTURE_SETUP(pool)
 
 	t_name(self->name, "pool");
 	self->size = POOL_SZ;
-	self->fd = pool_port(POOL_CAP, POOL_MSG, POOL_SZ, self->name, 0);
+	self->fd = t_pool_port(POOL_CAP, POOL_MSG, POOL_SZ, self->name, 0600, 0);
 	ASSERT_LE(0, self->fd);
 	self->base = pool_mmap(self->fd, POOL_SZ, PROT_READ | PROT_WRITE,
 			       MAP_SHARED, 0, &err);
@@ -257,7 +215,7 @@ TEST_F(pool, mmap_whole_pool_shared_at_offset_0_is_the_pool)
 
 	second = pool_mmap(self->fd, POOL_SZ, PROT_READ, MAP_SHARED, 0, &err);
 	ASSERT_EQ(0, err);
-	ASSERT_EQ(0, buf_alloc(self->fd, sizeof(buf), 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, sizeof(buf), 0, 0, &off));
 	pat_fill(self->base + off, sizeof(buf), 1);
 	ASSERT_TRUE(pat_check(second + off, sizeof(buf), 1));
 	ASSERT_EQ(0, send_buf(self->fd, off, sizeof(buf), 0, 0));
@@ -316,7 +274,7 @@ TEST(port_without_pool_mmap_and_buffer_calls_are_enodev)
 	void *base;
 	int fd, err;
 
-	fd = pool_port(4, 0, 0, NULL, 0);
+	fd = t_pool_port(4, 0, 0, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, t_info(fd, &info));
 	ASSERT_EQ(0, info.pool_size);
@@ -325,8 +283,8 @@ TEST(port_without_pool_mmap_and_buffer_calls_are_enodev)
 	ASSERT_EQ(NULL, pool_mmap(fd, 4096, PROT_READ, MAP_SHARED, 0, &err));
 	ASSERT_EQ(-ENODEV, err);
 	ASSERT_EQ(-ENODEV, mbx_pool_map(fd, &base, &size));
-	ASSERT_EQ(-ENODEV, buf_alloc(fd, 64, 0, 0, NULL));
-	ASSERT_EQ(-ENODEV, buf_release(fd, 0, 64));
+	ASSERT_EQ(-ENODEV, t_buf_alloc(fd, 64, 0, 0, NULL));
+	ASSERT_EQ(-ENODEV, t_buf_release(fd, 0, 64));
 	ASSERT_EQ(-ENODEV, send_buf(fd, 0, 64, 0, 0));
 	memset(&s, 0, sizeof(s));
 	s.flags = MBX_SEND_BUF;		/* blocking, zero length */
@@ -410,7 +368,7 @@ TEST(receive_only_port_dup_maps_read_only_and_holds_its_own_regions)
 	uint64_t off;
 	int fd, r, err;
 
-	fd = pool_port(4, 0, POOL_SZ, NULL, 0);
+	fd = t_pool_port(4, 0, POOL_SZ, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	r = mbx_port_dup(fd, MBX_RECV);
 	ASSERT_LE(0, r);
@@ -421,13 +379,13 @@ TEST(receive_only_port_dup_maps_read_only_and_holds_its_own_regions)
 	ASSERT_EQ(0, err);
 	ASSERT_EQ(-1, mprotect(ro, POOL_SZ, PROT_READ | PROT_WRITE));
 	ASSERT_EQ(EACCES, errno);
-	ASSERT_EQ(-EBADF, buf_alloc(r, 64, MBX_NONBLOCK, 0, NULL));
+	ASSERT_EQ(-EBADF, t_buf_alloc(r, 64, MBX_NONBLOCK, 0, NULL));
 	munmap(ro, POOL_SZ);
 
-	ASSERT_EQ(0, buf_alloc(fd, 100, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(fd, 100, 0, 0, &off));
 	ASSERT_EQ(0, send_buf(fd, off, 100, 0, 0));
 	ASSERT_EQ(0, recv_inplace(r, &rv));
-	ASSERT_EQ(-EPERM, buf_release(fd, off, 100));
+	ASSERT_EQ(-EPERM, t_buf_release(fd, off, 100));
 	close(r);
 	ASSERT_EQ(POOL_SZ, pool_free(fd));
 	close(fd);
@@ -449,7 +407,7 @@ TEST_F(pool, send_only_fd_maps_pool_read_write)
 	ASSERT_LE(0, s);
 	w = pool_mmap(s, POOL_SZ, PROT_READ | PROT_WRITE, MAP_SHARED, 0, &err);
 	ASSERT_EQ(0, err) TH_LOG("mmap of a send-only fd: %s", strerror(-err));
-	ASSERT_EQ(0, buf_alloc(s, sizeof(buf), 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(s, sizeof(buf), 0, 0, &off));
 	pat_fill(w + off, sizeof(buf), 3);
 	ASSERT_EQ(0, send_buf(s, off, sizeof(buf), 0, 0));
 	ASSERT_EQ(0, recv_nb(self->fd, buf, sizeof(buf), 0, &r));
@@ -465,7 +423,7 @@ TEST(pool_starts_zeroed)
 	int fd, err;
 
 	for (j = 0; j < 2; j++) {
-		fd = pool_port(1, 0, MIB, NULL, 0);
+		fd = t_pool_port(1, 0, MIB, NULL, 0600, 0);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(MIB, pool_free(fd));
 		p = pool_mmap(fd, MIB, PROT_READ | PROT_WRITE, MAP_SHARED, 0,
@@ -492,7 +450,7 @@ TEST(pool_size_rounded_up_to_whole_pages)
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		want = (sizes[i] + page - 1) / page * page;
-		fd = pool_port(1, 0, sizes[i], NULL, 0);
+		fd = t_pool_port(1, 0, sizes[i], NULL, 0600, 0);
 		ASSERT_LE(0, fd) TH_LOG("pool_size %llu", (unsigned long long)sizes[i]);
 		ASSERT_EQ(0, t_info(fd, &info));
 		ASSERT_EQ(want, info.pool_size)
@@ -502,9 +460,9 @@ TEST(pool_size_rounded_up_to_whole_pages)
 			      &err);
 		ASSERT_EQ(0, err);
 		/* the whole rounded pool is usable */
-		ASSERT_EQ(0, buf_alloc(fd, want, MBX_NONBLOCK, 0, &off));
+		ASSERT_EQ(0, t_buf_alloc(fd, want, MBX_NONBLOCK, 0, &off));
 		ASSERT_EQ(0, off);
-		ASSERT_EQ(0, buf_release(fd, off, want));
+		ASSERT_EQ(0, t_buf_release(fd, off, want));
 		munmap(p, want);
 		close(fd);
 	}
@@ -531,24 +489,24 @@ TEST_F(maxpool, pool_size_above_max_pool_size_is_einval)
 {
 	int fd;
 
-	ASSERT_EQ(-EINVAL, pool_port(1, 0, self->saved + 1, NULL, 0));
-	ASSERT_EQ(-EINVAL, pool_port(1, 0, self->saved + 4096, NULL, 0));
-	ASSERT_EQ(-EINVAL, pool_port(1, 0, UINT64_MAX, NULL, 0));
+	ASSERT_EQ(-EINVAL, t_pool_port(1, 0, self->saved + 1, NULL, 0600, 0));
+	ASSERT_EQ(-EINVAL, t_pool_port(1, 0, self->saved + 4096, NULL, 0600, 0));
+	ASSERT_EQ(-EINVAL, t_pool_port(1, 0, UINT64_MAX, NULL, 0600, 0));
 
 	/* the limit itself is allowed, one byte more is not */
 	self->restore = 1;
 	ASSERT_EQ(0, t_param_set("max_pool_size", 128 * 1024));
-	fd = pool_port(1, 0, 128 * 1024, NULL, 0);
+	fd = t_pool_port(1, 0, 128 * 1024, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(128 * 1024, pool_free(fd));
 	close(fd);
-	ASSERT_EQ(-EINVAL, pool_port(1, 0, 128 * 1024 + 1, NULL, 0));
-	ASSERT_EQ(-EINVAL, pool_port(1, 0, 256 * 1024, NULL, 0));
+	ASSERT_EQ(-EINVAL, t_pool_port(1, 0, 128 * 1024 + 1, NULL, 0600, 0));
+	ASSERT_EQ(-EINVAL, t_pool_port(1, 0, 256 * 1024, NULL, 0600, 0));
 
 	/* the size after rounding to pages counts */
 	ASSERT_EQ(0, t_param_set("max_pool_size", 128 * 1024 + 100));
-	ASSERT_EQ(-EINVAL, pool_port(1, 0, 128 * 1024 + 1, NULL, 0));
-	fd = pool_port(1, 0, 128 * 1024, NULL, 0);
+	ASSERT_EQ(-EINVAL, t_pool_port(1, 0, 128 * 1024 + 1, NULL, 0600, 0));
+	fd = t_pool_port(1, 0, 128 * 1024, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	close(fd);
 }
@@ -602,7 +560,7 @@ TEST(mapping_keeps_port_alive_after_last_fd_closed)
 	uint8_t *p;
 	int fd, err;
 
-	fd = pool_port(1, 0, 256 * 1024, NULL, 0);
+	fd = t_pool_port(1, 0, 256 * 1024, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	p = pool_mmap(fd, 256 * 1024, PROT_READ | PROT_WRITE, MAP_SHARED, 0,
 		      &err);
@@ -630,8 +588,8 @@ TEST_F(pool, closing_fd_frees_its_regions_while_pool_stays_mapped)
 	p = pool_mmap(fd2, POOL_SZ, PROT_READ | PROT_WRITE, MAP_SHARED, 0,
 		      &err);
 	ASSERT_EQ(0, err);
-	ASSERT_EQ(0, buf_alloc(fd2, 1000, 0, 0, &a));
-	ASSERT_EQ(0, buf_alloc(fd2, 5000, 0, 0, &b));
+	ASSERT_EQ(0, t_buf_alloc(fd2, 1000, 0, 0, &a));
+	ASSERT_EQ(0, t_buf_alloc(fd2, 5000, 0, 0, &b));
 	p[a] = 1;
 	ASSERT_EQ(2, T_INFO(self->fd, senders));
 	ASSERT_GE(POOL_SZ - 6000, pool_free(self->fd));
@@ -655,7 +613,7 @@ TEST_F(pool, alloc_returns_64_byte_aligned_disjoint_regions)
 	unsigned int i, j;
 
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
-		ASSERT_EQ(0, buf_alloc(self->fd, lens[i], 0, 0, &offs[i]));
+		ASSERT_EQ(0, t_buf_alloc(self->fd, lens[i], 0, 0, &offs[i]));
 		ASSERT_EQ(0, offs[i] % 64)
 			TH_LOG("len %llu offset %llu", (unsigned long long)lens[i],
 			       (unsigned long long)offs[i]);
@@ -668,7 +626,7 @@ TEST_F(pool, alloc_returns_64_byte_aligned_disjoint_regions)
 		ASSERT_GE(POOL_SZ - sum, pool_free(self->fd));
 	}
 	for (i = 0; i < ARRAY_SIZE(lens); i++)
-		ASSERT_EQ(0, buf_release(self->fd, offs[i], lens[i]));
+		ASSERT_EQ(0, t_buf_release(self->fd, offs[i], lens[i]));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -686,30 +644,30 @@ TEST_F(pool, freed_neighbours_merge_and_holes_fill_lowest_first)
 	unsigned int i;
 
 	for (i = 0; i < N; i++)
-		ASSERT_EQ(0, buf_alloc(self->fd, PIECE, 0, 0, &offs[i]));
+		ASSERT_EQ(0, t_buf_alloc(self->fd, PIECE, 0, 0, &offs[i]));
 	ASSERT_EQ(0, pool_free(self->fd));
 	for (i = 1; i < N; i += 2)
-		ASSERT_EQ(0, buf_release(self->fd, offs[i], PIECE));
+		ASSERT_EQ(0, t_buf_release(self->fd, offs[i], PIECE));
 	ASSERT_EQ(POOL_SZ / 2, pool_free(self->fd));
-	ASSERT_EQ(-EAGAIN, buf_alloc(self->fd, PIECE + 1, MBX_NONBLOCK, 0, NULL));
+	ASSERT_EQ(-EAGAIN, t_buf_alloc(self->fd, PIECE + 1, MBX_NONBLOCK, 0, NULL));
 
-	ASSERT_EQ(0, buf_alloc(self->fd, PIECE, MBX_NONBLOCK, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PIECE, MBX_NONBLOCK, 0, &off));
 	ASSERT_EQ(offs[1], off);
-	ASSERT_EQ(0, buf_release(self->fd, off, PIECE));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, PIECE));
 
 	/* Piece 2 merges both ways; piece 0 only forwards; the rest alike. */
-	ASSERT_EQ(0, buf_release(self->fd, offs[2], PIECE));
-	ASSERT_EQ(0, buf_alloc(self->fd, 3 * PIECE, MBX_NONBLOCK, 0, &off));
+	ASSERT_EQ(0, t_buf_release(self->fd, offs[2], PIECE));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 3 * PIECE, MBX_NONBLOCK, 0, &off));
 	ASSERT_EQ(offs[1], off);
-	ASSERT_EQ(0, buf_release(self->fd, off, 3 * PIECE));
-	ASSERT_EQ(0, buf_release(self->fd, offs[0], PIECE));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 3 * PIECE));
+	ASSERT_EQ(0, t_buf_release(self->fd, offs[0], PIECE));
 	for (i = N - 2; i > 2; i -= 2)
-		ASSERT_EQ(0, buf_release(self->fd, offs[i], PIECE));
+		ASSERT_EQ(0, t_buf_release(self->fd, offs[i], PIECE));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 
-	ASSERT_EQ(0, buf_alloc(self->fd, POOL_SZ, MBX_NONBLOCK, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ, MBX_NONBLOCK, 0, &off));
 	ASSERT_EQ(0, off);
-	ASSERT_EQ(0, buf_release(self->fd, off, POOL_SZ));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, POOL_SZ));
 }
 
 /*
@@ -721,25 +679,25 @@ TEST_F(pool, allocation_skips_holes_too_small)
 {
 	uint64_t a, b, c, d, e, off;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 1024, 0, 0, &a));
-	ASSERT_EQ(0, buf_alloc(self->fd, 64, 0, 0, &b));
-	ASSERT_EQ(0, buf_alloc(self->fd, 8192, 0, 0, &c));
-	ASSERT_EQ(0, buf_alloc(self->fd, 64, 0, 0, &d));
-	ASSERT_EQ(0, buf_release(self->fd, a, 1024));
-	ASSERT_EQ(0, buf_release(self->fd, c, 8192));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 1024, 0, 0, &a));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 64, 0, 0, &b));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 8192, 0, 0, &c));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 64, 0, 0, &d));
+	ASSERT_EQ(0, t_buf_release(self->fd, a, 1024));
+	ASSERT_EQ(0, t_buf_release(self->fd, c, 8192));
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 4096, MBX_NONBLOCK, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 4096, MBX_NONBLOCK, 0, &off));
 	ASSERT_EQ(c, off);
-	ASSERT_EQ(0, buf_alloc(self->fd, 16384, MBX_NONBLOCK, 0, &e));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 16384, MBX_NONBLOCK, 0, &e));
 	ASSERT_LE(d + 64, e);
-	ASSERT_EQ(0, buf_alloc(self->fd, 1000, MBX_NONBLOCK, 0, &a));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, MBX_NONBLOCK, 0, &a));
 	ASSERT_EQ(0, a);
 
-	ASSERT_EQ(0, buf_release(self->fd, a, 1000));
-	ASSERT_EQ(0, buf_release(self->fd, b, 64));
-	ASSERT_EQ(0, buf_release(self->fd, off, 4096));
-	ASSERT_EQ(0, buf_release(self->fd, d, 64));
-	ASSERT_EQ(0, buf_release(self->fd, e, 16384));
+	ASSERT_EQ(0, t_buf_release(self->fd, a, 1000));
+	ASSERT_EQ(0, t_buf_release(self->fd, b, 64));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 4096));
+	ASSERT_EQ(0, t_buf_release(self->fd, d, 64));
+	ASSERT_EQ(0, t_buf_release(self->fd, e, 16384));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -760,7 +718,7 @@ TEST_F(pool, send_buf_then_recv_inplace_gives_same_region_then_release)
 	r = port_open(self->name, MBX_RECV);
 	ASSERT_LE(0, r);
 	ASSERT_EQ(0, mbx_pool_map(r, (void **)&ro, &size));
-	ASSERT_EQ(0, buf_alloc(self->fd, 3000, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 3000, 0, 0, &off));
 	pat_fill(self->base + off, 3000, 8);
 
 	ASSERT_EQ(0, send_buf(self->fd, off, 3000, 7, 0x1234));
@@ -778,8 +736,8 @@ TEST_F(pool, send_buf_then_recv_inplace_gives_same_region_then_release)
 	ASSERT_EQ(0, T_INFO(self->fd, queued));
 	ASSERT_GE(POOL_SZ - 3000, pool_free(self->fd));
 
-	ASSERT_EQ(-EPERM, buf_release(self->fd, off, 3000));
-	ASSERT_EQ(0, buf_release(r, off, 3000));
+	ASSERT_EQ(-EPERM, t_buf_release(self->fd, off, 3000));
+	ASSERT_EQ(0, t_buf_release(r, off, 3000));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 	close(r);
 }
@@ -819,13 +777,13 @@ TEST_F(pool, send_shorter_than_allocated_release_takes_sent_len)
 	struct mbx_recv rv;
 	uint64_t off;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 1000, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &off));
 	ASSERT_EQ(0, send_buf(self->fd, off, 100, 0, 0));
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
 	ASSERT_EQ(off, rv.offset);
 	ASSERT_EQ(100, rv.len);
-	ASSERT_EQ(-EINVAL, buf_release(self->fd, off, 1000));
-	ASSERT_EQ(0, buf_release(self->fd, off, 100));
+	ASSERT_EQ(-EINVAL, t_buf_release(self->fd, off, 1000));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 100));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -834,14 +792,14 @@ TEST_F(pool, zero_length_pool_message_round_trip)
 	struct mbx_recv rv;
 	uint64_t off;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 64, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 64, 0, 0, &off));
 	ASSERT_EQ(0, send_buf(self->fd, off, 0, 0, 5));
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
 	ASSERT_EQ(MBX_MSG_BUF, rv.msg_flags);
 	ASSERT_EQ(off, rv.offset);
 	ASSERT_EQ(0, rv.len);
 	ASSERT_EQ(5, rv.tag);
-	ASSERT_EQ(0, buf_release(self->fd, off, 0));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 0));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -852,7 +810,7 @@ TEST_F(pool, plain_recv_copies_pool_message_out_and_frees_region)
 	struct mbx_recv rv;
 	uint64_t off;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 2000, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 2000, 0, 0, &off));
 	pat_fill(self->base + off, 2000, 10);
 	ASSERT_EQ(0, send_buf(self->fd, off, 2000, 2, 77));
 	ASSERT_EQ(0, recv_nb(self->fd, buf, sizeof(buf), 0, &rv));
@@ -863,7 +821,7 @@ TEST_F(pool, plain_recv_copies_pool_message_out_and_frees_region)
 	ASSERT_TRUE(pat_check(buf, 2000, 10));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 	ASSERT_EQ(0, T_INFO(self->fd, queued));
-	ASSERT_EQ(-EINVAL, buf_release(self->fd, off, 2000));
+	ASSERT_EQ(-EINVAL, t_buf_release(self->fd, off, 2000));
 }
 
 TEST_F(pool, read_copies_pool_message_out_and_frees_region)
@@ -871,7 +829,7 @@ TEST_F(pool, read_copies_pool_message_out_and_frees_region)
 	uint8_t buf[4096];
 	uint64_t off;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 3000, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 3000, 0, 0, &off));
 	pat_fill(self->base + off, 3000, 11);
 	ASSERT_EQ(0, send_buf(self->fd, off, 3000, 0, 0));
 	ASSERT_EQ(3000, read(self->fd, buf, sizeof(buf)));
@@ -888,7 +846,7 @@ TEST_F(pool, plain_recv_too_small_is_emsgsize_and_keeps_pool_message)
 	struct snap s;
 	uint64_t off;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 2000, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 2000, 0, 0, &off));
 	pat_fill(self->base + off, 2000, 12);
 	ASSERT_EQ(0, send_buf(self->fd, off, 2000, 0, 0));
 	s = snap(self->fd);
@@ -903,7 +861,7 @@ TEST_F(pool, plain_recv_too_small_is_emsgsize_and_keeps_pool_message)
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
 	ASSERT_EQ(off, rv.offset);
 	ASSERT_TRUE(pat_check(self->base + off, 2000, 12));
-	ASSERT_EQ(0, buf_release(self->fd, off, 2000));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 2000));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -943,7 +901,7 @@ TEST_F(pool, inplace_receiver_may_forward_the_region)
 
 	fd2 = port_open(self->name, MBX_SEND | MBX_RECV);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, buf_alloc(self->fd, 1000, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &off));
 	pat_fill(self->base + off, 1000, 13);
 	ASSERT_EQ(0, send_buf(self->fd, off, 600, 0, 1));
 	ASSERT_EQ(0, recv_inplace(fd2, &rv));
@@ -951,7 +909,7 @@ TEST_F(pool, inplace_receiver_may_forward_the_region)
 	ASSERT_EQ(600, rv.len);
 
 	ASSERT_EQ(-EPERM, send_buf(self->fd, off, 600, 0, 2));
-	ASSERT_EQ(-EPERM, buf_release(self->fd, off, 600));
+	ASSERT_EQ(-EPERM, t_buf_release(self->fd, off, 600));
 	s = snap(self->fd);
 	/* at most the length received, though 1000 were allocated */
 	ASSERT_EQ(-EINVAL, send_buf(fd2, off, 601, 0, 3));
@@ -962,8 +920,8 @@ TEST_F(pool, inplace_receiver_may_forward_the_region)
 	ASSERT_EQ(500, rv.len);
 	ASSERT_EQ(3, rv.tag);
 	ASSERT_TRUE(pat_check(self->base + off, 500, 13));
-	ASSERT_EQ(-EPERM, buf_release(fd2, off, 500));
-	ASSERT_EQ(0, buf_release(self->fd, off, 500));
+	ASSERT_EQ(-EPERM, t_buf_release(fd2, off, 500));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 500));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 	close(fd2);
 }
@@ -992,10 +950,10 @@ TEST_F(pool, blocked_inplace_receiver_is_handed_the_region)
 		if (rv.msg_flags != MBX_MSG_BUF || rv.len != 1500 ||
 		    !pat_check(ro + rv.offset, 1500, 14))
 			_exit(T_BAD_DATA);
-		_exit(t_code(buf_release(r, rv.offset, rv.len)));
+		_exit(t_code(t_buf_release(r, rv.offset, rv.len)));
 	}
 	ASSERT_EQ(0, T_WAIT(self->fd, recv_waiting, 1));
-	ASSERT_EQ(0, buf_alloc(self->fd, 1500, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 1500, 0, 0, &off));
 	pat_fill(self->base + off, 1500, 14);
 	ASSERT_EQ(0, send_buf(self->fd, off, 1500, 0, 0));
 	ASSERT_EQ(0, t_reap(pid));
@@ -1013,11 +971,11 @@ TEST_F(pool, send_or_release_of_region_held_by_another_fd_is_eperm)
 
 	fd2 = port_open(self->name, MBX_SEND | MBX_RECV);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, buf_alloc(self->fd, 500, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 500, 0, 0, &off));
 	s = snap(self->fd);
 	ASSERT_EQ(-EPERM, send_buf(fd2, off, 500, 0, 0));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(-EPERM, buf_release(fd2, off, 500));
+	ASSERT_EQ(-EPERM, t_buf_release(fd2, off, 500));
 	ASSERT_UNCHANGED(self->fd, s);
 	/* still held by its allocator */
 	ASSERT_EQ(0, send_buf(self->fd, off, 500, 0, 0));
@@ -1033,7 +991,7 @@ TEST_F(pool, send_of_queued_region_is_eperm)
 
 	fd2 = port_open(self->name, MBX_SEND | MBX_RECV);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, buf_alloc(self->fd, 500, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 500, 0, 0, &off));
 	ASSERT_EQ(0, send_buf(self->fd, off, 500, 0, 1));
 	s = snap(self->fd);
 	ASSERT_EQ(-EPERM, send_buf(self->fd, off, 500, 0, 2));
@@ -1044,7 +1002,7 @@ TEST_F(pool, send_of_queued_region_is_eperm)
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
 	ASSERT_EQ(1, rv.tag);
 	ASSERT_EQ(-EAGAIN, recv_inplace(self->fd, &rv));
-	ASSERT_EQ(0, buf_release(self->fd, off, 500));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 500));
 	close(fd2);
 }
 
@@ -1057,18 +1015,18 @@ TEST_F(pool, release_of_queued_region_is_eperm)
 
 	fd2 = port_open(self->name, MBX_SEND | MBX_RECV);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, buf_alloc(self->fd, 700, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 700, 0, 0, &off));
 	pat_fill(self->base + off, 700, 15);
 	ASSERT_EQ(0, send_buf(self->fd, off, 700, 0, 1));
 	s = snap(self->fd);
-	ASSERT_EQ(-EPERM, buf_release(self->fd, off, 700));
+	ASSERT_EQ(-EPERM, t_buf_release(self->fd, off, 700));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(-EPERM, buf_release(fd2, off, 700));
+	ASSERT_EQ(-EPERM, t_buf_release(fd2, off, 700));
 	ASSERT_UNCHANGED(self->fd, s);
 	ASSERT_EQ(0, recv_inplace(fd2, &rv));
 	ASSERT_EQ(off, rv.offset);
 	ASSERT_TRUE(pat_check(self->base + off, 700, 15));
-	ASSERT_EQ(0, buf_release(fd2, off, 700));
+	ASSERT_EQ(0, t_buf_release(fd2, off, 700));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 	close(fd2);
 }
@@ -1078,11 +1036,11 @@ TEST_F(pool, release_twice_is_einval)
 	struct snap s;
 	uint64_t off;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 300, 0, 0, &off));
-	ASSERT_EQ(0, buf_release(self->fd, off, 300));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 300, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 300));
 	s = snap(self->fd);
 	ASSERT_EQ(POOL_SZ, s.pool_free);
-	ASSERT_EQ(-EINVAL, buf_release(self->fd, off, 300));
+	ASSERT_EQ(-EINVAL, t_buf_release(self->fd, off, 300));
 	ASSERT_UNCHANGED(self->fd, s);
 	/* and a send of the freed region */
 	ASSERT_EQ(-EINVAL, send_buf(self->fd, off, 300, 0, 0));
@@ -1099,7 +1057,7 @@ TEST_F(pool, offset_not_a_live_region_start_is_einval)
 	unsigned int i;
 	struct snap s;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 512, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 512, 0, 0, &off));
 	bad[0] = off + 64;
 	bad[1] = off + 1;
 	bad[2] = off + 63;
@@ -1114,7 +1072,7 @@ TEST_F(pool, offset_not_a_live_region_start_is_einval)
 		ASSERT_EQ(-EINVAL, send_buf(self->fd, bad[i], 1, 0, 0))
 			TH_LOG("send at offset %#llx", (unsigned long long)bad[i]);
 		ASSERT_UNCHANGED(self->fd, s);
-		ASSERT_EQ(-EINVAL, buf_release(self->fd, bad[i], 512))
+		ASSERT_EQ(-EINVAL, t_buf_release(self->fd, bad[i], 512))
 			TH_LOG("release at %#llx", (unsigned long long)bad[i]);
 		ASSERT_UNCHANGED(self->fd, s);
 	}
@@ -1130,13 +1088,13 @@ TEST_F(pool, send_len_longer_than_allocation_is_einval)
 	struct snap s;
 	uint64_t off;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 100, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 100, 0, 0, &off));
 	s = snap(self->fd);
 	ASSERT_EQ(-EINVAL, send_buf(self->fd, off, 101, 0, 0));
 	ASSERT_UNCHANGED(self->fd, s);
 	ASSERT_EQ(-EINVAL, send_buf(self->fd, off, 128, 0, 0));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(0, buf_release(self->fd, off, 100));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 100));
 }
 
 TEST_F(pool, send_len_past_reserved_region_is_einval)
@@ -1146,7 +1104,7 @@ TEST_F(pool, send_len_past_reserved_region_is_einval)
 	struct snap s;
 	uint64_t off;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 100, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 100, 0, 0, &off));
 	s = snap(self->fd);
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
 		ASSERT_EQ(-EINVAL, send_buf(self->fd, off, lens[i], 0, 0))
@@ -1164,8 +1122,8 @@ TEST_F(pool, offset_plus_len_overflowing_u64_is_einval)
 	struct snap s;
 
 	/* two regions, so that one of them has a non-zero offset */
-	ASSERT_EQ(0, buf_alloc(self->fd, 64, 0, 0, &first));
-	ASSERT_EQ(0, buf_alloc(self->fd, 100, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 64, 0, 0, &first));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 100, 0, 0, &off));
 	len = 100;
 	if (!off) {
 		off = first;
@@ -1181,11 +1139,11 @@ TEST_F(pool, offset_plus_len_overflowing_u64_is_einval)
 		ASSERT_EQ(-EINVAL, send_buf(self->fd, off, lens[i], 0, 0))
 			TH_LOG("len %#llx", (unsigned long long)lens[i]);
 		ASSERT_UNCHANGED(self->fd, s);
-		ASSERT_EQ(-EINVAL, buf_release(self->fd, off, lens[i]))
+		ASSERT_EQ(-EINVAL, t_buf_release(self->fd, off, lens[i]))
 			TH_LOG("len %#llx", (unsigned long long)lens[i]);
 		ASSERT_UNCHANGED(self->fd, s);
 	}
-	ASSERT_EQ(0, buf_release(self->fd, off, len));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, len));
 }
 
 TEST_F(pool, release_with_wrong_len_is_einval)
@@ -1195,14 +1153,14 @@ TEST_F(pool, release_with_wrong_len_is_einval)
 	struct snap s;
 	uint64_t off;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 100, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 100, 0, 0, &off));
 	s = snap(self->fd);
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
-		ASSERT_EQ(-EINVAL, buf_release(self->fd, off, lens[i]))
+		ASSERT_EQ(-EINVAL, t_buf_release(self->fd, off, lens[i]))
 			TH_LOG("len %llu", (unsigned long long)lens[i]);
 		ASSERT_UNCHANGED(self->fd, s);
 	}
-	ASSERT_EQ(0, buf_release(self->fd, off, 100));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 100));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -1213,7 +1171,7 @@ TEST_F(pool, send_buf_with_nonzero_buf_is_einval)
 	uint64_t off;
 	char c = 0;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 100, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 100, 0, 0, &off));
 	s = snap(self->fd);
 	memset(&sd, 0, sizeof(sd));
 	sd.buf = (uintptr_t)&c;
@@ -1222,7 +1180,7 @@ TEST_F(pool, send_buf_with_nonzero_buf_is_einval)
 	sd.flags = MBX_SEND_BUF | MBX_NONBLOCK;
 	ASSERT_EQ(-EINVAL, t_ioctl(self->fd, MBX_IOC_SEND, &sd));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(0, buf_release(self->fd, off, 100));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 100));
 }
 
 TEST_F(pool, alloc_len_zero_or_above_pool_size_is_einval)
@@ -1235,15 +1193,14 @@ TEST_F(pool, alloc_len_zero_or_above_pool_size_is_einval)
 
 	s = snap(self->fd);
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
-		ASSERT_EQ(-EINVAL, buf_alloc(self->fd, lens[i], MBX_NONBLOCK,
-					     0, NULL))
+		ASSERT_EQ(-EINVAL, t_buf_alloc(self->fd, lens[i], MBX_NONBLOCK, 0, NULL))
 			TH_LOG("len %llu", (unsigned long long)lens[i]);
 		ASSERT_UNCHANGED(self->fd, s);
 	}
 	/* the whole pool is one valid allocation */
-	ASSERT_EQ(0, buf_alloc(self->fd, POOL_SZ, MBX_NONBLOCK, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ, MBX_NONBLOCK, 0, &off));
 	ASSERT_EQ(0, pool_free(self->fd));
-	ASSERT_EQ(0, buf_release(self->fd, off, POOL_SZ));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, POOL_SZ));
 }
 
 TEST_F(pool, alloc_and_send_buf_on_receive_only_fd_are_ebadf)
@@ -1254,13 +1211,13 @@ TEST_F(pool, alloc_and_send_buf_on_receive_only_fd_are_ebadf)
 
 	r = port_open(self->name, MBX_RECV);
 	ASSERT_LE(0, r);
-	ASSERT_EQ(0, buf_alloc(self->fd, 100, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 100, 0, 0, &off));
 	s = snap(self->fd);
-	ASSERT_EQ(-EBADF, buf_alloc(r, 100, MBX_NONBLOCK, 0, NULL));
+	ASSERT_EQ(-EBADF, t_buf_alloc(r, 100, MBX_NONBLOCK, 0, NULL));
 	ASSERT_UNCHANGED(self->fd, s);
 	ASSERT_EQ(-EBADF, send_buf(r, off, 100, 0, 0));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(0, buf_release(self->fd, off, 100));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 100));
 	close(r);
 }
 
@@ -1276,7 +1233,7 @@ TEST_F(pool, unknown_flags_and_reserved_fields_are_einval)
 	struct snap s;
 	uint64_t off;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 100, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 100, 0, 0, &off));
 	ASSERT_EQ(0, send_copy(self->fd, "x", 1, 0, 0));
 	s = snap(self->fd);
 
@@ -1331,7 +1288,7 @@ TEST_F(pool, unknown_flags_and_reserved_fields_are_einval)
 	ASSERT_UNCHANGED(self->fd, s);
 
 	/* the region is still held as allocated */
-	ASSERT_EQ(0, buf_release(self->fd, off, 100));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 100));
 }
 
 /*
@@ -1346,11 +1303,11 @@ TEST_F(pool, failed_send_leaves_region_held_as_allocated)
 
 	for (i = 0; i < POOL_CAP; i++)
 		ASSERT_EQ(0, send_copy(self->fd, "f", 1, 0, i));
-	ASSERT_EQ(0, buf_alloc(self->fd, 1000, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &off));
 	s = snap(self->fd);
 	ASSERT_EQ(-EAGAIN, send_buf(self->fd, off, 500, 0, 0));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(0, buf_release(self->fd, off, 1000))
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 1000))
 		TH_LOG("the failed 500-byte send changed the region's length");
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
@@ -1362,9 +1319,9 @@ TEST(rendezvous_timed_out_pool_send_keeps_region)
 	uint64_t off;
 	int fd;
 
-	fd = pool_port(0, 0, POOL_SZ, NULL, 0);
+	fd = t_pool_port(0, 0, POOL_SZ, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, buf_alloc(fd, 100, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(fd, 100, 0, 0, &off));
 	memset(&sd, 0, sizeof(sd));
 	sd.offset = off;
 	sd.len = 100;
@@ -1372,7 +1329,7 @@ TEST(rendezvous_timed_out_pool_send_keeps_region)
 	sd.timeout_ns = 50 * 1000000ULL;
 	ASSERT_EQ(-ETIMEDOUT, t_ioctl(fd, MBX_IOC_SEND, &sd));
 	ASSERT_EQ(0, T_INFO(fd, send_waiting));
-	ASSERT_EQ(0, buf_release(fd, off, 100));
+	ASSERT_EQ(0, t_buf_release(fd, off, 100));
 	ASSERT_EQ(POOL_SZ, pool_free(fd));
 	close(fd);
 }
@@ -1404,7 +1361,7 @@ TEST_F(pool, alloc_with_unwritable_argument_is_efault_and_holds_nothing)
 	ASSERT_EQ(-EFAULT, t_ioctl(self->fd, MBX_IOC_BUF_ALLOC, rb));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 	/* and the whole pool is still there to allocate */
-	ASSERT_EQ(0, buf_alloc(self->fd, POOL_SZ, MBX_NONBLOCK, 0, NULL));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ, MBX_NONBLOCK, 0, NULL));
 }
 
 /* An in-place receive that cannot write its answer takes nothing. */
@@ -1414,7 +1371,7 @@ TEST_F(pool, inplace_recv_with_unwritable_argument_is_efault_and_keeps_message)
 	struct snap s;
 	uint64_t off;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 1000, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &off));
 	pat_fill(self->base + off, 1000, 19);
 	ASSERT_EQ(0, send_buf(self->fd, off, 1000, 0, 5));
 	s = snap(self->fd);
@@ -1425,12 +1382,12 @@ TEST_F(pool, inplace_recv_with_unwritable_argument_is_efault_and_keeps_message)
 	ASSERT_EQ(-EFAULT, t_ioctl(self->fd, MBX_IOC_RECV, rrv));
 	ASSERT_UNCHANGED(self->fd, s);
 	/* still queued, not held: nobody may release it */
-	ASSERT_EQ(-EPERM, buf_release(self->fd, off, 1000));
+	ASSERT_EQ(-EPERM, t_buf_release(self->fd, off, 1000));
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
 	ASSERT_EQ(5, rv.tag);
 	ASSERT_EQ(off, rv.offset);
 	ASSERT_TRUE(pat_check(self->base + off, 1000, 19));
-	ASSERT_EQ(0, buf_release(self->fd, off, 1000));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 1000));
 }
 
 /*
@@ -1450,7 +1407,7 @@ TEST_F(pool, plain_recv_of_pool_message_to_bad_buffer_is_efault_and_keeps_it)
 	r = port_open(self->name, MBX_RECV);
 	ASSERT_LE(0, r);
 	ASSERT_EQ(0, mbx_pool_map(r, (void **)&ro, &size));
-	ASSERT_EQ(0, buf_alloc(self->fd, 2000, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 2000, 0, 0, &off));
 	pat_fill(self->base + off, 2000, 20);
 	ASSERT_EQ(0, send_buf(self->fd, off, 2000, 0, 6));
 	s = snap(self->fd);
@@ -1465,7 +1422,7 @@ TEST_F(pool, plain_recv_of_pool_message_to_bad_buffer_is_efault_and_keeps_it)
 	ASSERT_EQ(6, rv.tag);
 	ASSERT_EQ(off, rv.offset);
 	ASSERT_TRUE(pat_check(ro + off, 2000, 20));
-	ASSERT_EQ(0, buf_release(r, off, 2000));
+	ASSERT_EQ(0, t_buf_release(r, off, 2000));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 	close(r);
 }
@@ -1481,7 +1438,7 @@ TEST_F(pool, blocked_alloc_and_signals_eintr_or_restart)
 	pid_t pid;
 
 	ASSERT_NE(NULL, off);
-	ASSERT_EQ(0, buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
 	s = snap(self->fd);
 
 	pid = t_fork();
@@ -1489,8 +1446,8 @@ TEST_F(pool, blocked_alloc_and_signals_eintr_or_restart)
 	if (pid == 0) {
 		if (t_handle(SIGUSR1, NULL, SA_RESTART))
 			_exit(T_BAD_SETUP);
-		_exit(t_code(buf_alloc(self->fd, 64, MBX_TIMEOUT,
-				       T_WAIT_MS * 1000000ULL, NULL)));
+		_exit(t_code(t_buf_alloc(self->fd, 64, MBX_TIMEOUT,
+					 T_WAIT_MS * 1000000ULL, NULL)));
 	}
 	ASSERT_EQ(0, t_wait_sleeping(pid));
 	kill(pid, SIGUSR1);
@@ -1504,16 +1461,16 @@ TEST_F(pool, blocked_alloc_and_signals_eintr_or_restart)
 
 		if (t_handle(SIGUSR1, NULL, SA_RESTART))
 			_exit(T_BAD_SETUP);
-		ret = buf_alloc(self->fd, 64, 0, 0, off);
+		ret = t_buf_alloc(self->fd, 64, 0, 0, off);
 		_exit(t_code(ret));
 	}
 	ASSERT_EQ(0, t_wait_sleeping(pid));
 	kill(pid, SIGUSR1);
 	ASSERT_TRUE(t_stays_blocked(pid));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(0, buf_release(self->fd, whole, POOL_SZ));
+	ASSERT_EQ(0, t_buf_release(self->fd, whole, POOL_SZ));
 	ASSERT_EQ(0, t_reap(pid));
-	ASSERT_EQ(0, buf_release(self->fd, *off, 64));
+	ASSERT_EQ(0, t_buf_release(self->fd, *off, 64));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -1526,9 +1483,9 @@ TEST_F(pool, closing_fd_frees_regions_it_allocated)
 
 	fd2 = port_open(self->name, MBX_SEND);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, buf_alloc(fd2, 1000, 0, 0, &off));
-	ASSERT_EQ(0, buf_alloc(fd2, 5000, 0, 0, &off));
-	ASSERT_EQ(0, buf_alloc(fd2, 64, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(fd2, 1000, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(fd2, 5000, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(fd2, 64, 0, 0, &off));
 	ASSERT_GE(POOL_SZ - 6064, pool_free(self->fd));
 	close(fd2);
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
@@ -1543,9 +1500,9 @@ TEST_F(pool, closing_fd_frees_regions_it_received_in_place)
 
 	r = port_open(self->name, MBX_RECV);
 	ASSERT_LE(0, r);
-	ASSERT_EQ(0, buf_alloc(self->fd, 1000, 0, 0, &a));
-	ASSERT_EQ(0, buf_alloc(self->fd, 2000, 0, 0, &b));
-	ASSERT_EQ(0, buf_alloc(self->fd, 3000, 0, 0, &kept));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &a));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 2000, 0, 0, &b));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 3000, 0, 0, &kept));
 	ASSERT_EQ(0, send_buf(self->fd, a, 1000, 0, 0));
 	ASSERT_EQ(0, send_buf(self->fd, b, 2000, 0, 0));
 	ASSERT_EQ(0, recv_inplace(r, &rv));
@@ -1554,7 +1511,7 @@ TEST_F(pool, closing_fd_frees_regions_it_received_in_place)
 	/* only the region the creator still holds is in use */
 	ASSERT_GE(POOL_SZ - 3000, pool_free(self->fd));
 	ASSERT_LE(POOL_SZ - 3072, pool_free(self->fd));
-	ASSERT_EQ(0, buf_release(self->fd, kept, 3000));
+	ASSERT_EQ(0, t_buf_release(self->fd, kept, 3000));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -1566,7 +1523,7 @@ TEST_F(pool, closing_sender_fd_keeps_its_queued_messages)
 
 	s = port_open(self->name, MBX_SEND);
 	ASSERT_LE(0, s);
-	ASSERT_EQ(0, buf_alloc(s, 2500, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(s, 2500, 0, 0, &off));
 	pat_fill(self->base + off, 2500, 16);
 	ASSERT_EQ(0, send_buf(s, off, 2500, 0, 9));
 	close(s);
@@ -1575,7 +1532,7 @@ TEST_F(pool, closing_sender_fd_keeps_its_queued_messages)
 	ASSERT_EQ(off, rv.offset);
 	ASSERT_EQ(9, rv.tag);
 	ASSERT_TRUE(pat_check(self->base + off, 2500, 16));
-	ASSERT_EQ(0, buf_release(self->fd, off, 2500));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 2500));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -1593,7 +1550,7 @@ TEST_F(pool, sigkill_of_holder_frees_its_regions_and_keeps_queued_message)
 	pid_t pid;
 
 	/* the message the child will take in place */
-	ASSERT_EQ(0, buf_alloc(self->fd, 3000, 0, 0, &p_off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 3000, 0, 0, &p_off));
 	pat_fill(self->base + p_off, 3000, 33);
 	ASSERT_EQ(0, send_buf(self->fd, p_off, 3000, 0, 33));
 	ASSERT_EQ(0, pipe(pipefd));
@@ -1609,8 +1566,8 @@ TEST_F(pool, sigkill_of_holder_frees_its_regions_and_keeps_queued_message)
 
 		if (c < 0 || mbx_pool_map(c, (void **)&cb, &sz))
 			_exit(T_BAD_SETUP);
-		if (buf_alloc(c, 1000, 0, 0, &held) ||
-		    buf_alloc(c, 2000, 0, 0, &sent))
+		if (t_buf_alloc(c, 1000, 0, 0, &held) ||
+		    t_buf_alloc(c, 2000, 0, 0, &sent))
 			_exit(T_BAD_SETUP);
 		pat_fill(cb + held, 1000, 21);
 		pat_fill(cb + sent, 2000, 22);
@@ -1643,15 +1600,15 @@ TEST_F(pool, sigkill_of_holder_frees_its_regions_and_keeps_queued_message)
 	ASSERT_EQ(1, T_INFO(self->fd, queued));
 	ASSERT_GE(POOL_SZ - 2000, pool_free(self->fd));
 	ASSERT_LE(POOL_SZ - 2048, pool_free(self->fd));
-	ASSERT_EQ(-EINVAL, buf_release(self->fd, offs[0], 1000));
-	ASSERT_EQ(-EINVAL, buf_release(self->fd, offs[2], 3000));
+	ASSERT_EQ(-EINVAL, t_buf_release(self->fd, offs[0], 1000));
+	ASSERT_EQ(-EINVAL, t_buf_release(self->fd, offs[2], 3000));
 
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
 	ASSERT_EQ(offs[1], rv.offset);
 	ASSERT_EQ(2000, rv.len);
 	ASSERT_EQ(22, rv.tag);
 	ASSERT_TRUE(pat_check(self->base + rv.offset, 2000, 22));
-	ASSERT_EQ(0, buf_release(self->fd, rv.offset, 2000));
+	ASSERT_EQ(0, t_buf_release(self->fd, rv.offset, 2000));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 	ASSERT_EQ(0, T_INFO(self->fd, queued));
 }
@@ -1663,21 +1620,21 @@ TEST_F(pool, shutdown_wakes_blocked_alloc_with_epipe)
 	uint64_t whole, off;
 	pid_t pid;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
 	pid = t_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
-		_exit(t_code(buf_alloc(self->fd, 64, 0, 0, NULL)));
+		_exit(t_code(t_buf_alloc(self->fd, 64, 0, 0, NULL)));
 	ASSERT_EQ(0, t_wait_sleeping(pid));
 	ASSERT_TRUE(t_stays_blocked(pid));
 	ASSERT_EQ(0, t_ioctl(self->fd, MBX_IOC_SHUTDOWN, NULL));
 	ASSERT_EQ(EPIPE, t_reap(pid));
 
 	/* no allocation after shutdown, even with room; release still works */
-	ASSERT_EQ(0, buf_release(self->fd, whole, POOL_SZ));
+	ASSERT_EQ(0, t_buf_release(self->fd, whole, POOL_SZ));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
-	ASSERT_EQ(-EPIPE, buf_alloc(self->fd, 64, 0, 0, &off));
-	ASSERT_EQ(-EPIPE, buf_alloc(self->fd, 64, MBX_NONBLOCK, 0, &off));
+	ASSERT_EQ(-EPIPE, t_buf_alloc(self->fd, 64, 0, 0, &off));
+	ASSERT_EQ(-EPIPE, t_buf_alloc(self->fd, 64, MBX_NONBLOCK, 0, &off));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -1687,19 +1644,19 @@ TEST_F(pool, after_shutdown_pool_send_is_epipe_and_queued_ones_drain)
 	uint64_t q, h;
 	struct snap s;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, 1000, 0, 0, &q));
-	ASSERT_EQ(0, buf_alloc(self->fd, 1000, 0, 0, &h));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &q));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &h));
 	pat_fill(self->base + q, 1000, 17);
 	ASSERT_EQ(0, send_buf(self->fd, q, 1000, 0, 1));
 	ASSERT_EQ(0, t_ioctl(self->fd, MBX_IOC_SHUTDOWN, NULL));
 	s = snap(self->fd);
 	ASSERT_EQ(-EPIPE, send_buf(self->fd, h, 1000, 0, 2));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(0, buf_release(self->fd, h, 1000));
+	ASSERT_EQ(0, t_buf_release(self->fd, h, 1000));
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
 	ASSERT_EQ(q, rv.offset);
 	ASSERT_TRUE(pat_check(self->base + q, 1000, 17));
-	ASSERT_EQ(0, buf_release(self->fd, q, 1000));
+	ASSERT_EQ(0, t_buf_release(self->fd, q, 1000));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -1736,15 +1693,15 @@ TEST(port_destruction_with_outstanding_regions_frees_the_pool)
 	before = mem_free_kib();
 	ASSERT_LT(0, before);
 	for (i = 0; i < 128; i++) {
-		fd = pool_port(4, 0, MIB, NULL, 0);
+		fd = t_pool_port(4, 0, MIB, NULL, 0600, 0);
 		ASSERT_LE(0, fd);
 		p = pool_mmap(fd, MIB, PROT_READ | PROT_WRITE, MAP_SHARED, 0,
 			      &err);
 		ASSERT_EQ(0, err);
 		memset(p, 1, MIB);
-		ASSERT_EQ(0, buf_alloc(fd, 1000, 0, 0, &a));
-		ASSERT_EQ(0, buf_alloc(fd, 2000, 0, 0, &b));
-		ASSERT_EQ(0, buf_alloc(fd, 3000, 0, 0, &c));
+		ASSERT_EQ(0, t_buf_alloc(fd, 1000, 0, 0, &a));
+		ASSERT_EQ(0, t_buf_alloc(fd, 2000, 0, 0, &b));
+		ASSERT_EQ(0, t_buf_alloc(fd, 3000, 0, 0, &c));
 		ASSERT_EQ(0, send_buf(fd, a, 1000, 0, 0));	/* queued */
 		ASSERT_EQ(0, send_buf(fd, b, 2000, 0, 0));
 		ASSERT_EQ(0, recv_inplace(fd, &rv));		/* held: a */
@@ -1772,7 +1729,7 @@ static pid_t fork_blocking_alloc(int fd, uint64_t len, uint64_t *shared_off,
 	if (pid == 0) {
 		if (close_fd >= 0)	/* a copy would keep its file open */
 			close(close_fd);
-		ret = buf_alloc(fd, len, 0, 0, &off);
+		ret = t_buf_alloc(fd, len, 0, 0, &off);
 		if (ret)
 			_exit(t_code(ret));
 		*shared_off = off;
@@ -1787,16 +1744,16 @@ TEST_F(pool, blocking_alloc_waits_for_release_then_gets_the_space)
 	pid_t pid;
 
 	ASSERT_NE(NULL, off);
-	ASSERT_EQ(0, buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
 	ASSERT_EQ(0, pool_free(self->fd));
 	pid = fork_blocking_alloc(self->fd, 4096, off, -1);
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(0, t_wait_sleeping(pid));
 	ASSERT_TRUE(t_stays_blocked(pid));
-	ASSERT_EQ(0, buf_release(self->fd, whole, POOL_SZ));
+	ASSERT_EQ(0, t_buf_release(self->fd, whole, POOL_SZ));
 	ASSERT_EQ(0, t_reap(pid));
 	ASSERT_EQ(POOL_SZ - 4096, pool_free(self->fd));
-	ASSERT_EQ(0, buf_release(self->fd, *off, 4096));
+	ASSERT_EQ(0, t_buf_release(self->fd, *off, 4096));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -1810,7 +1767,7 @@ TEST_F(pool, blocking_alloc_wakes_when_plain_recv_frees_a_region)
 	ASSERT_NE(NULL, off);
 	ASSERT_NE(NULL, buf);
 	/* a pool message larger than max_msg_size: the pool is the limit */
-	ASSERT_EQ(0, buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
 	pat_fill(self->base, POOL_SZ, 18);
 	ASSERT_EQ(0, send_buf(self->fd, whole, POOL_SZ, 0, 0));
 	pid = fork_blocking_alloc(self->fd, 64, off, -1);
@@ -1820,7 +1777,7 @@ TEST_F(pool, blocking_alloc_wakes_when_plain_recv_frees_a_region)
 	ASSERT_EQ(0, recv_nb(self->fd, buf, POOL_SZ, 0, &rv));
 	ASSERT_TRUE(pat_check(buf, POOL_SZ, 18));
 	ASSERT_EQ(0, t_reap(pid));
-	ASSERT_EQ(0, buf_release(self->fd, *off, 64));
+	ASSERT_EQ(0, t_buf_release(self->fd, *off, 64));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -1833,14 +1790,14 @@ TEST_F(pool, blocking_alloc_wakes_when_the_holder_closes)
 	ASSERT_NE(NULL, off);
 	fd2 = port_open(self->name, MBX_SEND);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, buf_alloc(fd2, POOL_SZ, 0, 0, &whole));
+	ASSERT_EQ(0, t_buf_alloc(fd2, POOL_SZ, 0, 0, &whole));
 	pid = fork_blocking_alloc(self->fd, 64, off, fd2);
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(0, t_wait_sleeping(pid));
 	ASSERT_TRUE(t_stays_blocked(pid));
 	close(fd2);
 	ASSERT_EQ(0, t_reap(pid));
-	ASSERT_EQ(0, buf_release(self->fd, *off, 64));
+	ASSERT_EQ(0, t_buf_release(self->fd, *off, 64));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -1850,28 +1807,28 @@ TEST_F(pool, nonblocking_alloc_on_full_pool_is_eagain)
 	uint64_t whole;
 	int nb, fd2;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, POOL_SZ - 64, 0, 0, &whole));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ - 64, 0, 0, &whole));
 	s = snap(self->fd);
-	ASSERT_EQ(-EAGAIN, buf_alloc(self->fd, 128, MBX_NONBLOCK, 0, NULL));
+	ASSERT_EQ(-EAGAIN, t_buf_alloc(self->fd, 128, MBX_NONBLOCK, 0, NULL));
 	ASSERT_UNCHANGED(self->fd, s);
 	/* non-blocking wins over a timeout */
-	ASSERT_EQ(-EAGAIN, buf_alloc(self->fd, 128, MBX_NONBLOCK | MBX_TIMEOUT,
-				     1000000000ULL, NULL));
+	ASSERT_EQ(-EAGAIN, t_buf_alloc(self->fd, 128, MBX_NONBLOCK | MBX_TIMEOUT,
+				       1000000000ULL, NULL));
 	ASSERT_UNCHANGED(self->fd, s);
 
 	/* O_NONBLOCK on the fd, from MBX_NONBLOCK at open or from fcntl */
 	nb = port_open(self->name, MBX_SEND | MBX_NONBLOCK);
 	ASSERT_LE(0, nb);
-	ASSERT_EQ(-EAGAIN, buf_alloc(nb, 128, 0, 0, NULL));
+	ASSERT_EQ(-EAGAIN, t_buf_alloc(nb, 128, 0, 0, NULL));
 	ASSERT_UNCHANGED(self->fd, s);
 	fd2 = port_open(self->name, MBX_SEND);
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, fcntl(fd2, F_SETFL, O_NONBLOCK));
-	ASSERT_EQ(-EAGAIN, buf_alloc(fd2, 128, 0, 0, NULL));
+	ASSERT_EQ(-EAGAIN, t_buf_alloc(fd2, 128, 0, 0, NULL));
 	ASSERT_UNCHANGED(self->fd, s);
 
 	/* what does fit still does */
-	ASSERT_EQ(0, buf_alloc(nb, 64, 0, 0, NULL));
+	ASSERT_EQ(0, t_buf_alloc(nb, 64, 0, 0, NULL));
 	ASSERT_EQ(0, pool_free(self->fd));
 	close(nb);
 	close(fd2);
@@ -1882,33 +1839,32 @@ TEST_F(pool, timed_alloc_on_full_pool_times_out_not_early)
 	uint64_t whole, t0, el, deadline;
 	struct snap s;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
 	s = snap(self->fd);
 
 	t0 = t_now_ns();
-	ASSERT_EQ(-ETIMEDOUT, buf_alloc(self->fd, 64, MBX_TIMEOUT,
-					200 * 1000000ULL, NULL));
+	ASSERT_EQ(-ETIMEDOUT, t_buf_alloc(self->fd, 64, MBX_TIMEOUT,
+					  200 * 1000000ULL, NULL));
 	el = t_now_ns() - t0;
 	ASSERT_LE(200 * 1000000ULL, el);
 	ASSERT_GT(T_WAIT_MS * 1000000ULL, el);
 	ASSERT_UNCHANGED(self->fd, s);
 
 	deadline = t_now_ns() + 150 * 1000000ULL;
-	ASSERT_EQ(-ETIMEDOUT, buf_alloc(self->fd, 64,
-					MBX_TIMEOUT | MBX_ABSTIME, deadline,
-					NULL));
+	ASSERT_EQ(-ETIMEDOUT, t_buf_alloc(self->fd, 64, MBX_TIMEOUT | MBX_ABSTIME,
+					  deadline, NULL));
 	ASSERT_LE(deadline, t_now_ns());
 	ASSERT_UNCHANGED(self->fd, s);
 
 	/* a zero or past timeout fails at once */
 	t0 = t_now_ns();
-	ASSERT_EQ(-ETIMEDOUT, buf_alloc(self->fd, 64, MBX_TIMEOUT, 0, NULL));
-	ASSERT_EQ(-ETIMEDOUT, buf_alloc(self->fd, 64,
-					MBX_TIMEOUT | MBX_ABSTIME, 1, NULL));
+	ASSERT_EQ(-ETIMEDOUT, t_buf_alloc(self->fd, 64, MBX_TIMEOUT, 0, NULL));
+	ASSERT_EQ(-ETIMEDOUT, t_buf_alloc(self->fd, 64, MBX_TIMEOUT | MBX_ABSTIME,
+					  1, NULL));
 	ASSERT_GT(1000 * 1000000ULL, t_now_ns() - t0);
 	ASSERT_UNCHANGED(self->fd, s);
 
-	ASSERT_EQ(0, buf_release(self->fd, whole, POOL_SZ));
+	ASSERT_EQ(0, t_buf_release(self->fd, whole, POOL_SZ));
 }
 
 /* A timed alloc gets space that a child releases before the deadline. */
@@ -1917,19 +1873,19 @@ TEST_F(pool, timed_alloc_succeeds_when_space_is_released_in_time)
 	uint64_t whole, off, t0;
 	pid_t pid;
 
-	ASSERT_EQ(0, buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
 	pid = t_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		t_sleep_ms(200);
-		_exit(t_code(buf_release(self->fd, whole, POOL_SZ)));
+		_exit(t_code(t_buf_release(self->fd, whole, POOL_SZ)));
 	}
 	t0 = t_now_ns();
-	ASSERT_EQ(0, buf_alloc(self->fd, 64, MBX_TIMEOUT,
-			       T_WAIT_MS * 1000000ULL, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 64, MBX_TIMEOUT, T_WAIT_MS * 1000000ULL,
+				 &off));
 	ASSERT_LE(150 * 1000000ULL, t_now_ns() - t0);
 	ASSERT_EQ(0, t_reap(pid));
-	ASSERT_EQ(0, buf_release(self->fd, off, 64));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 64));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
@@ -1954,7 +1910,7 @@ TEST(one_mib_messages_across_processes_keep_their_checksums)
 	int fd, r;
 
 	t_name(name, "xfer");
-	fd = pool_port(8, 0, 4 * MIB, name, 0);
+	fd = t_pool_port(8, 0, 4 * MIB, name, 0600, 0);
 	ASSERT_LE(0, fd);
 	r = port_open(name, MBX_RECV);
 	ASSERT_LE(0, r);
@@ -1998,7 +1954,7 @@ TEST(one_mib_messages_across_processes_keep_their_checksums)
 		ASSERT_TRUE(pat_check(ro + rv.offset, MIB, 1000 + i))
 			TH_LOG("frame %u at offset %llu", i,
 			       (unsigned long long)rv.offset);
-		ASSERT_EQ(0, buf_release(r, rv.offset, MIB));
+		ASSERT_EQ(0, t_buf_release(r, rv.offset, MIB));
 	}
 	ASSERT_EQ(0, t_reap(pid));
 	ASSERT_EQ(4 * MIB, pool_free(fd));
@@ -2021,7 +1977,7 @@ static long send_kind(int fd, uint8_t *base, uint64_t tag, uint32_t prio,
 		pat_fill(buf, sizeof(buf), tag);
 		return send_copy(fd, buf, sizeof(buf), prio, tag);
 	}
-	ret = buf_alloc(fd, 256, MBX_NONBLOCK, 0, &off);
+	ret = t_buf_alloc(fd, 256, MBX_NONBLOCK, 0, &off);
 	if (ret)
 		return ret;
 	pat_fill(base + off, 256, tag);
@@ -2049,7 +2005,7 @@ static int recv_check(int fd, uint8_t *base, uint64_t tag, int pool,
 		data = base + rv.offset;
 	if (!pat_check(data, 256, tag))
 		return -4;
-	if (rv.msg_flags && buf_release(fd, rv.offset, 256))
+	if (rv.msg_flags && t_buf_release(fd, rv.offset, 256))
 		return -5;
 	return 0;
 }

@@ -133,21 +133,6 @@ static int name_zero_padded(const char name[MBX_NAME_LEN])
 	return n < MBX_NAME_LEN && all_zero(name + n, MBX_NAME_LEN - n);
 }
 
-static int pool_port(uint32_t cap, uint32_t msg, uint64_t pool,
-		     const char *name, uint32_t mode)
-{
-	struct mbx_port_create c;
-
-	memset(&c, 0, sizeof(c));
-	c.capacity = cap;
-	c.max_msg_size = msg;
-	c.mode = mode;
-	c.pool_size = pool;
-	if (name)
-		snprintf(c.name, sizeof(c.name), "%s", name);
-	return mbx_port_create(MBX_DEV_AUTO, &c);
-}
-
 static long send_ex(int fd, const void *buf, uint64_t len, uint32_t flags,
 		    uint32_t prio, uint64_t tag)
 {
@@ -184,30 +169,6 @@ static long recv_nb(int fd, void *buf, uint64_t len, uint32_t flags,
 	r->len = len;
 	r->flags = flags | MBX_NONBLOCK;
 	return t_ioctl(fd, MBX_IOC_RECV, r);
-}
-
-static long buf_alloc(int fd, uint64_t len, uint32_t flags, uint64_t *off)
-{
-	struct mbx_buf b;
-	long ret;
-
-	memset(&b, 0, sizeof(b));
-	b.len = len;
-	b.flags = flags;
-	ret = t_ioctl(fd, MBX_IOC_BUF_ALLOC, &b);
-	if (!ret && off)
-		*off = b.offset;
-	return ret;
-}
-
-static long buf_release(int fd, uint64_t off, uint64_t len)
-{
-	struct mbx_buf b;
-
-	memset(&b, 0, sizeof(b));
-	b.offset = off;
-	b.len = len;
-	return t_ioctl(fd, MBX_IOC_BUF_RELEASE, &b);
 }
 
 static long batch(int fd, unsigned long cmd, uint64_t msgs, uint32_t count,
@@ -383,7 +344,7 @@ TEST_F(sec, port_info_is_written_whole_with_zero_padding_and_reserved)
 
 	/* an anonymous port: the whole name field is zero */
 	close(r);
-	r = pool_port(1, 8, 0, NULL, 0600);
+	r = t_pool_port(1, 8, 0, NULL, 0600, 0);
 	ASSERT_LE(0, r);
 	memset(raw, PAT, sizeof(raw));
 	ASSERT_EQ(0, t_ioctl(r, MBX_IOC_PORT_INFO, info));
@@ -444,7 +405,7 @@ TEST_F(sec, recv_writes_back_only_documented_fields)
 	uint64_t off;
 	int fd;
 
-	fd = pool_port(4, 64, PAGE, NULL, 0600);
+	fd = t_pool_port(4, 64, PAGE, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	w = map_pool(fd, PAGE, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, w);
@@ -465,7 +426,7 @@ TEST_F(sec, recv_writes_back_only_documented_fields)
 	EXPECT_TRUE(untouched(raw + sizeof(*r), 16));
 
 	/* in place */
-	ASSERT_EQ(0, buf_alloc(fd, 100, MBX_NONBLOCK, &off));
+	ASSERT_EQ(0, t_buf_alloc(fd, 100, MBX_NONBLOCK, 0, &off));
 	memset(w + off, 'z', 100);
 	ASSERT_EQ(0, send_buf(fd, off, 100, 3, 42));
 	recv_pattern(r, NULL, 0, MBX_NONBLOCK | MBX_RECV_INPLACE);
@@ -583,7 +544,7 @@ TEST_F(sec, batches_write_back_received_entries_and_done_only)
 	uint8_t *w;
 	int fd, i;
 
-	fd = pool_port(8, 32, PAGE, NULL, 0600);
+	fd = t_pool_port(8, 32, PAGE, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	w = map_pool(fd, PAGE, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, w);
@@ -596,7 +557,7 @@ TEST_F(sec, batches_write_back_received_entries_and_done_only)
 		s[i].tag = 100 + i;
 		s[i].prio = 5;
 	}
-	ASSERT_EQ(0, buf_alloc(fd, 10, MBX_NONBLOCK, &off));
+	ASSERT_EQ(0, t_buf_alloc(fd, 10, MBX_NONBLOCK, 0, &off));
 	memset(w + off, 'p', 10);
 	s[1].buf = 0;
 	s[1].offset = off;
@@ -640,7 +601,7 @@ TEST_F(sec, batches_write_back_received_entries_and_done_only)
 	EXPECT_EQ(0, memcmp(data[0], "abc", 3));
 	EXPECT_TRUE(untouched(data[0] + 3, sizeof(data[0]) - 3));
 	EXPECT_TRUE(untouched(data[1], 3 * sizeof(data[0])));
-	EXPECT_EQ(0, buf_release(fd, off, 10));
+	EXPECT_EQ(0, t_buf_release(fd, off, 10));
 
 	/* a refused batch writes done = 0 and nothing else */
 	b.count = 0;
@@ -657,7 +618,7 @@ TEST_F(sec, buf_alloc_writes_only_the_offset_and_release_nothing)
 	struct mbx_buf b, before;
 	int fd;
 
-	fd = pool_port(4, 64, 2 * PAGE, NULL, 0600);
+	fd = t_pool_port(4, 64, 2 * PAGE, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	memset(&b, PAT, sizeof(b));
 	b.len = 100;
@@ -688,9 +649,9 @@ TEST_F(sec, port_list_writes_whole_entries_and_nothing_past_count)
 	char name2[MBX_NAME_LEN];
 	int dev, a, b, i;
 
-	a = pool_port(2, 16, 0, self->name, 0600);
+	a = t_pool_port(2, 16, 0, self->name, 0600, 0);
 	ASSERT_LE(0, a);
-	b = pool_port(2, 16, PAGE, t_name(name2, "sec"), 0644);
+	b = t_pool_port(2, 16, PAGE, t_name(name2, "sec"), 0644, 0);
 	ASSERT_LE(0, b);
 	dev = t_dev();
 	ASSERT_LE(0, dev);
@@ -813,7 +774,7 @@ TEST_F(sec, fdinfo_shows_only_documented_keys_each_once)
 {
 	int fd, r, s;
 
-	fd = pool_port(4, 64, PAGE, self->name, 0600);
+	fd = t_pool_port(4, 64, PAGE, self->name, 0600, 0);
 	ASSERT_LE(0, fd);
 	r = mbx_port_dup(fd, MBX_RECV);
 	s = mbx_port_dup(fd, MBX_SEND);
@@ -842,7 +803,7 @@ TEST_F(sec, fdinfo_cannot_be_forged_through_the_port_name)
 
 	snprintf(self->odd_name, sizeof(self->odd_name),
 		 "m%d\nmbx-access:\tsend,recv\nmbx-shutdown:\t1", getpid());
-	fd = pool_port(4, 64, 0, self->odd_name, 0644);
+	fd = t_pool_port(4, 64, 0, self->odd_name, 0644, 0);
 	if (fd == -EINVAL) {
 		self->odd_name[0] = '\0';
 		return;		/* refused at creation: nothing to forge */
@@ -942,14 +903,14 @@ TEST_F(sec, buf_alloc_lengths_near_u64_max_are_einval)
 	pid_t pid;
 	int fd;
 
-	fd = pool_port(4, 64, 2 * PAGE, NULL, 0600);
+	fd = t_pool_port(4, 64, 2 * PAGE, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
 		pid = t_fork();
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
 			alarm(5);
-			_exit(t_code(buf_alloc(fd, lens[i], 0, NULL)));
+			_exit(t_code(t_buf_alloc(fd, lens[i], 0, 0, NULL)));
 		}
 		EXPECT_EQ(EINVAL, t_reap(pid))
 			TH_LOG("len %#llx", (unsigned long long)lens[i]);
@@ -965,10 +926,10 @@ TEST_F(sec, pool_offsets_and_lengths_past_u32_are_einval)
 	unsigned int i, j;
 	int fd;
 
-	fd = pool_port(4, 64, 2 * PAGE, NULL, 0600);
+	fd = t_pool_port(4, 64, 2 * PAGE, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, buf_alloc(fd, 64, 0, NULL));
-	ASSERT_EQ(0, buf_alloc(fd, 100, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(fd, 64, 0, 0, NULL));
+	ASSERT_EQ(0, t_buf_alloc(fd, 100, 0, 0, &off));
 	o[0] = off + (1ULL << 32);
 	o[1] = off | (1ULL << 63);
 	o[2] = off + (1ULL << 40);
@@ -981,18 +942,18 @@ TEST_F(sec, pool_offsets_and_lengths_past_u32_are_einval)
 	for (i = 0; i < ARRAY_SIZE(o); i++) {
 		EXPECT_EQ(-EINVAL, send_buf(fd, o[i], 100, 0, 0))
 			TH_LOG("offset %#llx", (unsigned long long)o[i]);
-		EXPECT_EQ(-EINVAL, buf_release(fd, o[i], 100))
+		EXPECT_EQ(-EINVAL, t_buf_release(fd, o[i], 100))
 			TH_LOG("offset %#llx", (unsigned long long)o[i]);
 	}
 	for (j = 0; j < ARRAY_SIZE(l); j++) {
 		EXPECT_EQ(-EINVAL, send_buf(fd, off, l[j], 0, 0))
 			TH_LOG("len %#llx", (unsigned long long)l[j]);
-		EXPECT_EQ(-EINVAL, buf_release(fd, off, l[j]))
+		EXPECT_EQ(-EINVAL, t_buf_release(fd, off, l[j]))
 			TH_LOG("len %#llx", (unsigned long long)l[j]);
 	}
 	EXPECT_EQ(0, T_INFO(fd, queued));
 	/* the region is still held, as allocated */
-	EXPECT_EQ(0, buf_release(fd, off, 100));
+	EXPECT_EQ(0, t_buf_release(fd, off, 100));
 	close(fd);
 }
 
@@ -1038,7 +999,7 @@ TEST_F(sec, batch_counts_and_pointers_that_overflow_are_refused)
 static long create_try(uint32_t cap, uint32_t msg, uint64_t pool,
 		       const char *name, uint64_t *got_pool)
 {
-	long fd = pool_port(cap, msg, pool, name, 0600);
+	long fd = t_pool_port(cap, msg, pool, name, 0600, 0);
 
 	if (fd >= 0) {
 		*got_pool = INFO64(fd, pool_size);
@@ -1156,14 +1117,14 @@ TEST_F(sec, capacities_and_message_sizes_near_u32_max)
 	EXPECT_EQ(-EDQUOT, create_try(UINT32_MAX, 0, 0, NULL, &got));
 	EXPECT_EQ(-EDQUOT, create_try(UINT32_MAX, 1, 0, NULL, &got));
 	/* size 0 takes the default, capped at the ceiling: 4 x 64 MiB fits */
-	fd = pool_port(3, 0, 0, NULL, 0600);
+	fd = t_pool_port(3, 0, 0, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(64U << 20, T_INFO(fd, max_msg_size));
 	close(fd);
 
 	/* with no byte limit left, a 4-billion-message queue just works */
 	ASSERT_EQ(0, t_param_set("max_bytes_per_user", ULONG_MAX));
-	fd = pool_port(UINT32_MAX, 16, 0, NULL, 0600);
+	fd = t_pool_port(UINT32_MAX, 16, 0, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(UINT32_MAX, T_INFO(fd, capacity));
 	EXPECT_EQ(0, t_send_str(fd, "a", 0));
@@ -1242,7 +1203,7 @@ static long make_it_block(enum blocker k, int fd, int fd2, uint64_t *off)
 	case B_SEND_BATCH:
 		return t_send_str(fd, "full", 0);
 	case B_ALLOC:
-		return buf_alloc(fd, PAGE, 0, off);
+		return t_buf_alloc(fd, PAGE, 0, 0, off);
 	default:
 		return 0;
 	}
@@ -1276,7 +1237,7 @@ static long unblock(enum blocker k, int fd, int fd2, uint64_t off)
 		ret = mbx_recv_nonblock(fd, buf, sizeof(buf), NULL);
 		return ret < 0 ? ret : 0;
 	case B_ALLOC:
-		return buf_release(fd, off, PAGE);
+		return t_buf_release(fd, off, PAGE);
 	case B_CALL:
 		return t_send_str(fd2, "r", 0);
 	default:
@@ -1308,7 +1269,7 @@ TEST_F_TIMEOUT(sec, huge_timeouts_wait_and_complete_for_every_blocking_call, 120
 		v = i / ARRAY_SIZE(modes) % ARRAY_SIZE(vals);
 		m = i % ARRAY_SIZE(modes);
 		fd2 = -1;
-		fd = pool_port(1, 16, PAGE, NULL, 0600);
+		fd = t_pool_port(1, 16, PAGE, NULL, 0600, 0);
 		ASSERT_LE(0, fd);
 		if (k == B_CALL) {
 			fd2 = t_anon(1, 16);
@@ -1369,7 +1330,7 @@ static int hostile(struct hostile_report *rep, int done_fd, int go_fd)
 	long ret;
 
 	for (;;) {
-		fd = pool_port(H_CAP, H_MSG, H_POOL, NULL, 0600);
+		fd = t_pool_port(H_CAP, H_MSG, H_POOL, NULL, 0600, 0);
 		if (fd < 0) {
 			rep->a_err = -fd;
 			break;
@@ -1386,7 +1347,7 @@ static int hostile(struct hostile_report *rep, int done_fd, int go_fd)
 		ret = send_ex(fd, payload, H_MSG, 0, 0, 0);
 		if (ret != -EAGAIN)
 			rep->a_bad = ret ? -ret : T_BAD_SUCCESS;
-		ret = buf_alloc(fd, H_POOL, MBX_NONBLOCK, NULL);
+		ret = t_buf_alloc(fd, H_POOL, MBX_NONBLOCK, 0, NULL);
 		if (ret)
 			rep->a_bad = -ret;
 		if (n == H_PORTS + 8)
@@ -1397,7 +1358,7 @@ static int hostile(struct hostile_report *rep, int done_fd, int go_fd)
 	for (i = 0; i < H_NAMES; i++) {
 		snprintf(rep->names[i], MBX_NAME_LEN, "mbxt.%s.%d.%d", "hostile",
 			 (int)getpid(), i);
-		fd = pool_port(0, 1, 0, rep->names[i], 0600);
+		fd = t_pool_port(0, 1, 0, rep->names[i], 0600, 0);
 		if (fd < 0) {
 			rep->b_err = -fd;
 			rep->names[i][0] = '\0';
@@ -1410,7 +1371,7 @@ static int hostile(struct hostile_report *rep, int done_fd, int go_fd)
 	/* hold everything while the other user works */
 	if (write(done_fd, "d", 1) != 1 || wait_byte(go_fd))
 		return T_BAD_SETUP;
-	ret = pool_port(1, 1, 0, NULL, 0600);
+	ret = t_pool_port(1, 1, 0, NULL, 0600, 0);
 	rep->after_err = ret < 0 ? (int)-ret : 0;
 	if (ret >= 0)
 		close(ret);
@@ -1437,17 +1398,17 @@ static int victim(int fd, int ready_fd, int go_fd)
 		if (recv_nb(fd, buf, sizeof(buf), 0, &r) || r.tag != (uint64_t)i)
 			return 2;
 	}
-	if (buf_alloc(fd, 1000, MBX_NONBLOCK, &off) ||
+	if (t_buf_alloc(fd, 1000, MBX_NONBLOCK, 0, &off) ||
 	    send_buf(fd, off, 1000, 0, 0) ||
 	    recv_nb(fd, NULL, 0, MBX_RECV_INPLACE, &r) ||
-	    buf_release(fd, off, 1000))
+	    t_buf_release(fd, off, 1000))
 		return 3;
-	p = pool_port(H_CAP, H_MSG, H_POOL, NULL, 0600);
+	p = t_pool_port(H_CAP, H_MSG, H_POOL, NULL, 0600, 0);
 	if (p < 0)
 		return 4;
 	if (send_ex(p, buf, sizeof(buf), 0, 0, 0) ||
 	    recv_nb(p, buf, sizeof(buf), 0, &r) ||
-	    buf_alloc(p, H_POOL, MBX_NONBLOCK, NULL))
+	    t_buf_alloc(p, H_POOL, MBX_NONBLOCK, 0, NULL))
 		return 5;
 	close(p);
 	return 0;
@@ -1478,7 +1439,7 @@ TEST_F_TIMEOUT(sec, hostile_user_hits_edquot_and_emfile_while_another_user_works
 
 		if (t_become(T_UID2, T_GID2))
 			_exit(T_BAD_SETUP);
-		fd = pool_port(8, 256, 64 * 1024, NULL, 0600);
+		fd = t_pool_port(8, 256, 64 * 1024, NULL, 0600, 0);
 		if (fd < 0)
 			_exit(T_BAD_SETUP);
 		_exit(victim(fd, v_ready[1], v_go[0]));
@@ -1527,7 +1488,7 @@ TEST_F_TIMEOUT(sec, hostile_user_hits_edquot_and_emfile_while_another_user_works
 		if (t_become(T_UID1, T_GID1))
 			_exit(T_BAD_SETUP);
 		for (i = 0; i < 4; i++) {
-			fds[i] = pool_port(H_CAP, H_MSG, H_POOL, NULL, 0600);
+			fds[i] = t_pool_port(H_CAP, H_MSG, H_POOL, NULL, 0600, 0);
 			if (fds[i] < 0)
 				_exit(t_code(fds[i]));
 		}
@@ -1558,7 +1519,7 @@ TEST_F(sec, receive_only_fd_cannot_write_the_pool_by_any_route)
 	long word;
 	pid_t pid;
 
-	fd = pool_port(4, 64, RO_POOL, self->name, 0644);
+	fd = t_pool_port(4, 64, RO_POOL, self->name, 0644, 0);
 	ASSERT_LE(0, fd);
 	w = map_pool(fd, RO_POOL, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, w);
@@ -1715,14 +1676,14 @@ TEST_F(sec, send_only_fd_cannot_receive_by_any_route)
 	uint8_t *w;
 	int fd, s, o;
 
-	fd = pool_port(4, 64, PAGE, NULL, 0600);
+	fd = t_pool_port(4, 64, PAGE, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	s = mbx_port_dup(fd, MBX_SEND);
 	ASSERT_LE(0, s);
 	w = map_pool(s, PAGE, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, w);
 	ASSERT_EQ(0, t_send_str(fd, "copy", 0));
-	ASSERT_EQ(0, buf_alloc(fd, 64, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(fd, 64, 0, 0, &off));
 	ASSERT_EQ(0, send_buf(fd, off, 64, 0, 0));
 
 	errno = 0;
@@ -1760,7 +1721,7 @@ TEST_F(sec, send_only_fd_cannot_receive_by_any_route)
 	if (o >= 0)
 		close(o);
 	/* a queued region is not its to take */
-	EXPECT_EQ(-EPERM, buf_release(s, off, 64));
+	EXPECT_EQ(-EPERM, t_buf_release(s, off, 64));
 	pfd = (struct pollfd){ .fd = s, .events = POLLIN | POLLOUT };
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_EQ(POLLOUT, pfd.revents & (POLLIN | POLLOUT));
@@ -1795,7 +1756,7 @@ static int holder_of_recv_fd(int sk, const char *name)
 		return 4;
 	if (send_ex(r, "x", 1, 0, 0, 0) != -EBADF ||
 	    batch(r, MBX_IOC_SEND_BATCH, (uintptr_t)&one, 1, 0, 0, NULL) != -EBADF ||
-	    buf_alloc(r, 64, MBX_NONBLOCK, &off) != -EBADF)
+	    t_buf_alloc(r, 64, MBX_NONBLOCK, 0, &off) != -EBADF)
 		return 5;
 	if (mbx_port_dup(r, MBX_SEND) != -EACCES ||
 	    mbx_port_dup(r, MBX_SEND | MBX_RECV) != -EACCES)
@@ -1830,8 +1791,8 @@ static int holder_of_recv_fd(int sk, const char *name)
 	    mbx_port_dup(s, MBX_RECV) != -EACCES)
 		return 16;
 	p = map_pool(s, PAGE, PROT_READ | PROT_WRITE);
-	if (!p || buf_alloc(s, 64, MBX_NONBLOCK, &off) ||
-	    buf_release(s, off, 64))
+	if (!p || t_buf_alloc(s, 64, MBX_NONBLOCK, 0, &off) ||
+	    t_buf_release(s, off, 64))
 		return 17;
 	return 0;
 }
@@ -1841,7 +1802,7 @@ static int owner_of_port(int sk, const char *name)
 	char buf[64];
 	int fd, r, s, back;
 
-	fd = pool_port(4, 64, PAGE, name, 0600);
+	fd = t_pool_port(4, 64, PAGE, name, 0600, 0);
 	if (fd < 0)
 		return 1;
 	r = mbx_port_dup(fd, MBX_RECV);
@@ -1907,7 +1868,7 @@ TEST_F(sec, cap_ipc_owner_of_a_child_user_namespace_does_not_override)
 	pid_t pid;
 	int fd, ret;
 
-	fd = pool_port(2, 16, 0, self->name, 0600);
+	fd = t_pool_port(2, 16, 0, self->name, 0600, 0);
 	ASSERT_LE(0, fd);
 	pid = t_fork();
 	ASSERT_LE(0, pid);
@@ -1950,7 +1911,7 @@ TEST_F(sec, capabilities_never_widen_an_fd)
 {
 	int fd, r, s;
 
-	fd = pool_port(2, 16, PAGE, NULL, 0600);
+	fd = t_pool_port(2, 16, PAGE, NULL, 0600, 0);
 	ASSERT_LE(0, fd);
 	r = mbx_port_dup(fd, MBX_RECV);
 	s = mbx_port_dup(fd, MBX_SEND);
