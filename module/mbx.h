@@ -5,6 +5,8 @@
 #ifndef _MBX_H
 #define _MBX_H
 
+#include "compat.h"
+
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>

@@ -594,7 +594,7 @@ int mbx_pool_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!(mbx_file_access(file) & MBX_SEND)) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;
-		vma->vm_flags &= ~VM_MAYWRITE;
+		vm_flags_clear(vma, VM_MAYWRITE);
 	}
 	kref_get(&port->ref);
 	pool_file = anon_inode_getfile("[mailbox-pool]", &mbx_pool_fops, port,
@@ -606,7 +606,7 @@ int mbx_pool_mmap(struct file *file, struct vm_area_struct *vma)
 	vma_set_file(vma, pool_file);
 	fput(pool_file);
 
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &mbx_pool_vm_ops;
 	return 0;
 }

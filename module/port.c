@@ -1020,9 +1020,9 @@ static long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg)
 	if (args.recv_fd != -1) {
 		f = fdget(args.recv_fd);
 		ret = -EBADF;
-		if (!f.file)
+		if (!fd_file(f))
 			goto out;
-		rfile = f.file;
+		rfile = fd_file(f);
 		ret = -EINVAL;
 		if (rfile->f_op != &mbx_port_fops)
 			goto out;
@@ -1526,7 +1526,6 @@ static const struct file_operations mbx_port_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.release	= mbx_port_release,
 	.show_fdinfo	= mbx_port_show_fdinfo,
-	.llseek		= no_llseek,
 };
 
 /**

@@ -809,4 +809,23 @@ TEST_F(port, ioctl_recv_on_send_only_fd_fails_ebadf)
 	EXPECT_EQ(1, T_INFO(fd, queued));
 }
 
+/*
+ * A port fd is a stream, like a pipe: it has no file position, on every
+ * kernel (6.12 removed no_llseek; leaving .llseek unset means the same).
+ */
+TEST_F(port, lseek_on_port_fd_fails_espipe)
+{
+	int fd;
+
+	fd = create_raw(self->dev, 0, 2, 16, 0600, 0, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, t_send_str(fd, "x", 0));
+	EXPECT_EQ(-1, lseek(fd, 0, SEEK_SET));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(-1, lseek(fd, 0, SEEK_CUR));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
