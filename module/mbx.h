@@ -180,19 +180,87 @@ static inline u32 mbx_open_access(u32 flags, u32 reserved)
 	return flags & (MBX_SEND | MBX_RECV);
 }
 
+/* Flags a send, a receive, and a call that only waits may carry. */
+#define MBX_SEND_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME | MBX_SEND_BUF)
+#define MBX_RECV_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME | \
+			 MBX_RECV_INPLACE)
+#define MBX_WAIT_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME)
+
+/*
+ * A sender's pid and uid as the receiver sees them, kept across the
+ * messages of a receive batch, which mostly come from one sender.  Only
+ * messages held at the same time may share one: their struct pid pointers
+ * are then equal only for the same pid.
+ */
+struct mbx_sender_ids {
+	struct pid *pid;	/* NULL: nothing kept yet */
+	kuid_t kuid;
+	pid_t nr;
+	uid_t uid;
+};
+
 /* port.c */
+extern const struct file_operations mbx_port_fops;
 struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args);
 void mbx_port_put(struct mbx_port *port);
 struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags);
 int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link);
 void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info);
 void mbx_ports_show(struct seq_file *m);
-void mbx_port_unlock(struct mbx_port *port) __releases(&port->lock);
+
+/* ioctl.c, call.c, batch.c */
+long mbx_port_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg);
+long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
+		     bool send);
+
+/* msg.c */
+void mbx_msg_free(struct mbx_msg *msg);
+int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
+		 ktime_t **deadlinep);
+bool mbx_nonblock(struct file *file, u32 flags);
+int mbx_check_send(struct file *file, const struct mbx_send *args);
+int mbx_check_recv(struct file *file, const struct mbx_recv *args);
+int mbx_send_prepare(struct mbx_port *port,
+		     const struct mbx_send *args, struct mbx_msg **msgp);
+int __mbx_send_prepared(struct mbx_port *port, struct file *file,
+			const struct mbx_send *args, struct mbx_msg *msg,
+			bool nonblock, ktime_t *deadline);
+int mbx_send_args(struct file *file, const struct mbx_send *args,
+		  bool nonblock, ktime_t *deadline);
+int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
+		 void __user *buf);
+int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
+		     struct mbx_recv __user *uargs, struct mbx_msg *msg,
+		     struct mbx_sender_ids *ids);
+int mbx_recv_args(struct file *file, struct mbx_recv *args,
+		  struct mbx_recv __user *uargs, bool nonblock,
+		  ktime_t *deadline);
+
+/* queue.c */
+bool __mbx_no_senders(struct mbx_port *port);
+bool __mbx_no_receivers(struct mbx_port *port);
 void __mbx_port_hangup(struct mbx_port *port);
-int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
-	       ktime_t *deadline);
+int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
+	       bool nonblock, ktime_t *deadline);
+int __mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
+		   bool nonblock, ktime_t *deadline,
+		   struct mbx_msg **msgp);
+int mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
+		 bool nonblock, ktime_t *deadline,
+		 struct mbx_msg **msgp);
+void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n);
+void mbx_putback(struct mbx_port *port, struct mbx_msg *msg);
+
+/* wait.c */
+void __mbx_poll_wake(struct mbx_port *port, __poll_t events);
+void mbx_port_unlock(struct mbx_port *port) __releases(&port->lock);
+void __mbx_complete(struct mbx_port *port, struct mbx_waiter *w,
+		    int result);
 void __mbx_complete_all(struct mbx_port *port, struct list_head *list,
 			int result);
+int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
+	       ktime_t *deadline);
 bool mbx_expired(const ktime_t *deadline);
 
 /* pool.c */

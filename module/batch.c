@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mailbox: batches of sends or receives in one system call
+ * (MBX_IOC_SEND_BATCH, MBX_IOC_RECV_BATCH).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mbx.h"
+
+/*
+ * Batches go MBX_BATCH_CHUNK entries at a time: the entries are copied in
+ * at once, checked and (send) their messages made before port->lock is
+ * taken, and the port is locked once for all of them.  A send chunk makes
+ * messages for at most MBX_BATCH_BYTES of payload (and at least one), and
+ * an entry that may wait goes alone, so a blocked batch holds one message.
+ */
+#define MBX_BATCH_CHUNK		32
+#define MBX_BATCH_BYTES		(256 * 1024)
+
+/* A send entry's own flags may only say MBX_SEND_BUF. */
+static int mbx_check_batch_send(struct file *file, const struct mbx_send *args)
+{
+	if (args->flags & ~MBX_SEND_BUF || args->timeout_ns)
+		return -EINVAL;
+	return mbx_check_send(file, args);
+}
+
+/* A receive entry's own flags may only say MBX_RECV_INPLACE. */
+static int mbx_check_batch_recv(struct file *file, const struct mbx_recv *args)
+{
+	if (args->flags & ~MBX_RECV_INPLACE || args->timeout_ns)
+		return -EINVAL;
+	return mbx_check_recv(file, args);
+}
+
+/*
+ * Send entries from the @n at @ents.  The first waits as @nonblock and
+ * @deadline say, the others go only if they need not wait.  *@done is how
+ * many went; the return value is the error that stopped the chunk, or 0
+ * (also when it stopped early to keep to MBX_BATCH_BYTES).
+ */
+static int mbx_batch_send_chunk(struct file *file, const struct mbx_send *ents,
+				u32 n, bool nonblock, ktime_t *deadline,
+				u32 *done)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_msg *msgs[MBX_BATCH_CHUNK];
+	size_t bytes = 0;
+	u32 i, ready;
+	int ret = 0;
+
+	if (!nonblock)
+		n = 1;
+	for (ready = 0; ready < n && bytes < MBX_BATCH_BYTES; ready++) {
+		ret = mbx_check_batch_send(file, &ents[ready]);
+		if (!ret)
+			ret = mbx_send_prepare(port, &ents[ready], &msgs[ready]);
+		if (ret)
+			break;
+		if (!(ents[ready].flags & MBX_SEND_BUF))
+			bytes += ents[ready].len;
+	}
+
+	spin_lock(&port->lock);
+	for (i = 0; i < ready; i++) {
+		int err = __mbx_send_prepared(port, file, &ents[i], msgs[i],
+					      nonblock, deadline);
+
+		if (err) {
+			ret = err;
+			break;
+		}
+		nonblock = true;
+		deadline = NULL;
+	}
+	mbx_port_unlock(port);
+
+	*done = i;
+	for (; i < ready; i++)
+		mbx_msg_free(msgs[i]);
+	return ret;
+}
+
+/*
+ * Receive into the @n entries at @ents, the kernel's copy of @uents, as
+ * mbx_batch_send_chunk() sends.
+ */
+static int mbx_batch_recv_chunk(struct file *file, struct mbx_recv *ents,
+				struct mbx_recv __user *uents, u32 n,
+				bool nonblock, ktime_t *deadline, u32 *done)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_msg *msgs[MBX_BATCH_CHUNK];
+	struct mbx_sender_ids ids = {};
+	u32 i, valid, taken;
+	size_t len = 0;
+	int ret = 0;
+
+	for (valid = 0; valid < n; valid++) {
+		ret = mbx_check_batch_recv(file, &ents[valid]);
+		if (ret)
+			break;
+	}
+
+	spin_lock(&port->lock);
+	for (taken = 0; taken < valid; taken++) {
+		int err;
+
+		len = ents[taken].len;
+		err = __mbx_recv_msg(port, &len,
+				     ents[taken].flags & MBX_RECV_INPLACE,
+				     nonblock, deadline, &msgs[taken]);
+		if (err) {
+			ret = err;
+			break;
+		}
+		nonblock = true;
+		deadline = NULL;
+	}
+	mbx_port_unlock(port);
+
+	for (i = 0; i < taken; i++) {
+		int err = mbx_recv_deliver(file, &ents[i], &uents[i], msgs[i],
+					   &ids);
+
+		if (err) {
+			ret = err;
+			break;
+		}
+	}
+	*done = i;
+	if (i < taken) {
+		/*
+		 * Taking them may have moved blocked senders' messages into
+		 * the queue; with these back it can hold up to a chunk more
+		 * than its capacity until they are received, no more memory
+		 * than those senders held.
+		 */
+		spin_lock(&port->lock);
+		__mbx_putback(port, msgs + i, taken - i);
+		mbx_port_unlock(port);
+	} else if (ret == -EMSGSIZE && put_user(len, &uents[taken].len)) {
+		ret = -EFAULT;
+	}
+	return ret;
+}
+
+/*
+ * The first message of a batch waits as the batch's flags say; the others
+ * go only if they need not wait.  Return: how many went through, or the
+ * first message's error.
+ */
+long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
+		     bool send)
+{
+	size_t size = send ? sizeof(struct mbx_send) : sizeof(struct mbx_recv);
+	ktime_t deadline, *dl;
+	struct mbx_batch args;
+	void *ents = NULL;
+	bool nonblock;
+	u32 done = 0;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	ret = -EINVAL;
+	if (args.flags & ~MBX_WAIT_FLAGS || args.reserved ||
+	    !args.count || args.count > MBX_BATCH_MAX)
+		goto out;
+	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
+	if (ret)
+		goto out;
+	nonblock = mbx_nonblock(file, args.flags);
+	ret = -ENOMEM;
+	ents = kmalloc_array(min_t(u32, args.count, MBX_BATCH_CHUNK), size,
+			     GFP_KERNEL);
+	if (!ents)
+		goto out;
+
+	while (done < args.count) {
+		void __user *uents = u64_to_user_ptr(args.msgs) + done * size;
+		u32 n = min_t(u32, args.count - done, MBX_BATCH_CHUNK);
+		size_t left = copy_from_user(ents, uents, n * size);
+		u32 whole = (n * size - left) / size;
+		u32 went = 0;
+
+		/*
+		 * Entries before a fault go; the next round starts after the
+		 * last that went, so an entry that cannot be read ends it.
+		 */
+		ret = -EFAULT;
+		if (!whole)
+			break;
+		ret = send ? mbx_batch_send_chunk(file, ents, whole, nonblock,
+						  dl, &went) :
+			     mbx_batch_recv_chunk(file, ents, uents, whole,
+						  nonblock, dl, &went);
+		done += went;
+		if (ret)
+			break;
+		nonblock = true;
+		dl = NULL;
+	}
+out:
+	kfree(ents);
+	if (put_user(done, &uarg->done))
+		return -EFAULT;
+	return done ?: ret;
+}

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mailbox: the ioctls of a port file: argument copy-in, checks, dispatch.
+ *
+ * Request/reply (MBX_IOC_CALL) lives in call.c and batches in batch.c; the
+ * rest is here.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/uaccess.h>
+
+#include "mbx.h"
+
+static long mbx_ioctl_send(struct file *file, unsigned int cmd,
+			   void __user *uarg)
+{
+	ktime_t deadline, *dl;
+	struct mbx_send args;
+	int ret;
+
+	ret = mbx_copy_arg(&args, sizeof(args), cmd, uarg);
+	if (ret)
+		return ret;
+	ret = mbx_check_send(file, &args);
+	if (ret)
+		return ret;
+	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
+	if (ret)
+		return ret;
+	return mbx_send_args(file, &args, mbx_nonblock(file, args.flags), dl);
+}
+
+static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
+			   void __user *uarg)
+{
+	ktime_t deadline, *dl;
+	struct mbx_recv args;
+	int ret;
+
+	ret = mbx_copy_arg(&args, sizeof(args), cmd, uarg);
+	if (ret)
+		return ret;
+	ret = mbx_check_recv(file, &args);
+	if (ret)
+		return ret;
+	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
+	if (ret)
+		return ret;
+	return mbx_recv_args(file, &args, uarg, mbx_nonblock(file, args.flags),
+			     dl);
+}
+
+/* A new fd to the port with at most the access of @file. */
+static long mbx_ioctl_dup(struct file *file, struct mbx_port_dup __user *uarg)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_port_dup args;
+	u32 access;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	access = mbx_open_access(args.flags, args.reserved);
+	if (!access)
+		return -EINVAL;
+	if (access & ~mbx_file_access(file))
+		return -EACCES;
+
+	kref_get(&port->ref);
+	ret = mbx_port_install(port, access, args.flags, false);
+	if (ret < 0)
+		mbx_port_put(port);
+	return ret;
+}
+
+static long mbx_ioctl_info(struct file *file, unsigned int cmd,
+			   void __user *uarg)
+{
+	size_t usize = _IOC_SIZE(cmd);
+	struct mbx_port_info info;
+
+	if (usize < sizeof(info))
+		return -EINVAL;
+
+	mbx_port_info(mbx_file_port(file), &info);
+	info.access = mbx_file_access(file);
+	if (copy_to_user(uarg, &info, sizeof(info)) ||
+	    clear_user(uarg + sizeof(info), usize - sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+static long mbx_ioctl_shutdown(struct mbx_port *port)
+{
+	spin_lock(&port->lock);
+	if (!port->shutdown) {
+		port->shutdown = true;
+		/* Receivers wait only on an empty queue: this is their end. */
+		__mbx_complete_all(port, &port->recv_waiters, -EPIPE);
+		__mbx_complete_all(port, &port->send_waiters, -EPIPE);
+		if (port->pool)
+			__mbx_pool_shutdown(port);
+		__mbx_poll_wake(port, EPOLLHUP);
+	}
+	mbx_port_unlock(port);
+	return 0;
+}
+
+static long mbx_ioctl_buf_alloc(struct file *file, struct mbx_buf __user *uarg)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	ktime_t deadline, *dl;
+	struct mbx_buf args;
+	int ret;
+
+	if (!(mbx_file_access(file) & MBX_SEND))
+		return -EBADF;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~MBX_WAIT_FLAGS || args.reserved)
+		return -EINVAL;
+	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
+	if (ret)
+		return ret;
+	if (!port->pool)
+		return -ENODEV;
+
+	ret = mbx_pool_alloc(port, file, args.len,
+			     mbx_nonblock(file, args.flags), dl, &args.offset);
+	if (ret)
+		return ret;
+	if (put_user(args.offset, &uarg->offset)) {
+		mbx_pool_release(port, file, args.offset, args.len);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long mbx_ioctl_buf_release(struct file *file,
+				  struct mbx_buf __user *uarg)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_buf args;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.timeout_ns || args.reserved)
+		return -EINVAL;
+	if (!port->pool)
+		return -ENODEV;
+	return mbx_pool_release(port, file, args.offset, args.len);
+}
+
+long mbx_port_ioctl(struct file *file, unsigned int cmd,
+		    unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (MBX_IOC_NOSIZE(cmd)) {
+	case MBX_IOC_NOSIZE(MBX_IOC_SEND):
+		return mbx_ioctl_send(file, cmd, uarg);
+	case MBX_IOC_NOSIZE(MBX_IOC_RECV):
+		return mbx_ioctl_recv(file, cmd, uarg);
+	case MBX_IOC_NOSIZE(MBX_IOC_PORT_INFO):
+		return mbx_ioctl_info(file, cmd, uarg);
+	}
+
+	switch (cmd) {
+	case MBX_IOC_SHUTDOWN:
+		return mbx_ioctl_shutdown(mbx_file_port(file));
+	case MBX_IOC_BUF_ALLOC:
+		return mbx_ioctl_buf_alloc(file, uarg);
+	case MBX_IOC_BUF_RELEASE:
+		return mbx_ioctl_buf_release(file, uarg);
+	case MBX_IOC_PORT_DUP:
+		return mbx_ioctl_dup(file, uarg);
+	case MBX_IOC_CALL:
+		return mbx_ioctl_call(file, uarg);
+	case MBX_IOC_SEND_BATCH:
+		return mbx_ioctl_batch(file, uarg, true);
+	case MBX_IOC_RECV_BATCH:
+		return mbx_ioctl_batch(file, uarg, false);
+	}
+	return -ENOTTY;
+}

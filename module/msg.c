@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mailbox: a message between user memory and a port's queue.
+ *
+ * The checks of a send or receive request (struct mbx_send, struct
+ * mbx_recv), the message made for a send before the port is locked (the
+ * payload copied in, or an empty message to carry a pool region), and the
+ * message given back to a receiver after the lock is dropped (copied out, or
+ * its region handed over in place).  A receive whose copy faults puts the
+ * message back at the head of its priority.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/pid.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mbx.h"
+
+static struct mbx_msg *mbx_msg_alloc(size_t len)
+{
+	struct mbx_msg *msg;
+
+	msg = kvmalloc(struct_size(msg, data, len),
+		       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!msg)
+		return NULL;
+	msg->len = len;
+	msg->region = NULL;
+	msg->pid = get_pid(task_tgid(current));
+	msg->uid = current_euid();
+	return msg;
+}
+
+void mbx_msg_free(struct mbx_msg *msg)
+{
+	put_pid(msg->pid);
+	kvfree(msg);
+}
+
+/*
+ * The message for the send @args describe, made before the port is locked:
+ * the payload copied in (copy mode), or an empty message to carry a region.
+ * Return: 0 with *@msgp set, or -EMSGSIZE, -ENODEV, -ENOMEM, -EFAULT.
+ */
+int mbx_send_prepare(struct mbx_port *port,
+		     const struct mbx_send *args, struct mbx_msg **msgp)
+{
+	struct mbx_msg *msg;
+
+	if (args->flags & MBX_SEND_BUF) {
+		if (!port->pool)
+			return -ENODEV;
+		msg = mbx_msg_alloc(0);
+		if (!msg)
+			return -ENOMEM;
+	} else {
+		if (args->len > port->max_msg_size)
+			return -EMSGSIZE;
+		msg = mbx_msg_alloc(args->len);
+		if (!msg)
+			return -ENOMEM;
+		if (copy_from_user(msg->data, u64_to_user_ptr(args->buf),
+				   args->len)) {
+			mbx_msg_free(msg);
+			return -EFAULT;
+		}
+	}
+	msg->prio = args->prio;
+	msg->tag = args->tag;
+	*msgp = msg;
+	return 0;
+}
+
+/*
+ * Send a prepared message, carrying the pool region @args name if they say
+ * MBX_SEND_BUF.  On success the port owns @msg; on failure the caller still
+ * does, and @file holds the region again.
+ */
+int __mbx_send_prepared(struct mbx_port *port, struct file *file,
+			const struct mbx_send *args, struct mbx_msg *msg,
+			bool nonblock, ktime_t *deadline)
+{
+	struct mbx_region *r;
+	int ret;
+
+	if (!(args->flags & MBX_SEND_BUF))
+		return __mbx_send(port, msg, nonblock, deadline);
+
+	r = __mbx_region_send(port, file, args->offset, args->len);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	msg->region = r;
+	msg->len = args->len;
+	ret = __mbx_send(port, msg, nonblock, deadline);
+	if (ret)
+		__mbx_region_unsend(r, file);
+	return ret;
+}
+
+/* Send as checked @args say. */
+int mbx_send_args(struct file *file, const struct mbx_send *args,
+		  bool nonblock, ktime_t *deadline)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_msg *msg;
+	int ret;
+
+	ret = mbx_send_prepare(port, args, &msg);
+	if (ret)
+		return ret;
+	spin_lock(&port->lock);
+	ret = __mbx_send_prepared(port, file, args, msg, nonblock, deadline);
+	mbx_port_unlock(port);
+	if (ret)
+		mbx_msg_free(msg);
+	return ret;
+}
+
+/*
+ * Copy a received message out to @buf and free it; a pool message's region
+ * is freed with it.  On -EFAULT the caller still owns the message.
+ */
+int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
+		 void __user *buf)
+{
+	const void *data = msg->region ?
+			   mbx_region_data(port->pool, msg->region) : msg->data;
+
+	if (copy_to_user(buf, data, msg->len))
+		return -EFAULT;
+	if (msg->region) {
+		spin_lock(&port->lock);
+		__mbx_region_put(port, msg->region);
+		mbx_port_unlock(port);
+	}
+	mbx_msg_free(msg);
+	return 0;
+}
+
+/*
+ * Turn MBX_TIMEOUT / MBX_ABSTIME into an absolute CLOCK_MONOTONIC deadline.
+ * Return: 0 with *@deadlinep set (NULL for no timeout), or -EINVAL.
+ */
+int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
+		 ktime_t **deadlinep)
+{
+	ktime_t t = ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX));
+
+	*deadlinep = NULL;
+	if (!(flags & MBX_TIMEOUT))
+		return (flags & MBX_ABSTIME) || timeout_ns ? -EINVAL : 0;
+
+	*deadline = flags & MBX_ABSTIME ? t : ktime_add_safe(ktime_get(), t);
+	*deadlinep = deadline;
+	return 0;
+}
+
+bool mbx_nonblock(struct file *file, u32 flags)
+{
+	return flags & MBX_NONBLOCK || file->f_flags & O_NONBLOCK;
+}
+
+int mbx_check_send(struct file *file, const struct mbx_send *args)
+{
+	if (!(mbx_file_access(file) & MBX_SEND))
+		return -EBADF;
+	if (args->flags & ~MBX_SEND_FLAGS || args->prio > MBX_PRIO_MAX)
+		return -EINVAL;
+	if (args->flags & MBX_SEND_BUF ? args->buf : args->offset)
+		return -EINVAL;
+	return 0;
+}
+
+int mbx_check_recv(struct file *file, const struct mbx_recv *args)
+{
+	if (!(mbx_file_access(file) & MBX_RECV))
+		return -EBADF;
+	/* Output fields are ignored, so one struct can serve a loop. */
+	if (args->flags & ~MBX_RECV_FLAGS || args->reserved)
+		return -EINVAL;
+	return 0;
+}
+
+static void mbx_sender_ids(struct mbx_sender_ids *ids, struct mbx_msg *msg)
+{
+	if (ids->pid == msg->pid && uid_eq(ids->kuid, msg->uid))
+		return;
+	ids->pid = msg->pid;
+	ids->kuid = msg->uid;
+	ids->nr = pid_vnr(msg->pid);
+	ids->uid = from_kuid_munged(current_user_ns(), msg->uid);
+}
+
+/*
+ * Give the caller a received message as checked @args ask, and write the
+ * results back to @uargs, the user's copy of @args: in place (@file then
+ * holds its region), or copied out to args->buf (the message is freed).
+ * On -EFAULT the caller still owns the message and must put it back.
+ */
+int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
+		     struct mbx_recv __user *uargs, struct mbx_msg *msg,
+		     struct mbx_sender_ids *ids)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	bool inplace = msg->region && args->flags & MBX_RECV_INPLACE;
+
+	mbx_sender_ids(ids, msg);
+	args->len = msg->len;
+	args->offset = inplace ? mbx_region_offset(msg->region) : 0;
+	args->msg_flags = inplace ? MBX_MSG_BUF : 0;
+	args->tag = msg->tag;
+	args->prio = msg->prio;
+	args->pid = ids->nr;
+	args->uid = ids->uid;
+
+	/* Tell the caller what it got before the message is gone. */
+	if (copy_to_user(uargs, args, sizeof(*args)))
+		return -EFAULT;
+	if (!inplace)
+		return mbx_copy_out(port, msg, u64_to_user_ptr(args->buf));
+	/*
+	 * Only now may this file release the region: had it held it before
+	 * the copy above, another thread could have released a region that a
+	 * failed copy then puts back.
+	 */
+	spin_lock(&port->lock);
+	__mbx_region_hold(msg->region, file);
+	mbx_port_unlock(port);
+	mbx_msg_free(msg);
+	return 0;
+}
+
+/*
+ * Receive as checked @args say, and write the results back to @uargs, the
+ * user's copy of @args.  On -EMSGSIZE, uargs->len is the size needed.
+ */
+int mbx_recv_args(struct file *file, struct mbx_recv *args,
+		  struct mbx_recv __user *uargs, bool nonblock,
+		  ktime_t *deadline)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_sender_ids ids = {};
+	struct mbx_msg *msg;
+	size_t len;
+	int ret;
+
+	len = args->len;
+	ret = mbx_recv_msg(port, &len, args->flags & MBX_RECV_INPLACE,
+			   nonblock, deadline, &msg);
+	if (ret == -EMSGSIZE && put_user(len, &uargs->len))
+		return -EFAULT;
+	if (ret)
+		return ret;
+	ret = mbx_recv_deliver(file, args, uargs, msg, &ids);
+	if (ret)
+		mbx_putback(port, msg);
+	return ret;
+}

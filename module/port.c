@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mailbox: a port, its lifetime and its files.
+ *
+ * A port is made by mbx_port_alloc() with one reference, gets files (one
+ * reference each) through mbx_port_install(), and a name (one reference)
+ * through names.c.  Its files count senders and receivers for end of
+ * stream; their operations (read, write, poll, mmap, release, fdinfo) are
+ * here, their ioctls in ioctl.c.
+ *
+ * LOCKING: port->lock (spinlock) protects the queue, both waiter lists, the
+ * file counts, the shutdown and linked flags and the counters.  It is
+ * always dropped with mbx_port_unlock() (or in __mbx_wait()), which wakes
+ * the first task the section completed and the pollers once the lock is
+ * free (wait.c).
+ * mbx_ports_lock (mutex) protects the list of every port, for debugfs.
+ * Order: mbx_names_lock (names.c), then mbx_ports_lock, then port->lock,
+ * then the pool's xarray lock (pool.c).  port->poll_wq.lock is taken
+ * alone, after port->lock is dropped.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/atomic.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "mbx.h"
+#include "trace.h"
+
+static atomic64_t mbx_port_ids = ATOMIC64_INIT(0);
+
+/* Bytes of a name escaped (as \ooo) where a name is printed. */
+#define MBX_NAME_ESCAPE	" \t\n\\"
+
+/* Protects mbx_ports and every port's all_node; see LOCKING above. */
+static DEFINE_MUTEX(mbx_ports_lock);
+static LIST_HEAD(mbx_ports);
+
+/**
+ * mbx_port_alloc() - make a port from checked creation arguments
+ * @args: flags, mode and name already validated by the caller
+ *
+ * Applies the module limits and charges the creator.
+ *
+ * Context: process context, may sleep.
+ * Return: the port with one reference, or ERR_PTR(-EINVAL, -EOPNOTSUPP,
+ * -EMFILE, -EDQUOT or -ENOMEM).
+ */
+struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
+{
+	u32 limit = min(READ_ONCE(mbx_max_msg_size), MBX_MSG_SIZE_CEILING);
+	u64 pool_limit = min_t(u64, READ_ONCE(mbx_max_pool_size),
+			       MBX_POOL_SIZE_CEILING);
+	u32 max_msg_size = args->max_msg_size;
+	struct mbx_port *port;
+	int prio, ret;
+
+	if (!max_msg_size)
+		max_msg_size = min(READ_ONCE(mbx_default_msg_size), limit);
+	/* pool_size is bounded before it is rounded, so it cannot wrap. */
+	if (max_msg_size > limit ||
+	    args->capacity > READ_ONCE(mbx_max_capacity) ||
+	    args->pool_size > pool_limit ||
+	    PAGE_ALIGN(args->pool_size) > pool_limit)
+		return ERR_PTR(-EINVAL);
+	port = kzalloc(sizeof(*port), GFP_KERNEL_ACCOUNT);
+	if (!port)
+		return ERR_PTR(-ENOMEM);
+
+	port->capacity = args->capacity;
+	port->max_msg_size = max_msg_size;
+	port->pool_size = PAGE_ALIGN(args->pool_size);
+	port->mode = args->mode;
+	port->uid = current_fsuid();
+	port->gid = current_fsgid();
+	strscpy(port->name, args->name, sizeof(port->name));
+
+	/* A full queue of largest messages; a rendezvous port holds one. */
+	port->charge = (u64)max(port->capacity, 1U) *
+		       (max_msg_size + MBX_MSG_CHARGE) + port->pool_size;
+	ret = mbx_user_charge(port->uid, port->charge, &port->user);
+	if (ret)
+		goto err_port;
+
+	if (port->pool_size) {
+		port->pool = mbx_pool_create(port->pool_size);
+		if (IS_ERR(port->pool)) {
+			ret = PTR_ERR(port->pool);
+			goto err_charge;
+		}
+	}
+
+	kref_init(&port->ref);
+	port->id = atomic64_inc_return(&mbx_port_ids);
+	spin_lock_init(&port->lock);
+	for (prio = 0; prio < MBX_NR_PRIO; prio++)
+		INIT_LIST_HEAD(&port->queue[prio]);
+	INIT_LIST_HEAD(&port->send_waiters);
+	INIT_LIST_HEAD(&port->recv_waiters);
+	init_waitqueue_head(&port->poll_wq);
+
+	mutex_lock(&mbx_ports_lock);
+	list_add_tail(&port->all_node, &mbx_ports);
+	mutex_unlock(&mbx_ports_lock);
+	return port;
+
+err_charge:
+	mbx_user_uncharge(port->user, port->charge);
+err_port:
+	kfree(port);
+	return ERR_PTR(ret);
+}
+
+static void mbx_port_free(struct kref *ref)
+{
+	struct mbx_port *port = container_of(ref, struct mbx_port, ref);
+	struct mbx_msg *msg, *tmp;
+	int prio;
+
+	mutex_lock(&mbx_ports_lock);
+	list_del(&port->all_node);
+	mutex_unlock(&mbx_ports_lock);
+
+	/* Pool regions of queued messages go with the pool. */
+	if (port->queued)
+		trace_mbx_drop(port->id, port->queued, port->stats.bytes_sent -
+			       port->stats.bytes_received);
+	for (prio = 0; prio < MBX_NR_PRIO; prio++)
+		list_for_each_entry_safe(msg, tmp, &port->queue[prio], node)
+			mbx_msg_free(msg);
+	if (port->pool)
+		mbx_pool_destroy(port->pool);
+	mbx_user_uncharge(port->user, port->charge);
+	kfree(port);
+}
+
+/**
+ * mbx_port_put() - drop a reference to a port
+ * @port: the port
+ *
+ * Context: process context, may sleep (the last put frees the queue).
+ */
+void mbx_port_put(struct mbx_port *port)
+{
+	kref_put(&port->ref, mbx_port_free);
+}
+
+static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
+			     loff_t *ppos)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_msg *msg;
+	int ret;
+
+	if (!(mbx_file_access(file) & MBX_RECV))
+		return -EBADF;
+
+	ret = mbx_recv_msg(port, &len, false, file->f_flags & O_NONBLOCK, NULL,
+			   &msg);
+	if (ret)
+		return ret == -EPIPE ? 0 : ret;
+
+	len = msg->len;
+	ret = mbx_copy_out(port, msg, buf);
+	if (ret) {
+		mbx_putback(port, msg);
+		return ret;
+	}
+	return len;
+}
+
+static ssize_t mbx_port_write(struct file *file, const char __user *buf,
+			      size_t len, loff_t *ppos)
+{
+	struct mbx_send args = { .buf = (uintptr_t)buf, .len = len };
+	int ret;
+
+	if (!(mbx_file_access(file) & MBX_SEND))
+		return -EBADF;
+	ret = mbx_send_args(file, &args, file->f_flags & O_NONBLOCK, NULL);
+	return ret ?: len;
+}
+
+static u32 mbx_list_count(struct list_head *head)
+{
+	struct list_head *pos;
+	u32 n = 0;
+
+	list_for_each(pos, head)
+		n++;
+	return n;
+}
+
+/**
+ * mbx_port_info() - describe a port as MBX_IOC_PORT_INFO does
+ * @port: the port
+ * @info: filled whole; its access field is left zero
+ *
+ * Context: may take port->lock.
+ */
+void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->id = port->id;
+	info->capacity = port->capacity;
+	info->max_msg_size = port->max_msg_size;
+	info->pool_size = port->pool_size;
+	info->mode = port->mode;
+	info->uid = from_kuid_munged(current_user_ns(), port->uid);
+	info->gid = from_kgid_munged(current_user_ns(), port->gid);
+	strscpy(info->name, port->name, sizeof(info->name));
+
+	spin_lock(&port->lock);
+	info->state = (port->linked ? MBX_STATE_NAMED : 0) |
+		      (port->shutdown ? MBX_STATE_SHUTDOWN : 0);
+	info->queued = port->queued;
+	info->pool_free = port->pool ? __mbx_pool_avail(port->pool) : 0;
+	info->senders = port->senders;
+	info->receivers = port->receivers;
+	info->send_waiting = mbx_list_count(&port->send_waiters);
+	info->recv_waiting = mbx_list_count(&port->recv_waiters);
+	info->sent = port->stats.sent;
+	info->received = port->stats.received;
+	info->bytes_sent = port->stats.bytes_sent;
+	info->bytes_received = port->stats.bytes_received;
+	info->send_waits = port->stats.send_waits;
+	info->recv_waits = port->stats.recv_waits;
+	mbx_port_unlock(port);
+}
+
+static __poll_t mbx_port_poll(struct file *file, poll_table *wait)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	u32 access = mbx_file_access(file);
+	__poll_t mask = 0;
+
+	poll_wait(file, &port->poll_wq, wait);
+
+	spin_lock(&port->lock);
+	if (access & MBX_RECV &&
+	    (port->queued || !list_empty(&port->send_waiters)))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (access & MBX_SEND && !port->shutdown) {
+		if (port->queued < port->capacity ||
+		    !list_empty(&port->recv_waiters))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		if (__mbx_no_receivers(port))
+			mask |= EPOLLERR;
+	}
+	if (port->shutdown || (__mbx_no_senders(port) && !port->queued))
+		mask |= EPOLLHUP;
+	mbx_port_unlock(port);
+
+	return mask;
+}
+
+static int mbx_port_release(struct inode *inode, struct file *file)
+{
+	struct mbx_file *mf = file->private_data;
+	struct mbx_port *port = mf->port;
+
+	spin_lock(&port->lock);
+	if (mf->access & MBX_SEND)
+		port->senders--;
+	if (mf->access & MBX_RECV)
+		port->receivers--;
+	if (port->pool)
+		__mbx_pool_release_file(port, file);
+	__mbx_port_hangup(port);
+	mbx_port_unlock(port);
+
+	mbx_port_put(port);
+	kfree(mf);
+	return 0;
+}
+
+static void mbx_port_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	u32 access = mbx_file_access(file);
+	bool shutdown;
+	u32 queued;
+
+	spin_lock(&port->lock);
+	queued = port->queued;
+	shutdown = port->shutdown;
+	mbx_port_unlock(port);
+
+	seq_printf(m, "mbx-id:\t%llu\n", port->id);
+	/* Names may hold any byte but '/': escape what would end a line. */
+	seq_puts(m, "mbx-name:\t");
+	seq_escape(m, port->name, MBX_NAME_ESCAPE);
+	seq_putc(m, '\n');
+	seq_printf(m, "mbx-access:\t%s%s\n", access & MBX_SEND ? "send" : "",
+		   access == (MBX_SEND | MBX_RECV) ? ",recv" :
+		   access == MBX_RECV ? "recv" : "");
+	seq_printf(m, "mbx-capacity:\t%u\n", port->capacity);
+	seq_printf(m, "mbx-queued:\t%u\n", queued);
+	seq_printf(m, "mbx-max-msg-size:\t%u\n", port->max_msg_size);
+	seq_printf(m, "mbx-shutdown:\t%d\n", shutdown);
+}
+
+const struct file_operations mbx_port_fops = {
+	.owner		= THIS_MODULE,
+	.read		= mbx_port_read,
+	.write		= mbx_port_write,
+	.poll		= mbx_port_poll,
+	.mmap		= mbx_pool_mmap,
+	.unlocked_ioctl	= mbx_port_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= mbx_port_release,
+	.show_fdinfo	= mbx_port_show_fdinfo,
+};
+
+/**
+ * mbx_port_file() - open a file on a port
+ * @port:   the port; on success the file takes over the caller's reference
+ * @access: MBX_SEND and/or MBX_RECV
+ * @flags:  MBX_NONBLOCK is honoured
+ *
+ * Context: process context, may sleep.
+ * Return: the file, or an ERR_PTR() with the reference still the caller's.
+ */
+struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags)
+{
+	/* See struct mbx_file for why senders are read-write. */
+	int oflags = access & MBX_SEND ? O_RDWR : O_RDONLY;
+	struct mbx_file *mf;
+	struct file *file;
+
+	if (flags & MBX_NONBLOCK)
+		oflags |= O_NONBLOCK;
+	mf = kmalloc(sizeof(*mf), GFP_KERNEL_ACCOUNT);
+	if (!mf)
+		return ERR_PTR(-ENOMEM);
+	mf->port = port;
+	mf->access = access;
+
+	file = anon_inode_getfile("[mailbox]", &mbx_port_fops, mf, oflags);
+	if (IS_ERR(file)) {
+		kfree(mf);
+		return file;
+	}
+
+	spin_lock(&port->lock);
+	if (access & MBX_SEND)
+		port->senders++;
+	if (access & MBX_RECV)
+		port->receivers++;
+	mbx_port_unlock(port);
+	return file;
+}
+
+/**
+ * mbx_port_install() - give a port a new file and fd
+ * @port:   the port; on success the file holds the caller's reference
+ * @access: MBX_SEND and/or MBX_RECV
+ * @flags:  MBX_CLOEXEC, MBX_NONBLOCK
+ * @link:   also link the port's name (a new named port)
+ *
+ * Context: process context, may sleep.
+ * Return: the fd, or -errno with the reference still the caller's.
+ */
+int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link)
+{
+	struct file *file;
+	int fd, ret;
+
+	fd = get_unused_fd_flags(flags & MBX_CLOEXEC ? O_CLOEXEC : 0);
+	if (fd < 0)
+		return fd;
+
+	file = mbx_port_file(port, access, flags);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_fd;
+	}
+	if (link) {
+		ret = mbx_name_link(port);
+		if (ret)
+			goto err_file;
+	}
+	fd_install(fd, file);
+	return fd;
+
+err_file:
+	/* The file's release drops the reference: take one for our caller. */
+	kref_get(&port->ref);
+	fput(file);
+err_fd:
+	put_unused_fd(fd);
+	return ret;
+}
+
+/**
+ * mbx_ports_show() - the debugfs view: one line per live port
+ * @m: the seq_file
+ *
+ * Context: process context, may sleep.
+ */
+void mbx_ports_show(struct seq_file *m)
+{
+	struct mbx_port_info info;
+	struct mbx_port *port;
+
+	seq_puts(m, "id name uid gid mode capacity max_msg_size queued senders receivers send_waiting recv_waiting sent received bytes_sent bytes_received send_waits recv_waits pool_size pool_free state\n");
+	mutex_lock(&mbx_ports_lock);
+	list_for_each_entry(port, &mbx_ports, all_node) {
+		mbx_port_info(port, &info);
+		seq_printf(m, "%llu ", info.id);
+		if (info.name[0])
+			seq_escape(m, info.name, MBX_NAME_ESCAPE);
+		else
+			seq_putc(m, '-');
+		seq_printf(m, " %u %u %04o %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu %llu %s%s\n",
+			   info.uid, info.gid, info.mode, info.capacity,
+			   info.max_msg_size, info.queued, info.senders,
+			   info.receivers, info.send_waiting,
+			   info.recv_waiting, info.sent, info.received,
+			   info.bytes_sent, info.bytes_received,
+			   info.send_waits, info.recv_waits, info.pool_size,
+			   info.pool_free,
+			   info.state & MBX_STATE_NAMED ? "named" : "anon",
+			   info.state & MBX_STATE_SHUTDOWN ? ",shutdown" : "");
+	}
+	mutex_unlock(&mbx_ports_lock);
+}
