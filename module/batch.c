@@ -148,10 +148,17 @@ static int mbx_batch_recv_chunk(struct file *file, struct mbx_recv *ents,
 	return ret;
 }
 
-/*
+/**
+ * mbx_ioctl_batch() - MBX_IOC_SEND_BATCH or MBX_IOC_RECV_BATCH
+ * @file: the port file
+ * @uarg: the user's struct mbx_batch
+ * @send: send, else receive
+ *
  * The first message of a batch waits as the batch's flags say; the others
- * go only if they need not wait.  Return: how many went through, or the
- * first message's error.
+ * go only if they need not wait.
+ *
+ * Context: process context, may sleep.
+ * Return: how many went through, or the first message's error.
  */
 long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
 		     bool send)

@@ -44,10 +44,17 @@ static void mbx_call_spin(struct mbx_port *port, const ktime_t *deadline)
 		cpu_relax();
 }
 
-/*
- * Send on @file, then receive on args.recv_fd.  Both halves are checked
- * before anything is sent, so a call fails half-way only when the receive
- * itself fails; @done tells the caller.
+/**
+ * mbx_ioctl_call() - MBX_IOC_CALL: send on @file, then receive on
+ * args.recv_fd (or @file)
+ * @file: the sending port file
+ * @uarg: the user's struct mbx_call
+ *
+ * Both halves are checked before anything is sent, so a call fails
+ * half-way only when the receive itself fails; uarg->done tells the caller.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or -errno; never -ERESTARTSYS once the request is sent.
  */
 long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg)
 {
@@ -71,7 +78,7 @@ long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg)
 			goto out;
 		rfile = fd_file(f);
 		ret = -EINVAL;
-		if (rfile->f_op != &mbx_port_fops)
+		if (!mbx_is_port_file(rfile))
 			goto out;
 	}
 

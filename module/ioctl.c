@@ -8,7 +8,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
-#include <linux/poll.h>
 #include <linux/uaccess.h>
 
 #include "mbx.h"
@@ -92,22 +91,6 @@ static long mbx_ioctl_info(struct file *file, unsigned int cmd,
 	return 0;
 }
 
-static long mbx_ioctl_shutdown(struct mbx_port *port)
-{
-	spin_lock(&port->lock);
-	if (!port->shutdown) {
-		port->shutdown = true;
-		/* Receivers wait only on an empty queue: this is their end. */
-		__mbx_complete_all(port, &port->recv_waiters, -EPIPE);
-		__mbx_complete_all(port, &port->send_waiters, -EPIPE);
-		if (port->pool)
-			__mbx_pool_shutdown(port);
-		__mbx_poll_wake(port, EPOLLHUP);
-	}
-	mbx_port_unlock(port);
-	return 0;
-}
-
 static long mbx_ioctl_buf_alloc(struct file *file, struct mbx_buf __user *uarg)
 {
 	struct mbx_port *port = mbx_file_port(file);
@@ -153,6 +136,15 @@ static long mbx_ioctl_buf_release(struct file *file,
 	return mbx_pool_release(port, file, args.offset, args.len);
 }
 
+/**
+ * mbx_port_ioctl() - the unlocked_ioctl of a port file
+ * @file: the port file
+ * @cmd:  the ioctl
+ * @arg:  its argument, a user pointer
+ *
+ * Context: process context.
+ * Return: as each ioctl says (mailbox(7)); -ENOTTY for an unknown one.
+ */
 long mbx_port_ioctl(struct file *file, unsigned int cmd,
 		    unsigned long arg)
 {
@@ -169,7 +161,8 @@ long mbx_port_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case MBX_IOC_SHUTDOWN:
-		return mbx_ioctl_shutdown(mbx_file_port(file));
+		mbx_port_shutdown(mbx_file_port(file));
+		return 0;
 	case MBX_IOC_BUF_ALLOC:
 		return mbx_ioctl_buf_alloc(file, uarg);
 	case MBX_IOC_BUF_RELEASE:

@@ -9,8 +9,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/minmax.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "mbx.h"
@@ -126,6 +128,7 @@ static long mbx_ioctl_open(void __user *uarg)
 static long mbx_ioctl_unlink(void __user *uarg)
 {
 	struct mbx_port_unlink args;
+	struct mbx_port *port;
 	int ret;
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
@@ -137,7 +140,56 @@ static long mbx_ioctl_unlink(void __user *uarg)
 		return ret;
 	if (!args.name[0])
 		return -EINVAL;
-	return mbx_name_unlink(args.name);
+
+	port = mbx_name_unlink(args.name);
+	if (IS_ERR(port))
+		return PTR_ERR(port);
+	mbx_port_unname(port);
+	return 0;
+}
+
+/* MBX_IOC_PORT_LIST: the named ports of the caller's IPC namespace by id. */
+static long mbx_ioctl_list(struct mbx_port_list __user *uarg)
+{
+	struct mbx_port_info *infos = NULL;
+	struct mbx_port **ports = NULL;
+	struct mbx_port_list args;
+	u32 total, n, i;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+
+	ret = mbx_names_get(args.count ? &ports : NULL);
+	if (ret < 0)
+		return ret;
+	total = ret;
+	ret = 0;
+	n = min(args.count, total);
+	if (n) {
+		infos = kvmalloc_array(n, sizeof(*infos), GFP_KERNEL_ACCOUNT);
+		if (!infos)
+			ret = -ENOMEM;
+	}
+	for (i = 0; i < total && ports; i++) {
+		if (infos && i < n)
+			mbx_port_info(ports[i], &infos[i]);
+		mbx_port_put(ports[i]);
+	}
+	kvfree(ports);
+	if (ret)
+		return ret;
+
+	args.count = n;
+	args.total = total;
+	if (copy_to_user(u64_to_user_ptr(args.ports), infos,
+			 n * sizeof(*infos)) ||
+	    copy_to_user(uarg, &args, sizeof(args)))
+		ret = -EFAULT;
+	kvfree(infos);
+	return ret;
 }
 
 static long mbx_ctl_ioctl(struct file *file, unsigned int cmd,
@@ -153,7 +205,7 @@ static long mbx_ctl_ioctl(struct file *file, unsigned int cmd,
 	case MBX_IOC_PORT_UNLINK:
 		return mbx_ioctl_unlink(uarg);
 	case MBX_IOC_PORT_LIST:
-		return mbx_name_list(uarg);
+		return mbx_ioctl_list(uarg);
 	}
 	if (MBX_IOC_NOSIZE(cmd) == MBX_IOC_NOSIZE(MBX_IOC_PORT_CREATE))
 		return mbx_ioctl_create(cmd, uarg);
@@ -208,9 +260,13 @@ static int __init mbx_init(void)
 
 static void __exit mbx_exit(void)
 {
+	struct mbx_port *port;
+
 	mbx_debugfs_exit();
 	misc_deregister(&mbx_misc);
-	mbx_names_exit();
+	/* Named ports outlive their files; their names hold the last refs. */
+	while ((port = mbx_name_pop()))
+		mbx_port_unname(port);
 }
 
 module_init(mbx_init);

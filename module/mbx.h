@@ -168,6 +168,23 @@ static inline u32 mbx_file_access(struct file *file)
 	return ((struct mbx_file *)file->private_data)->access;
 }
 
+/* Whether a call on @file with @flags must not wait. */
+static inline bool mbx_nonblock(struct file *file, u32 flags)
+{
+	return flags & MBX_NONBLOCK || file->f_flags & O_NONBLOCK;
+}
+
+/* Under port->lock: nothing can ever be sent again (or received). */
+static inline bool __mbx_no_senders(struct mbx_port *port)
+{
+	return !port->linked && !port->senders;
+}
+
+static inline bool __mbx_no_receivers(struct mbx_port *port)
+{
+	return !port->linked && !port->receivers;
+}
+
 /*
  * The access asked by the flags of MBX_IOC_PORT_OPEN or MBX_IOC_PORT_DUP:
  * MBX_SEND and/or MBX_RECV, or 0 if the flags or @reserved are invalid.
@@ -200,10 +217,11 @@ struct mbx_sender_ids {
 };
 
 /* port.c */
-extern const struct file_operations mbx_port_fops;
 struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args);
 void mbx_port_put(struct mbx_port *port);
-struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags);
+void mbx_port_unname(struct mbx_port *port);
+void mbx_port_shutdown(struct mbx_port *port);
+bool mbx_is_port_file(const struct file *file);
 int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link);
 void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info);
 void mbx_ports_show(struct seq_file *m);
@@ -218,7 +236,6 @@ long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
 void mbx_msg_free(struct mbx_msg *msg);
 int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
 		 ktime_t **deadlinep);
-bool mbx_nonblock(struct file *file, u32 flags);
 int mbx_check_send(struct file *file, const struct mbx_send *args);
 int mbx_check_recv(struct file *file, const struct mbx_recv *args);
 int mbx_send_prepare(struct mbx_port *port,
@@ -238,8 +255,6 @@ int mbx_recv_args(struct file *file, struct mbx_recv *args,
 		  ktime_t *deadline);
 
 /* queue.c */
-bool __mbx_no_senders(struct mbx_port *port);
-bool __mbx_no_receivers(struct mbx_port *port);
 void __mbx_port_hangup(struct mbx_port *port);
 int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 	       bool nonblock, ktime_t *deadline);
@@ -280,15 +295,16 @@ int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 		   bool nonblock, ktime_t *deadline, u64 *offset);
 int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 		     u64 len);
-int mbx_pool_mmap(struct file *file, struct vm_area_struct *vma);
+int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
+		  bool writable);
 
 /* names.c */
 int mbx_name_check(const char *name);
 int mbx_name_link(struct mbx_port *port);
 struct mbx_port *mbx_name_lookup(const char *name, u32 access);
-int mbx_name_unlink(const char *name);
-void mbx_names_exit(void);
-int mbx_name_list(struct mbx_port_list __user *uarg);
+struct mbx_port *mbx_name_unlink(const char *name);
+int mbx_names_get(struct mbx_port ***portsp);
+struct mbx_port *mbx_name_pop(void);
 
 /* debugfs.c */
 void mbx_debugfs_init(void);

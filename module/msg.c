@@ -33,16 +33,31 @@ static struct mbx_msg *mbx_msg_alloc(size_t len)
 	return msg;
 }
 
+/**
+ * mbx_msg_free() - free a message that nobody holds
+ * @msg: the message (its region, if any, is the caller's business)
+ *
+ * Context: any context that may free memory.
+ */
 void mbx_msg_free(struct mbx_msg *msg)
 {
 	put_pid(msg->pid);
 	kvfree(msg);
 }
 
-/*
- * The message for the send @args describe, made before the port is locked:
- * the payload copied in (copy mode), or an empty message to carry a region.
- * Return: 0 with *@msgp set, or -EMSGSIZE, -ENODEV, -ENOMEM, -EFAULT.
+/**
+ * mbx_send_prepare() - make the message for a send, before the port is
+ * locked
+ * @port: the port
+ * @args: a checked send request
+ * @msgp: on success, the message
+ *
+ * Copy mode copies the payload in; a pool send makes an empty message to
+ * carry its region.
+ *
+ * Context: process context, may fault and sleep.
+ * Return: 0, -EMSGSIZE, -ENODEV (a pool send on a port without one),
+ * -ENOMEM or -EFAULT.
  */
 int mbx_send_prepare(struct mbx_port *port,
 		     const struct mbx_send *args, struct mbx_msg **msgp)
@@ -73,10 +88,18 @@ int mbx_send_prepare(struct mbx_port *port,
 	return 0;
 }
 
-/*
- * Send a prepared message, carrying the pool region @args name if they say
- * MBX_SEND_BUF.  On success the port owns @msg; on failure the caller still
- * does, and @file holds the region again.
+/**
+ * __mbx_send_prepared() - send a prepared message
+ * @port:     the port
+ * @file:     the sending file
+ * @args:     its checked request; MBX_SEND_BUF: the region to carry
+ * @msg:      the message, from mbx_send_prepare()
+ * @nonblock: fail with -EAGAIN rather than wait
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
+ *
+ * Context: port->lock held; dropped while waiting, held again on return.
+ * Return: 0, the port then owns @msg; or -errno, the caller then still owns
+ * it and @file holds the region again.
  */
 int __mbx_send_prepared(struct mbx_port *port, struct file *file,
 			const struct mbx_send *args, struct mbx_msg *msg,
@@ -99,7 +122,16 @@ int __mbx_send_prepared(struct mbx_port *port, struct file *file,
 	return ret;
 }
 
-/* Send as checked @args say. */
+/**
+ * mbx_send_args() - send as a checked request says
+ * @file:     the sending file
+ * @args:     the request, checked by mbx_check_send()
+ * @nonblock: fail with -EAGAIN rather than wait
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or -errno; on failure nothing was sent.
+ */
 int mbx_send_args(struct file *file, const struct mbx_send *args,
 		  bool nonblock, ktime_t *deadline)
 {
@@ -118,9 +150,14 @@ int mbx_send_args(struct file *file, const struct mbx_send *args,
 	return ret;
 }
 
-/*
- * Copy a received message out to @buf and free it; a pool message's region
- * is freed with it.  On -EFAULT the caller still owns the message.
+/**
+ * mbx_copy_out() - copy a received message out to user memory and free it
+ * @port: the port
+ * @msg:  the message; a pool message's region is freed with it
+ * @buf:  the user's buffer, at least @msg->len bytes
+ *
+ * Context: process context, may fault.
+ * Return: 0, or -EFAULT with the message still the caller's.
  */
 int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
 		 void __user *buf)
@@ -139,9 +176,16 @@ int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
 	return 0;
 }
 
-/*
- * Turn MBX_TIMEOUT / MBX_ABSTIME into an absolute CLOCK_MONOTONIC deadline.
- * Return: 0 with *@deadlinep set (NULL for no timeout), or -EINVAL.
+/**
+ * mbx_deadline() - turn MBX_TIMEOUT / MBX_ABSTIME into an absolute
+ * CLOCK_MONOTONIC deadline
+ * @flags:      a request's flags
+ * @timeout_ns: its timeout
+ * @deadline:   where to keep the deadline
+ * @deadlinep:  set to @deadline, or NULL for no timeout
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL for a timeout without MBX_TIMEOUT.
  */
 int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
 		 ktime_t **deadlinep)
@@ -157,11 +201,14 @@ int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
 	return 0;
 }
 
-bool mbx_nonblock(struct file *file, u32 flags)
-{
-	return flags & MBX_NONBLOCK || file->f_flags & O_NONBLOCK;
-}
-
+/**
+ * mbx_check_send() - check a send request against its file
+ * @file: the sending file
+ * @args: the request
+ *
+ * Context: any.
+ * Return: 0, -EBADF for a file that may not send, -EINVAL.
+ */
 int mbx_check_send(struct file *file, const struct mbx_send *args)
 {
 	if (!(mbx_file_access(file) & MBX_SEND))
@@ -173,6 +220,15 @@ int mbx_check_send(struct file *file, const struct mbx_send *args)
 	return 0;
 }
 
+/**
+ * mbx_check_recv() - check a receive request against its file
+ * @file: the receiving file
+ * @args: the request; its output fields are ignored, so one struct can
+ *        serve a loop
+ *
+ * Context: any.
+ * Return: 0, -EBADF for a file that may not receive, -EINVAL.
+ */
 int mbx_check_recv(struct file *file, const struct mbx_recv *args)
 {
 	if (!(mbx_file_access(file) & MBX_RECV))
@@ -193,11 +249,19 @@ static void mbx_sender_ids(struct mbx_sender_ids *ids, struct mbx_msg *msg)
 	ids->uid = from_kuid_munged(current_user_ns(), msg->uid);
 }
 
-/*
- * Give the caller a received message as checked @args ask, and write the
- * results back to @uargs, the user's copy of @args: in place (@file then
- * holds its region), or copied out to args->buf (the message is freed).
- * On -EFAULT the caller still owns the message and must put it back.
+/**
+ * mbx_recv_deliver() - give a received message to the caller
+ * @file:  the receiving file
+ * @args:  its checked request, filled with the results
+ * @uargs: the user's copy of @args, where the results are written back
+ * @msg:   the message
+ * @ids:   the sender's ids as last translated, kept across a batch
+ *
+ * In place (MBX_RECV_INPLACE, a pool message) @file then holds the region;
+ * otherwise the payload is copied out to args->buf and the message freed.
+ *
+ * Context: process context, may fault.
+ * Return: 0, or -EFAULT with the message still the caller's, to put back.
  */
 int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
 		     struct mbx_recv __user *uargs, struct mbx_msg *msg,
@@ -232,9 +296,16 @@ int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
 	return 0;
 }
 
-/*
- * Receive as checked @args say, and write the results back to @uargs, the
- * user's copy of @args.  On -EMSGSIZE, uargs->len is the size needed.
+/**
+ * mbx_recv_args() - receive as a checked request says
+ * @file:     the receiving file
+ * @args:     the request, checked by mbx_check_recv()
+ * @uargs:    the user's copy of @args, where the results are written back
+ * @nonblock: fail with -EAGAIN rather than wait
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or -errno; on -EMSGSIZE, uargs->len is the size needed.
  */
 int mbx_recv_args(struct file *file, struct mbx_recv *args,
 		  struct mbx_recv __user *uargs, bool nonblock,

@@ -2,12 +2,13 @@
 /*
  * mailbox: port names, scoped to the IPC namespace of their creator.
  *
- * A linked name holds a reference to its port and to its IPC namespace; both
- * are dropped when the name is unlinked or the module is unloaded.  A lookup
- * only ever matches names of the caller's own IPC namespace.
+ * A linked name holds a reference to its port and to its IPC namespace.  A
+ * lookup only ever matches names of the caller's own IPC namespace.  This
+ * file keeps the table and nothing else: unlinking a name hands the name's
+ * reference to the caller, which tells the port (mbx_port_unname()).
  *
  * LOCKING: mbx_names_lock (mutex) protects mbx_names and every port's
- * name_node and ipc_ns.  It nests outside port->lock.
+ * name_node and ipc_ns.  Nothing else is taken under it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -56,20 +57,13 @@ static struct mbx_port *__mbx_name_find(struct ipc_namespace *ns,
 	return NULL;
 }
 
-/* Drop the name of @port, and the references it held. */
-static void __mbx_name_drop(struct mbx_port *port)
+/* Remove the name of @port; the reference it held becomes the caller's. */
+static void __mbx_name_remove(struct mbx_port *port)
 {
 	lockdep_assert_held(&mbx_names_lock);
 	hash_del(&port->name_node);
-
-	spin_lock(&port->lock);
-	port->linked = false;
-	__mbx_port_hangup(port);
-	mbx_port_unlock(port);
-
 	mbx_put_ipc_ns(port->ipc_ns);
 	port->ipc_ns = NULL;
-	mbx_port_put(port);
 }
 
 /**
@@ -94,6 +88,8 @@ int mbx_name_check(const char *name)
  * namespace
  * @port: a new port with a non-empty, checked name
  *
+ * The name takes a reference to @port; the caller marks the port linked.
+ *
  * Context: process context, may sleep.
  * Return: 0, or -EEXIST if the name is taken in this namespace.
  */
@@ -109,10 +105,6 @@ int mbx_name_link(struct mbx_port *port)
 	port->ipc_ns = get_ipc_ns(ns);
 	kref_get(&port->ref);
 	hash_add(mbx_names, &port->name_node, mbx_name_hash(ns, port->name));
-
-	spin_lock(&port->lock);
-	port->linked = true;
-	mbx_port_unlock(port);
 	ret = 0;
 out:
 	mutex_unlock(&mbx_names_lock);
@@ -169,29 +161,25 @@ struct mbx_port *mbx_name_lookup(const char *name, u32 access)
  * user namespace may.  The port lives on while files refer to it.
  *
  * Context: process context, may sleep.
- * Return: 0, -ENOENT or -EPERM.
+ * Return: the port, with the reference its name held, which the caller
+ * hands to mbx_port_unname(); or ERR_PTR(-ENOENT or -EPERM).
  */
-int mbx_name_unlink(const char *name)
+struct mbx_port *mbx_name_unlink(const char *name)
 {
 	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	struct mbx_port *port;
-	int ret = -ENOENT;
 
 	mutex_lock(&mbx_names_lock);
 	port = __mbx_name_find(ns, name);
 	if (!port)
-		goto out;
-
-	ret = -EPERM;
-	if (!uid_eq(current_fsuid(), port->uid) &&
-	    !ns_capable(ns->user_ns, CAP_IPC_OWNER))
-		goto out;
-
-	__mbx_name_drop(port);
-	ret = 0;
-out:
+		port = ERR_PTR(-ENOENT);
+	else if (!uid_eq(current_fsuid(), port->uid) &&
+		 !ns_capable(ns->user_ns, CAP_IPC_OWNER))
+		port = ERR_PTR(-EPERM);
+	else
+		__mbx_name_remove(port);
 	mutex_unlock(&mbx_names_lock);
-	return ret;
+	return port;
 }
 
 static int mbx_port_cmp_id(const void *a, const void *b)
@@ -203,77 +191,62 @@ static int mbx_port_cmp_id(const void *a, const void *b)
 }
 
 /**
- * mbx_name_list() - MBX_IOC_PORT_LIST: the named ports of the current IPC
- * namespace, by increasing id
- * @uarg: the user's struct mbx_port_list
+ * mbx_names_get() - the named ports of the current IPC namespace
+ * @portsp: NULL to only count them; else set to a kvmalloc'ed array of
+ *          them by increasing id, each referenced (NULL if there are none)
  *
  * Context: process context, may sleep.
- * Return: 0, -EINVAL, -EFAULT or -ENOMEM.
+ * Return: how many there are, or -ENOMEM.
  */
-int mbx_name_list(struct mbx_port_list __user *uarg)
+int mbx_names_get(struct mbx_port ***portsp)
 {
 	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
-	struct mbx_port_info *infos = NULL;
 	struct mbx_port **ports = NULL;
-	struct mbx_port_list args;
 	struct mbx_port *port;
-	u32 total = 0, n, i;
-	int bkt, ret = 0;
-
-	if (copy_from_user(&args, uarg, sizeof(args)))
-		return -EFAULT;
-	if (args.flags || args.reserved)
-		return -EINVAL;
+	int bkt, total = 0;
 
 	mutex_lock(&mbx_names_lock);
 	hash_for_each(mbx_names, bkt, port, name_node)
 		total += port->ipc_ns == ns;
-	n = min(args.count, total);
-	if (n) {
+	if (portsp && total) {
 		ports = kvmalloc_array(total, sizeof(*ports), GFP_KERNEL_ACCOUNT);
-		infos = kvmalloc_array(n, sizeof(*infos), GFP_KERNEL_ACCOUNT);
-		if (!ports || !infos) {
-			ret = -ENOMEM;
+		if (!ports) {
+			total = -ENOMEM;
 			goto unlock;
 		}
-		i = 0;
-		hash_for_each(mbx_names, bkt, port, name_node)
-			if (port->ipc_ns == ns)
-				ports[i++] = port;
+		total = 0;
+		hash_for_each(mbx_names, bkt, port, name_node) {
+			if (port->ipc_ns != ns)
+				continue;
+			kref_get(&port->ref);
+			ports[total++] = port;
+		}
 		sort(ports, total, sizeof(*ports), mbx_port_cmp_id, NULL);
-		for (i = 0; i < n; i++)
-			mbx_port_info(ports[i], &infos[i]);
 	}
 unlock:
 	mutex_unlock(&mbx_names_lock);
-	if (ret)
-		goto out;
-
-	args.count = n;
-	args.total = total;
-	if (copy_to_user(u64_to_user_ptr(args.ports), infos,
-			 n * sizeof(*infos)) ||
-	    copy_to_user(uarg, &args, sizeof(args)))
-		ret = -EFAULT;
-out:
-	kvfree(infos);
-	kvfree(ports);
-	return ret;
+	if (portsp)
+		*portsp = ports;
+	return total;
 }
 
 /**
- * mbx_names_exit() - drop every name, at module unload
+ * mbx_name_pop() - remove any one name, at module unload
  *
  * Context: process context; no port file is open any more.
+ * Return: the port, with the reference its name held, which the caller
+ * hands to mbx_port_unname(); NULL once no name is left.
  */
-void mbx_names_exit(void)
+struct mbx_port *mbx_name_pop(void)
 {
-	struct hlist_node *tmp;
-	struct mbx_port *port;
+	struct mbx_port *port = NULL;
 	int bkt;
 
 	mutex_lock(&mbx_names_lock);
-	hash_for_each_safe(mbx_names, bkt, tmp, port, name_node)
-		__mbx_name_drop(port);
+	hash_for_each(mbx_names, bkt, port, name_node)
+		break;
+	if (port)
+		__mbx_name_remove(port);
 	mutex_unlock(&mbx_names_lock);
+	return port;
 }

@@ -25,8 +25,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/anon_inodes.h>
-#include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/rbtree_augmented.h>
 #include <linux/sched/signal.h>
@@ -422,8 +420,46 @@ void __mbx_pool_shutdown(struct mbx_port *port)
 	__mbx_complete_all(port, &port->pool->waiters, -EPIPE);
 }
 
+/*
+ * Take @size bytes of free space for a new region, made of @spare if need
+ * be, waiting for space as @nonblock and @deadline say.
+ * Return: 0 with *@rp set, or -EPIPE, -EAGAIN, -ETIMEDOUT, -EINTR,
+ * -ERESTARTSYS.
+ */
+static int __mbx_pool_reserve(struct mbx_port *port, u64 size, bool nonblock,
+			      ktime_t *deadline, struct mbx_region *spare,
+			      struct mbx_region **rp)
+{
+	struct mbx_pool *pool = port->pool;
+	struct mbx_waiter w;
+	struct mbx_region *e;
+	int ret;
+
+	lockdep_assert_held(&port->lock);
+	for (;;) {
+		if (port->shutdown)
+			return -EPIPE;
+		e = mbx_extent_first_fit(pool, size);
+		if (e) {
+			*rp = mbx_extent_take(pool, e, size, spare);
+			return 0;
+		}
+		if (nonblock)
+			return -EAGAIN;
+		if (mbx_expired(deadline))
+			return -ETIMEDOUT;
+
+		w.task = current;
+		w.state = MBX_WAITING;
+		list_add_tail(&w.node, &pool->waiters);
+		ret = __mbx_wait(port, &w, MBX_WAIT_ALLOC, deadline);
+		if (ret)
+			return ret;
+	}
+}
+
 /**
- * mbx_pool_alloc() - allocate a region for @file, waiting for space
+ * mbx_pool_alloc() - allocate - allocate a region for @file, waiting for space
  * @port:     the port, with a pool
  * @file:     the future holder
  * @len:      1..pool size
@@ -439,7 +475,6 @@ int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 		   bool nonblock, ktime_t *deadline, u64 *offset)
 {
 	struct mbx_pool *pool = port->pool;
-	u64 size = ALIGN(len, 1U << MBX_POOL_ORDER);
 	struct mbx_region *spare, *r = NULL;
 	int ret;
 
@@ -450,33 +485,8 @@ int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 		return -ENOMEM;
 
 	spin_lock(&port->lock);
-	for (;;) {
-		struct mbx_waiter w;
-		struct mbx_region *e;
-
-		ret = -EPIPE;
-		if (port->shutdown)
-			break;
-		e = mbx_extent_first_fit(pool, size);
-		ret = 0;
-		if (e) {
-			r = mbx_extent_take(pool, e, size, spare);
-			break;
-		}
-		ret = -EAGAIN;
-		if (nonblock)
-			break;
-		ret = -ETIMEDOUT;
-		if (mbx_expired(deadline))
-			break;
-
-		w.task = current;
-		w.state = MBX_WAITING;
-		list_add_tail(&w.node, &pool->waiters);
-		ret = __mbx_wait(port, &w, MBX_WAIT_ALLOC, deadline);
-		if (ret)
-			break;
-	}
+	ret = __mbx_pool_reserve(port, ALIGN(len, 1U << MBX_POOL_ORDER),
+				 nonblock, deadline, spare, &r);
 	mbx_port_unlock(port);
 	if (r != spare)
 		kfree(spare);
@@ -533,8 +543,7 @@ int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 
 static vm_fault_t mbx_pool_fault(struct vm_fault *vmf)
 {
-	struct mbx_port *port = vmf->vma->vm_file->private_data;
-	struct mbx_pool *pool = port->pool;
+	struct mbx_pool *pool = vmf->vma->vm_private_data;
 
 	if (vmf->pgoff >= pool->nr_pages)
 		return VM_FAULT_SIGBUS;
@@ -547,66 +556,37 @@ static const struct vm_operations_struct mbx_pool_vm_ops = {
 	.fault = mbx_pool_fault,
 };
 
-static int mbx_pool_file_release(struct inode *inode, struct file *file)
-{
-	mbx_port_put(file->private_data);
-	return 0;
-}
-
-/* The file behind a pool mapping: it holds the port, nothing else. */
-static const struct file_operations mbx_pool_fops = {
-	.owner		= THIS_MODULE,
-	.release	= mbx_pool_file_release,
-};
-
 /**
- * mbx_pool_mmap() - map a port's whole pool, shared, at offset 0
- * @file: a port file
- * @vma:  the new mapping
+ * mbx_pool_mmap() - map a whole pool, shared, at offset 0
+ * @pool:     the pool
+ * @vma:      the new mapping
+ * @writable: false for a file that may not send: the mapping can then
+ *            never become writable
  *
- * A file that may not send gets a mapping that can never become writable.
- * A forked child shares the mapping, like any MAP_SHARED mapping.
- *
- * The mapping refers to a pool file of its own, which holds the port, and
- * not to the port file: regions belong to port files, and closing the last
- * fd of one must free what it holds and end its part in end of stream even
- * while the pool stays mapped.
+ * The caller keeps @pool alive as long as @vma (see mbx_port_mmap()).
  *
  * Context: mmap_lock held for writing.
- * Return: 0, -ENODEV without a pool, -EINVAL for a private or partial
- * mapping, -EACCES for a writable mapping of a receive-only file, -ENOMEM.
+ * Return: 0, -EINVAL for a private or partial mapping, -EACCES for a
+ * writable mapping that may not be.
  */
-int mbx_pool_mmap(struct file *file, struct vm_area_struct *vma)
+int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
+		  bool writable)
 {
-	struct mbx_port *port = mbx_file_port(file);
-	struct file *pool_file;
-
-	if (!port->pool)
-		return -ENODEV;
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	if (vma->vm_pgoff || vma_pages(vma) != port->pool->nr_pages)
+	if (vma->vm_pgoff || vma_pages(vma) != pool->nr_pages)
 		return -EINVAL;
 	/*
 	 * A receive-only file is opened read-only, so do_mmap() has already
 	 * refused PROT_WRITE; make sure that mprotect() cannot add it either.
 	 */
-	if (!(mbx_file_access(file) & MBX_SEND)) {
+	if (!writable) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;
 		vm_flags_clear(vma, VM_MAYWRITE);
 	}
-	kref_get(&port->ref);
-	pool_file = anon_inode_getfile("[mailbox-pool]", &mbx_pool_fops, port,
-				       O_RDWR);
-	if (IS_ERR(pool_file)) {
-		mbx_port_put(port);
-		return PTR_ERR(pool_file);
-	}
-	vma_set_file(vma, pool_file);
-	fput(pool_file);
-
 	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &mbx_pool_vm_ops;
+	vma->vm_private_data = pool;
 	return 0;
 }

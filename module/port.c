@@ -14,9 +14,9 @@
  * the first task the section completed and the pollers once the lock is
  * free (wait.c).
  * mbx_ports_lock (mutex) protects the list of every port, for debugfs.
- * Order: mbx_names_lock (names.c), then mbx_ports_lock, then port->lock,
- * then the pool's xarray lock (pool.c).  port->poll_wq.lock is taken
- * alone, after port->lock is dropped.
+ * Order: mbx_ports_lock, then port->lock, then the pool's xarray lock
+ * (pool.c).  mbx_names_lock (names.c) and port->poll_wq.lock are taken
+ * alone, the latter after port->lock is dropped.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,6 +42,28 @@ static atomic64_t mbx_port_ids = ATOMIC64_INIT(0);
 static DEFINE_MUTEX(mbx_ports_lock);
 static LIST_HEAD(mbx_ports);
 
+/*
+ * Check creation arguments against the module limits.
+ * Return: 0 with *@max_msg_size set (the default for 0), or -EINVAL.
+ */
+static int mbx_port_limits(const struct mbx_port_create *args,
+			   u32 *max_msg_size)
+{
+	u32 limit = min(READ_ONCE(mbx_max_msg_size), MBX_MSG_SIZE_CEILING);
+	u64 pool_limit = min_t(u64, READ_ONCE(mbx_max_pool_size),
+			       MBX_POOL_SIZE_CEILING);
+
+	*max_msg_size = args->max_msg_size ?:
+			min(READ_ONCE(mbx_default_msg_size), limit);
+	/* pool_size is bounded before it is rounded, so it cannot wrap. */
+	if (*max_msg_size > limit ||
+	    args->capacity > READ_ONCE(mbx_max_capacity) ||
+	    args->pool_size > pool_limit ||
+	    PAGE_ALIGN(args->pool_size) > pool_limit)
+		return -EINVAL;
+	return 0;
+}
+
 /**
  * mbx_port_alloc() - make a port from checked creation arguments
  * @args: flags, mode and name already validated by the caller
@@ -54,21 +76,13 @@ static LIST_HEAD(mbx_ports);
  */
 struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 {
-	u32 limit = min(READ_ONCE(mbx_max_msg_size), MBX_MSG_SIZE_CEILING);
-	u64 pool_limit = min_t(u64, READ_ONCE(mbx_max_pool_size),
-			       MBX_POOL_SIZE_CEILING);
-	u32 max_msg_size = args->max_msg_size;
 	struct mbx_port *port;
+	u32 max_msg_size;
 	int prio, ret;
 
-	if (!max_msg_size)
-		max_msg_size = min(READ_ONCE(mbx_default_msg_size), limit);
-	/* pool_size is bounded before it is rounded, so it cannot wrap. */
-	if (max_msg_size > limit ||
-	    args->capacity > READ_ONCE(mbx_max_capacity) ||
-	    args->pool_size > pool_limit ||
-	    PAGE_ALIGN(args->pool_size) > pool_limit)
-		return ERR_PTR(-EINVAL);
+	ret = mbx_port_limits(args, &max_msg_size);
+	if (ret)
+		return ERR_PTR(ret);
 	port = kzalloc(sizeof(*port), GFP_KERNEL_ACCOUNT);
 	if (!port)
 		return ERR_PTR(-ENOMEM);
@@ -149,6 +163,47 @@ static void mbx_port_free(struct kref *ref)
 void mbx_port_put(struct mbx_port *port)
 {
 	kref_put(&port->ref, mbx_port_free);
+}
+
+/**
+ * mbx_port_unname() - tell a port that its name is gone
+ * @port: the port, with the reference its name held (mbx_name_unlink(),
+ *        mbx_name_pop()), which this drops
+ *
+ * A port nobody can open by name any more reaches end of stream once its
+ * last sender closes, or at once if it has none.
+ *
+ * Context: process context, may sleep.
+ */
+void mbx_port_unname(struct mbx_port *port)
+{
+	spin_lock(&port->lock);
+	port->linked = false;
+	__mbx_port_hangup(port);
+	mbx_port_unlock(port);
+	mbx_port_put(port);
+}
+
+/**
+ * mbx_port_shutdown() - MBX_IOC_SHUTDOWN: wake every waiter; later sends
+ * fail with EPIPE, receivers drain the queue and then see end of stream
+ * @port: the port
+ *
+ * Context: process context.
+ */
+void mbx_port_shutdown(struct mbx_port *port)
+{
+	spin_lock(&port->lock);
+	if (!port->shutdown) {
+		port->shutdown = true;
+		/* Receivers wait only on an empty queue: this is their end. */
+		__mbx_complete_all(port, &port->recv_waiters, -EPIPE);
+		__mbx_complete_all(port, &port->send_waiters, -EPIPE);
+		if (port->pool)
+			__mbx_pool_shutdown(port);
+		__mbx_poll_wake(port, EPOLLHUP);
+	}
+	mbx_port_unlock(port);
 }
 
 static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
@@ -306,17 +361,75 @@ static void mbx_port_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "mbx-shutdown:\t%d\n", shutdown);
 }
 
-const struct file_operations mbx_port_fops = {
+static int mbx_map_file_release(struct inode *inode, struct file *file)
+{
+	mbx_port_put(file->private_data);
+	return 0;
+}
+
+/* The file behind a pool mapping: it holds the port, nothing else. */
+static const struct file_operations mbx_map_fops = {
+	.owner		= THIS_MODULE,
+	.release	= mbx_map_file_release,
+};
+
+/*
+ * Map the port's whole pool, shared, at offset 0 (mbx_pool_mmap()).  A
+ * forked child shares the mapping, like any MAP_SHARED mapping.
+ *
+ * The mapping refers to a file of its own, which holds the port, and not
+ * to the port file: regions belong to port files, and closing the last fd
+ * of one must free what it holds and end its part in end of stream even
+ * while the pool stays mapped.
+ */
+static int mbx_port_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct file *map_file;
+	int ret;
+
+	if (!port->pool)
+		return -ENODEV;
+	ret = mbx_pool_mmap(port->pool, vma,
+			    mbx_file_access(file) & MBX_SEND);
+	if (ret)
+		return ret;
+
+	kref_get(&port->ref);
+	map_file = anon_inode_getfile("[mailbox-pool]", &mbx_map_fops, port,
+				      O_RDWR);
+	if (IS_ERR(map_file)) {
+		mbx_port_put(port);
+		return PTR_ERR(map_file);
+	}
+	vma_set_file(vma, map_file);
+	fput(map_file);
+	return 0;
+}
+
+static const struct file_operations mbx_port_fops = {
 	.owner		= THIS_MODULE,
 	.read		= mbx_port_read,
 	.write		= mbx_port_write,
 	.poll		= mbx_port_poll,
-	.mmap		= mbx_pool_mmap,
+	.mmap		= mbx_port_mmap,
 	.unlocked_ioctl	= mbx_port_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.release	= mbx_port_release,
 	.show_fdinfo	= mbx_port_show_fdinfo,
 };
+
+/**
+ * mbx_is_port_file() - whether @file is a port file
+ * @file: any file
+ *
+ * Context: any.
+ * Return: true for a file made by mbx_port_file().
+ */
+bool mbx_is_port_file(const struct file *file)
+{
+	return file->f_op == &mbx_port_fops;
+}
 
 /**
  * mbx_port_file() - open a file on a port
@@ -327,7 +440,8 @@ const struct file_operations mbx_port_fops = {
  * Context: process context, may sleep.
  * Return: the file, or an ERR_PTR() with the reference still the caller's.
  */
-struct file *mbx_port_file(struct mbx_port *port, u32 access, u32 flags)
+static struct file *mbx_port_file(struct mbx_port *port, u32 access,
+				  u32 flags)
 {
 	/* See struct mbx_file for why senders are read-write. */
 	int oflags = access & MBX_SEND ? O_RDWR : O_RDONLY;
@@ -385,6 +499,9 @@ int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link)
 		ret = mbx_name_link(port);
 		if (ret)
 			goto err_file;
+		spin_lock(&port->lock);
+		port->linked = true;
+		mbx_port_unlock(port);
 	}
 	fd_install(fd, file);
 	return fd;

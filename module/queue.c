@@ -155,17 +155,6 @@ static struct mbx_msg *__mbx_take(struct mbx_port *port, size_t *len,
 	return msg;
 }
 
-/* Nothing can ever be sent again to a port no one can open by name. */
-bool __mbx_no_senders(struct mbx_port *port)
-{
-	return !port->linked && !port->senders;
-}
-
-bool __mbx_no_receivers(struct mbx_port *port)
-{
-	return !port->linked && !port->receivers;
-}
-
 /**
  * __mbx_port_hangup() - finish the calls that can no longer succeed
  * @port: a port whose fd counts or linked flag just changed
@@ -192,9 +181,18 @@ void __mbx_port_hangup(struct mbx_port *port)
 		__mbx_poll_wake(port, events);
 }
 
-/*
- * Send @msg.  On success the port owns it; on failure the caller still does
- * and the queue is as it was.
+/**
+ * __mbx_send() - send a message: hand it to a waiting receiver, queue it,
+ * or wait for room
+ * @port:     the port
+ * @msg:      the message, made by mbx_send_prepare()
+ * @nonblock: fail with -EAGAIN rather than wait
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
+ *
+ * Context: port->lock held; dropped while waiting, held again on return.
+ * Return: 0, the port then owns @msg; or -EPIPE, -EAGAIN, -ETIMEDOUT,
+ * -EINTR, -ERESTARTSYS, the caller then still owns it and the queue is as
+ * it was.
  */
 int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 	       bool nonblock, ktime_t *deadline)
@@ -232,13 +230,22 @@ int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 	return __mbx_wait(port, &w, MBX_WAIT_SEND, deadline);
 }
 
-/*
- * Receive a message for a buffer of *@len bytes (any size will do for a
- * pool message taken @inplace).  On success the caller owns the message and
- * must free it or put it back; its region, if any, is held by nobody until
- * the caller says who.  On -EMSGSIZE *@len is the size needed.
+/**
+ * __mbx_recv_msg() - take the best message, waiting for one
+ * @port:     the port
+ * @len:      room in the receiver's buffer (any size will do for a pool
+ *            message taken @inplace); on -EMSGSIZE, the size needed
+ * @inplace:  the receiver takes pool messages in place
+ * @nonblock: fail with -EAGAIN rather than wait
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
+ * @msgp:     on success, the message
+ *
+ * On success the caller owns the message and must free it or put it back;
+ * its region, if any, is held by nobody until the caller says who.
  *
  * Context: port->lock held; dropped while waiting, held again on return.
+ * Return: 0, -EMSGSIZE, -EPIPE at end of stream or after shutdown,
+ * -EAGAIN, -ETIMEDOUT, -EINTR or -ERESTARTSYS.
  */
 int __mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
 		   bool nonblock, ktime_t *deadline,
@@ -281,6 +288,18 @@ out:
 	return ret;
 }
 
+/**
+ * mbx_recv_msg() - __mbx_recv_msg() with port->lock taken and dropped
+ * @port:     the port
+ * @len:      as for __mbx_recv_msg()
+ * @inplace:  as for __mbx_recv_msg()
+ * @nonblock: as for __mbx_recv_msg()
+ * @deadline: as for __mbx_recv_msg()
+ * @msgp:     as for __mbx_recv_msg()
+ *
+ * Context: process context, may sleep.
+ * Return: as __mbx_recv_msg().
+ */
 int mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
 		 bool nonblock, ktime_t *deadline,
 		 struct mbx_msg **msgp)
@@ -293,10 +312,16 @@ int mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
 	return ret;
 }
 
-/*
- * Undo receives whose copy to user memory failed: @n messages, in the order
- * they were received.  The first go to receivers that started waiting
- * meanwhile, the others back to the head of the queue, in order.
+/**
+ * __mbx_putback() - undo receives whose copy to user memory failed
+ * @port: the port
+ * @msgs: the messages, in the order they were received
+ * @n:    how many
+ *
+ * The first go to receivers that started waiting meanwhile, the others back
+ * to the head of the queue, in order.
+ *
+ * Context: port->lock held.
  */
 void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n)
 {
@@ -315,6 +340,13 @@ void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n)
 	__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
 }
 
+/**
+ * mbx_putback() - __mbx_putback() of one message, with port->lock taken
+ * @port: the port
+ * @msg:  the message
+ *
+ * Context: process context.
+ */
 void mbx_putback(struct mbx_port *port, struct mbx_msg *msg)
 {
 	spin_lock(&port->lock);

@@ -22,7 +22,13 @@
 #include "mbx.h"
 #include "trace.h"
 
-/* Wake pollers for @events once port->lock is dropped. */
+/**
+ * __mbx_poll_wake() - wake pollers for @events once port->lock is dropped
+ * @port:   the port
+ * @events: EPOLL* bits
+ *
+ * Context: port->lock held.
+ */
 void __mbx_poll_wake(struct mbx_port *port, __poll_t events)
 {
 	lockdep_assert_held(&port->lock);
@@ -75,12 +81,19 @@ void mbx_port_unlock(struct mbx_port *port)
 		put_task_struct(task);
 }
 
-/*
- * Finish @w's call with @result and wake it: once port->lock is dropped,
- * or now if another wake-up is already waiting for that (the tracepoint
- * fires here, when the decision is made).  The reference keeps the task
- * for the late wake-up even if a signal or a timeout wakes it first and
- * its call returns; a spurious wake-up is harmless.
+/**
+ * __mbx_complete() - finish @w's call with @result and wake it
+ * @port:   the port
+ * @w:      a waiter on one of its lists, taken off it
+ * @result: 0 or -errno, what __mbx_wait() returns to @w's caller
+ *
+ * The task is woken once port->lock is dropped, or now if another wake-up
+ * is already waiting for that (the tracepoint fires here, when the decision
+ * is made).  The reference keeps the task for the late wake-up even if a
+ * signal or a timeout wakes it first and its call returns; a spurious
+ * wake-up is harmless.
+ *
+ * Context: port->lock held.
  */
 void __mbx_complete(struct mbx_port *port, struct mbx_waiter *w,
 		    int result)
