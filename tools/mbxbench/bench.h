@@ -128,10 +128,15 @@ enum {
 #define SC_ALL	(SC_RTTS | B(SC_EPOLL) | B(SC_STREAM) | B(SC_E2E) | \
 		 B(SC_FANIN) | B(SC_FANMN))
 
+/*
+ * A transport: one per name in the tables, defined in the file of its
+ * family (tr_*.c) and listed in transports[] (transport.c).  open() and
+ * close() run in the parent, attach(), tx() and rx() in the processes.
+ */
 struct transport {
 	const char *name;
-	const char *what;
-	unsigned int scens;
+	const char *what;	/* the legend's line */
+	unsigned int scens;	/* B(SC_...) of the scenarios it runs in */
 	size_t max_size;	/* 0: any */
 	int (*open)(struct chan *c);
 	void (*close)(struct chan *c);
@@ -141,12 +146,6 @@ struct transport {
 	/* Round trips in one call (request/reply); optional. */
 	int (*call)(struct chan *req, struct chan *rep, uint64_t seq);
 	int (*serve)(struct chan *req, struct chan *rep);
-};
-
-enum {
-	T_PIPE, T_STREAM, T_SEQPACKET, T_MQ, T_EFD2, T_EFD0, T_FUTEX2,
-	T_MBX_COPY, T_MBX_ZC, T_MBX_CALL, T_MBX_ZC_CALL, T_MBX_BATCH,
-	NR_TRANSPORTS
 };
 
 struct setup_ctx {
@@ -246,8 +245,23 @@ extern uint32_t *sort_tmp;
 
 #define MED(c, field)	med_stat(c, offsetof(struct result, field))
 
-/* transport.c */
-extern const struct transport transports[NR_TRANSPORTS];
+/* transport.c: the table */
+extern const struct transport *const transports[];
+extern const unsigned int nr_transports;
+
+/* tr_fd.c, tr_mq.c, tr_shm.c, tr_mbx.c: the transports */
+extern const struct transport tr_pipe;
+extern const struct transport tr_unix_stream;
+extern const struct transport tr_unix_seqpacket;
+extern const struct transport tr_posix_mq;
+extern const struct transport tr_efd_shm_2copy;
+extern const struct transport tr_efd_shm_0copy;
+extern const struct transport tr_futex_shm_2copy;
+extern const struct transport tr_mbx_copy;
+extern const struct transport tr_mbx_0copy;
+extern const struct transport tr_mbx_call;
+extern const struct transport tr_mbx_0copy_call;
+extern const struct transport tr_mbx_batch32;
 
 /* scenario.c */
 extern const size_t all_sizes[];
@@ -289,43 +303,7 @@ char *alloc_buf(size_t len);
 size_t chan_bytes(const struct chan *c);
 size_t roundup_pow2(size_t x);
 int attach_buf(struct chan *c, int side);
-
-/* tr_fd.c */
-int fd_tx(struct chan *c, uint64_t seq);
-int fd_rx(struct chan *c, uint64_t seq);
-int pipe_open(struct chan *c);
-int stream_open(struct chan *c);
-int seqpacket_open(struct chan *c);
-
-/* tr_mq.c */
-int mq_open_chan(struct chan *c);
-int mq_tx(struct chan *c, uint64_t seq);
-int mq_rx(struct chan *c, uint64_t seq);
-
-/* tr_shm.c */
-int ring_open(struct chan *c);
-void ring_close(struct chan *c);
-int ring_attach(struct chan *c, int side);
-int ring_tx(struct chan *c, uint64_t seq);
-int ring_rx(struct chan *c, uint64_t seq);
-
-/* tr_mbx.c */
-int mbx_copy_open(struct chan *c);
-int mbx_copy_tx(struct chan *c, uint64_t seq);
-int mbx_copy_rx(struct chan *c, uint64_t seq);
-int mbx_zc_open(struct chan *c);
-void mbx_close(struct chan *c);
-int mbx_zc_attach(struct chan *c, int side);
-int mbx_zc_tx(struct chan *c, uint64_t seq);
-int mbx_zc_rx(struct chan *c, uint64_t seq);
-int mbx_call_rtt(struct chan *req, struct chan *rep, uint64_t seq);
-int mbx_call_serve(struct chan *req, struct chan *rep);
-int mbx_zc_call_rtt(struct chan *req, struct chan *rep, uint64_t seq);
-int mbx_zc_call_serve(struct chan *req, struct chan *rep);
-int mbx_batch_open(struct chan *c);
-int mbx_batch_attach(struct chan *c, int side);
-int mbx_batch_tx(struct chan *c, uint64_t seq);
-int mbx_batch_rx(struct chan *c, uint64_t seq);
+void close_fds(struct chan *c);
 
 /* sc_rtt.c */
 void rtt_client(const struct scenario *sc, struct chan *req,

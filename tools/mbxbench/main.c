@@ -99,7 +99,7 @@ static bool host_check(bool wait)
 	for (;;) {
 		canary.checks++;
 		tries++;
-		measure(&scenarios[SC_RTT2], &transports[T_PIPE], NULL, 8,
+		measure(&scenarios[SC_RTT2], &tr_pipe, NULL, 8,
 			CANARY_MS, &res);
 		quiet = !res.err && res.p50 < CANARY_NS;
 		if (tries == 1 && !quiet)
@@ -194,8 +194,8 @@ static void build_cells(void)
 			continue;
 		}
 		for (k = 0; sc->sizes[k]; k++) {
-			for (i = 0; i < NR_TRANSPORTS; i++) {
-				const struct transport *t = &transports[i];
+			for (i = 0; i < nr_transports; i++) {
+				const struct transport *t = transports[i];
 
 				if (!(t->scens & B(s)) || !in_list(opt.peers, t->name) ||
 				    !size_ok(t, sc->sizes[k]))

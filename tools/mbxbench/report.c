@@ -174,8 +174,8 @@ void print_legend(void)
 	unsigned int i;
 
 	printf("\nTransports:\n");
-	for (i = 0; i < NR_TRANSPORTS; i++)
-		printf("  %-18s %s\n", transports[i].name, transports[i].what);
+	for (i = 0; i < nr_transports; i++)
+		printf("  %-18s %s\n", transports[i]->name, transports[i]->what);
 	printf("Setup operations:\n");
 	for (i = 0; i < nr_setup_ops; i++)
 		printf("  %-18s %s\n", setup_ops[i].name, setup_ops[i].what);

@@ -12,7 +12,7 @@
 
 /* --- pipes and sockets: read()/write(), whole messages ------------------- */
 
-int fd_tx(struct chan *c, uint64_t seq)
+static int fd_tx(struct chan *c, uint64_t seq)
 {
 	ssize_t n;
 
@@ -31,7 +31,7 @@ int fd_tx(struct chan *c, uint64_t seq)
 	return 1;
 }
 
-int fd_rx(struct chan *c, uint64_t seq)
+static int fd_rx(struct chan *c, uint64_t seq)
 {
 	ssize_t n;
 
@@ -56,7 +56,7 @@ int fd_rx(struct chan *c, uint64_t seq)
  * Pipes get a buffer of at least a round trip's or a stream's worth of
  * messages (root may exceed /proc/sys/fs/pipe-max-size).
  */
-int pipe_open(struct chan *c)
+static int pipe_open(struct chan *c)
 {
 	int fds[2];
 	size_t want = roundup_pow2(chan_bytes(c));
@@ -96,12 +96,45 @@ static int sock_open(struct chan *c, int type)
 	return 0;
 }
 
-int stream_open(struct chan *c)
+static int stream_open(struct chan *c)
 {
 	return sock_open(c, SOCK_STREAM);
 }
 
-int seqpacket_open(struct chan *c)
+static int seqpacket_open(struct chan *c)
 {
 	return sock_open(c, SOCK_SEQPACKET);
 }
+
+const struct transport tr_pipe = {
+	.name = "pipe",
+	.what = "pipe(2), read/write; buffer sized to what is in flight",
+	.scens = SC_ALL,
+	.open = pipe_open,
+	.close = close_fds,
+	.attach = attach_buf,
+	.tx = fd_tx,
+	.rx = fd_rx,
+};
+
+const struct transport tr_unix_stream = {
+	.name = "unix-stream",
+	.what = "AF_UNIX SOCK_STREAM socketpair, read/write",
+	.scens = SC_RTTS | B(SC_EPOLL) | B(SC_STREAM) | B(SC_E2E),
+	.open = stream_open,
+	.close = close_fds,
+	.attach = attach_buf,
+	.tx = fd_tx,
+	.rx = fd_rx,
+};
+
+const struct transport tr_unix_seqpacket = {
+	.name = "unix-seqpacket",
+	.what = "AF_UNIX SOCK_SEQPACKET socketpair, read/write",
+	.scens = SC_RTTS | B(SC_EPOLL) | B(SC_STREAM) | B(SC_E2E),
+	.open = seqpacket_open,
+	.close = close_fds,
+	.attach = attach_buf,
+	.tx = fd_tx,
+	.rx = fd_rx,
+};

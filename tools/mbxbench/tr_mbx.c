@@ -30,12 +30,12 @@ static int mbx_open_port(struct chan *c, uint32_t max_msg, uint64_t pool)
 	return 0;
 }
 
-int mbx_copy_open(struct chan *c)
+static int mbx_copy_open(struct chan *c)
 {
 	return mbx_open_port(c, c->size ? c->size : 8, 0);
 }
 
-int mbx_copy_tx(struct chan *c, uint64_t seq)
+static int mbx_copy_tx(struct chan *c, uint64_t seq)
 {
 	int ret;
 
@@ -45,7 +45,7 @@ int mbx_copy_tx(struct chan *c, uint64_t seq)
 	return ret < 0 ? ret : 1;
 }
 
-int mbx_copy_rx(struct chan *c, uint64_t seq)
+static int mbx_copy_rx(struct chan *c, uint64_t seq)
 {
 	ssize_t n = mbx_recv(c->fd[RX], c->buf, c->buf_len, NULL);
 
@@ -57,19 +57,19 @@ int mbx_copy_rx(struct chan *c, uint64_t seq)
 }
 
 /* Zero copy: the pool holds depth messages; copy-mode messages are tiny. */
-int mbx_zc_open(struct chan *c)
+static int mbx_zc_open(struct chan *c)
 {
 	size_t pool = c->depth * align_up(c->size ? c->size : 8, SLOT_ALIGN);
 
 	return mbx_open_port(c, 64, align_up(pool, 4096));
 }
 
-void mbx_close(struct chan *c)
+static void mbx_close(struct chan *c)
 {
 	close(c->fd[RX]);
 }
 
-int mbx_zc_attach(struct chan *c, int side)
+static int mbx_zc_attach(struct chan *c, int side)
 {
 	void *base;
 	int ret;
@@ -87,7 +87,7 @@ int mbx_zc_attach(struct chan *c, int side)
 	return 0;
 }
 
-int mbx_zc_tx(struct chan *c, uint64_t seq)
+static int mbx_zc_tx(struct chan *c, uint64_t seq)
 {
 	uint64_t off = c->pending;
 	int ret;
@@ -106,7 +106,7 @@ int mbx_zc_tx(struct chan *c, uint64_t seq)
 	return ret < 0 ? ret : 1;
 }
 
-int mbx_zc_rx(struct chan *c, uint64_t seq)
+static int mbx_zc_rx(struct chan *c, uint64_t seq)
 {
 	uint64_t off;
 	ssize_t n;
@@ -124,7 +124,7 @@ int mbx_zc_rx(struct chan *c, uint64_t seq)
 }
 
 /* Request/reply: the client calls, the server replies and waits in one go. */
-int mbx_call_rtt(struct chan *req, struct chan *rep, uint64_t seq)
+static int mbx_call_rtt(struct chan *req, struct chan *rep, uint64_t seq)
 {
 	ssize_t n;
 
@@ -133,7 +133,7 @@ int mbx_call_rtt(struct chan *req, struct chan *rep, uint64_t seq)
 	return n < 0 ? n : 1;
 }
 
-int mbx_call_serve(struct chan *req, struct chan *rep)
+static int mbx_call_serve(struct chan *req, struct chan *rep)
 {
 	ssize_t n;
 
@@ -174,7 +174,7 @@ static int mbx_zc_call(struct chan *out, struct chan *in, uint64_t *off,
 	return 0;
 }
 
-int mbx_zc_call_rtt(struct chan *req, struct chan *rep, uint64_t seq)
+static int mbx_zc_call_rtt(struct chan *req, struct chan *rep, uint64_t seq)
 {
 	uint64_t off, len;
 	int ret;
@@ -185,7 +185,7 @@ int mbx_zc_call_rtt(struct chan *req, struct chan *rep, uint64_t seq)
 	return ret < 0 ? ret : 1;
 }
 
-int mbx_zc_call_serve(struct chan *req, struct chan *rep)
+static int mbx_zc_call_serve(struct chan *req, struct chan *rep)
 {
 	uint64_t off, len;
 	ssize_t n;
@@ -205,14 +205,14 @@ int mbx_zc_call_serve(struct chan *req, struct chan *rep)
 }
 
 /* Batches: BATCH messages per call each way (fewer may arrive). */
-int mbx_batch_open(struct chan *c)
+static int mbx_batch_open(struct chan *c)
 {
 	if (c->depth < 2 * BATCH)
 		c->depth = 2 * BATCH;
 	return mbx_copy_open(c);
 }
 
-int mbx_batch_attach(struct chan *c, int side)
+static int mbx_batch_attach(struct chan *c, int side)
 {
 	unsigned int i;
 
@@ -229,7 +229,7 @@ int mbx_batch_attach(struct chan *c, int side)
 	return 0;
 }
 
-int mbx_batch_tx(struct chan *c, uint64_t seq)
+static int mbx_batch_tx(struct chan *c, uint64_t seq)
 {
 	unsigned int i, done = 0;
 	int n;
@@ -246,7 +246,7 @@ int mbx_batch_tx(struct chan *c, uint64_t seq)
 	return BATCH;
 }
 
-int mbx_batch_rx(struct chan *c, uint64_t seq)
+static int mbx_batch_rx(struct chan *c, uint64_t seq)
 {
 	int i, n;
 
@@ -264,3 +264,63 @@ int mbx_batch_rx(struct chan *c, uint64_t seq)
 				return -EBADMSG;
 	return n;
 }
+
+const struct transport tr_mbx_copy = {
+	.name = "mbx-copy",
+	.what = "mailbox copy mode, mbx_send/mbx_recv",
+	.scens = SC_ALL,
+	.open = mbx_copy_open,
+	.close = mbx_close,
+	.attach = attach_buf,
+	.tx = mbx_copy_tx,
+	.rx = mbx_copy_rx,
+};
+
+const struct transport tr_mbx_0copy = {
+	.name = "mbx-0copy",
+	.what = "mailbox zero copy: buf_alloc, buf_send, recv_inplace, buf_release",
+	.scens = SC_ALL,
+	.open = mbx_zc_open,
+	.close = mbx_close,
+	.attach = mbx_zc_attach,
+	.tx = mbx_zc_tx,
+	.rx = mbx_zc_rx,
+};
+
+const struct transport tr_mbx_call = {
+	.name = "mbx-call",
+	.what = "mailbox request/reply: mbx_call / mbx_reply_recv, two ports",
+	.scens = SC_RTTS,
+	.open = mbx_copy_open,
+	.close = mbx_close,
+	.attach = attach_buf,
+	.tx = mbx_copy_tx,
+	.rx = mbx_copy_rx,
+	.call = mbx_call_rtt,
+	.serve = mbx_call_serve,
+};
+
+const struct transport tr_mbx_0copy_call = {
+	.name = "mbx-0copy-call",
+	.what = "mailbox zero copy in mbx_call (send buf, recv in place) + buf_alloc, buf_release",
+	.scens = SC_RTTS,
+	.open = mbx_zc_open,
+	.close = mbx_close,
+	.attach = mbx_zc_attach,
+	.tx = mbx_zc_tx,
+	.rx = mbx_zc_rx,
+	.call = mbx_zc_call_rtt,
+	.serve = mbx_zc_call_serve,
+};
+
+const struct transport tr_mbx_batch32 = {
+	.name = "mbx-batch32",
+	.what = "mailbox copy mode, mbx_send_batch/mbx_recv_batch of 32",
+	.scens = B(SC_STREAM) | B(SC_E2E) | B(SC_FANIN) | B(SC_FANMN),
+	.max_size = 64 * KiB,
+	.open = mbx_batch_open,
+	.close = mbx_close,
+	.attach = mbx_batch_attach,
+	.tx = mbx_batch_tx,
+	.rx = mbx_batch_rx,
+};

@@ -13,7 +13,7 @@
 
 /* --- POSIX message queues ------------------------------------------------ */
 
-int mq_open_chan(struct chan *c)
+static int mq_open_chan(struct chan *c)
 {
 	static unsigned int seq;
 	struct mq_attr attr = {
@@ -34,7 +34,7 @@ int mq_open_chan(struct chan *c)
 	return 0;
 }
 
-int mq_tx(struct chan *c, uint64_t seq)
+static int mq_tx(struct chan *c, uint64_t seq)
 {
 	if (c->e2e)
 		fill(c->buf, c->size, seq);
@@ -44,7 +44,7 @@ int mq_tx(struct chan *c, uint64_t seq)
 	return 1;
 }
 
-int mq_rx(struct chan *c, uint64_t seq)
+static int mq_rx(struct chan *c, uint64_t seq)
 {
 	ssize_t n;
 
@@ -57,3 +57,14 @@ int mq_rx(struct chan *c, uint64_t seq)
 		return -EBADMSG;
 	return 1;
 }
+
+const struct transport tr_posix_mq = {
+	.name = "posix-mq",
+	.what = "POSIX message queue, mq_send/mq_receive",
+	.scens = SC_ALL,
+	.open = mq_open_chan,
+	.close = close_fds,
+	.attach = attach_buf,
+	.tx = mq_tx,
+	.rx = mq_rx,
+};

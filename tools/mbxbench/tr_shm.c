@@ -65,15 +65,15 @@ static void fsem_wait(struct fsem *s)
 
 static bool ring_futex(const struct chan *c)
 {
-	return c->t == &transports[T_FUTEX2];
+	return c->t == &tr_futex_shm_2copy;
 }
 
 static bool ring_zerocopy(const struct chan *c)
 {
-	return c->t == &transports[T_EFD0];
+	return c->t == &tr_efd_shm_0copy;
 }
 
-int ring_open(struct chan *c)
+static int ring_open(struct chan *c)
 {
 	struct ring_hdr *h;
 	int i;
@@ -109,7 +109,7 @@ int ring_open(struct chan *c)
 	return 0;
 }
 
-void ring_close(struct chan *c)
+static void ring_close(struct chan *c)
 {
 	if (c->efd[DATA] >= 0) {
 		close(c->efd[DATA]);
@@ -118,7 +118,7 @@ void ring_close(struct chan *c)
 	munmap(c->shm, c->shm_len);
 }
 
-int ring_attach(struct chan *c, int side)
+static int ring_attach(struct chan *c, int side)
 {
 	if (!ring_zerocopy(c))
 		attach_buf(c, side);
@@ -174,7 +174,7 @@ static char *ring_slot(struct chan *c, uint64_t i)
 	return c->shm + RING_HDR + (i % c->depth) * c->slot;
 }
 
-int ring_tx(struct chan *c, uint64_t seq)
+static int ring_tx(struct chan *c, uint64_t seq)
 {
 	char *slot;
 	int err;
@@ -197,7 +197,7 @@ int ring_tx(struct chan *c, uint64_t seq)
 	return err ? err : 1;
 }
 
-int ring_rx(struct chan *c, uint64_t seq)
+static int ring_rx(struct chan *c, uint64_t seq)
 {
 	char *slot;
 	int err;
@@ -219,3 +219,36 @@ int ring_rx(struct chan *c, uint64_t seq)
 	}
 	return 1;
 }
+
+const struct transport tr_efd_shm_2copy = {
+	.name = "efd-shm-2copy",
+	.what = "shared-memory ring + eventfd, copy in and out",
+	.scens = SC_RTTS | B(SC_EPOLL) | B(SC_STREAM) | B(SC_E2E),
+	.open = ring_open,
+	.close = ring_close,
+	.attach = ring_attach,
+	.tx = ring_tx,
+	.rx = ring_rx,
+};
+
+const struct transport tr_efd_shm_0copy = {
+	.name = "efd-shm-0copy",
+	.what = "shared-memory ring + eventfd, payload in place (floor)",
+	.scens = SC_RTTS | B(SC_EPOLL) | B(SC_STREAM) | B(SC_E2E),
+	.open = ring_open,
+	.close = ring_close,
+	.attach = ring_attach,
+	.tx = ring_tx,
+	.rx = ring_rx,
+};
+
+const struct transport tr_futex_shm_2copy = {
+	.name = "futex-shm-2copy",
+	.what = "shared-memory ring + futex semaphores, copy in and out",
+	.scens = SC_RTTS | B(SC_STREAM) | B(SC_E2E),
+	.open = ring_open,
+	.close = ring_close,
+	.attach = ring_attach,
+	.tx = ring_tx,
+	.rx = ring_rx,
+};
