@@ -160,7 +160,6 @@ struct setup_ctx {
 struct setup_op {
 	const char *name;
 	const char *what;
-	unsigned int sc;	/* SC_SETUP or SC_CALLS */
 	bool sized;
 	int (*prep)(struct setup_ctx *x);
 	int (*run)(struct setup_ctx *x);
@@ -180,6 +179,7 @@ struct scenario {
 	bool e2e;		/* fill and check every byte */
 	unsigned int consumers;	/* fan-in: consumers (producers: FAN) */
 	const char *unit;	/* what a sample is */
+	const struct setup_op *ops;	/* K_SETUP: its operations */
 };
 
 struct result {
@@ -267,8 +267,6 @@ extern const struct transport tr_mbx_batch32;
 extern const size_t all_sizes[];
 extern const size_t no_size[];
 extern const struct scenario scenarios[NR_SC];
-extern const struct setup_op setup_ops[];
-extern const unsigned int nr_setup_ops;
 
 /* util.c */
 bool in_list(const char *list, const char *name);
@@ -316,36 +314,11 @@ void producer(struct chan *c);
 void consumer(struct chan *c, unsigned int idx);
 
 /* sc_setup.c */
-int su_pipe(struct setup_ctx *x);
-int su_stream(struct setup_ctx *x);
-int su_seqpacket(struct setup_ctx *x);
-int su_mq(struct setup_ctx *x);
-int su_eventfd(struct setup_ctx *x);
-int su_port(struct setup_ctx *x);
-int su_memfd(struct setup_ctx *x);
-int su_pool_prep(struct setup_ctx *x);
-int su_pool_map(struct setup_ctx *x);
-int su_pool_map_touch(struct setup_ctx *x);
-int su_shm_map(struct setup_ctx *x);
-int su_shm_map_touch(struct setup_ctx *x);
-int su_shm_create(struct setup_ctx *x);
 void setup_proc(const struct setup_op *op, size_t size);
+extern const struct setup_op setup_ops[];
 
 /* sc_calls.c */
-int pc_syscall(struct setup_ctx *x);
-int pc_eventfd_prep(struct setup_ctx *x);
-int pc_eventfd(struct setup_ctx *x);
-int pc_pipe_prep(struct setup_ctx *x);
-int pc_pipe(struct setup_ctx *x);
-int pc_mq_prep(struct setup_ctx *x);
-int pc_mq(struct setup_ctx *x);
-int pc_port_prep(struct setup_ctx *x);
-int pc_mbx_copy(struct setup_ctx *x);
-int pc_mbx_rw(struct setup_ctx *x);
-int pc_mbx_call(struct setup_ctx *x);
-int pc_mbx_alloc(struct setup_ctx *x);
-int pc_mbx_zc(struct setup_ctx *x);
-int pc_mbx_batch(struct setup_ctx *x);
+extern const struct setup_op call_ops[];
 
 /* main.c */
 const char *cell_peer(const struct cell *c);

@@ -170,8 +170,23 @@ static void add_cell(const struct scenario *sc, const struct transport *t,
 	c->size = size;
 }
 
+/* The cells of one setup or per-call operation: one, or one per size. */
+static void add_op_cells(const struct scenario *sc, const struct setup_op *op)
+{
+	const size_t *sizes = op->sized ? sc->sizes : no_size;
+	unsigned int k;
+
+	if (!in_list(opt.peers, op->name))
+		return;
+	for (k = 0; !k || sizes[k]; k++)
+		if (sizes[k] <= opt.max_size &&
+		    (!op->max_size || sizes[k] <= op->max_size))
+			add_cell(sc, NULL, op, sizes[k]);
+}
+
 static void build_cells(void)
 {
+	const struct setup_op *op;
 	unsigned int s, i, k;
 
 	for (s = 0; s < NR_SC; s++) {
@@ -180,17 +195,8 @@ static void build_cells(void)
 		if (!in_list(opt.scens, sc->name))
 			continue;
 		if (sc->kind == K_SETUP) {
-			for (i = 0; i < nr_setup_ops; i++) {
-				const struct setup_op *op = &setup_ops[i];
-				const size_t *sizes = op->sized ? sc->sizes : no_size;
-
-				if (op->sc != s || !in_list(opt.peers, op->name))
-					continue;
-				for (k = 0; !k || sizes[k]; k++)
-					if (sizes[k] <= opt.max_size &&
-					    (!op->max_size || sizes[k] <= op->max_size))
-						add_cell(sc, NULL, op, sizes[k]);
-			}
+			for (op = sc->ops; op->name; op++)
+				add_op_cells(sc, op);
 			continue;
 		}
 		for (k = 0; sc->sizes[k]; k++) {

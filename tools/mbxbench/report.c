@@ -171,12 +171,14 @@ void print_header(void)
 
 void print_legend(void)
 {
+	const struct setup_op *op;
 	unsigned int i;
 
 	printf("\nTransports:\n");
 	for (i = 0; i < nr_transports; i++)
 		printf("  %-18s %s\n", transports[i]->name, transports[i]->what);
 	printf("Setup operations:\n");
-	for (i = 0; i < nr_setup_ops; i++)
-		printf("  %-18s %s\n", setup_ops[i].name, setup_ops[i].what);
+	for (i = 0; i < NR_SC; i++)
+		for (op = scenarios[i].ops; op && op->name; op++)
+			printf("  %-18s %s\n", op->name, op->what);
 }

@@ -17,7 +17,7 @@
 
 /* Per-call costs: one process, nothing ever waits or wakes anyone. */
 
-int pc_syscall(struct setup_ctx *x)
+static int pc_syscall(struct setup_ctx *x)
 {
 	syscall(SYS_getppid);
 	return 0;
@@ -30,13 +30,13 @@ static int pc_buf_prep(struct setup_ctx *x)
 	return 0;
 }
 
-int pc_eventfd_prep(struct setup_ctx *x)
+static int pc_eventfd_prep(struct setup_ctx *x)
 {
 	x->fd = eventfd(0, EFD_CLOEXEC);
 	return x->fd < 0 ? -errno : 0;
 }
 
-int pc_eventfd(struct setup_ctx *x)
+static int pc_eventfd(struct setup_ctx *x)
 {
 	uint64_t v = 1;
 
@@ -46,7 +46,7 @@ int pc_eventfd(struct setup_ctx *x)
 	return 0;
 }
 
-int pc_pipe_prep(struct setup_ctx *x)
+static int pc_pipe_prep(struct setup_ctx *x)
 {
 	int p[2];
 
@@ -60,7 +60,7 @@ int pc_pipe_prep(struct setup_ctx *x)
 	return 0;
 }
 
-int pc_pipe(struct setup_ctx *x)
+static int pc_pipe(struct setup_ctx *x)
 {
 	if (write(x->fd2, x->buf, x->size) != (ssize_t)x->size ||
 	    read(x->fd, x->buf, x->size) != (ssize_t)x->size)
@@ -68,7 +68,7 @@ int pc_pipe(struct setup_ctx *x)
 	return 0;
 }
 
-int pc_mq_prep(struct setup_ctx *x)
+static int pc_mq_prep(struct setup_ctx *x)
 {
 	struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = x->size };
 	char name[64];
@@ -82,7 +82,7 @@ int pc_mq_prep(struct setup_ctx *x)
 	return 0;
 }
 
-int pc_mq(struct setup_ctx *x)
+static int pc_mq(struct setup_ctx *x)
 {
 	if (mq_send(x->fd, x->buf, x->size, 0) ||
 	    mq_receive(x->fd, x->buf, x->size, NULL) != (ssize_t)x->size)
@@ -90,7 +90,7 @@ int pc_mq(struct setup_ctx *x)
 	return 0;
 }
 
-int pc_port_prep(struct setup_ctx *x)
+static int pc_port_prep(struct setup_ctx *x)
 {
 	struct mbx_port_create attr = {
 		.flags = MBX_CLOEXEC,
@@ -121,14 +121,14 @@ int pc_port_prep(struct setup_ctx *x)
 	return 0;
 }
 
-int pc_mbx_copy(struct setup_ctx *x)
+static int pc_mbx_copy(struct setup_ctx *x)
 {
 	int ret = mbx_send(x->fd, x->buf, x->size, 0);
 
 	return ret < 0 ? ret : mbx_recv(x->fd, x->buf, x->size, NULL) < 0 ? -EIO : 0;
 }
 
-int pc_mbx_rw(struct setup_ctx *x)
+static int pc_mbx_rw(struct setup_ctx *x)
 {
 	if (write(x->fd, x->buf, x->size) != (ssize_t)x->size ||
 	    read(x->fd, x->buf, x->size) != (ssize_t)x->size)
@@ -136,14 +136,14 @@ int pc_mbx_rw(struct setup_ctx *x)
 	return 0;
 }
 
-int pc_mbx_call(struct setup_ctx *x)
+static int pc_mbx_call(struct setup_ctx *x)
 {
 	ssize_t n = mbx_call(x->fd, x->buf, x->size, -1, x->buf, x->size, NULL);
 
 	return n < 0 ? n : 0;
 }
 
-int pc_mbx_alloc(struct setup_ctx *x)
+static int pc_mbx_alloc(struct setup_ctx *x)
 {
 	uint64_t off;
 	int ret = mbx_buf_alloc(x->fd, x->size, &off);
@@ -151,7 +151,7 @@ int pc_mbx_alloc(struct setup_ctx *x)
 	return ret < 0 ? ret : mbx_buf_release(x->fd, off, x->size);
 }
 
-int pc_mbx_zc(struct setup_ctx *x)
+static int pc_mbx_zc(struct setup_ctx *x)
 {
 	uint64_t off;
 	ssize_t n;
@@ -169,7 +169,7 @@ int pc_mbx_zc(struct setup_ctx *x)
 }
 
 /* One batch of 32 each way; the table shows the cost per message. */
-int pc_mbx_batch(struct setup_ctx *x)
+static int pc_mbx_batch(struct setup_ctx *x)
 {
 	unsigned int i;
 	int n;
@@ -185,3 +185,27 @@ int pc_mbx_batch(struct setup_ctx *x)
 	n = mbx_recv_batch(x->fd, x->rmsg, BATCH, 0);
 	return n == BATCH ? 0 : n < 0 ? n : -EIO;
 }
+
+/* The operations of the calls scenario; a NULL name ends them. */
+const struct setup_op call_ops[] = {
+	{ "syscall", "getppid(), the system call floor", false, NULL,
+	  pc_syscall, 1, 0 },
+	{ "eventfd-w+r", "eventfd write + read", false,
+	  pc_eventfd_prep, pc_eventfd, 1, 0 },
+	{ "pipe-w+r", "pipe write + read", true, pc_pipe_prep, pc_pipe, 1, 0 },
+	{ "mq-send+recv", "mq_send + mq_receive", true, pc_mq_prep,
+	  pc_mq, 1, 0 },
+	{ "mbx-send+recv", "mbx_send + mbx_recv (ioctls), one port",
+	  true, pc_port_prep, pc_mbx_copy, 1, 0 },
+	{ "mbx-write+read", "write + read on a port fd", true,
+	  pc_port_prep, pc_mbx_rw, 1, 0 },
+	{ "mbx-call-self", "mbx_call sending to and receiving from one port",
+	  true, pc_port_prep, pc_mbx_call, 1, 0 },
+	{ "mbx-alloc+release", "mbx_buf_alloc + mbx_buf_release", true,
+	  pc_port_prep, pc_mbx_alloc, 1, 0 },
+	{ "mbx-0copy-cycle", "buf_alloc + buf_send + recv_inplace + buf_release",
+	  true, pc_port_prep, pc_mbx_zc, 1, 0 },
+	{ "mbx-batch32", "send_batch + recv_batch of 32, per message",
+	  true, pc_port_prep, pc_mbx_batch, BATCH, 64 * KiB },
+	{ NULL }
+};

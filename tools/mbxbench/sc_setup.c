@@ -19,7 +19,7 @@
  * Setup costs: one process repeats one create-and-destroy operation.
  */
 
-int su_pipe(struct setup_ctx *x)
+static int su_pipe(struct setup_ctx *x)
 {
 	int p[2];
 
@@ -41,17 +41,17 @@ static int su_socketpair(int type)
 	return 0;
 }
 
-int su_stream(struct setup_ctx *x)
+static int su_stream(struct setup_ctx *x)
 {
 	return su_socketpair(SOCK_STREAM);
 }
 
-int su_seqpacket(struct setup_ctx *x)
+static int su_seqpacket(struct setup_ctx *x)
 {
 	return su_socketpair(SOCK_SEQPACKET);
 }
 
-int su_mq(struct setup_ctx *x)
+static int su_mq(struct setup_ctx *x)
 {
 	struct mq_attr attr = { .mq_maxmsg = 10, .mq_msgsize = 8192 };
 	char name[64];
@@ -66,7 +66,7 @@ int su_mq(struct setup_ctx *x)
 	return 0;
 }
 
-int su_eventfd(struct setup_ctx *x)
+static int su_eventfd(struct setup_ctx *x)
 {
 	int fd = eventfd(0, EFD_CLOEXEC);
 
@@ -76,7 +76,7 @@ int su_eventfd(struct setup_ctx *x)
 	return 0;
 }
 
-int su_port(struct setup_ctx *x)
+static int su_port(struct setup_ctx *x)
 {
 	struct mbx_port_create attr = {
 		.flags = MBX_CLOEXEC,
@@ -92,7 +92,7 @@ int su_port(struct setup_ctx *x)
 	return 0;
 }
 
-int su_memfd(struct setup_ctx *x)
+static int su_memfd(struct setup_ctx *x)
 {
 	int fd = memfd_create("mbxbench", MFD_CLOEXEC);
 
@@ -106,7 +106,7 @@ int su_memfd(struct setup_ctx *x)
 	return 0;
 }
 
-int su_pool_prep(struct setup_ctx *x)
+static int su_pool_prep(struct setup_ctx *x)
 {
 	struct mbx_port_create attr = {
 		.flags = MBX_CLOEXEC,
@@ -153,27 +153,27 @@ static int su_map(struct setup_ctx *x, bool pool, bool do_touch)
 	return 0;
 }
 
-int su_pool_map(struct setup_ctx *x)
+static int su_pool_map(struct setup_ctx *x)
 {
 	return su_map(x, true, false);
 }
 
-int su_pool_map_touch(struct setup_ctx *x)
+static int su_pool_map_touch(struct setup_ctx *x)
 {
 	return su_map(x, true, true);
 }
 
-int su_shm_map(struct setup_ctx *x)
+static int su_shm_map(struct setup_ctx *x)
 {
 	return su_map(x, false, false);
 }
 
-int su_shm_map_touch(struct setup_ctx *x)
+static int su_shm_map_touch(struct setup_ctx *x)
 {
 	return su_map(x, false, true);
 }
 
-int su_shm_create(struct setup_ctx *x)
+static int su_shm_create(struct setup_ctx *x)
 {
 	int ret = su_memfd(x);
 
@@ -207,3 +207,29 @@ void setup_proc(const struct setup_op *op, size_t size)
 			break;
 	}
 }
+
+/* The operations of the setup scenario; a NULL name ends them. */
+const struct setup_op setup_ops[] = {
+	{ "pipe", "pipe2 + 2 close", false, NULL, su_pipe, 1, 0 },
+	{ "unix-stream", "socketpair + 2 close", false, NULL, su_stream, 1, 0 },
+	{ "unix-seqpacket", "socketpair + 2 close", false, NULL,
+	  su_seqpacket, 1, 0 },
+	{ "posix-mq", "mq_open(O_CREAT) + mq_unlink + close", false,
+	  NULL, su_mq, 1, 0 },
+	{ "eventfd", "eventfd + close", false, NULL, su_eventfd, 1, 0 },
+	{ "mbx-port", "port create + close, no pool", false, NULL,
+	  su_port, 1, 0 },
+	{ "mbx-port+pool", "port create with a pool + close", true,
+	  NULL, su_port, 1, 0 },
+	{ "shm-create", "memfd_create + ftruncate + mmap + munmap + close",
+	  true, NULL, su_shm_create, 1, 0 },
+	{ "mbx-pool-map", "mbx_pool_map + munmap", true, su_pool_prep,
+	  su_pool_map, 1, 0 },
+	{ "shm-map", "mmap + munmap of a memfd", true, su_memfd,
+	  su_shm_map, 1, 0 },
+	{ "mbx-pool-map+touch", "mbx_pool_map + read every page + munmap",
+	  true, su_pool_prep, su_pool_map_touch, 1, 0 },
+	{ "shm-map+touch", "mmap + read every page + munmap of a memfd",
+	  true, su_memfd, su_shm_map_touch, 1, 0 },
+	{ NULL }
+};

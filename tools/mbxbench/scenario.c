@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mbxbench: the tables of scenarios and of setup and per-call operations.
+ * mbxbench: the scenario table, and the message sizes of each scenario.
  */
 #define _GNU_SOURCE
 
@@ -47,53 +47,8 @@ const struct scenario scenarios[NR_SC] = {
 		       K_FAN, fan_sizes, .consumers = FAN,
 		       .unit = "message (inter-arrival, per consumer)" },
 	[SC_SETUP] = { "setup", "Setup cost, one process on CPU 0 (size: pool or shm size)",
-		       K_SETUP, setup_sizes, .unit = "operation" },
+		       K_SETUP, setup_sizes, .unit = "operation", .ops = setup_ops },
 	[SC_CALLS] = { "calls", "Per-call cost in one process, nobody waits or wakes (CPU 0)",
-		       K_SETUP, calls_sizes, .unit = "operation (per message for batches)" },
+		       K_SETUP, calls_sizes, .unit = "operation (per message for batches)",
+		       .ops = call_ops },
 };
-
-const struct setup_op setup_ops[] = {
-	{ "pipe", "pipe2 + 2 close", SC_SETUP, false, NULL, su_pipe, 1, 0 },
-	{ "unix-stream", "socketpair + 2 close", SC_SETUP, false, NULL, su_stream, 1, 0 },
-	{ "unix-seqpacket", "socketpair + 2 close", SC_SETUP, false, NULL,
-	  su_seqpacket, 1, 0 },
-	{ "posix-mq", "mq_open(O_CREAT) + mq_unlink + close", SC_SETUP, false,
-	  NULL, su_mq, 1, 0 },
-	{ "eventfd", "eventfd + close", SC_SETUP, false, NULL, su_eventfd, 1, 0 },
-	{ "mbx-port", "port create + close, no pool", SC_SETUP, false, NULL,
-	  su_port, 1, 0 },
-	{ "mbx-port+pool", "port create with a pool + close", SC_SETUP, true,
-	  NULL, su_port, 1, 0 },
-	{ "shm-create", "memfd_create + ftruncate + mmap + munmap + close",
-	  SC_SETUP, true, NULL, su_shm_create, 1, 0 },
-	{ "mbx-pool-map", "mbx_pool_map + munmap", SC_SETUP, true, su_pool_prep,
-	  su_pool_map, 1, 0 },
-	{ "shm-map", "mmap + munmap of a memfd", SC_SETUP, true, su_memfd,
-	  su_shm_map, 1, 0 },
-	{ "mbx-pool-map+touch", "mbx_pool_map + read every page + munmap",
-	  SC_SETUP, true, su_pool_prep, su_pool_map_touch, 1, 0 },
-	{ "shm-map+touch", "mmap + read every page + munmap of a memfd",
-	  SC_SETUP, true, su_memfd, su_shm_map_touch, 1, 0 },
-
-	{ "syscall", "getppid(), the system call floor", SC_CALLS, false, NULL,
-	  pc_syscall, 1, 0 },
-	{ "eventfd-w+r", "eventfd write + read", SC_CALLS, false,
-	  pc_eventfd_prep, pc_eventfd, 1, 0 },
-	{ "pipe-w+r", "pipe write + read", SC_CALLS, true, pc_pipe_prep, pc_pipe, 1, 0 },
-	{ "mq-send+recv", "mq_send + mq_receive", SC_CALLS, true, pc_mq_prep,
-	  pc_mq, 1, 0 },
-	{ "mbx-send+recv", "mbx_send + mbx_recv (ioctls), one port", SC_CALLS,
-	  true, pc_port_prep, pc_mbx_copy, 1, 0 },
-	{ "mbx-write+read", "write + read on a port fd", SC_CALLS, true,
-	  pc_port_prep, pc_mbx_rw, 1, 0 },
-	{ "mbx-call-self", "mbx_call sending to and receiving from one port",
-	  SC_CALLS, true, pc_port_prep, pc_mbx_call, 1, 0 },
-	{ "mbx-alloc+release", "mbx_buf_alloc + mbx_buf_release", SC_CALLS, true,
-	  pc_port_prep, pc_mbx_alloc, 1, 0 },
-	{ "mbx-0copy-cycle", "buf_alloc + buf_send + recv_inplace + buf_release",
-	  SC_CALLS, true, pc_port_prep, pc_mbx_zc, 1, 0 },
-	{ "mbx-batch32", "send_batch + recv_batch of 32, per message", SC_CALLS,
-	  true, pc_port_prep, pc_mbx_batch, BATCH, 64 * KiB },
-};
-
-const unsigned int nr_setup_ops = ARRAY_SIZE(setup_ops);
