@@ -147,126 +147,154 @@ static void kill_all(struct proc *p, unsigned int n)
 			waitpid(p[i].pid, NULL, 0);
 }
 
-/*
- * Measure one cell: scenario @sc with transport @t (or setup operation @op)
- * and message size @size, for @budget ms.  On failure res->err is set and
- * shared->what says where.
- */
-void measure(const struct scenario *sc, const struct transport *t,
-	     const struct setup_op *op, size_t size, unsigned int budget,
-	     struct result *res)
-{
+/* One cell run: the cell, its channels and its processes. */
+struct cell_run {
+	const struct scenario *sc;
+	const struct setup_op *op;
+	size_t size;
 	struct chan ch[2];
 	struct proc procs[2 * FAN];
-	unsigned int nproc = 0, nmeasure = 0, nseg = 1, i;
-	int err = 0, nopen = 0;
+	unsigned int nproc;
+	unsigned int nmeasure;	/* measuring processes not done yet */
+};
 
-	memset(res, 0, sizeof(*res));
-	memset(ch, 0, sizeof(ch));
-	atomic_store(&shared->err, 0);
-	shared->what[0] = '\0';
-	budget_ms = budget;
+/* Channels: request and reply for round trips, one for the others. */
+static int open_chans(struct cell_run *cr, const struct transport *t,
+		      unsigned int *nopen)
+{
+	const struct scenario *sc = cr->sc;
+	unsigned int i;
+	int err;
 
-	/* Channels: request and reply for round trips, one for the others. */
-	if (t) {
-		for (i = 0; i < (sc->kind == K_RTT ? 2U : 1U); i++) {
-			ch[i].t = t;
-			ch[i].size = size;
-			ch[i].nonblock = sc->epoll;
-			ch[i].e2e = sc->e2e;
-			ch[i].acked = sc->kind == K_RTT;
-			ch[i].depth = 1;
-			if (sc->kind != K_RTT) {
-				ch[i].depth = STREAM_DEPTH;
-				if (chan_bytes(&ch[i]) > STREAM_BYTES)
-					ch[i].depth = STREAM_BYTES / size;
-				if (ch[i].depth < 2)
-					ch[i].depth = 2;
-			}
-			err = t->open(&ch[i]);
-			if (err) {
-				snprintf(shared->what, sizeof(shared->what),
-					 "%s: open", t->name);
-				goto out;
-			}
-			nopen++;
+	for (i = 0; i < (sc->kind == K_RTT ? 2U : 1U); i++) {
+		struct chan *c = &cr->ch[i];
+
+		c->t = t;
+		c->size = cr->size;
+		c->nonblock = sc->epoll;
+		c->e2e = sc->e2e;
+		c->acked = sc->kind == K_RTT;
+		c->depth = 1;
+		if (sc->kind != K_RTT) {
+			c->depth = STREAM_DEPTH;
+			if (chan_bytes(c) > STREAM_BYTES)
+				c->depth = STREAM_BYTES / cr->size;
+			if (c->depth < 2)
+				c->depth = 2;
 		}
-	}
-	if (sc->kind == K_FAN)
-		nseg = sc->consumers;
-	for (i = 0; i < nseg; i++) {
-		shared->seg[i].n = 0;
-		shared->seg[i].cap = MAX_SAMPLES / nseg;
-		shared->seg[i].s = shared->sample + i * (MAX_SAMPLES / nseg);
-	}
-
-	fflush(NULL);
-	timed_out = 0;
-	alarm(CELL_TIMEOUT);
-
-	/* Roles: index < nmeasure measure; each entry: cpu. */
-	{
-		unsigned int nprod = 0, ncons = 0;
-
-		switch (sc->kind) {
-		case K_RTT:
-		case K_STREAM:
-			nprod = 1;
-			ncons = 1;
-			break;
-		case K_FAN:
-			nprod = FAN;
-			ncons = sc->consumers;
-			break;
-		case K_SETUP:
-			ncons = 1;
-			break;
+		err = t->open(c);
+		if (err) {
+			snprintf(shared->what, sizeof(shared->what),
+				 "%s: open", t->name);
+			return err;
 		}
-		nmeasure = ncons;
-		shared->peers = nprod;
-		atomic_store(&shared->ready, 0);
-		for (i = 0; i < ncons + nprod; i++) {
-			bool measures = i < ncons;
-			pid_t pid = fork();
-
-			if (pid < 0) {
-				err = -errno;
-				snprintf(shared->what, sizeof(shared->what), "fork");
-				break;
-			}
-			if (!pid) {
-				signal(SIGALRM, SIG_DFL);
-				alarm(0);
-				if (sc->kind == K_SETUP) {
-					child_start(0, MCL_CURRENT);
-					setup_proc(op, size);
-				} else if (sc->kind == K_RTT) {
-					/* the client measures, the server serves */
-					child_start(measures || sc->one_cpu ? 0 : 1,
-						    MCL_CURRENT | MCL_FUTURE);
-					if (measures)
-						rtt_client(sc, &ch[0], &ch[1]);
-					else
-						rtt_server(sc, &ch[0], &ch[1]);
-				} else {
-					child_start(measures ? 1 : 0,
-						    MCL_CURRENT | MCL_FUTURE);
-					if (measures)
-						consumer(&ch[0], i);
-					else
-						producer(&ch[0]);
-				}
-				_exit(0);
-			}
-			procs[nproc].pid = pid;
-			procs[nproc].measures = measures;
-			procs[nproc].done = false;
-			nproc++;
-		}
+		(*nopen)++;
 	}
+	return 0;
+}
 
-	/* Wait for the measuring processes; any other exit is a failure. */
-	while (!err && nmeasure) {
+/* Process @i of a cell, in the child: pin, lock, play its role, exit. */
+static noreturn void run_child(struct cell_run *cr, unsigned int i,
+			       bool measures)
+{
+	const struct scenario *sc = cr->sc;
+	struct chan *ch = cr->ch;
+
+	signal(SIGALRM, SIG_DFL);
+	alarm(0);
+	if (sc->kind == K_SETUP) {
+		child_start(0, MCL_CURRENT);
+		setup_proc(cr->op, cr->size);
+	} else if (sc->kind == K_RTT) {
+		/* the client measures, the server serves */
+		child_start(measures || sc->one_cpu ? 0 : 1,
+			    MCL_CURRENT | MCL_FUTURE);
+		if (measures)
+			rtt_client(sc, &ch[0], &ch[1]);
+		else
+			rtt_server(sc, &ch[0], &ch[1]);
+	} else {
+		child_start(measures ? 1 : 0, MCL_CURRENT | MCL_FUTURE);
+		if (measures)
+			consumer(&ch[0], i);
+		else
+			producer(&ch[0]);
+	}
+	_exit(0);
+}
+
+/* Fork the processes: the measuring ones first, then their peers. */
+static int fork_procs(struct cell_run *cr)
+{
+	unsigned int nprod = 0, ncons = 0, i;
+
+	switch (cr->sc->kind) {
+	case K_RTT:
+	case K_STREAM:
+		nprod = 1;
+		ncons = 1;
+		break;
+	case K_FAN:
+		nprod = FAN;
+		ncons = cr->sc->consumers;
+		break;
+	case K_SETUP:
+		ncons = 1;
+		break;
+	}
+	cr->nmeasure = ncons;
+	shared->peers = nprod;
+	atomic_store(&shared->ready, 0);
+	for (i = 0; i < ncons + nprod; i++) {
+		bool measures = i < ncons;
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			int err = -errno;
+
+			snprintf(shared->what, sizeof(shared->what), "fork");
+			return err;
+		}
+		if (!pid)
+			run_child(cr, i, measures);
+		cr->procs[cr->nproc].pid = pid;
+		cr->procs[cr->nproc].measures = measures;
+		cr->procs[cr->nproc].done = false;
+		cr->nproc++;
+	}
+	return 0;
+}
+
+/* A process of the cell exited with @status: 0, or why the cell failed. */
+static int reaped(struct cell_run *cr, struct proc *p, int status)
+{
+	int err;
+
+	p->done = true;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		err = atomic_load(&shared->err);
+		if (!err) {
+			err = -ECHILD;
+			snprintf(shared->what, sizeof(shared->what),
+				 "child died (status 0x%x)", status);
+		}
+		return err;
+	}
+	if (p->measures) {
+		cr->nmeasure--;
+		return 0;
+	}
+	snprintf(shared->what, sizeof(shared->what), "a producer exited");
+	return -ECHILD;
+}
+
+/* Wait for the measuring processes; any other exit is a failure. */
+static int wait_procs(struct cell_run *cr)
+{
+	unsigned int i;
+	int err = 0;
+
+	while (!err && cr->nmeasure) {
 		int status;
 		pid_t pid = wait(&status);
 
@@ -278,31 +306,60 @@ void measure(const struct scenario *sc, const struct transport *t,
 				 timed_out ? "cell timed out" : "wait");
 			break;
 		}
-		for (i = 0; i < nproc; i++) {
-			if (procs[i].pid != pid)
+		for (i = 0; i < cr->nproc; i++) {
+			int ret;
+
+			if (cr->procs[i].pid != pid)
 				continue;
-			procs[i].done = true;
-			if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-				err = atomic_load(&shared->err);
-				if (!err) {
-					err = -ECHILD;
-					snprintf(shared->what, sizeof(shared->what),
-						 "child died (status 0x%x)", status);
-				}
-			} else if (procs[i].measures) {
-				nmeasure--;
-			} else {
-				err = -ECHILD;
-				snprintf(shared->what, sizeof(shared->what),
-					 "a producer exited");
-			}
+			ret = reaped(cr, &cr->procs[i], status);
+			if (ret)
+				err = ret;
 		}
 	}
+	return err;
+}
+
+/*
+ * Measure one cell: scenario @sc with transport @t (or setup operation @op)
+ * and message size @size, for @budget ms.  On failure res->err is set and
+ * shared->what says where.
+ */
+void measure(const struct scenario *sc, const struct transport *t,
+	     const struct setup_op *op, size_t size, unsigned int budget,
+	     struct result *res)
+{
+	struct cell_run cr = { .sc = sc, .op = op, .size = size };
+	unsigned int nseg = 1, nopen = 0, i;
+	int err = 0;
+
+	memset(res, 0, sizeof(*res));
+	atomic_store(&shared->err, 0);
+	shared->what[0] = '\0';
+	budget_ms = budget;
+
+	if (t)
+		err = open_chans(&cr, t, &nopen);
+	if (err)
+		goto out;
+	if (sc->kind == K_FAN)
+		nseg = sc->consumers;
+	for (i = 0; i < nseg; i++) {
+		shared->seg[i].n = 0;
+		shared->seg[i].cap = MAX_SAMPLES / nseg;
+		shared->seg[i].s = shared->sample + i * (MAX_SAMPLES / nseg);
+	}
+
+	fflush(NULL);
+	timed_out = 0;
+	alarm(CELL_TIMEOUT);
+	err = fork_procs(&cr);
+	if (!err)
+		err = wait_procs(&cr);
 	alarm(0);
-	kill_all(procs, nproc);
+	kill_all(cr.procs, cr.nproc);
 out:
-	for (i = 0; i < (unsigned int)nopen; i++)
-		ch[i].t->close(&ch[i]);
+	for (i = 0; i < nopen; i++)
+		cr.ch[i].t->close(&cr.ch[i]);
 	if (!err)
 		compute(res, nseg);
 	else

@@ -249,11 +249,8 @@ static void help(int status)
 	exit(status);
 }
 
-int main(int argc, char **argv)
+static void parse_opts(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_alarm };
-	unsigned int *order, r, i;
-	uint64_t t_start;
 	int c;
 
 	while ((c = getopt(argc, argv, "r:t:T:s:o:p:m:Q:H:vlh")) != -1) {
@@ -300,7 +297,96 @@ int main(int argc, char **argv)
 			help(2);
 		}
 	}
+}
 
+/* Memory for the run: shared with the processes, or the parent's only. */
+static int prepare_memory(void)
+{
+	struct cell *c;
+
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (shared == MAP_FAILED) {
+		perror("mbxbench: mmap");
+		return -1;
+	}
+	sort_tmp = parent_only(MAX_SAMPLES * sizeof(*sort_tmp));
+	c = parent_only(nr_cells * sizeof(*cells));
+	memcpy(c, cells, nr_cells * sizeof(*cells));
+	free(cells);
+	cells = c;
+	malloc_trim(0);
+	return 0;
+}
+
+/* Round @r, begun at @t0: every cell once, in a shuffled order. */
+static void run_round(unsigned int *order, unsigned int r, uint64_t t0)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_cells; i++)
+		order[i] = i;
+	for (i = nr_cells - 1; i > 0; i--) {
+		unsigned int j = rng_next() % (i + 1), tmp = order[i];
+
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	for (i = 0; i < nr_cells; i++)
+		run_cell(&cells[order[i]], r);
+	host_check(false);
+	fprintf(stderr, "mbxbench: round %u/%u done in %.1f s\n", r + 1,
+		opt.rounds, (now_ns() - t0) / 1e9);
+}
+
+/* Run the rounds; return how many ran. */
+static unsigned int run_rounds(unsigned int *order, uint64_t t_start)
+{
+	unsigned int r;
+
+	for (r = 0; r < opt.rounds; r++) {
+		uint64_t t0 = now_ns(), spent = t0 - t_start;
+
+		/* Stop early rather than run past the time limit. */
+		if (r && opt.time_limit &&
+		    spent + spent / r > opt.time_limit * NSEC_PER_SEC) {
+			fprintf(stderr, "mbxbench: stopping after %u rounds (limit %u s)\n",
+				r, opt.time_limit);
+			break;
+		}
+		run_round(order, r, t0);
+	}
+	return r;
+}
+
+/* Everything on stdout, between the marker lines. */
+static void print_report(uint64_t t_start)
+{
+	printf("\n" MARK " table begin\n");
+	print_header();
+	printf("total:       %.0f s for %u cells x %u rounds (%u asked, time limit %u s)\n",
+	       (now_ns() - t_start) / 1e9, nr_cells, opt.rounds, rounds_asked,
+	       opt.time_limit);
+	print_legend();
+	print_tables();
+	print_ratios(false);
+	printf(MARK " table end\n");
+	printf(MARK " csv begin\n");
+	print_csv();
+	printf(MARK " csv end\n");
+	printf(MARK " ratios csv begin\n");
+	print_ratios(true);
+	printf(MARK " ratios csv end\n");
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	unsigned int *order, i;
+	uint64_t t_start;
+
+	parse_opts(argc, argv);
 	build_cells();
 	build_ratios();
 	if (!nr_cells) {
@@ -320,21 +406,8 @@ int main(int argc, char **argv)
 			strerror(-mbx_dev));
 		return 1;
 	}
-	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (shared == MAP_FAILED) {
-		perror("mbxbench: mmap");
+	if (prepare_memory())
 		return 1;
-	}
-	sort_tmp = parent_only(MAX_SAMPLES * sizeof(*sort_tmp));
-	{
-		struct cell *c = parent_only(nr_cells * sizeof(*cells));
-
-		memcpy(c, cells, nr_cells * sizeof(*cells));
-		free(cells);
-		cells = c;
-		malloc_trim(0);
-	}
 	sigaction(SIGALRM, &sa, NULL);
 	prepare_env();
 
@@ -345,50 +418,10 @@ int main(int argc, char **argv)
 	t_start = now_ns();
 	fprintf(stderr, "mbxbench: %u cells x %u rounds, %u ms each\n",
 		nr_cells, opt.rounds, opt.budget_ms);
-	for (r = 0; r < opt.rounds; r++) {
-		uint64_t t0 = now_ns(), spent = t0 - t_start;
-
-		/* Stop early rather than run past the time limit. */
-		if (r && opt.time_limit &&
-		    spent + spent / r > opt.time_limit * NSEC_PER_SEC) {
-			fprintf(stderr, "mbxbench: stopping after %u rounds (limit %u s)\n",
-				r, opt.time_limit);
-			break;
-		}
-		for (i = 0; i < nr_cells; i++)
-			order[i] = i;
-		for (i = nr_cells - 1; i > 0; i--) {
-			unsigned int j = rng_next() % (i + 1), tmp = order[i];
-
-			order[i] = order[j];
-			order[j] = tmp;
-		}
-		for (i = 0; i < nr_cells; i++)
-			run_cell(&cells[order[i]], r);
-		host_check(false);
-		fprintf(stderr, "mbxbench: round %u/%u done in %.1f s\n", r + 1,
-			opt.rounds, (now_ns() - t0) / 1e9);
-	}
-	free(order);
 	rounds_asked = opt.rounds;
-	opt.rounds = r;
-
-	printf("\n" MARK " table begin\n");
-	print_header();
-	printf("total:       %.0f s for %u cells x %u rounds (%u asked, time limit %u s)\n",
-	       (now_ns() - t_start) / 1e9, nr_cells, opt.rounds, rounds_asked,
-	       opt.time_limit);
-	print_legend();
-	print_tables();
-	print_ratios(false);
-	printf(MARK " table end\n");
-	printf(MARK " csv begin\n");
-	print_csv();
-	printf(MARK " csv end\n");
-	printf(MARK " ratios csv begin\n");
-	print_ratios(true);
-	printf(MARK " ratios csv end\n");
-	fflush(stdout);
+	opt.rounds = run_rounds(order, t_start);
+	free(order);
+	print_report(t_start);
 	restore_env();
 	return 0;
 }
