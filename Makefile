@@ -68,7 +68,11 @@ TESTS		:= $(TEST_SRCS:$(TOP)/selftests/%.c=$(B)/selftests/%)
 KSFT_H		:= $(B)/kselftest/kselftest_harness.h
 
 EXAMPLES	:= $(patsubst $(TOP)/examples/%.c,$(B)/examples/%,$(wildcard $(TOP)/examples/*.c))
+# tools/*.c are one-file tools; tools/mbxbench/*.c are the files of one.
 TOOLS		:= $(patsubst $(TOP)/tools/%.c,$(B)/tools/%,$(wildcard $(TOP)/tools/*.c))
+BENCH_SRCS	:= $(wildcard $(TOP)/tools/mbxbench/*.c)
+BENCH_OBJS	:= $(BENCH_SRCS:$(TOP)/tools/mbxbench/%.c=$(B)/tools/mbxbench-objs/%.o)
+TOOLS		+= $(if $(BENCH_SRCS),$(B)/tools/mbxbench)
 
 # `make install`: DESTDIR and PREFIX as usual.  The module and the udev
 # rule go where the kernel and udev look, whatever PREFIX says; the module
@@ -217,7 +221,17 @@ $(B)/tools/%: $(TOP)/tools/%.c $(LIB_A)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) -MMD -MP -MF $@.d -static \
 		-o $@ $< $(LIB_A) -lpthread -lm
 
--include $(wildcard $(B)/userlib/*/*.d $(B)/selftests/*.d $(B)/examples/*.d $(B)/tools/*.d)
+$(B)/tools/mbxbench-objs/%.o: $(TOP)/tools/mbxbench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tools/mbxbench: $(BENCH_OBJS) $(LIB_A)
+	$(CC) $(CFLAGS) -static -o $@ $(BENCH_OBJS) $(LIB_A) -lpthread -lm
+
+# build/tools/mbxbench.d is left from when mbxbench was one file.
+-include $(wildcard $(B)/userlib/*/*.d $(B)/selftests/*.d $(B)/examples/*.d \
+	$(filter-out $(B)/tools/mbxbench.d,$(wildcard $(B)/tools/*.d)) \
+	$(B)/tools/mbxbench-objs/*.d)
 
 # --- VM runs ------------------------------------------------------------------
 # Selftests that fail to compile do not stop the run: their stale binary is
@@ -263,7 +277,7 @@ QEMU_VERSION = $(shell qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/^QE
 
 bench: deps
 	$(MAKE) module lib tools
-	@test -x $(B)/tools/mbxbench || { echo "bench: build/tools/mbxbench does not exist yet (tools/mbxbench.c)"; exit 1; }
+	@test -x $(B)/tools/mbxbench || { echo "bench: build/tools/mbxbench does not exist yet (tools/mbxbench/)"; exit 1; }
 	@mkdir -p $(B)/bench
 	$(S)/vm-run.sh -k $(VMLINUZ) -m $(TOP)/module/mailbox.ko -t $(VM_TIMEOUT) \
 		-a "$(BENCH_APPEND) $(VM_APPEND)" -l $(B)/bench/console.log -- \

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbxbench: target ratios: which pairs of cells are compared, and the report of them.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+enum metric { M_P50, M_TAIL, M_RATE };
+
+struct ratio {
+	const char *target;	/* the target this row checks */
+	unsigned int sc;
+	const char *a;		/* measured: a / b */
+	size_t sa;
+	const char *b;
+	size_t sb;
+	enum metric m;
+	double lo, hi;		/* goal: lo <= ratio <= hi */
+};
+
+static double metric(const struct result *r, enum metric m)
+{
+	if (r->err)
+		return NAN;
+	switch (m) {
+	case M_P50:
+		return r->p50;
+	case M_TAIL:
+		return r->p99 / r->p50;
+	case M_RATE:
+		return r->rate;
+	}
+	return NAN;
+}
+
+static const char *metric_name(enum metric m)
+{
+	return m == M_P50 ? "p50" : m == M_TAIL ? "p99/p50" : "rate";
+}
+
+/* The median over the rounds of a / b, with the smallest and largest. */
+static double ratio_of(const struct ratio *x, double *lo, double *hi,
+		       unsigned int *used, unsigned int *busy)
+{
+	const struct cell *a = find_cell(x->sc, x->a, x->sa);
+	const struct cell *b = find_cell(x->sc, x->b, x->sb);
+	bool use[MAX_ROUNDS];
+	double v[MAX_ROUNDS];
+	unsigned int r;
+
+	*lo = NAN;
+	*hi = NAN;
+	*used = 0;
+	*busy = 0;
+	if (!a || !b)
+		return NAN;
+	*used = pick_rounds(a, b, use, busy);
+	for (r = 0; r < opt.rounds; r++) {
+		v[r] = use[r] ? metric(&a->res[r], x->m) / metric(&b->res[r], x->m) :
+		       NAN;
+		if (!isfinite(v[r]))
+			continue;
+		if (isnan(*lo) || v[r] < *lo)
+			*lo = v[r];
+		if (isnan(*hi) || v[r] > *hi)
+			*hi = v[r];
+	}
+	return median(v, opt.rounds);
+}
+
+static struct ratio *ratios;
+static unsigned int nr_ratios;
+
+static void add_ratio(const char *target, unsigned int sc, const char *a,
+		      size_t sa, const char *b, size_t sb, enum metric m,
+		      double lo, double hi)
+{
+	struct ratio *x;
+
+	ratios = realloc(ratios, (nr_ratios + 1) * sizeof(*ratios));
+	if (!ratios) {
+		perror("realloc");
+		exit(1);
+	}
+	x = &ratios[nr_ratios++];
+	*x = (struct ratio){ target, sc, a, sa, b, sb, m, lo, hi };
+}
+
+void build_ratios(void)
+{
+	static const size_t small[] = { 8, 64, 256 };
+	static const size_t big[] = { 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB };
+	const char *t1 = "8-256 B blocking round trip";
+	const char *t2 = "Zero copy, payload untouched";
+	const char *t3 = "End-to-end streaming >= 64 KiB, bytes/s";
+	const char *t4 = "64 B message rate, batches of 32";
+	const char *t5 = "p99/p50 no worse than pipe's";
+	unsigned int i, p;
+
+	for (p = 0; p < 2; p++) {
+		unsigned int sc = p ? SC_RTT1 : SC_RTT2;
+
+		for (i = 0; i < ARRAY_SIZE(small); i++) {
+			add_ratio(t1, sc, "mbx-copy", small[i], "pipe", small[i], M_P50, 0, 1.0);
+			add_ratio(t1, sc, "mbx-copy", small[i], "posix-mq", small[i],
+				  M_P50, 0, 1.0);
+			add_ratio(t1, sc, "mbx-call", small[i], "pipe", small[i], M_P50, 0, 0.8);
+		}
+	}
+	for (i = 0; all_sizes[i]; i++)
+		add_ratio(t2, SC_RTT2, "mbx-0copy", all_sizes[i], "mbx-0copy", 8,
+			  M_P50, 0.85, 1.15);
+	for (i = 0; all_sizes[i]; i++)
+		add_ratio(t2, SC_RTT2, "mbx-0copy-call", all_sizes[i],
+			  "mbx-0copy-call", 8, M_P50, 0.85, 1.15);
+	for (i = 0; all_sizes[i]; i++)
+		add_ratio(t2, SC_RTT2, "mbx-0copy", all_sizes[i], "efd-shm-0copy",
+			  all_sizes[i], M_P50, 0, 1.2);
+	for (i = 0; all_sizes[i]; i++)
+		add_ratio(t2, SC_RTT2, "mbx-0copy-call", all_sizes[i], "efd-shm-0copy",
+			  all_sizes[i], M_P50, 0, 1.2);
+	add_ratio(t2, SC_RTT2, "pipe", 1 * MiB, "mbx-0copy", 1 * MiB, M_P50, 20, INFINITY);
+	for (i = 0; i < ARRAY_SIZE(big); i++) {
+		add_ratio(t3, SC_E2E, "mbx-0copy", big[i], "pipe", big[i], M_RATE, 2.5, INFINITY);
+		add_ratio(t3, SC_E2E, "mbx-0copy", big[i], "unix-seqpacket", big[i],
+			  M_RATE, 1.3, INFINITY);
+	}
+	add_ratio(t4, SC_STREAM, "mbx-batch32", 64, "pipe", 64, M_RATE, 1.5, INFINITY);
+	for (i = 0; i < ARRAY_SIZE(small); i++)
+		add_ratio(t5, SC_RTT2, "mbx-copy", small[i], "pipe", small[i], M_TAIL, 0, 1.0);
+	add_ratio(t5, SC_RTT2, "mbx-call", 64, "pipe", 64, M_TAIL, 0, 1.0);
+	add_ratio(t5, SC_RTT2, "mbx-0copy", 64, "pipe", 64, M_TAIL, 0, 1.0);
+	add_ratio(t5, SC_RTT2, "mbx-0copy", 1 * MiB, "pipe", 1 * MiB, M_TAIL, 0, 1.0);
+	add_ratio(t5, SC_RTT2, "mbx-0copy-call", 64, "pipe", 64, M_TAIL, 0, 1.0);
+	add_ratio(t5, SC_RTT2, "mbx-0copy-call", 1 * MiB, "pipe", 1 * MiB, M_TAIL,
+		  0, 1.0);
+}
+
+static const char *goal_str(const struct ratio *x, char *buf, size_t len)
+{
+	if (isinf(x->hi))
+		snprintf(buf, len, ">= %.2f", x->lo);
+	else if (x->lo > 0)
+		snprintf(buf, len, "%.2f..%.2f", x->lo, x->hi);
+	else
+		snprintf(buf, len, "<= %.2f", x->hi);
+	return buf;
+}
+
+static void print_ratio_row(const struct ratio *x, double v, double lo,
+			    double hi, unsigned int used, unsigned int busy,
+			    const char *verdict)
+{
+	char goal[32], sa[24], sb[24], ab[64], range[40];
+
+	goal_str(x, goal, sizeof(goal));
+	size_str(x->sa, sa, sizeof(sa));
+	size_str(x->sb, sb, sizeof(sb));
+	snprintf(ab, sizeof(ab), "%s %s / %s %s", x->a, sa, x->b, sb);
+	if (isnan(v))
+		snprintf(range, sizeof(range), "-");
+	else
+		snprintf(range, sizeof(range), "[%.2f..%.2f]", lo, hi);
+	printf("  %-10s %-7s %-36s %8.2f %15s %4u/%u %-11s %s\n",
+	       scenarios[x->sc].name, metric_name(x->m), ab, v, range, used,
+	       busy, goal, verdict);
+}
+
+void print_ratios(bool csv)
+{
+	unsigned int i, used, met = 0, missed = 0, na = 0;
+	const char *last = NULL;
+	char goal[32];
+
+	if (csv)
+		printf("target,scenario,a,a_size,b,b_size,metric,%s\n",
+		       "median_ratio,min_ratio,max_ratio,rounds,busy_host_rounds,goal,met");
+	else
+		printf("\n## Target ratios\n%s\n%s\n",
+		       "ratio: median of the per-round ratios a / b; [min..max] over the rounds;",
+		       "rounds: with numbers / of those, how many the host check flagged as busy");
+	for (i = 0; i < nr_ratios; i++) {
+		const struct ratio *x = &ratios[i];
+		unsigned int busy;
+		double lo, hi, v;
+		const char *verdict;
+
+		v = ratio_of(x, &lo, &hi, &used, &busy);
+		verdict = isnan(v) ? "n/a" : v >= x->lo && v <= x->hi ? "yes" : "NO";
+		if (isnan(v))
+			na++;
+		else if (*verdict == 'y')
+			met++;
+		else
+			missed++;
+		if (csv) {
+			printf("\"%s\",%s,%s,%zu,%s,%zu,%s,%.4f,%.4f,%.4f,%u,%u,%s,%s\n",
+			       x->target, scenarios[x->sc].name, x->a, x->sa,
+			       x->b, x->sb, metric_name(x->m), v, lo, hi, used,
+			       busy, goal_str(x, goal, sizeof(goal)), verdict);
+			continue;
+		}
+		if (!last || strcmp(last, x->target)) {
+			printf("\n%s\n", x->target);
+			printf("  %-10s %-7s %-36s %8s %15s %6s %-11s %s\n",
+			       "scenario", "metric", "a / b", "ratio", "[min..max]",
+			       "rounds", "goal", "met");
+			last = x->target;
+		}
+		print_ratio_row(x, v, lo, hi, used, busy, verdict);
+	}
+	if (!csv)
+		printf("\nTargets: %u met, %u missed, %u n/a\n", met, missed, na);
+}

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbxbench: mailbox transports: copy, zero copy, request/reply and batches.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/* --- mailbox --------------------------------------------------------------- */
+
+static int mbx_open_port(struct chan *c, uint32_t max_msg, uint64_t pool)
+{
+	struct mbx_port_create attr = {
+		.flags = MBX_CLOEXEC | (c->nonblock ? MBX_NONBLOCK : 0),
+		.capacity = c->depth,
+		.max_msg_size = max_msg,
+		.pool_size = pool,
+	};
+	int fd;
+
+	fd = mbx_port_create(mbx_dev, &attr);
+	if (fd < 0)
+		return fd;
+	c->fd[RX] = fd;
+	c->fd[TX] = fd;
+	return 0;
+}
+
+static int mbx_copy_open(struct chan *c)
+{
+	return mbx_open_port(c, c->size ? c->size : 8, 0);
+}
+
+static int mbx_copy_tx(struct chan *c, uint64_t seq)
+{
+	int ret;
+
+	if (c->e2e)
+		fill(c->buf, c->size, seq);
+	ret = mbx_send(c->fd[TX], c->buf, c->size, 0);
+	return ret < 0 ? ret : 1;
+}
+
+static int mbx_copy_rx(struct chan *c, uint64_t seq)
+{
+	ssize_t n = mbx_recv(c->fd[RX], c->buf, c->buf_len, NULL);
+
+	if (n < 0)
+		return n;
+	if (c->e2e && check(c->buf, c->size, seq))
+		return -EBADMSG;
+	return 1;
+}
+
+/* Zero copy: the pool holds depth messages; copy-mode messages are tiny. */
+static int mbx_zc_open(struct chan *c)
+{
+	size_t pool = c->depth * align_up(c->size ? c->size : 8, SLOT_ALIGN);
+
+	return mbx_open_port(c, 64, align_up(pool, 4096));
+}
+
+static void mbx_close(struct chan *c)
+{
+	close(c->fd[RX]);
+}
+
+static int mbx_zc_attach(struct chan *c, int side)
+{
+	void *base;
+	int ret;
+
+	ret = mbx_pool_map(c->fd[side], &base, &c->pool_len);
+	if (ret < 0)
+		child_fail(ret, "mbx_pool_map");
+	c->pool = base;
+	/* Pre-fault the pool in this process. */
+	if (side == TX)
+		memset(c->pool, 0, c->pool_len);
+	else
+		check(c->pool, c->pool_len & ~7UL, 0);
+	c->pending = MBX_NO_OFFSET;
+	return 0;
+}
+
+static int mbx_zc_tx(struct chan *c, uint64_t seq)
+{
+	uint64_t off = c->pending;
+	int ret;
+
+	if (off == MBX_NO_OFFSET) {
+		ret = mbx_buf_alloc(c->fd[TX], c->size, &off);
+		if (ret < 0)
+			return ret;
+		if (c->e2e)
+			fill(mbx_buf_ptr(c->pool, off), c->size, seq);
+	}
+	ret = mbx_buf_send(c->fd[TX], off, c->size, 0);
+	c->pending = ret == -EAGAIN ? off : MBX_NO_OFFSET;
+	if (ret < 0 && ret != -EAGAIN)
+		mbx_buf_release(c->fd[TX], off, c->size);
+	return ret < 0 ? ret : 1;
+}
+
+static int mbx_zc_rx(struct chan *c, uint64_t seq)
+{
+	uint64_t off;
+	ssize_t n;
+	int ret;
+
+	n = mbx_recv_inplace(c->fd[RX], &off, NULL);
+	if (n < 0)
+		return n;
+	if (off == MBX_NO_OFFSET)
+		return -EPROTO;
+	if (c->e2e && check(mbx_buf_ptr(c->pool, off), n, seq))
+		return -EBADMSG;
+	ret = mbx_buf_release(c->fd[RX], off, n);
+	return ret < 0 ? ret : 1;
+}
+
+/* Request/reply: the client calls, the server replies and waits in one go. */
+static int mbx_call_rtt(struct chan *req, struct chan *rep, uint64_t seq)
+{
+	ssize_t n;
+
+	n = mbx_call(req->fd[TX], req->buf, req->size, rep->fd[RX], rep->buf,
+		     rep->buf_len, NULL);
+	return n < 0 ? n : 1;
+}
+
+static int mbx_call_serve(struct chan *req, struct chan *rep)
+{
+	ssize_t n;
+
+	n = mbx_recv(req->fd[RX], req->buf, req->buf_len, NULL);
+	while (n >= 0)
+		n = mbx_reply_recv(rep->fd[TX], rep->buf, rep->size,
+				   req->fd[RX], req->buf, req->buf_len, NULL);
+	return n;
+}
+
+/*
+ * Zero-copy request/reply: each side allocates its message in its sending
+ * port's pool, sends it and waits for the other side's message in place in
+ * one mbx_call, then releases what it received.
+ */
+static int mbx_zc_call(struct chan *out, struct chan *in, uint64_t *off,
+		       uint64_t *len)
+{
+	struct mbx_call args = {
+		.send = { .len = out->size, .flags = MBX_SEND_BUF },
+		.recv = { .flags = MBX_RECV_INPLACE },
+		.recv_fd = in->fd[RX],
+	};
+	uint64_t buf;
+	int ret;
+
+	ret = mbx_buf_alloc(out->fd[TX], out->size, &buf);
+	if (ret < 0)
+		return ret;
+	args.send.offset = buf;
+	ret = mbx_call_ex(out->fd[TX], &args);
+	if (ret < 0)
+		return ret;
+	if (!(args.recv.msg_flags & MBX_MSG_BUF))
+		return -EPROTO;
+	*off = args.recv.offset;
+	*len = args.recv.len;
+	return 0;
+}
+
+static int mbx_zc_call_rtt(struct chan *req, struct chan *rep, uint64_t seq)
+{
+	uint64_t off, len;
+	int ret;
+
+	ret = mbx_zc_call(req, rep, &off, &len);
+	if (!ret)
+		ret = mbx_buf_release(rep->fd[RX], off, len);
+	return ret < 0 ? ret : 1;
+}
+
+static int mbx_zc_call_serve(struct chan *req, struct chan *rep)
+{
+	uint64_t off, len;
+	ssize_t n;
+	int ret;
+
+	n = mbx_recv_inplace(req->fd[RX], &off, NULL);
+	if (n < 0)
+		return n;
+	len = n;
+	for (;;) {
+		ret = mbx_buf_release(req->fd[RX], off, len);
+		if (!ret)
+			ret = mbx_zc_call(rep, req, &off, &len);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+/* Batches: BATCH messages per call each way (fewer may arrive). */
+static int mbx_batch_open(struct chan *c)
+{
+	if (c->depth < 2 * BATCH)
+		c->depth = 2 * BATCH;
+	return mbx_copy_open(c);
+}
+
+static int mbx_batch_attach(struct chan *c, int side)
+{
+	unsigned int i;
+
+	c->buf_len = c->size;
+	c->buf = alloc_buf(BATCH * c->size);
+	c->smsg = calloc(BATCH, sizeof(*c->smsg));
+	c->rmsg = calloc(BATCH, sizeof(*c->rmsg));
+	if (!c->smsg || !c->rmsg)
+		child_fail(-ENOMEM, "calloc");
+	for (i = 0; i < BATCH; i++) {
+		c->smsg[i].buf = (uintptr_t)(c->buf + i * c->size);
+		c->smsg[i].len = c->size;
+	}
+	return 0;
+}
+
+static int mbx_batch_tx(struct chan *c, uint64_t seq)
+{
+	unsigned int i, done = 0;
+	int n;
+
+	if (c->e2e)
+		for (i = 0; i < BATCH; i++)
+			fill(c->buf + i * c->size, c->size, seq + i);
+	while (done < BATCH) {
+		n = mbx_send_batch(c->fd[TX], c->smsg + done, BATCH - done, 0);
+		if (n < 0)
+			return n;
+		done += n;
+	}
+	return BATCH;
+}
+
+static int mbx_batch_rx(struct chan *c, uint64_t seq)
+{
+	int i, n;
+
+	for (i = 0; i < BATCH; i++) {
+		memset(&c->rmsg[i], 0, sizeof(c->rmsg[i]));
+		c->rmsg[i].buf = (uintptr_t)(c->buf + i * c->size);
+		c->rmsg[i].len = c->size;
+	}
+	n = mbx_recv_batch(c->fd[RX], c->rmsg, BATCH, 0);
+	if (n < 0)
+		return n;
+	if (c->e2e)
+		for (i = 0; i < n; i++)
+			if (check(c->buf + i * c->size, c->size, seq + i))
+				return -EBADMSG;
+	return n;
+}
+
+const struct transport tr_mbx_copy = {
+	.name = "mbx-copy",
+	.what = "mailbox copy mode, mbx_send/mbx_recv",
+	.scens = SC_ALL,
+	.open = mbx_copy_open,
+	.close = mbx_close,
+	.attach = attach_buf,
+	.tx = mbx_copy_tx,
+	.rx = mbx_copy_rx,
+};
+
+const struct transport tr_mbx_0copy = {
+	.name = "mbx-0copy",
+	.what = "mailbox zero copy: buf_alloc, buf_send, recv_inplace, buf_release",
+	.scens = SC_ALL,
+	.open = mbx_zc_open,
+	.close = mbx_close,
+	.attach = mbx_zc_attach,
+	.tx = mbx_zc_tx,
+	.rx = mbx_zc_rx,
+};
+
+const struct transport tr_mbx_call = {
+	.name = "mbx-call",
+	.what = "mailbox request/reply: mbx_call / mbx_reply_recv, two ports",
+	.scens = SC_RTTS,
+	.open = mbx_copy_open,
+	.close = mbx_close,
+	.attach = attach_buf,
+	.tx = mbx_copy_tx,
+	.rx = mbx_copy_rx,
+	.call = mbx_call_rtt,
+	.serve = mbx_call_serve,
+};
+
+const struct transport tr_mbx_0copy_call = {
+	.name = "mbx-0copy-call",
+	.what = "mailbox zero copy in mbx_call (send buf, recv in place) + buf_alloc, buf_release",
+	.scens = SC_RTTS,
+	.open = mbx_zc_open,
+	.close = mbx_close,
+	.attach = mbx_zc_attach,
+	.tx = mbx_zc_tx,
+	.rx = mbx_zc_rx,
+	.call = mbx_zc_call_rtt,
+	.serve = mbx_zc_call_serve,
+};
+
+const struct transport tr_mbx_batch32 = {
+	.name = "mbx-batch32",
+	.what = "mailbox copy mode, mbx_send_batch/mbx_recv_batch of 32",
+	.scens = B(SC_STREAM) | B(SC_E2E) | B(SC_FANIN) | B(SC_FANMN),
+	.max_size = 64 * KiB,
+	.open = mbx_batch_open,
+	.close = mbx_close,
+	.attach = mbx_batch_attach,
+	.tx = mbx_batch_tx,
+	.rx = mbx_batch_rx,
+};
