@@ -25,7 +25,7 @@ static int mbx_check_batch_send(struct file *file, const struct mbx_send *args)
 {
 	if (args->flags & ~MBX_SEND_BUF || args->timeout_ns)
 		return -EINVAL;
-	return mbx_check_send(file, args);
+	return mbx_check_send(file, args, MBX_SEND_SIZE_VER0);
 }
 
 /* A receive entry's own flags may only say MBX_RECV_INPLACE. */
@@ -33,7 +33,14 @@ static int mbx_check_batch_recv(struct file *file, const struct mbx_recv *args)
 {
 	if (args->flags & ~MBX_RECV_INPLACE || args->timeout_ns)
 		return -EINVAL;
-	return mbx_check_recv(file, args);
+	return mbx_check_recv(file, args, MBX_RECV_SIZE_VER0);
+}
+
+/* The user's entry @i of @usize bytes. */
+static struct mbx_recv __user *mbx_batch_uent(void __user *uents, size_t usize,
+					      u32 i)
+{
+	return uents + i * usize;
 }
 
 /*
@@ -85,11 +92,11 @@ static int mbx_batch_send_chunk(struct file *file, const struct mbx_send *ents,
 }
 
 /*
- * Receive into the @n entries at @ents, the kernel's copy of @uents, as
- * mbx_batch_send_chunk() sends.
+ * Receive into the @n entries at @ents, the kernel's copy of @uents (whose
+ * entries are @usize bytes each), as mbx_batch_send_chunk() sends.
  */
 static int mbx_batch_recv_chunk(struct file *file, struct mbx_recv *ents,
-				struct mbx_recv __user *uents, u32 n,
+				void __user *uents, size_t usize, u32 n,
 				bool nonblock, ktime_t *deadline, u32 *done)
 {
 	struct mbx_port *port = mbx_file_port(file);
@@ -123,8 +130,9 @@ static int mbx_batch_recv_chunk(struct file *file, struct mbx_recv *ents,
 	mbx_port_unlock(port);
 
 	for (i = 0; i < taken; i++) {
-		int err = mbx_recv_deliver(file, &ents[i], &uents[i], msgs[i],
-					   &ids);
+		int err = mbx_recv_deliver(file, &ents[i],
+					   mbx_batch_uent(uents, usize, i),
+					   msgs[i], &ids);
 
 		if (err) {
 			ret = err;
@@ -142,15 +150,53 @@ static int mbx_batch_recv_chunk(struct file *file, struct mbx_recv *ents,
 		spin_lock(&port->lock);
 		__mbx_putback(port, msgs + i, taken - i);
 		mbx_port_unlock(port);
-	} else if (ret == -EMSGSIZE && put_user(len, &uents[taken].len)) {
+	} else if (ret == -EMSGSIZE &&
+		   put_user(len, &mbx_batch_uent(uents, usize, taken)->len)) {
 		ret = -EFAULT;
 	}
 	return ret;
 }
 
+/*
+ * The size of a batch's entries, a version of the kernel's @ksize-byte
+ * struct whose first version is @size0 bytes: that of a VER0 batch (@bsize
+ * bytes), else @entry_size (0 means @ksize).  Return: 0 if it is none.
+ */
+static size_t mbx_batch_entry_size(size_t bsize, u32 entry_size, size_t size0,
+				   size_t ksize)
+{
+	if (bsize == MBX_BATCH_SIZE_VER0)
+		return size0;
+	if (!entry_size)
+		return ksize;
+	return entry_size == size0 || entry_size == ksize ? entry_size : 0;
+}
+
+/*
+ * Copy in up to @n entries of @usize bytes to @ents, as entries of @ksize
+ * bytes: a smaller first version is zero-extended in place, last entry
+ * first.  Return: how many whole entries could be read.
+ */
+static u32 mbx_batch_copy_in(void *ents, const void __user *uents, u32 n,
+			     size_t usize, size_t ksize)
+{
+	size_t left = copy_from_user(ents, uents, n * usize);
+	u32 whole = (n * usize - left) / usize;
+	u32 i;
+
+	if (usize == ksize)
+		return whole;
+	for (i = whole; i-- > 0;) {
+		memmove(ents + i * ksize, ents + i * usize, usize);
+		memset(ents + i * ksize + usize, 0, ksize - usize);
+	}
+	return whole;
+}
+
 /**
  * mbx_ioctl_batch() - MBX_IOC_SEND_BATCH or MBX_IOC_RECV_BATCH
  * @file: the port file
+ * @cmd:  the ioctl, of any size (MBX_BATCH_SIZE_VER*)
  * @uarg: the user's struct mbx_batch
  * @send: send, else receive
  *
@@ -160,38 +206,42 @@ static int mbx_batch_recv_chunk(struct file *file, struct mbx_recv *ents,
  * Context: process context, may sleep.
  * Return: how many went through, or the first message's error.
  */
-long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
-		     bool send)
+long mbx_ioctl_batch(struct file *file, unsigned int cmd,
+		     struct mbx_batch __user *uarg, bool send)
 {
-	size_t size = send ? sizeof(struct mbx_send) : sizeof(struct mbx_recv);
+	size_t ksize = send ? sizeof(struct mbx_send) : sizeof(struct mbx_recv);
 	ktime_t deadline, *dl;
 	struct mbx_batch args;
 	void *ents = NULL;
 	bool nonblock;
+	size_t usize;
 	u32 done = 0;
 	int ret;
 
-	if (copy_from_user(&args, uarg, sizeof(args)))
-		return -EFAULT;
+	ret = mbx_copy_arg(&args, sizeof(args), MBX_BATCH_SIZE_VER0, cmd, uarg);
+	if (ret)
+		return ret;
+	usize = mbx_batch_entry_size(_IOC_SIZE(cmd), args.entry_size,
+				     send ? MBX_SEND_SIZE_VER0 :
+					    MBX_RECV_SIZE_VER0, ksize);
 	ret = -EINVAL;
-	if (args.flags & ~MBX_WAIT_FLAGS || args.reserved ||
-	    !args.count || args.count > MBX_BATCH_MAX)
+	if (args.flags & ~MBX_WAIT_FLAGS || args.reserved || args.reserved2 ||
+	    !usize || !args.count || args.count > MBX_BATCH_MAX)
 		goto out;
 	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
 	if (ret)
 		goto out;
 	nonblock = mbx_nonblock(file, args.flags);
 	ret = -ENOMEM;
-	ents = kmalloc_array(min_t(u32, args.count, MBX_BATCH_CHUNK), size,
+	ents = kmalloc_array(min_t(u32, args.count, MBX_BATCH_CHUNK), ksize,
 			     GFP_KERNEL);
 	if (!ents)
 		goto out;
 
 	while (done < args.count) {
-		void __user *uents = u64_to_user_ptr(args.msgs) + done * size;
+		void __user *uents = u64_to_user_ptr(args.msgs) + done * usize;
 		u32 n = min_t(u32, args.count - done, MBX_BATCH_CHUNK);
-		size_t left = copy_from_user(ents, uents, n * size);
-		u32 whole = (n * size - left) / size;
+		u32 whole = mbx_batch_copy_in(ents, uents, n, usize, ksize);
 		u32 went = 0;
 
 		/*
@@ -203,8 +253,8 @@ long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
 			break;
 		ret = send ? mbx_batch_send_chunk(file, ents, whole, nonblock,
 						  dl, &went) :
-			     mbx_batch_recv_chunk(file, ents, uents, whole,
-						  nonblock, dl, &went);
+			     mbx_batch_recv_chunk(file, ents, uents, usize,
+						  whole, nonblock, dl, &went);
 		done += went;
 		if (ret)
 			break;

@@ -44,10 +44,74 @@ static void mbx_call_spin(struct mbx_port *port, const ktime_t *deadline)
 		cpu_relax();
 }
 
+/* Where the results of a call go in the user's struct, whatever its layout. */
+struct mbx_call_user {
+	struct mbx_send __user *send;
+	struct mbx_recv __user *recv;
+	u32 __user *done;
+	size_t send_size;
+	size_t recv_size;
+};
+
+/* MBX_CALL_SIZE_VER0: the VER0 send and recv, then the same tail. */
+struct mbx_call_v0 {
+	u8 send[MBX_SEND_SIZE_VER0];
+	u8 recv[MBX_RECV_SIZE_VER0];
+	s32 recv_fd;
+	u32 flags;
+	u32 done;
+	u32 reserved;
+};
+
+/* Copy in a struct mbx_call of either size; the VER0 one is zero-extended. */
+static int mbx_call_copy_in(struct mbx_call *args, unsigned int cmd,
+			    void __user *uarg, struct mbx_call_user *u)
+{
+	struct mbx_call __user *ucall = uarg;
+	struct mbx_call_v0 __user *uv0 = uarg;
+	struct mbx_call_v0 v0;
+
+	if (_IOC_SIZE(cmd) == sizeof(*args)) {
+		*u = (struct mbx_call_user){ &ucall->send, &ucall->recv,
+			&ucall->done, MBX_SEND_SIZE_VER1, MBX_RECV_SIZE_VER1 };
+		return copy_from_user(args, uarg, sizeof(*args)) ? -EFAULT : 0;
+	}
+	BUILD_BUG_ON(sizeof(v0) != MBX_CALL_SIZE_VER0);
+	if (_IOC_SIZE(cmd) != sizeof(v0))
+		return -ENOTTY;
+	if (copy_from_user(&v0, uarg, sizeof(v0)))
+		return -EFAULT;
+	memset(args, 0, sizeof(*args));
+	memcpy(&args->send, v0.send, sizeof(v0.send));
+	memcpy(&args->recv, v0.recv, sizeof(v0.recv));
+	args->recv_fd = v0.recv_fd;
+	args->flags = v0.flags;
+	args->reserved = v0.reserved;
+	*u = (struct mbx_call_user){ (void __user *)uv0->send,
+		(void __user *)uv0->recv, &uv0->done,
+		MBX_SEND_SIZE_VER0, MBX_RECV_SIZE_VER0 };
+	return 0;
+}
+
+/* The file a call receives on: @file itself, or the port file @fd. */
+static int mbx_call_rfile(struct file *file, int fd, struct fd *f,
+			  struct file **rfile)
+{
+	*rfile = file;
+	if (fd == -1)
+		return 0;
+	*f = fdget(fd);
+	if (!fd_file(*f))
+		return -EBADF;
+	*rfile = fd_file(*f);
+	return mbx_is_port_file(*rfile) ? 0 : -EINVAL;
+}
+
 /**
  * mbx_ioctl_call() - MBX_IOC_CALL: send on @file, then receive on
  * args.recv_fd (or @file)
  * @file: the sending port file
+ * @cmd:  MBX_IOC_CALL, of either size (MBX_CALL_SIZE_VER*)
  * @uarg: the user's struct mbx_call
  *
  * Both halves are checked before anything is sent, so a call fails
@@ -56,35 +120,26 @@ static void mbx_call_spin(struct mbx_port *port, const ktime_t *deadline)
  * Context: process context, may sleep.
  * Return: 0 or -errno; never -ERESTARTSYS once the request is sent.
  */
-long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg)
+long mbx_ioctl_call(struct file *file, unsigned int cmd, void __user *uarg)
 {
 	ktime_t send_deadline, recv_deadline, *send_dl, *recv_dl;
-	struct file *rfile = file;
+	struct mbx_call_user u;
 	struct mbx_call args;
+	struct file *rfile = file;
 	struct fd f = {};
 	bool nonblock;
 	u32 done = 0;
 	int ret;
 
-	if (copy_from_user(&args, uarg, sizeof(args)))
-		return -EFAULT;
-	ret = -EINVAL;
-	if (args.flags || args.reserved)
-		goto out;
-	if (args.recv_fd != -1) {
-		f = fdget(args.recv_fd);
-		ret = -EBADF;
-		if (!fd_file(f))
-			goto out;
-		rfile = fd_file(f);
-		ret = -EINVAL;
-		if (!mbx_is_port_file(rfile))
-			goto out;
-	}
-
-	ret = mbx_check_send(file, &args.send);
+	ret = mbx_call_copy_in(&args, cmd, uarg, &u);
+	if (ret)
+		return ret;
+	ret = args.flags || args.reserved ? -EINVAL :
+	      mbx_call_rfile(file, args.recv_fd, &f, &rfile);
 	if (!ret)
-		ret = mbx_check_recv(rfile, &args.recv);
+		ret = mbx_check_send(file, &args.send, u.send_size);
+	if (!ret)
+		ret = mbx_check_recv(rfile, &args.recv, u.recv_size);
 	if (!ret)
 		ret = mbx_deadline(args.send.flags, args.send.timeout_ns,
 				   &send_deadline, &send_dl);
@@ -94,7 +149,7 @@ long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg)
 	if (ret)
 		goto out;
 
-	ret = mbx_send_args(file, &args.send,
+	ret = mbx_send_args(file, &args.send, u.send,
 			    mbx_nonblock(file, args.send.flags), send_dl);
 	if (ret)
 		goto out;
@@ -103,7 +158,7 @@ long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg)
 	nonblock = mbx_nonblock(rfile, args.recv.flags);
 	if (!nonblock)
 		mbx_call_spin(mbx_file_port(rfile), recv_dl);
-	ret = mbx_recv_args(rfile, &args.recv, &uarg->recv, nonblock, recv_dl);
+	ret = mbx_recv_args(rfile, &args.recv, u.recv, nonblock, recv_dl);
 	if (!ret)
 		done |= MBX_CALL_RECEIVED;
 	/* Restarting the call would send the request a second time. */
@@ -111,7 +166,7 @@ long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg)
 		ret = -EINTR;
 out:
 	fdput(f);
-	if (put_user(done, &uarg->done) && !ret)
+	if (put_user(done, u.done) && !ret)
 		ret = -EFAULT;
 	return ret;
 }

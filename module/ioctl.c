@@ -19,16 +19,17 @@ static long mbx_ioctl_send(struct file *file, unsigned int cmd,
 	struct mbx_send args;
 	int ret;
 
-	ret = mbx_copy_arg(&args, sizeof(args), cmd, uarg);
+	ret = mbx_copy_arg(&args, sizeof(args), MBX_SEND_SIZE_VER0, cmd, uarg);
 	if (ret)
 		return ret;
-	ret = mbx_check_send(file, &args);
+	ret = mbx_check_send(file, &args, _IOC_SIZE(cmd));
 	if (ret)
 		return ret;
 	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
 	if (ret)
 		return ret;
-	return mbx_send_args(file, &args, mbx_nonblock(file, args.flags), dl);
+	return mbx_send_args(file, &args, uarg, mbx_nonblock(file, args.flags),
+			     dl);
 }
 
 static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
@@ -38,10 +39,10 @@ static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
 	struct mbx_recv args;
 	int ret;
 
-	ret = mbx_copy_arg(&args, sizeof(args), cmd, uarg);
+	ret = mbx_copy_arg(&args, sizeof(args), MBX_RECV_SIZE_VER0, cmd, uarg);
 	if (ret)
 		return ret;
-	ret = mbx_check_recv(file, &args);
+	ret = mbx_check_recv(file, &args, _IOC_SIZE(cmd));
 	if (ret)
 		return ret;
 	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
@@ -150,13 +151,22 @@ long mbx_port_ioctl(struct file *file, unsigned int cmd,
 {
 	void __user *uarg = (void __user *)arg;
 
-	switch (MBX_IOC_NOSIZE(cmd)) {
-	case MBX_IOC_NOSIZE(MBX_IOC_SEND):
+	/* Its first version was _IOW: it wrote nothing back. */
+	if (MBX_IOC_TYPENR(cmd) == MBX_IOC_TYPENR(MBX_IOC_SEND) &&
+	    _IOC_DIR(cmd) & _IOC_WRITE)
 		return mbx_ioctl_send(file, cmd, uarg);
+
+	switch (MBX_IOC_NOSIZE(cmd)) {
 	case MBX_IOC_NOSIZE(MBX_IOC_RECV):
 		return mbx_ioctl_recv(file, cmd, uarg);
 	case MBX_IOC_NOSIZE(MBX_IOC_PORT_INFO):
 		return mbx_ioctl_info(file, cmd, uarg);
+	case MBX_IOC_NOSIZE(MBX_IOC_CALL):
+		return mbx_ioctl_call(file, cmd, uarg);
+	case MBX_IOC_NOSIZE(MBX_IOC_SEND_BATCH):
+		return mbx_ioctl_batch(file, cmd, uarg, true);
+	case MBX_IOC_NOSIZE(MBX_IOC_RECV_BATCH):
+		return mbx_ioctl_batch(file, cmd, uarg, false);
 	}
 
 	switch (cmd) {
@@ -169,12 +179,6 @@ long mbx_port_ioctl(struct file *file, unsigned int cmd,
 		return mbx_ioctl_buf_release(file, uarg);
 	case MBX_IOC_PORT_DUP:
 		return mbx_ioctl_dup(file, uarg);
-	case MBX_IOC_CALL:
-		return mbx_ioctl_call(file, uarg);
-	case MBX_IOC_SEND_BATCH:
-		return mbx_ioctl_batch(file, uarg, true);
-	case MBX_IOC_RECV_BATCH:
-		return mbx_ioctl_batch(file, uarg, false);
 	}
 	return -ENOTTY;
 }

@@ -64,7 +64,7 @@ static long mbx_ioctl_version(void __user *uarg)
 	struct mbx_version v = {
 		.version = MBX_API_VERSION,
 		.features = MBX_FEAT_PORTS | MBX_FEAT_POOL | MBX_FEAT_CALL |
-			    MBX_FEAT_BATCH | MBX_FEAT_LIST,
+			    MBX_FEAT_BATCH | MBX_FEAT_LIST | MBX_FEAT_BUF_NEXT,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -76,7 +76,7 @@ static long mbx_ioctl_create(unsigned int cmd, void __user *uarg)
 	struct mbx_port *port;
 	int ret;
 
-	ret = mbx_copy_arg(&args, sizeof(args), cmd, uarg);
+	ret = mbx_copy_arg(&args, sizeof(args), sizeof(args), cmd, uarg);
 	if (ret)
 		return ret;
 	if (args.flags & ~(MBX_CLOEXEC | MBX_NONBLOCK) ||
@@ -235,12 +235,17 @@ static int __init mbx_init(void)
 	BUILD_BUG_ON(sizeof(struct mbx_port_open) != 72);
 	BUILD_BUG_ON(sizeof(struct mbx_port_unlink) != 72);
 	BUILD_BUG_ON(sizeof(struct mbx_port_dup) != 8);
-	BUILD_BUG_ON(sizeof(struct mbx_send) != 48);
-	BUILD_BUG_ON(sizeof(struct mbx_recv) != 64);
+	BUILD_BUG_ON(sizeof(struct mbx_send) != MBX_SEND_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct mbx_send, next_len) != MBX_SEND_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct mbx_recv) != MBX_RECV_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct mbx_recv, release_offset) !=
+		     MBX_RECV_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct mbx_port_info) != 216);
 	BUILD_BUG_ON(sizeof(struct mbx_buf) != 32);
-	BUILD_BUG_ON(sizeof(struct mbx_call) != 128);
-	BUILD_BUG_ON(sizeof(struct mbx_batch) != 32);
+	BUILD_BUG_ON(sizeof(struct mbx_call) != MBX_CALL_SIZE_VER1);
+	BUILD_BUG_ON(sizeof(struct mbx_batch) != MBX_BATCH_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct mbx_batch, entry_size) !=
+		     MBX_BATCH_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct mbx_port_list) != 24);
 	BUILD_BUG_ON(MBX_NR_PRIO > 32);
 	BUILD_BUG_ON(sizeof(struct mbx_msg) > MBX_MSG_CHARGE);

@@ -198,9 +198,10 @@ static inline u32 mbx_open_access(u32 flags, u32 reserved)
 }
 
 /* Flags a send, a receive, and a call that only waits may carry. */
-#define MBX_SEND_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME | MBX_SEND_BUF)
+#define MBX_SEND_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME | \
+			 MBX_SEND_BUF | MBX_SEND_NEXT)
 #define MBX_RECV_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME | \
-			 MBX_RECV_INPLACE)
+			 MBX_RECV_INPLACE | MBX_RECV_RELEASE)
 #define MBX_WAIT_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME)
 
 /*
@@ -228,23 +229,26 @@ void mbx_ports_show(struct seq_file *m);
 
 /* ioctl.c, call.c, batch.c */
 long mbx_port_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
-long mbx_ioctl_call(struct file *file, struct mbx_call __user *uarg);
-long mbx_ioctl_batch(struct file *file, struct mbx_batch __user *uarg,
-		     bool send);
+long mbx_ioctl_call(struct file *file, unsigned int cmd, void __user *uarg);
+long mbx_ioctl_batch(struct file *file, unsigned int cmd,
+		     struct mbx_batch __user *uarg, bool send);
 
 /* msg.c */
 void mbx_msg_free(struct mbx_msg *msg);
 int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
 		 ktime_t **deadlinep);
-int mbx_check_send(struct file *file, const struct mbx_send *args);
-int mbx_check_recv(struct file *file, const struct mbx_recv *args);
+int mbx_check_send(struct file *file, const struct mbx_send *args,
+		   size_t usize);
+int mbx_check_recv(struct file *file, const struct mbx_recv *args,
+		   size_t usize);
 int mbx_send_prepare(struct mbx_port *port,
 		     const struct mbx_send *args, struct mbx_msg **msgp);
 int __mbx_send_prepared(struct mbx_port *port, struct file *file,
 			const struct mbx_send *args, struct mbx_msg *msg,
 			bool nonblock, ktime_t *deadline);
 int mbx_send_args(struct file *file, const struct mbx_send *args,
-		  bool nonblock, ktime_t *deadline);
+		  struct mbx_send __user *uargs, bool nonblock,
+		  ktime_t *deadline);
 int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
 		 void __user *buf);
 int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
@@ -316,23 +320,28 @@ void mbx_user_uncharge(struct mbx_user *user, u64 bytes);
 
 /* The ioctl number with its size cleared, to match size-versioned structs. */
 #define MBX_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+/* Type and number alone: MBX_IOC_SEND was _IOW before it could write back. */
+#define MBX_IOC_TYPENR(cmd)	((cmd) & (_IOC_TYPEMASK << _IOC_TYPESHIFT | \
+					  _IOC_NRMASK << _IOC_NRSHIFT))
 
 /**
  * mbx_copy_arg() - copy a size-versioned ioctl argument from user space
- * @dst:   kernel struct
- * @ksize: its size
- * @cmd:   the ioctl number, whose size field is the user's struct size
- * @uarg:  the user's struct
+ * @dst:     kernel struct
+ * @ksize:   its size
+ * @minsize: the size of its first version
+ * @cmd:     the ioctl number, whose size field is the user's struct size
+ * @uarg:    the user's struct
  *
- * A smaller user struct than the first version is refused; a larger one
- * must be zero past what this module knows.  Inline, so that the usual
- * case, a struct of the size this module knows, is a copy of constant size.
+ * A user struct smaller than the first version is refused; a smaller one
+ * of a known version is zero-extended; a larger one must be zero past what
+ * this module knows.  Inline, so that the usual case, a struct of the size
+ * this module knows, is a copy of constant size.
  *
  * Context: process context, may fault.
  * Return: 0, -EINVAL or -EFAULT.
  */
 static __always_inline int mbx_copy_arg(void *dst, size_t ksize,
-					unsigned int cmd,
+					size_t minsize, unsigned int cmd,
 					const void __user *uarg)
 {
 	size_t usize = _IOC_SIZE(cmd);
@@ -340,7 +349,7 @@ static __always_inline int mbx_copy_arg(void *dst, size_t ksize,
 
 	if (likely(usize == ksize))
 		return copy_from_user(dst, uarg, ksize) ? -EFAULT : 0;
-	if (usize < ksize)
+	if (usize < minsize)
 		return -EINVAL;
 	ret = copy_struct_from_user(dst, ksize, uarg, usize);
 	return ret == -E2BIG ? -EINVAL : ret;

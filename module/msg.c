@@ -122,18 +122,50 @@ int __mbx_send_prepared(struct mbx_port *port, struct file *file,
 	return ret;
 }
 
+/*
+ * MBX_SEND_NEXT, once the message is sent: allocate the sender's next
+ * region and tell it the offset at @uargs, which is never NULL here (only
+ * an ioctl can ask).  The send stands whatever happens here: a region that
+ * cannot be had is told as MBX_OFFSET_NONE.
+ */
+static int mbx_send_next(struct file *file, const struct mbx_send *args,
+			 struct mbx_send __user *uargs, bool nonblock,
+			 ktime_t *deadline)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	u64 offset;
+
+	if (mbx_pool_alloc(port, file, args->next_len, nonblock, deadline,
+			   &offset))
+		offset = MBX_OFFSET_NONE;
+	if (put_user(offset, &uargs->next_offset)) {
+		if (offset != MBX_OFFSET_NONE)
+			mbx_pool_release(port, file, offset, args->next_len);
+		return -EFAULT;
+	}
+	return 0;
+}
+
 /**
  * mbx_send_args() - send as a checked request says
  * @file:     the sending file
  * @args:     the request, checked by mbx_check_send()
+ * @uargs:    the user's copy of @args, for MBX_SEND_NEXT's result; NULL
+ *            for write(), which cannot ask for it
  * @nonblock: fail with -EAGAIN rather than wait
  * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
  *
+ * With MBX_SEND_NEXT the next region is allocated, waiting as @nonblock
+ * and @deadline say, only once the message is sent.
+ *
  * Context: process context, may sleep.
- * Return: 0 or -errno; on failure nothing was sent.
+ * Return: 0 or -errno; on failure nothing was sent, except for -EFAULT
+ * when the next region's offset cannot be written back (the region is
+ * then released).
  */
 int mbx_send_args(struct file *file, const struct mbx_send *args,
-		  bool nonblock, ktime_t *deadline)
+		  struct mbx_send __user *uargs, bool nonblock,
+		  ktime_t *deadline)
 {
 	struct mbx_port *port = mbx_file_port(file);
 	struct mbx_msg *msg;
@@ -145,9 +177,13 @@ int mbx_send_args(struct file *file, const struct mbx_send *args,
 	spin_lock(&port->lock);
 	ret = __mbx_send_prepared(port, file, args, msg, nonblock, deadline);
 	mbx_port_unlock(port);
-	if (ret)
+	if (ret) {
 		mbx_msg_free(msg);
-	return ret;
+		return ret;
+	}
+	if (args->flags & MBX_SEND_NEXT)
+		return mbx_send_next(file, args, uargs, nonblock, deadline);
+	return 0;
 }
 
 /**
@@ -203,40 +239,58 @@ int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
 
 /**
  * mbx_check_send() - check a send request against its file
- * @file: the sending file
- * @args: the request
+ * @file:  the sending file
+ * @args:  the request
+ * @usize: the size of the user's struct (MBX_SEND_SIZE_VER*)
+ *
+ * MBX_SEND_NEXT needs MBX_SEND_BUF, a struct that can carry its result,
+ * and a next_len that fits the pool; without it next_len must be zero.
  *
  * Context: any.
  * Return: 0, -EBADF for a file that may not send, -EINVAL.
  */
-int mbx_check_send(struct file *file, const struct mbx_send *args)
+int mbx_check_send(struct file *file, const struct mbx_send *args,
+		   size_t usize)
 {
+	struct mbx_port *port = mbx_file_port(file);
+
 	if (!(mbx_file_access(file) & MBX_SEND))
 		return -EBADF;
 	if (args->flags & ~MBX_SEND_FLAGS || args->prio > MBX_PRIO_MAX)
 		return -EINVAL;
 	if (args->flags & MBX_SEND_BUF ? args->buf : args->offset)
 		return -EINVAL;
+	if (!(args->flags & MBX_SEND_NEXT))
+		return args->next_len ? -EINVAL : 0;
+	if (!(args->flags & MBX_SEND_BUF) || usize < MBX_SEND_SIZE_VER1 ||
+	    !args->next_len || (port->pool && args->next_len > port->pool_size))
+		return -EINVAL;
 	return 0;
 }
 
 /**
  * mbx_check_recv() - check a receive request against its file
- * @file: the receiving file
- * @args: the request; its output fields are ignored, so one struct can
- *        serve a loop
+ * @file:  the receiving file
+ * @args:  the request; its output fields are ignored, so one struct can
+ *         serve a loop
+ * @usize: the size of the user's struct (MBX_RECV_SIZE_VER*)
+ *
+ * MBX_RECV_RELEASE needs a struct that carries the region; without it the
+ * region's fields must be zero.
  *
  * Context: any.
  * Return: 0, -EBADF for a file that may not receive, -EINVAL.
  */
-int mbx_check_recv(struct file *file, const struct mbx_recv *args)
+int mbx_check_recv(struct file *file, const struct mbx_recv *args,
+		   size_t usize)
 {
 	if (!(mbx_file_access(file) & MBX_RECV))
 		return -EBADF;
-	/* Output fields are ignored, so one struct can serve a loop. */
 	if (args->flags & ~MBX_RECV_FLAGS || args->reserved)
 		return -EINVAL;
-	return 0;
+	if (!(args->flags & MBX_RECV_RELEASE))
+		return args->release_offset || args->release_len ? -EINVAL : 0;
+	return usize < MBX_RECV_SIZE_VER1 ? -EINVAL : 0;
 }
 
 static void mbx_sender_ids(struct mbx_sender_ids *ids, struct mbx_msg *msg)
@@ -279,8 +333,11 @@ int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
 	args->pid = ids->nr;
 	args->uid = ids->uid;
 
-	/* Tell the caller what it got before the message is gone. */
-	if (copy_to_user(uargs, args, sizeof(*args)))
+	/*
+	 * Tell the caller what it got before the message is gone.  Every
+	 * result lives in the first version of the struct.
+	 */
+	if (copy_to_user(uargs, args, MBX_RECV_SIZE_VER0))
 		return -EFAULT;
 	if (!inplace)
 		return mbx_copy_out(port, msg, u64_to_user_ptr(args->buf));
@@ -304,6 +361,10 @@ int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
  * @nonblock: fail with -EAGAIN rather than wait
  * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
  *
+ * With MBX_RECV_RELEASE the region is released first; if that fails,
+ * nothing else happens.  Once it is released it stays so whatever the
+ * receive then does, so an interrupted receive is not restarted: -EINTR.
+ *
  * Context: process context, may sleep.
  * Return: 0 or -errno; on -EMSGSIZE, uargs->len is the size needed.
  */
@@ -317,9 +378,20 @@ int mbx_recv_args(struct file *file, struct mbx_recv *args,
 	size_t len;
 	int ret;
 
+	if (args->flags & MBX_RECV_RELEASE) {
+		if (!port->pool)
+			return -ENODEV;
+		ret = mbx_pool_release(port, file, args->release_offset,
+				       args->release_len);
+		if (ret)
+			return ret;
+	}
+
 	len = args->len;
 	ret = mbx_recv_msg(port, &len, args->flags & MBX_RECV_INPLACE,
 			   nonblock, deadline, &msg);
+	if (ret == -ERESTARTSYS && args->flags & MBX_RECV_RELEASE)
+		ret = -EINTR;
 	if (ret == -EMSGSIZE && put_user(len, &uargs->len))
 		return -EFAULT;
 	if (ret)

@@ -33,6 +33,7 @@
 #define MBX_FEAT_CALL		0x4ULL	/* MBX_IOC_CALL */
 #define MBX_FEAT_BATCH		0x8ULL	/* MBX_IOC_SEND_BATCH, MBX_IOC_RECV_BATCH */
 #define MBX_FEAT_LIST		0x10ULL	/* MBX_IOC_PORT_LIST */
+#define MBX_FEAT_BUF_NEXT	0x80ULL	/* MBX_SEND_NEXT, MBX_RECV_RELEASE */
 
 /*
  * Flags of MBX_IOC_PORT_CREATE and MBX_IOC_PORT_OPEN (the new fd's file
@@ -48,6 +49,13 @@
 #define MBX_ABSTIME		0x20U	/* with MBX_TIMEOUT: timeout_ns is absolute */
 #define MBX_SEND_BUF		0x40U	/* send: (offset, len) is a pool region */
 #define MBX_RECV_INPLACE	0x80U	/* recv: leave a pool message in the pool */
+#define MBX_SEND_NEXT		0x100U	/* send, with MBX_SEND_BUF: also allocate the
+					 * next region (next_len, next_offset) */
+#define MBX_RECV_RELEASE	0x200U	/* recv: first release a region
+					 * (release_offset, release_len) */
+
+/* next_offset when MBX_SEND_NEXT could not allocate the next region. */
+#define MBX_OFFSET_NONE		(~(__u64)0)
 
 /* mbx_recv.msg_flags */
 #define MBX_MSG_BUF		0x1U	/* the message is a pool region */
@@ -126,14 +134,23 @@ struct mbx_port_dup {
 
 /**
  * struct mbx_send - argument of MBX_IOC_SEND
- * @buf:        user pointer to the payload (copy mode), else 0
- * @len:        payload length in bytes
- * @offset:     pool offset of the payload with MBX_SEND_BUF, else 0
- * @tag:        opaque value handed to the receiver
- * @timeout_ns: with MBX_TIMEOUT, nanoseconds (relative, or absolute
- *              CLOCK_MONOTONIC with MBX_ABSTIME)
- * @flags:      MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME, MBX_SEND_BUF
- * @prio:       0..MBX_PRIO_MAX
+ * @buf:         user pointer to the payload (copy mode), else 0
+ * @len:         payload length in bytes
+ * @offset:      pool offset of the payload with MBX_SEND_BUF, else 0
+ * @tag:         opaque value handed to the receiver
+ * @timeout_ns:  with MBX_TIMEOUT, nanoseconds (relative, or absolute
+ *               CLOCK_MONOTONIC with MBX_ABSTIME)
+ * @flags:       MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME, MBX_SEND_BUF,
+ *               MBX_SEND_NEXT
+ * @prio:        0..MBX_PRIO_MAX
+ * @next_len:    in, with MBX_SEND_NEXT: length of the next region to
+ *               allocate once the message is sent, 1..pool size
+ * @next_offset: out, with MBX_SEND_NEXT: its offset, or MBX_OFFSET_NONE if
+ *               it could not be had (the message was sent all the same)
+ *
+ * Size-versioned: MBX_SEND_SIZE_VER0 (48 bytes, without @next_len and
+ * @next_offset) is still accepted.  struct mbx_call and the entries of
+ * MBX_IOC_SEND_BATCH embed it too (see there).
  */
 struct mbx_send {
 	__u64 buf;
@@ -143,7 +160,12 @@ struct mbx_send {
 	__u64 timeout_ns;
 	__u32 flags;
 	__u32 prio;
+	__u64 next_len;
+	__u64 next_offset;
 };
+
+#define MBX_SEND_SIZE_VER0	48	/* up to @prio */
+#define MBX_SEND_SIZE_VER1	64	/* @next_len, @next_offset */
 
 /**
  * struct mbx_recv - argument of MBX_IOC_RECV
@@ -160,6 +182,13 @@ struct mbx_send {
  * @msg_flags:  out: MBX_MSG_BUF if @offset names a pool region now held
  *              by the caller
  * @reserved:   zero in, zero out
+ * @release_offset: in, with MBX_RECV_RELEASE: a region the caller holds,
+ *              released before the receive starts
+ * @release_len: in, with MBX_RECV_RELEASE: its length
+ *
+ * Size-versioned: MBX_RECV_SIZE_VER0 (64 bytes, without @release_offset
+ * and @release_len) is still accepted.  Results are written back to the
+ * first MBX_RECV_SIZE_VER0 bytes only.
  */
 struct mbx_recv {
 	__u64 buf;
@@ -173,7 +202,12 @@ struct mbx_recv {
 	__u32 uid;
 	__u32 msg_flags;
 	__u32 reserved;
+	__u64 release_offset;
+	__u64 release_len;
 };
+
+#define MBX_RECV_SIZE_VER0	64	/* up to @reserved */
+#define MBX_RECV_SIZE_VER1	80	/* @release_offset, @release_len */
 
 /* struct mbx_port_info.state */
 #define MBX_STATE_NAMED		0x1U	/* reachable by name now */
@@ -286,6 +320,10 @@ struct mbx_buf {
  * reply and wait for the next request.  Each half has its own flags and
  * timeout.  If the receive half fails, the sent message stays sent: the call
  * fails with the receive's error and @done says MBX_CALL_SENT.
+ *
+ * Size-versioned by the whole layout: a call of MBX_CALL_SIZE_VER0 bytes
+ * holds the VER0 forms of @send and @recv (48 and 64 bytes) and is still
+ * accepted, without MBX_SEND_NEXT and MBX_RECV_RELEASE.
  */
 struct mbx_call {
 	struct mbx_send send;
@@ -295,6 +333,9 @@ struct mbx_call {
 	__u32 done;
 	__u32 reserved;
 };
+
+#define MBX_CALL_SIZE_VER0	128	/* VER0 @send and @recv */
+#define MBX_CALL_SIZE_VER1	160
 
 #define MBX_BATCH_MAX		1024
 
@@ -306,6 +347,9 @@ struct mbx_call {
  * @timeout_ns: as for struct mbx_send
  * @done:       out: how many messages went through, also on failure
  * @reserved:   zero
+ * @entry_size: bytes per entry: 0 for MBX_SEND_SIZE_VER1 or
+ *              MBX_RECV_SIZE_VER1, or the size of any version of the entry
+ * @reserved2:  zero
  *
  * The first message waits as the flags say; the batch then goes on while
  * no message would block, and stops at the first that would, or that
@@ -313,6 +357,10 @@ struct mbx_call {
  * none went through.  Each entry's own flags may only hold MBX_SEND_BUF
  * (send) or MBX_RECV_INPLACE (receive); a receive entry's results are
  * written back in place.
+ *
+ * Size-versioned: a struct mbx_batch of MBX_BATCH_SIZE_VER0 bytes (without
+ * @entry_size and @reserved2) is still accepted, and its entries are then
+ * of the VER0 sizes (48 and 64 bytes).
  */
 struct mbx_batch {
 	__u64 msgs;
@@ -321,7 +369,12 @@ struct mbx_batch {
 	__u64 timeout_ns;
 	__u32 done;
 	__u32 reserved;
+	__u32 entry_size;
+	__u32 reserved2;
 };
+
+#define MBX_BATCH_SIZE_VER0	32	/* VER0 entries */
+#define MBX_BATCH_SIZE_VER1	40	/* @entry_size */
 
 #define MBX_IOC_MAGIC		0xB8
 
@@ -333,7 +386,7 @@ struct mbx_batch {
 #define MBX_IOC_PORT_LIST	_IOWR(MBX_IOC_MAGIC, 0x04, struct mbx_port_list)
 
 /* On a port fd */
-#define MBX_IOC_SEND		_IOW(MBX_IOC_MAGIC, 0x10, struct mbx_send)
+#define MBX_IOC_SEND		_IOWR(MBX_IOC_MAGIC, 0x10, struct mbx_send)
 #define MBX_IOC_RECV		_IOWR(MBX_IOC_MAGIC, 0x11, struct mbx_recv)
 #define MBX_IOC_PORT_INFO	_IOR(MBX_IOC_MAGIC, 0x12, struct mbx_port_info)
 #define MBX_IOC_SHUTDOWN	_IO(MBX_IOC_MAGIC, 0x13)

@@ -82,6 +82,20 @@ ssize_t mbx_recv_inplace(int port, uint64_t *offset, unsigned int *prio);
 int mbx_buf_release(int port, uint64_t offset, size_t len);
 
 /*
+ * Zero copy in one call a side.  mbx_buf_send_next() sends the region at
+ * @offset and allocates the sender's next one of @next_len bytes:
+ * *next_offset is MBX_NO_OFFSET if none could be had at once (the message
+ * was sent all the same).  mbx_recv_inplace_release() releases the region
+ * of the previous message, then receives the next in place; the release
+ * stands even if the receive then fails.
+ */
+int mbx_buf_send_next(int port, uint64_t offset, size_t len,
+		      unsigned int prio, size_t next_len, uint64_t *next_offset);
+ssize_t mbx_recv_inplace_release(int port, uint64_t release_offset,
+				 size_t release_len, uint64_t *offset,
+				 unsigned int *prio);
+
+/*
  * Request/reply in one call: send on @port, then receive on @reply_port
  * (-1: the same port).  Returns the reply's length.  *done (if not NULL)
  * says which halves completed (MBX_CALL_SENT, MBX_CALL_RECEIVED), on

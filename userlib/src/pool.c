@@ -66,19 +66,58 @@ int mbx_buf_send(int port, uint64_t offset, size_t len, unsigned int prio)
 	return __mbx_ioctl(port, MBX_IOC_SEND, &args);
 }
 
-ssize_t mbx_recv_inplace(int port, uint64_t *offset, unsigned int *prio)
+int mbx_buf_send_next(int port, uint64_t offset, size_t len,
+		      unsigned int prio, size_t next_len, uint64_t *next_offset)
 {
-	struct mbx_recv args = { .flags = MBX_RECV_INPLACE };
+	struct mbx_send args = {
+		.offset = offset,
+		.len = len,
+		.prio = prio,
+		.flags = MBX_SEND_BUF | MBX_SEND_NEXT,
+		.next_len = next_len,
+	};
 	int ret;
 
-	ret = __mbx_ioctl(port, MBX_IOC_RECV, &args);
+	ret = __mbx_ioctl(port, MBX_IOC_SEND, &args);
+	if (ret < 0)
+		return ret;
+	*next_offset = args.next_offset;
+	return 0;
+}
+
+static ssize_t recv_inplace(int port, struct mbx_recv *args, uint64_t *offset,
+			    unsigned int *prio)
+{
+	int ret;
+
+	ret = __mbx_ioctl(port, MBX_IOC_RECV, args);
 	if (ret < 0)
 		return ret;
 	/* Only an empty copy-mode message fits a zero-length buffer. */
-	*offset = args.msg_flags & MBX_MSG_BUF ? args.offset : MBX_NO_OFFSET;
+	*offset = args->msg_flags & MBX_MSG_BUF ? args->offset : MBX_NO_OFFSET;
 	if (prio)
-		*prio = args.prio;
-	return (ssize_t)args.len;
+		*prio = args->prio;
+	return (ssize_t)args->len;
+}
+
+ssize_t mbx_recv_inplace_release(int port, uint64_t release_offset,
+				 size_t release_len, uint64_t *offset,
+				 unsigned int *prio)
+{
+	struct mbx_recv args = {
+		.flags = MBX_RECV_INPLACE | MBX_RECV_RELEASE,
+		.release_offset = release_offset,
+		.release_len = release_len,
+	};
+
+	return recv_inplace(port, &args, offset, prio);
+}
+
+ssize_t mbx_recv_inplace(int port, uint64_t *offset, unsigned int *prio)
+{
+	struct mbx_recv args = { .flags = MBX_RECV_INPLACE };
+
+	return recv_inplace(port, &args, offset, prio);
 }
 
 int mbx_buf_release(int port, uint64_t offset, size_t len)
