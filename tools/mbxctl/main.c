@@ -35,71 +35,17 @@
 
 #include <mailbox.h>
 
+#include "mbxctl.h"
+
 #define MBXCTL_VERSION	"1.0"
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
-/* Exit status: what a shell script may rely on. */
-enum {
-	EXIT_OK,		/* success */
-	EXIT_USAGE,	/* bad command line */
-	EXIT_NOENT,	/* no such port (ENOENT) */
-	EXIT_PERM,		/* permission denied (EACCES, EPERM) */
-	EXIT_AGAIN,	/* timed out or would block (ETIMEDOUT, EAGAIN) */
-	EXIT_PIPE,		/* end of stream or shut down (EPIPE) */
-	EXIT_ERROR,	/* anything else */
-};
-
-#define EXIT_STATUS_HELP \
-	"Exit status:\n" \
-	"  0  success\n" \
-	"  1  usage error\n" \
-	"  2  no such port (ENOENT)\n" \
-	"  3  permission denied (EACCES, EPERM)\n" \
-	"  4  timed out or would block (ETIMEDOUT, EAGAIN)\n" \
-	"  5  end of stream or port shut down (EPIPE)\n" \
-	"  6  any other error (/dev/mailbox missing included)\n"
 
 /* Largest message we read from stdin: the kernel's hard limit, plus one. */
 #define MSG_LIMIT	(64ULL << 20)
 
 static const char *cmd_name = "mbxctl";
 
-static int exit_code(int err)
-{
-	switch (err) {
-	case 0:
-		return EXIT_OK;
-	case ENOENT:
-		return EXIT_NOENT;
-	case EACCES:
-	case EPERM:
-		return EXIT_PERM;
-	case ETIMEDOUT:
-	case EAGAIN:
-		return EXIT_AGAIN;
-	case EPIPE:
-		return EXIT_PIPE;
-	default:
-		return EXIT_ERROR;
-	}
-}
-
-/* "mbxctl: WHAT: strerror(err)" on stderr; returns the exit status for err. */
-static int fail(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("mbxctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(err));
-	return exit_code(err);
-}
-
 /* A usage error: the message and a pointer to --help; exit status 1. */
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -109,80 +55,6 @@ static int usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'mbxctl %s --help'.\n", cmd_name);
 	return EXIT_USAGE;
-}
-
-/* ---- parsing ------------------------------------------------------------ */
-
-/*
- * An unsigned number (decimal, 0x hex or 0 octal), at most @max; with
- * @sizes, an optional K, M or G suffix (powers of 1024).  0 or -1.
- */
-static int parse_num(const char *s, uint64_t max, bool sizes, uint64_t *out)
-{
-	unsigned long long v;
-	unsigned int shift = 0;
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	if (sizes && *end) {
-		switch (*end) {
-		case 'k': case 'K':
-			shift = 10;
-			break;
-		case 'm': case 'M':
-			shift = 20;
-			break;
-		case 'g': case 'G':
-			shift = 30;
-			break;
-		default:
-			return -1;
-		}
-		end++;
-		if (*end == 'i' && end[1] == 'B')
-			end += 2;
-		else if (*end == 'B')
-			end++;
-	}
-	if (*end)
-		return -1;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -1;
-	v <<= shift;
-	if (v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_mode(const char *s, uint32_t *mode)
-{
-	unsigned long v;
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 8);
-	if (errno || *end || v > 0777)
-		return -1;
-	*mode = (uint32_t)v;
-	return 0;
-}
-
-/* A port name on the command line: 1..MBX_NAME_MAX bytes. */
-static int check_name(const char *name)
-{
-	if (!*name)
-		return usage_error("empty port name");
-	if (strlen(name) > MBX_NAME_MAX)
-		return usage_error("port name longer than %d bytes", MBX_NAME_MAX);
-	return 0;
 }
 
 /* ---- formatting --------------------------------------------------------- */
@@ -314,58 +186,6 @@ static void fmt_id(char *buf, size_t size, const char *file, uint32_t id,
 {
 	if (numeric || !id_name(file, id, buf, size))
 		snprintf(buf, size, "%u", id);
-}
-
-/* ---- the device and ports ---------------------------------------------- */
-
-static int dev_open(int *dev)
-{
-	int fd = mbx_dev_open();
-
-	if (fd < 0) {
-		int err = -fd;
-
-		fail(err, "%s", MBX_DEVICE_PATH);
-		/* A missing device is not a missing port. */
-		return err == EACCES || err == EPERM ? EXIT_PERM : EXIT_ERROR;
-	}
-	*dev = fd;
-	return 0;
-}
-
-/* Open @name with @flags; the fd, or -errno. */
-static int port_open(const char *name, unsigned int flags, int *code)
-{
-	int dev, fd;
-
-	*code = dev_open(&dev);
-	if (*code)
-		return -1;
-	fd = mbx_port_open(dev, name, flags | MBX_CLOEXEC);
-	close(dev);
-	if (fd < 0)
-		*code = fail(-fd, "%s", name);
-	return fd;
-}
-
-/*
- * Open @name with the least access that works: receive, else send.  The
- * fd counts among the port's receivers (or senders) while it is open.
- */
-static int port_open_any(const char *name, int *code)
-{
-	int dev, fd;
-
-	*code = dev_open(&dev);
-	if (*code)
-		return -1;
-	fd = mbx_port_open(dev, name, MBX_RECV | MBX_CLOEXEC);
-	if (fd == -EACCES)
-		fd = mbx_port_open(dev, name, MBX_SEND | MBX_CLOEXEC);
-	close(dev);
-	if (fd < 0)
-		*code = fail(-fd, "%s", name);
-	return fd;
 }
 
 /* ---- subcommands ---------------------------------------------------------- */
@@ -732,14 +552,6 @@ static int cmd_unlink(int argc, char **argv)
 }
 
 /* --- send and recv --- */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* Read all of stdin, but no more than @max + 1 bytes; the length or -errno. */
 static ssize_t read_stdin(char **bufp, size_t max)
