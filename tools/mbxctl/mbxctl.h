@@ -44,6 +44,15 @@ int port_open(const char *name, unsigned int flags, int *code);
 int port_open_any(const char *name, int *code);
 uint64_t mono_ns(void);
 
+/* format.c: sizes, names, CSV fields, users and groups */
+void fmt_size(char *buf, size_t size, unsigned long long v);
+void fmt_name(char *buf, size_t size, const char *name);
+void put_csv(FILE *f, const char *s);
+const char *access_str(uint32_t access);
+const char *state_str(uint32_t state);
+void fmt_id(char *buf, size_t size, const char *file, uint32_t id,
+	    bool numeric);
+
 /* main.c: usage errors and the options of the subcommand being run */
 int usage_error(const char *fmt, ...);
 
