@@ -55,5 +55,15 @@ void fmt_id(char *buf, size_t size, const char *file, uint32_t id,
 
 /* main.c: usage errors and the options of the subcommand being run */
 int usage_error(const char *fmt, ...);
+int next_opt(int argc, char **argv, const char *optstring);
+
+/* What a subcommand returns when next_opt() gives 'h' or '?'. */
+#define OPT_END(c) ((c) == 'h' ? EXIT_OK : EXIT_USAGE)
+
+/* ports.c: the port subcommands (argv[0] is the subcommand) */
+int cmd_ls(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_unlink(int argc, char **argv);
 
 #endif /* MBXCTL_MBXCTL_H */
