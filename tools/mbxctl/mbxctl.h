@@ -66,4 +66,8 @@ int cmd_stat(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_unlink(int argc, char **argv);
 
+/* msg.c: the message subcommands */
+int cmd_send(int argc, char **argv);
+int cmd_recv(int argc, char **argv);
+
 #endif /* MBXCTL_MBXCTL_H */
