@@ -70,4 +70,7 @@ int cmd_unlink(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 
+/* watch.c */
+int cmd_watch(int argc, char **argv);
+
 #endif /* MBXCTL_MBXCTL_H */
