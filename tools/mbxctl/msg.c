@@ -65,39 +65,82 @@ static int parse_timeout(const char *s, uint64_t *ns)
 	return 0;
 }
 
-int cmd_send(int argc, char **argv)
+/* send's options into @args; -1 to go on, else the exit status. */
+static int send_opts(int argc, char **argv, struct mbx_send *args)
 {
-	struct mbx_port_info info;
-	struct mbx_send args;
-	const char *name;
-	char *msg = NULL;
-	bool timed = false, nonblock = false;
 	uint64_t v, timeout_ns = 0;
-	ssize_t len;
-	int c, fd, code, ret;
+	int c, code;
 
-	memset(&args, 0, sizeof(args));
 	while ((c = next_opt(argc, argv, "P:t:n")) != -1) {
 		switch (c) {
 		case 'P':
 			if (parse_num(optarg, MBX_PRIO_MAX, false, &v))
 				return usage_error("bad priority '%s' (0..%d)",
 						   optarg, MBX_PRIO_MAX);
-			args.prio = (uint32_t)v;
+			args->prio = (uint32_t)v;
 			break;
 		case 't':
 			code = parse_timeout(optarg, &timeout_ns);
 			if (code)
 				return code;
-			timed = true;
+			args->flags |= MBX_TIMEOUT;
+			args->timeout_ns = timeout_ns;
 			break;
 		case 'n':
-			nonblock = true;
+			args->flags |= MBX_NONBLOCK;
 			break;
 		default:
 			return OPT_END(c);
 		}
 	}
+	return -1;
+}
+
+/*
+ * The message to send to @name on @fd: a copy of @arg or, if @arg is
+ * NULL, all of stdin, no longer than the port's max_msg_size.  0 with
+ * *@msgp and *@lenp set (*@lenp: -errno if the message could not be
+ * read), or the exit status of a failure.
+ */
+static int get_message(int fd, const char *name, const char *arg,
+		       char **msgp, ssize_t *lenp)
+{
+	struct mbx_port_info info;
+	ssize_t len;
+	int ret;
+
+	if (arg) {
+		*msgp = strdup(arg);
+		*lenp = *msgp ? (ssize_t)strlen(*msgp) : -ENOMEM;
+		return 0;
+	}
+	memset(&info, 0, sizeof(info));
+	ret = mbx_port_info(fd, &info);
+	if (ret < 0)
+		return fail(-ret, "%s", name);
+	len = read_stdin(msgp, info.max_msg_size ? info.max_msg_size :
+			 MSG_LIMIT);
+	if (len > (ssize_t)info.max_msg_size && info.max_msg_size) {
+		free(*msgp);
+		*msgp = NULL;
+		return fail(EMSGSIZE, "%s: message from stdin", name);
+	}
+	*lenp = len;
+	return 0;
+}
+
+int cmd_send(int argc, char **argv)
+{
+	struct mbx_send args;
+	const char *name;
+	char *msg = NULL;
+	ssize_t len = 0;
+	int fd, code, ret;
+
+	memset(&args, 0, sizeof(args));
+	code = send_opts(argc, argv, &args);
+	if (code >= 0)
+		return code;
 	if (optind >= argc)
 		return usage_error("expects a port name");
 	if (argc - optind > 2)
@@ -111,23 +154,11 @@ int cmd_send(int argc, char **argv)
 	fd = port_open(name, MBX_SEND, &code);
 	if (fd < 0)
 		return code;
-	if (optind + 1 < argc) {
-		msg = strdup(argv[optind + 1]);
-		len = msg ? (ssize_t)strlen(msg) : -ENOMEM;
-	} else {
-		memset(&info, 0, sizeof(info));
-		ret = mbx_port_info(fd, &info);
-		if (ret < 0) {
-			close(fd);
-			return fail(-ret, "%s", name);
-		}
-		len = read_stdin(&msg, info.max_msg_size ? info.max_msg_size :
-				 MSG_LIMIT);
-		if (len > (ssize_t)info.max_msg_size && info.max_msg_size) {
-			close(fd);
-			free(msg);
-			return fail(EMSGSIZE, "%s: message from stdin", name);
-		}
+	code = get_message(fd, name, optind + 1 < argc ? argv[optind + 1] : NULL,
+			   &msg, &len);
+	if (code) {
+		close(fd);
+		return code;
 	}
 	if (len < 0) {
 		close(fd);
@@ -136,12 +167,6 @@ int cmd_send(int argc, char **argv)
 
 	args.buf = (uintptr_t)msg;
 	args.len = (uint64_t)len;
-	if (nonblock)
-		args.flags |= MBX_NONBLOCK;
-	if (timed) {
-		args.flags |= MBX_TIMEOUT;
-		args.timeout_ns = timeout_ns;
-	}
 	ret = mbx_send_ex(fd, &args);
 	close(fd);
 	free(msg);
@@ -166,36 +191,89 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int cmd_recv(int argc, char **argv)
+struct recv_opts {
+	bool timed, nonblock, show_prio;
+	uint64_t timeout_ns;
+	uint64_t deadline;	/* CLOCK_MONOTONIC, with timed */
+};
+
+/* recv's options into @o; -1 to go on, else the exit status. */
+static int recv_opts(int argc, char **argv, struct recv_opts *o)
 {
-	struct mbx_port_info info;
-	struct mbx_recv args;
-	const char *name;
-	bool timed = false, nonblock = false, show_prio = false;
-	uint64_t timeout_ns = 0, deadline = 0;
-	size_t size;
-	char *buf = NULL, *bigger;
-	ssize_t ret;
-	int c, fd, code;
+	int c, code;
 
 	while ((c = next_opt(argc, argv, "t:nP")) != -1) {
 		switch (c) {
 		case 't':
-			code = parse_timeout(optarg, &timeout_ns);
+			code = parse_timeout(optarg, &o->timeout_ns);
 			if (code)
 				return code;
-			timed = true;
+			o->timed = true;
 			break;
 		case 'n':
-			nonblock = true;
+			o->nonblock = true;
 			break;
 		case 'P':
-			show_prio = true;
+			o->show_prio = true;
 			break;
 		default:
 			return OPT_END(c);
 		}
 	}
+	return -1;
+}
+
+/*
+ * Receive one message from @fd into *@bufp, a buffer of @size bytes, or
+ * larger for a larger message; its length or -errno.  *@args is that of
+ * the last try (the message's priority on success).
+ */
+static ssize_t recv_one(int fd, size_t size, const struct recv_opts *o,
+			char **bufp, struct mbx_recv *args)
+{
+	char *buf = NULL, *bigger;
+	ssize_t ret;
+
+	for (;;) {
+		bigger = realloc(buf, size);
+		if (!bigger) {
+			ret = -ENOMEM;
+			break;
+		}
+		buf = bigger;
+		memset(args, 0, sizeof(*args));
+		args->buf = (uintptr_t)buf;
+		args->len = size;
+		if (o->nonblock)
+			args->flags |= MBX_NONBLOCK;
+		if (o->timed) {
+			args->flags |= MBX_TIMEOUT | MBX_ABSTIME;
+			args->timeout_ns = o->deadline;
+		}
+		ret = mbx_recv_ex(fd, args);
+		/* A pool message may be larger than max_msg_size. */
+		if (ret != -EMSGSIZE || args->len <= size)
+			break;
+		size = args->len;
+	}
+	*bufp = buf;
+	return ret;
+}
+
+int cmd_recv(int argc, char **argv)
+{
+	struct mbx_port_info info;
+	struct mbx_recv args;
+	struct recv_opts o;
+	const char *name;
+	char *buf = NULL;
+	ssize_t ret;
+	int fd, code;
+
+	memset(&o, 0, sizeof(o));
+	code = recv_opts(argc, argv, &o);
+	if (code >= 0)
+		return code;
 	if (optind + 1 != argc)
 		return usage_error("expects one port name");
 	name = argv[optind];
@@ -204,8 +282,8 @@ int cmd_recv(int argc, char **argv)
 		return code;
 
 	/* One deadline for every try (a retry after EMSGSIZE included). */
-	if (timed)
-		deadline = mono_ns() + timeout_ns;
+	if (o.timed)
+		o.deadline = mono_ns() + o.timeout_ns;
 	fd = port_open(name, MBX_RECV, &code);
 	if (fd < 0)
 		return code;
@@ -215,29 +293,8 @@ int cmd_recv(int argc, char **argv)
 		close(fd);
 		return fail((int)-ret, "%s", name);
 	}
-	size = info.max_msg_size ? info.max_msg_size : 1;
-	for (;;) {
-		bigger = realloc(buf, size);
-		if (!bigger) {
-			ret = -ENOMEM;
-			break;
-		}
-		buf = bigger;
-		memset(&args, 0, sizeof(args));
-		args.buf = (uintptr_t)buf;
-		args.len = size;
-		if (nonblock)
-			args.flags |= MBX_NONBLOCK;
-		if (timed) {
-			args.flags |= MBX_TIMEOUT | MBX_ABSTIME;
-			args.timeout_ns = deadline;
-		}
-		ret = mbx_recv_ex(fd, &args);
-		/* A pool message may be larger than max_msg_size. */
-		if (ret != -EMSGSIZE || args.len <= size)
-			break;
-		size = args.len;
-	}
+	ret = recv_one(fd, info.max_msg_size ? info.max_msg_size : 1, &o,
+		       &buf, &args);
 	close(fd);
 	if (ret < 0) {
 		free(buf);
@@ -249,7 +306,7 @@ int cmd_recv(int argc, char **argv)
 		fail(-code, "write to stdout");
 		return EXIT_ERROR;
 	}
-	if (show_prio)
+	if (o.show_prio)
 		fprintf(stderr, "%u\n", args.prio);
 	return EXIT_OK;
 }

@@ -233,44 +233,59 @@ int cmd_stat(int argc, char **argv)
 
 /* --- create --- */
 
-int cmd_create(int argc, char **argv)
+/*
+ * create's options into @attr, *@mode_set true if -m was given; -1 to go
+ * on, else the exit status.
+ */
+static int create_opts(int argc, char **argv, struct mbx_port_create *attr,
+		       bool *mode_set)
 {
-	struct mbx_port_create attr;
-	bool mode_set = false;
 	uint64_t v;
-	mode_t mask;
-	int c, fd, code;
+	int c;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.capacity = 16;
-	attr.flags = MBX_CLOEXEC;
 	while ((c = next_opt(argc, argv, "c:s:p:m:")) != -1) {
 		switch (c) {
 		case 'c':
 			if (parse_num(optarg, UINT32_MAX, false, &v))
 				return usage_error("bad capacity '%s'", optarg);
-			attr.capacity = (uint32_t)v;
+			attr->capacity = (uint32_t)v;
 			break;
 		case 's':
 			if (parse_num(optarg, UINT32_MAX, true, &v))
 				return usage_error("bad message size '%s'", optarg);
-			attr.max_msg_size = (uint32_t)v;
+			attr->max_msg_size = (uint32_t)v;
 			break;
 		case 'p':
 			if (parse_num(optarg, UINT64_MAX, true, &v))
 				return usage_error("bad pool size '%s'", optarg);
-			attr.pool_size = v;
+			attr->pool_size = v;
 			break;
 		case 'm':
-			if (parse_mode(optarg, &attr.mode))
+			if (parse_mode(optarg, &attr->mode))
 				return usage_error("bad mode '%s' (octal, at most 0777)",
 						   optarg);
-			mode_set = true;
+			*mode_set = true;
 			break;
 		default:
 			return OPT_END(c);
 		}
 	}
+	return -1;
+}
+
+int cmd_create(int argc, char **argv)
+{
+	struct mbx_port_create attr;
+	bool mode_set = false;
+	mode_t mask;
+	int fd, code;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.capacity = 16;
+	attr.flags = MBX_CLOEXEC;
+	code = create_opts(argc, argv, &attr, &mode_set);
+	if (code >= 0)
+		return code;
 	if (optind + 1 != argc)
 		return usage_error("expects one port name");
 	code = check_name(argv[optind]);
