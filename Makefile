@@ -68,11 +68,14 @@ TESTS		:= $(TEST_SRCS:$(TOP)/selftests/%.c=$(B)/selftests/%)
 KSFT_H		:= $(B)/kselftest/kselftest_harness.h
 
 EXAMPLES	:= $(patsubst $(TOP)/examples/%.c,$(B)/examples/%,$(wildcard $(TOP)/examples/*.c))
-# tools/*.c are one-file tools; tools/mbxbench/*.c are the files of one.
+# tools/*.c are one-file tools; the *.c of each folder tools/NAME/ are the
+# files of one tool, build/tools/NAME, their objects (and dependency files)
+# in build/tools/NAME-objs/.
 TOOLS		:= $(patsubst $(TOP)/tools/%.c,$(B)/tools/%,$(wildcard $(TOP)/tools/*.c))
-BENCH_SRCS	:= $(wildcard $(TOP)/tools/mbxbench/*.c)
-BENCH_OBJS	:= $(BENCH_SRCS:$(TOP)/tools/mbxbench/%.c=$(B)/tools/mbxbench-objs/%.o)
-TOOLS		+= $(if $(BENCH_SRCS),$(B)/tools/mbxbench)
+TOOL_DIRS	:= $(sort $(patsubst $(TOP)/tools/%/,%,$(dir $(wildcard $(TOP)/tools/*/*.c))))
+TOOLS		+= $(TOOL_DIRS:%=$(B)/tools/%)
+tool_objs	= $(patsubst $(TOP)/tools/$(1)/%.c,$(B)/tools/$(1)-objs/%.o, \
+		    $(wildcard $(TOP)/tools/$(1)/*.c))
 
 # `make install`: DESTDIR and PREFIX as usual.  The module and the udev
 # rule go where the kernel and udev look, whatever PREFIX says; the module
@@ -221,17 +224,21 @@ $(B)/tools/%: $(TOP)/tools/%.c $(LIB_A)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) -MMD -MP -MF $@.d -static \
 		-o $@ $< $(LIB_A) -lpthread -lm
 
-$(B)/tools/mbxbench-objs/%.o: $(TOP)/tools/mbxbench/%.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
+# The rules of the tool in folder tools/$(1)/.
+define TOOL_DIR_RULES
+$(B)/tools/$(1)-objs/%.o: $(TOP)/tools/$(1)/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $$(USER_CFLAGS) -MMD -MP -c -o $$@ $$<
 
-$(B)/tools/mbxbench: $(BENCH_OBJS) $(LIB_A)
-	$(CC) $(CFLAGS) -static -o $@ $(BENCH_OBJS) $(LIB_A) -lpthread -lm
+$(B)/tools/$(1): $(call tool_objs,$(1)) $$(LIB_A)
+	$$(CC) $$(CFLAGS) -static -o $$@ $(call tool_objs,$(1)) $$(LIB_A) -lpthread -lm
+endef
+$(foreach t,$(TOOL_DIRS),$(eval $(call TOOL_DIR_RULES,$(t))))
 
-# build/tools/mbxbench.d is left from when mbxbench was one file.
+# build/tools/NAME.d of a folder tool is left from when it was one file.
 -include $(wildcard $(B)/userlib/*/*.d $(B)/selftests/*.d $(B)/examples/*.d \
-	$(filter-out $(B)/tools/mbxbench.d,$(wildcard $(B)/tools/*.d)) \
-	$(B)/tools/mbxbench-objs/*.d)
+	$(filter-out $(TOOL_DIRS:%=$(B)/tools/%.d),$(wildcard $(B)/tools/*.d)) \
+	$(B)/tools/*-objs/*.d)
 
 # --- VM runs ------------------------------------------------------------------
 # Selftests that fail to compile do not stop the run: their stale binary is

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbxctl: list, inspect, create, remove and use mailbox ports from the
+ * shell, as ipcs(1) and ipcrm(1) do for System V IPC.
+ *
+ *   mbxctl ls [-c] [-H] [-n]
+ *   mbxctl stat NAME
+ *   mbxctl create NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE]
+ *   mbxctl unlink NAME...
+ *   mbxctl send NAME [-P PRIO] [-t TIMEOUT_MS] [-n] [MESSAGE]
+ *   mbxctl recv NAME [-t TIMEOUT_MS] [-n] [-P]
+ *   mbxctl watch NAME [-i INTERVAL_MS] [-k COUNT]
+ *
+ * Exit status (also in --help and mbxctl(1)): 0 success, 1 usage, 2 no
+ * such port, 3 permission denied, 4 timed out or would block, 5 end of
+ * stream or shut down, 6 anything else.  Error messages go to stderr as
+ * "mbxctl: WHAT: STRERROR".
+ *
+ * main.c: the command table and dispatch, --help and usage errors, and
+ * the option parsing of the subcommands, which live in ports.c, msg.c
+ * and watch.c.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <mailbox.h>
+
+#include "mbxctl.h"
+
+#define MBXCTL_VERSION	"1.0"
+
+static const char *cmd_name = "mbxctl";
+
+/* A usage error: the message and a pointer to --help; exit status 1. */
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mbxctl: %s: ", cmd_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'mbxctl %s --help'.\n", cmd_name);
+	return EXIT_USAGE;
+}
+
+/* ---- subcommands ---------------------------------------------------------- */
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *synopsis;
+	const char *help;
+};
+
+static const struct cmd *cur_cmd;
+
+static void print_help(const struct cmd *c)
+{
+	printf("Usage: mbxctl %s %s\n\n%s\n" EXIT_STATUS_HELP, c->name,
+	       c->synopsis, c->help);
+}
+
+/*
+ * getopt_long() with --help for every subcommand.  Returns the option
+ * character, -1 at the end, or 'h' after printing the help (the caller
+ * exits 0), or '?' after a usage message (the caller exits 1).
+ */
+int next_opt(int argc, char **argv, const char *optstring)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char opts[64];
+	int c;
+
+	snprintf(opts, sizeof(opts), ":%sh", optstring);
+	opterr = 0;
+	c = getopt_long(argc, argv, opts, longopts, NULL);
+	switch (c) {
+	case 'h':
+		print_help(cur_cmd);
+		return 'h';
+	case ':':
+		usage_error("option -%c needs a value", optopt);
+		return '?';
+	case '?':
+		if (optopt)
+			usage_error("unknown option -%c", optopt);
+		else
+			usage_error("unknown option %s", argv[optind - 1]);
+		return '?';
+	}
+	return c;
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+static const struct cmd cmds[] = {
+	{ "ls", cmd_ls, "[-c] [-H] [-n]",
+	  "List every named port of the caller's IPC namespace, by id, as\n"
+	  "ipcs(1) does: owner, group, mode, capacity (CAP), largest message\n"
+	  "(MSGSIZE), messages queued, open fds that may send (SND) and receive\n"
+	  "(RCV), pool bytes held/size, and \"shutdown\" once shut down.\n\n"
+	  "  -c  CSV with a header line, every PORT_INFO counter, sizes in bytes\n"
+	  "  -H  no header line\n"
+	  "  -n  numeric owner and group\n" },
+	{ "stat", cmd_stat, "NAME",
+	  "Open NAME with the least access that works (receive, else send) and\n"
+	  "print every field of its MBX_IOC_PORT_INFO, one \"key: value\" per\n"
+	  "line.  The fd stat opens counts among the port's receivers (or\n"
+	  "senders): see the \"access\" line.\n" },
+	{ "create", cmd_create,
+	  "NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE]",
+	  "Create the named port NAME; it stays until unlinked.\n\n"
+	  "  -c CAPACITY      messages the queue holds (default 16; 0: rendezvous)\n"
+	  "  -s MAX_MSG_SIZE  largest message in bytes (default: the module's)\n"
+	  "  -p POOL_SIZE     zero-copy pool in bytes (default 0: none)\n"
+	  "  -m MODE          octal permission bits (default 0666 & ~umask)\n"
+	  "Sizes take a K, M or G suffix (1024-based).\n" },
+	{ "unlink", cmd_unlink, "NAME...",
+	  "Remove the names; each port lives on while fds to it are open.\n"
+	  "Only the owner (or CAP_IPC_OWNER) may.  On errors the exit status is\n"
+	  "that of the first failure; the other names are still tried.\n" },
+	{ "send", cmd_send, "NAME [-P PRIO] [-t TIMEOUT_MS] [-n] [MESSAGE]",
+	  "Send one message to NAME: the bytes of MESSAGE (no newline added)\n"
+	  "or, without MESSAGE, all of stdin.\n\n"
+	  "  -P PRIO        priority 0..31 (default 0, higher first)\n"
+	  "  -t TIMEOUT_MS  give up after this many milliseconds (exit 4)\n"
+	  "  -n             do not block: exit 4 if the queue is full\n" },
+	{ "recv", cmd_recv, "NAME [-t TIMEOUT_MS] [-n] [-P]",
+	  "Receive one message from NAME and write it to stdout as it is.\n\n"
+	  "  -t TIMEOUT_MS  give up after this many milliseconds (exit 4)\n"
+	  "  -n             do not block: exit 4 if nothing is queued\n"
+	  "  -P             print the message's priority to stderr\n" },
+	{ "watch", cmd_watch, "NAME [-i INTERVAL_MS] [-k COUNT]",
+	  "Print NAME's counters and rates (per second, over the last interval)\n"
+	  "every INTERVAL_MS milliseconds (default 1000), COUNT lines (default:\n"
+	  "until interrupted).  The fd watch holds counts as in stat.\n" },
+};
+
+#define NR_CMDS ARRAY_SIZE(cmds)
+
+static void main_help(FILE *f)
+{
+	size_t i;
+
+	fputs("Usage: mbxctl COMMAND [OPTIONS] [ARGS]\n"
+	      "       mbxctl COMMAND --help\n\n"
+	      "Inspect and use mailbox ports (/dev/mailbox).\n\nCommands:\n", f);
+	for (i = 0; i < NR_CMDS; i++)
+		fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].synopsis);
+	fputs("\nErrors go to stderr as \"mbxctl: WHAT: REASON\".\n\n"
+	      EXIT_STATUS_HELP, f);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		main_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			for (i = 0; i < NR_CMDS; i++)
+				if (!strcmp(argv[2], cmds[i].name)) {
+					print_help(&cmds[i]);
+					return EXIT_OK;
+				}
+		}
+		main_help(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("mbxctl %s (mailbox API %d)\n", MBXCTL_VERSION,
+		       MBX_API_VERSION);
+		return EXIT_OK;
+	}
+	for (i = 0; i < NR_CMDS; i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		cur_cmd = &cmds[i];
+		cmd_name = cmds[i].name;
+		optind = 1;
+		return cmds[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "mbxctl: unknown command '%s'\nTry 'mbxctl --help'.\n",
+		argv[1]);
+	return EXIT_USAGE;
+}

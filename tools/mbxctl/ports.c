@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbxctl: the port commands: ls, stat, create and unlink.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <mailbox.h>
+
+#include "mbxctl.h"
+
+/* --- ls --- */
+
+static const char *const ls_head[] = {
+	"ID", "NAME", "OWNER", "GROUP", "MODE", "CAP", "MSGSIZE", "QUEUED",
+	"SND", "RCV", "POOL", "STATUS",
+};
+
+#define LS_COLS ARRAY_SIZE(ls_head)
+/* Right-aligned columns: the numbers. */
+static const char ls_right[] = "r...rrrrrrr.";
+
+#define CELL 160
+
+static void ls_row(char row[LS_COLS][CELL], const struct mbx_port_info *p,
+		   bool numeric)
+{
+	char a[32], b[32];
+
+	snprintf(row[0], CELL, "%llu", p->id);
+	fmt_name(row[1], CELL, p->name);
+	fmt_id(row[2], CELL, "/etc/passwd", p->uid, numeric);
+	fmt_id(row[3], CELL, "/etc/group", p->gid, numeric);
+	snprintf(row[4], CELL, "%04o", p->mode);
+	snprintf(row[5], CELL, "%u", p->capacity);
+	fmt_size(row[6], CELL, p->max_msg_size);
+	snprintf(row[7], CELL, "%u", p->queued);
+	snprintf(row[8], CELL, "%u", p->senders);
+	snprintf(row[9], CELL, "%u", p->receivers);
+	if (p->pool_size) {
+		fmt_size(a, sizeof(a), p->pool_size - p->pool_free);
+		fmt_size(b, sizeof(b), p->pool_size);
+		snprintf(row[10], CELL, "%s/%s", a, b);
+	} else {
+		snprintf(row[10], CELL, "-");
+	}
+	snprintf(row[11], CELL, "%s",
+		 p->state & MBX_STATE_SHUTDOWN ? "shutdown" : "");
+}
+
+static void ls_print(char (*rows)[LS_COLS][CELL], size_t n)
+{
+	size_t w[LS_COLS] = { 0 };
+	size_t i, j, len;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < LS_COLS; j++) {
+			len = strlen(rows[i][j]);
+			if (len > w[j])
+				w[j] = len;
+		}
+	for (i = 0; i < n; i++) {
+		char line[LS_COLS * (CELL + 2)];
+		size_t o = 0;
+
+		for (j = 0; j < LS_COLS; j++)
+			o += snprintf(line + o, sizeof(line) - o, "%s%*s",
+				      j ? "  " : "",
+				      ls_right[j] == 'r' ? (int)w[j] : -(int)w[j],
+				      rows[i][j]);
+		while (o && line[o - 1] == ' ')
+			o--;
+		line[o] = '\0';
+		puts(line);
+	}
+}
+
+static void ls_csv_head(void)
+{
+	static const char *const head[] = {
+		"id", "name", "uid", "owner", "gid", "group", "mode", "capacity",
+		"max_msg_size", "queued", "senders", "receivers",
+		"send_waiting", "recv_waiting", "pool_size", "pool_used", "sent",
+		"received", "bytes_sent", "bytes_received", "send_waits",
+		"recv_waits", "shutdown",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(head); i++)
+		printf("%s%s", i ? "," : "", head[i]);
+	putchar('\n');
+}
+
+static void ls_csv(const struct mbx_port_info *p)
+{
+	char owner[CELL], group[CELL];
+
+	fmt_id(owner, sizeof(owner), "/etc/passwd", p->uid, false);
+	fmt_id(group, sizeof(group), "/etc/group", p->gid, false);
+	printf("%llu,", p->id);
+	put_csv(stdout, p->name);
+	printf(",%u,", p->uid);
+	put_csv(stdout, owner);
+	printf(",%u,", p->gid);
+	put_csv(stdout, group);
+	printf(",%04o,%u,%u,%u,%u,%u,%u,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%d\n",
+	       p->mode, p->capacity, p->max_msg_size, p->queued, p->senders,
+	       p->receivers, p->send_waiting, p->recv_waiting,
+	       p->pool_size, p->pool_size - p->pool_free, p->sent, p->received,
+	       p->bytes_sent, p->bytes_received, p->send_waits, p->recv_waits,
+	       !!(p->state & MBX_STATE_SHUTDOWN));
+}
+
+int cmd_ls(int argc, char **argv)
+{
+	bool csv = false, header = true, numeric = false;
+	struct mbx_port_info *list = NULL;
+	char (*rows)[LS_COLS][CELL];
+	int c, dev, n, code, i;
+
+	while ((c = next_opt(argc, argv, "cHn")) != -1) {
+		switch (c) {
+		case 'c':
+			csv = true;
+			break;
+		case 'H':
+			header = false;
+			break;
+		case 'n':
+			numeric = true;
+			break;
+		default:
+			return OPT_END(c);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+
+	code = dev_open(&dev);
+	if (code)
+		return code;
+	n = mbx_port_list(dev, &list);
+	close(dev);
+	if (n < 0)
+		return fail(-n, "list ports");
+
+	if (csv) {
+		if (header)
+			ls_csv_head();
+		for (i = 0; i < n; i++)
+			ls_csv(&list[i]);
+	} else {
+		rows = calloc((size_t)n + 1, sizeof(*rows));
+		if (!rows) {
+			free(list);
+			return fail(ENOMEM, "list ports");
+		}
+		for (c = 0; c < (int)LS_COLS; c++)
+			snprintf(rows[0][c], CELL, "%s", ls_head[c]);
+		for (i = 0; i < n; i++)
+			ls_row(rows[i + 1], &list[i], numeric);
+		ls_print(header ? rows : rows + 1, header ? (size_t)n + 1 : (size_t)n);
+		free(rows);
+	}
+	free(list);
+	if (fflush(stdout))
+		return fail(errno, "write to stdout");
+	return EXIT_OK;
+}
+
+/* --- stat --- */
+
+int cmd_stat(int argc, char **argv)
+{
+	struct mbx_port_info p;
+	char owner[CELL], group[CELL];
+	int c, fd, code, ret;
+
+	while ((c = next_opt(argc, argv, "")) != -1)
+		return OPT_END(c);
+	if (optind + 1 != argc)
+		return usage_error("expects one port name");
+	code = check_name(argv[optind]);
+	if (code)
+		return code;
+
+	fd = port_open_any(argv[optind], &code);
+	if (fd < 0)
+		return code;
+	memset(&p, 0, sizeof(p));
+	ret = mbx_port_info(fd, &p);
+	close(fd);
+	if (ret < 0)
+		return fail(-ret, "%s", argv[optind]);
+
+	fmt_id(owner, sizeof(owner), "/etc/passwd", p.uid, false);
+	fmt_id(group, sizeof(group), "/etc/group", p.gid, false);
+#define ROW(key, fmt, ...) printf("%-15s " fmt "\n", key ":", __VA_ARGS__)
+	ROW("name", "%s", p.name);
+	ROW("id", "%llu", p.id);
+	ROW("state", "%s", state_str(p.state));
+	ROW("access", "%s", access_str(p.access));
+	ROW("uid", "%u (%s)", p.uid, owner);
+	ROW("gid", "%u (%s)", p.gid, group);
+	ROW("mode", "%04o", p.mode);
+	ROW("capacity", "%u", p.capacity);
+	ROW("max_msg_size", "%u", p.max_msg_size);
+	ROW("pool_size", "%llu", p.pool_size);
+	ROW("pool_free", "%llu", p.pool_free);
+	ROW("queued", "%u", p.queued);
+	ROW("senders", "%u", p.senders);
+	ROW("receivers", "%u", p.receivers);
+	ROW("send_waiting", "%u", p.send_waiting);
+	ROW("recv_waiting", "%u", p.recv_waiting);
+	ROW("sent", "%llu", p.sent);
+	ROW("received", "%llu", p.received);
+	ROW("bytes_sent", "%llu", p.bytes_sent);
+	ROW("bytes_received", "%llu", p.bytes_received);
+	ROW("send_waits", "%llu", p.send_waits);
+	ROW("recv_waits", "%llu", p.recv_waits);
+#undef ROW
+	if (fflush(stdout))
+		return fail(errno, "write to stdout");
+	return EXIT_OK;
+}
+
+/* --- create --- */
+
+/*
+ * create's options into @attr, *@mode_set true if -m was given; -1 to go
+ * on, else the exit status.
+ */
+static int create_opts(int argc, char **argv, struct mbx_port_create *attr,
+		       bool *mode_set)
+{
+	uint64_t v;
+	int c;
+
+	while ((c = next_opt(argc, argv, "c:s:p:m:")) != -1) {
+		switch (c) {
+		case 'c':
+			if (parse_num(optarg, UINT32_MAX, false, &v))
+				return usage_error("bad capacity '%s'", optarg);
+			attr->capacity = (uint32_t)v;
+			break;
+		case 's':
+			if (parse_num(optarg, UINT32_MAX, true, &v))
+				return usage_error("bad message size '%s'", optarg);
+			attr->max_msg_size = (uint32_t)v;
+			break;
+		case 'p':
+			if (parse_num(optarg, UINT64_MAX, true, &v))
+				return usage_error("bad pool size '%s'", optarg);
+			attr->pool_size = v;
+			break;
+		case 'm':
+			if (parse_mode(optarg, &attr->mode))
+				return usage_error("bad mode '%s' (octal, at most 0777)",
+						   optarg);
+			*mode_set = true;
+			break;
+		default:
+			return OPT_END(c);
+		}
+	}
+	return -1;
+}
+
+int cmd_create(int argc, char **argv)
+{
+	struct mbx_port_create attr;
+	bool mode_set = false;
+	mode_t mask;
+	int fd, code;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.capacity = 16;
+	attr.flags = MBX_CLOEXEC;
+	code = create_opts(argc, argv, &attr, &mode_set);
+	if (code >= 0)
+		return code;
+	if (optind + 1 != argc)
+		return usage_error("expects one port name");
+	code = check_name(argv[optind]);
+	if (code)
+		return code;
+	if (!mode_set) {
+		mask = umask(0);
+		umask(mask);
+		attr.mode = 0666 & ~mask;
+	}
+	memcpy(attr.name, argv[optind], strlen(argv[optind]) + 1);
+
+	fd = mbx_port_create(MBX_DEV_AUTO, &attr);
+	if (fd < 0) {
+		/* Tell a missing device from a missing port, as dev_open() does. */
+		if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO) {
+			fail(-fd, "%s", MBX_DEVICE_PATH);
+			return EXIT_ERROR;
+		}
+		return fail(-fd, "%s", argv[optind]);
+	}
+	close(fd);
+	return EXIT_OK;
+}
+
+/* --- unlink --- */
+
+int cmd_unlink(int argc, char **argv)
+{
+	int c, i, dev, ret, code, first = EXIT_OK;
+
+	while ((c = next_opt(argc, argv, "")) != -1)
+		return OPT_END(c);
+	if (optind >= argc)
+		return usage_error("expects a port name");
+	for (i = optind; i < argc; i++) {
+		code = check_name(argv[i]);
+		if (code)
+			return code;
+	}
+	code = dev_open(&dev);
+	if (code)
+		return code;
+	for (i = optind; i < argc; i++) {
+		ret = mbx_port_unlink(dev, argv[i]);
+		if (ret < 0) {
+			code = fail(-ret, "%s", argv[i]);
+			if (first == EXIT_OK)
+				first = code;
+		}
+	}
+	close(dev);
+	return first;
+}
