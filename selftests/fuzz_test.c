@@ -81,7 +81,9 @@
 #define NNAME		6	/* port names per round */
 #define PG		4096UL
 #define AREA_LEN	(5 * PG)	/* ioctl arguments: >= 16383 bytes */
-#define BATCH_LEN	(17 * PG)	/* MBX_BATCH_MAX entries of 64 bytes */
+/* MBX_BATCH_MAX entries of the largest kind, and a page more. */
+#define BATCH_LEN	((MBX_BATCH_MAX * sizeof(struct mbx_recv) + PG - 1) / \
+			 PG * PG + PG)
 #define SINK_LEN	(64 * PG)	/* message buffers */
 #define ROUND_CALLS	2000
 #define STUCK_NS	20000000ULL	/* interrupt a call blocked this long */
@@ -516,9 +518,12 @@ static void fill_send(struct thread *t, struct mbx_send *s, bool entry)
 	memset(s, 0, sizeof(*s));
 	s->flags = entry ? (pct(t, 30) ? MBX_SEND_BUF : 0) :
 			   pick_flags(t, MBX_NONBLOCK | MBX_TIMEOUT |
-					 MBX_ABSTIME | MBX_SEND_BUF);
+					 MBX_ABSTIME | MBX_SEND_BUF |
+					 MBX_SEND_NEXT);
 	if (entry && junk(t, 3))
 		s->flags = (uint32_t)rnd(t);
+	if (s->flags & MBX_SEND_NEXT || junk(t, 2))
+		s->next_len = pct(t, 80) ? 1 + below(t, 8192) : pick_len(t);
 	if (s->flags & MBX_SEND_BUF) {
 		pick_region(t, &s->offset, &s->len);
 		if (junk(t, 4))
@@ -541,9 +546,12 @@ static void fill_recv(struct thread *t, struct mbx_recv *r, bool entry)
 	memset(r, 0, sizeof(*r));
 	r->flags = entry ? (pct(t, 40) ? MBX_RECV_INPLACE : 0) :
 			   pick_flags(t, MBX_NONBLOCK | MBX_TIMEOUT |
-					 MBX_ABSTIME | MBX_RECV_INPLACE);
+					 MBX_ABSTIME | MBX_RECV_INPLACE |
+					 MBX_RECV_RELEASE);
 	if (entry && junk(t, 3))
 		r->flags = (uint32_t)rnd(t);
+	if (r->flags & MBX_RECV_RELEASE || junk(t, 2))
+		pick_region(t, &r->release_offset, &r->release_len);
 	r->buf = data_ptr(t);
 	r->len = pct(t, 70) ? 1 + below(t, 70000) : pick_len(t);
 	r->timeout_ns = entry ? (junk(t, 3) ? rnd(t) : 0) :
@@ -758,7 +766,8 @@ static void op_mbx(struct thread *t)
 		if (junk(t, 5) && b->count)
 			/* The last entries run into the guard page. */
 			b->msgs = (uintptr_t)t->batch + BATCH_LEN -
-				  64 * below(t, b->count < 16 ? b->count : 16);
+				  sizeof(struct mbx_recv) *
+				  below(t, b->count < 16 ? b->count : 16);
 		b->flags = pick_flags(t, MBX_NONBLOCK | MBX_TIMEOUT |
 				      MBX_ABSTIME);
 		b->timeout_ns = pick_timeout(t, b->flags);

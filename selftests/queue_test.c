@@ -355,12 +355,15 @@ TEST(recv_reports_tag_priority_and_copy_mode)
 	for (i = 0; i < ARRAY_SIZE(tags); i++)
 		ASSERT_EQ(0, send_raw(fd, "t", 1, 2, tags[i], 0));
 	for (i = 0; i < ARRAY_SIZE(tags); i++) {
+		/* Output fields are ignored; inputs must be valid. */
 		memset(&r, 0xff, sizeof(r));
 		r.buf = (uintptr_t)buf;
 		r.len = sizeof(buf);
 		r.flags = MBX_NONBLOCK;
 		r.timeout_ns = 0;
 		r.reserved = 0;
+		r.release_offset = 0;
+		r.release_len = 0;
 		ASSERT_LE(0, t_ioctl(fd, MBX_IOC_RECV, &r));
 		EXPECT_EQ(1, r.len);
 		EXPECT_EQ(tags[i], r.tag);

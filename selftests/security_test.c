@@ -54,7 +54,10 @@
 #define MIB		(1024 * 1024ULL)
 #define PAGE		4096
 
-#ifdef MBX_FEAT_LIST
+#ifdef MBX_FEAT_BUF_NEXT
+#define KNOWN_FEATURES	(MBX_FEAT_PORTS | MBX_FEAT_POOL | MBX_FEAT_CALL | \
+			 MBX_FEAT_BATCH | MBX_FEAT_LIST | MBX_FEAT_BUF_NEXT)
+#elif defined(MBX_FEAT_LIST)
 #define KNOWN_FEATURES	(MBX_FEAT_PORTS | MBX_FEAT_POOL | MBX_FEAT_CALL | \
 			 MBX_FEAT_BATCH | MBX_FEAT_LIST)
 #else
@@ -380,7 +383,9 @@ static int recv_written(const struct mbx_recv *before,
 	       after->len == want->len && after->offset == want->offset &&
 	       after->tag == want->tag && after->prio == want->prio &&
 	       after->pid == want->pid && after->uid == want->uid &&
-	       after->msg_flags == want->msg_flags && after->reserved == 0;
+	       after->msg_flags == want->msg_flags && after->reserved == 0 &&
+	       after->release_offset == before->release_offset &&
+	       after->release_len == before->release_len;
 }
 
 /* A struct mbx_recv full of the pattern, with valid inputs. */
@@ -393,6 +398,8 @@ static void recv_pattern(struct mbx_recv *r, void *buf, uint64_t len,
 	r->timeout_ns = 0;
 	r->flags = flags;
 	r->reserved = 0;
+	r->release_offset = 0;
+	r->release_len = 0;
 }
 
 TEST_F(sec, recv_writes_back_only_documented_fields)
@@ -495,6 +502,7 @@ TEST_F(sec, call_writes_back_the_recv_half_and_done_only)
 	c.send.timeout_ns = 0;
 	c.send.flags = MBX_NONBLOCK;
 	c.send.prio = 1;
+	c.send.next_len = 0;
 	memset(reply, PAT, sizeof(reply));
 	recv_pattern(&c.recv, reply, sizeof(reply), MBX_NONBLOCK);
 	c.recv_fd = rep;
