@@ -36,6 +36,7 @@
 #include "trace.h"
 
 #define MBX_POOL_ORDER	6	/* 64-byte granules and alignment */
+#define MBX_POOL_CHUNK_ORDER	PAGE_ALLOC_COSTLY_ORDER	/* pages allocated at once */
 
 /**
  * struct mbx_region - one allocated region, or one free extent, of a pool
@@ -185,6 +186,41 @@ static void mbx_pool_free_pages(struct mbx_pool *pool)
 	kvfree(pool->pages);
 }
 
+/*
+ * Fill pool->pages with zeroed pages charged to the caller's memory cgroup,
+ * in chunks of up to MBX_POOL_CHUNK_ORDER split into single pages (each
+ * then mapped, counted and freed on its own): a few allocations and
+ * charges instead of one per page, which made a pool cost several times
+ * what a memfd of the same size does (docs/BENCHMARKS.md).
+ */
+static int mbx_pool_alloc_pages(struct mbx_pool *pool)
+{
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN;
+	unsigned long i = 0, j;
+
+	while (i < pool->nr_pages) {
+		unsigned int order = min_t(unsigned int, MBX_POOL_CHUNK_ORDER,
+					   ilog2(pool->nr_pages - i));
+		struct page *page = NULL;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (order)
+			page = alloc_pages(gfp | __GFP_NORETRY, order);
+		if (!page) {
+			order = 0;
+			page = alloc_page(gfp);
+			if (!page)
+				return -ENOMEM;
+		}
+		split_page(page, order);
+		for (j = 0; j < 1UL << order; j++)
+			pool->pages[i++] = page + j;
+		cond_resched();
+	}
+	return 0;
+}
+
 /**
  * mbx_pool_create() - give a port a pool of @size bytes
  * @size: a multiple of PAGE_SIZE, not zero
@@ -198,7 +234,6 @@ struct mbx_pool *mbx_pool_create(u64 size)
 	struct mbx_region *all;
 	struct mbx_pool *pool;
 	int ret = -ENOMEM;
-	unsigned long i;
 
 	pool = kzalloc(sizeof(*pool), GFP_KERNEL_ACCOUNT);
 	if (!pool)
@@ -212,17 +247,10 @@ struct mbx_pool *mbx_pool_create(u64 size)
 			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!pool->pages)
 		goto err_pool;
-	for (i = 0; i < pool->nr_pages; i++) {
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			goto err_pages;
-		}
-		pool->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
-					    __GFP_NOWARN);
-		if (!pool->pages[i])
-			goto err_pages;
-		cond_resched();
-	}
+	ret = mbx_pool_alloc_pages(pool);
+	if (ret)
+		goto err_pages;
+	ret = -ENOMEM;
 
 	pool->vaddr = vmap(pool->pages, pool->nr_pages, VM_MAP, PAGE_KERNEL);
 	if (!pool->vaddr)
@@ -556,6 +584,27 @@ static const struct vm_operations_struct mbx_pool_vm_ops = {
 	.fault = mbx_pool_fault,
 };
 
+/* vm_insert_pages() of the whole pool, a batch of pages at a time. */
+static int mbx_pool_insert_pages(struct mbx_pool *pool,
+				 struct vm_area_struct *vma)
+{
+	unsigned long done = 0;
+
+	while (done < pool->nr_pages) {
+		unsigned long num = pool->nr_pages - done;
+		int ret;
+
+		ret = vm_insert_pages(vma, vma->vm_start + (done << PAGE_SHIFT),
+				      pool->pages + done, &num);
+		if (ret)
+			return ret;
+		/* num is what was left over; whatever went is done. */
+		done = pool->nr_pages - num;
+		cond_resched();
+	}
+	return 0;
+}
+
 /**
  * mbx_pool_mmap() - map a whole pool, shared, at offset 0
  * @pool:     the pool
@@ -588,5 +637,10 @@ int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
 	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &mbx_pool_vm_ops;
 	vma->vm_private_data = pool;
-	return 0;
+	/*
+	 * Map every page now, in one go, rather than one fault per page
+	 * later; the fault handler serves what is zapped afterwards
+	 * (madvise(MADV_DONTNEED), a child's copy of the mapping).
+	 */
+	return mbx_pool_insert_pages(pool, vma);
 }
