@@ -112,6 +112,8 @@ static int mbx_batch_recv_chunk(struct file *file, struct mbx_recv *ents,
 			break;
 	}
 
+	if (valid && !nonblock)
+		mbx_recv_spin(port, deadline, READ_ONCE(mbx_recv_spin_ns));
 	spin_lock(&port->lock);
 	for (taken = 0; taken < valid; taken++) {
 		int err;

@@ -3,46 +3,14 @@
  * mailbox: request/reply in one system call (MBX_IOC_CALL).
  *
  * A call sends on one port file and receives on another (or the same), both
- * checked before anything is sent, and spins briefly for the reply before
- * it sleeps.
+ * checked before anything is sent, and spins for the reply for up to
+ * call_spin_ns before it sleeps (mbx_recv_spin()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/file.h>
-#include <linux/sched/clock.h>
-#include <linux/sched/signal.h>
-#include <linux/sched/stat.h>
 
 #include "mbx.h"
-
-/*
- * Before a call's receive half blocks, spin while its reply can be expected
- * at once: the peer runs on another CPU and replies within microseconds,
- * and sleeping would cost a wake-up and two context switches more than the
- * wait itself.  The spin is a lockless hint; the receive that follows
- * decides.  It ends as soon as something can be received, the port shuts
- * down or reaches end of stream, another task wants this CPU, a signal is
- * pending, after call_spin_ns, or at the deadline.
- */
-static void mbx_call_spin(struct mbx_port *port, const ktime_t *deadline)
-{
-	u64 spin = READ_ONCE(mbx_call_spin_ns);
-	u64 end;
-
-	if (!spin)
-		return;
-	end = local_clock() + spin;
-	if (deadline)
-		end = min_t(u64, end, local_clock() +
-			    max_t(s64, ktime_sub(*deadline, ktime_get()), 0));
-	while (!READ_ONCE(port->queued) && list_empty(&port->send_waiters) &&
-	       !READ_ONCE(port->shutdown) &&
-	       (READ_ONCE(port->linked) || READ_ONCE(port->senders)) &&
-	       !need_resched() &&
-	       single_task_running() && !signal_pending(current) &&
-	       local_clock() < end)
-		cpu_relax();
-}
 
 /* Where the results of a call go in the user's struct, whatever its layout. */
 struct mbx_call_user {
@@ -156,9 +124,8 @@ long mbx_ioctl_call(struct file *file, unsigned int cmd, void __user *uarg)
 	done = MBX_CALL_SENT;
 
 	nonblock = mbx_nonblock(rfile, args.recv.flags);
-	if (!nonblock)
-		mbx_call_spin(mbx_file_port(rfile), recv_dl);
-	ret = mbx_recv_args(rfile, &args.recv, u.recv, nonblock, recv_dl);
+	ret = mbx_recv_args(rfile, &args.recv, u.recv, nonblock, recv_dl,
+			    READ_ONCE(mbx_call_spin_ns));
 	if (!ret)
 		done |= MBX_CALL_RECEIVED;
 	/* Restarting the call would send the request a second time. */

@@ -49,7 +49,7 @@ static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
 	if (ret)
 		return ret;
 	return mbx_recv_args(file, &args, uarg, mbx_nonblock(file, args.flags),
-			     dl);
+			     dl, READ_ONCE(mbx_recv_spin_ns));
 }
 
 /* A new fd to the port with at most the access of @file. */

@@ -59,6 +59,10 @@ unsigned int mbx_call_spin_ns = 50000;
 module_param_cb(call_spin_ns, &mbx_spin_ops, &mbx_call_spin_ns, 0644);
 MODULE_PARM_DESC(call_spin_ns, "How long a call spins for its reply before sleeping, ns (default 50000, at most 1000000; 0: never)");
 
+unsigned int mbx_recv_spin_ns = 50000;
+module_param_cb(recv_spin_ns, &mbx_spin_ops, &mbx_recv_spin_ns, 0644);
+MODULE_PARM_DESC(recv_spin_ns, "How long a blocking receive spins for a message before sleeping, ns (default 50000, at most 1000000; 0: never)");
+
 static long mbx_ioctl_version(void __user *uarg)
 {
 	struct mbx_version v = {

@@ -30,7 +30,7 @@
 #define MBX_MSG_SIZE_CEILING	(64U << 20)
 #define MBX_POOL_SIZE_CEILING	(4ULL << 30)
 
-/* The largest call_spin_ns: a call spins for its reply at most 1 ms. */
+/* The largest call_spin_ns and recv_spin_ns: a spin lasts at most 1 ms. */
 #define MBX_SPIN_CEILING_NS	1000000U
 
 /* Module parameters (main.c); read with READ_ONCE(). */
@@ -41,6 +41,7 @@ extern unsigned int mbx_max_ports_per_user;
 extern unsigned long mbx_max_pool_size;
 extern unsigned long mbx_max_bytes_per_user;
 extern unsigned int mbx_call_spin_ns;
+extern unsigned int mbx_recv_spin_ns;
 
 /**
  * struct mbx_msg - one message, queued or in flight
@@ -256,7 +257,7 @@ int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
 		     struct mbx_sender_ids *ids);
 int mbx_recv_args(struct file *file, struct mbx_recv *args,
 		  struct mbx_recv __user *uargs, bool nonblock,
-		  ktime_t *deadline);
+		  ktime_t *deadline, u64 spin_ns);
 
 /* queue.c */
 void __mbx_port_hangup(struct mbx_port *port);
@@ -270,6 +271,8 @@ int mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
 		 struct mbx_msg **msgp);
 void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n);
 void mbx_putback(struct mbx_port *port, struct mbx_msg *msg);
+void mbx_recv_spin(struct mbx_port *port, const ktime_t *deadline,
+		   u64 spin_ns);
 
 /* wait.c */
 void __mbx_poll_wake(struct mbx_port *port, __poll_t events);

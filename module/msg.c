@@ -360,6 +360,7 @@ int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
  * @uargs:    the user's copy of @args, where the results are written back
  * @nonblock: fail with -EAGAIN rather than wait
  * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
+ * @spin_ns:  spin this long for a message before sleeping (mbx_recv_spin())
  *
  * With MBX_RECV_RELEASE the region is released first; if that fails,
  * nothing else happens.  Once it is released it stays so whatever the
@@ -370,7 +371,7 @@ int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
  */
 int mbx_recv_args(struct file *file, struct mbx_recv *args,
 		  struct mbx_recv __user *uargs, bool nonblock,
-		  ktime_t *deadline)
+		  ktime_t *deadline, u64 spin_ns)
 {
 	struct mbx_port *port = mbx_file_port(file);
 	struct mbx_sender_ids ids = {};
@@ -387,6 +388,8 @@ int mbx_recv_args(struct file *file, struct mbx_recv *args,
 			return ret;
 	}
 
+	if (!nonblock)
+		mbx_recv_spin(port, deadline, spin_ns);
 	len = args->len;
 	ret = mbx_recv_msg(port, &len, args->flags & MBX_RECV_INPLACE,
 			   nonblock, deadline, &msg);

@@ -216,6 +216,8 @@ static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
 	if (!(mbx_file_access(file) & MBX_RECV))
 		return -EBADF;
 
+	if (!(file->f_flags & O_NONBLOCK))
+		mbx_recv_spin(port, NULL, READ_ONCE(mbx_recv_spin_ns));
 	ret = mbx_recv_msg(port, &len, false, file->f_flags & O_NONBLOCK, NULL,
 			   &msg);
 	if (ret)

@@ -21,6 +21,9 @@
 
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 
 #include "mbx.h"
 
@@ -352,4 +355,41 @@ void mbx_putback(struct mbx_port *port, struct mbx_msg *msg)
 	spin_lock(&port->lock);
 	__mbx_putback(port, &msg, 1);
 	mbx_port_unlock(port);
+}
+
+/**
+ * mbx_recv_spin() - before a blocking receive sleeps, spin while a message
+ * can be expected at once
+ * @port:     the port
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
+ * @spin_ns:  at most this long (recv_spin_ns, or call_spin_ns for a call)
+ *
+ * When the peer runs on another CPU and sends within microseconds, sleeping
+ * would cost a wake-up and two context switches more than the wait itself,
+ * as networking's busy polling and KVM's halt polling know.  The spin is a
+ * lockless hint; the receive that follows decides.  It ends as soon as
+ * something can be received, the port shuts down or reaches end of stream,
+ * another task wants this CPU (so a CPU shared with the peer never spins),
+ * a signal is pending, after @spin_ns, or at the deadline.
+ *
+ * Context: process context, port->lock not held.
+ */
+void mbx_recv_spin(struct mbx_port *port, const ktime_t *deadline,
+		   u64 spin_ns)
+{
+	u64 end;
+
+	if (!spin_ns || READ_ONCE(port->queued))
+		return;
+	end = local_clock() + spin_ns;
+	if (deadline)
+		end = min_t(u64, end, local_clock() +
+			    max_t(s64, ktime_sub(*deadline, ktime_get()), 0));
+	while (!READ_ONCE(port->queued) && list_empty(&port->send_waiters) &&
+	       !READ_ONCE(port->shutdown) &&
+	       (READ_ONCE(port->linked) || READ_ONCE(port->senders)) &&
+	       !need_resched() &&
+	       single_task_running() && !signal_pending(current) &&
+	       local_clock() < end)
+		cpu_relax();
 }
