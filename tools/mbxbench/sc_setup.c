@@ -173,6 +173,53 @@ static int su_shm_map_touch(struct setup_ctx *x)
 	return su_map(x, false, true);
 }
 
+/* Write one byte in every page, as a producer filling buffers would. */
+static void touch_write(char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += 4096)
+		p[i] = 1;
+}
+
+/* A pool from nothing to written: create, map, write every page, undo. */
+static int su_pool_full(struct setup_ctx *x)
+{
+	size_t len;
+	void *p;
+	int ret;
+
+	ret = su_pool_prep(x);
+	if (ret)
+		return ret;
+	ret = mbx_pool_map(x->fd, &p, &len);
+	if (!ret) {
+		touch_write(p, len);
+		munmap(p, len);
+	}
+	close(x->fd);
+	return ret < 0 ? ret : 0;
+}
+
+/* The same with shared memory: memfd_create, ftruncate, mmap, write. */
+static int su_shm_full(struct setup_ctx *x)
+{
+	void *p;
+	int ret;
+
+	ret = su_memfd(x);
+	if (ret)
+		return ret;
+	p = mmap(NULL, x->size, PROT_READ | PROT_WRITE, MAP_SHARED, x->fd, 0);
+	ret = p == MAP_FAILED ? -errno : 0;
+	if (!ret) {
+		touch_write(p, x->size);
+		munmap(p, x->size);
+	}
+	close(x->fd);
+	return ret;
+}
+
 static int su_shm_create(struct setup_ctx *x)
 {
 	int ret = su_memfd(x);
@@ -231,5 +278,9 @@ const struct setup_op setup_ops[] = {
 	  true, su_pool_prep, su_pool_map_touch, 1, 0 },
 	{ "shm-map+touch", "mmap + read every page + munmap of a memfd",
 	  true, su_memfd, su_shm_map_touch, 1, 0 },
+	{ "mbx-pool-full", "port create with a pool + map + write every page + munmap + close",
+	  true, NULL, su_pool_full, 1, 0 },
+	{ "shm-full", "memfd_create + ftruncate + mmap + write every page + munmap + close",
+	  true, NULL, su_shm_full, 1, 0 },
 	{ NULL }
 };

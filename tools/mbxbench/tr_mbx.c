@@ -56,10 +56,14 @@ static int mbx_copy_rx(struct chan *c, uint64_t seq)
 	return 1;
 }
 
-/* Zero copy: the pool holds depth messages; copy-mode messages are tiny. */
+/*
+ * Zero copy: the pool holds depth messages, plus the region a receiver
+ * holds and the one a sender has ready; copy-mode messages are tiny.
+ */
 static int mbx_zc_open(struct chan *c)
 {
-	size_t pool = c->depth * align_up(c->size ? c->size : 8, SLOT_ALIGN);
+	size_t pool = (c->depth + 2) *
+		      align_up(c->size ? c->size : 8, SLOT_ALIGN);
 
 	return mbx_open_port(c, 64, align_up(pool, 4096));
 }
@@ -84,10 +88,11 @@ static int mbx_zc_attach(struct chan *c, int side)
 	else
 		check(c->pool, c->pool_len & ~7UL, 0);
 	c->pending = MBX_NO_OFFSET;
+	c->held = MBX_NO_OFFSET;
 	return 0;
 }
 
-static int mbx_zc_tx(struct chan *c, uint64_t seq)
+static int mbx_zc4_tx(struct chan *c, uint64_t seq)
 {
 	uint64_t off = c->pending;
 	int ret;
@@ -106,7 +111,7 @@ static int mbx_zc_tx(struct chan *c, uint64_t seq)
 	return ret < 0 ? ret : 1;
 }
 
-static int mbx_zc_rx(struct chan *c, uint64_t seq)
+static int mbx_zc4_rx(struct chan *c, uint64_t seq)
 {
 	uint64_t off;
 	ssize_t n;
@@ -121,6 +126,81 @@ static int mbx_zc_rx(struct chan *c, uint64_t seq)
 		return -EBADMSG;
 	ret = mbx_buf_release(c->fd[RX], off, n);
 	return ret < 0 ? ret : 1;
+}
+
+/*
+ * Zero copy in one call a side: the sender sends its region and gets the
+ * next one back (MBX_SEND_NEXT); the receiver releases the region it holds
+ * and takes the next message in place (MBX_RECV_RELEASE).
+ */
+static int mbx_zc_tx(struct chan *c, uint64_t seq)
+{
+	uint64_t off = c->pending, next;
+	int ret;
+
+	if (off == MBX_NO_OFFSET) {
+		ret = mbx_buf_alloc(c->fd[TX], c->size, &off);
+		if (ret < 0)
+			return ret;
+	}
+	if (c->e2e)
+		fill(mbx_buf_ptr(c->pool, off), c->size, seq);
+	ret = mbx_buf_send_next(c->fd[TX], off, c->size, 0, c->size, &next);
+	if (ret < 0) {
+		c->pending = off;
+		return ret;
+	}
+	c->pending = next;
+	return 1;
+}
+
+static int mbx_zc_rx(struct chan *c, uint64_t seq)
+{
+	uint64_t off;
+	ssize_t n;
+
+	if (c->held == MBX_NO_OFFSET)
+		n = mbx_recv_inplace(c->fd[RX], &off, NULL);
+	else
+		n = mbx_recv_inplace_release(c->fd[RX], c->held, c->held_len,
+					     &off, NULL);
+	/* The release stands whatever the receive did. */
+	c->held = MBX_NO_OFFSET;
+	if (n < 0)
+		return n;
+	if (off == MBX_NO_OFFSET)
+		return -EPROTO;
+	if (c->e2e && check(mbx_buf_ptr(c->pool, off), n, seq))
+		return -EBADMSG;
+	c->held = off;
+	c->held_len = n;
+	return 1;
+}
+
+/* write() and read() on the port fd, one message each. */
+static int mbx_rw_tx(struct chan *c, uint64_t seq)
+{
+	ssize_t n;
+
+	if (c->e2e)
+		fill(c->buf, c->size, seq);
+	n = write(c->fd[TX], c->buf, c->size);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)c->size ? 1 : -EPROTO;
+}
+
+static int mbx_rw_rx(struct chan *c, uint64_t seq)
+{
+	ssize_t n = read(c->fd[RX], c->buf, c->buf_len);
+
+	if (n < 0)
+		return -errno;
+	if (!n)
+		return -EPIPE;
+	if (c->e2e && check(c->buf, c->size, seq))
+		return -EBADMSG;
+	return 1;
 }
 
 /* Request/reply: the client calls, the server replies and waits in one go. */
@@ -145,60 +225,64 @@ static int mbx_call_serve(struct chan *req, struct chan *rep)
 }
 
 /*
- * Zero-copy request/reply: each side allocates its message in its sending
- * port's pool, sends it and waits for the other side's message in place in
- * one mbx_call, then releases what it received.
+ * Zero-copy request/reply, one mbx_call a side: send the region it has
+ * ready and get the next (MBX_SEND_NEXT), release the message it holds and
+ * wait for the other side's in place (MBX_RECV_RELEASE).
  */
-static int mbx_zc_call(struct chan *out, struct chan *in, uint64_t *off,
-		       uint64_t *len)
+static int mbx_zc_call(struct chan *out, struct chan *in)
 {
 	struct mbx_call args = {
-		.send = { .len = out->size, .flags = MBX_SEND_BUF },
+		.send = { .len = out->size, .next_len = out->size,
+			  .flags = MBX_SEND_BUF | MBX_SEND_NEXT },
 		.recv = { .flags = MBX_RECV_INPLACE },
 		.recv_fd = in->fd[RX],
 	};
-	uint64_t buf;
 	int ret;
 
-	ret = mbx_buf_alloc(out->fd[TX], out->size, &buf);
-	if (ret < 0)
-		return ret;
-	args.send.offset = buf;
+	if (out->pending == MBX_NO_OFFSET) {
+		ret = mbx_buf_alloc(out->fd[TX], out->size, &out->pending);
+		if (ret < 0)
+			return ret;
+	}
+	args.send.offset = out->pending;
+	if (in->held != MBX_NO_OFFSET) {
+		args.recv.flags |= MBX_RECV_RELEASE;
+		args.recv.release_offset = in->held;
+		args.recv.release_len = in->held_len;
+	}
 	ret = mbx_call_ex(out->fd[TX], &args);
+	if (args.done & MBX_CALL_SENT)
+		out->pending = args.send.next_offset;
+	in->held = MBX_NO_OFFSET;
 	if (ret < 0)
 		return ret;
 	if (!(args.recv.msg_flags & MBX_MSG_BUF))
 		return -EPROTO;
-	*off = args.recv.offset;
-	*len = args.recv.len;
+	in->held = args.recv.offset;
+	in->held_len = args.recv.len;
 	return 0;
 }
 
 static int mbx_zc_call_rtt(struct chan *req, struct chan *rep, uint64_t seq)
 {
-	uint64_t off, len;
-	int ret;
+	int ret = mbx_zc_call(req, rep);
 
-	ret = mbx_zc_call(req, rep, &off, &len);
-	if (!ret)
-		ret = mbx_buf_release(rep->fd[RX], off, len);
 	return ret < 0 ? ret : 1;
 }
 
 static int mbx_zc_call_serve(struct chan *req, struct chan *rep)
 {
-	uint64_t off, len;
+	uint64_t off;
 	ssize_t n;
 	int ret;
 
 	n = mbx_recv_inplace(req->fd[RX], &off, NULL);
 	if (n < 0)
 		return n;
-	len = n;
+	req->held = off;
+	req->held_len = n;
 	for (;;) {
-		ret = mbx_buf_release(req->fd[RX], off, len);
-		if (!ret)
-			ret = mbx_zc_call(rep, req, &off, &len);
+		ret = mbx_zc_call(rep, req);
 		if (ret < 0)
 			return ret;
 	}
@@ -276,15 +360,37 @@ const struct transport tr_mbx_copy = {
 	.rx = mbx_copy_rx,
 };
 
+const struct transport tr_mbx_rw = {
+	.name = "mbx-rw",
+	.what = "mailbox copy mode, write/read on the port fd",
+	.scens = SC_RTTS | B(SC_STREAM),
+	.open = mbx_copy_open,
+	.close = mbx_close,
+	.attach = attach_buf,
+	.tx = mbx_rw_tx,
+	.rx = mbx_rw_rx,
+};
+
 const struct transport tr_mbx_0copy = {
 	.name = "mbx-0copy",
-	.what = "mailbox zero copy: buf_alloc, buf_send, recv_inplace, buf_release",
+	.what = "mailbox zero copy, one call a side: buf_send_next, recv_inplace_release",
 	.scens = SC_ALL,
 	.open = mbx_zc_open,
 	.close = mbx_close,
 	.attach = mbx_zc_attach,
 	.tx = mbx_zc_tx,
 	.rx = mbx_zc_rx,
+};
+
+const struct transport tr_mbx_0copy4 = {
+	.name = "mbx-0copy-4call",
+	.what = "mailbox zero copy, four calls: buf_alloc, buf_send, recv_inplace, buf_release",
+	.scens = B(SC_RTT2) | B(SC_STREAM),
+	.open = mbx_zc_open,
+	.close = mbx_close,
+	.attach = mbx_zc_attach,
+	.tx = mbx_zc4_tx,
+	.rx = mbx_zc4_rx,
 };
 
 const struct transport tr_mbx_call = {
@@ -302,7 +408,7 @@ const struct transport tr_mbx_call = {
 
 const struct transport tr_mbx_0copy_call = {
 	.name = "mbx-0copy-call",
-	.what = "mailbox zero copy in mbx_call (send buf, recv in place) + buf_alloc, buf_release",
+	.what = "mailbox zero copy, one mbx_call a side (send buf + next, release + recv in place)",
 	.scens = SC_RTTS,
 	.open = mbx_zc_open,
 	.close = mbx_close,
