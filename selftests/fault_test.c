@@ -686,6 +686,36 @@ static const struct fop op_send_buf = {
 	failed_send_buf,
 };
 
+/* MBX_SEND_NEXT: the message, then the next region (fx.off2 after it) */
+static void prep_send_next(struct __test_metadata *_metadata, struct fx *x)
+{
+	prep_send_buf(_metadata, x);
+	x->send.flags |= MBX_SEND_NEXT;
+	x->send.next_len = 100;
+	x->send.next_offset = 0;
+}
+
+/*
+ * The send stands even when the next region cannot be had (a fault after
+ * the send is absorbed as MBX_OFFSET_NONE); a region it got is released.
+ */
+static void ok_send_next(struct __test_metadata *_metadata, struct fx *x,
+			 const struct snap *s, long ret)
+{
+	uint64_t next = x->send.next_offset;
+
+	if (next != MBX_OFFSET_NONE) {
+		EXPECT_EQ(s->p[0].pool_free - 128, INFO64(x->fd, pool_free));
+		EXPECT_EQ(0, t_buf_release(x->fd, next, 100));
+	}
+	ok_send_buf(_metadata, x, s, ret);
+}
+
+static const struct fop op_send_next = {
+	"send MBX_SEND_NEXT", prep_send_next, call_send, ok_send_next,
+	failed_send_buf,
+};
+
 /* receives: one message queued before each try */
 static void prep_recv_copy(struct __test_metadata *_metadata, struct fx *x)
 {
@@ -747,6 +777,36 @@ static void ok_recv_inplace(struct __test_metadata *_metadata, struct fx *x,
 
 static const struct fop op_recv_inplace = {
 	"recv in place", prep_recv_inplace, call_recv, ok_recv_inplace, NULL,
+};
+
+/* MBX_RECV_RELEASE of fx.off2, then the queued pool message in place */
+static void prep_recv_release(struct __test_metadata *_metadata,
+			      struct fx *x)
+{
+	queue_pool_msg(_metadata, x);
+	ASSERT_EQ(0, t_buf_alloc(x->fd, 64, MBX_NONBLOCK, 0, &x->off2));
+	memset(&x->recv, 0, sizeof(x->recv));
+	x->recv.flags = MBX_NONBLOCK | MBX_RECV_INPLACE | MBX_RECV_RELEASE;
+	x->recv.release_offset = x->off2;
+	x->recv.release_len = 64;
+}
+
+static void ok_recv_release(struct __test_metadata *_metadata, struct fx *x,
+			    const struct snap *s, long ret)
+{
+	EXPECT_EQ(-EINVAL, t_buf_release(x->fd, x->off2, 64));
+	ok_recv_inplace(_metadata, x, s, ret);
+}
+
+static void failed_recv_release(struct __test_metadata *_metadata,
+				struct fx *x, long ret)
+{
+	EXPECT_EQ(0, t_buf_release(x->fd, x->off2, 64));
+}
+
+static const struct fop op_recv_release = {
+	"recv MBX_RECV_RELEASE", prep_recv_release, call_recv,
+	ok_recv_release, failed_recv_release,
 };
 
 static void prep_recv_pool_copy(struct __test_metadata *_metadata, struct fx *x)
@@ -1221,6 +1281,30 @@ TEST_F_TIMEOUT(fault, recv_in_place, 120)
 	main_port(_metadata, &fx);
 	run_one(_metadata, &op_recv_inplace);
 	/* the message is queued again after each success: take it, free it */
+	drain(_metadata, fx.fd, T_INFO(fx.fd, queued));
+	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
+}
+
+TEST_F_TIMEOUT(fault, send_pool_region_and_next, 120)
+{
+	if (!self->ready)
+		return;
+	main_port(_metadata, &fx);
+	fx.rfd = mbx_port_open(MBX_DEV_AUTO, fx.name, MBX_SEND);
+	ASSERT_LE(0, fx.rfd);
+	ASSERT_EQ(0, t_buf_alloc(fx.fd, 100, MBX_NONBLOCK, 0, &fx.off));
+	memcpy(fx.map + fx.off, fx.data, 100);
+	run_one(_metadata, &op_send_next);
+	EXPECT_EQ(0, t_buf_release(fx.fd, fx.off, 100));
+	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
+}
+
+TEST_F_TIMEOUT(fault, recv_in_place_with_release, 120)
+{
+	if (!self->ready)
+		return;
+	main_port(_metadata, &fx);
+	run_one(_metadata, &op_recv_release);
 	drain(_metadata, fx.fd, T_INFO(fx.fd, queued));
 	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
 }
