@@ -117,11 +117,17 @@ long mbx_ioctl_call(struct file *file, unsigned int cmd, void __user *uarg)
 	if (ret)
 		goto out;
 
-	ret = mbx_send_args(file, &args.send, u.send,
-			    mbx_nonblock(file, args.send.flags), send_dl);
+	nonblock = mbx_nonblock(file, args.send.flags);
+	ret = mbx_send_args(file, &args.send, nonblock, send_dl);
 	if (ret)
 		goto out;
 	done = MBX_CALL_SENT;
+	if (args.send.flags & MBX_SEND_NEXT) {
+		ret = mbx_send_next(file, &args.send, u.send, nonblock,
+				    send_dl);
+		if (ret)
+			goto out;
+	}
 
 	nonblock = mbx_nonblock(rfile, args.recv.flags);
 	ret = mbx_recv_args(rfile, &args.recv, u.recv, nonblock, recv_dl,

@@ -17,6 +17,7 @@ static long mbx_ioctl_send(struct file *file, unsigned int cmd,
 {
 	ktime_t deadline, *dl;
 	struct mbx_send args;
+	bool nonblock;
 	int ret;
 
 	ret = mbx_copy_arg(&args, sizeof(args), MBX_SEND_SIZE_VER0, cmd, uarg);
@@ -28,8 +29,11 @@ static long mbx_ioctl_send(struct file *file, unsigned int cmd,
 	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
 	if (ret)
 		return ret;
-	return mbx_send_args(file, &args, uarg, mbx_nonblock(file, args.flags),
-			     dl);
+	nonblock = mbx_nonblock(file, args.flags);
+	ret = mbx_send_args(file, &args, nonblock, dl);
+	if (!ret && args.flags & MBX_SEND_NEXT)
+		ret = mbx_send_next(file, &args, uarg, nonblock, dl);
+	return ret;
 }
 
 static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
@@ -151,12 +155,9 @@ long mbx_port_ioctl(struct file *file, unsigned int cmd,
 {
 	void __user *uarg = (void __user *)arg;
 
-	/* Its first version was _IOW: it wrote nothing back. */
-	if (MBX_IOC_TYPENR(cmd) == MBX_IOC_TYPENR(MBX_IOC_SEND) &&
-	    _IOC_DIR(cmd) & _IOC_WRITE)
-		return mbx_ioctl_send(file, cmd, uarg);
-
 	switch (MBX_IOC_NOSIZE(cmd)) {
+	case MBX_IOC_NOSIZE(MBX_IOC_SEND):
+		return mbx_ioctl_send(file, cmd, uarg);
 	case MBX_IOC_NOSIZE(MBX_IOC_RECV):
 		return mbx_ioctl_recv(file, cmd, uarg);
 	case MBX_IOC_NOSIZE(MBX_IOC_PORT_INFO):

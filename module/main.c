@@ -260,9 +260,14 @@ static int __init mbx_init(void)
 		return -EINVAL;
 	}
 	mbx_misc.mode = dev_mode;
-	ret = misc_register(&mbx_misc);
+	ret = mbx_msg_cache_init();
 	if (ret)
 		return ret;
+	ret = misc_register(&mbx_misc);
+	if (ret) {
+		mbx_msg_cache_exit();
+		return ret;
+	}
 	mbx_debugfs_init();
 	return 0;
 }
@@ -276,6 +281,7 @@ static void __exit mbx_exit(void)
 	/* Named ports outlive their files; their names hold the last refs. */
 	while ((port = mbx_name_pop()))
 		mbx_port_unname(port);
+	mbx_msg_cache_exit();
 }
 
 module_init(mbx_init);

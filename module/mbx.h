@@ -45,23 +45,25 @@ extern unsigned int mbx_recv_spin_ns;
 
 /**
  * struct mbx_msg - one message, queued or in flight
- * @node: in a port's queue[@prio]
- * @len:  payload bytes in @data
- * @tag:  the sender's opaque value
- * @prio: 0..MBX_PRIO_MAX
- * @pid:  the sender's thread group, referenced
- * @uid:    the sender's effective uid
+ * @node:   in a port's queue[@prio]
+ * @len:    payload bytes in @data
+ * @tag:    the sender's opaque value
+ * @pid:    the sender's thread group, referenced
  * @region: the pool region holding the payload, or NULL for @data
+ * @prio:   0..MBX_PRIO_MAX
+ * @uid:    the sender's effective uid
+ * @small:  made by msg.c's cache of small messages, not kvmalloc()
  * @data:   the payload of a copy-mode message
  */
 struct mbx_msg {
 	struct list_head node;
 	size_t len;
 	u64 tag;
-	u32 prio;
 	struct pid *pid;
-	kuid_t uid;
 	struct mbx_region *region;
+	u32 prio;
+	kuid_t uid;
+	bool small;
 	char data[];
 };
 
@@ -235,6 +237,8 @@ long mbx_ioctl_batch(struct file *file, unsigned int cmd,
 		     struct mbx_batch __user *uarg, bool send);
 
 /* msg.c */
+int mbx_msg_cache_init(void);
+void mbx_msg_cache_exit(void);
 void mbx_msg_free(struct mbx_msg *msg);
 int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
 		 ktime_t **deadlinep);
@@ -248,6 +252,8 @@ int __mbx_send_prepared(struct mbx_port *port, struct file *file,
 			const struct mbx_send *args, struct mbx_msg *msg,
 			bool nonblock, ktime_t *deadline);
 int mbx_send_args(struct file *file, const struct mbx_send *args,
+		  bool nonblock, ktime_t *deadline);
+int mbx_send_next(struct file *file, const struct mbx_send *args,
 		  struct mbx_send __user *uargs, bool nonblock,
 		  ktime_t *deadline);
 int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
@@ -323,9 +329,6 @@ void mbx_user_uncharge(struct mbx_user *user, u64 bytes);
 
 /* The ioctl number with its size cleared, to match size-versioned structs. */
 #define MBX_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
-/* Type and number alone: MBX_IOC_SEND was _IOW before it could write back. */
-#define MBX_IOC_TYPENR(cmd)	((cmd) & (_IOC_TYPEMASK << _IOC_TYPESHIFT | \
-					  _IOC_NRMASK << _IOC_NRSHIFT))
 
 /**
  * mbx_copy_arg() - copy a size-versioned ioctl argument from user space

@@ -18,14 +18,53 @@
 
 #include "mbx.h"
 
+/*
+ * Payloads up to MBX_MSG_SMALL bytes (and pool messages) live in a message
+ * of one size from a cache of their own, charged like the rest.
+ */
+#define MBX_MSG_SMALL	256
+
+static struct kmem_cache *mbx_msg_cachep;
+
+/**
+ * mbx_msg_cache_init() - create the cache of small messages
+ *
+ * Context: module init.
+ * Return: 0 or -ENOMEM.
+ */
+int mbx_msg_cache_init(void)
+{
+	/* Payloads are copied from and to user memory: say where they are. */
+	mbx_msg_cachep = kmem_cache_create_usercopy("mbx_msg",
+				sizeof(struct mbx_msg) + MBX_MSG_SMALL, 0,
+				SLAB_ACCOUNT, offsetof(struct mbx_msg, data),
+				MBX_MSG_SMALL, NULL);
+	return mbx_msg_cachep ? 0 : -ENOMEM;
+}
+
+/**
+ * mbx_msg_cache_exit() - destroy the cache of small messages
+ *
+ * Context: module exit, every message freed.
+ */
+void mbx_msg_cache_exit(void)
+{
+	kmem_cache_destroy(mbx_msg_cachep);
+}
+
 static struct mbx_msg *mbx_msg_alloc(size_t len)
 {
 	struct mbx_msg *msg;
 
-	msg = kvmalloc(struct_size(msg, data, len),
-		       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (len <= MBX_MSG_SMALL)
+		msg = kmem_cache_alloc(mbx_msg_cachep,
+				       GFP_KERNEL | __GFP_NOWARN);
+	else
+		msg = kvmalloc(struct_size(msg, data, len),
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!msg)
 		return NULL;
+	msg->small = len <= MBX_MSG_SMALL;
 	msg->len = len;
 	msg->region = NULL;
 	msg->pid = get_pid(task_tgid(current));
@@ -42,7 +81,10 @@ static struct mbx_msg *mbx_msg_alloc(size_t len)
 void mbx_msg_free(struct mbx_msg *msg)
 {
 	put_pid(msg->pid);
-	kvfree(msg);
+	if (msg->small)
+		kmem_cache_free(mbx_msg_cachep, msg);
+	else
+		kvfree(msg);
 }
 
 /**
@@ -122,15 +164,25 @@ int __mbx_send_prepared(struct mbx_port *port, struct file *file,
 	return ret;
 }
 
-/*
- * MBX_SEND_NEXT, once the message is sent: allocate the sender's next
- * region and tell it the offset at @uargs, which is never NULL here (only
- * an ioctl can ask).  The send stands whatever happens here: a region that
- * cannot be had is told as MBX_OFFSET_NONE.
+/**
+ * mbx_send_next() - MBX_SEND_NEXT, once the message is sent: allocate the
+ * sender's next region and tell the sender its offset
+ * @file:     the sending file
+ * @args:     the send request, checked by mbx_check_send()
+ * @uargs:    the user's copy of @args, where next_offset goes
+ * @nonblock: fail with -EAGAIN rather than wait
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
+ *
+ * The send stands whatever happens here: a region that cannot be had is
+ * told as MBX_OFFSET_NONE.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EFAULT if the offset cannot be written (the region is
+ * then released).
  */
-static int mbx_send_next(struct file *file, const struct mbx_send *args,
-			 struct mbx_send __user *uargs, bool nonblock,
-			 ktime_t *deadline)
+int mbx_send_next(struct file *file, const struct mbx_send *args,
+		  struct mbx_send __user *uargs, bool nonblock,
+		  ktime_t *deadline)
 {
 	struct mbx_port *port = mbx_file_port(file);
 	u64 offset;
@@ -150,22 +202,16 @@ static int mbx_send_next(struct file *file, const struct mbx_send *args,
  * mbx_send_args() - send as a checked request says
  * @file:     the sending file
  * @args:     the request, checked by mbx_check_send()
- * @uargs:    the user's copy of @args, for MBX_SEND_NEXT's result; NULL
- *            for write(), which cannot ask for it
  * @nonblock: fail with -EAGAIN rather than wait
  * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
  *
- * With MBX_SEND_NEXT the next region is allocated, waiting as @nonblock
- * and @deadline say, only once the message is sent.
+ * MBX_SEND_NEXT is the caller's to do afterwards (mbx_send_next()).
  *
  * Context: process context, may sleep.
- * Return: 0 or -errno; on failure nothing was sent, except for -EFAULT
- * when the next region's offset cannot be written back (the region is
- * then released).
+ * Return: 0 or -errno; on failure nothing was sent.
  */
 int mbx_send_args(struct file *file, const struct mbx_send *args,
-		  struct mbx_send __user *uargs, bool nonblock,
-		  ktime_t *deadline)
+		  bool nonblock, ktime_t *deadline)
 {
 	struct mbx_port *port = mbx_file_port(file);
 	struct mbx_msg *msg;
@@ -177,13 +223,9 @@ int mbx_send_args(struct file *file, const struct mbx_send *args,
 	spin_lock(&port->lock);
 	ret = __mbx_send_prepared(port, file, args, msg, nonblock, deadline);
 	mbx_port_unlock(port);
-	if (ret) {
+	if (ret)
 		mbx_msg_free(msg);
-		return ret;
-	}
-	if (args->flags & MBX_SEND_NEXT)
-		return mbx_send_next(file, args, uargs, nonblock, deadline);
-	return 0;
+	return ret;
 }
 
 /**

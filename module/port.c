@@ -240,8 +240,7 @@ static ssize_t mbx_port_write(struct file *file, const char __user *buf,
 
 	if (!(mbx_file_access(file) & MBX_SEND))
 		return -EBADF;
-	ret = mbx_send_args(file, &args, NULL, file->f_flags & O_NONBLOCK,
-			    NULL);
+	ret = mbx_send_args(file, &args, file->f_flags & O_NONBLOCK, NULL);
 	return ret ?: len;
 }
 

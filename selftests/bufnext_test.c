@@ -482,6 +482,43 @@ TEST_F(bn, call_sends_next_and_releases_in_one_call)
 	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
+/*
+ * A call whose next_offset cannot be written back fails with EFAULT, but
+ * its message went: done says MBX_CALL_SENT and the region it could not
+ * tell about is released.
+ */
+TEST_F(bn, call_with_next_offset_unwritable_says_sent)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct mbx_call c, *uc;
+	long long before;
+	uint8_t *two;
+	uint64_t a;
+
+	two = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, two);
+	a = filled(_metadata, self, 64, 20);
+	before = pool_free(self->fd);
+	/* The send half ends the first page, which becomes read-only. */
+	uc = (void *)(two + pg - sizeof(c.send));
+	memset(&c, 0, sizeof(c));
+	c.send.offset = a;
+	c.send.len = 64;
+	c.send.flags = MBX_SEND_BUF | MBX_SEND_NEXT | MBX_NONBLOCK;
+	c.send.next_len = 64;
+	c.recv.flags = MBX_NONBLOCK | MBX_RECV_INPLACE;
+	c.recv_fd = -1;
+	memcpy(uc, &c, sizeof(c));
+	ASSERT_EQ(0, mprotect(two, pg, PROT_READ));
+	EXPECT_EQ(-EFAULT, t_ioctl(self->fd, MBX_IOC_CALL, uc));
+	EXPECT_EQ(MBX_CALL_SENT, uc->done);
+	EXPECT_EQ(1, queued(self->fd));
+	/* The message holds a; no next region is left held. */
+	EXPECT_EQ(before, pool_free(self->fd));
+	munmap(two, 2 * pg);
+}
+
 TEST_F(bn, library_send_next_gives_the_next_region)
 {
 	uint64_t a, next = 0, got;

@@ -386,7 +386,12 @@ struct mbx_batch {
 #define MBX_IOC_PORT_LIST	_IOWR(MBX_IOC_MAGIC, 0x04, struct mbx_port_list)
 
 /* On a port fd */
-#define MBX_IOC_SEND		_IOWR(MBX_IOC_MAGIC, 0x10, struct mbx_send)
+/*
+ * MBX_IOC_SEND writes next_offset back (MBX_SEND_NEXT) although it is
+ * numbered _IOW: the number keeps the direction of its first version, so
+ * that a module of that version still takes the larger struct.
+ */
+#define MBX_IOC_SEND		_IOW(MBX_IOC_MAGIC, 0x10, struct mbx_send)
 #define MBX_IOC_RECV		_IOWR(MBX_IOC_MAGIC, 0x11, struct mbx_recv)
 #define MBX_IOC_PORT_INFO	_IOR(MBX_IOC_MAGIC, 0x12, struct mbx_port_info)
 #define MBX_IOC_SHUTDOWN	_IO(MBX_IOC_MAGIC, 0x13)

@@ -83,9 +83,10 @@ int mbx_buf_release(int port, uint64_t offset, size_t len);
 
 /*
  * Zero copy in one call a side.  mbx_buf_send_next() sends the region at
- * @offset and allocates the sender's next one of @next_len bytes:
- * *next_offset is MBX_NO_OFFSET if none could be had at once (the message
- * was sent all the same).  mbx_recv_inplace_release() releases the region
+ * @offset, then allocates the sender's next one of @next_len bytes, waiting
+ * for space as a blocking fd does: *next_offset is MBX_NO_OFFSET if none
+ * could be had (non-blocking fd, a signal, shutdown); the message was sent
+ * all the same.  mbx_recv_inplace_release() releases the region
  * of the previous message, then receives the next in place; the release
  * stands even if the receive then fails.
  */
