@@ -137,7 +137,7 @@ help:
 	@echo 'make install       module, udev rule, libmailbox, headers, pkg-config, mbxctl, man pages'
 	@echo '                   (DESTDIR=, PREFIX=$(PREFIX)); make uninstall removes them'
 	@echo 'make install-test  install into a temporary DESTDIR, build an example with pkg-config'
-	@echo 'make dkms-check    dkms add/build/remove against the headers of $(KVER)'
+	@echo 'make dkms-check    dkms add/build/remove against every kernel present (stock, rt, 6.12, 7.3)'
 	@echo 'make headers-check the two headers alone in C99/C11/C++11/C++17, -Werror'
 	@echo 'make man-check     groff -ww and mandoc -T lint on every man page'
 	@echo 'make clean         remove build output (the debug kernel and build/kernels stay cached)'
@@ -461,9 +461,17 @@ install-test: module lib tools
 	KVER=$(KVER) MOD_KVER=$(MOD_KVER) VERSION=$(VERSION) VMLINUZ=$(VMLINUZ) \
 		$(S)/install-test.sh
 
-# dkms add/build/remove of this tree as mailbox/$(VERSION) (dkms.conf).
+# dkms add/build/remove of this tree as mailbox/$(VERSION) (dkms.conf),
+# against every kernel present: the installed stock and rt headers, and the
+# 6.12 headers and 7.3 debug tree under build/ (given as KVER:DIR).
+UTS_OF = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(1)/include/generated/utsrelease.h 2>/dev/null)
+DKMS_KERNELS = $(KVER) \
+	$(if $(wildcard $(RT_KDIR)/Makefile),$(RT_KVER)) \
+	$(if $(wildcard $(LTS_KDIR)/Makefile),$(call UTS_OF,$(LTS_KDIR)):$(LTS_KDIR)) \
+	$(if $(wildcard $(DEBUG_KDIR)/.mbx-stamp),$(call UTS_OF,$(DEBUG_KDIR)):$(DEBUG_KDIR))
+
 dkms-check: deps
-	$(S)/dkms-check.sh $(VERSION) $(KVER)
+	$(S)/dkms-check.sh $(VERSION) $(DKMS_KERNELS)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean >/dev/null 2>&1
