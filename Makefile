@@ -29,7 +29,14 @@ RT_KDIR		= /usr/src/linux-headers-$(RT_KVER)
 RT_VMLINUZ	= /boot/vmlinuz-$(RT_KVER)
 RT_MOD		:= $(B)/rt/mod
 
-# Debug kernel (scripts/build-debug-kernel.sh) and its copy of the module.
+# Debian's 6.12 LTS from bookworm-backports, fetched and unpacked (not
+# installed) by scripts/kernels.sh, and its copy of the module.
+LTS_KDIR	:= $(B)/kernels/6.12/headers
+LTS_VMLINUZ	:= $(B)/kernels/6.12/vmlinuz
+LTS_MOD		:= $(B)/6.12/mod
+
+# Debug kernel: Linux 7.3 with KASAN, lockdep, kmemleak, ...
+# (scripts/build-debug-kernel.sh) and its copy of the module.
 DEBUG_KDIR	:= $(B)/linux-debug
 DEBUG_VMLINUZ	:= $(DEBUG_KDIR)/arch/x86/boot/bzImage
 DEBUG_MOD	:= $(B)/debug/mod
@@ -112,33 +119,36 @@ Q := @
 SHELL := /bin/bash
 
 .PHONY: all deps module lib selftests examples tools splat distclean \
-	check check-debug check-rt ci demo bench debug-kernel debug-module \
-	debug-splat rt-module rt-splat \
-	style sparse w1 clean help install uninstall install-test dkms-check \
-	headers-check man-check
+	check check-debug check-rt check-6.12 ci demo bench debug-kernel debug-module \
+	debug-splat rt-module rt-splat kernels kernel-6.12 6.12-module 6.12-splat \
+	style sparse w1 sparse-all w1-all clean help install uninstall install-test \
+	dkms-check headers-check man-check
 
 all: module lib selftests examples tools
 
 help:
 	@echo 'make [all]         module (against KDIR) + libmailbox + selftests + examples + tools'
 	@echo 'make check         selftests in a VM on the stock kernel ($(notdir $(VMLINUZ)))'
-	@echo 'make check-debug   selftests on the debug kernel (KASAN, lockdep, kmemleak, ...)'
-	@echo 'make check-rt      selftests on Debian'\''s PREEMPT_RT kernel'
-	@echo 'make ci            deps + build + check + check-debug + check-rt + checks, totals last'
+	@echo 'make check-6.12    selftests on Debian'\''s 6.12 LTS (bookworm-backports, fetched into build/kernels)'
+	@echo 'make check-debug   selftests on the debug kernel, Linux 7.3 (KASAN, lockdep, kmemleak, ...)'
+	@echo 'make check-rt      selftests on Debian'\''s PREEMPT_RT kernel (6.1)'
+	@echo 'make ci            deps + build + check, check-6.12, check-debug, check-rt + checks, totals last'
 	@echo 'make demo          examples/demo.sh in a VM'
 	@echo 'make bench         build/tools/mbxbench in a VM ($(BENCH_APPEND))'
-	@echo 'make debug-kernel  build (or reuse) the debug kernel in build/linux-debug'
+	@echo 'make kernels       fetch 6.12 and linux-source-7.3 into build/kernels (private apt, no install)'
+	@echo 'make debug-kernel  build (or reuse) the 7.3 debug kernel in build/linux-debug'
 	@echo 'make style         checkpatch --strict on our C sources, shellcheck on scripts'
-	@echo 'make sparse        sparse (C=2) on the module'
-	@echo 'make w1            W=1 module build, fails on any warning'
+	@echo 'make sparse        sparse (C=2) on the module (against KDIR)'
+	@echo 'make w1            W=1 module build against KDIR, fails on any warning'
+	@echo 'make sparse-all / w1-all   the same against every kernel present (stock, rt, 6.12, 7.3)'
 	@echo 'make install       module, udev rule, libmailbox, headers, pkg-config, mbxctl, man pages'
 	@echo '                   (DESTDIR=, PREFIX=$(PREFIX)); make uninstall removes them'
 	@echo 'make install-test  install into a temporary DESTDIR, build an example with pkg-config'
-	@echo 'make dkms-check    dkms add/build/remove against the headers of $(KVER)'
+	@echo 'make dkms-check    dkms add/build/remove against every kernel present (stock, rt, 6.12, 7.3)'
 	@echo 'make headers-check the two headers alone in C99/C11/C++11/C++17, -Werror'
 	@echo 'make man-check     groff -ww and mandoc -T lint on every man page'
-	@echo 'make clean         remove build output (the debug kernel stays cached)'
-	@echo 'make distclean     also remove the cached debug kernel'
+	@echo 'make clean         remove build output (the debug kernel and build/kernels stay cached)'
+	@echo 'make distclean     also remove the cached debug kernel and fetched kernels'
 	@echo 'Variables: KDIR=$(KDIR) VM_TIMEOUT=$(VM_TIMEOUT) TEST_TIMEOUT=$(TEST_TIMEOUT) VM_APPEND=...'
 
 deps:
@@ -159,6 +169,20 @@ debug-kernel: deps
 debug-module: debug-kernel
 	$(call MOD_COPY,$(DEBUG_MOD))
 	$(MAKE) -C $(DEBUG_KDIR) M=$(DEBUG_MOD) modules
+
+kernels: deps
+	$(S)/kernels.sh all
+
+kernel-6.12: deps
+	$(S)/kernels.sh 6.12
+
+6.12-module: kernel-6.12
+	$(call MOD_COPY,$(LTS_MOD))
+	$(MAKE) -C $(LTS_KDIR) M=$(LTS_MOD) modules
+
+6.12-splat: kernel-6.12
+	$(call SPLAT_COPY,$(B)/splat/6.12)
+	$(MAKE) -C $(LTS_KDIR) M=$(B)/splat/6.12 modules
 
 rt-module: deps
 	$(call MOD_COPY,$(RT_MOD))
@@ -258,6 +282,13 @@ check-debug: deps
 		-m $(DEBUG_MOD)/module/mailbox.ko -s $(B)/splat/debug/mbx_splat.ko \
 		-t $(VM_TIMEOUT) -T $(TEST_TIMEOUT) -a "$(VM_APPEND)"
 
+check-6.12: deps
+	$(MAKE) 6.12-module 6.12-splat lib examples tools
+	$(MAKE) -k selftests || echo "*** some selftests failed to build (counted as failures)"
+	$(S)/selftests.sh -n 6.12 -k $(LTS_VMLINUZ) -m $(LTS_MOD)/module/mailbox.ko \
+		-s $(B)/splat/6.12/mbx_splat.ko -t $(VM_TIMEOUT) -T $(TEST_TIMEOUT) \
+		-a "$(VM_APPEND)"
+
 check-rt: deps
 	$(MAKE) rt-module rt-splat lib examples tools
 	$(MAKE) -k selftests || echo "*** some selftests failed to build (counted as failures)"
@@ -354,25 +385,37 @@ style: $(CHECKPATCH) deps
 	shellcheck -S warning $(SHELL_FILES) || { fail=1; echo "style: shellcheck found problems"; }; \
 	rm -f .checkpatch-camelcase.*; exit $$fail
 
-# sparse and W=1 run on copies of the sources (see MOD_COPY) and fail when
-# any diagnostic names one of our files.
+# sparse and W=1 run on copies of the sources (see MOD_COPY), one per
+# kernel (build/sparse/RELEASE, build/w1/RELEASE), and fail when any
+# diagnostic names one of our files.  KDIR picks the kernel; sparse-all and
+# w1-all run them against every kernel present (ALL_KDIRS).
+KTAG		= $(or $(subst +,_,$(notdir $(realpath $(KDIR)))),unknown)
+ALL_KDIRS	= $(patsubst %/Makefile,%,$(wildcard $(KDIR)/Makefile $(RT_KDIR)/Makefile \
+		    $(LTS_KDIR)/Makefile $(if $(wildcard $(DEBUG_KDIR)/.mbx-stamp),$(DEBUG_KDIR)/Makefile)))
+
 sparse: deps
-	$(call MOD_COPY,$(B)/sparse)
-	$(call SPLAT_COPY,$(B)/sparse/splat)
-	@set -o pipefail; { $(MAKE) -C $(KDIR) M=$(B)/sparse C=2 modules && \
-	   $(MAKE) -C $(KDIR) M=$(B)/sparse/splat C=2 modules; } 2>&1 | tee $(B)/sparse/sparse.log
-	@! grep -E '^[^ ]*(module|uapi|splat)/[^ ]*:[0-9]+:[0-9]+: (warning|error)' $(B)/sparse/sparse.log \
-		>/dev/null || { echo "sparse: diagnostics above"; exit 1; }
-	@echo "sparse: clean"
+	$(call MOD_COPY,$(B)/sparse/$(KTAG))
+	$(call SPLAT_COPY,$(B)/sparse/$(KTAG)/splat)
+	@set -o pipefail; { $(MAKE) -C $(KDIR) M=$(B)/sparse/$(KTAG) C=2 modules && \
+	   $(MAKE) -C $(KDIR) M=$(B)/sparse/$(KTAG)/splat C=2 modules; } 2>&1 | \
+	   tee $(B)/sparse/$(KTAG)/sparse.log
+	@! grep -E '^[^ ]*(module|uapi|splat)/[^ ]*:[0-9]+:[0-9]+: (warning|error)' \
+		$(B)/sparse/$(KTAG)/sparse.log >/dev/null || { echo "sparse: diagnostics above"; exit 1; }
+	@echo "sparse: clean against $(KDIR)"
 
 w1: deps
-	$(call MOD_COPY,$(B)/w1)
-	$(call SPLAT_COPY,$(B)/w1/splat)
-	@set -o pipefail; { $(MAKE) -C $(KDIR) M=$(B)/w1 W=1 modules && \
-	   $(MAKE) -C $(KDIR) M=$(B)/w1/splat W=1 modules; } 2>&1 | tee $(B)/w1/w1.log
-	@! grep -iE 'warning|error' $(B)/w1/w1.log >/dev/null || \
+	$(call MOD_COPY,$(B)/w1/$(KTAG))
+	$(call SPLAT_COPY,$(B)/w1/$(KTAG)/splat)
+	@set -o pipefail; { $(MAKE) -C $(KDIR) M=$(B)/w1/$(KTAG) W=1 modules && \
+	   $(MAKE) -C $(KDIR) M=$(B)/w1/$(KTAG)/splat W=1 modules; } 2>&1 | tee $(B)/w1/$(KTAG)/w1.log
+	@! grep -iE 'warning|error' $(B)/w1/$(KTAG)/w1.log >/dev/null || \
 		{ echo "w1: warnings above"; exit 1; }
-	@echo "w1: clean"
+	@echo "w1: clean against $(KDIR)"
+
+sparse-all w1-all: deps
+	@fail=0; for k in $(ALL_KDIRS); do \
+		$(MAKE) --no-print-directory $(@:-all=) KDIR=$$k || fail=1; \
+	done; exit $$fail
 
 man-check:
 	$(TOP)/docs/check-man.sh
@@ -441,15 +484,23 @@ install-test: module lib tools
 	KVER=$(KVER) MOD_KVER=$(MOD_KVER) VERSION=$(VERSION) VMLINUZ=$(VMLINUZ) \
 		$(S)/install-test.sh
 
-# dkms add/build/remove of this tree as mailbox/$(VERSION) (dkms.conf).
+# dkms add/build/remove of this tree as mailbox/$(VERSION) (dkms.conf),
+# against every kernel present: the installed stock and rt headers, and the
+# 6.12 headers and 7.3 debug tree under build/ (given as KVER:DIR).
+UTS_OF = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(1)/include/generated/utsrelease.h 2>/dev/null)
+DKMS_KERNELS = $(KVER) \
+	$(if $(wildcard $(RT_KDIR)/Makefile),$(RT_KVER)) \
+	$(if $(wildcard $(LTS_KDIR)/Makefile),$(call UTS_OF,$(LTS_KDIR)):$(LTS_KDIR)) \
+	$(if $(wildcard $(DEBUG_KDIR)/.mbx-stamp),$(call UTS_OF,$(DEBUG_KDIR)):$(DEBUG_KDIR))
+
 dkms-check: deps
-	$(S)/dkms-check.sh $(VERSION) $(KVER)
+	$(S)/dkms-check.sh $(VERSION) $(DKMS_KERNELS)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean >/dev/null 2>&1
 	rm -rf $(B)/userlib $(B)/selftests $(B)/examples $(B)/tools $(B)/kselftest \
 		$(B)/checkpatch $(B)/splat $(B)/debug $(B)/sparse $(B)/w1 $(B)/vm \
-		$(B)/stock $(B)/demo $(B)/bench $(B)/libmailbox.* $(B)/ci \
+		$(B)/stock $(B)/6.12 $(B)/rt $(B)/demo $(B)/bench $(B)/libmailbox.* $(B)/ci \
 		$(B)/headers-check $(B)/install-test
 
 distclean: clean

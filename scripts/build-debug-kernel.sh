@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the debug kernel the selftests run on under `make check-debug`:
-# Debian's linux-source-6.1, `make tinyconfig` plus scripts/debug.config.
+# Linux 7.3 (Debian's linux-source-7.3 from trixie-backports, fetched by
+# scripts/kernels.sh into build/kernels/7.3), `make tinyconfig` plus
+# scripts/debug.config.
 #
 # Output: build/linux-debug/arch/x86/boot/bzImage, and the tree itself is
 # ready for out-of-tree modules (make -C build/linux-debug M=...).
-# The build is cached: it is redone only when the fragment or this script
-# change (their hash is kept in build/linux-debug/.mbx-stamp).
+# The build is cached: it is redone only when the fragment, this script or
+# the source tarball change (their hash is kept in
+# build/linux-debug/.mbx-stamp; the tarball's name, size and time in
+# build/linux-debug/.mbx-extracted).
 #
 # Usage: scripts/build-debug-kernel.sh [BUILD_DIR]   (default: ./build)
 set -euo pipefail
@@ -16,7 +20,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(mkdir -p "${1:-$top/build}" && cd "${1:-$top/build}" && pwd)
 tree=$build/linux-debug
 frag=$top/scripts/debug.config
-tarball=/usr/src/linux-source-6.1.tar.xz
+srcname=linux-source-7.3
+tarball=$build/kernels/7.3/$srcname.tar.xz
 log=$build/debug-kernel.log
 jobs=$(( $(nproc) + 1 ))
 
@@ -24,21 +29,25 @@ jobs=$(( $(nproc) + 1 ))
 exec 9>"$build/.debug-kernel.lock"
 flock 9
 
-key=$(cat "$frag" "$0" | sha256sum | cut -d' ' -f1)
+# The source tarball (fetched once, then left alone without network).
+BUILD=$build "$top/scripts/kernels.sh" 7.3
+[ -f "$tarball" ] || { echo "debug-kernel: $tarball missing (scripts/kernels.sh 7.3)" >&2; exit 1; }
+src_id=$(stat -c '%n %s %Y' "$tarball")
+
+key=$( { cat "$frag" "$0"; echo "$src_id"; } | sha256sum | cut -d' ' -f1)
 if [ -f "$tree/.mbx-stamp" ] && [ "$(cat "$tree/.mbx-stamp")" = "$key" ] &&
    [ -f "$tree/arch/x86/boot/bzImage" ]; then
 	exit 0
 fi
 
-[ -f "$tarball" ] || { echo "debug-kernel: $tarball missing (run scripts/deps.sh)" >&2; exit 1; }
-
-# Extract once; a half-extracted tree (no marker) is thrown away.
-if [ ! -f "$tree/.mbx-extracted" ]; then
+# Extract once per tarball; a half-extracted tree, or one of another
+# tarball (the marker names it), is thrown away.
+if [ ! -f "$tree/.mbx-extracted" ] || [ "$(cat "$tree/.mbx-extracted")" != "$src_id" ]; then
 	echo "debug-kernel: extracting $tarball" >&2
-	rm -rf "$tree" "$build/linux-source-6.1"
+	rm -rf "$tree" "${build:?}/$srcname"
 	tar -C "$build" -xJf "$tarball"
-	mv "$build/linux-source-6.1" "$tree"
-	touch "$tree/.mbx-extracted"
+	mv "$build/$srcname" "$tree"
+	echo "$src_id" >"$tree/.mbx-extracted"
 fi
 rm -f "$tree/.mbx-stamp"
 

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Everything CI runs (`make ci`): dependencies, the full build, the
-# selftests on the stock kernel and on the debug kernel, then the man
-# pages, the headers, `make install` and DKMS (one test each).  Each suite
+# selftests on every kernel (Debian 12's stock 6.1, Debian's 6.12 LTS from
+# bookworm-backports, the 7.3 debug kernel, Debian 12's 6.1 PREEMPT_RT),
+# each its own summary line, then the man pages, the headers,
+# `make install` and DKMS (one test each).  Each suite
 # keeps going when another fails; the last line is the combined
 # "N passed, N failed[, N skipped]", and the status is non-zero on any
 # failure, splat or build error.
@@ -47,6 +49,7 @@ single() { # TARGET
 # `make check` builds everything first (module, library, selftests,
 # examples, tools); a build that stops it counts as one failure above.
 suite check stock
+suite check-6.12 6.12
 suite check-debug debug
 suite check-rt rt
 # Man pages, headers, the install path and DKMS: one test each.
