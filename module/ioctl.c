@@ -157,6 +157,8 @@ long mbx_port_ioctl(struct file *file, unsigned int cmd,
 		return mbx_ioctl_recv(file, cmd, uarg);
 	case MBX_IOC_NOSIZE(MBX_IOC_PORT_INFO):
 		return mbx_ioctl_info(file, cmd, uarg);
+	case MBX_IOC_NOSIZE(MBX_IOC_NOTIFY):
+		return mbx_ioctl_notify(file, cmd, uarg);
 	}
 
 	switch (cmd) {
