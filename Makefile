@@ -60,6 +60,19 @@ LIB_SONAME	:= libmailbox.so.1
 LIB_STATIC_OBJS	:= $(LIB_SRCS:$(TOP)/userlib/src/%.c=$(B)/userlib/static/%.o)
 LIB_SHARED_OBJS	:= $(LIB_SRCS:$(TOP)/userlib/src/%.c=$(B)/userlib/shared/%.o)
 
+# libmailbox-mq: the POSIX mq_* functions on mailbox ports, built on
+# libmailbox.  Its sources test pointers that glibc's <mqueue.h> declares
+# non-null (POSIX callers may pass NULL), so gcc must not assume them set.
+MQ_SRCS		:= $(wildcard $(TOP)/userlib/mq/*.c)
+MQ_MAP		:= $(TOP)/userlib/libmailbox-mq.map
+MQ_A		:= $(B)/libmailbox-mq.a
+MQ_SO		:= $(B)/libmailbox-mq.so
+MQ_SONAME	:= libmailbox-mq.so.1
+MQ_REAL		:= libmailbox-mq.so.$(VERSION)
+MQ_CFLAGS	:= -U_FORTIFY_SOURCE -fno-delete-null-pointer-checks -Wno-nonnull-compare
+MQ_STATIC_OBJS	:= $(MQ_SRCS:$(TOP)/userlib/mq/%.c=$(B)/userlib/mq-static/%.o)
+MQ_SHARED_OBJS	:= $(MQ_SRCS:$(TOP)/userlib/mq/%.c=$(B)/userlib/mq-shared/%.o)
+
 # selftests/*_test.c are test programs; other selftests/*.c are helpers
 # linked into every test.
 TEST_SRCS	:= $(wildcard $(TOP)/selftests/*_test.c)
@@ -171,7 +184,7 @@ debug-splat: debug-kernel
 
 # --- user space ---------------------------------------------------------------
 
-lib: $(LIB_A) $(LIB_SO)
+lib: $(LIB_A) $(LIB_SO) $(MQ_A) $(MQ_SO)
 
 $(B)/userlib/static/%.o: $(TOP)/userlib/src/%.c
 	@mkdir -p $(@D)
@@ -193,6 +206,24 @@ $(LIB_SO): $(LIB_SHARED_OBJS) $(LIB_MAP)
 
 comma := ,
 
+$(B)/userlib/mq-static/%.o: $(TOP)/userlib/mq/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(MQ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/userlib/mq-shared/%.o: $(TOP)/userlib/mq/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(MQ_CFLAGS) -DMBX_MQ_SHARED -fPIC -MMD -MP -c -o $@ $<
+
+$(MQ_A): $(MQ_STATIC_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(MQ_SO): $(MQ_SHARED_OBJS) $(MQ_MAP) $(LIB_SO)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(MQ_SONAME) \
+		-Wl,--version-script=$(MQ_MAP) -o $(B)/$(MQ_SONAME) \
+		$(MQ_SHARED_OBJS) -L$(B) -lmailbox -lpthread
+	ln -sf $(MQ_SONAME) $@
+
 $(KSFT_H): | deps
 	@mkdir -p $(@D)
 	tar -xJf $(KSRC_TAR) -C $(@D) --strip-components=4 \
@@ -205,7 +236,19 @@ selftests: $(TESTS)
 $(B)/selftests/%: $(TOP)/selftests/%.c $(TEST_HELPERS) $(LIB_A) $(KSFT_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -MF $@.d -static -o $@ \
-		$< $(TEST_HELPERS) $(LIB_A) -lpthread || { rm -f $@; exit 1; }
+		$< $(TEST_HELPERS) $(TEST_LIBS_$*) $(LIB_A) -lpthread || { rm -f $@; exit 1; }
+
+# mq_test links libmailbox-mq statically.  mq_preload_test is the same
+# source built as a plain glibc program (dynamic, -lrt, no libmailbox-mq)
+# that runs itself with LD_PRELOAD=libmailbox-mq.so.
+TEST_LIBS_mq_test := $(MQ_A)
+$(B)/selftests/mq_test: $(MQ_A)
+
+$(B)/selftests/mq_preload_test: $(TOP)/selftests/mq_preload_test.c $(TEST_HELPERS) \
+		$(LIB_A) $(MQ_SO) $(KSFT_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -MF $@.d -o $@ \
+		$< $(TEST_HELPERS) $(LIB_A) -lrt -lpthread || { rm -f $@; exit 1; }
 
 examples: $(EXAMPLES)
 
@@ -442,7 +485,7 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean >/dev/null 2>&1
 	rm -rf $(B)/userlib $(B)/selftests $(B)/examples $(B)/tools $(B)/kselftest \
 		$(B)/checkpatch $(B)/splat $(B)/debug $(B)/sparse $(B)/w1 $(B)/vm \
-		$(B)/stock $(B)/demo $(B)/bench $(B)/libmailbox.* $(B)/ci \
+		$(B)/stock $(B)/demo $(B)/bench $(B)/libmailbox.* $(B)/libmailbox-mq.* $(B)/ci \
 		$(B)/headers-check $(B)/install-test
 
 distclean: clean
