@@ -75,6 +75,8 @@ static void mbx_notify_signal(struct mbx_notify_reg *reg)
 	struct task_struct *leader;
 	struct kernel_siginfo info;
 
+	if (!reg->signo)	/* allowed, as kill(pid, 0) is: nothing sent */
+		return;
 	clear_siginfo(&info);
 	info.si_signo = reg->signo;
 	info.si_code = SI_MESGQ;
@@ -154,7 +156,7 @@ static int mbx_notify_check(const struct mbx_notify *args,
 	case MBX_NOTIFY_NONE:
 		return args->signo || args->fd || args->value ? -EINVAL : 0;
 	case MBX_NOTIFY_SIGNAL:
-		return args->signo <= 0 || !valid_signal(args->signo) ||
+		return args->signo < 0 || !valid_signal(args->signo) ||
 		       args->fd ? -EINVAL : 0;
 	case MBX_NOTIFY_EVENTFD:
 		if (args->signo || args->value)

@@ -346,7 +346,7 @@ struct mbx_batch {
  * struct mbx_notify - argument of MBX_IOC_NOTIFY, on a MBX_PORT_MQ port
  * @flags:    0 to register, MBX_NOTIFY_REMOVE to unregister
  * @type:     MBX_NOTIFY_*; 0 with MBX_NOTIFY_REMOVE
- * @signo:    MBX_NOTIFY_SIGNAL: the signal (1.._NSIG), else 0
+ * @signo:    MBX_NOTIFY_SIGNAL: the signal (0 sends none), else 0
  * @fd:       MBX_NOTIFY_EVENTFD: an eventfd, else 0
  * @value:    MBX_NOTIFY_SIGNAL: si_value of the signal, else 0
  * @reserved: zero
