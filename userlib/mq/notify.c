@@ -31,7 +31,7 @@ struct mq_thread_reg {
 	struct mq_thread_reg *next;
 	int mqd;
 	int efd;
-	void (*fn)(union sigval);
+	void (*fn)(union sigval value);
 	union sigval value;
 	pthread_attr_t attr;
 	int has_attr;
@@ -191,7 +191,7 @@ static int attr_copy(pthread_attr_t *dst, const pthread_attr_t *src)
 	int v;
 
 	if (pthread_attr_init(dst))
-		return ENOMEM;
+		return -1;
 	if (!pthread_attr_getstacksize(src, &size))
 		pthread_attr_setstacksize(dst, size);
 	if (!pthread_attr_getguardsize(src, &size))
@@ -302,4 +302,5 @@ int mq_notify(mqd_t mqdes, const struct sigevent *sevp)
 	ret = mbx_notify(mqdes, &args);
 	return ret < 0 ? __mq_err(ret) : 0;
 }
-MQ_COMPAT(mq_notify, "GLIBC_2.3.4");
+
+__typeof__(mq_notify) __mq_v_mq_notify MQ_VERSIONS(mq_notify, "GLIBC_2.3.4");
