@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -898,6 +899,104 @@ TEST(notify_thread)
 }
 
 #ifndef MQ_PRELOAD
+/* ---- the uapi underneath: MBX_PORT_MQ and MBX_IOC_NOTIFY ------------ */
+
+TEST(uapi_mq_port_priorities)
+{
+	struct mbx_version v;
+	unsigned int prio;
+	char buf[8];
+	int mq, plain;
+
+	ASSERT_EQ(0, mbx_version(MBX_DEV_AUTO, &v));
+	EXPECT_TRUE(v.features & MBX_FEAT_MQ);
+	EXPECT_TRUE(v.features & MBX_FEAT_NOTIFY);
+	mq = t_port(4, 8, 0600, NULL, MBX_PORT_MQ);
+	plain = t_anon(4, 8);
+	ASSERT_LE(0, mq);
+	ASSERT_LE(0, plain);
+	EXPECT_EQ(-EINVAL, mbx_send(plain, "x", 1, MBX_PRIO_MAX + 1));
+	EXPECT_EQ(0, mbx_send(mq, "x", 1, MBX_MQ_PRIO_MAX));
+	EXPECT_EQ(-EINVAL, mbx_send(mq, "x", 1, MBX_MQ_PRIO_MAX + 1));
+	EXPECT_EQ(1, mbx_recv(mq, buf, sizeof(buf), &prio));
+	EXPECT_EQ(MBX_MQ_PRIO_MAX, prio);
+	EXPECT_EQ(-EINVAL, t_port(4, 8, 0600, NULL, 0x2000));
+	close(mq);
+	close(plain);
+}
+
+TEST(uapi_notify_checks)
+{
+	struct {
+		struct mbx_notify n;
+		uint64_t tail;
+	} big;
+	struct mbx_notify n;
+	int mq, plain;
+
+	mq = t_port(4, 8, 0600, NULL, MBX_PORT_MQ);
+	plain = t_anon(4, 8);
+	ASSERT_LE(0, mq);
+	ASSERT_LE(0, plain);
+	memset(&n, 0, sizeof(n));
+	n.type = MBX_NOTIFY_NONE;
+	EXPECT_EQ(-EINVAL, mbx_notify(plain, &n));
+	n.flags = 0x80;
+	EXPECT_EQ(-EINVAL, mbx_notify(mq, &n));
+	n.flags = MBX_NOTIFY_REMOVE;
+	EXPECT_EQ(-EINVAL, mbx_notify(mq, &n));	/* REMOVE with a type */
+	n.type = 0;
+	EXPECT_EQ(0, mbx_notify(mq, &n));	/* nothing to remove */
+	n.flags = 0;
+	n.type = 99;
+	EXPECT_EQ(-EINVAL, mbx_notify(mq, &n));
+	n.type = MBX_NOTIFY_SIGNAL;
+	n.signo = 65;
+	EXPECT_EQ(-EINVAL, mbx_notify(mq, &n));
+	n.type = MBX_NOTIFY_EVENTFD;
+	n.signo = 0;
+	n.fd = plain;
+	EXPECT_EQ(-EINVAL, mbx_notify(mq, &n));	/* not an eventfd */
+	n.type = MBX_NOTIFY_NONE;
+	n.fd = 0;
+	n.reserved = 1;
+	EXPECT_EQ(-EINVAL, mbx_notify(mq, &n));
+	/* Size-versioned: a larger struct must be zero past ours. */
+	memset(&big, 0, sizeof(big));
+	big.n.type = MBX_NOTIFY_NONE;
+	big.tail = 1;
+	EXPECT_EQ(-EINVAL, t_ioctl(mq, _IOW(MBX_IOC_MAGIC, 0x1A, big), &big));
+	big.tail = 0;
+	EXPECT_EQ(0, t_ioctl(mq, _IOW(MBX_IOC_MAGIC, 0x1A, big), &big));
+	n.reserved = 0;
+	EXPECT_EQ(-EBUSY, mbx_notify(mq, &n));
+	close(mq);
+	close(plain);
+}
+
+/* The registration goes with the port's last fd, eventfd and all. */
+TEST(uapi_notify_eventfd_and_last_close)
+{
+	struct mbx_notify n = { .type = MBX_NOTIFY_EVENTFD };
+	uint64_t count = 0;
+	int mq, efd;
+
+	efd = eventfd(0, EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	mq = t_port(4, 8, 0600, NULL, MBX_PORT_MQ);
+	ASSERT_LE(0, mq);
+	n.fd = efd;
+	ASSERT_EQ(0, mbx_notify(mq, &n));
+	ASSERT_EQ(0, mbx_send(mq, "x", 1, 0));
+	ASSERT_EQ(8, read(efd, &count, 8));
+	EXPECT_EQ(1, count);
+	ASSERT_EQ(0, mbx_send(mq, "y", 1, 0));
+	EXPECT_EQ(-1, read(efd, &count, 8));	/* once only */
+	ASSERT_EQ(0, mbx_notify(mq, &n));
+	close(mq);				/* frees it: no leak, no splat */
+	close(efd);
+}
+
 /* Extras of libmailbox-mq: the sender's credentials. */
 TEST(receive_credentials)
 {
