@@ -141,7 +141,7 @@ help:
 	@echo 'make style         checkpatch --strict on our C sources, shellcheck on scripts'
 	@echo 'make sparse        sparse (C=2) on the module'
 	@echo 'make w1            W=1 module build, fails on any warning'
-	@echo 'make install       module, udev rule, libmailbox, headers, pkg-config, mbxctl, man pages'
+	@echo 'make install       module, udev rule, libmailbox, libmailbox-mq, headers, pkg-config, mbxctl, man pages'
 	@echo '                   (DESTDIR=, PREFIX=$(PREFIX)); make uninstall removes them'
 	@echo 'make install-test  install into a temporary DESTDIR, build an example with pkg-config'
 	@echo 'make dkms-check    dkms add/build/remove against the headers of $(KVER)'
@@ -268,13 +268,27 @@ $(B)/tools/mbxbench-objs/%.o: $(TOP)/tools/mbxbench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/tools/mbxbench: $(BENCH_OBJS) $(LIB_A)
-	$(CC) $(CFLAGS) -static -o $@ $(BENCH_OBJS) $(LIB_A) -lpthread -lm
+# The mbx-mq transport (tr_mbxmq.c) runs libmailbox-mq's code beside the C
+# library's mq_* of posix-mq: it and the library's sources are compiled
+# with every mq_* name renamed, into objects of mbxbench's own.
+MQ_NAMES	:= mq_open __mq_open_2 mq_close mq_unlink mq_send mq_timedsend \
+		   mq_receive mq_timedreceive mq_getattr mq_setattr mq_notify
+BENCH_MQ_RENAME	:= $(foreach n,$(MQ_NAMES),-D$(n)=mbxbench_$(n))
+BENCH_MQ_OBJS	:= $(MQ_SRCS:$(TOP)/userlib/mq/%.c=$(B)/tools/mbxbench-mq/%.o)
+
+$(B)/tools/mbxbench-objs/tr_mbxmq.o: USER_CFLAGS += $(BENCH_MQ_RENAME)
+
+$(B)/tools/mbxbench-mq/%.o: $(TOP)/userlib/mq/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(MQ_CFLAGS) $(BENCH_MQ_RENAME) -MMD -MP -c -o $@ $<
+
+$(B)/tools/mbxbench: $(BENCH_OBJS) $(BENCH_MQ_OBJS) $(LIB_A)
+	$(CC) $(CFLAGS) -static -o $@ $(BENCH_OBJS) $(BENCH_MQ_OBJS) $(LIB_A) -lpthread -lm
 
 # build/tools/mbxbench.d is left from when mbxbench was one file.
 -include $(wildcard $(B)/userlib/*/*.d $(B)/selftests/*.d $(B)/examples/*.d \
 	$(filter-out $(B)/tools/mbxbench.d,$(wildcard $(B)/tools/*.d)) \
-	$(B)/tools/mbxbench-objs/*.d)
+	$(B)/tools/mbxbench-objs/*.d $(B)/tools/mbxbench-mq/*.d)
 
 # --- VM runs ------------------------------------------------------------------
 # Selftests that fail to compile do not stop the run: their stale binary is
@@ -430,12 +444,21 @@ install: module lib tools
 	$(INSTALL) -m 755 $(B)/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/$(LIB_REAL)
 	ln -sf $(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmailbox.so
+	$(INSTALL) -m 644 $(MQ_A) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 755 $(B)/$(MQ_SONAME) $(DESTDIR)$(LIBDIR)/$(MQ_REAL)
+	ln -sf $(MQ_REAL) $(DESTDIR)$(LIBDIR)/$(MQ_SONAME)
+	ln -sf $(MQ_SONAME) $(DESTDIR)$(LIBDIR)/libmailbox-mq.so
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR)/mailbox
+	$(INSTALL) -m 644 $(TOP)/userlib/include/mailbox/mqueue.h $(DESTDIR)$(INCLUDEDIR)/mailbox/
 	$(INSTALL) -m 644 $(TOP)/userlib/include/mailbox.h $(DESTDIR)$(INCLUDEDIR)/
 	$(INSTALL) -m 644 $(TOP)/uapi/linux/mailbox.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		$(TOP)/userlib/libmailbox.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc
-	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		$(TOP)/userlib/libmailbox-mq.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libmailbox-mq.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc $(DESTDIR)$(PKGCONFIGDIR)/libmailbox-mq.pc
 	$(INSTALL) -m 644 $(TOP)/docs/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 $(TOP)/docs/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 	$(INSTALL) -m 644 $(TOP)/docs/*.7 $(DESTDIR)$(MANDIR)/man7/
@@ -464,10 +487,14 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/$(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 		$(DESTDIR)$(LIBDIR)/libmailbox.so $(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc \
 		$(DESTDIR)$(INCLUDEDIR)/mailbox.h $(DESTDIR)$(INCLUDEDIR)/linux/mailbox.h \
+		$(DESTDIR)$(LIBDIR)/libmailbox-mq.a $(DESTDIR)$(LIBDIR)/$(MQ_REAL) \
+		$(DESTDIR)$(LIBDIR)/$(MQ_SONAME) $(DESTDIR)$(LIBDIR)/libmailbox-mq.so \
+		$(DESTDIR)$(PKGCONFIGDIR)/libmailbox-mq.pc $(DESTDIR)$(INCLUDEDIR)/mailbox/mqueue.h \
 		$(patsubst $(TOP)/docs/%,$(DESTDIR)$(MANDIR)/%,$(wildcard $(TOP)/docs/man1/*.1 \
 			$(TOP)/docs/man3/*.3)) \
 		$(patsubst $(TOP)/docs/%,$(DESTDIR)$(MANDIR)/man7/%,$(wildcard $(TOP)/docs/*.7))
-	@rmdir $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MODDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	@rmdir $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(INCLUDEDIR)/mailbox \
+		$(DESTDIR)$(MODDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 		2>/dev/null || true
 	@$(POST_INSTALL)
 
