@@ -100,6 +100,8 @@ void build_ratios(void)
 	const char *t3 = "End-to-end streaming >= 64 KiB, bytes/s";
 	const char *t4 = "64 B message rate, batches of 32";
 	const char *t5 = "p99/p50 no worse than pipe's";
+	const char *t6 = "libmailbox-mq vs the kernel's POSIX mq";
+	static const size_t mq_sizes[] = { 8, 64, 256, 1 * KiB, 4 * KiB };
 	unsigned int i, p;
 
 	for (p = 0; p < 2; p++) {
@@ -139,6 +141,11 @@ void build_ratios(void)
 	add_ratio(t5, SC_RTT2, "mbx-0copy-call", 64, "pipe", 64, M_TAIL, 0, 1.0);
 	add_ratio(t5, SC_RTT2, "mbx-0copy-call", 1 * MiB, "pipe", 1 * MiB, M_TAIL,
 		  0, 1.0);
+	for (i = 0; i < ARRAY_SIZE(mq_sizes); i++)
+		add_ratio(t6, SC_RTT2, "mbx-mq", mq_sizes[i], "posix-mq",
+			  mq_sizes[i], M_P50, 0, 1.0);
+	add_ratio(t6, SC_STREAM, "mbx-mq", 64, "posix-mq", 64, M_RATE, 1.0,
+		  INFINITY);
 }
 
 static const char *goal_str(const struct ratio *x, char *buf, size_t len)
