@@ -208,6 +208,7 @@ TEST(bad_attributes)
 {
 	struct mq_attr a = { .mq_maxmsg = 0, .mq_msgsize = 8 };
 	char name[64];
+	mqd_t q, q2;
 
 	qname(name, "attr");
 	mq_unlink(name);
@@ -224,6 +225,16 @@ TEST(bad_attributes)
 	a.mq_msgsize = 8;
 	EXPECT_EQ(-1, mq_open(name, O_CREAT | O_RDWR, 0600, &a));
 	EXPECT_EQ(EINVAL, errno);
+	/* Attributes only matter to a queue being created, as on Linux. */
+	q = qcreate(name, 1, 8, 0);
+	ASSERT_LE(0, q);
+	q2 = mq_open(name, O_CREAT | O_RDWR, 0600, &a);
+	EXPECT_LE(0, q2);
+	EXPECT_EQ(-1, mq_open(name, O_CREAT | O_EXCL | O_RDWR, 0600, &a));
+	EXPECT_EQ(EEXIST, errno);
+	mq_close(q2);
+	mq_close(q);
+	mq_unlink(name);
 }
 
 TEST(default_attributes)

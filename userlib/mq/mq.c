@@ -194,6 +194,12 @@ static int create_port(int dev, struct mbx_port_create *pc,
 	return nfd < 0 ? __mq_fail(-nfd) : nfd;
 }
 
+/*
+ * Open, or with O_CREAT create, the port @pname.  @pc is NULL when the
+ * creation attributes are invalid: as on Linux, that is EINVAL only if
+ * the queue is to be created (an existing one is opened, or is EEXIST
+ * with O_EXCL).
+ */
 static int open_port(int dev, const char *pname, int oflag,
 		     const struct mbx_port_create *pc)
 {
@@ -205,6 +211,16 @@ static int open_port(int dev, const char *pname, int oflag,
 	if (open_access(oflag, &access) < 0)
 		return -1;
 	/* A name can come and go between the two calls: try again. */
+	if (!pc) {
+		fd = mbx_port_open(dev, pname, access | flags);
+		if (fd == -ENOENT)
+			return __mq_fail(EINVAL);
+		if (fd >= 0 && oflag & O_EXCL) {
+			close(fd);
+			return __mq_fail(EEXIST);
+		}
+		return fd < 0 ? __mq_fail(-fd) : fd;
+	}
 	for (tries = 0; tries < 100; tries++) {
 		if (oflag & O_CREAT) {
 			fd = create_port(dev, (struct mbx_port_create *)pc,
@@ -229,7 +245,7 @@ mqd_t mq_open(const char *name, int oflag, ...)
 	struct mbx_port_info info;
 	struct mq_attr *attr = NULL;
 	mode_t mode = 0;
-	int dev, fd;
+	int dev, fd, bad_attr;
 
 	if (oflag & O_CREAT) {
 		va_list ap;
@@ -241,15 +257,14 @@ mqd_t mq_open(const char *name, int oflag, ...)
 	}
 	if (mbx_mq_port_name(name, pc.name) < 0)
 		return -1;
-	if (oflag & O_CREAT && create_attr(&pc, mode, attr) < 0)
-		return -1;
+	bad_attr = oflag & O_CREAT && create_attr(&pc, mode, attr) < 0;
 	if (oflag & O_NONBLOCK)
 		pc.flags |= MBX_NONBLOCK;
 
 	dev = dev_open();
 	if (dev < 0)
 		return -1;
-	fd = open_port(dev, pc.name, oflag, &pc);
+	fd = open_port(dev, pc.name, oflag, bad_attr ? NULL : &pc);
 	close(dev);
 	if (fd >= 0 && port_info(fd, &info) < 0)
 		cache_set(fd, 0);

@@ -18,6 +18,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -49,6 +50,17 @@ static void reg_free(struct mq_thread_reg *reg)
 	if (reg->has_attr)
 		pthread_attr_destroy(&reg->attr);
 	free(reg);
+}
+
+/* Whether @reg is a pending registration; under notify_lock. */
+static int reg_listed(struct mq_thread_reg *reg)
+{
+	struct mq_thread_reg *r;
+
+	for (r = regs; r; r = r->next)
+		if (r == reg)
+			return 1;
+	return 0;
 }
 
 /* Take @reg off the list, if it is still there; under notify_lock. */
@@ -118,14 +130,23 @@ static void *helper(void *arg)
 	int epfd = (int)(intptr_t)arg;
 	struct epoll_event ev[16];
 	struct mq_thread_reg *reg;
+	uint64_t count;
 	int i, n, mine;
 
 	for (;;) {
 		n = epoll_wait(epfd, ev, 16, -1);
 		for (i = 0; i < n; i++) {
 			reg = ev[i].data.ptr;
+			/*
+			 * Forgotten meanwhile (mq_close(), mq_notify(NULL)), or
+			 * a new registration at the same address that has not
+			 * fired: not listed, or its eventfd still reads 0.
+			 */
 			pthread_mutex_lock(&notify_lock);
-			mine = reg_unlink(reg);
+			mine = reg_listed(reg) &&
+			       read(reg->efd, &count, sizeof(count)) > 0;
+			if (mine)
+				reg_unlink(reg);
 			pthread_mutex_unlock(&notify_lock);
 			if (mine)
 				notify_run(reg);
