@@ -67,6 +67,19 @@ LIB_SONAME	:= libmailbox.so.1
 LIB_STATIC_OBJS	:= $(LIB_SRCS:$(TOP)/userlib/src/%.c=$(B)/userlib/static/%.o)
 LIB_SHARED_OBJS	:= $(LIB_SRCS:$(TOP)/userlib/src/%.c=$(B)/userlib/shared/%.o)
 
+# libmailbox-mq: the POSIX mq_* functions on mailbox ports, built on
+# libmailbox.  Its sources test pointers that glibc's <mqueue.h> declares
+# non-null (POSIX callers may pass NULL), so gcc must not assume them set.
+MQ_SRCS		:= $(wildcard $(TOP)/userlib/mq/*.c)
+MQ_MAP		:= $(TOP)/userlib/libmailbox-mq.map
+MQ_A		:= $(B)/libmailbox-mq.a
+MQ_SO		:= $(B)/libmailbox-mq.so
+MQ_SONAME	:= libmailbox-mq.so.1
+MQ_REAL		:= libmailbox-mq.so.$(VERSION)
+MQ_CFLAGS	:= -U_FORTIFY_SOURCE -fno-delete-null-pointer-checks -Wno-nonnull-compare
+MQ_STATIC_OBJS	:= $(MQ_SRCS:$(TOP)/userlib/mq/%.c=$(B)/userlib/mq-static/%.o)
+MQ_SHARED_OBJS	:= $(MQ_SRCS:$(TOP)/userlib/mq/%.c=$(B)/userlib/mq-shared/%.o)
+
 # selftests/*_test.c are test programs; other selftests/*.c are helpers
 # linked into every test.
 TEST_SRCS	:= $(wildcard $(TOP)/selftests/*_test.c)
@@ -141,7 +154,7 @@ help:
 	@echo 'make sparse        sparse (C=2) on the module (against KDIR)'
 	@echo 'make w1            W=1 module build against KDIR, fails on any warning'
 	@echo 'make sparse-all / w1-all   the same against every kernel present (stock, rt, 6.12, 7.3)'
-	@echo 'make install       module, udev rule, libmailbox, headers, pkg-config, mbxctl, man pages'
+	@echo 'make install       module, udev rule, libmailbox, libmailbox-mq, headers, pkg-config, mbxctl, man pages'
 	@echo '                   (DESTDIR=, PREFIX=$(PREFIX)); make uninstall removes them'
 	@echo 'make install-test  install into a temporary DESTDIR, build an example with pkg-config'
 	@echo 'make dkms-check    dkms add/build/remove against every kernel present (stock, rt, 6.12, 7.3)'
@@ -198,7 +211,7 @@ debug-splat: debug-kernel
 
 # --- user space ---------------------------------------------------------------
 
-lib: $(LIB_A) $(LIB_SO)
+lib: $(LIB_A) $(LIB_SO) $(MQ_A) $(MQ_SO)
 
 $(B)/userlib/static/%.o: $(TOP)/userlib/src/%.c
 	@mkdir -p $(@D)
@@ -220,6 +233,24 @@ $(LIB_SO): $(LIB_SHARED_OBJS) $(LIB_MAP)
 
 comma := ,
 
+$(B)/userlib/mq-static/%.o: $(TOP)/userlib/mq/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(MQ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/userlib/mq-shared/%.o: $(TOP)/userlib/mq/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(MQ_CFLAGS) -DMBX_MQ_SHARED -fPIC -MMD -MP -c -o $@ $<
+
+$(MQ_A): $(MQ_STATIC_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(MQ_SO): $(MQ_SHARED_OBJS) $(MQ_MAP) $(LIB_SO)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(MQ_SONAME) \
+		-Wl,--version-script=$(MQ_MAP) -o $(B)/$(MQ_SONAME) \
+		$(MQ_SHARED_OBJS) -L$(B) -lmailbox -lpthread
+	ln -sf $(MQ_SONAME) $@
+
 $(KSFT_H): | deps
 	@mkdir -p $(@D)
 	tar -xJf $(KSRC_TAR) -C $(@D) --strip-components=4 \
@@ -232,7 +263,19 @@ selftests: $(TESTS)
 $(B)/selftests/%: $(TOP)/selftests/%.c $(TEST_HELPERS) $(LIB_A) $(KSFT_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -MF $@.d -static -o $@ \
-		$< $(TEST_HELPERS) $(LIB_A) -lpthread || { rm -f $@; exit 1; }
+		$< $(TEST_HELPERS) $(TEST_LIBS_$*) $(LIB_A) -lpthread || { rm -f $@; exit 1; }
+
+# mq_test links libmailbox-mq statically.  mq_preload_test is the same
+# source built as a plain glibc program (dynamic, -lrt, no libmailbox-mq)
+# that runs itself with LD_PRELOAD=libmailbox-mq.so.
+TEST_LIBS_mq_test := $(MQ_A)
+$(B)/selftests/mq_test: $(MQ_A)
+
+$(B)/selftests/mq_preload_test: $(TOP)/selftests/mq_preload_test.c $(TEST_HELPERS) \
+		$(LIB_A) $(MQ_SO) $(KSFT_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -MF $@.d -o $@ \
+		$< $(TEST_HELPERS) $(LIB_A) -lrt -lpthread || { rm -f $@; exit 1; }
 
 examples: $(EXAMPLES)
 
@@ -254,15 +297,31 @@ $(B)/tools/$(1)-objs/%.o: $(TOP)/tools/$(1)/%.c
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) $$(USER_CFLAGS) -MMD -MP -c -o $$@ $$<
 
-$(B)/tools/$(1): $(call tool_objs,$(1)) $$(LIB_A)
-	$$(CC) $$(CFLAGS) -static -o $$@ $(call tool_objs,$(1)) $$(LIB_A) -lpthread -lm
+$(B)/tools/$(1): $(call tool_objs,$(1)) $$(TOOL_EXTRA_OBJS_$(1)) $$(LIB_A)
+	$$(CC) $$(CFLAGS) -static -o $$@ $(call tool_objs,$(1)) $$(TOOL_EXTRA_OBJS_$(1)) \
+		$$(LIB_A) -lpthread -lm
 endef
+
+# The mbx-mq transport (tr_mbxmq.c) runs libmailbox-mq's code beside the C
+# library's mq_* of posix-mq: it and the library's sources are compiled
+# with every mq_* name renamed, into objects of mbxbench's own.
+MQ_NAMES	:= mq_open __mq_open_2 mq_close mq_unlink mq_send mq_timedsend \
+		   mq_receive mq_timedreceive mq_getattr mq_setattr mq_notify
+BENCH_MQ_RENAME	:= $(foreach n,$(MQ_NAMES),-D$(n)=mbxbench_$(n))
+TOOL_EXTRA_OBJS_mbxbench := $(MQ_SRCS:$(TOP)/userlib/mq/%.c=$(B)/tools/mbxbench-mq/%.o)
+
+$(B)/tools/mbxbench-objs/tr_mbxmq.o: USER_CFLAGS += $(BENCH_MQ_RENAME)
+
+$(B)/tools/mbxbench-mq/%.o: $(TOP)/userlib/mq/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(MQ_CFLAGS) $(BENCH_MQ_RENAME) -MMD -MP -c -o $@ $<
+
 $(foreach t,$(TOOL_DIRS),$(eval $(call TOOL_DIR_RULES,$(t))))
 
 # build/tools/NAME.d of a folder tool is left from when it was one file.
 -include $(wildcard $(B)/userlib/*/*.d $(B)/selftests/*.d $(B)/examples/*.d \
 	$(filter-out $(TOOL_DIRS:%=$(B)/tools/%.d),$(wildcard $(B)/tools/*.d)) \
-	$(B)/tools/*-objs/*.d)
+	$(B)/tools/*-objs/*.d $(B)/tools/mbxbench-mq/*.d)
 
 # --- VM runs ------------------------------------------------------------------
 # Selftests that fail to compile do not stop the run: their stale binary is
@@ -437,12 +496,21 @@ install: module lib tools
 	$(INSTALL) -m 755 $(B)/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/$(LIB_REAL)
 	ln -sf $(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmailbox.so
+	$(INSTALL) -m 644 $(MQ_A) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 755 $(B)/$(MQ_SONAME) $(DESTDIR)$(LIBDIR)/$(MQ_REAL)
+	ln -sf $(MQ_REAL) $(DESTDIR)$(LIBDIR)/$(MQ_SONAME)
+	ln -sf $(MQ_SONAME) $(DESTDIR)$(LIBDIR)/libmailbox-mq.so
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR)/mailbox
+	$(INSTALL) -m 644 $(TOP)/userlib/include/mailbox/mqueue.h $(DESTDIR)$(INCLUDEDIR)/mailbox/
 	$(INSTALL) -m 644 $(TOP)/userlib/include/mailbox.h $(DESTDIR)$(INCLUDEDIR)/
 	$(INSTALL) -m 644 $(TOP)/uapi/linux/mailbox.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		$(TOP)/userlib/libmailbox.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc
-	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		$(TOP)/userlib/libmailbox-mq.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libmailbox-mq.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc $(DESTDIR)$(PKGCONFIGDIR)/libmailbox-mq.pc
 	$(INSTALL) -m 644 $(TOP)/docs/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 $(TOP)/docs/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 	$(INSTALL) -m 644 $(TOP)/docs/*.7 $(DESTDIR)$(MANDIR)/man7/
@@ -471,10 +539,14 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/$(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 		$(DESTDIR)$(LIBDIR)/libmailbox.so $(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc \
 		$(DESTDIR)$(INCLUDEDIR)/mailbox.h $(DESTDIR)$(INCLUDEDIR)/linux/mailbox.h \
+		$(DESTDIR)$(LIBDIR)/libmailbox-mq.a $(DESTDIR)$(LIBDIR)/$(MQ_REAL) \
+		$(DESTDIR)$(LIBDIR)/$(MQ_SONAME) $(DESTDIR)$(LIBDIR)/libmailbox-mq.so \
+		$(DESTDIR)$(PKGCONFIGDIR)/libmailbox-mq.pc $(DESTDIR)$(INCLUDEDIR)/mailbox/mqueue.h \
 		$(patsubst $(TOP)/docs/%,$(DESTDIR)$(MANDIR)/%,$(wildcard $(TOP)/docs/man1/*.1 \
 			$(TOP)/docs/man3/*.3)) \
 		$(patsubst $(TOP)/docs/%,$(DESTDIR)$(MANDIR)/man7/%,$(wildcard $(TOP)/docs/*.7))
-	@rmdir $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MODDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	@rmdir $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(INCLUDEDIR)/mailbox \
+		$(DESTDIR)$(MODDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 		2>/dev/null || true
 	@$(POST_INSTALL)
 
@@ -500,7 +572,8 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean >/dev/null 2>&1
 	rm -rf $(B)/userlib $(B)/selftests $(B)/examples $(B)/tools $(B)/kselftest \
 		$(B)/checkpatch $(B)/splat $(B)/debug $(B)/sparse $(B)/w1 $(B)/vm \
-		$(B)/stock $(B)/6.12 $(B)/rt $(B)/demo $(B)/bench $(B)/libmailbox.* $(B)/ci \
+		$(B)/stock $(B)/6.12 $(B)/rt $(B)/demo $(B)/bench $(B)/libmailbox.* \
+		$(B)/libmailbox-mq.* $(B)/ci \
 		$(B)/headers-check $(B)/install-test
 
 distclean: clean

@@ -15,6 +15,7 @@
 #ifndef _MBX_COMPAT_H
 #define _MBX_COMPAT_H
 
+#include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/version.h>
@@ -43,6 +44,11 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 {
 	vma->vm_flags &= ~flags;
 }
+#endif
+
+/* 6.8 dropped eventfd_signal()'s count: it always adds 1. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+#define eventfd_signal(ctx)	eventfd_signal(ctx, 1)
 #endif
 
 #endif /* _MBX_COMPAT_H */

@@ -168,6 +168,8 @@ long mbx_port_ioctl(struct file *file, unsigned int cmd,
 		return mbx_ioctl_batch(file, cmd, uarg, true);
 	case MBX_IOC_NOSIZE(MBX_IOC_RECV_BATCH):
 		return mbx_ioctl_batch(file, cmd, uarg, false);
+	case MBX_IOC_NOSIZE(MBX_IOC_NOTIFY):
+		return mbx_ioctl_notify(file, cmd, uarg);
 	}
 
 	switch (cmd) {

@@ -68,7 +68,8 @@ static long mbx_ioctl_version(void __user *uarg)
 	struct mbx_version v = {
 		.version = MBX_API_VERSION,
 		.features = MBX_FEAT_PORTS | MBX_FEAT_POOL | MBX_FEAT_CALL |
-			    MBX_FEAT_BATCH | MBX_FEAT_LIST | MBX_FEAT_BUF_NEXT,
+			    MBX_FEAT_BATCH | MBX_FEAT_LIST | MBX_FEAT_BUF_NEXT |
+			    MBX_FEAT_MQ | MBX_FEAT_NOTIFY,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -83,7 +84,7 @@ static long mbx_ioctl_create(unsigned int cmd, void __user *uarg)
 	ret = mbx_copy_arg(&args, sizeof(args), sizeof(args), cmd, uarg);
 	if (ret)
 		return ret;
-	if (args.flags & ~(MBX_CLOEXEC | MBX_NONBLOCK) ||
+	if (args.flags & ~(MBX_CLOEXEC | MBX_NONBLOCK | MBX_PORT_MQ) ||
 	    args.mode & ~0777)
 		return -EINVAL;
 	ret = mbx_name_check(args.name);
@@ -251,6 +252,7 @@ static int __init mbx_init(void)
 	BUILD_BUG_ON(offsetof(struct mbx_batch, entry_size) !=
 		     MBX_BATCH_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct mbx_port_list) != 24);
+	BUILD_BUG_ON(sizeof(struct mbx_notify) != 32);
 	BUILD_BUG_ON(MBX_NR_PRIO > 32);
 	BUILD_BUG_ON(sizeof(struct mbx_msg) > MBX_MSG_CHARGE);
 

@@ -11,6 +11,7 @@
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
@@ -50,7 +51,7 @@ extern unsigned int mbx_recv_spin_ns;
  * @tag:    the sender's opaque value
  * @pid:    the sender's thread group, referenced
  * @region: the pool region holding the payload, or NULL for @data
- * @prio:   0..MBX_PRIO_MAX
+ * @prio:   0..the port's max_prio
  * @uid:    the sender's effective uid
  * @small:  made by msg.c's cache of small messages, not kvmalloc()
  * @data:   the payload of a copy-mode message
@@ -68,6 +69,7 @@ struct mbx_msg {
 };
 
 struct mbx_pool;
+struct mbx_notify_reg;
 struct seq_file;
 struct mbx_region;
 struct mbx_user;
@@ -122,6 +124,8 @@ struct mbx_port {
 	kgid_t gid;
 	struct mbx_user *user;		/* charged for @charge bytes, one port */
 	u64 charge;
+	u32 max_prio;			/* MBX_PRIO_MAX, or MBX_MQ_PRIO_MAX */
+	bool mq;			/* created with MBX_PORT_MQ */
 	char name[MBX_NAME_LEN];
 
 	/* names.c: the namespace of the name, referenced while linked */
@@ -131,8 +135,19 @@ struct mbx_port {
 	wait_queue_head_t poll_wq;	/* poll and epoll only; own lock */
 
 	spinlock_t lock;		/* protects every field below */
-	struct list_head queue[MBX_NR_PRIO];
-	u32 queue_map;			/* bit p: queue[p] is not empty */
+	union {
+		struct {		/* an ordinary port */
+			struct list_head queue[MBX_NR_PRIO];
+			u32 queue_map;	/* bit p: queue[p] is not empty */
+		};
+		struct {		/* @mq: see queue.c */
+			struct rb_root_cached prio_tree;
+			struct list_head prio_spare;
+			u32 nr_spare;
+			u32 prio_reserved;
+		};
+	};
+	struct mbx_notify_reg *notify;	/* @mq: notify.c */
 	u32 queued;
 	struct list_head send_waiters;	/* best message first */
 	struct list_head recv_waiters;	/* longest waiting first */
@@ -177,15 +192,18 @@ static inline bool mbx_nonblock(struct file *file, u32 flags)
 	return flags & MBX_NONBLOCK || file->f_flags & O_NONBLOCK;
 }
 
-/* Under port->lock: nothing can ever be sent again (or received). */
+/*
+ * Under port->lock: nothing can ever be sent again (or received).  Never
+ * for a MBX_PORT_MQ port, which, like a POSIX queue, has no end of stream.
+ */
 static inline bool __mbx_no_senders(struct mbx_port *port)
 {
-	return !port->linked && !port->senders;
+	return !port->linked && !port->senders && !port->mq;
 }
 
 static inline bool __mbx_no_receivers(struct mbx_port *port)
 {
-	return !port->linked && !port->receivers;
+	return !port->linked && !port->receivers && !port->mq;
 }
 
 /*
@@ -266,6 +284,8 @@ int mbx_recv_args(struct file *file, struct mbx_recv *args,
 		  ktime_t *deadline, u64 spin_ns);
 
 /* queue.c */
+void mbx_queue_init(struct mbx_port *port);
+void mbx_queue_purge(struct mbx_port *port, struct list_head *msgs);
 void __mbx_port_hangup(struct mbx_port *port);
 int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 	       bool nonblock, ktime_t *deadline);
@@ -318,6 +338,13 @@ struct mbx_port *mbx_name_lookup(const char *name, u32 access);
 struct mbx_port *mbx_name_unlink(const char *name);
 int mbx_names_get(struct mbx_port ***portsp);
 struct mbx_port *mbx_name_pop(void);
+
+/* notify.c */
+long mbx_ioctl_notify(struct file *file, unsigned int cmd,
+		      struct mbx_notify __user *uarg);
+void __mbx_notify_fire(struct mbx_port *port);
+void mbx_notify_flush(struct mbx_port *port);
+void __mbx_notify_drop(struct mbx_port *port);
 
 /* debugfs.c */
 void mbx_debugfs_init(void);

@@ -298,7 +298,8 @@ int mbx_check_send(struct file *file, const struct mbx_send *args,
 
 	if (!(mbx_file_access(file) & MBX_SEND))
 		return -EBADF;
-	if (args->flags & ~MBX_SEND_FLAGS || args->prio > MBX_PRIO_MAX)
+	if (args->flags & ~MBX_SEND_FLAGS ||
+	    args->prio > mbx_file_port(file)->max_prio)
 		return -EINVAL;
 	if (args->flags & MBX_SEND_BUF ? args->buf : args->offset)
 		return -EINVAL;

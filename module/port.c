@@ -78,7 +78,7 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 {
 	struct mbx_port *port;
 	u32 max_msg_size;
-	int prio, ret;
+	int ret;
 
 	ret = mbx_port_limits(args, &max_msg_size);
 	if (ret)
@@ -91,6 +91,8 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	port->max_msg_size = max_msg_size;
 	port->pool_size = PAGE_ALIGN(args->pool_size);
 	port->mode = args->mode;
+	port->mq = args->flags & MBX_PORT_MQ;
+	port->max_prio = port->mq ? MBX_MQ_PRIO_MAX : MBX_PRIO_MAX;
 	port->uid = current_fsuid();
 	port->gid = current_fsgid();
 	strscpy(port->name, args->name, sizeof(port->name));
@@ -113,8 +115,7 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	kref_init(&port->ref);
 	port->id = atomic64_inc_return(&mbx_port_ids);
 	spin_lock_init(&port->lock);
-	for (prio = 0; prio < MBX_NR_PRIO; prio++)
-		INIT_LIST_HEAD(&port->queue[prio]);
+	mbx_queue_init(port);
 	INIT_LIST_HEAD(&port->send_waiters);
 	INIT_LIST_HEAD(&port->recv_waiters);
 	init_waitqueue_head(&port->poll_wq);
@@ -135,7 +136,7 @@ static void mbx_port_free(struct kref *ref)
 {
 	struct mbx_port *port = container_of(ref, struct mbx_port, ref);
 	struct mbx_msg *msg, *tmp;
-	int prio;
+	LIST_HEAD(msgs);
 
 	mutex_lock(&mbx_ports_lock);
 	list_del(&port->all_node);
@@ -145,9 +146,9 @@ static void mbx_port_free(struct kref *ref)
 	if (port->queued)
 		trace_mbx_drop(port->id, port->queued, port->stats.bytes_sent -
 			       port->stats.bytes_received);
-	for (prio = 0; prio < MBX_NR_PRIO; prio++)
-		list_for_each_entry_safe(msg, tmp, &port->queue[prio], node)
-			mbx_msg_free(msg);
+	mbx_queue_purge(port, &msgs);
+	list_for_each_entry_safe(msg, tmp, &msgs, node)
+		mbx_msg_free(msg);
 	if (port->pool)
 		mbx_pool_destroy(port->pool);
 	mbx_user_uncharge(port->user, port->charge);
@@ -329,11 +330,24 @@ static int mbx_port_release(struct inode *inode, struct file *file)
 		port->receivers--;
 	if (port->pool)
 		__mbx_pool_release_file(port, file);
+	/* Nobody is left to be notified of anything. */
+	if (unlikely(port->notify) && !port->senders && !port->receivers)
+		__mbx_notify_drop(port);
 	__mbx_port_hangup(port);
 	mbx_port_unlock(port);
 
 	mbx_port_put(port);
 	kfree(mf);
+	return 0;
+}
+
+/* Like mqueue_flush_file(): a process closing an fd gives up its notification. */
+static int mbx_port_flush(struct file *file, fl_owner_t id)
+{
+	struct mbx_port *port = mbx_file_port(file);
+
+	if (port->mq)
+		mbx_notify_flush(port);
 	return 0;
 }
 
@@ -417,6 +431,7 @@ static const struct file_operations mbx_port_fops = {
 	.mmap		= mbx_port_mmap,
 	.unlocked_ioctl	= mbx_port_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.flush		= mbx_port_flush,
 	.release	= mbx_port_release,
 	.show_fdinfo	= mbx_port_show_fdinfo,
 };

@@ -30,25 +30,257 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-static void __mbx_queue_add(struct mbx_port *port, struct mbx_msg *msg,
-			    bool head)
+/*
+ * A MBX_PORT_MQ port takes priorities 0..MBX_MQ_PRIO_MAX, too many for the
+ * bitmap of lists of an ordinary port.  As in ipc/mqueue.c, its messages
+ * are on per-priority lists kept in an rbtree, highest priority leftmost
+ * (so the best message is found in O(1)), and a priority's list exists only
+ * while it holds messages.  Emptied lists are kept on port->prio_spare for
+ * reuse rather than freed, so that a steady stream allocates nothing.
+ *
+ * A list is made under port->lock (GFP_ATOMIC).  Only a new message may
+ * fail for want of one (-ENOMEM, nothing sent).  A message that must go
+ * back into the queue cannot fail: a sender about to wait reserves a list
+ * for its message on port->prio_spare first (port->prio_reserved counts
+ * the waiting senders, and spares are trimmed to one more than that), and
+ * a message put back after its copy to user memory faulted finds the list
+ * its receive emptied among the spares, unless a new message took it
+ * meanwhile; should that and GFP_ATOMIC both fail, it goes to the head of
+ * the best list there is, out of priority order but not lost.
+ */
+struct mbx_prio_list {
+	struct rb_node node;		/* in port->prio_tree */
+	struct list_head msgs;		/* FIFO; or in port->prio_spare */
+	u32 prio;
+};
+
+static struct mbx_prio_list *__mbx_prio_spare(struct mbx_port *port)
+{
+	struct mbx_prio_list *pl;
+
+	lockdep_assert_held(&port->lock);
+	pl = list_first_entry_or_null(&port->prio_spare, struct mbx_prio_list,
+				      msgs);
+	if (pl) {
+		list_del(&pl->msgs);
+		port->nr_spare--;
+		return pl;
+	}
+	return kmalloc(sizeof(*pl), GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
+}
+
+/* Keep @pl for reuse, or free it if enough are kept. */
+static void __mbx_prio_keep(struct mbx_port *port, struct mbx_prio_list *pl)
 {
 	lockdep_assert_held(&port->lock);
+	if (port->nr_spare > port->prio_reserved) {
+		kfree(pl);
+		return;
+	}
+	list_add(&pl->msgs, &port->prio_spare);
+	port->nr_spare++;
+}
+
+/* The list of priority @prio, made if need be; NULL if that failed. */
+static struct list_head *__mbx_prio_list(struct mbx_port *port, u32 prio)
+{
+	struct rb_node **p = &port->prio_tree.rb_root.rb_node, *parent = NULL;
+	struct mbx_prio_list *pl;
+	bool leftmost = true;
+
+	lockdep_assert_held(&port->lock);
+	while (*p) {
+		parent = *p;
+		pl = rb_entry(parent, struct mbx_prio_list, node);
+		if (prio == pl->prio)
+			return &pl->msgs;
+		if (prio > pl->prio) {
+			p = &parent->rb_left;
+		} else {
+			p = &parent->rb_right;
+			leftmost = false;
+		}
+	}
+	pl = __mbx_prio_spare(port);
+	if (!pl)
+		return NULL;
+	pl->prio = prio;
+	INIT_LIST_HEAD(&pl->msgs);
+	rb_link_node(&pl->node, parent, p);
+	rb_insert_color_cached(&pl->node, &port->prio_tree, leftmost);
+	return &pl->msgs;
+}
+
+/* The list of the best priority queued, or NULL. */
+static struct list_head *__mbx_prio_best(struct mbx_port *port)
+{
+	struct rb_node *node = rb_first_cached(&port->prio_tree);
+
+	return node ? &rb_entry(node, struct mbx_prio_list, node)->msgs : NULL;
+}
+
+static struct mbx_msg *__mbx_prio_first(struct mbx_port *port)
+{
+	struct list_head *list = __mbx_prio_best(port);
+
+	return list ? list_first_entry(list, struct mbx_msg, node) : NULL;
+}
+
+/*
+ * Queue @msg on a MBX_PORT_MQ port.  Return: 0, or -ENOMEM (only if
+ * @must is false: a message that must go in goes in).
+ */
+static int __mbx_prio_add(struct mbx_port *port, struct mbx_msg *msg,
+			  bool head, bool must)
+{
+	struct list_head *list = __mbx_prio_list(port, msg->prio);
+
+	if (!list) {
+		if (!must)
+			return -ENOMEM;
+		/* See above: the tree is not empty, or a spare was left. */
+		list = __mbx_prio_best(port);
+		head = true;
+	}
 	if (head)
-		list_add(&msg->node, &port->queue[msg->prio]);
+		list_add(&msg->node, list);
 	else
-		list_add_tail(&msg->node, &port->queue[msg->prio]);
-	port->queue_map |= BIT(msg->prio);
+		list_add_tail(&msg->node, list);
+	return 0;
+}
+
+static void __mbx_prio_del(struct mbx_port *port, struct mbx_msg *msg)
+{
+	struct mbx_prio_list *pl;
+
+	/* The last message of its list: both neighbours are the list head. */
+	if (msg->node.next != msg->node.prev) {
+		list_del(&msg->node);
+		return;
+	}
+	pl = container_of(msg->node.next, struct mbx_prio_list, msgs);
+	list_del(&msg->node);
+	rb_erase_cached(&pl->node, &port->prio_tree);
+	__mbx_prio_keep(port, pl);
+}
+
+/* Before a sender of a MBX_PORT_MQ port waits: see above. */
+static int __mbx_prio_reserve(struct mbx_port *port)
+{
+	struct mbx_prio_list *pl;
+
+	lockdep_assert_held(&port->lock);
+	pl = kmalloc(sizeof(*pl), GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
+	if (!pl)
+		return -ENOMEM;
+	port->prio_reserved++;
+	list_add(&pl->msgs, &port->prio_spare);
+	port->nr_spare++;
+	return 0;
+}
+
+static void __mbx_prio_unreserve(struct mbx_port *port)
+{
+	struct mbx_prio_list *pl;
+
+	lockdep_assert_held(&port->lock);
+	port->prio_reserved--;
+	while (port->nr_spare > port->prio_reserved + 1) {
+		pl = list_first_entry(&port->prio_spare, struct mbx_prio_list,
+				      msgs);
+		list_del(&pl->msgs);
+		port->nr_spare--;
+		kfree(pl);
+	}
+}
+
+/**
+ * mbx_queue_init() - make a new port's empty queue
+ * @port: the port, with @mq set
+ *
+ * Context: any.
+ */
+void mbx_queue_init(struct mbx_port *port)
+{
+	int prio;
+
+	if (port->mq) {
+		port->prio_tree = RB_ROOT_CACHED;
+		INIT_LIST_HEAD(&port->prio_spare);
+		return;
+	}
+	for (prio = 0; prio < MBX_NR_PRIO; prio++)
+		INIT_LIST_HEAD(&port->queue[prio]);
+}
+
+/**
+ * mbx_queue_purge() - empty the queue of a port nobody uses
+ * @port: the port, being freed
+ * @msgs: where its queued messages go, for the caller to free
+ *
+ * Context: process context.
+ */
+void mbx_queue_purge(struct mbx_port *port, struct list_head *msgs)
+{
+	struct mbx_prio_list *pl, *ptmp;
+	struct rb_node *node;
+	int prio;
+
+	if (!port->mq) {
+		for (prio = 0; prio < MBX_NR_PRIO; prio++)
+			list_splice_tail_init(&port->queue[prio], msgs);
+		return;
+	}
+	while ((node = rb_first_cached(&port->prio_tree))) {
+		pl = rb_entry(node, struct mbx_prio_list, node);
+		list_splice_tail_init(&pl->msgs, msgs);
+		rb_erase_cached(node, &port->prio_tree);
+		kfree(pl);
+	}
+	list_for_each_entry_safe(pl, ptmp, &port->prio_spare, msgs)
+		kfree(pl);
+}
+
+static int __mbx_queue_add(struct mbx_port *port, struct mbx_msg *msg,
+			   bool head, bool must)
+{
+	lockdep_assert_held(&port->lock);
+	if (unlikely(port->mq)) {
+		if (__mbx_prio_add(port, msg, head, must))
+			return -ENOMEM;
+	} else {
+		if (head)
+			list_add(&msg->node, &port->queue[msg->prio]);
+		else
+			list_add_tail(&msg->node, &port->queue[msg->prio]);
+		port->queue_map |= BIT(msg->prio);
+	}
 	port->queued++;
+	return 0;
 }
 
 static void __mbx_queue_del(struct mbx_port *port, struct mbx_msg *msg)
 {
 	lockdep_assert_held(&port->lock);
-	list_del(&msg->node);
-	if (list_empty(&port->queue[msg->prio]))
-		port->queue_map &= ~BIT(msg->prio);
+	if (unlikely(port->mq)) {
+		__mbx_prio_del(port, msg);
+	} else {
+		list_del(&msg->node);
+		if (list_empty(&port->queue[msg->prio]))
+			port->queue_map &= ~BIT(msg->prio);
+	}
 	port->queued--;
+}
+
+/* The best queued message, or NULL. */
+static struct mbx_msg *__mbx_queue_first(struct mbx_port *port)
+{
+	if (unlikely(port->mq))
+		return __mbx_prio_first(port);
+	if (!port->queue_map)
+		return NULL;
+	return list_first_entry(&port->queue[__fls(port->queue_map)],
+				struct mbx_msg, node);
 }
 
 static void __mbx_count_send(struct mbx_port *port, struct mbx_msg *msg)
@@ -121,15 +353,13 @@ static struct mbx_msg *__mbx_take(struct mbx_port *port, size_t *len,
 	struct mbx_msg *msg;
 
 	lockdep_assert_held(&port->lock);
-	if (port->queue_map) {
-		msg = list_first_entry(&port->queue[__fls(port->queue_map)],
-				       struct mbx_msg, node);
-	} else if (!list_empty(&port->send_waiters)) {
+	msg = __mbx_queue_first(port);
+	if (!msg) {
+		if (list_empty(&port->send_waiters))
+			return NULL;
 		sender = list_first_entry(&port->send_waiters,
 					  struct mbx_waiter, node);
 		msg = sender->msg;
-	} else {
-		return NULL;
 	}
 
 	if (!mbx_fits(msg, *len, inplace)) {
@@ -146,7 +376,7 @@ static struct mbx_msg *__mbx_take(struct mbx_port *port, size_t *len,
 		    !list_empty(&port->send_waiters)) {
 			sender = list_first_entry(&port->send_waiters,
 						  struct mbx_waiter, node);
-			__mbx_queue_add(port, sender->msg, false);
+			__mbx_queue_add(port, sender->msg, false, true);
 			__mbx_count_send(port, sender->msg);
 			__mbx_complete(port, sender, 0);
 		}
@@ -156,6 +386,36 @@ static struct mbx_msg *__mbx_take(struct mbx_port *port, size_t *len,
 	if (port->queued < port->capacity)
 		__mbx_poll_wake(port, EPOLLOUT | EPOLLWRNORM);
 	return msg;
+}
+
+/* Wait until a receiver takes @msg or moves it into the queue. */
+static int __mbx_send_wait(struct mbx_port *port, struct mbx_msg *msg,
+			   ktime_t *deadline)
+{
+	struct mbx_waiter w;
+
+	w.task = current;
+	w.msg = msg;
+	w.state = MBX_WAITING;
+	__mbx_add_sender(port, &w);
+	port->stats.send_waits++;
+	if (!port->capacity)
+		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
+	return __mbx_wait(port, &w, MBX_WAIT_SEND, deadline);
+}
+
+/* The same on a MBX_PORT_MQ port, with a priority list reserved. */
+static int __mbx_send_wait_mq(struct mbx_port *port, struct mbx_msg *msg,
+			      ktime_t *deadline)
+{
+	int ret;
+
+	ret = __mbx_prio_reserve(port);
+	if (ret)
+		return ret;
+	ret = __mbx_send_wait(port, msg, deadline);
+	__mbx_prio_unreserve(port);
+	return ret;
 }
 
 /**
@@ -200,8 +460,6 @@ void __mbx_port_hangup(struct mbx_port *port)
 int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 	       bool nonblock, ktime_t *deadline)
 {
-	struct mbx_waiter w;
-
 	lockdep_assert_held(&port->lock);
 	if (port->shutdown || __mbx_no_receivers(port))
 		return -EPIPE;
@@ -212,9 +470,12 @@ int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 		return 0;
 	}
 	if (port->queued < port->capacity) {
-		__mbx_queue_add(port, msg, false);
+		if (__mbx_queue_add(port, msg, false, false))
+			return -ENOMEM;
 		__mbx_count_send(port, msg);
 		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
+		if (unlikely(port->notify) && port->queued == 1)
+			__mbx_notify_fire(port);
 		return 0;
 	}
 
@@ -222,15 +483,9 @@ int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 		return -EAGAIN;
 	if (mbx_expired(deadline))
 		return -ETIMEDOUT;
-
-	w.task = current;
-	w.msg = msg;
-	w.state = MBX_WAITING;
-	__mbx_add_sender(port, &w);
-	port->stats.send_waits++;
-	if (!port->capacity)
-		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
-	return __mbx_wait(port, &w, MBX_WAIT_SEND, deadline);
+	if (unlikely(port->mq))
+		return __mbx_send_wait_mq(port, msg, deadline);
+	return __mbx_send_wait(port, msg, deadline);
 }
 
 /**
@@ -338,7 +593,7 @@ void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n)
 	while (n-- > i) {
 		port->stats.received--;
 		port->stats.bytes_received -= msgs[n]->len;
-		__mbx_queue_add(port, msgs[n], true);
+		__mbx_queue_add(port, msgs[n], true, true);
 	}
 	__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
 }

@@ -7,7 +7,8 @@
 #  1. make install DESTDIR=$tmp PREFIX=/usr/local; every file is where it
 #     belongs (module under /lib/modules/KVER/extra and in modules.dep,
 #     udev rule, libmailbox.a, libmailbox.so.VERSION with its soname
-#     symlinks, both headers, libmailbox.pc, mbxctl, every man page).
+#     symlinks, both headers, libmailbox.pc, mbxctl, every man page; and
+#     libmailbox-mq: its archive, library, header and pkg-config file).
 #  2. libmailbox.so: soname libmailbox.so.1; it exports exactly the
 #     functions <mailbox.h> declares, each as NAME@@LIBMAILBOX_1.0.
 #  3. examples/producer_consumer.c builds with nothing but
@@ -70,12 +71,19 @@ for f in "lib/modules/$kver/extra/mailbox.ko" lib/udev/rules.d/60-mailbox.rules 
 	 "${prefix#/}/bin/mbxctl" "${prefix#/}/lib/libmailbox.a" \
 	 "${prefix#/}/lib/libmailbox.so.$version" "${prefix#/}/include/mailbox.h" \
 	 "${prefix#/}/include/linux/mailbox.h" "${prefix#/}/lib/pkgconfig/libmailbox.pc" \
-	 "${prefix#/}/share/man/man1/mbxctl.1" "${prefix#/}/share/man/man7/mailbox.7"; do
+	 "${prefix#/}/share/man/man1/mbxctl.1" "${prefix#/}/share/man/man7/mailbox.7" \
+	 "${prefix#/}/lib/libmailbox-mq.a" "${prefix#/}/lib/libmailbox-mq.so.$version" \
+	 "${prefix#/}/include/mailbox/mqueue.h" "${prefix#/}/lib/pkgconfig/libmailbox-mq.pc" \
+	 "${prefix#/}/share/man/man3/libmailbox-mq.3"; do
 	check "installed /$f" test -f "$dest/$f"
 done
 check "libmailbox.so.1 -> libmailbox.so.$version" \
 	test "$(readlink "$lib/libmailbox.so.1")" = "libmailbox.so.$version"
 check "libmailbox.so -> libmailbox.so.1" test "$(readlink "$lib/libmailbox.so")" = libmailbox.so.1
+check "libmailbox-mq.so.1 -> libmailbox-mq.so.$version" \
+	test "$(readlink "$lib/libmailbox-mq.so.1")" = "libmailbox-mq.so.$version"
+check "libmailbox-mq.so -> libmailbox-mq.so.1" \
+	test "$(readlink "$lib/libmailbox-mq.so")" = libmailbox-mq.so.1
 n_man3=$(find "$top/docs/man3" -name '*.3' | wc -l)
 check "all $n_man3 man3 pages (aliases included)" \
 	test "$(find "$dest$prefix/share/man/man3" -name '*.3' | wc -l)" -eq "$n_man3"
@@ -107,6 +115,24 @@ check "exports = functions declared in <mailbox.h> ($(wc -l <"$work/declared"))"
 	diff -u "$work/declared" "$work/exported.plain"
 check "no internal __mbx_* symbol exported" \
 	test -z "$(grep '__mbx_' "$work/exported")"
+
+# libmailbox-mq: the POSIX functions at glibc's versions (default
+# GLIBC_2.34, compatibility GLIBC_2.3.4 and GLIBC_2.7), the extras at
+# LIBMAILBOX_MQ_1.0, nothing else.
+check "SONAME libmailbox-mq.so.1" \
+	grep -q 'Library soname: \[libmailbox-mq.so.1\]' <(readelf -d "$lib/libmailbox-mq.so.$version")
+nm -D --defined-only "$lib/libmailbox-mq.so.$version" |
+	awk '$2 == "T" || $2 == "W" || $2 == "D" || $2 == "B" { print $3 }' | sort >"$work/mq.exported"
+mq_fns="mq_close mq_getattr mq_notify mq_open mq_receive mq_send mq_setattr mq_timedreceive mq_timedsend mq_unlink"
+{
+	for f in $mq_fns __mq_open_2; do echo "$f@@GLIBC_2.34"; done
+	for f in $mq_fns; do echo "$f@GLIBC_2.3.4"; done
+	echo "__mq_open_2@GLIBC_2.7"
+	echo "mbx_mq_port_name@@LIBMAILBOX_MQ_1.0"
+	echo "mbx_mq_receive_cred@@LIBMAILBOX_MQ_1.0"
+} | sort >"$work/mq.expected"
+check "libmailbox-mq exports mq_* at glibc's versions and mbx_mq_*" \
+	diff -u "$work/mq.expected" "$work/mq.exported"
 
 # --- 3. build against the installed files with pkg-config only -----------------------
 pc() {
@@ -173,6 +199,67 @@ else
 	bad "pc_static checks (not built)"
 fi
 
+# A plain POSIX program: linked with libmailbox-mq (dynamic and static,
+# through pkg-config), and built against glibc alone to be preloaded.  It
+# says whether its queue is a mailbox port.
+cat >"$work/mq_prog.c" <<'PROG'
+#include <fcntl.h>
+#include <mqueue.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/mailbox.h>
+
+int main(void)
+{
+	struct mq_attr attr = { .mq_maxmsg = 4, .mq_msgsize = 64 };
+	struct mbx_port_info info;
+	unsigned int prio, sum = 0, i;
+	char buf[64];
+	mqd_t q;
+
+	mq_unlink("/install-test");
+	q = mq_open("/install-test", O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+	if (q == (mqd_t)-1) {
+		perror("mq_open");
+		return 1;
+	}
+	for (i = 0; i < 3; i++)
+		if (mq_send(q, "m", 1, i * 16000)) {
+			perror("mq_send");
+			return 1;
+		}
+	for (i = 0; i < 3; i++) {
+		if (mq_receive(q, buf, sizeof(buf), &prio) != 1) {
+			perror("mq_receive");
+			return 1;
+		}
+		sum = sum * 10 + prio / 16000;
+	}
+	printf("mq_prog: priorities %03u, %s\n", sum,
+	       ioctl(q, MBX_IOC_PORT_INFO, &info) ? "kernel mq" : "mailbox port");
+	mq_close(q);
+	return mq_unlink("/install-test") ? 1 : 0;
+}
+PROG
+read -r mq_cflags < <(pc --cflags libmailbox-mq)
+read -r mq_libs < <(pc --libs libmailbox-mq)
+read -r mq_slibs < <(pc --static --libs libmailbox-mq)
+check "pkg-config --libs libmailbox-mq" test "$mq_libs" = "-L$lib -lmailbox-mq"
+# libmailbox-mq.so.1 needs libmailbox.so.1, which the linker looks for in
+# the system's directories, not in DESTDIR: -rpath-link points it there.
+# shellcheck disable=SC2086
+check "cc mq_prog.c \$(pkg-config --cflags --libs libmailbox-mq)" \
+	cc -Wall -Werror -o "$work/mq_dynamic" "$work/mq_prog.c" $mq_cflags $mq_libs \
+	-Wl,-rpath-link,"$lib"
+# shellcheck disable=SC2086
+check "cc -static mq_prog.c \$(pkg-config --static --cflags --libs libmailbox-mq)" \
+	cc -Wall -Werror -static -o "$work/mq_static" "$work/mq_prog.c" $mq_cflags $mq_slibs
+check "cc mq_prog.c -lrt (for LD_PRELOAD)" \
+	cc -Wall -Werror -o "$work/mq_glibc" "$work/mq_prog.c" -I"$dest$prefix/include" -lrt
+check "mq_dynamic takes mq_open@GLIBC_2.34 from libmailbox-mq.so.1" \
+	bash -c "readelf -V '$work/mq_dynamic' | grep -A3 'File: libmailbox-mq.so.1' | grep -q 'Name: GLIBC_2.34'"
+
 # --- 4. in the VM, from the installed files -----------------------------------------
 # The VM boots VMLINUZ, the image of release KVER.
 vm_kver=${KVER:-}
@@ -190,7 +277,11 @@ else
 	files+=(-f "$dest$prefix/bin/mbxctl:$prefix/bin/mbxctl"
 		-f "$lib/libmailbox.so.$version:$prefix/lib/libmailbox.so.1"
 		-f "$work/pc_dynamic:/opt/install-test/pc_dynamic"
-		-f "$work/pc_static:/opt/install-test/pc_static")
+		-f "$work/pc_static:/opt/install-test/pc_static"
+		-f "$lib/libmailbox-mq.so.$version:$prefix/lib/libmailbox-mq.so.1"
+		-f "$work/mq_dynamic:/opt/install-test/mq_dynamic"
+		-f "$work/mq_static:/opt/install-test/mq_static"
+		-f "$work/mq_glibc:/opt/install-test/mq_glibc")
 	# The C library and the dynamic loader, at the paths ldd names.
 	while read -r path; do
 		files+=(-f "$path:$path")
@@ -201,6 +292,9 @@ modprobe mailbox
 ls -l /dev/mailbox
 /opt/install-test/pc_static
 LD_LIBRARY_PATH=$prefix/lib /opt/install-test/pc_dynamic
+/opt/install-test/mq_static
+LD_LIBRARY_PATH=$prefix/lib /opt/install-test/mq_dynamic
+LD_PRELOAD=$prefix/lib/libmailbox-mq.so.1 LD_LIBRARY_PATH=$prefix/lib /opt/install-test/mq_glibc
 $prefix/bin/mbxctl create install-test -c 4
 echo "through the installed mbxctl" | $prefix/bin/mbxctl send install-test
 $prefix/bin/mbxctl recv install-test
@@ -219,6 +313,8 @@ VM
 	check "VM: modprobe made /dev/mailbox" grep -q '^crw.* /dev/mailbox$' <<<"$log"
 	check "VM: pc_static and pc_dynamic received every message" \
 		test "$(grep -c '^consumer: 10000 messages, sum 50005000 (expected 50005000), then -EPIPE' <<<"$log")" -eq 2
+	check "VM: mq_static, mq_dynamic and preloaded mq_glibc used mailbox ports" \
+		test "$(grep -c '^mq_prog: priorities 210, mailbox port$' <<<"$log")" -eq 3
 	check "VM: installed mbxctl passed a message" \
 		grep -q '^through the installed mbxctl$' <<<"$log"
 fi

@@ -6,7 +6,9 @@
 # The initramfs holds busybox, the module at /lib/modules/mailbox.ko, the
 # project's VM payload (build/examples and build/tools in /opt/mailbox/bin,
 # build/selftests in /opt/mailbox/selftests, the in-VM scripts in
-# /opt/mailbox/scripts) and any extra -f files.  /init (scripts/vm-init.sh)
+# /opt/mailbox/scripts, the shared libraries in /opt/mailbox/lib plus the
+# host's loader and libraries that dynamic binaries need) and any extra -f
+# files.  /init (scripts/vm-init.sh)
 # loads the module, runs the command, and reboots.  The serial console is
 # streamed to stdout and saved to the log.
 #
@@ -117,6 +119,20 @@ copy_dir() { # SRC_DIR DEST_DIR
 copy_dir "$build/examples" opt/mailbox/bin
 copy_dir "$build/tools" opt/mailbox/bin
 copy_dir "$build/selftests" opt/mailbox/selftests
+# The shared libraries, for the dynamically linked tests (LD_PRELOAD of
+# libmailbox-mq): ours in /opt/mailbox/lib, and the loader and C library
+# where ldd finds them on the host.
+mkdir -p opt/mailbox/lib
+for f in "$build"/libmailbox*.so.1; do
+	[ ! -f "$f" ] || cp "$f" opt/mailbox/lib/
+done
+for f in opt/mailbox/selftests/* opt/mailbox/bin/* opt/mailbox/lib/*; do
+	[ -f "$f" ] || continue
+	libs=$(ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true)
+	for lib in $libs; do
+		[ -e ".$lib" ] || { mkdir -p ".$(dirname "$lib")" && cp -L "$lib" ".$lib"; }
+	done
+done
 cp "$top/scripts/vm-tests.sh" opt/mailbox/scripts/
 [ ! -f "$top/examples/demo.sh" ] || cp "$top/examples/demo.sh" opt/mailbox/scripts/
 chmod 755 opt/mailbox/scripts/*

@@ -256,6 +256,7 @@ extern const struct transport tr_pipe;
 extern const struct transport tr_unix_stream;
 extern const struct transport tr_unix_seqpacket;
 extern const struct transport tr_posix_mq;
+extern const struct transport tr_mbx_mq;
 extern const struct transport tr_efd_shm_2copy;
 extern const struct transport tr_efd_shm_0copy;
 extern const struct transport tr_futex_shm_2copy;

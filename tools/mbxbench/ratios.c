@@ -150,6 +150,20 @@ static void build_zc_ratios(void)
 	add_ratio(t2, SC_RTT2, "pipe", 1 * MiB, "mbx-0copy", 1 * MiB, M_P50, 20, INFINITY);
 }
 
+/* libmailbox-mq against the kernel's POSIX message queues. */
+static void build_mq_ratios(void)
+{
+	static const size_t mq_sizes[] = { 8, 64, 256, 1 * KiB, 4 * KiB };
+	const char *t7 = "libmailbox-mq vs the kernel's POSIX mq";
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mq_sizes); i++)
+		add_ratio(t7, SC_RTT2, "mbx-mq", mq_sizes[i], "posix-mq",
+			  mq_sizes[i], M_P50, 0, 1.0);
+	add_ratio(t7, SC_STREAM, "mbx-mq", 64, "posix-mq", 64, M_RATE, 1.0,
+		  INFINITY);
+}
+
 void build_ratios(void)
 {
 	static const size_t big[] = { 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB };
@@ -169,6 +183,7 @@ void build_ratios(void)
 	add_ratio(t4, SC_STREAM, "mbx-copy", 64, "pipe", 64, M_RATE, 1.0, INFINITY);
 	add_ratio(t6, SC_SETUP, "mbx-pool-full", 1 * MiB, "shm-full", 1 * MiB, M_P50,
 		  0, 1.25);
+	build_mq_ratios();
 }
 
 static const char *goal_str(const struct ratio *x, char *buf, size_t len)

@@ -61,6 +61,7 @@ const struct transport *const transports[] = {
 	&tr_unix_stream,
 	&tr_unix_seqpacket,
 	&tr_posix_mq,
+	&tr_mbx_mq,
 	&tr_efd_shm_2copy,
 	&tr_efd_shm_0copy,
 	&tr_futex_shm_2copy,

@@ -33,6 +33,8 @@
 #define MBX_FEAT_CALL		0x4ULL	/* MBX_IOC_CALL */
 #define MBX_FEAT_BATCH		0x8ULL	/* MBX_IOC_SEND_BATCH, MBX_IOC_RECV_BATCH */
 #define MBX_FEAT_LIST		0x10ULL	/* MBX_IOC_PORT_LIST */
+#define MBX_FEAT_MQ		0x20ULL	/* MBX_PORT_MQ ports */
+#define MBX_FEAT_NOTIFY		0x40ULL	/* MBX_IOC_NOTIFY */
 #define MBX_FEAT_BUF_NEXT	0x80ULL	/* MBX_SEND_NEXT, MBX_RECV_RELEASE */
 
 /*
@@ -57,6 +59,15 @@
 /* next_offset when MBX_SEND_NEXT could not allocate the next region. */
 #define MBX_OFFSET_NONE		(~(__u64)0)
 
+/*
+ * Flag of MBX_IOC_PORT_CREATE only: a port for POSIX message queue use
+ * (libmailbox-mq).  Its messages take priorities 0..MBX_MQ_PRIO_MAX, it
+ * takes MBX_IOC_NOTIFY, and it never reaches end of stream: like a POSIX
+ * queue, it stays usable through every fd left open after it is unlinked.
+ */
+#define MBX_PORT_MQ		0x1000U
+#define MBX_MQ_PRIO_MAX		32767	/* MQ_PRIO_MAX - 1 */
+
 /* mbx_recv.msg_flags */
 #define MBX_MSG_BUF		0x1U	/* the message is a pool region */
 
@@ -74,7 +85,7 @@ struct mbx_version {
 
 /**
  * struct mbx_port_create - argument of MBX_IOC_PORT_CREATE
- * @flags:        MBX_CLOEXEC, MBX_NONBLOCK for the returned fd
+ * @flags:        MBX_CLOEXEC, MBX_NONBLOCK for the returned fd; MBX_PORT_MQ
  * @capacity:     messages the queue holds; 0 makes a rendezvous port
  * @max_msg_size: largest message in bytes; 0 takes the module's default
  * @mode:         permission bits (0777) checked by MBX_IOC_PORT_OPEN
@@ -375,6 +386,40 @@ struct mbx_batch {
 
 #define MBX_BATCH_SIZE_VER0	32	/* VER0 entries */
 #define MBX_BATCH_SIZE_VER1	40	/* @entry_size */
+/* struct mbx_notify.type: what a notification does when it fires */
+#define MBX_NOTIFY_NONE		1	/* nothing (SIGEV_NONE) */
+#define MBX_NOTIFY_SIGNAL	2	/* queue signal @signo with @value */
+#define MBX_NOTIFY_EVENTFD	3	/* add 1 to the eventfd @fd */
+
+/* struct mbx_notify.flags */
+#define MBX_NOTIFY_REMOVE	0x1U	/* remove the caller's registration */
+
+/**
+ * struct mbx_notify - argument of MBX_IOC_NOTIFY, on a MBX_PORT_MQ port
+ * @flags:    0 to register, MBX_NOTIFY_REMOVE to unregister
+ * @type:     MBX_NOTIFY_*; 0 with MBX_NOTIFY_REMOVE
+ * @signo:    MBX_NOTIFY_SIGNAL: the signal (0 sends none), else 0
+ * @fd:       MBX_NOTIFY_EVENTFD: an eventfd, else 0
+ * @value:    MBX_NOTIFY_SIGNAL: si_value of the signal, else 0
+ * @reserved: zero
+ *
+ * As mq_notify(3) says: one process at a time holds a port's registration
+ * (another one gets EBUSY); it fires once, when a message is queued on an
+ * empty port while no receiver is waiting, and is then removed.  The
+ * signal (si_code SI_MESGQ, si_pid and si_uid of the sender) goes to the
+ * registering process.  Unregistering removes the caller's own
+ * registration and succeeds if there is none; the registration also goes
+ * when its process closes an fd of the port, and when the port's last fd
+ * is closed.
+ */
+struct mbx_notify {
+	__u32 flags;
+	__u32 type;
+	__s32 signo;
+	__s32 fd;
+	__u64 value;
+	__u64 reserved;
+};
 
 #define MBX_IOC_MAGIC		0xB8
 
@@ -401,5 +446,6 @@ struct mbx_batch {
 #define MBX_IOC_SEND_BATCH	_IOWR(MBX_IOC_MAGIC, 0x17, struct mbx_batch)
 #define MBX_IOC_RECV_BATCH	_IOWR(MBX_IOC_MAGIC, 0x18, struct mbx_batch)
 #define MBX_IOC_PORT_DUP	_IOW(MBX_IOC_MAGIC, 0x19, struct mbx_port_dup)
+#define MBX_IOC_NOTIFY		_IOW(MBX_IOC_MAGIC, 0x1A, struct mbx_notify)
 
 #endif /* _UAPI_LINUX_MAILBOX_H */

@@ -120,6 +120,12 @@ int mbx_send_batch(int port, struct mbx_send *msgs, unsigned int count,
 int mbx_recv_batch(int port, struct mbx_recv *msgs, unsigned int count,
 		   unsigned int flags);
 
+/*
+ * Register (or with MBX_NOTIFY_REMOVE, remove) the calling process's
+ * notification on a port created with MBX_PORT_MQ: see struct mbx_notify.
+ */
+int mbx_notify(int port, const struct mbx_notify *args);
+
 static inline void *mbx_buf_ptr(void *base, uint64_t offset)
 {
 	return (char *)base + offset;
