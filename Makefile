@@ -45,6 +45,9 @@ KSRC_TAR	:= /usr/src/linux-source-6.1.tar.xz
 
 # VM limits (seconds): whole VM run, and each selftest binary inside it.
 VM_TIMEOUT	?= 1500
+# The debug kernel (KASAN, lockdep, kmemleak) runs the same tests several
+# times slower.
+DEBUG_VM_TIMEOUT ?= 2700
 TEST_TIMEOUT	?= 300
 # Extra kernel command line for every VM run, and for `make bench`.
 VM_APPEND	?=
@@ -339,7 +342,7 @@ check-debug: deps
 	$(MAKE) -k selftests || echo "*** some selftests failed to build (counted as failures)"
 	$(S)/selftests.sh -n debug -K -k $(DEBUG_VMLINUZ) \
 		-m $(DEBUG_MOD)/module/mailbox.ko -s $(B)/splat/debug/mbx_splat.ko \
-		-t $(VM_TIMEOUT) -T $(TEST_TIMEOUT) -a "$(VM_APPEND)"
+		-t $(DEBUG_VM_TIMEOUT) -T $(TEST_TIMEOUT) -a "$(VM_APPEND)"
 
 check-6.12: deps
 	$(MAKE) 6.12-module 6.12-splat lib examples tools

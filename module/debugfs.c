@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mailbox: a read-only debugfs view of every port and its counters, for
- * the administrator: /sys/kernel/debug/mailbox/ports.  Not an interface to
+ * the administrator: /sys/kernel/debug/mbx/ports.  Not an interface to
  * build on; programs use MBX_IOC_PORT_LIST and MBX_IOC_PORT_INFO.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -21,7 +21,7 @@ static int mbx_ports_debugfs_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(mbx_ports_debugfs);
 
 /**
- * mbx_debugfs_init() - create /sys/kernel/debug/mailbox/
+ * mbx_debugfs_init() - create /sys/kernel/debug/mbx/
  *
  * Failure is not fatal: the module works without its debug view.
  *
@@ -29,7 +29,8 @@ DEFINE_SHOW_ATTRIBUTE(mbx_ports_debugfs);
  */
 void mbx_debugfs_init(void)
 {
-	mbx_debugfs_dir = debugfs_create_dir("mailbox", NULL);
+	/* Not "mailbox": the kernel's own mailbox framework has that one. */
+	mbx_debugfs_dir = debugfs_create_dir("mbx", NULL);
 	debugfs_create_file("ports", 0400, mbx_debugfs_dir, NULL,
 			    &mbx_ports_debugfs_fops);
 }

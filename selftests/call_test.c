@@ -1255,16 +1255,22 @@ static uint64_t timed_round_trips(int q, int r, unsigned int n)
  */
 TEST_F(spin, calls_on_one_cpu_never_wait_out_the_spin)
 {
-	enum { N = 200 };
-	uint64_t without, with;
+	enum { N = 200, RUNS = 3 };
+	uint64_t without = UINT64_MAX, with = UINT64_MAX, t;
+	unsigned int k;
 
 	ASSERT_EQ(0, pin_to_cpu(0));
-	ASSERT_EQ(0, t_param_set("call_spin_ns", 0));
-	without = timed_round_trips(self->q, self->r, N);
-	ASSERT_NE(0, without);
-	ASSERT_EQ(0, t_param_set("call_spin_ns", SPIN_CEILING_NS));
-	with = timed_round_trips(self->q, self->r, N);
-	ASSERT_NE(0, with);
+	/* The least of a few runs each: a busy host only adds time. */
+	for (k = 0; k < RUNS; k++) {
+		ASSERT_EQ(0, t_param_set("call_spin_ns", 0));
+		t = timed_round_trips(self->q, self->r, N);
+		ASSERT_NE(0, t);
+		without = t < without ? t : without;
+		ASSERT_EQ(0, t_param_set("call_spin_ns", SPIN_CEILING_NS));
+		t = timed_round_trips(self->q, self->r, N);
+		ASSERT_NE(0, t);
+		with = t < with ? t : with;
+	}
 	EXPECT_GT(without + N * SPIN_CEILING_NS / 2, with)
 		TH_LOG("%u round trips on one CPU: %llu us without spinning, %llu us with",
 		       N, (unsigned long long)without / 1000,

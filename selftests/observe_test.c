@@ -198,7 +198,7 @@ TEST(debugfs_lists_every_port_with_its_counters)
 	char name[64], line[128];
 	int fa, fb;
 
-	if (access("/sys/kernel/debug/mailbox/ports", R_OK))
+	if (access("/sys/kernel/debug/mbx/ports", R_OK))
 		SKIP(return, "no debugfs");
 	unique(name, sizeof(name), "dbg");
 	fa = named_port(name);
@@ -207,7 +207,7 @@ TEST(debugfs_lists_every_port_with_its_counters)
 	ASSERT_LE(0, fb);
 	ASSERT_EQ(0, mbx_send(fb, "12345", 5, 0));
 
-	ASSERT_LT(0, read_file("/sys/kernel/debug/mailbox/ports", buf,
+	ASSERT_LT(0, read_file("/sys/kernel/debug/mbx/ports", buf,
 			       sizeof(buf)));
 	EXPECT_EQ(0, strncmp(buf, "id name ", 8));
 	ASSERT_EQ(0, mbx_port_info(fa, &info));
@@ -229,7 +229,7 @@ TEST(debugfs_view_is_for_root_only)
 {
 	struct stat st;
 
-	if (stat("/sys/kernel/debug/mailbox/ports", &st))
+	if (stat("/sys/kernel/debug/mbx/ports", &st))
 		SKIP(return, "no debugfs");
 	EXPECT_EQ(0400, st.st_mode & 0777);
 }
