@@ -73,6 +73,12 @@ TOOLS		:= $(patsubst $(TOP)/tools/%.c,$(B)/tools/%,$(wildcard $(TOP)/tools/*.c))
 BENCH_SRCS	:= $(wildcard $(TOP)/tools/mbxbench/*.c)
 BENCH_OBJS	:= $(BENCH_SRCS:$(TOP)/tools/mbxbench/%.c=$(B)/tools/mbxbench-objs/%.o)
 TOOLS		+= $(if $(BENCH_SRCS),$(B)/tools/mbxbench)
+# tools/mbx-bridge/*.c: the NATS bridge, linked against the shared libnats
+# (Debian ships no static one); the bridge tests copy its libraries into
+# the VMs.
+BRIDGE_SRCS	:= $(wildcard $(TOP)/tools/mbx-bridge/*.c)
+BRIDGE_OBJS	:= $(BRIDGE_SRCS:$(TOP)/tools/mbx-bridge/%.c=$(B)/tools/mbx-bridge-objs/%.o)
+TOOLS		+= $(if $(BRIDGE_SRCS),$(B)/tools/mbx-bridge)
 
 # `make install`: DESTDIR and PREFIX as usual.  The module and the udev
 # rule go where the kernel and udev look, whatever PREFIX says; the module
@@ -228,10 +234,17 @@ $(B)/tools/mbxbench-objs/%.o: $(TOP)/tools/mbxbench/%.c
 $(B)/tools/mbxbench: $(BENCH_OBJS) $(LIB_A)
 	$(CC) $(CFLAGS) -static -o $@ $(BENCH_OBJS) $(LIB_A) -lpthread -lm
 
+$(B)/tools/mbx-bridge-objs/%.o: $(TOP)/tools/mbx-bridge/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -c -o $@ $<
+
+$(B)/tools/mbx-bridge: $(BRIDGE_OBJS) $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $(BRIDGE_OBJS) $(LIB_A) $$(pkg-config --libs libnats) -lpthread
+
 # build/tools/mbxbench.d is left from when mbxbench was one file.
 -include $(wildcard $(B)/userlib/*/*.d $(B)/selftests/*.d $(B)/examples/*.d \
 	$(filter-out $(B)/tools/mbxbench.d,$(wildcard $(B)/tools/*.d)) \
-	$(B)/tools/mbxbench-objs/*.d)
+	$(B)/tools/mbxbench-objs/*.d $(B)/tools/mbx-bridge-objs/*.d)
 
 # --- VM runs ------------------------------------------------------------------
 # Selftests that fail to compile do not stop the run: their stale binary is

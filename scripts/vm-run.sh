@@ -26,15 +26,18 @@
 #   -K            kmemleak scan after the command; any leak fails the run
 #   -q            do not stream the console to stdout (log only)
 #   -v            stream the whole console, boot messages included
+#   -N ARGS       QEMU network arguments instead of "-nic none" (split on
+#                 spaces; e.g. a user-mode netdev with a guestfwd)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
 
 kernel='' module=$top/module/mailbox.ko append='' log='' kmemleak=0 quiet=0 verbose=0
+net='-nic none'
 timeout_s=${VM_TIMEOUT:-600}
 extra=()
-while getopts "k:m:Mf:a:t:l:Kqv" opt; do
+while getopts "k:m:Mf:a:t:l:KqvN:" opt; do
 	case "$opt" in
 	k) kernel=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -46,6 +49,7 @@ while getopts "k:m:Mf:a:t:l:Kqv" opt; do
 	K) kmemleak=1 ;;
 	q) quiet=1 ;;
 	v) verbose=1 ;;
+	N) net=$OPTARG ;;
 	*) sed -n '/^# Usage/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
@@ -151,8 +155,9 @@ rm -rf "$stage"
 trap 'rm -f "$initrd"' EXIT
 
 # --- boot ---------------------------------------------------------------
+read -ra netargs <<<"$net"
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2
-      -nographic -monitor none -no-reboot -nic none
+      -nographic -monitor none -no-reboot "${netargs[@]}"
       -kernel "$kernel" -initrd "$initrd"
       -append "console=ttyS0 quiet panic=-1 reboot=t $append")
 start=$SECONDS
