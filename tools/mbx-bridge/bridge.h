@@ -31,6 +31,7 @@ struct route_counters {
 	uint64_t dead_lettered;	/* sent to the dead-letter subject */
 	uint64_t lost;		/* core mode: gaps seen in the sequence */
 	uint64_t errors;	/* failed calls, retried or reported */
+	uint64_t pending;	/* gauge: taken, not yet acked (export) */
 };
 
 struct stats_route {
@@ -96,7 +97,7 @@ int config_words(struct bridge_config *cfg, char **words, int nwords,
 int config_check(struct bridge_config *cfg);
 const char *route_kind_name(enum route_kind kind);
 
-/* stats.c */
+/* state.c: counters, journals, log */
 int stats_open(struct bridge *br);
 int stats_print(const char *state_dir);
 void stats_state(struct bridge *br, const char *state);
@@ -126,7 +127,6 @@ int meta_to_headers(natsMsg *m, const struct msg_meta *meta,
 int meta_from_headers(natsMsg *m, struct msg_meta *meta);
 int dead_letter(struct route *r, natsMsg *m, const char *why);
 
-/* journal.c */
 void *journal_map(const char *path, size_t size, bool *created);
 void journal_unmap(void *base, size_t size);
 int route_file(struct route *r, const char *what, char *path, size_t size);
@@ -135,7 +135,10 @@ int route_file(struct route *r, const char *what, char *path, size_t size);
 void *export_run(void *arg);
 void *import_run(void *arg);
 
-/* log.c */
+/* cli.c */
+int cli_main(struct bridge *br, const char *cmd, int argc, char **argv);
+
+/* state.c */
 void blog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern const char *blog_name;
 

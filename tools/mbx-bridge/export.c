@@ -240,6 +240,7 @@ static int recover(struct exporter *x)
 	x->h->next_seq = next;
 	x->head = next % x->n;
 	x->used = 0;
+	x->r->c->pending = 0;
 	if (lost) {
 		stats_add(&x->r->c->lost, lost);
 		blog("%s: %u messages taken from %s before a crash were never published (core mode): counted lost",
@@ -343,6 +344,7 @@ static void export_loop(struct exporter *x)
 		}
 		if (settle(x))
 			break;
+		x->r->c->pending = x->used;
 		if (got == 0)
 			poll(&p, 1, x->used ? 1 : 100);
 	}

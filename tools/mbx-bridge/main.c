@@ -7,6 +7,7 @@
  *   mbx-bridge [run] [-c FILE] [--DIRECTIVE ARG...]...
  *   mbx-bridge check [-c FILE] [--DIRECTIVE ARG...]...
  *   mbx-bridge stats [-c FILE | -d STATE_DIR]
+ *   mbx-bridge pub|await|signal [-c FILE] [--server URL] -- ARGS...
  *
  * Exit status: 0 after SIGTERM or SIGINT, 1 for a bad configuration, a
  * missing port or unreachable servers, 2 for a usage error.
@@ -34,6 +35,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: mbx-bridge [run|check] [-c FILE] [--DIRECTIVE ARG...]...\n"
 		"       mbx-bridge stats [-c FILE | -d STATE_DIR]\n"
+		"       mbx-bridge pub|await|signal [-c FILE] [--server URL] -- ARGS...\n"
 		"directives (config file or --DIRECTIVE): server URL, mode core|jetstream,\n"
 		"  state-dir DIR, name NAME, dead-letter SUBJECT, inflight N, ack-wait S,\n"
 		"  replicas N, connect-wait S, call-timeout MS, export PORT SUBJECT,\n"
@@ -172,6 +174,8 @@ int main(int argc, char **argv)
 {
 	struct bridge *br = &the_bridge;
 	const char *cmd = "run", *state_dir = NULL;
+	char **rest;
+	int i, nrest;
 
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
 		return usage() - 2;
@@ -181,11 +185,19 @@ int main(int argc, char **argv)
 		argc--;
 	}
 	config_defaults(&br->cfg);
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		;
+	rest = argv + i + (i < argc);
+	nrest = argc - i - (i < argc);
+	argc = i;
 	if (parse_args(&br->cfg, argc - 1, argv + 1,
 		       strcmp(cmd, "stats") ? NULL : &state_dir))
 		return 1;
 	if (!strcmp(cmd, "stats"))
 		return stats_print(state_dir ? state_dir : br->cfg.state_dir);
+	if (!strcmp(cmd, "pub") || !strcmp(cmd, "await") ||
+	    !strcmp(cmd, "signal"))
+		return cli_main(br, cmd, nrest, rest);
 	if (!strcmp(cmd, "run") || !strcmp(cmd, "check"))
 		return cmd_run(br, !strcmp(cmd, "check"));
 	return usage();

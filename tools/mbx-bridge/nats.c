@@ -47,7 +47,8 @@ static void on_disconnected(natsConnection *nc, void *closure)
 {
 	struct bridge *br = closure;
 
-	stats_add(&br->stats->disconnects, 1);
+	if (br->stats)
+		stats_add(&br->stats->disconnects, 1);
 	if (!br->stop)
 		stats_state(br, "disconnected");
 }
@@ -58,8 +59,11 @@ static void on_reconnected(natsConnection *nc, void *closure)
 	char url[256] = "";
 
 	natsConnection_GetConnectedUrl(nc, url, sizeof(url));
-	stats_add(&br->stats->reconnects, 1);
-	snprintf(br->stats->state, sizeof(br->stats->state), "connected");
+	if (br->stats) {
+		stats_add(&br->stats->reconnects, 1);
+		snprintf(br->stats->state, sizeof(br->stats->state),
+			 "connected");
+	}
 	blog("state: connected again to %s", url);
 }
 
@@ -185,6 +189,8 @@ int stream_ensure(struct bridge *br, const char *subject, char *name,
 		sc.Replicas = br->cfg.replicas;
 		sc.Duplicates = 120LL * 1000000000LL;
 		s = js_AddStream(&si, js, &sc, NULL, &jerr);
+		if (s != NATS_OK)	/* another bridge may have made it */
+			s = js_GetStreamInfo(&si, js, name, NULL, &jerr);
 	}
 	jsStreamInfo_Destroy(si);
 	jsCtx_Destroy(js);

@@ -42,7 +42,9 @@ void stats_add(uint64_t *counter, uint64_t n)
 
 void stats_state(struct bridge *br, const char *state)
 {
-	snprintf(br->stats->state, sizeof(br->stats->state), "%s", state);
+	if (br->stats)
+		snprintf(br->stats->state, sizeof(br->stats->state), "%s",
+			 state);
 	blog("state: %s", state);
 }
 
@@ -162,7 +164,7 @@ int stats_print(const char *state_dir)
 	for (i = 0; i < s.nroutes && i < BRIDGE_MAX_ROUTES; i++) {
 		struct route_counters *c = &s.route[i].c;
 
-		printf("%s: received %llu sent %llu acked %llu redelivered %llu deduplicated %llu dead-lettered %llu lost %llu errors %llu\n",
+		printf("%s: received %llu sent %llu acked %llu redelivered %llu deduplicated %llu dead-lettered %llu lost %llu errors %llu pending %llu\n",
 		       s.route[i].desc, (unsigned long long)c->received,
 		       (unsigned long long)c->sent,
 		       (unsigned long long)c->acked,
@@ -170,7 +172,8 @@ int stats_print(const char *state_dir)
 		       (unsigned long long)c->deduplicated,
 		       (unsigned long long)c->dead_lettered,
 		       (unsigned long long)c->lost,
-		       (unsigned long long)c->errors);
+		       (unsigned long long)c->errors,
+		       (unsigned long long)c->pending);
 	}
 	return 0;
 }
