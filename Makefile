@@ -91,6 +91,8 @@ INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
 PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
 UDEVRULESDIR	?= /lib/udev/rules.d
+SYSTEMDUNITDIR	?= /lib/systemd/system
+DOCDIR		?= $(PREFIX)/share/doc/mailbox
 MOD_KVER	= $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 		    $(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(KVER))
 MODDIR		= /lib/modules/$(MOD_KVER)/extra
@@ -130,6 +132,7 @@ help:
 	@echo 'make ci            deps + build + check + check-debug + check-rt + checks, totals last'
 	@echo 'make demo          examples/demo.sh in a VM'
 	@echo 'make bench         build/tools/mbxbench in a VM ($(BENCH_APPEND))'
+	@echo 'make check-bridge  mbx-bridge between VMs on a loopback nats-server (soak-bridge: 100 000 messages)'
 	@echo 'make debug-kernel  build (or reuse) the debug kernel in build/linux-debug'
 	@echo 'make style         checkpatch --strict on our C sources, shellcheck on scripts'
 	@echo 'make sparse        sparse (C=2) on the module'
@@ -318,6 +321,20 @@ LONG_VM = $(if $(filter debug,$(LONG_KERNEL)),-K -k $(DEBUG_VMLINUZ) \
 	-m $(DEBUG_MOD)/module/mailbox.ko,-k $(VMLINUZ) -m $(TOP)/module/mailbox.ko)
 LONG_SECS = $$(( $(LONG_TIMEOUT) - 600 ))
 
+# The NATS bridge (tools/mbx-bridge/) between VMs on a loopback nats-server:
+# check-bridge is the bounded CI suite (BRIDGE_MSGS ledger messages per
+# case), soak-bridge the 100 000-message ledgers.  Results and totals in
+# build/bridge/.
+BRIDGE_MSGS	?= 10000
+.PHONY: check-bridge soak-bridge
+check-bridge: deps
+	$(MAKE) module lib tools
+	$(S)/bridge-tests.sh -n $(BRIDGE_MSGS)
+
+soak-bridge: deps
+	$(MAKE) module lib tools
+	$(S)/bridge-tests.sh -n 100000 -t 1800 js-ledger js-faults core-ledger
+
 .PHONY: stress-long fuzz-long
 stress-long: deps
 	$(MAKE) $(if $(filter debug,$(LONG_KERNEL)),debug-module,module) lib
@@ -345,12 +362,14 @@ $(CHECKPATCH): | deps
 
 # User-space code has neither the kernel's u32/u64 nor BIT(), so
 # PREFER_KERNEL_TYPES and BIT_MACRO are ignored outside module/ and the
-# helper module; module/compat.h alone tests LINUX_VERSION_CODE, which is
+# helper module; libnats names are CamelCase (tools/mbx-bridge/);
+# module/compat.h alone tests LINUX_VERSION_CODE, which is
 # what it is for; nothing else is ignored.
 style: $(CHECKPATCH) deps
 	@cd $(TOP) && fail=0; for f in $(STYLE_FILES); do \
 		case $$f in module/compat.h) ign="--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON" ;; \
 		module/*|selftests/splat/*) ign= ;; \
+		tools/mbx-bridge/*) ign="--ignore PREFER_KERNEL_TYPES,BIT_MACRO,CAMELCASE" ;; \
 		*) ign="--ignore PREFER_KERNEL_TYPES,BIT_MACRO" ;; esac; \
 		out=$$($(CHECKPATCH) --no-tree --strict --quiet --show-types $$ign -f $$f 2>&1) || \
 			{ fail=1; printf '%s\n' "$$out"; }; \
@@ -409,6 +428,12 @@ install: module lib tools
 	$(INSTALL) -m 644 $(TOP)/docs/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 $(TOP)/docs/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 	$(INSTALL) -m 644 $(TOP)/docs/*.7 $(DESTDIR)$(MANDIR)/man7/
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 755 $(B)/tools/mbx-bridge $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 $(TOP)/docs/man8/mbx-bridge.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|/usr/local/bin|$(BINDIR)|g' $(TOP)/tools/mbx-bridge/mbx-bridge.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/mbx-bridge.service
+	$(INSTALL) -m 644 $(TOP)/tools/mbx-bridge/mbx-bridge.conf.example $(DESTDIR)$(DOCDIR)/
 	@$(POST_INSTALL)
 
 # After (un)installing on the live system: module index, linker cache, udev.
@@ -431,6 +456,9 @@ POST_INSTALL = if [ -n "$(DESTDIR)" ]; then \
 uninstall:
 	rm -f $(DESTDIR)$(MODDIR)/mailbox.ko $(DESTDIR)$(UDEVRULESDIR)/60-mailbox.rules \
 		$(DESTDIR)$(BINDIR)/mbxctl $(DESTDIR)$(LIBDIR)/libmailbox.a \
+		$(DESTDIR)$(BINDIR)/mbx-bridge $(DESTDIR)$(MANDIR)/man8/mbx-bridge.8 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/mbx-bridge.service \
+		$(DESTDIR)$(DOCDIR)/mbx-bridge.conf.example \
 		$(DESTDIR)$(LIBDIR)/$(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 		$(DESTDIR)$(LIBDIR)/libmailbox.so $(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc \
 		$(DESTDIR)$(INCLUDEDIR)/mailbox.h $(DESTDIR)$(INCLUDEDIR)/linux/mailbox.h \

@@ -49,6 +49,7 @@ single() { # TARGET
 suite check stock
 suite check-debug debug
 suite check-rt rt
+suite check-bridge bridge
 # Man pages, headers, the install path and DKMS: one test each.
 single man-check
 single headers-check

@@ -16,7 +16,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,19 +24,19 @@
 
 #include <mailbox.h>
 
-static unsigned int prio_of(uint64_t seq, unsigned int prios)
+static unsigned int prio_of(unsigned long long seq, unsigned int prios)
 {
 	return (seq * 7 + seq / 13) % prios;
 }
 
-static uint64_t tag_of(uint64_t seq)
+static unsigned long long tag_of(unsigned long long seq)
 {
 	return seq * 2654435761ULL ^ 0x5a5a5a5a00000000ULL;
 }
 
-static size_t fill(char *buf, size_t size, uint64_t seq, unsigned int prio)
+static size_t fill(char *buf, size_t size, unsigned long long seq, unsigned int prio)
 {
-	size_t n = snprintf(buf, size, "LEDGER %" PRIu64 " %u ", seq, prio), i;
+	size_t n = snprintf(buf, size, "LEDGER %llu %u ", seq, prio), i;
 
 	if (n > size)
 		n = size;
@@ -64,7 +63,7 @@ static int do_create(char **a)
 
 static int do_send(int argc, char **a)
 {
-	uint64_t count = strtoull(a[1], NULL, 0), first, seq;
+	unsigned long long count = strtoull(a[1], NULL, 0), first, seq;
 	size_t size = strtoul(a[2], NULL, 0);
 	unsigned int prios = strtoul(a[3], NULL, 0);
 	char *buf = malloc(size + 1);
@@ -84,29 +83,29 @@ static int do_send(int argc, char **a)
 		s.buf = (uintptr_t)buf;
 		ret = mbx_send_ex(fd, &s);
 		if (ret) {
-			fprintf(stderr, "mbx-ledger: send %" PRIu64 ": %s\n", seq,
+			fprintf(stderr, "mbx-ledger: send %llu: %s\n", seq,
 				strerror(-ret));
 			return 1;
 		}
 	}
-	printf("ledger: sent %" PRIu64 " messages of %zu bytes from %" PRIu64 "\n",
+	printf("ledger: sent %llu messages of %zu bytes from %llu\n",
 	       count, size, first);
 	return 0;
 }
 
 struct tally {
-	uint64_t unique, dups, reorder, bad;
-	uint64_t last[MBX_PRIO_MAX + 1];
+	unsigned long long unique, dups, reorder, bad;
+	unsigned long long last[MBX_PRIO_MAX + 1];
 	unsigned char *seen;
 };
 
 static void check_one(struct tally *t, const char *buf, struct mbx_recv *r,
-		      uint64_t first, uint64_t count, size_t size,
+		      unsigned long long first, unsigned long long count, size_t size,
 		      unsigned int prios, char *want)
 {
-	uint64_t seq;
+	unsigned long long seq;
 
-	if (sscanf(buf, "LEDGER %" SCNu64, &seq) != 1 || seq < first ||
+	if (sscanf(buf, "LEDGER %llu", &seq) != 1 || seq < first ||
 	    seq >= first + count) {
 		t->bad++;
 		return;
@@ -115,7 +114,7 @@ static void check_one(struct tally *t, const char *buf, struct mbx_recv *r,
 	if (r->len != size || memcmp(buf, want, size) ||
 	    r->prio != prio_of(seq, prios) || r->tag != tag_of(seq)) {
 		if (t->bad++ < 5)
-			fprintf(stderr, "mbx-ledger: message %" PRIu64 " damaged (len %llu prio %u tag %llx)\n",
+			fprintf(stderr, "mbx-ledger: %llu damaged: len %llu prio %u tag %llx\n",
 				seq, (unsigned long long)r->len, r->prio,
 				(unsigned long long)r->tag);
 	}
@@ -126,7 +125,7 @@ static void check_one(struct tally *t, const char *buf, struct mbx_recv *r,
 	t->unique++;
 	if (r->prio <= MBX_PRIO_MAX && seq < t->last[r->prio]) {
 		if (t->reorder++ < 5)
-			fprintf(stderr, "mbx-ledger: %" PRIu64 " after %" PRIu64 " at priority %u\n",
+			fprintf(stderr, "mbx-ledger: %llu after %llu at prio %u\n",
 				seq, t->last[r->prio], r->prio);
 	}
 	if (r->prio <= MBX_PRIO_MAX && seq > t->last[r->prio])
@@ -149,7 +148,7 @@ static void options(int argc, char **a, int from, unsigned int *idle,
 
 static int do_check(int argc, char **a)
 {
-	uint64_t count = strtoull(a[1], NULL, 0), first = 1, lost;
+	unsigned long long count = strtoull(a[1], NULL, 0), first = 1, lost;
 	size_t size = strtoul(a[2], NULL, 0);
 	unsigned int prios = strtoul(a[3], NULL, 0), idle = 30;
 	char *buf = malloc(size + 1), *want = malloc(size + 1);
@@ -183,8 +182,10 @@ static int do_check(int argc, char **a)
 		check_one(&t, buf, &r, first, count, size, prios, want);
 	}
 	lost = count - t.unique;
-	printf("ledger: expected %" PRIu64 " unique %" PRIu64 " duplicates %" PRIu64 " lost %" PRIu64 " reordered %" PRIu64 " bad %" PRIu64 "\n",
-	       count, t.unique, t.dups, lost, t.reorder, t.bad);
+	printf("ledger: expected %llu unique %llu", count, t.unique);
+	printf(" duplicates %llu lost %llu reordered %llu",
+	       t.dups, lost, t.reorder);
+	printf(" bad %llu\n", t.bad);
 	return t.dups || t.reorder || t.bad || (lost && !allow_loss);
 }
 
@@ -192,7 +193,7 @@ static int do_drain(int argc, char **a)
 {
 	unsigned int idle = 2;
 	bool unused;
-	uint64_t n = 0;
+	unsigned long long n = 0;
 	char *buf = malloc(1 << 20);
 	int fd = mbx_port_open(MBX_DEV_AUTO, a[0], MBX_RECV);
 
@@ -202,7 +203,7 @@ static int do_drain(int argc, char **a)
 	while (mbx_recv_timed(fd, buf, 1 << 20, NULL,
 			      idle * 1000000000ULL) >= 0)
 		n++;
-	printf("ledger: drained %" PRIu64 " messages from %s\n", n, a[0]);
+	printf("ledger: drained %llu messages from %s\n", n, a[0]);
 	return 0;
 }
 

@@ -86,7 +86,7 @@ struct bridge {
 	natsConnection *nc;
 	jsCtx *js;
 	struct stats_file *stats;
-	volatile int stop;
+	int stop;		/* 1: signal, 2: a route failed */
 };
 
 /* config.c */
@@ -139,7 +139,7 @@ void *import_run(void *arg);
 int cli_main(struct bridge *br, const char *cmd, int argc, char **argv);
 
 /* state.c */
-void blog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void blog(const char *fmt, ...);
 extern const char *blog_name;
 
 #endif /* MBX_BRIDGE_H */

@@ -89,7 +89,8 @@ int cli_main(struct bridge *br, const char *cmd, int argc, char **argv)
 
 	if ((!strcmp(cmd, "pub") && argc < 2) ||
 	    (strcmp(cmd, "pub") && argc != 2)) {
-		fprintf(stderr, "usage: mbx-bridge pub SUBJECT PAYLOAD [KEY=VALUE...] | await SUBJECT SECS | signal SUBJECT SECS\n");
+		fputs("mbx-bridge pub SUBJECT PAYLOAD [KEY=VALUE...]\n"
+		      "mbx-bridge await|signal SUBJECT SECS\n", stderr);
 		return 2;
 	}
 	if (bridge_connect(br))

@@ -134,6 +134,8 @@ static int config_mode(struct bridge_config *cfg, const char *m,
 	return 0;
 }
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 struct directive {
 	const char *word;
 	int min, max;	/* arguments after the keyword */
@@ -197,7 +199,7 @@ int config_words(struct bridge_config *cfg, char **words, int nwords,
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(directives) / sizeof(directives[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(directives); i++) {
 		const struct directive *d = &directives[i];
 
 		if (strcmp(words[0], d->word))
@@ -248,7 +250,7 @@ int config_check(struct bridge_config *cfg)
 		return -EINVAL;
 	}
 	if (!cfg->nroutes) {
-		fprintf(stderr, "mbx-bridge: no route (export, import, serve or call) configured\n");
+		fprintf(stderr, "mbx-bridge: no export or import route configured\n");
 		return -EINVAL;
 	}
 	if (strchr(cfg->name, '.') || strchr(cfg->name, ' ')) {

@@ -243,7 +243,7 @@ static int recover(struct exporter *x)
 	x->r->c->pending = 0;
 	if (lost) {
 		stats_add(&x->r->c->lost, lost);
-		blog("%s: %u messages taken from %s before a crash were never published (core mode): counted lost",
+		blog("%s: %u messages taken from %s were not published before a crash: lost",
 		     x->r->subject, lost, x->r->port);
 	} else if (cnt) {
 		blog("%s: republished %u messages left unacknowledged by a previous run",
@@ -419,10 +419,11 @@ static int js_open(struct exporter *x)
 void *export_run(void *arg)
 {
 	struct route *r = arg;
-	struct exporter x = { .r = r, .js_mode = r->br->cfg.mode == MODE_JETSTREAM };
+	struct exporter x = { .r = r };
 	struct mbx_port_info info;
 	int ret;
 
+	x.js_mode = r->br->cfg.mode == MODE_JETSTREAM;
 	x.fd = mbx_port_open(MBX_DEV_AUTO, r->port, MBX_RECV | MBX_CLOEXEC);
 	ret = x.fd < 0 ? x.fd : mbx_port_info(x.fd, &info);
 	if (!ret) {

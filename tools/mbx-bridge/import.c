@@ -251,8 +251,9 @@ static void recover(struct importer *im)
 		moved = st->pending;
 	if (moved)
 		st->wm = st->seqs[moved - 1];
-	blog("%s: a previous run was stopped sending a batch of %u: %" PRIu64 " of them reached %s; last delivered sequence %" PRIu64,
-	     im->r->subject, st->pending, moved, im->r->port, st->wm);
+	blog("%s: a killed run was sending %u messages, %" PRIu64 " reached %s",
+	     im->r->subject, st->pending, moved, im->r->port);
+	blog("%s: last delivered sequence %" PRIu64, im->r->subject, st->wm);
 	st->pending = 0;
 }
 
@@ -321,7 +322,7 @@ static void core_loop(struct importer *im)
 		if (natsSubscription_GetDropped(im->sub, &dropped) == NATS_OK &&
 		    dropped > im->dropped) {
 			stats_add(&im->r->c->lost, dropped - im->dropped);
-			blog("%s: %" PRId64 " messages dropped by the client as a slow consumer (core mode): counted lost",
+			blog("%s: %" PRId64 " messages dropped (slow consumer): lost",
 			     im->r->subject, dropped - im->dropped);
 			im->dropped = dropped;
 		}

@@ -33,7 +33,7 @@ static void on_signal(int sig)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: mbx-bridge [run|check] [-c FILE] [--DIRECTIVE ARG...]...\n"
+		"Usage: mbx-bridge [run|check] [-c FILE] [--DIRECTIVE ARG...]...\n"
 		"       mbx-bridge stats [-c FILE | -d STATE_DIR]\n"
 		"       mbx-bridge pub|await|signal [-c FILE] [--server URL] -- ARGS...\n"
 		"directives (config file or --DIRECTIVE): server URL, mode core|jetstream,\n"
@@ -83,9 +83,9 @@ static int check_ports(struct bridge_config *cfg)
 		unsigned int acc = r->kind == ROUTE_EXPORT ? MBX_RECV : MBX_SEND;
 
 		if (r->kind == ROUTE_SERVE || r->kind == ROUTE_CALL) {
-			fprintf(stderr, "mbx-bridge: '%s' routes are not implemented in this version\n",
+			fprintf(stderr, "mbx-bridge: no '%s' routes in this version\n",
 				route_kind_name(r->kind));
-			return -ENOSYS;
+			return -EOPNOTSUPP;
 		}
 		fd = mbx_port_open(MBX_DEV_AUTO, r->port, acc | MBX_CLOEXEC);
 		if (fd < 0) {

@@ -164,11 +164,12 @@ int stats_print(const char *state_dir)
 	for (i = 0; i < s.nroutes && i < BRIDGE_MAX_ROUTES; i++) {
 		struct route_counters *c = &s.route[i].c;
 
-		printf("%s: received %llu sent %llu acked %llu redelivered %llu deduplicated %llu dead-lettered %llu lost %llu errors %llu pending %llu\n",
+		printf("%s: received %llu sent %llu acked %llu redelivered %llu",
 		       s.route[i].desc, (unsigned long long)c->received,
 		       (unsigned long long)c->sent,
 		       (unsigned long long)c->acked,
-		       (unsigned long long)c->redelivered,
+		       (unsigned long long)c->redelivered);
+		printf(" deduplicated %llu dead-lettered %llu lost %llu errors %llu pending %llu\n",
 		       (unsigned long long)c->deduplicated,
 		       (unsigned long long)c->dead_lettered,
 		       (unsigned long long)c->lost,

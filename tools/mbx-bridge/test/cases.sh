@@ -18,8 +18,8 @@ check ledger "$out" [ $rc = 0 ]'
 
 # Wait (at most 120 s) for VM a to start sending; then run the fault.
 after_sending() { # CASE
-	local i
-	for i in $(seq 1 600); do
+	local _
+	for _ in $(seq 1 600); do
 		grep -q '^PHASE sending' "$out/$1/a.log" 2>/dev/null && return 0
 		sleep 0.2
 	done
