@@ -105,6 +105,7 @@ void stats_add(uint64_t *counter, uint64_t n);
 
 /* nats.c */
 int bridge_connect(struct bridge *br);
+natsStatus bridge_connect_once(struct bridge *br, natsConnection **nc);
 void bridge_disconnect(struct bridge *br);
 int stream_ensure(struct bridge *br, const char *subject, char *name,
 		  size_t size);

@@ -14,6 +14,16 @@
  * armed entry was filled by the kernel iff its uid is no longer UINT32_MAX
  * (the kernel reports an unmapped uid as the overflow uid, never that).
  *
+ * JetStream publishes are asynchronous, up to the journal's slots in flight,
+ * on a connection of the route's own that libnats never re-establishes: a
+ * dropped connection is closed, so no publish can sit in a reconnect buffer
+ * and land after the earlier ones republished.  On any failure (a publish
+ * refused, an ack that is an error or overdue, the connection gone) the
+ * exporter takes nothing more from the port, waits for what is in flight,
+ * and republishes every unacknowledged message in order, each waiting for
+ * its ack, on a fresh connection if need be; then it resumes.  The stream
+ * thus holds each exporter's messages in the order they left the port.
+ *
  * Core mode uses the same journal but publishes each message once; what a
  * crash caught between receive and publish is counted as lost, and the
  * importers see the gap in Mbx-Seq too.
@@ -63,8 +73,10 @@ struct exporter {
 	char *data;
 	uint64_t *pub_ms;
 	uint32_t n, head, used;
+	natsConnection *nc;	/* JetStream: the route's own, see above */
 	jsCtx *js;
 	int failed;
+	bool down_logged;
 };
 
 static bool slot_filled(struct exporter *x, uint32_t i)
@@ -99,45 +111,6 @@ static void slot_id(struct exporter *x, uint32_t i, char *id, size_t size)
 	snprintf(id, size, "%s.%" PRIu64, x->src, x->slot[i].seq);
 }
 
-/* Publish slot @i and wait for JetStream's ack, retrying until it comes. */
-static int publish_sync(struct exporter *x, uint32_t i)
-{
-	struct route *r = x->r;
-	unsigned int backoff = 100;
-	jsPubOptions po;
-	char id[160];
-
-	jsPubOptions_Init(&po);
-	slot_id(x, i, id, sizeof(id));
-	po.MsgId = id;
-	po.MaxWait = ACK_TIMEOUT_MS;
-	while (!r->br->stop) {
-		jsPubAck *pa = NULL;
-		jsErrCode jerr = 0;
-		natsMsg *m = slot_msg(x, i);
-		natsStatus s = m ? js_PublishMsg(&pa, x->js, m, &po, &jerr) :
-				   NATS_NO_MEMORY;
-
-		natsMsg_Destroy(m);
-		if (s == NATS_OK) {
-			stats_add(&r->c->sent, 1);
-			stats_add(&r->c->acked, 1);
-			if (pa->Duplicate)
-				stats_add(&r->c->deduplicated, 1);
-			jsPubAck_Destroy(pa);
-			__atomic_store_n(&x->slot[i].state, SLOT_ACKED,
-					 __ATOMIC_RELEASE);
-			return 0;
-		}
-		stats_add(&r->c->errors, 1);
-		blog("%s: publish of %s failed: %s, retrying in %u ms",
-		     r->subject, id, natsStatus_GetText(s), backoff);
-		sleep_ms(backoff);
-		backoff = backoff < 2000 ? backoff * 2 : backoff;
-	}
-	return -EINTR;
-}
-
 static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae,
 		   void *closure)
 {
@@ -165,6 +138,110 @@ static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae,
 	__atomic_store_n(&x->slot[i].state, SLOT_ACKED, __ATOMIC_RELEASE);
 out:
 	natsMsg_Destroy(m);
+}
+
+static bool xconn_up(struct exporter *x)
+{
+	return x->nc && natsConnection_Status(x->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+static void xconn_close(struct exporter *x)
+{
+	if (x->nc)
+		natsConnection_Close(x->nc);
+	if (x->js)
+		jsCtx_Destroy(x->js);
+	natsConnection_Destroy(x->nc);
+	x->js = NULL;
+	x->nc = NULL;
+}
+
+/* (Re)open the route's publishing connection, with back-off. */
+static int xconn_open(struct exporter *x)
+{
+	struct route *r = x->r;
+	unsigned int backoff = 100;
+	natsStatus s;
+	jsOptions o;
+
+	xconn_close(x);
+	jsOptions_Init(&o);
+	o.PublishAsync.AckHandler = on_ack;
+	o.PublishAsync.AckHandlerClosure = x;
+	o.PublishAsync.MaxPending = x->n;
+	o.Wait = ACK_TIMEOUT_MS;
+	while (!r->br->stop) {
+		s = bridge_connect_once(r->br, &x->nc);
+		if (s == NATS_OK)
+			s = natsConnection_JetStream(&x->js, x->nc, &o);
+		if (s == NATS_OK) {
+			blog("%s: publishing connection open", r->subject);
+			x->down_logged = false;
+			return 0;
+		}
+		xconn_close(x);
+		if (!x->down_logged)
+			blog("%s: cannot reach NATS to publish: %s; retrying with back-off",
+			     r->subject, natsStatus_GetText(s));
+		x->down_logged = true;
+		stats_add(&r->c->errors, 1);
+		sleep_ms(backoff);
+		backoff = backoff < 2000 ? backoff * 2 : backoff;
+	}
+	return -EINTR;
+}
+
+/* Publish slot @i and wait for JetStream's ack, retrying until it comes. */
+static int publish_sync(struct exporter *x, uint32_t i)
+{
+	struct route *r = x->r;
+	unsigned int backoff = 100;
+	jsPubOptions po;
+	char id[160];
+
+	jsPubOptions_Init(&po);
+	slot_id(x, i, id, sizeof(id));
+	po.MsgId = id;
+	po.MaxWait = ACK_TIMEOUT_MS;
+	while (!r->br->stop) {
+		jsPubAck *pa = NULL;
+		jsErrCode jerr = 0;
+		natsMsg *m;
+		natsStatus s;
+
+		if (!xconn_up(x))
+			return -ENOTCONN;
+		m = slot_msg(x, i);
+		s = m ? js_PublishMsg(&pa, x->js, m, &po, &jerr) : NATS_NO_MEMORY;
+		natsMsg_Destroy(m);
+		if (s == NATS_OK) {
+			stats_add(&r->c->sent, 1);
+			stats_add(&r->c->acked, 1);
+			if (pa->Duplicate)
+				stats_add(&r->c->deduplicated, 1);
+			jsPubAck_Destroy(pa);
+			__atomic_store_n(&x->slot[i].state, SLOT_ACKED,
+					 __ATOMIC_RELEASE);
+			return 0;
+		}
+		stats_add(&r->c->errors, 1);
+		blog("%s: publish of %s failed: %s, retrying in %u ms",
+		     r->subject, id, natsStatus_GetText(s), backoff);
+		sleep_ms(backoff);
+		backoff = backoff < 2000 ? backoff * 2 : backoff;
+	}
+	return -EINTR;
+}
+
+/* publish_sync(), on a new connection whenever the last one is gone. */
+static int publish_ordered(struct exporter *x, uint32_t i)
+{
+	int ret;
+
+	while ((ret = publish_sync(x, i)) == -ENOTCONN)
+		if (xconn_open(x))
+			return -EINTR;
+	return ret;
 }
 
 static int publish_async(struct exporter *x, uint32_t i)
@@ -230,7 +307,7 @@ static int recover(struct exporter *x)
 		if (!x->js_mode) {
 			x->slot[pick].state = SLOT_ACKED;
 			lost++;
-		} else if (publish_sync(x, pick)) {
+		} else if (publish_ordered(x, pick)) {
 			return -EINTR;
 		}
 		cnt++;
@@ -288,44 +365,78 @@ static int receive(struct exporter *x)
 	x->used += ret;
 	stats_add(&x->r->c->received, ret);
 	for (i = t; i < t + (uint32_t)ret; i++) {
-		if (x->js_mode)
-			publish_async(x, i);
-		else
+		if (!x->js_mode)
 			publish_core(x, i);
+		else if (!__atomic_load_n(&x->failed, __ATOMIC_ACQUIRE))
+			publish_async(x, i);	/* else left for resync() */
+		else
+			x->pub_ms[i] = 0;
 	}
 	return ret;
 }
 
-/* Free acknowledged slots in order; after a failure, resend in order. */
-static int settle(struct exporter *x)
+/* Free the acknowledged slots at the head, in order. */
+static void release_acked(struct exporter *x)
 {
-	uint32_t i, j;
-
 	while (x->used && __atomic_load_n(&x->slot[x->head].state,
 					  __ATOMIC_ACQUIRE) == SLOT_ACKED) {
 		x->slot[x->head].state = SLOT_FREE;
 		x->head = (x->head + 1) % x->n;
 		x->used--;
 	}
-	if (x->used && x->js_mode && !x->failed &&
-	    now_ms() - x->pub_ms[x->head] > 2 * ACK_TIMEOUT_MS)
-		x->failed = 1;	/* an ack that never came */
-	if (!__atomic_load_n(&x->failed, __ATOMIC_ACQUIRE))
-		return 0;
-	blog("%s: a publish failed; waiting for the rest, then resending in order",
-	     x->r->subject);
-	js_PublishAsyncComplete(x->js, NULL);
-	for (j = 0; j < x->used; j++) {
-		i = (x->head + j) % x->n;
+}
+
+/*
+ * After a failure: wait for what is in flight, then republish every
+ * unacknowledged message in order, each waiting for its ack.
+ */
+static int resync(struct exporter *x, const char *why)
+{
+	jsPubOptions po;
+	uint32_t i, j;
+	int ret = 0;
+
+	blog("%s: publishing paused: %s; %u messages taken, not all acknowledged",
+	     x->r->subject, why, x->used);
+	if (xconn_up(x)) {
+		jsPubOptions_Init(&po);
+		po.MaxWait = ACK_TIMEOUT_MS;
+		js_PublishAsyncComplete(x->js, &po);
+	}
+	if (!xconn_up(x))
+		xconn_close(x);	/* in flight there is lost with it */
+	for (j = 0, i = x->head; j < x->used && !ret; j++, i = (i + 1) % x->n) {
 		if (__atomic_load_n(&x->slot[i].state, __ATOMIC_ACQUIRE) ==
 		    SLOT_ACKED)
 			continue;
 		x->slot[i].state = SLOT_FULL;
-		if (publish_sync(x, i))
-			return -EINTR;
+		ret = publish_ordered(x, i);
 	}
+	if (!ret && !x->nc)
+		ret = xconn_open(x);
+	if (ret)
+		return ret;
 	__atomic_store_n(&x->failed, 0, __ATOMIC_RELEASE);
-	return settle(x);
+	release_acked(x);
+	blog("%s: publishing resumed, all taken messages acknowledged in order",
+	     x->r->subject);
+	return 0;
+}
+
+/* Free what is acknowledged; in JetStream mode, resync after a failure. */
+static int settle(struct exporter *x)
+{
+	release_acked(x);
+	if (!x->js_mode)
+		return 0;
+	if (__atomic_load_n(&x->failed, __ATOMIC_ACQUIRE))
+		return resync(x, "a publish failed");
+	if (!xconn_up(x))
+		return resync(x, "the connection to NATS was lost");
+	if (x->used && x->pub_ms[x->head] &&
+	    now_ms() - x->pub_ms[x->head] > 2 * ACK_TIMEOUT_MS)
+		return resync(x, "an ack is overdue");
+	return 0;
 }
 
 static void export_loop(struct exporter *x)
@@ -334,27 +445,29 @@ static void export_loop(struct exporter *x)
 	struct pollfd p = { .fd = x->fd, .events = POLLIN };
 
 	while (!r->br->stop) {
-		int got = receive(x);
+		int got;
 
+		if (settle(x))
+			break;
+		got = receive(x);
 		if (got < 0) {
 			stats_add(&r->c->errors, 1);
 			blog("%s: receive from %s failed: %s", r->subject,
 			     r->port, strerror(-got));
 			sleep_ms(500);
 		}
-		if (settle(x))
-			break;
+		release_acked(x);
 		x->r->c->pending = x->used;
 		if (got == 0)
 			poll(&p, 1, x->used ? 1 : 100);
 	}
-	if (x->js_mode) {
+	if (x->js_mode && xconn_up(x)) {
 		jsPubOptions po;
 
 		jsPubOptions_Init(&po);
 		po.MaxWait = ACK_TIMEOUT_MS;
 		js_PublishAsyncComplete(x->js, &po);
-		settle(x);
+		release_acked(x);
 	}
 }
 
@@ -396,18 +509,11 @@ static int journal_open(struct exporter *x)
 
 static int js_open(struct exporter *x)
 {
-	jsOptions o;
 	char stream[BRIDGE_SUBJECT_MAX + 8];
 
 	if (stream_ensure(x->r->br, x->r->subject, stream, sizeof(stream)))
 		return -EIO;
-	jsOptions_Init(&o);
-	o.PublishAsync.AckHandler = on_ack;
-	o.PublishAsync.AckHandlerClosure = x;
-	o.PublishAsync.MaxPending = x->n;
-	o.Wait = ACK_TIMEOUT_MS;
-	return natsConnection_JetStream(&x->js, x->r->br->nc, &o) == NATS_OK ?
-	       0 : -EIO;
+	return xconn_open(x);
 }
 
 /**
@@ -443,8 +549,7 @@ void *export_run(void *arg)
 	blog("export %s -> %s running (%s)", r->port, r->subject,
 	     x.js_mode ? "jetstream" : "core");
 	export_loop(&x);
-	if (x.js)
-		jsCtx_Destroy(x.js);
+	xconn_close(&x);
 	journal_unmap(x.map, x.map_size);
 	free(x.pub_ms);
 	close(x.fd);

@@ -73,7 +73,8 @@ static void on_error(natsConnection *nc, natsSubscription *sub,
 	blog("NATS error: %s", natsStatus_GetText(s));
 }
 
-static natsStatus bridge_options(struct bridge *br, natsOptions **o)
+static natsStatus bridge_options(struct bridge *br, natsOptions **o,
+				 bool reconnect)
 {
 	natsStatus s = natsOptions_Create(o);
 	const char *urls[16];
@@ -89,19 +90,21 @@ static natsStatus bridge_options(struct bridge *br, natsOptions **o)
 	if (s == NATS_OK)
 		s = natsOptions_SetName(*o, br->cfg.name);
 	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(*o, 2000);
+	if (s == NATS_OK)
+		s = natsOptions_SetErrorHandler(*o, on_error, br);
+	if (s == NATS_OK && !reconnect)
+		return natsOptions_SetAllowReconnect(*o, false);
+	if (s == NATS_OK)
 		s = natsOptions_SetMaxReconnect(*o, -1);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectWait(*o, 250);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectJitter(*o, 250, 1000);
 	if (s == NATS_OK)
-		s = natsOptions_SetTimeout(*o, 2000);
-	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(*o, on_disconnected, br);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectedCB(*o, on_reconnected, br);
-	if (s == NATS_OK)
-		s = natsOptions_SetErrorHandler(*o, on_error, br);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectBufSize(*o, 64 * 1024 * 1024);
 	return s;
@@ -121,7 +124,7 @@ int bridge_connect(struct bridge *br)
 {
 	uint64_t deadline = now_ms() + br->cfg.connect_wait_s * 1000ULL;
 	natsOptions *o = NULL;
-	natsStatus s = bridge_options(br, &o);
+	natsStatus s = bridge_options(br, &o, true);
 	unsigned int wait = 100;
 
 	while (s == NATS_OK && !br->stop) {
@@ -141,6 +144,28 @@ int bridge_connect(struct bridge *br)
 	}
 	stats_state(br, "connected");
 	return 0;
+}
+
+/**
+ * bridge_connect_once() - one connection that is never re-established
+ * @br: the bridge
+ * @nc: out: the connection
+ *
+ * For a JetStream exporter's publishes: when this connection drops it is
+ * closed, so nothing published afterwards can be buffered by libnats and
+ * sent later, out of order, on a new connection.
+ *
+ * Return: NATS_OK or the status of the failed attempt.
+ */
+natsStatus bridge_connect_once(struct bridge *br, natsConnection **nc)
+{
+	natsOptions *o = NULL;
+	natsStatus s = bridge_options(br, &o, false);
+
+	if (s == NATS_OK)
+		s = natsConnection_Connect(nc, o);
+	natsOptions_Destroy(o);
+	return s;
 }
 
 void bridge_disconnect(struct bridge *br)
