@@ -396,8 +396,8 @@ static int resync(struct exporter *x, const char *why)
 	uint32_t i, j;
 	int ret = 0;
 
-	blog("%s: publishing paused: %s; %u messages taken, not all acknowledged",
-	     x->r->subject, why, x->used);
+	blog("%s: publishing paused: %s; %" PRIu64 " messages taken so far, %u not acknowledged",
+	     x->r->subject, why, x->r->c->received, x->used);
 	if (xconn_up(x)) {
 		jsPubOptions_Init(&po);
 		po.MaxWait = ACK_TIMEOUT_MS;
@@ -507,12 +507,25 @@ static int journal_open(struct exporter *x)
 	return x->pub_ms ? 0 : -ENOMEM;
 }
 
+/* The stream, retried with back-off while JetStream cannot answer. */
 static int js_open(struct exporter *x)
 {
 	char stream[BRIDGE_SUBJECT_MAX + 8];
+	unsigned int backoff = 250;
+	bool waited = false;
 
-	if (stream_ensure(x->r->br, x->r->subject, stream, sizeof(stream)))
-		return -EIO;
+	while (stream_ensure(x->r->br, x->r->subject, stream, sizeof(stream))) {
+		if (x->r->br->stop)
+			return -EINTR;
+		if (!waited)
+			blog("%s: JetStream not ready; retrying with back-off",
+			     x->r->subject);
+		waited = true;
+		sleep_ms(backoff);
+		backoff = backoff < 4000 ? backoff * 2 : backoff;
+	}
+	if (waited)
+		blog("%s: stream %s ready", x->r->subject, stream);
 	return xconn_open(x);
 }
 

@@ -377,6 +377,34 @@ static int js_subscribe(struct importer *im)
 	return 0;
 }
 
+/*
+ * JetStream may be unable to answer for a while (no server, or a cluster
+ * electing a leader after losing a node): retry with back-off.
+ */
+static int js_subscribe_retry(struct importer *im)
+{
+	unsigned int backoff = 250;
+	bool waited = false;
+
+	while (!im->r->br->stop) {
+		if (!js_subscribe(im)) {
+			if (waited)
+				blog("%s: JetStream consumer ready", im->r->subject);
+			return 0;
+		}
+		if (!waited)
+			blog("%s: JetStream not ready; retrying with back-off",
+			     im->r->subject);
+		waited = true;
+		if (im->js)
+			jsCtx_Destroy(im->js);
+		im->js = NULL;
+		sleep_ms(backoff);
+		backoff = backoff < 4000 ? backoff * 2 : backoff;
+	}
+	return -EINTR;
+}
+
 static int core_subscribe(struct importer *im)
 {
 	struct route *r = im->r;
@@ -418,7 +446,7 @@ static int import_open(struct importer *im)
 		im->st->magic = IJ_MAGIC;
 	}
 	recover(im);
-	return im->js_mode ? js_subscribe(im) : core_subscribe(im);
+	return im->js_mode ? js_subscribe_retry(im) : core_subscribe(im);
 }
 
 /**

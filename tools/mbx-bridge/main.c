@@ -160,8 +160,8 @@ static int cmd_run(struct bridge *br, bool check_only)
 	signal(SIGPIPE, SIG_IGN);
 	stats_state(br, "connecting");
 	if (bridge_connect(br)) {
-		stats_state(br, "unreachable");
-		return 1;
+		stats_state(br, br->stop ? "stopped" : "unreachable");
+		return br->stop ? 0 : 1;
 	}
 	run_routes(br);
 	bridge_disconnect(br);

@@ -136,6 +136,8 @@ int bridge_connect(struct bridge *br)
 		s = NATS_OK;
 	}
 	natsOptions_Destroy(o);
+	if (br->stop && !br->nc)
+		return -EINTR;	/* a signal while connecting */
 	if (s != NATS_OK || !br->nc) {
 		fprintf(stderr, "mbx-bridge: cannot connect to NATS at %s within %u s: %s\n",
 			br->cfg.servers, br->cfg.connect_wait_s,
