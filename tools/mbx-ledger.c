@@ -6,9 +6,19 @@
  * priority, metadata and payload intact.
  *
  *   mbx-ledger create NAME CAPACITY MAX_MSG_SIZE
- *   mbx-ledger send NAME COUNT SIZE PRIOS [FIRST]
+ *   mbx-ledger send NAME COUNT SIZE PRIOS [FIRST] [-r PER_SECOND]
  *   mbx-ledger check NAME COUNT SIZE PRIOS [FIRST] [-i IDLE_S] [-L]
  *   mbx-ledger drain NAME [-i IDLE_S]
+ *   mbx-ledger serve NAME REPLY [-i IDLE_S]
+ *   mbx-ledger call NAME REPLY COUNT TIMEOUT_MS [SLOW_MS]
+ *
+ * serve answers each request of port NAME on port REPLY with "RE " and the
+ * request, same tag and priority (a request "SLOW MS ..." after MS ms),
+ * until idle.  call makes COUNT calls (request on NAME, reply on REPLY,
+ * each waiting at most TIMEOUT_MS) and checks each reply; it prints "calls:
+ * C ok O bad B timeouts T max_ms M" and exits 0 only if every call was
+ * answered correctly.  With SLOW_MS the requests ask the server for that
+ * delay.
  *
  * check prints one line "ledger: expected E unique U duplicates D lost L
  * reordered O bad B" and exits 0 only if D, O and B are 0 and, unless -L
@@ -20,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mailbox.h>
@@ -65,11 +76,14 @@ static int do_send(int argc, char **a)
 {
 	unsigned long long count = strtoull(a[1], NULL, 0), first, seq;
 	size_t size = strtoul(a[2], NULL, 0);
-	unsigned int prios = strtoul(a[3], NULL, 0);
+	unsigned int prios = strtoul(a[3], NULL, 0), rate = 0;
 	char *buf = malloc(size + 1);
-	int fd, ret;
+	int fd, ret, i;
 
-	first = argc > 4 ? strtoull(a[4], NULL, 0) : 1;
+	first = argc > 4 && a[4][0] != '-' ? strtoull(a[4], NULL, 0) : 1;
+	for (i = 4; i + 1 < argc; i++)
+		if (!strcmp(a[i], "-r"))
+			rate = strtoul(a[i + 1], NULL, 0);
 	fd = mbx_port_open(MBX_DEV_AUTO, a[0], MBX_SEND);
 	if (fd < 0 || !buf || !prios) {
 		fprintf(stderr, "mbx-ledger: send %s: %s\n", a[0], strerror(-fd));
@@ -87,6 +101,8 @@ static int do_send(int argc, char **a)
 				strerror(-ret));
 			return 1;
 		}
+		if (rate && (seq - first) % 10 == 9)
+			usleep(10000000ULL / rate);	/* -r: ten at a time */
 	}
 	printf("ledger: sent %llu messages of %zu bytes from %llu\n",
 	       count, size, first);
@@ -207,6 +223,89 @@ static int do_drain(int argc, char **a)
 	return 0;
 }
 
+static int do_serve(int argc, char **a)
+{
+	unsigned int idle = 30, slow;
+	bool unused;
+	char *buf = malloc(1 << 16), *out = malloc((1 << 16) + 4);
+	int in = mbx_port_open(MBX_DEV_AUTO, a[0], MBX_RECV);
+	int rep = mbx_port_open(MBX_DEV_AUTO, a[1], MBX_SEND);
+	unsigned long long n = 0;
+
+	options(argc, a, 2, &idle, &unused);
+	if (in < 0 || rep < 0 || !buf || !out)
+		return 1;
+	for (;;) {
+		struct mbx_recv r = { .buf = (uintptr_t)buf, .len = (1 << 16) - 1,
+				      .flags = MBX_TIMEOUT,
+				      .timeout_ns = idle * 1000000000ULL };
+		struct mbx_send s = { .buf = (uintptr_t)out };
+
+		if (mbx_recv_ex(in, &r) < 0)
+			break;
+		buf[r.len] = '\0';
+		if (sscanf(buf, "SLOW %u", &slow) == 1)
+			usleep(slow * 1000);
+		s.len = snprintf(out, (1 << 16) + 4, "RE %s", buf);
+		s.tag = r.tag;
+		s.prio = r.prio;
+		if (mbx_send_ex(rep, &s))
+			break;
+		n++;
+	}
+	printf("ledger: served %llu requests\n", n);
+	return 0;
+}
+
+static int do_call(int argc, char **a)
+{
+	unsigned long long count = strtoull(a[2], NULL, 0), i, ok = 0, bad = 0;
+	unsigned long long tmo = 0, ms = strtoull(a[3], NULL, 0), max = 0;
+	unsigned int slow = argc > 4 ? strtoul(a[4], NULL, 0) : 0;
+	int req = mbx_port_open(MBX_DEV_AUTO, a[0], MBX_SEND);
+	int rep = mbx_port_open(MBX_DEV_AUTO, a[1], MBX_RECV);
+	char out[128], in[256], want[136];
+
+	if (req < 0 || rep < 0)
+		return 1;
+	for (i = 1; i <= count; i++) {
+		struct mbx_call c = { .recv_fd = rep };
+		struct timespec t0, t1;
+		unsigned long long took;
+		int ret;
+
+		c.send.len = slow ? snprintf(out, sizeof(out), "SLOW %u %llu", slow, i) :
+			     snprintf(out, sizeof(out), "CALL %llu", i);
+		c.send.buf = (uintptr_t)out;
+		c.send.tag = tag_of(i);
+		c.send.prio = prio_of(i, 4);
+		c.recv.buf = (uintptr_t)in;
+		c.recv.len = sizeof(in) - 1;
+		c.recv.flags = MBX_TIMEOUT;
+		c.recv.timeout_ns = ms * 1000000ULL;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ret = mbx_call_ex(req, &c);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		took = (t1.tv_sec - t0.tv_sec) * 1000ULL +
+		       (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		max = took > max ? took : max;
+		if (ret == -ETIMEDOUT) {
+			tmo++;
+			continue;
+		}
+		in[ret < 0 ? 0 : c.recv.len] = '\0';
+		snprintf(want, sizeof(want), "RE %s", out);
+		if (ret >= 0 && !strcmp(in, want) && c.recv.tag == tag_of(i) &&
+		    c.recv.prio == prio_of(i, 4))
+			ok++;
+		else
+			bad++;
+	}
+	printf("calls: %llu ok %llu bad %llu timeouts %llu max_ms %llu\n",
+	       count, ok, bad, tmo, max);
+	return ok == count ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "create"))
@@ -217,9 +316,15 @@ int main(int argc, char **argv)
 		return do_check(argc - 2, argv + 2);
 	if (argc >= 3 && !strcmp(argv[1], "drain"))
 		return do_drain(argc - 2, argv + 2);
+	if (argc >= 4 && !strcmp(argv[1], "serve"))
+		return do_serve(argc - 2, argv + 2);
+	if (argc >= 6 && !strcmp(argv[1], "call"))
+		return do_call(argc - 2, argv + 2);
 	fprintf(stderr, "usage: mbx-ledger create NAME CAPACITY MAX_MSG_SIZE\n"
-		"       mbx-ledger send NAME COUNT SIZE PRIOS [FIRST]\n"
+		"       mbx-ledger send NAME COUNT SIZE PRIOS [FIRST] [-r PER_SECOND]\n"
 		"       mbx-ledger check NAME COUNT SIZE PRIOS [FIRST] [-i IDLE_S] [-L]\n"
-		"       mbx-ledger drain NAME [-i IDLE_S]\n");
+		"       mbx-ledger drain NAME [-i IDLE_S]\n"
+		"       mbx-ledger serve NAME REPLY [-i IDLE_S]\n"
+		"       mbx-ledger call NAME REPLY COUNT TIMEOUT_MS [SLOW_MS]\n");
 	return 2;
 }

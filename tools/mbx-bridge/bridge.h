@@ -32,6 +32,7 @@ struct route_counters {
 	uint64_t lost;		/* core mode: gaps seen in the sequence */
 	uint64_t errors;	/* failed calls, retried or reported */
 	uint64_t pending;	/* gauge: taken, not yet acked (export) */
+	uint64_t timeouts;	/* serve, call: no reply within call-timeout */
 };
 
 struct stats_route {
@@ -39,7 +40,7 @@ struct stats_route {
 	struct route_counters c;
 };
 
-#define STATS_MAGIC	0x6d62786272737431ULL	/* "mbxbrst1" */
+#define STATS_MAGIC	0x6d62786272737432ULL	/* "mbxbrst2" */
 
 struct stats_file {
 	uint64_t magic;
@@ -132,9 +133,10 @@ void *journal_map(const char *path, size_t size, bool *created);
 void journal_unmap(void *base, size_t size);
 int route_file(struct route *r, const char *what, char *path, size_t size);
 
-/* export.c, import.c: each runs one route in its own thread */
+/* export.c, import.c, rpc.c: each runs one route in its own thread */
 void *export_run(void *arg);
 void *import_run(void *arg);
+void *rpc_run(void *arg);	/* rpc.c: serve and call */
 
 /* cli.c */
 int cli_main(struct bridge *br, const char *cmd, int argc, char **argv);

@@ -39,7 +39,8 @@ static int usage(void)
 		"directives (config file or --DIRECTIVE): server URL, mode core|jetstream,\n"
 		"  state-dir DIR, name NAME, dead-letter SUBJECT, inflight N, ack-wait S,\n"
 		"  replicas N, connect-wait S, call-timeout MS, export PORT SUBJECT,\n"
-		"  import SUBJECT PORT [fanout|exclusive]\n"
+		"  import SUBJECT PORT [fanout|exclusive], serve PORT SUBJECT REPLY_PORT,\n"
+		"  call PORT SUBJECT REPLY_PORT\n"
 		"see mbx-bridge(8)\n");
 	return 2;
 }
@@ -73,30 +74,36 @@ static int parse_args(struct bridge_config *cfg, int argc, char **argv,
 	return ret;
 }
 
+static int check_port(struct route *r, const char *name, unsigned int acc)
+{
+	int fd = mbx_port_open(MBX_DEV_AUTO, name, acc | MBX_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "mbx-bridge: %s %s: cannot open port '%s': %s\n",
+			route_kind_name(r->kind), r->subject, name,
+			strerror(-fd));
+		return fd;
+	}
+	close(fd);
+	return 0;
+}
+
 /* Every port must exist, with the access the route needs, before we run. */
 static int check_ports(struct bridge_config *cfg)
 {
-	int i, fd;
+	static const unsigned int acc[] = { MBX_RECV, MBX_SEND, MBX_SEND,
+					    MBX_RECV };
+	int i, ret = 0;
 
-	for (i = 0; i < cfg->nroutes; i++) {
+	for (i = 0; i < cfg->nroutes && !ret; i++) {
 		struct route *r = &cfg->routes[i];
-		unsigned int acc = r->kind == ROUTE_EXPORT ? MBX_RECV : MBX_SEND;
 
-		if (r->kind == ROUTE_SERVE || r->kind == ROUTE_CALL) {
-			fprintf(stderr, "mbx-bridge: no '%s' routes in this version\n",
-				route_kind_name(r->kind));
-			return -EOPNOTSUPP;
-		}
-		fd = mbx_port_open(MBX_DEV_AUTO, r->port, acc | MBX_CLOEXEC);
-		if (fd < 0) {
-			fprintf(stderr, "mbx-bridge: %s %s: cannot open port '%s': %s\n",
-				route_kind_name(r->kind), r->subject, r->port,
-				strerror(-fd));
-			return fd;
-		}
-		close(fd);
+		ret = check_port(r, r->port, acc[r->kind]);
+		if (!ret && r->reply_port[0])	/* serve, call */
+			ret = check_port(r, r->reply_port,
+					 acc[r->kind] ^ (MBX_SEND | MBX_RECV));
 	}
-	return 0;
+	return ret;
 }
 
 static int state_dir_make(const char *dir)
@@ -121,7 +128,8 @@ static int state_dir_make(const char *dir)
 
 static void run_routes(struct bridge *br)
 {
-	static void *(*const run[])(void *) = { export_run, import_run };
+	static void *(*const run[])(void *) = { export_run, import_run,
+						rpc_run, rpc_run };
 	int i;
 
 	for (i = 0; i < br->cfg.nroutes; i++) {

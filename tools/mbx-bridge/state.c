@@ -107,9 +107,10 @@ static void route_desc(struct route *r, char *buf, size_t size)
 			 r->fanout ? " fanout" : "",
 			 r->exclusive ? " exclusive" : "");
 	else
-		snprintf(buf, size, "%s %s %s %s", route_kind_name(r->kind),
+		snprintf(buf, size, "%s %s %s %s%s%s", route_kind_name(r->kind),
 			 r->port, r->kind == ROUTE_EXPORT ? "->" : "<->",
-			 r->subject);
+			 r->subject, r->reply_port[0] ? " reply " : "",
+			 r->reply_port);
 }
 
 /* Counters survive restarts while the routes stay the same. */
@@ -169,12 +170,13 @@ int stats_print(const char *state_dir)
 		       (unsigned long long)c->sent,
 		       (unsigned long long)c->acked,
 		       (unsigned long long)c->redelivered);
-		printf(" deduplicated %llu dead-lettered %llu lost %llu errors %llu pending %llu\n",
+		printf(" deduplicated %llu dead-lettered %llu lost %llu errors %llu pending %llu timeouts %llu\n",
 		       (unsigned long long)c->deduplicated,
 		       (unsigned long long)c->dead_lettered,
 		       (unsigned long long)c->lost,
 		       (unsigned long long)c->errors,
-		       (unsigned long long)c->pending);
+		       (unsigned long long)c->pending,
+		       (unsigned long long)c->timeouts);
 	}
 	return 0;
 }
