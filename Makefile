@@ -103,7 +103,8 @@ INSTALL		?= install
 STYLE_FILES	= $(shell cd $(TOP) && find module uapi userlib selftests tools examples \
 		    -name '*.[ch]' -not -name '*.mod.c' 2>/dev/null | sort)
 CHECKPATCH	:= $(B)/checkpatch/checkpatch.pl
-SHELL_FILES	= $(wildcard $(TOP)/scripts/*.sh $(TOP)/examples/*.sh $(TOP)/tools/*.sh) $(TOP)/.ci/run
+SHELL_FILES	= $(wildcard $(TOP)/scripts/*.sh $(TOP)/examples/*.sh $(TOP)/tools/*.sh \
+		    $(TOP)/tools/*/*.sh $(TOP)/tools/*/test/*.sh) $(TOP)/.ci/run
 
 # Source files of the kernel side, copied into separate trees for the debug,
 # W=1 and sparse builds so that those never clobber module/*.o.
@@ -323,17 +324,19 @@ LONG_SECS = $$(( $(LONG_TIMEOUT) - 600 ))
 
 # The NATS bridge (tools/mbx-bridge/) between VMs on a loopback nats-server:
 # check-bridge is the bounded CI suite (BRIDGE_MSGS ledger messages per
-# case), soak-bridge the 100 000-message ledgers.  Results and totals in
+# case, BRIDGE_JOBS cases at a time), soak-bridge the 100 000-message
+# ledgers, one case at a time.  Results and totals in
 # build/bridge/.
-BRIDGE_MSGS	?= 10000
+BRIDGE_MSGS	?= 3000
+BRIDGE_JOBS	?= 2
 .PHONY: check-bridge soak-bridge
 check-bridge: deps
 	$(MAKE) module lib tools
-	$(S)/bridge-tests.sh -n $(BRIDGE_MSGS)
+	$(S)/bridge-tests.sh -n $(BRIDGE_MSGS) -j $(BRIDGE_JOBS)
 
 soak-bridge: deps
 	$(MAKE) module lib tools
-	$(S)/bridge-tests.sh -n 100000 -t 1800 js-ledger js-faults core-ledger
+	$(S)/bridge-tests.sh -n 100000 -t 1800 -j 1 js-ledger js-faults core-ledger
 
 .PHONY: stress-long fuzz-long
 stress-long: deps

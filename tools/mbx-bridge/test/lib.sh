@@ -36,13 +36,13 @@ stat() {
 	mbx-bridge stats -d $STATE | sed -n "$((${2:-1} + 1))s/.* $1 \([0-9]*\).*/\1/p"
 }
 
-# Wait until the exporter has nothing taken and unacknowledged and PORT is
-# empty, at most SECS seconds.
-export_drained() { # PORT SECS
+# Wait until the exporter (route ROUTE, default 1) has nothing taken and
+# unacknowledged and PORT is empty, at most SECS seconds.
+export_drained() { # PORT SECS [ROUTE]
 	i=0
 	while [ $i -lt $(($2 * 5)) ]; do
 		q=$(mbxctl stat "$1" 2>/dev/null | sed -n 's/^ *queued[: ]*\([0-9]*\).*/\1/p')
-		[ "${q:-1}" = 0 ] && [ "$(stat pending)" = 0 ] && return 0
+		[ "${q:-1}" = 0 ] && [ "$(stat pending "${3:-1}")" = 0 ] && return 0
 		sleep 0.2
 		i=$((i + 1))
 	done
