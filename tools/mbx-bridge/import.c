@@ -303,7 +303,7 @@ static void js_loop(struct importer *im)
 static void core_loop(struct importer *im)
 {
 	natsMsg *list[BRIDGE_BATCH];
-	int n, i, pending;
+	int n, i, pending, max;
 	int64_t dropped;
 
 	while (!im->r->br->stop) {
@@ -312,7 +312,8 @@ static void core_loop(struct importer *im)
 			n = 1;
 			if (natsSubscription_GetPending(im->sub, &pending, NULL) != NATS_OK)
 				pending = 0;
-			while (n < pending + 1 && n < (int)room(im) &&
+			max = pending ? (int)room(im) : 1;	/* one ioctl a batch */
+			while (n < pending + 1 && n < max &&
 			       natsSubscription_NextMsg(&list[n], im->sub, 1) == NATS_OK)
 				n++;
 			deliver(im, list, n);

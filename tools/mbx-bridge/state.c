@@ -170,11 +170,12 @@ int stats_print(const char *state_dir)
 		       (unsigned long long)c->sent,
 		       (unsigned long long)c->acked,
 		       (unsigned long long)c->redelivered);
-		printf(" deduplicated %llu dead-lettered %llu lost %llu errors %llu pending %llu timeouts %llu\n",
+		printf(" deduplicated %llu dead-lettered %llu lost %llu errors %llu",
 		       (unsigned long long)c->deduplicated,
 		       (unsigned long long)c->dead_lettered,
 		       (unsigned long long)c->lost,
-		       (unsigned long long)c->errors,
+		       (unsigned long long)c->errors);
+		printf(" pending %llu timeouts %llu\n",
 		       (unsigned long long)c->pending,
 		       (unsigned long long)c->timeouts);
 	}
