@@ -79,6 +79,8 @@ TOOLS		+= $(if $(BENCH_SRCS),$(B)/tools/mbxbench)
 BRIDGE_SRCS	:= $(wildcard $(TOP)/tools/mbx-bridge/*.c)
 BRIDGE_OBJS	:= $(BRIDGE_SRCS:$(TOP)/tools/mbx-bridge/%.c=$(B)/tools/mbx-bridge-objs/%.o)
 TOOLS		+= $(if $(BRIDGE_SRCS),$(B)/tools/mbx-bridge)
+# tools/natsbench/: mbx-natsbench, the measuring end of bench-bridge.
+TOOLS		+= $(B)/tools/mbx-natsbench
 
 # `make install`: DESTDIR and PREFIX as usual.  The module and the udev
 # rule go where the kernel and udev look, whatever PREFIX says; the module
@@ -134,6 +136,7 @@ help:
 	@echo 'make demo          examples/demo.sh in a VM'
 	@echo 'make bench         build/tools/mbxbench in a VM ($(BENCH_APPEND))'
 	@echo 'make check-bridge  mbx-bridge between VMs on a loopback nats-server (soak-bridge: 100 000 messages)'
+	@echo 'make bench-bridge  raw libnats against the bridge path, core and JetStream, 64 B and 64 KiB'
 	@echo 'make debug-kernel  build (or reuse) the debug kernel in build/linux-debug'
 	@echo 'make style         checkpatch --strict on our C sources, shellcheck on scripts'
 	@echo 'make sparse        sparse (C=2) on the module'
@@ -245,6 +248,11 @@ $(B)/tools/mbx-bridge-objs/%.o: $(TOP)/tools/mbx-bridge/%.c
 $(B)/tools/mbx-bridge: $(BRIDGE_OBJS) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $(BRIDGE_OBJS) $(LIB_A) $$(pkg-config --libs libnats) -lpthread
 
+$(B)/tools/mbx-natsbench: $(TOP)/tools/natsbench/natsbench.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
+		-o $@ $< $(LIB_A) $$(pkg-config --libs libnats) -lpthread
+
 # build/tools/mbxbench.d is left from when mbxbench was one file.
 -include $(wildcard $(B)/userlib/*/*.d $(B)/selftests/*.d $(B)/examples/*.d \
 	$(filter-out $(B)/tools/mbxbench.d,$(wildcard $(B)/tools/*.d)) \
@@ -329,7 +337,7 @@ LONG_SECS = $$(( $(LONG_TIMEOUT) - 600 ))
 # build/bridge/.
 BRIDGE_MSGS	?= 3000
 BRIDGE_JOBS	?= 2
-.PHONY: check-bridge soak-bridge
+.PHONY: check-bridge soak-bridge bench-bridge
 check-bridge: deps
 	$(MAKE) module lib tools
 	$(S)/bridge-tests.sh -n $(BRIDGE_MSGS) -j $(BRIDGE_JOBS)
@@ -337,6 +345,12 @@ check-bridge: deps
 soak-bridge: deps
 	$(MAKE) module lib tools
 	$(S)/bridge-tests.sh -n 100000 -t 1800 -j 1 js-ledger js-faults core-ledger
+
+# Raw libnats against the bridge path on one nats-server, in one VM:
+# build/bench/bridge.txt and bridge-ratios.csv.
+bench-bridge: deps
+	$(MAKE) module lib tools
+	$(S)/bridge-bench.sh
 
 .PHONY: stress-long fuzz-long
 stress-long: deps
@@ -365,14 +379,14 @@ $(CHECKPATCH): | deps
 
 # User-space code has neither the kernel's u32/u64 nor BIT(), so
 # PREFER_KERNEL_TYPES and BIT_MACRO are ignored outside module/ and the
-# helper module; libnats names are CamelCase (tools/mbx-bridge/);
+# helper module; libnats names are CamelCase (tools/mbx-bridge/, natsbench/);
 # module/compat.h alone tests LINUX_VERSION_CODE, which is
 # what it is for; nothing else is ignored.
 style: $(CHECKPATCH) deps
 	@cd $(TOP) && fail=0; for f in $(STYLE_FILES); do \
 		case $$f in module/compat.h) ign="--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON" ;; \
 		module/*|selftests/splat/*) ign= ;; \
-		tools/mbx-bridge/*) ign="--ignore PREFER_KERNEL_TYPES,BIT_MACRO,CAMELCASE" ;; \
+		tools/mbx-bridge/*|tools/natsbench/*) ign="--ignore PREFER_KERNEL_TYPES,BIT_MACRO,CAMELCASE" ;; \
 		*) ign="--ignore PREFER_KERNEL_TYPES,BIT_MACRO" ;; esac; \
 		out=$$($(CHECKPATCH) --no-tree --strict --quiet --show-types $$ign -f $$f 2>&1) || \
 			{ fail=1; printf '%s\n' "$$out"; }; \
