@@ -15,7 +15,9 @@
  * killed bridge left unacked comes back first and in order.
  *
  * Core mode subscribes (a queue group unless fan-out) and counts the gaps
- * in each source's Mbx-Seq as lost.
+ * in each source's Mbx-Seq as lost; the last sequence seen of each source
+ * is kept in the state file, so what was published while this bridge was
+ * down (or killed) is counted when it comes back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,8 +30,13 @@
 
 #include "bridge.h"
 
-#define IJ_MAGIC	0x6d6278696d706a31ULL	/* "mbximpj1" */
+#define IJ_MAGIC	0x6d6278696d706a32ULL	/* "mbximpj2" */
 #define MAX_SOURCES	32
+
+struct source {
+	char name[128];
+	uint64_t last;		/* core mode: the last Mbx-Seq seen */
+};
 
 struct ij_state {
 	uint64_t magic;
@@ -38,11 +45,7 @@ struct ij_state {
 	uint32_t pending;	/* messages in the batch being sent */
 	uint32_t pad;
 	uint64_t seqs[BRIDGE_BATCH];
-};
-
-struct source {
-	char name[128];
-	uint64_t last;
+	struct source src[MAX_SOURCES];	/* kept across restarts */
 };
 
 struct importer {
@@ -54,7 +57,7 @@ struct importer {
 	natsSubscription *sub;
 	jsCtx *js;
 	char stream[BRIDGE_SUBJECT_MAX + 8];
-	struct source src[MAX_SOURCES];
+	struct source *src;	/* in the state file */
 	int64_t dropped;
 };
 
@@ -446,6 +449,7 @@ static int import_open(struct importer *im)
 		memset(im->st, 0, sizeof(*im->st));
 		im->st->magic = IJ_MAGIC;
 	}
+	im->src = im->st->src;
 	recover(im);
 	return im->js_mode ? js_subscribe_retry(im) : core_subscribe(im);
 }

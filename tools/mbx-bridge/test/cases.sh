@@ -201,15 +201,20 @@ bridge_kill TERM'
 	collect $c send drained mid-run reconnected ledger
 }
 
-case_core-outage() {
-	local c=core-outage
+# Core mode under faults: the only NATS server SIGKILLed for 4 s, the
+# exporting and the importing bridge SIGKILLed and restarted once each, all
+# mid-run: every loss the ledger sees must be counted by the importer.
+case_core-faults() {
+	local c=core-faults
 	conf a $c core "export SRC ledger.cout"
 	conf b $c core "import ledger.cout DST"
 	script $c a 'mbx-ledger create SRC 1024 65536
 bridge_start
 check barrier "b subscribed" mbx-bridge await -c $CONF -- ctl.cout 120
 echo PHASE sending
-check send "$N messages in about 10 s" mbx-ledger send SRC $N 64 4 -r $((N / 10))
+mbx-ledger send SRC $N 64 4 -r $((N / 10)) & sender=$!
+sleep 7; bridge_kill KILL; echo "killed the exporting bridge"; bridge_start
+check send "$N messages in about 10 s" wait $sender
 check drained "exporter took all" export_drained SRC 120
 sleep 2
 check export-counts "received $(stat received) sent $(stat sent) lost $(stat lost)" [ "$(stat received)" = $N ]
@@ -217,7 +222,9 @@ bridge_kill TERM'
 	script $c b 'mbx-ledger create DST 1024 65536
 bridge_start
 mbx-bridge signal -c $CONF -- ctl.cout 120
+(sleep 9; bridge_kill KILL; echo "killed the importing bridge"; bridge_start) &
 out=$(mbx-ledger check DST $N 64 4 -i 30 -L); rc=$?; echo "$out"
+wait
 check ledger "$out" [ $rc = 0 ]
 lost=$(echo "$out" | sed -n "s/.* lost \([0-9]*\) .*/\1/p")
 check loss-counted "ledger lost ${lost:-?}, bridge counted $(stat lost), reconnects $(mbx-bridge stats -d $STATE | sed -n "1s/.*reconnects \([0-9]*\).*/\1/p")" [ "${lost:-x}" = "$(stat lost)" ]
