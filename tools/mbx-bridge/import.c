@@ -32,6 +32,7 @@
 
 #define IJ_MAGIC	0x6d6278696d706a32ULL	/* "mbximpj2" */
 #define MAX_SOURCES	32
+#define FETCH_WAIT_MS	5000
 
 struct source {
 	char name[128];
@@ -288,7 +289,13 @@ static void js_loop(struct importer *im)
 			poll(&p, 1, 200);
 			continue;
 		}
-		s = natsSubscription_Fetch(&list, im->sub, n, 500, &jerr);
+		/*
+		 * Fetch returns as soon as messages come; the long expiry keeps
+		 * pull requests from expiring while messages arrive, which is
+		 * where libnats 3.4.1 corrupted its heap under QEMU TCG (see
+		 * docs/RELIABILITY.md).
+		 */
+		s = natsSubscription_Fetch(&list, im->sub, n, FETCH_WAIT_MS, &jerr);
 		if (s == NATS_OK) {
 			deliver(im, list.Msgs, list.Count);
 			backoff = 100;
