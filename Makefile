@@ -95,10 +95,19 @@ EXAMPLES	:= $(patsubst $(TOP)/examples/%.c,$(B)/examples/%,$(wildcard $(TOP)/exa
 # files of one tool, build/tools/NAME, their objects (and dependency files)
 # in build/tools/NAME-objs/.
 TOOLS		:= $(patsubst $(TOP)/tools/%.c,$(B)/tools/%,$(wildcard $(TOP)/tools/*.c))
-TOOL_DIRS	:= $(sort $(patsubst $(TOP)/tools/%/,%,$(dir $(wildcard $(TOP)/tools/*/*.c))))
+TOOL_DIRS	:= $(filter-out mbx-bridge natsbench,$(sort $(patsubst $(TOP)/tools/%/,%,\
+		   $(dir $(wildcard $(TOP)/tools/*/*.c)))))
 TOOLS		+= $(TOOL_DIRS:%=$(B)/tools/%)
 tool_objs	= $(patsubst $(TOP)/tools/$(1)/%.c,$(B)/tools/$(1)-objs/%.o, \
 		    $(wildcard $(TOP)/tools/$(1)/*.c))
+# tools/mbx-bridge/*.c: the NATS bridge, linked against the shared libnats
+# (Debian ships no static one); the bridge tests copy its libraries into
+# the VMs.  tools/natsbench/: mbx-natsbench, the measuring end of
+# bench-bridge.  Both have rules of their own, not the folder rule.
+BRIDGE_SRCS	:= $(wildcard $(TOP)/tools/mbx-bridge/*.c)
+BRIDGE_OBJS	:= $(BRIDGE_SRCS:$(TOP)/tools/mbx-bridge/%.c=$(B)/tools/mbx-bridge-objs/%.o)
+TOOLS		+= $(if $(BRIDGE_SRCS),$(B)/tools/mbx-bridge)
+TOOLS		+= $(B)/tools/mbx-natsbench
 
 # `make install`: DESTDIR and PREFIX as usual.  The module and the udev
 # rule go where the kernel and udev look, whatever PREFIX says; the module
@@ -111,6 +120,8 @@ INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
 PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
 UDEVRULESDIR	?= /lib/udev/rules.d
+SYSTEMDUNITDIR	?= /lib/systemd/system
+DOCDIR		?= $(PREFIX)/share/doc/mailbox
 MOD_KVER	= $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 		    $(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(KVER))
 MODDIR		= /lib/modules/$(MOD_KVER)/extra
@@ -121,7 +132,8 @@ INSTALL		?= install
 STYLE_FILES	= $(shell cd $(TOP) && find module uapi userlib selftests tools examples \
 		    -name '*.[ch]' -not -name '*.mod.c' 2>/dev/null | sort)
 CHECKPATCH	:= $(B)/checkpatch/checkpatch.pl
-SHELL_FILES	= $(wildcard $(TOP)/scripts/*.sh $(TOP)/examples/*.sh $(TOP)/tools/*.sh) $(TOP)/.ci/run
+SHELL_FILES	= $(wildcard $(TOP)/scripts/*.sh $(TOP)/examples/*.sh $(TOP)/tools/*.sh \
+		    $(TOP)/tools/*/*.sh $(TOP)/tools/*/test/*.sh) $(TOP)/.ci/run
 
 # Source files of the kernel side, copied into separate trees for the debug,
 # W=1 and sparse builds so that those never clobber module/*.o.
@@ -153,6 +165,8 @@ help:
 	@echo 'make bench         build/tools/mbxbench in a VM ($(BENCH_APPEND))'
 	@echo 'make kernels       fetch 6.12 and linux-source-7.3 into build/kernels (private apt, no install)'
 	@echo 'make debug-kernel  build (or reuse) the 7.3 debug kernel in build/linux-debug'
+	@echo 'make check-bridge  mbx-bridge between VMs on a loopback nats-server (soak-bridge: 100 000 messages)'
+	@echo 'make bench-bridge  raw libnats against the bridge path, core and JetStream, 64 B and 64 KiB'
 	@echo 'make style         checkpatch --strict on our C sources, shellcheck on scripts'
 	@echo 'make sparse        sparse (C=2) on the module (against KDIR)'
 	@echo 'make w1            W=1 module build against KDIR, fails on any warning'
@@ -326,6 +340,20 @@ $(foreach t,$(TOOL_DIRS),$(eval $(call TOOL_DIR_RULES,$(t))))
 	$(filter-out $(TOOL_DIRS:%=$(B)/tools/%.d),$(wildcard $(B)/tools/*.d)) \
 	$(B)/tools/*-objs/*.d $(B)/tools/mbxbench-mq/*.d)
 
+$(B)/tools/mbx-bridge-objs/%.o: $(TOP)/tools/mbx-bridge/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -c -o $@ $<
+
+$(B)/tools/mbx-bridge: $(BRIDGE_OBJS) $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $(BRIDGE_OBJS) $(LIB_A) $$(pkg-config --libs libnats) -lpthread
+
+$(B)/tools/mbx-natsbench: $(TOP)/tools/natsbench/natsbench.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
+		-o $@ $< $(LIB_A) $$(pkg-config --libs libnats) -lpthread
+
+-include $(wildcard $(B)/tools/mbx-bridge-objs/*.d)
+
 # --- VM runs ------------------------------------------------------------------
 # Selftests that fail to compile do not stop the run: their stale binary is
 # removed (see above) and scripts/selftests.sh counts each as a failure.
@@ -405,6 +433,28 @@ LONG_VM = $(if $(filter debug,$(LONG_KERNEL)),-K -k $(DEBUG_VMLINUZ) \
 	-m $(DEBUG_MOD)/module/mailbox.ko,-k $(VMLINUZ) -m $(TOP)/module/mailbox.ko)
 LONG_SECS = $$(( $(LONG_TIMEOUT) - 600 ))
 
+# The NATS bridge (tools/mbx-bridge/) between VMs on a loopback nats-server:
+# check-bridge is the bounded CI suite (BRIDGE_MSGS ledger messages per
+# case, BRIDGE_JOBS cases at a time), soak-bridge the 100 000-message
+# ledgers, one case at a time.  Results and totals in
+# build/bridge/.
+BRIDGE_MSGS	?= 3000
+BRIDGE_JOBS	?= 2
+.PHONY: check-bridge soak-bridge bench-bridge
+check-bridge: deps
+	$(MAKE) module lib tools
+	$(S)/bridge-tests.sh -n $(BRIDGE_MSGS) -j $(BRIDGE_JOBS)
+
+soak-bridge: deps
+	$(MAKE) module lib tools
+	$(S)/bridge-tests.sh -n 100000 -t 1800 -j 1 js-ledger js-faults core-ledger
+
+# Raw libnats against the bridge path on one nats-server, in one VM:
+# build/bench/bridge.txt and bridge-ratios.csv.
+bench-bridge: deps
+	$(MAKE) module lib tools
+	$(S)/bridge-bench.sh
+
 .PHONY: stress-long fuzz-long
 stress-long: deps
 	$(MAKE) $(if $(filter debug,$(LONG_KERNEL)),debug-module,module) lib
@@ -432,12 +482,14 @@ $(CHECKPATCH): | deps
 
 # User-space code has neither the kernel's u32/u64 nor BIT(), so
 # PREFER_KERNEL_TYPES and BIT_MACRO are ignored outside module/ and the
-# helper module; module/compat.h alone tests LINUX_VERSION_CODE, which is
+# helper module; libnats names are CamelCase (tools/mbx-bridge/, natsbench/);
+# module/compat.h alone tests LINUX_VERSION_CODE, which is
 # what it is for; nothing else is ignored.
 style: $(CHECKPATCH) deps
 	@cd $(TOP) && fail=0; for f in $(STYLE_FILES); do \
 		case $$f in module/compat.h) ign="--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON" ;; \
 		module/*|selftests/splat/*) ign= ;; \
+		tools/mbx-bridge/*|tools/natsbench/*) ign="--ignore PREFER_KERNEL_TYPES,BIT_MACRO,CAMELCASE" ;; \
 		*) ign="--ignore PREFER_KERNEL_TYPES,BIT_MACRO" ;; esac; \
 		out=$$($(CHECKPATCH) --no-tree --strict --quiet --show-types $$ign -f $$f 2>&1) || \
 			{ fail=1; printf '%s\n' "$$out"; }; \
@@ -517,6 +569,12 @@ install: module lib tools
 	$(INSTALL) -m 644 $(TOP)/docs/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 $(TOP)/docs/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 	$(INSTALL) -m 644 $(TOP)/docs/*.7 $(DESTDIR)$(MANDIR)/man7/
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 755 $(B)/tools/mbx-bridge $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 $(TOP)/docs/man8/mbx-bridge.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|/usr/local/bin|$(BINDIR)|g' $(TOP)/tools/mbx-bridge/mbx-bridge.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/mbx-bridge.service
+	$(INSTALL) -m 644 $(TOP)/tools/mbx-bridge/mbx-bridge.conf.example $(DESTDIR)$(DOCDIR)/
 	@$(POST_INSTALL)
 
 # After (un)installing on the live system: module index, linker cache, udev.
@@ -539,6 +597,9 @@ POST_INSTALL = if [ -n "$(DESTDIR)" ]; then \
 uninstall:
 	rm -f $(DESTDIR)$(MODDIR)/mailbox.ko $(DESTDIR)$(UDEVRULESDIR)/60-mailbox.rules \
 		$(DESTDIR)$(BINDIR)/mbxctl $(DESTDIR)$(LIBDIR)/libmailbox.a \
+		$(DESTDIR)$(BINDIR)/mbx-bridge $(DESTDIR)$(MANDIR)/man8/mbx-bridge.8 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/mbx-bridge.service \
+		$(DESTDIR)$(DOCDIR)/mbx-bridge.conf.example \
 		$(DESTDIR)$(LIBDIR)/$(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 		$(DESTDIR)$(LIBDIR)/libmailbox.so $(DESTDIR)$(PKGCONFIGDIR)/libmailbox.pc \
 		$(DESTDIR)$(INCLUDEDIR)/mailbox.h $(DESTDIR)$(INCLUDEDIR)/linux/mailbox.h \

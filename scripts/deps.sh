@@ -13,6 +13,7 @@ pkgs=(
 	linux-image-rt-amd64 linux-headers-rt-amd64
 	sparse shellcheck
 	pkg-config mandoc groff-base
+	nats-server libnats-dev socat
 )
 
 missing=()

@@ -28,15 +28,21 @@
 #   -K            kmemleak scan after the command; any leak fails the run
 #   -q            do not stream the console to stdout (log only)
 #   -v            stream the whole console, boot messages included
+#   -N ARGS       QEMU network arguments instead of "-nic none" (split on
+#                 spaces; e.g. a user-mode netdev with a guestfwd)
+#   -S            leave the selftests out of the initramfs (a smaller one
+#                 boots faster under TCG: the bridge tests and benchmark)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
 
 kernel='' module=$top/module/mailbox.ko append='' log='' kmemleak=0 quiet=0 verbose=0
+selftests=1
+net='-nic none'
 timeout_s=${VM_TIMEOUT:-600}
 extra=()
-while getopts "k:m:Mf:a:t:l:Kqv" opt; do
+while getopts "k:m:Mf:a:t:l:KqvN:S" opt; do
 	case "$opt" in
 	k) kernel=$OPTARG ;;
 	m) module=$OPTARG ;;
@@ -48,6 +54,8 @@ while getopts "k:m:Mf:a:t:l:Kqv" opt; do
 	K) kmemleak=1 ;;
 	q) quiet=1 ;;
 	v) verbose=1 ;;
+	N) net=$OPTARG ;;
+	S) selftests=0 ;;
 	*) sed -n '/^# Usage/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
@@ -84,10 +92,19 @@ chmod 755 "$stage"
 cd "$stage"
 mkdir -p bin sbin usr/bin usr/sbin etc proc sys dev tmp root run lib/modules \
 	 opt/mailbox/bin opt/mailbox/selftests opt/mailbox/scripts
-cp /bin/busybox bin/busybox
-for applet in $(bin/busybox --list-full); do
-	[ -e "$applet" ] || ln -s /bin/busybox "$applet"
-done
+# busybox and its applet links: made once per busybox binary (a few
+# hundred ln calls, seconds on a loaded host) and copied in one go.
+applets=$build/vm/applets-$(stat -c %Y-%s /bin/busybox)
+if [ ! -d "$applets" ]; then
+	tmp=$(mktemp -d "$build/vm/applets.XXXXXX")
+	mkdir -p "$tmp/bin" "$tmp/sbin" "$tmp/usr/bin" "$tmp/usr/sbin"
+	cp /bin/busybox "$tmp/bin/busybox"
+	(cd "$tmp" && for applet in $(bin/busybox --list-full); do
+		[ -e "$applet" ] || ln -s /bin/busybox "$applet"
+	done)
+	mv -T "$tmp" "$applets" 2>/dev/null || rm -rf "$tmp"
+fi
+cp -a "$applets/." .
 # The kernel opens /dev/console before /init runs (devtmpfs comes later).
 mknod -m 600 dev/console c 5 1 2>/dev/null || true
 cp "$top/scripts/vm-init.sh" init
@@ -118,7 +135,7 @@ copy_dir() { # SRC_DIR DEST_DIR
 }
 copy_dir "$build/examples" opt/mailbox/bin
 copy_dir "$build/tools" opt/mailbox/bin
-copy_dir "$build/selftests" opt/mailbox/selftests
+[ "$selftests" = 0 ] || copy_dir "$build/selftests" opt/mailbox/selftests
 # The shared libraries, for the dynamically linked tests (LD_PRELOAD of
 # libmailbox-mq): ours in /opt/mailbox/lib, and the loader and C library
 # where ldd finds them on the host.
@@ -167,8 +184,9 @@ rm -rf "$stage"
 trap 'rm -f "$initrd"' EXIT
 
 # --- boot ---------------------------------------------------------------
+read -ra netargs <<<"$net"
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2
-      -nographic -monitor none -no-reboot -nic none
+      -nographic -monitor none -no-reboot "${netargs[@]}"
       -kernel "$kernel" -initrd "$initrd"
       -append "console=ttyS0 quiet panic=-1 reboot=t $append")
 start=$SECONDS

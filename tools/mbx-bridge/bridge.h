@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mbx-bridge: declarations shared by the files of the NATS bridge - the
+ * configuration, the routes (export, import, serve, call), the counters
+ * kept in the state directory, the NATS connection and the logging.
+ */
+#ifndef MBX_BRIDGE_H
+#define MBX_BRIDGE_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <nats/nats.h>
+#include <mailbox.h>
+
+#define BRIDGE_MAX_ROUTES	32
+#define BRIDGE_SUBJECT_MAX	200
+#define BRIDGE_BATCH		64
+
+enum route_kind { ROUTE_EXPORT, ROUTE_IMPORT, ROUTE_SERVE, ROUTE_CALL };
+enum bridge_mode { MODE_CORE, MODE_JETSTREAM };
+
+/* Counters of one route, in the state directory's stats file. */
+struct route_counters {
+	uint64_t received;	/* from the port (export) or NATS (import) */
+	uint64_t sent;		/* to NATS (export) or into the port (import) */
+	uint64_t acked;		/* JetStream acks received / given */
+	uint64_t redelivered;	/* JetStream deliveries after the first */
+	uint64_t deduplicated;	/* duplicates dropped (or reported by NATS) */
+	uint64_t dead_lettered;	/* sent to the dead-letter subject */
+	uint64_t lost;		/* core mode: gaps seen in the sequence */
+	uint64_t errors;	/* failed calls, retried or reported */
+	uint64_t pending;	/* gauge: taken, not yet acked (export) */
+	uint64_t timeouts;	/* serve, call: no reply within call-timeout */
+};
+
+struct stats_route {
+	char desc[160];
+	struct route_counters c;
+};
+
+#define STATS_MAGIC	0x6d62786272737432ULL	/* "mbxbrst2" */
+
+struct stats_file {
+	uint64_t magic;
+	uint32_t nroutes;
+	int32_t pid;
+	uint64_t reconnects;
+	uint64_t disconnects;
+	char state[32];
+	struct stats_route route[BRIDGE_MAX_ROUTES];
+};
+
+struct bridge;
+
+struct route {
+	enum route_kind kind;
+	char port[MBX_NAME_LEN];
+	char subject[BRIDGE_SUBJECT_MAX];
+	char reply_port[MBX_NAME_LEN];	/* serve, call */
+	bool fanout;			/* import: every bridge gets all */
+	bool exclusive;			/* import: sole reader of its durable */
+	int index;
+	struct bridge *br;
+	struct route_counters *c;
+	pthread_t thread;
+};
+
+struct bridge_config {
+	char servers[1024];
+	enum bridge_mode mode;
+	char state_dir[PATH_MAX];
+	char name[64];
+	char dead_letter[BRIDGE_SUBJECT_MAX];
+	unsigned int inflight;
+	unsigned int ack_wait_s;
+	unsigned int replicas;
+	unsigned int connect_wait_s;
+	unsigned int call_timeout_ms;
+	int nroutes;
+	struct route routes[BRIDGE_MAX_ROUTES];
+};
+
+struct bridge {
+	struct bridge_config cfg;
+	natsConnection *nc;
+	jsCtx *js;
+	struct stats_file *stats;
+	int stop;		/* 1: signal, 2: a route failed */
+};
+
+/* config.c */
+void config_defaults(struct bridge_config *cfg);
+int config_file(struct bridge_config *cfg, const char *path);
+int config_words(struct bridge_config *cfg, char **words, int nwords,
+		 const char *where);
+int config_check(struct bridge_config *cfg);
+const char *route_kind_name(enum route_kind kind);
+
+/* state.c: counters, journals, log */
+int stats_open(struct bridge *br);
+int stats_print(const char *state_dir);
+void stats_state(struct bridge *br, const char *state);
+void stats_add(uint64_t *counter, uint64_t n);
+
+/* nats.c */
+int bridge_connect(struct bridge *br);
+natsStatus bridge_connect_once(struct bridge *br, natsConnection **nc);
+void bridge_disconnect(struct bridge *br);
+int stream_ensure(struct bridge *br, const char *subject, char *name,
+		  size_t size);
+void subject_token(const char *in, char *out, size_t size);
+uint64_t now_ms(void);
+void sleep_ms(unsigned int ms);
+
+/* meta.c */
+struct msg_meta {
+	unsigned int prio;
+	uint64_t tag;
+	int32_t pid;
+	uint32_t uid;
+	uint64_t seq;
+	const char *src;
+};
+
+int meta_to_headers(natsMsg *m, const struct msg_meta *meta,
+		    const char *host, const char *src);
+int meta_from_headers(natsMsg *m, struct msg_meta *meta);
+int dead_letter(struct route *r, natsMsg *m, const char *why);
+
+void *journal_map(const char *path, size_t size, bool *created);
+void journal_unmap(void *base, size_t size);
+int route_file(struct route *r, const char *what, char *path, size_t size);
+
+/* export.c, import.c, rpc.c: each runs one route in its own thread */
+void *export_run(void *arg);
+void *import_run(void *arg);
+void *rpc_run(void *arg);	/* rpc.c: serve and call */
+
+/* cli.c */
+int cli_main(struct bridge *br, const char *cmd, int argc, char **argv);
+
+/* state.c */
+void blog(const char *fmt, ...);
+extern const char *blog_name;
+
+#endif /* MBX_BRIDGE_H */

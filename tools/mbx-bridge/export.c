@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbx-bridge: an export route - messages received from a local port are
+ * published to a NATS subject.
+ *
+ * Mailbox has no "peek": a receive takes the message off the port.  So the
+ * exporter receives straight into a journal, a file of the state directory
+ * mapped shared and locked: the receive batch's struct mbx_recv entries and
+ * payload buffers live in the file, and the kernel writes the message and
+ * its metadata there before the call returns.  Killed at any point, the
+ * bridge finds on restart every message it took and had not seen
+ * acknowledged, and publishes it again under the same message id, which
+ * JetStream's duplicate window drops if the first publish did land.  An
+ * armed entry was filled by the kernel iff its uid is no longer UINT32_MAX
+ * (the kernel reports an unmapped uid as the overflow uid, never that).
+ *
+ * JetStream publishes are asynchronous, up to the journal's slots in flight,
+ * on a connection of the route's own that libnats never re-establishes: a
+ * dropped connection is closed, so no publish can sit in a reconnect buffer
+ * and land after the earlier ones republished.  On any failure (a publish
+ * refused, an ack that is an error or overdue, the connection gone) the
+ * exporter takes nothing more from the port, waits for what is in flight,
+ * and republishes every unacknowledged message in order, each waiting for
+ * its ack, on a fresh connection if need be; then it resumes.  The stream
+ * thus holds each exporter's messages in the order they left the port.
+ *
+ * Core mode uses the same journal but publishes each message once; what a
+ * crash caught between receive and publish is counted as lost, and the
+ * importers see the gap in Mbx-Seq too.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bridge.h"
+
+#define XJ_MAGIC	0x6d627878706a6e31ULL	/* "mbxxpjn1" */
+#define NO_UID		UINT32_MAX
+#define ACK_TIMEOUT_MS	5000
+
+enum { SLOT_FREE, SLOT_ARMED, SLOT_FULL, SLOT_ACKED, SLOT_FAILED };
+
+struct xj_head {
+	uint64_t magic;
+	uint64_t epoch;
+	uint64_t next_seq;
+	uint32_t nslots;
+	uint32_t slot_size;
+};
+
+struct xj_slot {
+	uint64_t seq;
+	uint32_t state;
+	uint32_t pad;
+};
+
+struct exporter {
+	struct route *r;
+	int fd;
+	bool js_mode;
+	size_t max;
+	char src[128];
+	void *map;
+	size_t map_size;
+	struct xj_head *h;
+	struct xj_slot *slot;
+	struct mbx_recv *rv;
+	char *data;
+	uint64_t *pub_ms;
+	uint32_t n, head, used;
+	natsConnection *nc;	/* JetStream: the route's own, see above */
+	jsCtx *js;
+	int failed;
+	bool down_logged;
+};
+
+static bool slot_filled(struct exporter *x, uint32_t i)
+{
+	uint32_t st = x->slot[i].state;
+
+	return st == SLOT_FULL || st == SLOT_FAILED ||
+	       (st == SLOT_ARMED && x->rv[i].uid != NO_UID);
+}
+
+static natsMsg *slot_msg(struct exporter *x, uint32_t i)
+{
+	struct mbx_recv *rv = &x->rv[i];
+	struct msg_meta meta = {
+		.prio = rv->prio, .tag = rv->tag, .pid = rv->pid,
+		.uid = rv->uid, .seq = x->slot[i].seq,
+	};
+	natsMsg *m = NULL;
+
+	if (natsMsg_Create(&m, x->r->subject, NULL, x->data + i * x->max,
+			   rv->len) != NATS_OK)
+		return NULL;
+	if (meta_to_headers(m, &meta, x->r->br->cfg.name, x->src)) {
+		natsMsg_Destroy(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void slot_id(struct exporter *x, uint32_t i, char *id, size_t size)
+{
+	snprintf(id, size, "%s.%" PRIu64, x->src, x->slot[i].seq);
+}
+
+static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae,
+		   void *closure)
+{
+	struct exporter *x = closure;
+	const char *v = NULL;
+	uint64_t seq;
+	uint32_t i;
+
+	if (natsMsgHeader_Get(m, "Mbx-Seq", &v) != NATS_OK || !v)
+		goto out;
+	seq = strtoull(v, NULL, 10);
+	i = seq % x->n;
+	if (x->slot[i].seq != seq ||
+	    __atomic_load_n(&x->slot[i].state, __ATOMIC_ACQUIRE) != SLOT_FULL)
+		goto out;
+	if (!pa) {
+		stats_add(&x->r->c->errors, 1);
+		__atomic_store_n(&x->slot[i].state, SLOT_FAILED, __ATOMIC_RELEASE);
+		__atomic_store_n(&x->failed, 1, __ATOMIC_RELEASE);
+		goto out;
+	}
+	stats_add(&x->r->c->acked, 1);
+	if (pa->Duplicate)
+		stats_add(&x->r->c->deduplicated, 1);
+	__atomic_store_n(&x->slot[i].state, SLOT_ACKED, __ATOMIC_RELEASE);
+out:
+	natsMsg_Destroy(m);
+}
+
+static bool xconn_up(struct exporter *x)
+{
+	return x->nc && natsConnection_Status(x->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+static void xconn_close(struct exporter *x)
+{
+	if (x->nc)
+		natsConnection_Close(x->nc);
+	if (x->js)
+		jsCtx_Destroy(x->js);
+	natsConnection_Destroy(x->nc);
+	x->js = NULL;
+	x->nc = NULL;
+}
+
+/* (Re)open the route's publishing connection, with back-off. */
+static int xconn_open(struct exporter *x)
+{
+	struct route *r = x->r;
+	unsigned int backoff = 100;
+	natsStatus s;
+	jsOptions o;
+
+	xconn_close(x);
+	jsOptions_Init(&o);
+	o.PublishAsync.AckHandler = on_ack;
+	o.PublishAsync.AckHandlerClosure = x;
+	o.PublishAsync.MaxPending = x->n;
+	o.Wait = ACK_TIMEOUT_MS;
+	while (!r->br->stop) {
+		s = bridge_connect_once(r->br, &x->nc);
+		if (s == NATS_OK)
+			s = natsConnection_JetStream(&x->js, x->nc, &o);
+		if (s == NATS_OK) {
+			blog("%s: publishing connection open", r->subject);
+			x->down_logged = false;
+			return 0;
+		}
+		xconn_close(x);
+		if (!x->down_logged)
+			blog("%s: cannot reach NATS to publish: %s; retrying with back-off",
+			     r->subject, natsStatus_GetText(s));
+		x->down_logged = true;
+		stats_add(&r->c->errors, 1);
+		sleep_ms(backoff);
+		backoff = backoff < 2000 ? backoff * 2 : backoff;
+	}
+	return -EINTR;
+}
+
+/* Publish slot @i and wait for JetStream's ack, retrying until it comes. */
+static int publish_sync(struct exporter *x, uint32_t i)
+{
+	struct route *r = x->r;
+	unsigned int backoff = 100;
+	jsPubOptions po;
+	char id[160];
+
+	jsPubOptions_Init(&po);
+	slot_id(x, i, id, sizeof(id));
+	po.MsgId = id;
+	po.MaxWait = ACK_TIMEOUT_MS;
+	while (!r->br->stop) {
+		jsPubAck *pa = NULL;
+		jsErrCode jerr = 0;
+		natsMsg *m;
+		natsStatus s;
+
+		if (!xconn_up(x))
+			return -ENOTCONN;
+		m = slot_msg(x, i);
+		s = m ? js_PublishMsg(&pa, x->js, m, &po, &jerr) : NATS_NO_MEMORY;
+		natsMsg_Destroy(m);
+		if (s == NATS_OK) {
+			stats_add(&r->c->sent, 1);
+			stats_add(&r->c->acked, 1);
+			if (pa->Duplicate)
+				stats_add(&r->c->deduplicated, 1);
+			jsPubAck_Destroy(pa);
+			__atomic_store_n(&x->slot[i].state, SLOT_ACKED,
+					 __ATOMIC_RELEASE);
+			return 0;
+		}
+		stats_add(&r->c->errors, 1);
+		blog("%s: publish of %s failed: %s, retrying in %u ms",
+		     r->subject, id, natsStatus_GetText(s), backoff);
+		sleep_ms(backoff);
+		backoff = backoff < 2000 ? backoff * 2 : backoff;
+	}
+	return -EINTR;
+}
+
+/* publish_sync(), on a new connection whenever the last one is gone. */
+static int publish_ordered(struct exporter *x, uint32_t i)
+{
+	int ret;
+
+	while ((ret = publish_sync(x, i)) == -ENOTCONN)
+		if (xconn_open(x))
+			return -EINTR;
+	return ret;
+}
+
+static int publish_async(struct exporter *x, uint32_t i)
+{
+	jsPubOptions po;
+	char id[160];
+	natsMsg *m = slot_msg(x, i);
+	natsStatus s;
+
+	jsPubOptions_Init(&po);
+	slot_id(x, i, id, sizeof(id));
+	po.MsgId = id;
+	po.MaxWait = ACK_TIMEOUT_MS;
+	x->pub_ms[i] = now_ms();
+	s = m ? js_PublishMsgAsync(x->js, &m, &po) : NATS_NO_MEMORY;
+	natsMsg_Destroy(m);
+	if (s != NATS_OK) {
+		__atomic_store_n(&x->slot[i].state, SLOT_FAILED, __ATOMIC_RELEASE);
+		x->failed = 1;
+		stats_add(&x->r->c->errors, 1);
+		return -EIO;
+	}
+	stats_add(&x->r->c->sent, 1);
+	return 0;
+}
+
+static void publish_core(struct exporter *x, uint32_t i)
+{
+	natsMsg *m = slot_msg(x, i);
+	natsStatus s = m ? natsConnection_PublishMsg(x->r->br->nc, m) :
+			   NATS_NO_MEMORY;
+
+	natsMsg_Destroy(m);
+	if (s == NATS_OK) {
+		stats_add(&x->r->c->sent, 1);
+	} else {
+		stats_add(&x->r->c->lost, 1);
+		stats_add(&x->r->c->errors, 1);
+		blog("%s: core publish of seq %" PRIu64 " failed: %s (counted lost)",
+		     x->r->subject, x->slot[i].seq, natsStatus_GetText(s));
+	}
+	x->slot[i].state = SLOT_ACKED;
+}
+
+/* Messages a killed bridge had taken and not seen acknowledged. */
+static int recover(struct exporter *x)
+{
+	uint32_t i, cnt = 0, lost = 0;
+	uint64_t next = x->h->next_seq, lo;
+
+	for (;;) {
+		uint32_t pick = x->n;
+
+		lo = UINT64_MAX;
+		for (i = 0; i < x->n; i++)
+			if (slot_filled(x, i) && x->slot[i].seq < lo)
+				lo = x->slot[i].seq, pick = i;
+		if (pick == x->n)
+			break;
+		if (lo >= next)
+			next = lo + 1;
+		x->slot[pick].state = SLOT_FULL;
+		if (!x->js_mode) {
+			x->slot[pick].state = SLOT_ACKED;
+			lost++;
+		} else if (publish_ordered(x, pick)) {
+			return -EINTR;
+		}
+		cnt++;
+	}
+	for (i = 0; i < x->n; i++)
+		x->slot[i].state = SLOT_FREE;
+	x->h->next_seq = next;
+	x->head = next % x->n;
+	x->used = 0;
+	x->r->c->pending = 0;
+	if (lost) {
+		stats_add(&x->r->c->lost, lost);
+		blog("%s: %u messages taken from %s were not published before a crash: lost",
+		     x->r->subject, lost, x->r->port);
+	} else if (cnt) {
+		blog("%s: republished %u messages left unacknowledged by a previous run",
+		     x->r->subject, cnt);
+	}
+	return 0;
+}
+
+/* Receive what the port has, up to the free room, into armed slots. */
+static int receive(struct exporter *x)
+{
+	uint32_t t = (x->head + x->used) % x->n, k, i;
+	uint64_t base = x->h->next_seq;
+	int ret;
+
+	k = x->n - x->used;
+	if (k > x->n - t)
+		k = x->n - t;
+	if (k > BRIDGE_BATCH)
+		k = BRIDGE_BATCH;
+	if (!k)
+		return 0;
+	/* The sequence numbers are taken before the kernel can fill them. */
+	__atomic_store_n(&x->h->next_seq, base + k, __ATOMIC_SEQ_CST);
+	for (i = t; i < t + k; i++) {
+		x->slot[i].seq = base + i - t;
+		memset(&x->rv[i], 0, sizeof(x->rv[i]));
+		x->rv[i].buf = (uintptr_t)(x->data + i * x->max);
+		x->rv[i].len = x->max;
+		x->rv[i].uid = NO_UID;
+		__atomic_store_n(&x->slot[i].state, SLOT_ARMED, __ATOMIC_SEQ_CST);
+	}
+	ret = mbx_recv_batch(x->fd, &x->rv[t], k, MBX_NONBLOCK);
+	for (i = t; i < t + k; i++)
+		__atomic_store_n(&x->slot[i].state,
+				 (int)(i - t) < ret ? SLOT_FULL : SLOT_FREE,
+				 __ATOMIC_SEQ_CST);
+	__atomic_store_n(&x->h->next_seq, base + (ret > 0 ? ret : 0),
+			 __ATOMIC_SEQ_CST);
+	if (ret <= 0)
+		return ret == -EAGAIN ? 0 : ret;
+	x->used += ret;
+	stats_add(&x->r->c->received, ret);
+	for (i = t; i < t + (uint32_t)ret; i++) {
+		if (!x->js_mode)
+			publish_core(x, i);
+		else if (!__atomic_load_n(&x->failed, __ATOMIC_ACQUIRE))
+			publish_async(x, i);	/* else left for resync() */
+		else
+			x->pub_ms[i] = 0;
+	}
+	return ret;
+}
+
+/* Free the acknowledged slots at the head, in order. */
+static void release_acked(struct exporter *x)
+{
+	while (x->used && __atomic_load_n(&x->slot[x->head].state,
+					  __ATOMIC_ACQUIRE) == SLOT_ACKED) {
+		x->slot[x->head].state = SLOT_FREE;
+		x->head = (x->head + 1) % x->n;
+		x->used--;
+	}
+}
+
+/*
+ * After a failure: wait for what is in flight, then republish every
+ * unacknowledged message in order, each waiting for its ack.
+ */
+static int resync(struct exporter *x, const char *why)
+{
+	jsPubOptions po;
+	uint32_t i, j;
+	int ret = 0;
+
+	blog("%s: publishing paused: %s; %" PRIu64 " messages taken so far, %u not acknowledged",
+	     x->r->subject, why, x->r->c->received, x->used);
+	if (xconn_up(x)) {
+		jsPubOptions_Init(&po);
+		po.MaxWait = ACK_TIMEOUT_MS;
+		js_PublishAsyncComplete(x->js, &po);
+	}
+	if (!xconn_up(x))
+		xconn_close(x);	/* in flight there is lost with it */
+	for (j = 0, i = x->head; j < x->used && !ret; j++, i = (i + 1) % x->n) {
+		if (__atomic_load_n(&x->slot[i].state, __ATOMIC_ACQUIRE) ==
+		    SLOT_ACKED)
+			continue;
+		x->slot[i].state = SLOT_FULL;
+		ret = publish_ordered(x, i);
+	}
+	if (!ret && !x->nc)
+		ret = xconn_open(x);
+	if (ret)
+		return ret;
+	__atomic_store_n(&x->failed, 0, __ATOMIC_RELEASE);
+	release_acked(x);
+	blog("%s: publishing resumed, all taken messages acknowledged in order",
+	     x->r->subject);
+	return 0;
+}
+
+/* Free what is acknowledged; in JetStream mode, resync after a failure. */
+static int settle(struct exporter *x)
+{
+	release_acked(x);
+	if (!x->js_mode)
+		return 0;
+	if (__atomic_load_n(&x->failed, __ATOMIC_ACQUIRE))
+		return resync(x, "a publish failed");
+	if (!xconn_up(x))
+		return resync(x, "the connection to NATS was lost");
+	if (x->used && x->pub_ms[x->head] &&
+	    now_ms() - x->pub_ms[x->head] > 2 * ACK_TIMEOUT_MS)
+		return resync(x, "an ack is overdue");
+	return 0;
+}
+
+static void export_loop(struct exporter *x)
+{
+	struct route *r = x->r;
+	struct pollfd p = { .fd = x->fd, .events = POLLIN };
+
+	while (!r->br->stop) {
+		int got;
+
+		if (settle(x))
+			break;
+		got = receive(x);
+		if (got < 0) {
+			stats_add(&r->c->errors, 1);
+			blog("%s: receive from %s failed: %s", r->subject,
+			     r->port, strerror(-got));
+			sleep_ms(500);
+		}
+		release_acked(x);
+		x->r->c->pending = x->used;
+		if (got == 0)
+			poll(&p, 1, x->used ? 1 : 100);
+	}
+	if (x->js_mode && xconn_up(x)) {
+		jsPubOptions po;
+
+		jsPubOptions_Init(&po);
+		po.MaxWait = ACK_TIMEOUT_MS;
+		js_PublishAsyncComplete(x->js, &po);
+		release_acked(x);
+	}
+}
+
+static int journal_open(struct exporter *x)
+{
+	char path[PATH_MAX];
+	bool created;
+	size_t hdr = 4096, per = sizeof(struct xj_slot) + sizeof(struct mbx_recv);
+
+	x->n = x->r->br->cfg.inflight;
+	x->map_size = hdr + x->n * (per + x->max);
+	if (route_file(x->r, "journal", path, sizeof(path)))
+		return -ENAMETOOLONG;
+	x->map = journal_map(path, x->map_size, &created);
+	if (!x->map)
+		return -errno;
+	x->h = x->map;
+	x->slot = (struct xj_slot *)((char *)x->map + hdr);
+	x->rv = (struct mbx_recv *)(x->slot + x->n);
+	x->data = (char *)(x->rv + x->n);
+	if (x->h->magic != XJ_MAGIC || x->h->nslots != x->n ||
+	    x->h->slot_size != x->max) {
+		if (!created && x->h->magic)
+			blog("%s: journal %s had another geometry: started afresh",
+			     x->r->subject, path);
+		memset(x->map, 0, x->map_size);
+		x->h->magic = XJ_MAGIC;
+		x->h->nslots = x->n;
+		x->h->slot_size = x->max;
+		x->h->next_seq = 1;
+		x->h->epoch = ((uint64_t)getpid() << 32) ^ now_ms() ^
+			      ((uint64_t)random() << 16);
+	}
+	snprintf(x->src, sizeof(x->src), "%s.%d.%016" PRIx64,
+		 x->r->br->cfg.name, x->r->index, x->h->epoch);
+	x->pub_ms = calloc(x->n, sizeof(*x->pub_ms));
+	return x->pub_ms ? 0 : -ENOMEM;
+}
+
+/* The stream, retried with back-off while JetStream cannot answer. */
+static int js_open(struct exporter *x)
+{
+	char stream[BRIDGE_SUBJECT_MAX + 8];
+	unsigned int backoff = 250;
+	bool waited = false;
+
+	while (stream_ensure(x->r->br, x->r->subject, stream, sizeof(stream))) {
+		if (x->r->br->stop)
+			return -EINTR;
+		if (!waited)
+			blog("%s: JetStream not ready; retrying with back-off",
+			     x->r->subject);
+		waited = true;
+		sleep_ms(backoff);
+		backoff = backoff < 4000 ? backoff * 2 : backoff;
+	}
+	if (waited)
+		blog("%s: stream %s ready", x->r->subject, stream);
+	return xconn_open(x);
+}
+
+/**
+ * export_run() - the thread of one export route
+ * @arg: the route, whose port was checked by export_check()
+ *
+ * Return: NULL.
+ */
+void *export_run(void *arg)
+{
+	struct route *r = arg;
+	struct exporter x = { .r = r };
+	struct mbx_port_info info;
+	int ret;
+
+	x.js_mode = r->br->cfg.mode == MODE_JETSTREAM;
+	x.fd = mbx_port_open(MBX_DEV_AUTO, r->port, MBX_RECV | MBX_CLOEXEC);
+	ret = x.fd < 0 ? x.fd : mbx_port_info(x.fd, &info);
+	if (!ret) {
+		x.max = info.max_msg_size;
+		ret = journal_open(&x);
+	}
+	if (!ret && x.js_mode)
+		ret = js_open(&x);
+	if (!ret)
+		ret = recover(&x);
+	if (ret) {
+		blog("export %s -> %s: cannot start: %s", r->port, r->subject,
+		     strerror(-ret));
+		r->br->stop = 2;
+		return NULL;
+	}
+	blog("export %s -> %s running (%s)", r->port, r->subject,
+	     x.js_mode ? "jetstream" : "core");
+	export_loop(&x);
+	xconn_close(&x);
+	journal_unmap(x.map, x.map_size);
+	free(x.pub_ms);
+	close(x.fd);
+	return NULL;
+}

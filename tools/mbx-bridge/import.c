@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbx-bridge: an import route - messages of a NATS subject are sent to a
+ * local port, with their priority and tag restored from the headers.
+ *
+ * JetStream mode pulls from a durable consumer, at most as many messages as
+ * the port has room for (none while it is full), sends them, and acks each
+ * only after its send succeeded.  The stream sequence of the last message
+ * sent is kept in a state file (mapped shared), and before each send batch
+ * the file records the batch's sequences and the port's "sent" counter: a
+ * bridge killed mid-batch learns on restart, from how far that counter
+ * moved, how much of the batch is in the port.  Redeliveries at or below
+ * that mark are acked and dropped.  An exclusive (or fan-out) importer
+ * recreates its consumer at the mark + 1 when it starts, so that what a
+ * killed bridge left unacked comes back first and in order.
+ *
+ * Core mode subscribes (a queue group unless fan-out) and counts the gaps
+ * in each source's Mbx-Seq as lost; the last sequence seen of each source
+ * is kept in the state file, so what was published while this bridge was
+ * down (or killed) is counted when it comes back.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bridge.h"
+
+#define IJ_MAGIC	0x6d6278696d706a32ULL	/* "mbximpj2" */
+#define MAX_SOURCES	32
+#define FETCH_WAIT_MS	5000
+
+struct source {
+	char name[128];
+	uint64_t last;		/* core mode: the last Mbx-Seq seen */
+};
+
+struct ij_state {
+	uint64_t magic;
+	uint64_t wm;		/* stream sequence of the last message sent */
+	uint64_t sent_before;	/* the port's sent counter before the batch */
+	uint32_t pending;	/* messages in the batch being sent */
+	uint32_t pad;
+	uint64_t seqs[BRIDGE_BATCH];
+	struct source src[MAX_SOURCES];	/* kept across restarts */
+};
+
+struct importer {
+	struct route *r;
+	int fd;
+	bool js_mode;
+	struct mbx_port_info info;
+	struct ij_state *st;
+	natsSubscription *sub;
+	jsCtx *js;
+	char stream[BRIDGE_SUBJECT_MAX + 8];
+	struct source *src;	/* in the state file */
+	int64_t dropped;
+};
+
+/* Core mode: a gap in a source's sequence is a loss, counted. */
+static void core_gap(struct importer *im, const struct msg_meta *meta)
+{
+	struct source *s = NULL;
+	int i;
+
+	if (!meta->src || !meta->seq)
+		return;
+	for (i = 0; i < MAX_SOURCES && im->src[i].name[0]; i++)
+		if (!strcmp(im->src[i].name, meta->src))
+			s = &im->src[i];
+	if (!s) {
+		s = &im->src[i < MAX_SOURCES ? i : MAX_SOURCES - 1];
+		snprintf(s->name, sizeof(s->name), "%s", meta->src);
+		s->last = meta->seq - 1;
+		if (s->last)
+			blog("%s: first message of %s is seq %" PRIu64,
+			     im->r->subject, meta->src, meta->seq);
+	}
+	if (meta->seq > s->last + 1) {
+		stats_add(&im->r->c->lost, meta->seq - s->last - 1);
+		blog("%s: %" PRIu64 " messages of %s lost (core mode) before seq %" PRIu64,
+		     im->r->subject, meta->seq - s->last - 1, meta->src,
+		     meta->seq);
+	}
+	if (meta->seq > s->last)
+		s->last = meta->seq;
+}
+
+/*
+ * Check one message; 1 when it is to be sent (ent filled), 0 when it was
+ * dropped as a duplicate or dead-lettered (and may be acked).
+ */
+static int admit(struct importer *im, natsMsg *m, uint64_t seq,
+		 struct mbx_send *ent)
+{
+	struct route *r = im->r;
+	struct msg_meta meta;
+	char why[96];
+
+	if (im->js_mode && seq <= im->st->wm) {
+		stats_add(&r->c->deduplicated, 1);
+		return 0;
+	}
+	if (meta_from_headers(m, &meta)) {
+		dead_letter(r, m, "malformed mailbox headers");
+		return 0;
+	}
+	if (!im->js_mode)
+		core_gap(im, &meta);
+	if ((uint32_t)natsMsg_GetDataLength(m) > im->info.max_msg_size) {
+		snprintf(why, sizeof(why), "larger than the port's max_msg_size %u",
+			 im->info.max_msg_size);
+		dead_letter(r, m, why);
+		return 0;
+	}
+	memset(ent, 0, sizeof(*ent));
+	ent->buf = (uintptr_t)natsMsg_GetData(m);
+	ent->len = natsMsg_GetDataLength(m);
+	ent->prio = meta.prio;
+	ent->tag = meta.tag;
+	return 1;
+}
+
+static void ack_msgs(struct importer *im, natsMsg **msgs, int n)
+{
+	int i;
+
+	for (i = 0; i < n && im->js_mode; i++)
+		if (natsMsg_Ack(msgs[i], NULL) == NATS_OK)
+			stats_add(&im->r->c->acked, 1);
+}
+
+/* A send the kernel refuses for this message alone: dead letter, go on. */
+static bool refused(int err)
+{
+	return err == -EMSGSIZE || err == -EINVAL;
+}
+
+static void mark_sent(struct importer *im, natsMsg **msgs, uint64_t *seqs,
+		      int from, int n)
+{
+	if (im->js_mode)
+		__atomic_store_n(&im->st->wm, seqs[from + n - 1], __ATOMIC_SEQ_CST);
+	stats_add(&im->r->c->sent, n);
+	ack_msgs(im, msgs + from, n);
+}
+
+/*
+ * The kernel refused this one message: it goes to the dead letter, and the
+ * crash check counts it as if it had reached the port.
+ */
+static void skip_one(struct importer *im, natsMsg *m, uint64_t seq, int err)
+{
+	dead_letter(im->r, m, strerror(-err));
+	if (im->js_mode) {
+		im->st->sent_before--;
+		__atomic_store_n(&im->st->wm, seq, __ATOMIC_SEQ_CST);
+	}
+	ack_msgs(im, &m, 1);
+}
+
+/* While the port is full: tell JetStream the messages are being worked on. */
+static void wait_room(struct importer *im, natsMsg **msgs, int from, int k,
+		      uint64_t *last)
+{
+	struct pollfd p = { .fd = im->fd, .events = POLLOUT };
+	int i;
+
+	poll(&p, 1, 500);
+	if (!im->js_mode || now_ms() - *last < im->r->br->cfg.ack_wait_s * 300ULL)
+		return;
+	for (i = from; i < k; i++)
+		natsMsg_InProgress(msgs[i], NULL);
+	*last = now_ms();
+}
+
+/* Send @k admitted messages in order; the journal covers a crash. */
+static void send_all(struct importer *im, struct mbx_send *ents,
+		     natsMsg **msgs, uint64_t *seqs, int k)
+{
+	uint64_t last = now_ms();
+	int done = 0, ret;
+
+	if (im->js_mode) {
+		if (mbx_port_info(im->fd, &im->info) == 0)
+			im->st->sent_before = im->info.sent;
+		memcpy(im->st->seqs, seqs, k * sizeof(*seqs));
+		__atomic_store_n(&im->st->pending, k, __ATOMIC_SEQ_CST);
+	}
+	while (done < k && !im->r->br->stop) {
+		ret = mbx_send_batch(im->fd, ents + done, k - done, MBX_NONBLOCK);
+		if (ret > 0) {
+			mark_sent(im, msgs, seqs, done, ret);
+			done += ret;
+		} else if (ret == -EAGAIN) {
+			wait_room(im, msgs, done, k, &last);
+		} else if (refused(ret)) {
+			skip_one(im, msgs[done], seqs[done], ret);
+			done++;
+		} else {
+			stats_add(&im->r->c->errors, 1);
+			blog("%s: send to %s failed: %s; retrying", im->r->subject,
+			     im->r->port, strerror(-ret));
+			sleep_ms(500);
+		}
+	}
+	if (im->js_mode)
+		__atomic_store_n(&im->st->pending, 0, __ATOMIC_SEQ_CST);
+}
+
+static void deliver(struct importer *im, natsMsg **list, int n)
+{
+	struct mbx_send ents[BRIDGE_BATCH];
+	natsMsg *msgs[BRIDGE_BATCH];
+	uint64_t seqs[BRIDGE_BATCH];
+	int i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		jsMsgMetaData *md = NULL;
+		uint64_t seq = 0;
+
+		stats_add(&im->r->c->received, 1);
+		if (im->js_mode && natsMsg_GetMetaData(&md, list[i]) == NATS_OK) {
+			seq = md->Sequence.Stream;
+			if (md->NumDelivered > 1)
+				stats_add(&im->r->c->redelivered, 1);
+			jsMsgMetaData_Destroy(md);
+		}
+		if (admit(im, list[i], seq, &ents[k])) {
+			msgs[k] = list[i];
+			seqs[k++] = seq;
+		} else {
+			ack_msgs(im, &list[i], 1);
+		}
+	}
+	if (k)
+		send_all(im, ents, msgs, seqs, k);
+}
+
+/* A bridge killed mid-batch: the port's counter says how much went in. */
+static void recover(struct importer *im)
+{
+	struct ij_state *st = im->st;
+	uint64_t moved;
+
+	if (!st->pending)
+		return;
+	moved = im->info.sent - st->sent_before;
+	if (moved > st->pending)
+		moved = st->pending;
+	if (moved)
+		st->wm = st->seqs[moved - 1];
+	blog("%s: a killed run was sending %u messages, %" PRIu64 " reached %s",
+	     im->r->subject, st->pending, moved, im->r->port);
+	blog("%s: last delivered sequence %" PRIu64, im->r->subject, st->wm);
+	st->pending = 0;
+}
+
+static uint32_t room(struct importer *im)
+{
+	uint32_t cap, n = im->r->br->cfg.inflight;
+
+	if (mbx_port_info(im->fd, &im->info))
+		return 1;
+	cap = im->info.capacity ? im->info.capacity : 1;
+	cap = im->info.queued >= cap ? 0 : cap - im->info.queued;
+	if (n > BRIDGE_BATCH)
+		n = BRIDGE_BATCH;
+	return cap < n ? cap : n;
+}
+
+static void js_loop(struct importer *im)
+{
+	struct pollfd p = { .fd = im->fd, .events = POLLOUT };
+	unsigned int backoff = 100;
+
+	while (!im->r->br->stop) {
+		uint32_t n = room(im);
+		natsMsgList list = { 0 };
+		jsErrCode jerr = 0;
+		natsStatus s;
+
+		if (!n) {	/* full: pull nothing until there is room */
+			poll(&p, 1, 200);
+			continue;
+		}
+		/*
+		 * Fetch returns as soon as messages come; the long expiry keeps
+		 * pull requests from expiring while messages arrive, which is
+		 * where libnats 3.4.1 corrupted its heap under QEMU TCG (see
+		 * docs/RELIABILITY.md).
+		 */
+		s = natsSubscription_Fetch(&list, im->sub, n, FETCH_WAIT_MS, &jerr);
+		if (s == NATS_OK) {
+			deliver(im, list.Msgs, list.Count);
+			backoff = 100;
+		} else if (s != NATS_TIMEOUT) {
+			stats_add(&im->r->c->errors, 1);
+			blog("%s: fetch failed: %s; retrying in %u ms",
+			     im->r->subject, natsStatus_GetText(s), backoff);
+			sleep_ms(backoff);
+			backoff = backoff < 2000 ? backoff * 2 : backoff;
+		}
+		natsMsgList_Destroy(&list);
+	}
+}
+
+static void core_loop(struct importer *im)
+{
+	natsMsg *list[BRIDGE_BATCH];
+	int n, i, pending, max;
+	int64_t dropped;
+
+	while (!im->r->br->stop) {
+		n = 0;
+		if (natsSubscription_NextMsg(&list[0], im->sub, 200) == NATS_OK) {
+			n = 1;
+			if (natsSubscription_GetPending(im->sub, &pending, NULL) != NATS_OK)
+				pending = 0;
+			max = pending ? (int)room(im) : 1;	/* one ioctl a batch */
+			while (n < pending + 1 && n < max &&
+			       natsSubscription_NextMsg(&list[n], im->sub, 1) == NATS_OK)
+				n++;
+			deliver(im, list, n);
+			for (i = 0; i < n; i++)
+				natsMsg_Destroy(list[i]);
+		}
+		if (natsSubscription_GetDropped(im->sub, &dropped) == NATS_OK &&
+		    dropped > im->dropped) {
+			stats_add(&im->r->c->lost, dropped - im->dropped);
+			blog("%s: %" PRId64 " messages dropped (slow consumer): lost",
+			     im->r->subject, dropped - im->dropped);
+			im->dropped = dropped;
+		}
+	}
+}
+
+static void durable_name(struct importer *im, char *out, size_t size)
+{
+	struct route *r = im->r;
+	char tok[BRIDGE_SUBJECT_MAX];
+
+	subject_token(r->subject, tok, sizeof(tok));
+	if (r->fanout || r->exclusive)
+		snprintf(out, size, "mbx-%s-%s", r->br->cfg.name, tok);
+	else
+		snprintf(out, size, "mbx-q-%s", tok);
+}
+
+static int js_subscribe(struct importer *im)
+{
+	struct route *r = im->r;
+	char durable[BRIDGE_SUBJECT_MAX + 80];
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	if (stream_ensure(r->br, r->subject, im->stream, sizeof(im->stream)) ||
+	    natsConnection_JetStream(&im->js, r->br->nc, NULL) != NATS_OK)
+		return -EIO;
+	durable_name(im, durable, sizeof(durable));
+	if (r->fanout || r->exclusive)	/* start again after the mark */
+		js_DeleteConsumer(im->js, im->stream, durable, NULL, NULL);
+	jsSubOptions_Init(&so);
+	so.Stream = im->stream;
+	so.ManualAck = true;
+	so.Config.AckPolicy = js_AckExplicit;
+	so.Config.AckWait = r->br->cfg.ack_wait_s * 1000000000LL;
+	so.Config.MaxAckPending = r->br->cfg.inflight * 4;
+	so.Config.FilterSubject = r->subject;
+	if (im->st->wm && (r->fanout || r->exclusive)) {
+		so.Config.DeliverPolicy = js_DeliverByStartSequence;
+		so.Config.OptStartSeq = im->st->wm + 1;
+	}
+	s = js_PullSubscribe(&im->sub, im->js, r->subject, durable, NULL, &so,
+			     &jerr);
+	if (s != NATS_OK) {
+		blog("%s: cannot pull from %s as %s: %s (JetStream error %d)",
+		     r->subject, im->stream, durable, natsStatus_GetText(s),
+		     (int)jerr);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * JetStream may be unable to answer for a while (no server, or a cluster
+ * electing a leader after losing a node): retry with back-off.
+ */
+static int js_subscribe_retry(struct importer *im)
+{
+	unsigned int backoff = 250;
+	bool waited = false;
+
+	while (!im->r->br->stop) {
+		if (!js_subscribe(im)) {
+			if (waited)
+				blog("%s: JetStream consumer ready", im->r->subject);
+			return 0;
+		}
+		if (!waited)
+			blog("%s: JetStream not ready; retrying with back-off",
+			     im->r->subject);
+		waited = true;
+		if (im->js)
+			jsCtx_Destroy(im->js);
+		im->js = NULL;
+		sleep_ms(backoff);
+		backoff = backoff < 4000 ? backoff * 2 : backoff;
+	}
+	return -EINTR;
+}
+
+static int core_subscribe(struct importer *im)
+{
+	struct route *r = im->r;
+	char group[BRIDGE_SUBJECT_MAX + 8], tok[BRIDGE_SUBJECT_MAX];
+	natsStatus s;
+
+	subject_token(r->subject, tok, sizeof(tok));
+	snprintf(group, sizeof(group), "mbx-%s", tok);
+	if (r->fanout || r->exclusive)
+		s = natsConnection_SubscribeSync(&im->sub, r->br->nc, r->subject);
+	else
+		s = natsConnection_QueueSubscribeSync(&im->sub, r->br->nc,
+						      r->subject, group);
+	if (s == NATS_OK)
+		s = natsSubscription_SetPendingLimits(im->sub, 1 << 20,
+						      1 << 30);
+	return s == NATS_OK ? 0 : -EIO;
+}
+
+static int import_open(struct importer *im)
+{
+	char path[PATH_MAX];
+	bool created;
+	int ret;
+
+	im->fd = mbx_port_open(MBX_DEV_AUTO, im->r->port, MBX_SEND | MBX_CLOEXEC);
+	if (im->fd < 0)
+		return im->fd;
+	ret = mbx_port_info(im->fd, &im->info);
+	if (ret)
+		return ret;
+	if (route_file(im->r, "state", path, sizeof(path)))
+		return -ENAMETOOLONG;
+	im->st = journal_map(path, sizeof(*im->st), &created);
+	if (!im->st)
+		return -errno;
+	if (im->st->magic != IJ_MAGIC) {
+		memset(im->st, 0, sizeof(*im->st));
+		im->st->magic = IJ_MAGIC;
+	}
+	im->src = im->st->src;
+	recover(im);
+	return im->js_mode ? js_subscribe_retry(im) : core_subscribe(im);
+}
+
+/**
+ * import_run() - the thread of one import route
+ * @arg: the route
+ *
+ * Return: NULL.
+ */
+void *import_run(void *arg)
+{
+	struct route *r = arg;
+	struct importer im = { .r = r, .fd = -1,
+			       .js_mode = r->br->cfg.mode == MODE_JETSTREAM };
+	int ret = import_open(&im);
+
+	if (ret) {
+		blog("import %s -> %s: cannot start: %s", r->subject, r->port,
+		     strerror(-ret));
+		r->br->stop = 2;
+	} else {
+		blog("import %s -> %s running (%s%s, last delivered sequence %" PRIu64 ")",
+		     r->subject, r->port, im.js_mode ? "jetstream" : "core",
+		     r->fanout ? ", fan-out" : r->exclusive ? ", exclusive" :
+		     ", queue group", im.st->wm);
+		if (im.js_mode)
+			js_loop(&im);
+		else
+			core_loop(&im);
+	}
+	natsSubscription_Destroy(im.sub);
+	if (im.js)
+		jsCtx_Destroy(im.js);
+	if (im.st)
+		journal_unmap(im.st, sizeof(*im.st));
+	if (im.fd >= 0)
+		close(im.fd);
+	return NULL;
+}

@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The cases of scripts/bridge-tests.sh (sourced by it): each writes the
+# in-VM scripts of VM a (sender, exporting bridge) and VM b (importing
+# bridge, checker), starts NATS, boots the VMs and counts the checks.
+# shellcheck disable=SC2016,SC2154
+
+# script CASE NAME BODY: an in-VM script, the library sourced first.
+script() {
+	mkdir -p "$out/$1"
+	printf '. /opt/mailbox/scripts/bridge-lib.sh\nN=%s\n%s\nfinish\n' "$msgs" "$3" >"$out/$1/$2.sh"
+}
+
+# The ledger check on VM b: strict unless $2 is -L (core: losses allowed).
+LEDGER_B='out=$(mbx-ledger check DST $N 64 4 -i 60 '"${2:-}"'); rc=$?; echo "$out"
+check ledger "$out" [ $rc = 0 ]'
+
+# Wait (at most 120 s) for VM a to start sending; then run the fault.
+after_sending() { # CASE
+	local _
+	for _ in $(seq 1 600); do
+		grep -q '^PHASE sending' "$out/$1/a.log" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+case_core-ledger() {
+	local c=core-ledger
+	conf a $c core "export SRC ledger.core"
+	conf b $c core "import ledger.core DST"
+	script $c a 'mbx-ledger create SRC 1024 65536
+bridge_start
+check barrier "b subscribed" mbx-bridge await -c $CONF -- ctl.core 120
+echo PHASE sending
+check send "$N messages" mbx-ledger send SRC $N 64 4
+check drained "exporter took all" export_drained SRC 60
+sleep 2
+check export-counts "received $(stat received) sent $(stat sent)" [ "$(stat received)" = $N ] && [ "$(stat sent)" = $N ]
+bridge_kill TERM'
+	script $c b 'mbx-ledger create DST 1024 65536
+bridge_start
+mbx-bridge signal -c $CONF -- ctl.core 120
+out=$(mbx-ledger check DST $N 64 4 -i 30 -L); rc=$?; echo "$out"
+check ledger "$out" [ $rc = 0 ]
+lost=$(echo "$out" | sed -n "s/.* lost \([0-9]*\) .*/\1/p")
+check loss-counted "ledger lost ${lost:-?}, bridge counted $(stat lost)" [ "${lost:-1}" = 0 -o "$(stat lost)" -gt 0 ]
+bridge_kill TERM'
+	nats_start 1 0
+	nats_ready 0
+	vm a $c
+	vm b $c
+	vm_wait
+	collect $c barrier send drained export-counts ledger loss-counted
+}
+
+case_js-ledger() {
+	local c=js-ledger
+	conf a $c jetstream "export SRC ledger.js"
+	conf b $c jetstream "import ledger.js DST exclusive"
+	script $c a 'mbx-ledger create SRC 1024 65536
+bridge_start
+echo PHASE sending
+check send "$N messages" mbx-ledger send SRC $N 64 4
+check drained "all acked by JetStream" export_drained SRC 120
+check export-counts "received $(stat received) acked $(stat acked)" [ "$(stat received)" = $N ] && [ "$(stat acked)" = $N ]
+bridge_kill TERM'
+	script $c b 'mbx-ledger create DST 1024 65536
+bridge_start
+'"$LEDGER_B"'
+check import-counts "sent $(stat sent) acked $(stat acked)" [ "$(stat sent)" = $N ]
+bridge_kill TERM'
+	nats_start 1 0
+	nats_ready 0
+	vm a $c
+	vm b $c
+	vm_wait
+	collect $c send drained export-counts ledger import-counts
+}
+
+case_js-faults() {
+	local c=js-faults
+	conf a $c jetstream "export SRC ledger.faults"
+	conf b $c jetstream "import ledger.faults DST exclusive"
+	script $c a 'mbx-ledger create SRC 1024 65536
+bridge_start
+echo PHASE sending
+mbx-ledger send SRC $N 64 4 -r $((N / 15)) & sender=$!
+sleep 3; bridge_kill KILL; echo "killed the exporting bridge"; bridge_start
+sleep 4; bridge_kill KILL; echo "killed the exporting bridge"; bridge_start
+check send "$N messages" wait $sender
+check drained "all acked after 2 SIGKILLs" export_drained SRC 180
+bridge_kill TERM'
+	script $c b 'mbx-ledger create DST 1024 65536
+bridge_start
+sleep 4; bridge_kill KILL; echo "killed the importing bridge"; bridge_start
+sleep 5; bridge_kill KILL; echo "killed the importing bridge"; bridge_start
+'"$LEDGER_B"'
+check redeliveries-dropped "deduplicated $(stat deduplicated) redelivered $(stat redelivered)" true
+bridge_kill TERM'
+	nats_start 1 1
+	nats_start 2 1
+	nats_start 3 1
+	nats_ready 1
+	sleep 2
+	vm a $c
+	vm b $c
+	if after_sending $c; then
+		sleep 5
+		echo "bridge-tests: SIGKILL NATS node 1" >&2
+		nats_stop 1 KILL
+		sleep 5
+		nats_start 1 1
+		echo "bridge-tests: NATS node 1 restarted" >&2
+	fi
+	vm_wait
+	collect $c send drained ledger redeliveries-dropped
+}
+
+# Flow control and refusals, one VM pair: a full destination port stops
+# the pulling (route 1); oversized and malformed messages go to the dead
+# letter while the good ones are delivered (route 2).
+case_flow() {
+	local c=flow
+	conf a $c jetstream "export SRC ledger.bp" "export SRC2 ledger.dl"
+	conf b $c jetstream "import ledger.bp DST exclusive" "import ledger.dl DST2 exclusive"
+	script $c a 'mbx-ledger create SRC 1024 65536
+mbx-ledger create SRC2 1024 131072
+bridge_start
+check barrier "b started" mbx-bridge await -c $CONF -- ctl.flow 120
+echo PHASE sending
+check send "2000 messages; 3 oversized, 100 good" sh -c "mbx-ledger send SRC 2000 64 4 && mbx-ledger send SRC2 3 100000 1 1 && mbx-ledger send SRC2 100 64 4 101"
+both_drained() { export_drained SRC 120 1 && export_drained SRC2 60 2; }
+check drained "all acked" both_drained
+bridge_kill TERM'
+	script $c b 'mbx-ledger create DST 16 65536
+mbx-ledger create DST2 1024 65536
+bridge_start
+mbx-bridge signal -c $CONF -- ctl.flow 120
+mbx-bridge pub -c $CONF -- ledger.dl bad-prio Mbx-Prio=99
+mbx-bridge pub -c $CONF -- ledger.dl bad-tag Mbx-Tag=x1
+out=$(mbx-ledger check DST2 100 64 4 101 -i 30); rc=$?; echo "$out"
+check dl-ledger "$out" [ $rc = 0 ]
+check dead-lettered "dead-lettered $(stat dead-lettered 2) (want 5)" [ "$(stat dead-lettered 2)" = 5 ]
+check still-running "bridge alive" kill -0 "$(cat /run/bridge.pid)"
+sleep 8
+q=$(mbxctl stat DST | sed -n "s/^ *queued[: ]*\([0-9]*\).*/\1/p")
+check port-full "queued $q of 16, sent $(stat sent 1)" [ "$q" = 16 ] && [ "$(stat sent 1)" = 16 ]
+check no-drops "dead-lettered $(stat dead-lettered 1)" [ "$(stat dead-lettered 1)" = 0 ]
+N=2000
+'"$LEDGER_B"'
+bridge_kill TERM'
+	nats_start 1 0
+	nats_ready 0
+	vm a $c
+	vm b $c
+	vm_wait
+	collect $c barrier send drained dl-ledger dead-lettered still-running port-full no-drops ledger
+}
+
+# Clear errors at start, no NATS needed (run first in rpc's VM a).
+UNREACHABLE='printf "server nats://10.0.2.100:4999\nmode core\nstate-dir /run/bridge-u\nexport CALLQ x.y\n" >/tmp/u.conf
+err=$(mbx-bridge -c /tmp/u.conf --connect-wait 3 2>&1); rc=$?
+echo "$err" | tail -n 2
+check no-server-at-start "exit $rc" sh -c "[ $rc = 1 ] && echo \"$err\" | grep -q \"cannot connect to NATS\""
+err=$(mbx-bridge -c /tmp/u.conf --mode bogus 2>&1); rc=$?
+check bad-config "exit $rc: $err" sh -c "[ $rc = 1 ] && echo \"$err\" | grep -q \"mode is core or jetstream\""
+err=$(mbx-bridge -c /tmp/u.conf --export NOPORT x.z 2>&1); rc=$?
+check no-port "exit $rc: $err" sh -c "[ $rc = 1 ] && echo \"$err\" | grep -q \"cannot open port\""'
+
+case_outage() {
+	local c=outage
+	conf a $c jetstream "export SRC ledger.out"
+	conf b $c jetstream "import ledger.out DST exclusive"
+	script $c a 'mbx-ledger create SRC 1024 65536
+bridge_start
+echo PHASE sending
+check send "$N messages" mbx-ledger send SRC $N 64 4
+check drained "all acked after the outage" export_drained SRC 180
+taken=$(sed -n "s/.*publishing paused: .*; \([0-9]*\) messages taken so far.*/\1/p" /tmp/bridge.log | head -n 1)
+check mid-run "paused after ${taken:-?} of $N messages taken, $(grep -c "publishing resumed" /tmp/bridge.log) resumes" [ "${taken:-$N}" -lt $N ] && grep -q "publishing resumed" /tmp/bridge.log
+check reconnected "reconnects $(mbx-bridge stats -d $STATE | sed -n "1s/.*reconnects \([0-9]*\).*/\1/p")" true
+bridge_kill TERM'
+	script $c b 'mbx-ledger create DST 1024 65536
+bridge_start
+'"$LEDGER_B"'
+bridge_kill TERM'
+	nats_start 1 0
+	nats_ready 0
+	vm a $c
+	vm b $c
+	if after_sending $c; then
+		sleep 1
+		echo "bridge-tests: NATS down for 6 s" >&2
+		nats_stop 1 TERM
+		sleep 6
+		nats_start 1 0
+	fi
+	vm_wait
+	collect $c send drained mid-run reconnected ledger
+}
+
+# Core mode under faults: the only NATS server SIGKILLed for 4 s, the
+# exporting and the importing bridge SIGKILLed and restarted once each, all
+# mid-run: every loss the ledger sees must be counted by the importer.
+case_core-faults() {
+	local c=core-faults
+	conf a $c core "export SRC ledger.cout"
+	conf b $c core "import ledger.cout DST"
+	script $c a 'mbx-ledger create SRC 1024 65536
+bridge_start
+check barrier "b subscribed" mbx-bridge await -c $CONF -- ctl.cout 120
+echo PHASE sending
+mbx-ledger send SRC $N 64 4 -r $((N / 10)) & sender=$!
+sleep 7; bridge_kill KILL; echo "killed the exporting bridge"; bridge_start
+check send "$N messages in about 10 s" wait $sender
+check drained "exporter took all" export_drained SRC 120
+sleep 2
+check export-counts "received $(stat received) sent $(stat sent) lost $(stat lost)" [ "$(stat received)" = $N ]
+bridge_kill TERM'
+	script $c b 'mbx-ledger create DST 1024 65536
+bridge_start
+mbx-bridge signal -c $CONF -- ctl.cout 120
+(sleep 9; bridge_kill KILL; echo "killed the importing bridge"; bridge_start) &
+out=$(mbx-ledger check DST $N 64 4 -i 30 -L); rc=$?; echo "$out"
+wait
+check ledger "$out" [ $rc = 0 ]
+lost=$(echo "$out" | sed -n "s/.* lost \([0-9]*\) .*/\1/p")
+check loss-counted "ledger lost ${lost:-?}, bridge counted $(stat lost), reconnects $(mbx-bridge stats -d $STATE | sed -n "1s/.*reconnects \([0-9]*\).*/\1/p")" [ "${lost:-x}" = "$(stat lost)" ]
+check loss-logged "$(grep -c "lost (core mode)" /tmp/bridge.log) log lines for the gaps" sh -c "[ \"${lost:-0}\" = 0 ] || grep -q \"lost (core mode)\" /tmp/bridge.log"
+bridge_kill TERM'
+	nats_start 1 0
+	nats_ready 0
+	vm a $c
+	vm b $c
+	if after_sending $c; then
+		sleep 2
+		echo "bridge-tests: NATS down for 4 s (core mode)" >&2
+		nats_stop 1 KILL
+		sleep 4
+		nats_start 1 0
+	fi
+	vm_wait
+	collect $c barrier send drained export-counts ledger loss-counted loss-logged
+}
+
+case_rpc() {
+	local c=rpc
+	conf a $c core "call CALLQ rpc.svc CALLR" "call CALLN rpc.none CALLNR" "call-timeout 3000"
+	conf b $c core "serve SVC rpc.svc SVCR" "call-timeout 3000"
+	script $c a 'for p in CALLQ CALLR CALLN CALLNR; do mbx-ledger create $p 64 4096; done
+'"$UNREACHABLE"'
+bridge_start
+check barrier "b serving" mbx-bridge await -c $CONF -- ctl.rpc 120
+out=$(mbx-ledger call CALLQ CALLR 200 5000); rc=$?
+check calls "$out" [ $rc = 0 ]
+t0=$(date +%s)
+out=$(mbx-ledger call CALLQ CALLR 1 4000 5000)
+check timeout "$out (server answers after 5 s, call-timeout 3 s)" sh -c "echo \"$out\" | grep -q \"ok 0 bad 0 timeouts 1\""
+out=$(mbx-ledger call CALLQ CALLR 50 5000); rc=$?
+check after-timeout "$out (the late reply answered nothing)" [ $rc = 0 ]
+out=$(mbx-ledger call CALLN CALLNR 1 2000)
+check no-server "$out" sh -c "echo \"$out\" | grep -q \"timeouts 1\""
+check timeouts-counted "call routes: timeouts $(stat timeouts 1) and $(stat timeouts 2), sent $(stat sent 1)" [ "$(stat timeouts 1)" = 1 ] && [ "$(stat timeouts 2)" = 1 ] && [ "$(stat sent 1)" = 250 ]
+check timeout-logged "$(grep -c "no reply within" /tmp/bridge.log) log lines" grep -q "no server answers the subject" /tmp/bridge.log
+mbx-bridge signal -c $CONF -- ctl.rpc-done 30
+bridge_kill TERM'
+	script $c b 'mbx-ledger create SVC 64 4096
+mbx-ledger create SVCR 64 4096
+mbx-ledger serve SVC SVCR -i 200 &
+bridge_start
+mbx-bridge signal -c $CONF -- ctl.rpc 120
+mbx-bridge await -c $CONF -- ctl.rpc-done 200
+check served "sent $(stat sent) timeouts $(stat timeouts) late replies dropped $(stat deduplicated)" [ "$(stat sent)" = 250 ] && [ "$(stat timeouts)" = 1 ] && [ "$(stat deduplicated)" = 1 ]
+bridge_kill TERM'
+	nats_start 1 0
+	nats_ready 0
+	vm a $c
+	vm b $c
+	vm_wait
+	collect $c no-server-at-start bad-config no-port barrier calls timeout after-timeout no-server \
+		timeouts-counted timeout-logged served
+}
+
+case_fanout() {
+	local c=fanout v
+	conf a $c jetstream "export SRC ledger.fan"
+	script $c a 'mbx-ledger create SRC 1024 65536
+bridge_start
+check barrier "b and c subscribed" sh -c "mbx-bridge await -c $CONF -- ctl.fan.b 120 && mbx-bridge await -c $CONF -- ctl.fan.c 120"
+echo PHASE sending
+check send "$N messages" mbx-ledger send SRC $N 64 4
+check drained "all acked" export_drained SRC 120
+bridge_kill TERM'
+	for v in b c; do
+		conf $v $c jetstream "import ledger.fan DST fanout"
+		script $c $v 'mbx-ledger create DST 1024 65536
+bridge_start
+mbx-bridge signal -c $CONF -- ctl.fan.'$v' 120
+'"$LEDGER_B"'
+bridge_kill TERM'
+		sed -i "s/^check ledger /check ledger-$v /" "$out/$c/$v.sh"
+	done
+	nats_start 1 0
+	nats_ready 0
+	vm a $c
+	vm b $c
+	vm c $c
+	vm_wait
+	collect $c barrier send drained ledger-b ledger-c
+}

@@ -1,0 +1,57 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Sourced by the in-VM scripts of the bridge tests (busybox ash): network
+# set-up, starting and killing the bridge, reading its counters, and
+# "BRIDGE-CHECK NAME ok|FAIL DETAIL" lines that scripts/bridge-tests.sh
+# counts.
+. /opt/mailbox/scripts/vm-net.sh
+STATE=/run/bridge
+CONF=/etc/bridge.conf
+mkdir -p $STATE
+
+check() { # NAME DETAIL COMMAND...
+	n=$1 d=$2
+	shift 2
+	if "$@"; then echo "BRIDGE-CHECK $n ok $d"; else echo "BRIDGE-CHECK $n FAIL $d"; fi
+}
+
+bridge_start() {
+	mbx-bridge -c $CONF >>/tmp/bridge.log 2>&1 &
+	echo $! >/run/bridge.pid
+	i=0
+	while ! grep -q 'running (' /tmp/bridge.log && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+bridge_kill() { # SIGNAL
+	kill "-$1" "$(cat /run/bridge.pid)" 2>/dev/null
+	wait "$(cat /run/bridge.pid)" 2>/dev/null
+}
+
+# stat KEY [ROUTE_LINE_NUMBER]: one counter of `mbx-bridge stats`.
+stat() {
+	mbx-bridge stats -d $STATE | sed -n "$((${2:-1} + 1))s/.* $1 \([0-9]*\).*/\1/p"
+}
+
+# Wait until the exporter (route ROUTE, default 1) has nothing taken and
+# unacknowledged and PORT is empty, at most SECS seconds.
+export_drained() { # PORT SECS [ROUTE]
+	i=0
+	while [ $i -lt $(($2 * 5)) ]; do
+		q=$(mbxctl stat "$1" 2>/dev/null | sed -n 's/^ *queued[: ]*\([0-9]*\).*/\1/p')
+		[ "${q:-1}" = 0 ] && [ "$(stat pending "${3:-1}")" = 0 ] && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+finish() {
+	echo "--- mbx-bridge stats on $(hostname)"
+	mbx-bridge stats -d $STATE
+	echo "--- last lines of the bridge log on $(hostname)"
+	tail -n 25 /tmp/bridge.log
+}
