@@ -35,10 +35,12 @@ static struct kmem_cache *mbx_msg_cachep;
 int mbx_msg_cache_init(void)
 {
 	/* Payloads are copied from and to user memory: say where they are. */
-	mbx_msg_cachep = kmem_cache_create_usercopy("mbx_msg",
-				sizeof(struct mbx_msg) + MBX_MSG_SMALL, 0,
-				SLAB_ACCOUNT, offsetof(struct mbx_msg, data),
-				MBX_MSG_SMALL, NULL);
+	mbx_msg_cachep =
+		kmem_cache_create_usercopy("mbx_msg",
+					   sizeof(struct mbx_msg) + MBX_MSG_SMALL,
+					   0, SLAB_ACCOUNT,
+					   offsetof(struct mbx_msg, data),
+					   MBX_MSG_SMALL, NULL);
 	return mbx_msg_cachep ? 0 : -ENOMEM;
 }
 

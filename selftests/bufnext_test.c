@@ -98,14 +98,14 @@ static long recv_release(int fd, uint64_t rel, uint64_t rel_len,
 }
 
 /* Allocate a region of @len, fill it with @seed's pattern: its offset. */
-static uint64_t filled(struct __test_metadata *_metadata, FIXTURE_DATA(bn) *self,
-		       uint64_t len, uint32_t seed)
+static uint64_t fill_region(struct __test_metadata *_metadata, int fd,
+			    uint8_t *map, uint64_t len, uint32_t seed)
 {
 	uint64_t off = ~0ULL;
 
-	EXPECT_EQ(0, t_buf_alloc(self->fd, len, 0, 0, &off));
+	EXPECT_EQ(0, t_buf_alloc(fd, len, 0, 0, &off));
 	if (off < POOL_SZ)
-		t_fill(self->map + off, len, seed);
+		t_fill(map + off, len, seed);
 	return off;
 }
 
@@ -114,7 +114,7 @@ TEST_F(bn, send_next_sends_and_hands_back_a_fresh_region)
 	uint64_t a, b, got;
 	unsigned int prio;
 
-	a = filled(_metadata, self, 100, 1);
+	a = fill_region(_metadata, self->fd, self->map, 100, 1);
 	ASSERT_EQ(0, send_next(self->fd, a, 100, MBX_SEND_NEXT, 300, 0, &b));
 	ASSERT_NE(MBX_OFFSET_NONE, b);
 	EXPECT_NE(a, b);
@@ -139,7 +139,7 @@ TEST_F(bn, send_next_with_pool_full_and_nonblock_sends_and_gives_none)
 {
 	uint64_t a, next = 0;
 
-	a = filled(_metadata, self, POOL_SZ, 3);
+	a = fill_region(_metadata, self->fd, self->map, POOL_SZ, 3);
 	EXPECT_EQ(0, send_next(self->fd, a, POOL_SZ,
 			       MBX_SEND_NEXT | MBX_NONBLOCK, 64, 0, &next));
 	EXPECT_EQ(MBX_OFFSET_NONE, next);
@@ -151,7 +151,7 @@ TEST_F(bn, send_next_times_out_on_a_full_pool_and_gives_none)
 {
 	uint64_t a, next = 0, t0;
 
-	a = filled(_metadata, self, POOL_SZ, 3);
+	a = fill_region(_metadata, self->fd, self->map, POOL_SZ, 3);
 	t0 = t_now_ns();
 	EXPECT_EQ(0, send_next(self->fd, a, POOL_SZ,
 			       MBX_SEND_NEXT | MBX_TIMEOUT, 64,
@@ -166,14 +166,16 @@ TEST_F(bn, send_next_waits_for_space_once_sent)
 	uint64_t a, next = MBX_OFFSET_NONE;
 	pid_t me = getpid(), pid;
 
-	a = filled(_metadata, self, POOL_SZ, 4);
+	a = fill_region(_metadata, self->fd, self->map, POOL_SZ, 4);
 	pid = t_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		static char buf[POOL_SZ];
 
-		/* The parent sent, then sleeps for space: a plain receive
-		 * copies the message out and frees its region. */
+		/*
+		 * The parent sent, then sleeps for space: a plain receive
+		 * copies the message out and frees its region.
+		 */
 		if (t_wait_sleeping(me) || T_INFO(self->fd, queued) != 1)
 			_exit(T_BAD_SETUP);
 		if (mbx_recv(self->fd, buf, sizeof(buf), NULL) != POOL_SZ ||
@@ -199,7 +201,7 @@ TEST_F(bn, send_next_interrupted_while_allocating_sends_and_gives_none)
 	pid_t me = getpid(), pid;
 
 	ASSERT_EQ(0, t_handle(SIGUSR1, on_usr1, SA_RESTART));
-	a = filled(_metadata, self, POOL_SZ, 5);
+	a = fill_region(_metadata, self->fd, self->map, POOL_SZ, 5);
 	pid = t_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -223,7 +225,7 @@ TEST_F(bn, send_next_misuse_fails_einval_and_changes_nothing)
 	long long before;
 	char v0[MBX_SEND_SIZE_VER0];
 
-	a = filled(_metadata, self, 64, 6);
+	a = fill_region(_metadata, self->fd, self->map, 64, 6);
 	before = pool_free(self->fd);
 	/* next_len 0, or past the pool */
 	EXPECT_EQ(-EINVAL, send_next(self->fd, a, 64, MBX_SEND_NEXT, 0, 0,
@@ -271,11 +273,11 @@ TEST_F(bn, recv_release_releases_then_receives_in_place)
 	struct mbx_recv r;
 	uint64_t a, b, got;
 
-	a = filled(_metadata, self, 200, 7);
+	a = fill_region(_metadata, self->fd, self->map, 200, 7);
 	ASSERT_EQ(0, mbx_buf_send(self->fd, a, 200, 0));
 	ASSERT_EQ(200, mbx_recv_inplace(self->fd, &got, NULL));
 	ASSERT_EQ(a, got);
-	b = filled(_metadata, self, 500, 8);
+	b = fill_region(_metadata, self->fd, self->map, 500, 8);
 	ASSERT_EQ(0, mbx_buf_send(self->fd, b, 500, 3));
 
 	ASSERT_EQ(0, recv_release(self->fd, a, 200, 0, &r));
@@ -298,10 +300,10 @@ TEST_F(bn, recv_release_library_call_and_copy_receive)
 	struct mbx_recv r;
 	char buf[MSG];
 
-	a = filled(_metadata, self, 64, 9);
+	a = fill_region(_metadata, self->fd, self->map, 64, 9);
 	ASSERT_EQ(0, mbx_buf_send(self->fd, a, 64, 1));
 	ASSERT_EQ(64, mbx_recv_inplace(self->fd, &got, NULL));
-	b = filled(_metadata, self, 64, 10);
+	b = fill_region(_metadata, self->fd, self->map, 64, 10);
 	ASSERT_EQ(0, mbx_buf_send(self->fd, b, 64, 2));
 	ASSERT_EQ(64, mbx_recv_inplace_release(self->fd, a, 64, &got, &prio));
 	EXPECT_EQ(b, got);
@@ -328,8 +330,8 @@ TEST_F(bn, recv_release_of_a_bad_region_fails_and_receives_nothing)
 	long long before;
 	int other, fd2;
 
-	held = filled(_metadata, self, 64, 11);
-	a = filled(_metadata, self, 64, 12);
+	held = fill_region(_metadata, self->fd, self->map, 64, 11);
+	a = fill_region(_metadata, self->fd, self->map, 64, 12);
 	ASSERT_EQ(0, mbx_buf_send(self->fd, a, 64, 0));
 	before = pool_free(self->fd);
 
@@ -364,7 +366,7 @@ TEST_F(bn, recv_release_misuse_fails_einval)
 	char v0[MBX_RECV_SIZE_VER0];
 	uint64_t held;
 
-	held = filled(_metadata, self, 64, 13);
+	held = fill_region(_metadata, self->fd, self->map, 64, 13);
 	ASSERT_EQ(0, t_send_str(self->fd, "m", 0));
 	/* release fields without the flag */
 	memset(&r, 0, sizeof(r));
@@ -387,7 +389,7 @@ TEST_F(bn, recv_release_interrupted_is_eintr_and_the_release_stands)
 	struct mbx_recv r;
 
 	ASSERT_EQ(0, t_handle(SIGUSR1, on_usr1, SA_RESTART));
-	a = filled(_metadata, self, 64, 14);
+	a = fill_region(_metadata, self->fd, self->map, 64, 14);
 	ASSERT_EQ(0, mbx_buf_send(self->fd, a, 64, 0));
 	ASSERT_EQ(64, mbx_recv_inplace(self->fd, &got, NULL));
 	pid = t_fork();
@@ -410,7 +412,7 @@ TEST_F(bn, recv_release_on_shutdown_is_epipe_and_the_release_stands)
 	struct mbx_recv r;
 	pid_t me = getpid(), pid;
 
-	a = filled(_metadata, self, 64, 15);
+	a = fill_region(_metadata, self->fd, self->map, 64, 15);
 	ASSERT_EQ(0, mbx_buf_send(self->fd, a, 64, 0));
 	ASSERT_EQ(64, mbx_recv_inplace(self->fd, &got, NULL));
 	pid = t_fork();
@@ -430,8 +432,8 @@ TEST_F(bn, recv_release_timeout_and_nonblock_keep_the_release)
 	uint64_t a, b, got;
 	struct mbx_recv r;
 
-	a = filled(_metadata, self, 64, 16);
-	b = filled(_metadata, self, 64, 17);
+	a = fill_region(_metadata, self->fd, self->map, 64, 16);
+	b = fill_region(_metadata, self->fd, self->map, 64, 17);
 	ASSERT_EQ(0, mbx_buf_send(self->fd, a, 64, 0));
 	ASSERT_EQ(0, mbx_buf_send(self->fd, b, 64, 0));
 	ASSERT_EQ(64, mbx_recv_inplace(self->fd, &got, NULL));
@@ -453,7 +455,7 @@ TEST_F(bn, call_sends_next_and_releases_in_one_call)
 	uint64_t cur, prev = MBX_OFFSET_NONE;
 	int i;
 
-	cur = filled(_metadata, self, 128, 100);
+	cur = fill_region(_metadata, self->fd, self->map, 128, 100);
 	for (i = 0; i < 20; i++) {
 		memset(&c, 0, sizeof(c));
 		c.send.offset = cur;
@@ -498,7 +500,7 @@ TEST_F(bn, call_with_next_offset_unwritable_says_sent)
 	two = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, two);
-	a = filled(_metadata, self, 64, 20);
+	a = fill_region(_metadata, self->fd, self->map, 64, 20);
 	before = pool_free(self->fd);
 	/* The send half ends the first page, which becomes read-only. */
 	uc = (void *)(two + pg - sizeof(c.send));
@@ -523,7 +525,7 @@ TEST_F(bn, library_send_next_gives_the_next_region)
 {
 	uint64_t a, next = 0, got;
 
-	a = filled(_metadata, self, 64, 18);
+	a = fill_region(_metadata, self->fd, self->map, 64, 18);
 	ASSERT_EQ(0, mbx_buf_send_next(self->fd, a, 64, 4, 1024, &next));
 	ASSERT_NE(MBX_NO_OFFSET, next);
 	ASSERT_EQ(64, mbx_recv_inplace(self->fd, &got, NULL));

@@ -51,10 +51,10 @@
 #define MBX_ABSTIME		0x20U	/* with MBX_TIMEOUT: timeout_ns is absolute */
 #define MBX_SEND_BUF		0x40U	/* send: (offset, len) is a pool region */
 #define MBX_RECV_INPLACE	0x80U	/* recv: leave a pool message in the pool */
-#define MBX_SEND_NEXT		0x100U	/* send, with MBX_SEND_BUF: also allocate the
-					 * next region (next_len, next_offset) */
-#define MBX_RECV_RELEASE	0x200U	/* recv: first release a region
-					 * (release_offset, release_len) */
+/* send, with MBX_SEND_BUF: also allocate the next region (next_len, next_offset) */
+#define MBX_SEND_NEXT		0x100U
+/* recv: first release a region (release_offset, release_len) */
+#define MBX_RECV_RELEASE	0x200U
 
 /* next_offset when MBX_SEND_NEXT could not allocate the next region. */
 #define MBX_OFFSET_NONE		(~(__u64)0)
