@@ -97,6 +97,7 @@ mkdir -p bin sbin usr/bin usr/sbin etc proc sys dev tmp root run lib/modules \
 applets=$build/vm/applets-$(stat -c %Y-%s /bin/busybox)
 if [ ! -d "$applets" ]; then
 	tmp=$(mktemp -d "$build/vm/applets.XXXXXX")
+	chmod 755 "$tmp"
 	mkdir -p "$tmp/bin" "$tmp/sbin" "$tmp/usr/bin" "$tmp/usr/sbin"
 	cp /bin/busybox "$tmp/bin/busybox"
 	(cd "$tmp" && for applet in $(bin/busybox --list-full); do
@@ -105,6 +106,8 @@ if [ ! -d "$applets" ]; then
 	mv -T "$tmp" "$applets" 2>/dev/null || rm -rf "$tmp"
 fi
 cp -a "$applets/." .
+# cp -a gives the root the cached folder's mode: every user must enter it.
+chmod 755 .
 # The kernel opens /dev/console before /init runs (devtmpfs comes later).
 mknod -m 600 dev/console c 5 1 2>/dev/null || true
 cp "$top/scripts/vm-init.sh" init
