@@ -36,7 +36,6 @@
 #include "trace.h"
 
 #define MBX_POOL_ORDER	6	/* 64-byte granules and alignment */
-#define MBX_POOL_CHUNK_ORDER	PAGE_ALLOC_COSTLY_ORDER	/* pages allocated at once */
 
 /**
  * struct mbx_region - one allocated region, or one free extent, of a pool
@@ -187,35 +186,23 @@ static void mbx_pool_free_pages(struct mbx_pool *pool)
 }
 
 /*
- * Fill pool->pages with zeroed pages charged to the caller's memory cgroup,
- * in chunks of up to MBX_POOL_CHUNK_ORDER split into single pages (each
- * then mapped, counted and freed on its own): a few allocations and
- * charges instead of one per page, which made a pool cost several times
- * what a memfd of the same size does (docs/BENCHMARKS.md).
+ * Fill pool->pages with zeroed pages charged to the caller's memory cgroup.
+ * One page at a time: pages allocated in larger chunks and freed one by one
+ * pile up in the per-CPU page lists (tens of MiB on a test VM) before they
+ * go back to the buddy allocator, which reads as memory that pools never
+ * give back.
  */
 static int mbx_pool_alloc_pages(struct mbx_pool *pool)
 {
-	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN;
-	unsigned long i = 0, j;
+	unsigned long i;
 
-	while (i < pool->nr_pages) {
-		unsigned int order = min_t(unsigned int, MBX_POOL_CHUNK_ORDER,
-					   ilog2(pool->nr_pages - i));
-		struct page *page = NULL;
-
+	for (i = 0; i < pool->nr_pages; i++) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		if (order)
-			page = alloc_pages(gfp | __GFP_NORETRY, order);
-		if (!page) {
-			order = 0;
-			page = alloc_page(gfp);
-			if (!page)
-				return -ENOMEM;
-		}
-		split_page(page, order);
-		for (j = 0; j < 1UL << order; j++)
-			pool->pages[i++] = page + j;
+		pool->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+					    __GFP_NOWARN);
+		if (!pool->pages[i])
+			return -ENOMEM;
 		cond_resched();
 	}
 	return 0;
