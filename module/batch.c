@@ -15,7 +15,7 @@
  * at once, checked and (send) their messages made before port->lock is
  * taken, and the port is locked once for all of them.  A send chunk makes
  * messages for at most MBX_BATCH_BYTES of payload (and at least one), and
- * an entry that may wait goes alone, so a blocked batch holds one message.
+ * a chunk that may wait makes only as many as the queue has room for.
  */
 #define MBX_BATCH_CHUNK		32
 #define MBX_BATCH_BYTES		(256 * 1024)
@@ -44,6 +44,20 @@ static struct mbx_recv __user *mbx_batch_uent(void __user *uents, size_t usize,
 }
 
 /*
+ * How many of @n messages a blocking send chunk makes: as many as the
+ * queue has room for now, at least one.  Only that first one may wait,
+ * so a chunk that finds the queue filled meanwhile holds what it made
+ * (at most MBX_BATCH_BYTES) until it can go.
+ */
+static u32 mbx_batch_room(struct mbx_port *port, u32 n)
+{
+	u32 queued = READ_ONCE(port->queued);
+	u32 room = port->capacity > queued ? port->capacity - queued : 0;
+
+	return clamp(room, 1U, n);
+}
+
+/*
  * Send entries from the @n at @ents.  The first waits as @nonblock and
  * @deadline say, the others go only if they need not wait.  *@done is how
  * many went; the return value is the error that stopped the chunk, or 0
@@ -60,7 +74,7 @@ static int mbx_batch_send_chunk(struct file *file, const struct mbx_send *ents,
 	int ret = 0;
 
 	if (!nonblock)
-		n = 1;
+		n = mbx_batch_room(port, n);
 	for (ready = 0; ready < n && bytes < MBX_BATCH_BYTES; ready++) {
 		ret = mbx_check_batch_send(file, &ents[ready]);
 		if (!ret)
