@@ -242,8 +242,9 @@ static int open_port(int dev, const char *pname, int oflag,
 mqd_t mq_open(const char *name, int oflag, ...)
 {
 	struct mbx_port_create pc = { .flags = MBX_CLOEXEC | MBX_PORT_MQ };
+	struct mq_attr *attr = NULL, abuf;
 	struct mbx_port_info info;
-	struct mq_attr *attr = NULL;
+	char nbuf[NAME_MAX + 3];
 	mode_t mode = 0;
 	int dev, fd, bad_attr;
 
@@ -255,7 +256,17 @@ mqd_t mq_open(const char *name, int oflag, ...)
 		attr = va_arg(ap, struct mq_attr *);
 		va_end(ap);
 	}
-	if (mbx_mq_port_name(name, pc.name) < 0)
+	/* As glibc, then Linux: the slash, the attributes, the rest. */
+	if (__mq_copy_name(nbuf, name, sizeof(nbuf)) < 0)
+		return -1;
+	if (nbuf[0] != '/')
+		return __mq_fail(EINVAL);
+	if (attr) {
+		if (__mq_copy_in(&abuf, attr, sizeof(abuf)) < 0)
+			return -1;
+		attr = &abuf;
+	}
+	if (mbx_mq_port_name(nbuf, pc.name) < 0)
 		return -1;
 	bad_attr = oflag & O_CREAT && create_attr(&pc, mode, attr) < 0;
 	if (oflag & O_NONBLOCK)
@@ -300,10 +311,11 @@ __typeof__(mq_close) __mq_v_mq_close MQ_VERSIONS(mq_close, "GLIBC_2.3.4");
 
 int mq_unlink(const char *name)
 {
-	char pname[MBX_NAME_LEN];
+	char pname[MBX_NAME_LEN], nbuf[NAME_MAX + 3];
 	int dev, ret;
 
-	if (mbx_mq_port_name(name, pname) < 0)
+	if (__mq_copy_name(nbuf, name, sizeof(nbuf)) < 0 ||
+	    mbx_mq_port_name(nbuf, pname) < 0)
 		return -1;
 	dev = dev_open();
 	if (dev < 0)
@@ -320,14 +332,16 @@ __typeof__(mq_unlink) __mq_v_mq_unlink MQ_VERSIONS(mq_unlink, "GLIBC_2.3.4");
 
 /*
  * An absolute CLOCK_REALTIME deadline as the absolute CLOCK_MONOTONIC one
- * mailbox waits for.  Like Linux, an invalid timespec is EINVAL even when
- * the call would not have to wait.
+ * mailbox waits for.  Like Linux, a bad pointer is EFAULT and an invalid
+ * timespec EINVAL even when the call would not have to wait.
  */
-static int mq_deadline(const struct timespec *abs, __u64 *mono_ns)
+static int mq_deadline(const struct timespec *uabs, __u64 *mono_ns)
 {
-	struct timespec rt, mono;
+	struct timespec rt, mono, tbuf, *abs = &tbuf;
 	int64_t rel, now;
 
+	if (__mq_copy_in(&tbuf, uabs, sizeof(tbuf)) < 0)
+		return -1;
 	if (abs->tv_sec < 0 || abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L)
 		return __mq_fail(EINVAL);
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -449,7 +463,8 @@ ssize_t mbx_mq_receive_cred(mqd_t mqdes, char *msg_ptr, size_t msg_len,
 	return recv_args(mqdes, &args, msg_prio, pid, uid);
 }
 
-int mq_getattr(mqd_t mqdes, struct mq_attr *mqstat)
+/* mq_getattr() into the library's own @attr. */
+static int get_attr(mqd_t mqdes, struct mq_attr *attr)
 {
 	struct mbx_port_info info;
 	int fl;
@@ -459,12 +474,21 @@ int mq_getattr(mqd_t mqdes, struct mq_attr *mqstat)
 	fl = fcntl(mqdes, F_GETFL);
 	if (fl < 0)
 		return -1;
-	memset(mqstat, 0, sizeof(*mqstat));
-	mqstat->mq_flags = fl & O_NONBLOCK;
-	mqstat->mq_maxmsg = info.capacity;
-	mqstat->mq_msgsize = info.max_msg_size;
-	mqstat->mq_curmsgs = info.queued;
+	memset(attr, 0, sizeof(*attr));
+	attr->mq_flags = fl & O_NONBLOCK;
+	attr->mq_maxmsg = info.capacity;
+	attr->mq_msgsize = info.max_msg_size;
+	attr->mq_curmsgs = info.queued;
 	return 0;
+}
+
+int mq_getattr(mqd_t mqdes, struct mq_attr *mqstat)
+{
+	struct mq_attr attr;
+
+	if (get_attr(mqdes, &attr) < 0)
+		return -1;
+	return __mq_copy_out(mqstat, &attr, sizeof(attr));
 }
 
 __typeof__(mq_getattr) __mq_v_mq_getattr MQ_VERSIONS(mq_getattr, "GLIBC_2.3.4");
@@ -472,24 +496,29 @@ __typeof__(mq_getattr) __mq_v_mq_getattr MQ_VERSIONS(mq_getattr, "GLIBC_2.3.4");
 int mq_setattr(mqd_t mqdes, const struct mq_attr *mqstat,
 	       struct mq_attr *omqstat)
 {
-	struct mq_attr old;
+	struct mq_attr old, new;
 	int fl;
 
-	if (mq_getattr(mqdes, &old) < 0)
+	/* In Linux's order: EFAULT, EINVAL, EBADF, then the change. */
+	if (mqstat) {
+		if (__mq_copy_in(&new, mqstat, sizeof(new)) < 0)
+			return -1;
+		/* Only O_NONBLOCK can change, and Linux rejects other bits. */
+		if (new.mq_flags & ~(long)O_NONBLOCK)
+			return __mq_fail(EINVAL);
+	}
+	if (get_attr(mqdes, &old) < 0)
 		return -1;
 	if (mqstat) {
-		/* Only O_NONBLOCK can change, and Linux rejects other bits. */
-		if (mqstat->mq_flags & ~(long)O_NONBLOCK)
-			return __mq_fail(EINVAL);
 		fl = fcntl(mqdes, F_GETFL);
 		if (fl < 0)
 			return -1;
-		fl = (fl & ~O_NONBLOCK) | (mqstat->mq_flags & O_NONBLOCK);
+		fl = (fl & ~O_NONBLOCK) | (new.mq_flags & O_NONBLOCK);
 		if (fcntl(mqdes, F_SETFL, fl) < 0)
 			return -1;
 	}
 	if (omqstat)
-		*omqstat = old;
+		return __mq_copy_out(omqstat, &old, sizeof(old));
 	return 0;
 }
 

@@ -291,12 +291,13 @@ static int notify_thread_register(mqd_t mqdes, const struct sigevent *sev)
 	return ret < 0 ? __mq_err(ret) : 0;
 }
 
-int mq_notify(mqd_t mqdes, const struct sigevent *sevp)
+int mq_notify(mqd_t mqdes, const struct sigevent *usevp)
 {
 	struct mbx_notify args = { 0 };
+	struct sigevent sev, *sevp = &sev;
 	int ret;
 
-	if (!sevp) {
+	if (!usevp) {
 		args.flags = MBX_NOTIFY_REMOVE;
 		ret = mbx_notify(mqdes, &args);
 		if (ret < 0)
@@ -304,6 +305,8 @@ int mq_notify(mqd_t mqdes, const struct sigevent *sevp)
 		__mq_notify_forget(mqdes);
 		return 0;
 	}
+	if (__mq_copy_in(&sev, usevp, sizeof(sev)) < 0)
+		return -1;
 	switch (sevp->sigev_notify) {
 	case SIGEV_NONE:
 		args.type = MBX_NOTIFY_NONE;
