@@ -11,6 +11,7 @@
  * mq_open(3) and its siblings; libmailbox-mq(3) lists where they differ.
  */
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -173,6 +175,54 @@ static int create_attr(struct mbx_port_create *pc, mode_t mode,
 	return 0;
 }
 
+/* Whether the caller has CAP_SYS_RESOURCE in its effective set. */
+static int cap_sys_resource(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return !!(data[CAP_TO_INDEX(CAP_SYS_RESOURCE)].effective &
+		  CAP_TO_MASK(CAP_SYS_RESOURCE));
+}
+
+/*
+ * Whether the IPC namespace holds /proc/sys/fs/mqueue/queues_max queues
+ * already, so that Linux would refuse a new one with ENOSPC to a caller
+ * without CAP_SYS_RESOURCE: the queues counted are the mailbox ports made
+ * by mq_open() (MBX_STATE_MQ).  Without the file there is no limit.
+ */
+static int queues_full(int dev)
+{
+	struct mbx_port_info *list;
+	char buf[32];
+	long max, count = 0;
+	ssize_t n;
+	int fd, i;
+
+	fd = open("/proc/sys/fs/mqueue/queues_max", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	max = strtol(buf, NULL, 10);
+	if (max < 0 || cap_sys_resource())
+		return 0;
+	n = mbx_port_list(dev, &list);
+	if (n < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		count += !!(list[i].state & MBX_STATE_MQ);
+	free(list);
+	return count >= max;
+}
+
 /*
  * Create the port and narrow the fd to the access asked.  Returns the fd,
  * -EEXIST if the name is taken, or -1 with errno set.
@@ -198,7 +248,7 @@ static int create_port(int dev, struct mbx_port_create *pc,
  * Open, or with O_CREAT create, the port @pname.  @pc is NULL when the
  * creation attributes are invalid: as on Linux, that is EINVAL only if
  * the queue is to be created (an existing one is opened, or is EEXIST
- * with O_EXCL).
+ * with O_EXCL).  So is a queue beyond queues_max, ENOSPC.
  */
 static int open_port(int dev, const char *pname, int oflag,
 		     const struct mbx_port_create *pc)
@@ -211,10 +261,11 @@ static int open_port(int dev, const char *pname, int oflag,
 	if (open_access(oflag, &access) < 0)
 		return -1;
 	/* A name can come and go between the two calls: try again. */
-	if (!pc) {
+	if (!pc || (oflag & O_CREAT && queues_full(dev))) {
+		/* Opens an existing queue; there is none to create. */
 		fd = mbx_port_open(dev, pname, access | flags);
 		if (fd == -ENOENT)
-			return __mq_fail(EINVAL);
+			return __mq_fail(pc ? ENOSPC : EINVAL);
 		if (fd >= 0 && oflag & O_EXCL) {
 			close(fd);
 			return __mq_fail(EEXIST);
