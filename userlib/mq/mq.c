@@ -90,7 +90,8 @@ int mbx_mq_port_name(const char *name, char buf[MBX_NAME_LEN])
 		return __mq_fail(ENAMETOOLONG);
 	if (n == 0)
 		return __mq_fail(ENOENT);
-	if (memchr(name, '/', n))
+	/* Linux looks the name up in its mqueue root: "." and ".." fail. */
+	if (memchr(name, '/', n) || !strcmp(name, ".") || !strcmp(name, ".."))
 		return __mq_fail(EACCES);
 	if (n <= MBX_NAME_MAX) {
 		memcpy(buf, name, n + 1);
