@@ -289,14 +289,17 @@ $(B)/selftests/%: $(TOP)/selftests/%.c $(TEST_HELPERS) $(LIB_A) $(KSFT_H)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -MF $@.d -static -o $@ \
 		$< $(TEST_HELPERS) $(TEST_LIBS_$*) $(LIB_A) -lpthread || { rm -f $@; exit 1; }
 
-# mq_test links libmailbox-mq statically.  mq_preload_test is the same
-# source built as a plain glibc program (dynamic, -lrt, no libmailbox-mq)
-# that runs itself with LD_PRELOAD=libmailbox-mq.so.
-TEST_LIBS_mq_test := $(MQ_A)
-$(B)/selftests/mq_test: $(MQ_A)
+# The mq tests (mq_test, mq_notify_test) link libmailbox-mq statically.
+# Each has an LD_PRELOAD twin, *_preload_test, the same source built as a
+# plain glibc program (dynamic, -lrt, no libmailbox-mq) that runs itself
+# with LD_PRELOAD=libmailbox-mq.so.
+MQ_TESTS	:= mq_test mq_notify_test
+MQ_PRELOAD_TESTS := $(patsubst %_test,%_preload_test,$(MQ_TESTS))
+$(foreach t,$(MQ_TESTS),$(eval TEST_LIBS_$(t) := $(MQ_A)))
+$(MQ_TESTS:%=$(B)/selftests/%): $(MQ_A)
 
-$(B)/selftests/mq_preload_test: $(TOP)/selftests/mq_preload_test.c $(TEST_HELPERS) \
-		$(LIB_A) $(MQ_SO) $(KSFT_H)
+$(MQ_PRELOAD_TESTS:%=$(B)/selftests/%): $(B)/selftests/%: $(TOP)/selftests/%.c \
+		$(TEST_HELPERS) $(LIB_A) $(MQ_SO) $(KSFT_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -MF $@.d -o $@ \
 		$< $(TEST_HELPERS) $(LIB_A) -lrt -lpthread || { rm -f $@; exit 1; }

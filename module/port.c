@@ -276,7 +276,8 @@ void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info)
 
 	spin_lock(&port->lock);
 	info->state = (port->linked ? MBX_STATE_NAMED : 0) |
-		      (port->shutdown ? MBX_STATE_SHUTDOWN : 0);
+		      (port->shutdown ? MBX_STATE_SHUTDOWN : 0) |
+		      (port->mq ? MBX_STATE_MQ : 0);
 	info->queued = port->queued;
 	info->pool_free = port->pool ? __mbx_pool_avail(port->pool) : 0;
 	info->senders = port->senders;

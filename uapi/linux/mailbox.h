@@ -223,6 +223,7 @@ struct mbx_recv {
 /* struct mbx_port_info.state */
 #define MBX_STATE_NAMED		0x1U	/* reachable by name now */
 #define MBX_STATE_SHUTDOWN	0x2U
+#define MBX_STATE_MQ		0x4U	/* made with MBX_PORT_MQ */
 
 /**
  * struct mbx_port_info - answer of MBX_IOC_PORT_INFO

@@ -7,6 +7,8 @@
 #define LIBMAILBOX_MQ_INTERNAL_H
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "mailbox/mqueue.h"
 
@@ -44,6 +46,20 @@ static inline int __mq_err(long ret)
 {
 	return __mq_fail(ret == -ENOTTY ? EBADF : (int)-ret);
 }
+
+/*
+ * uaccess.c: copy @n bytes from the caller's @src, or to the caller's
+ * @dst, as a system call would: 0, or -1 with errno EFAULT when the
+ * caller's memory cannot be read or written.
+ */
+int __mq_copy_in(void *dst, const void *src, size_t n) __mq_hidden;
+int __mq_copy_out(void *dst, const void *src, size_t n) __mq_hidden;
+
+/*
+ * uaccess.c: the caller's string @src into @dst of @size bytes, cut to
+ * @size - 1 bytes and always terminated: 0, or -1 with errno EFAULT.
+ */
+int __mq_copy_name(char *dst, const char *src, size_t size) __mq_hidden;
 
 /* notify.c: the SIGEV_THREAD registration of @fd, if any, is gone. */
 void __mq_notify_forget(int fd) __mq_hidden;

@@ -11,6 +11,7 @@
  * mq_open(3) and its siblings; libmailbox-mq(3) lists where they differ.
  */
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,7 +90,8 @@ int mbx_mq_port_name(const char *name, char buf[MBX_NAME_LEN])
 		return __mq_fail(ENAMETOOLONG);
 	if (n == 0)
 		return __mq_fail(ENOENT);
-	if (memchr(name, '/', n))
+	/* Linux looks the name up in its mqueue root: "." and ".." fail. */
+	if (memchr(name, '/', n) || !strcmp(name, ".") || !strcmp(name, ".."))
 		return __mq_fail(EACCES);
 	if (n <= MBX_NAME_MAX) {
 		memcpy(buf, name, n + 1);
@@ -173,6 +176,54 @@ static int create_attr(struct mbx_port_create *pc, mode_t mode,
 	return 0;
 }
 
+/* Whether the caller has CAP_SYS_RESOURCE in its effective set. */
+static int cap_sys_resource(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return !!(data[CAP_TO_INDEX(CAP_SYS_RESOURCE)].effective &
+		  CAP_TO_MASK(CAP_SYS_RESOURCE));
+}
+
+/*
+ * Whether the IPC namespace holds /proc/sys/fs/mqueue/queues_max queues
+ * already, so that Linux would refuse a new one with ENOSPC to a caller
+ * without CAP_SYS_RESOURCE: the queues counted are the mailbox ports made
+ * by mq_open() (MBX_STATE_MQ).  Without the file there is no limit.
+ */
+static int queues_full(int dev)
+{
+	struct mbx_port_info *list;
+	char buf[32];
+	long max, count = 0;
+	ssize_t n;
+	int fd, i;
+
+	fd = open("/proc/sys/fs/mqueue/queues_max", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	max = strtol(buf, NULL, 10);
+	if (max < 0 || cap_sys_resource())
+		return 0;
+	n = mbx_port_list(dev, &list);
+	if (n < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		count += !!(list[i].state & MBX_STATE_MQ);
+	free(list);
+	return count >= max;
+}
+
 /*
  * Create the port and narrow the fd to the access asked.  Returns the fd,
  * -EEXIST if the name is taken, or -1 with errno set.
@@ -198,7 +249,7 @@ static int create_port(int dev, struct mbx_port_create *pc,
  * Open, or with O_CREAT create, the port @pname.  @pc is NULL when the
  * creation attributes are invalid: as on Linux, that is EINVAL only if
  * the queue is to be created (an existing one is opened, or is EEXIST
- * with O_EXCL).
+ * with O_EXCL).  So is a queue beyond queues_max, ENOSPC.
  */
 static int open_port(int dev, const char *pname, int oflag,
 		     const struct mbx_port_create *pc)
@@ -211,10 +262,11 @@ static int open_port(int dev, const char *pname, int oflag,
 	if (open_access(oflag, &access) < 0)
 		return -1;
 	/* A name can come and go between the two calls: try again. */
-	if (!pc) {
+	if (!pc || (oflag & O_CREAT && queues_full(dev))) {
+		/* Opens an existing queue; there is none to create. */
 		fd = mbx_port_open(dev, pname, access | flags);
 		if (fd == -ENOENT)
-			return __mq_fail(EINVAL);
+			return __mq_fail(pc ? ENOSPC : EINVAL);
 		if (fd >= 0 && oflag & O_EXCL) {
 			close(fd);
 			return __mq_fail(EEXIST);
@@ -242,8 +294,9 @@ static int open_port(int dev, const char *pname, int oflag,
 mqd_t mq_open(const char *name, int oflag, ...)
 {
 	struct mbx_port_create pc = { .flags = MBX_CLOEXEC | MBX_PORT_MQ };
+	struct mq_attr *attr = NULL, abuf;
 	struct mbx_port_info info;
-	struct mq_attr *attr = NULL;
+	char nbuf[NAME_MAX + 3];
 	mode_t mode = 0;
 	int dev, fd, bad_attr;
 
@@ -255,7 +308,17 @@ mqd_t mq_open(const char *name, int oflag, ...)
 		attr = va_arg(ap, struct mq_attr *);
 		va_end(ap);
 	}
-	if (mbx_mq_port_name(name, pc.name) < 0)
+	/* As glibc, then Linux: the slash, the attributes, the rest. */
+	if (__mq_copy_name(nbuf, name, sizeof(nbuf)) < 0)
+		return -1;
+	if (nbuf[0] != '/')
+		return __mq_fail(EINVAL);
+	if (attr) {
+		if (__mq_copy_in(&abuf, attr, sizeof(abuf)) < 0)
+			return -1;
+		attr = &abuf;
+	}
+	if (mbx_mq_port_name(nbuf, pc.name) < 0)
 		return -1;
 	bad_attr = oflag & O_CREAT && create_attr(&pc, mode, attr) < 0;
 	if (oflag & O_NONBLOCK)
@@ -300,10 +363,11 @@ __typeof__(mq_close) __mq_v_mq_close MQ_VERSIONS(mq_close, "GLIBC_2.3.4");
 
 int mq_unlink(const char *name)
 {
-	char pname[MBX_NAME_LEN];
+	char pname[MBX_NAME_LEN], nbuf[NAME_MAX + 3];
 	int dev, ret;
 
-	if (mbx_mq_port_name(name, pname) < 0)
+	if (__mq_copy_name(nbuf, name, sizeof(nbuf)) < 0 ||
+	    mbx_mq_port_name(nbuf, pname) < 0)
 		return -1;
 	dev = dev_open();
 	if (dev < 0)
@@ -320,14 +384,16 @@ __typeof__(mq_unlink) __mq_v_mq_unlink MQ_VERSIONS(mq_unlink, "GLIBC_2.3.4");
 
 /*
  * An absolute CLOCK_REALTIME deadline as the absolute CLOCK_MONOTONIC one
- * mailbox waits for.  Like Linux, an invalid timespec is EINVAL even when
- * the call would not have to wait.
+ * mailbox waits for.  Like Linux, a bad pointer is EFAULT and an invalid
+ * timespec EINVAL even when the call would not have to wait.
  */
-static int mq_deadline(const struct timespec *abs, __u64 *mono_ns)
+static int mq_deadline(const struct timespec *uabs, __u64 *mono_ns)
 {
-	struct timespec rt, mono;
+	struct timespec rt, mono, tbuf, *abs = &tbuf;
 	int64_t rel, now;
 
+	if (__mq_copy_in(&tbuf, uabs, sizeof(tbuf)) < 0)
+		return -1;
 	if (abs->tv_sec < 0 || abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L)
 		return __mq_fail(EINVAL);
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -449,7 +515,8 @@ ssize_t mbx_mq_receive_cred(mqd_t mqdes, char *msg_ptr, size_t msg_len,
 	return recv_args(mqdes, &args, msg_prio, pid, uid);
 }
 
-int mq_getattr(mqd_t mqdes, struct mq_attr *mqstat)
+/* mq_getattr() into the library's own @attr. */
+static int get_attr(mqd_t mqdes, struct mq_attr *attr)
 {
 	struct mbx_port_info info;
 	int fl;
@@ -459,12 +526,21 @@ int mq_getattr(mqd_t mqdes, struct mq_attr *mqstat)
 	fl = fcntl(mqdes, F_GETFL);
 	if (fl < 0)
 		return -1;
-	memset(mqstat, 0, sizeof(*mqstat));
-	mqstat->mq_flags = fl & O_NONBLOCK;
-	mqstat->mq_maxmsg = info.capacity;
-	mqstat->mq_msgsize = info.max_msg_size;
-	mqstat->mq_curmsgs = info.queued;
+	memset(attr, 0, sizeof(*attr));
+	attr->mq_flags = fl & O_NONBLOCK;
+	attr->mq_maxmsg = info.capacity;
+	attr->mq_msgsize = info.max_msg_size;
+	attr->mq_curmsgs = info.queued;
 	return 0;
+}
+
+int mq_getattr(mqd_t mqdes, struct mq_attr *mqstat)
+{
+	struct mq_attr attr;
+
+	if (get_attr(mqdes, &attr) < 0)
+		return -1;
+	return __mq_copy_out(mqstat, &attr, sizeof(attr));
 }
 
 __typeof__(mq_getattr) __mq_v_mq_getattr MQ_VERSIONS(mq_getattr, "GLIBC_2.3.4");
@@ -472,24 +548,29 @@ __typeof__(mq_getattr) __mq_v_mq_getattr MQ_VERSIONS(mq_getattr, "GLIBC_2.3.4");
 int mq_setattr(mqd_t mqdes, const struct mq_attr *mqstat,
 	       struct mq_attr *omqstat)
 {
-	struct mq_attr old;
+	struct mq_attr old, new;
 	int fl;
 
-	if (mq_getattr(mqdes, &old) < 0)
+	/* In Linux's order: EFAULT, EINVAL, EBADF, then the change. */
+	if (mqstat) {
+		if (__mq_copy_in(&new, mqstat, sizeof(new)) < 0)
+			return -1;
+		/* Only O_NONBLOCK can change, and Linux rejects other bits. */
+		if (new.mq_flags & ~(long)O_NONBLOCK)
+			return __mq_fail(EINVAL);
+	}
+	if (get_attr(mqdes, &old) < 0)
 		return -1;
 	if (mqstat) {
-		/* Only O_NONBLOCK can change, and Linux rejects other bits. */
-		if (mqstat->mq_flags & ~(long)O_NONBLOCK)
-			return __mq_fail(EINVAL);
 		fl = fcntl(mqdes, F_GETFL);
 		if (fl < 0)
 			return -1;
-		fl = (fl & ~O_NONBLOCK) | (mqstat->mq_flags & O_NONBLOCK);
+		fl = (fl & ~O_NONBLOCK) | (new.mq_flags & O_NONBLOCK);
 		if (fcntl(mqdes, F_SETFL, fl) < 0)
 			return -1;
 	}
 	if (omqstat)
-		*omqstat = old;
+		return __mq_copy_out(omqstat, &old, sizeof(old));
 	return 0;
 }
 

@@ -257,6 +257,16 @@ static struct mq_thread_reg *reg_new(mqd_t mqdes, const struct sigevent *sev)
 	return reg;
 }
 
+/*
+ * A failure of MBX_IOC_NOTIFY, whose requests the library has checked:
+ * EINVAL is then a port not made by mq_open(), which is not a message
+ * queue descriptor.
+ */
+static int notify_err(int ret)
+{
+	return __mq_err(ret == -EINVAL ? -EBADF : ret);
+}
+
 static int notify_thread_register(mqd_t mqdes, const struct sigevent *sev)
 {
 	struct mbx_notify args = { .type = MBX_NOTIFY_EVENTFD };
@@ -288,22 +298,25 @@ static int notify_thread_register(mqd_t mqdes, const struct sigevent *sev)
 		reg_free(reg);
 	}
 	pthread_mutex_unlock(&notify_lock);
-	return ret < 0 ? __mq_err(ret) : 0;
+	return ret < 0 ? notify_err(ret) : 0;
 }
 
-int mq_notify(mqd_t mqdes, const struct sigevent *sevp)
+int mq_notify(mqd_t mqdes, const struct sigevent *usevp)
 {
 	struct mbx_notify args = { 0 };
+	struct sigevent sev, *sevp = &sev;
 	int ret;
 
-	if (!sevp) {
+	if (!usevp) {
 		args.flags = MBX_NOTIFY_REMOVE;
 		ret = mbx_notify(mqdes, &args);
 		if (ret < 0)
-			return __mq_err(ret);
+			return notify_err(ret);
 		__mq_notify_forget(mqdes);
 		return 0;
 	}
+	if (__mq_copy_in(&sev, usevp, sizeof(sev)) < 0)
+		return -1;
 	switch (sevp->sigev_notify) {
 	case SIGEV_NONE:
 		args.type = MBX_NOTIFY_NONE;
@@ -321,7 +334,7 @@ int mq_notify(mqd_t mqdes, const struct sigevent *sevp)
 		return __mq_fail(EINVAL);
 	}
 	ret = mbx_notify(mqdes, &args);
-	return ret < 0 ? __mq_err(ret) : 0;
+	return ret < 0 ? notify_err(ret) : 0;
 }
 
 __typeof__(mq_notify) __mq_v_mq_notify MQ_VERSIONS(mq_notify, "GLIBC_2.3.4");
