@@ -331,7 +331,7 @@ int mbx_check_recv(struct file *file, const struct mbx_recv *args,
 {
 	if (!(mbx_file_access(file) & MBX_RECV))
 		return -EBADF;
-	if (args->flags & ~MBX_RECV_FLAGS || args->reserved)
+	if (args->flags & ~MBX_RECV_FLAGS || args->dropped)
 		return -EINVAL;
 	if (!(args->flags & MBX_RECV_RELEASE))
 		return args->release_offset || args->release_len ? -EINVAL : 0;

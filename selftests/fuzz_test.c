@@ -557,7 +557,7 @@ static void fill_recv(struct thread *t, struct mbx_recv *r, bool entry)
 	r->timeout_ns = entry ? (junk(t, 3) ? rnd(t) : 0) :
 				pick_timeout(t, r->flags);
 	if (junk(t, 4))
-		r->reserved = (uint32_t)rnd(t);
+		r->dropped = (uint32_t)rnd(t);
 	if (junk(t, 3)) {
 		r->offset = rnd(t);
 		r->tag = rnd(t);
