@@ -261,6 +261,8 @@ static int __init mbx_init(void)
 	BUILD_BUG_ON(sizeof(struct mbx_notify) != 32);
 	BUILD_BUG_ON(MBX_NR_PRIO > 32);
 	BUILD_BUG_ON(sizeof(struct mbx_msg) > MBX_MSG_CHARGE);
+	BUILD_BUG_ON(sizeof(struct mbx_subscribe) != 24);
+	BUILD_BUG_ON(MBX_MQ_PRIO_MAX > U16_MAX);	/* mbx_msg.prio */
 
 	if (dev_mode & ~0666) {
 		pr_err("dev_mode %#o: only read and write bits are allowed\n",
