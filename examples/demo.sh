@@ -34,5 +34,8 @@ fi
 # Zero copy: 64 MiB in 1 MiB frames between two processes, in place.
 run zerocopy
 
+# A topic: each frame written once, read in place by four subscribers.
+run pubsub
+
 [ "$status" -eq 0 ] && echo "=== all examples passed"
 exit "$status"

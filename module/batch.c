@@ -106,6 +106,30 @@ static int mbx_batch_send_chunk(struct file *file, const struct mbx_send *ents,
 }
 
 /*
+ * The same on a topic, one message at a time (topic.c): the @valid checked
+ * entries, as mbx_batch_recv_chunk() would.
+ */
+static int mbx_batch_recv_topic(struct file *file, struct mbx_recv *ents,
+				void __user *uents, size_t usize, u32 valid,
+				bool nonblock, ktime_t *deadline, u32 *done)
+{
+	u32 i;
+	int ret = 0;
+
+	for (i = 0; i < valid; i++) {
+		ret = mbx_topic_recv(file, &ents[i],
+				     mbx_batch_uent(uents, usize, i), nonblock,
+				     deadline);
+		if (ret)
+			break;
+		nonblock = true;
+		deadline = NULL;
+	}
+	*done = i;
+	return ret;
+}
+
+/*
  * Receive into the @n entries at @ents, the kernel's copy of @uents (whose
  * entries are @usize bytes each), as mbx_batch_send_chunk() sends.
  */
@@ -125,6 +149,9 @@ static int mbx_batch_recv_chunk(struct file *file, struct mbx_recv *ents,
 		if (ret)
 			break;
 	}
+	if (port->topic)
+		return mbx_batch_recv_topic(file, ents, uents, usize, valid,
+					    nonblock, deadline, done) ?: ret;
 
 	if (valid && !nonblock)
 		mbx_recv_spin(port, deadline, READ_ONCE(mbx_recv_spin_ns));

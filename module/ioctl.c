@@ -73,7 +73,7 @@ static long mbx_ioctl_dup(struct file *file, struct mbx_port_dup __user *uarg)
 		return -EACCES;
 
 	kref_get(&port->ref);
-	ret = mbx_port_install(port, access, args.flags, false);
+	ret = mbx_port_install(port, access, args.flags, false, true);
 	if (ret < 0)
 		mbx_port_put(port);
 	return ret;
@@ -90,6 +90,8 @@ static long mbx_ioctl_info(struct file *file, unsigned int cmd,
 
 	mbx_port_info(mbx_file_port(file), &info);
 	info.access = mbx_file_access(file);
+	if (mbx_file_port(file)->topic)
+		mbx_topic_info(file, &info);
 	if (copy_to_user(uarg, &info, sizeof(info)) ||
 	    clear_user(uarg + sizeof(info), usize - sizeof(info)))
 		return -EFAULT;
@@ -138,6 +140,8 @@ static long mbx_ioctl_buf_release(struct file *file,
 		return -EINVAL;
 	if (!port->pool)
 		return -ENODEV;
+	if (port->topic)
+		return mbx_topic_buf_release(file, args.offset, args.len);
 	return mbx_pool_release(port, file, args.offset, args.len);
 }
 
@@ -170,6 +174,8 @@ long mbx_port_ioctl(struct file *file, unsigned int cmd,
 		return mbx_ioctl_batch(file, cmd, uarg, false);
 	case MBX_IOC_NOSIZE(MBX_IOC_NOTIFY):
 		return mbx_ioctl_notify(file, cmd, uarg);
+	case MBX_IOC_NOSIZE(MBX_IOC_SUBSCRIBE):
+		return mbx_ioctl_subscribe(file, cmd, uarg);
 	}
 
 	switch (cmd) {
@@ -182,6 +188,8 @@ long mbx_port_ioctl(struct file *file, unsigned int cmd,
 		return mbx_ioctl_buf_release(file, uarg);
 	case MBX_IOC_PORT_DUP:
 		return mbx_ioctl_dup(file, uarg);
+	case MBX_IOC_UNSUBSCRIBE:
+		return mbx_ioctl_unsubscribe(file);
 	}
 	return -ENOTTY;
 }

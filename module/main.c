@@ -69,7 +69,7 @@ static long mbx_ioctl_version(void __user *uarg)
 		.version = MBX_API_VERSION,
 		.features = MBX_FEAT_PORTS | MBX_FEAT_POOL | MBX_FEAT_CALL |
 			    MBX_FEAT_BATCH | MBX_FEAT_LIST | MBX_FEAT_BUF_NEXT |
-			    MBX_FEAT_MQ | MBX_FEAT_NOTIFY,
+			    MBX_FEAT_MQ | MBX_FEAT_NOTIFY | MBX_FEAT_TOPIC,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -84,8 +84,13 @@ static long mbx_ioctl_create(unsigned int cmd, void __user *uarg)
 	ret = mbx_copy_arg(&args, sizeof(args), sizeof(args), cmd, uarg);
 	if (ret)
 		return ret;
-	if (args.flags & ~(MBX_CLOEXEC | MBX_NONBLOCK | MBX_PORT_MQ) ||
+	if (args.flags & ~(MBX_CLOEXEC | MBX_NONBLOCK | MBX_PORT_MQ |
+			   MBX_PORT_TOPIC) ||
 	    args.mode & ~0777)
+		return -EINVAL;
+	/* A topic keeps its messages for its subscribers: no rendezvous. */
+	if (args.flags & MBX_PORT_TOPIC &&
+	    (args.flags & MBX_PORT_MQ || !args.capacity))
 		return -EINVAL;
 	ret = mbx_name_check(args.name);
 	if (ret)
@@ -95,8 +100,9 @@ static long mbx_ioctl_create(unsigned int cmd, void __user *uarg)
 	if (IS_ERR(port))
 		return PTR_ERR(port);
 
+	/* The creator's fd of a topic is not subscribed: it may publish. */
 	ret = mbx_port_install(port, MBX_SEND | MBX_RECV, args.flags,
-			       args.name[0] != '\0');
+			       args.name[0] != '\0', false);
 	if (ret < 0)
 		mbx_port_put(port);
 	return ret;
@@ -124,7 +130,7 @@ static long mbx_ioctl_open(void __user *uarg)
 	if (IS_ERR(port))
 		return PTR_ERR(port);
 
-	ret = mbx_port_install(port, access, args.flags, false);
+	ret = mbx_port_install(port, access, args.flags, false, true);
 	if (ret < 0)
 		mbx_port_put(port);
 	return ret;
@@ -255,6 +261,8 @@ static int __init mbx_init(void)
 	BUILD_BUG_ON(sizeof(struct mbx_notify) != 32);
 	BUILD_BUG_ON(MBX_NR_PRIO > 32);
 	BUILD_BUG_ON(sizeof(struct mbx_msg) > MBX_MSG_CHARGE);
+	BUILD_BUG_ON(sizeof(struct mbx_subscribe) != 24);
+	BUILD_BUG_ON(MBX_MQ_PRIO_MAX > U16_MAX);	/* mbx_msg.prio */
 
 	if (dev_mode & ~0666) {
 		pr_err("dev_mode %#o: only read and write bits are allowed\n",

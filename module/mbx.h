@@ -51,10 +51,15 @@ extern unsigned int mbx_recv_spin_ns;
  * @tag:    the sender's opaque value
  * @pid:    the sender's thread group, referenced
  * @region: the pool region holding the payload, or NULL for @data
- * @prio:   0..the port's max_prio
  * @uid:    the sender's effective uid
+ * @prio:   0..the port's max_prio (at most MBX_MQ_PRIO_MAX)
  * @small:  made by msg.c's cache of small messages, not kvmalloc()
+ * @qrefs:  topic: subscribers whose backlog holds it
+ * @refs:   topic: receives copying it out, and in-place holders
  * @data:   the payload of a copy-mode message
+ *
+ * A message of a topic is shared by every subscriber and lives while
+ * @qrefs or @refs is not zero (topic.c).
  */
 struct mbx_msg {
 	struct list_head node;
@@ -62,13 +67,16 @@ struct mbx_msg {
 	u64 tag;
 	struct pid *pid;
 	struct mbx_region *region;
-	u32 prio;
 	kuid_t uid;
+	u16 prio;
 	bool small;
+	u32 qrefs;
+	u32 refs;
 	char data[];
 };
 
 struct mbx_pool;
+struct mbx_sub;
 struct mbx_notify_reg;
 struct seq_file;
 struct mbx_region;
@@ -84,12 +92,14 @@ struct mbx_user;
  * @msg:     sender: its message; receiver: the message handed to it
  * @buf_len: receiver: room in its buffer; on -EMSGSIZE, the size needed
  * @inplace: receiver: takes pool messages in place, whatever their size
+ * @sub:     receiver on a topic: the subscription it waits for
  * @state:   MBX_WAITING, then 0 or -errno, set by whoever removed @node
  */
 struct mbx_waiter {
 	struct list_head node;
 	struct task_struct *task;
 	struct mbx_msg *msg;
+	struct mbx_sub *sub;
 	size_t buf_len;
 	bool inplace;
 	int state;
@@ -126,6 +136,7 @@ struct mbx_port {
 	u64 charge;
 	u32 max_prio;			/* MBX_PRIO_MAX, or MBX_MQ_PRIO_MAX */
 	bool mq;			/* created with MBX_PORT_MQ */
+	bool topic;			/* created with MBX_PORT_TOPIC */
 	char name[MBX_NAME_LEN];
 
 	/* names.c: the namespace of the name, referenced while linked */
@@ -148,6 +159,10 @@ struct mbx_port {
 		};
 	};
 	struct mbx_notify_reg *notify;	/* @mq: notify.c */
+	struct list_head subs;		/* @topic: active subscriptions */
+	u32 nr_subs;			/* @topic: how many */
+	/* Messages to free once the lock is dropped: see mbx_port_unlock(). */
+	struct list_head dead;
 	u32 queued;
 	struct list_head send_waiters;	/* best message first */
 	struct list_head recv_waiters;	/* longest waiting first */
@@ -165,6 +180,7 @@ struct mbx_port {
  * struct mbx_file - what a port file is: private_data of every port file
  * @port:   the port, referenced
  * @access: MBX_SEND and/or MBX_RECV
+ * @sub:    on a topic, with MBX_RECV: the file's subscription (topic.c)
  *
  * A file that may send is opened read-write whatever its access, because
  * mmap() needs FMODE_READ and a sender writes into the pool; a receive-only
@@ -174,6 +190,7 @@ struct mbx_port {
 struct mbx_file {
 	struct mbx_port *port;
 	u32 access;
+	struct mbx_sub *sub;
 };
 
 static inline struct mbx_port *mbx_file_port(struct file *file)
@@ -244,7 +261,8 @@ void mbx_port_put(struct mbx_port *port);
 void mbx_port_unname(struct mbx_port *port);
 void mbx_port_shutdown(struct mbx_port *port);
 bool mbx_is_port_file(const struct file *file);
-int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link);
+int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link,
+		     bool subscribe);
 void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info);
 void mbx_ports_show(struct seq_file *m);
 
@@ -345,6 +363,25 @@ long mbx_ioctl_notify(struct file *file, unsigned int cmd,
 void __mbx_notify_fire(struct mbx_port *port);
 void mbx_notify_flush(struct mbx_port *port);
 void __mbx_notify_drop(struct mbx_port *port);
+
+/* topic.c */
+struct mbx_sub *mbx_topic_sub_alloc(void);
+void __mbx_topic_sub_start(struct mbx_port *port, struct mbx_sub *sub);
+void mbx_topic_sub_free(struct mbx_port *port, struct mbx_sub *sub);
+int __mbx_topic_send(struct mbx_port *port, struct mbx_msg *msg,
+		     bool nonblock, ktime_t *deadline);
+int mbx_topic_recv(struct file *file, struct mbx_recv *args,
+		   struct mbx_recv __user *uargs, bool nonblock,
+		   ktime_t *deadline);
+ssize_t mbx_topic_read(struct file *file, char __user *buf, size_t len);
+int mbx_topic_buf_release(struct file *file, u64 offset, u64 len);
+long mbx_ioctl_subscribe(struct file *file, unsigned int cmd,
+			 struct mbx_subscribe __user *uarg);
+long mbx_ioctl_unsubscribe(struct file *file);
+__poll_t mbx_topic_poll(struct file *file);
+void mbx_topic_info(struct file *file, struct mbx_port_info *info);
+void mbx_topic_show_fdinfo(struct seq_file *m, struct file *file);
+void __mbx_topic_show_subs(struct seq_file *m, struct mbx_port *port);
 
 /* debugfs.c */
 void mbx_debugfs_init(void);

@@ -164,14 +164,17 @@ int __mbx_send_prepared(struct mbx_port *port, struct file *file,
 	int ret;
 
 	if (!(args->flags & MBX_SEND_BUF))
-		return __mbx_send(port, msg, nonblock, deadline);
+		return port->topic ?
+		       __mbx_topic_send(port, msg, nonblock, deadline) :
+		       __mbx_send(port, msg, nonblock, deadline);
 
 	r = __mbx_region_send(port, file, args->offset, args->len);
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 	msg->region = r;
 	msg->len = args->len;
-	ret = __mbx_send(port, msg, nonblock, deadline);
+	ret = port->topic ? __mbx_topic_send(port, msg, nonblock, deadline) :
+			    __mbx_send(port, msg, nonblock, deadline);
 	if (ret)
 		__mbx_region_unsend(r, file);
 	return ret;
@@ -342,7 +345,7 @@ int mbx_check_recv(struct file *file, const struct mbx_recv *args,
 {
 	if (!(mbx_file_access(file) & MBX_RECV))
 		return -EBADF;
-	if (args->flags & ~MBX_RECV_FLAGS || args->reserved)
+	if (args->flags & ~MBX_RECV_FLAGS || args->dropped)
 		return -EINVAL;
 	if (!(args->flags & MBX_RECV_RELEASE))
 		return args->release_offset || args->release_len ? -EINVAL : 0;
@@ -438,10 +441,19 @@ int mbx_recv_args(struct file *file, struct mbx_recv *args,
 	if (args->flags & MBX_RECV_RELEASE) {
 		if (!port->pool)
 			return -ENODEV;
-		ret = mbx_pool_release(port, file, args->release_offset,
+		ret = port->topic ?
+		      mbx_topic_buf_release(file, args->release_offset,
+					    args->release_len) :
+		      mbx_pool_release(port, file, args->release_offset,
 				       args->release_len);
 		if (ret)
 			return ret;
+	}
+	if (port->topic) {
+		ret = mbx_topic_recv(file, args, uargs, nonblock, deadline);
+		if (ret == -ERESTARTSYS && args->flags & MBX_RECV_RELEASE)
+			ret = -EINTR;
+		return ret;
 	}
 
 	if (!nonblock)

@@ -92,6 +92,7 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	port->pool_size = PAGE_ALIGN(args->pool_size);
 	port->mode = args->mode;
 	port->mq = args->flags & MBX_PORT_MQ;
+	port->topic = args->flags & MBX_PORT_TOPIC;
 	port->max_prio = port->mq ? MBX_MQ_PRIO_MAX : MBX_PRIO_MAX;
 	port->uid = current_fsuid();
 	port->gid = current_fsgid();
@@ -118,6 +119,8 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	mbx_queue_init(port);
 	INIT_LIST_HEAD(&port->send_waiters);
 	INIT_LIST_HEAD(&port->recv_waiters);
+	INIT_LIST_HEAD(&port->subs);
+	INIT_LIST_HEAD(&port->dead);
 	init_waitqueue_head(&port->poll_wq);
 
 	mutex_lock(&mbx_ports_lock);
@@ -216,6 +219,8 @@ static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
 
 	if (!(mbx_file_access(file) & MBX_RECV))
 		return -EBADF;
+	if (port->topic)
+		return mbx_topic_read(file, buf, len);
 
 	if (!(file->f_flags & O_NONBLOCK))
 		mbx_recv_spin(port, NULL, READ_ONCE(mbx_recv_spin_ns));
@@ -277,7 +282,9 @@ void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info)
 	spin_lock(&port->lock);
 	info->state = (port->linked ? MBX_STATE_NAMED : 0) |
 		      (port->shutdown ? MBX_STATE_SHUTDOWN : 0) |
-		      (port->mq ? MBX_STATE_MQ : 0);
+		      (port->mq ? MBX_STATE_MQ : 0) |
+		      (port->topic ? MBX_STATE_TOPIC : 0);
+	info->subscribers = port->nr_subs;
 	info->queued = port->queued;
 	info->pool_free = port->pool ? __mbx_pool_avail(port->pool) : 0;
 	info->senders = port->senders;
@@ -300,6 +307,8 @@ static __poll_t mbx_port_poll(struct file *file, poll_table *wait)
 	__poll_t mask = 0;
 
 	poll_wait(file, &port->poll_wq, wait);
+	if (port->topic)
+		return mbx_topic_poll(file);
 
 	spin_lock(&port->lock);
 	if (access & MBX_RECV &&
@@ -324,6 +333,8 @@ static int mbx_port_release(struct inode *inode, struct file *file)
 	struct mbx_file *mf = file->private_data;
 	struct mbx_port *port = mf->port;
 
+	if (mf->sub)
+		mbx_topic_sub_free(port, mf->sub);
 	spin_lock(&port->lock);
 	if (mf->access & MBX_SEND)
 		port->senders--;
@@ -376,6 +387,8 @@ static void mbx_port_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "mbx-queued:\t%u\n", queued);
 	seq_printf(m, "mbx-max-msg-size:\t%u\n", port->max_msg_size);
 	seq_printf(m, "mbx-shutdown:\t%d\n", shutdown);
+	if (port->topic)
+		mbx_topic_show_fdinfo(m, file);
 }
 
 static int mbx_map_file_release(struct inode *inode, struct file *file)
@@ -454,12 +467,13 @@ bool mbx_is_port_file(const struct file *file)
  * @port:   the port; on success the file takes over the caller's reference
  * @access: MBX_SEND and/or MBX_RECV
  * @flags:  MBX_NONBLOCK is honoured
+ * @subscribe: on a topic, with MBX_RECV: subscribe the file at once
  *
  * Context: process context, may sleep.
  * Return: the file, or an ERR_PTR() with the reference still the caller's.
  */
 static struct file *mbx_port_file(struct mbx_port *port, u32 access,
-				  u32 flags)
+				  u32 flags, bool subscribe)
 {
 	/* See struct mbx_file for why senders are read-write. */
 	int oflags = access & MBX_SEND ? O_RDWR : O_RDONLY;
@@ -473,14 +487,25 @@ static struct file *mbx_port_file(struct mbx_port *port, u32 access,
 		return ERR_PTR(-ENOMEM);
 	mf->port = port;
 	mf->access = access;
+	mf->sub = NULL;
+	if (port->topic && access & MBX_RECV) {
+		mf->sub = mbx_topic_sub_alloc();
+		if (!mf->sub) {
+			kfree(mf);
+			return ERR_PTR(-ENOMEM);
+		}
+	}
 
 	file = anon_inode_getfile("[mailbox]", &mbx_port_fops, mf, oflags);
 	if (IS_ERR(file)) {
+		kfree(mf->sub);
 		kfree(mf);
 		return file;
 	}
 
 	spin_lock(&port->lock);
+	if (mf->sub && subscribe)
+		__mbx_topic_sub_start(port, mf->sub);
 	if (access & MBX_SEND)
 		port->senders++;
 	if (access & MBX_RECV)
@@ -495,11 +520,13 @@ static struct file *mbx_port_file(struct mbx_port *port, u32 access,
  * @access: MBX_SEND and/or MBX_RECV
  * @flags:  MBX_CLOEXEC, MBX_NONBLOCK
  * @link:   also link the port's name (a new named port)
+ * @subscribe: on a topic, with MBX_RECV: subscribe the new file at once
  *
  * Context: process context, may sleep.
  * Return: the fd, or -errno with the reference still the caller's.
  */
-int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link)
+int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link,
+		     bool subscribe)
 {
 	struct file *file;
 	int fd, ret;
@@ -508,7 +535,7 @@ int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link)
 	if (fd < 0)
 		return fd;
 
-	file = mbx_port_file(port, access, flags);
+	file = mbx_port_file(port, access, flags, subscribe);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto err_fd;
@@ -544,7 +571,7 @@ void mbx_ports_show(struct seq_file *m)
 	struct mbx_port_info info;
 	struct mbx_port *port;
 
-	seq_puts(m, "id name uid gid mode capacity max_msg_size queued senders receivers send_waiting recv_waiting sent received bytes_sent bytes_received send_waits recv_waits pool_size pool_free state\n");
+	seq_puts(m, "id name uid gid mode capacity max_msg_size queued senders receivers send_waiting recv_waiting sent received bytes_sent bytes_received send_waits recv_waits pool_size pool_free state subscribers\n");
 	mutex_lock(&mbx_ports_lock);
 	list_for_each_entry(port, &mbx_ports, all_node) {
 		mbx_port_info(port, &info);
@@ -553,7 +580,7 @@ void mbx_ports_show(struct seq_file *m)
 			seq_escape(m, info.name, MBX_NAME_ESCAPE);
 		else
 			seq_putc(m, '-');
-		seq_printf(m, " %u %u %04o %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu %llu %s%s\n",
+		seq_printf(m, " %u %u %04o %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu %llu %s%s%s %u\n",
 			   info.uid, info.gid, info.mode, info.capacity,
 			   info.max_msg_size, info.queued, info.senders,
 			   info.receivers, info.send_waiting,
@@ -562,7 +589,14 @@ void mbx_ports_show(struct seq_file *m)
 			   info.send_waits, info.recv_waits, info.pool_size,
 			   info.pool_free,
 			   info.state & MBX_STATE_NAMED ? "named" : "anon",
-			   info.state & MBX_STATE_SHUTDOWN ? ",shutdown" : "");
+			   info.state & MBX_STATE_SHUTDOWN ? ",shutdown" : "",
+			   info.state & MBX_STATE_TOPIC ? ",topic" : "",
+			   info.subscribers);
+		if (port->topic) {
+			spin_lock(&port->lock);
+			__mbx_topic_show_subs(m, port);
+			mbx_port_unlock(port);
+		}
 	}
 	mutex_unlock(&mbx_ports_lock);
 }

@@ -10,7 +10,8 @@
  * pollers, only once mbx_port_unlock() has dropped the lock, as ipc/mqueue.c
  * does with a wake_q: a task woken while the lock is held would at once
  * spin on it.  Further tasks completed in the same section are woken at
- * once.
+ * once.  Messages a section put on port->dead (topic.c) are freed then
+ * too: a large one's memory may not be freed under a spinlock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -36,11 +37,12 @@ void __mbx_poll_wake(struct mbx_port *port, __poll_t events)
 }
 
 /*
- * Take the wake-ups decided under port->lock; mbx_wake() delivers them
- * once it is dropped.
+ * Take the wake-ups decided under port->lock, and the messages to free;
+ * mbx_wake() and mbx_free_dead() deal with them once it is dropped.
  */
 static struct task_struct *__mbx_take_wakes(struct mbx_port *port,
-					    __poll_t *events)
+					    __poll_t *events,
+					    struct list_head *dead)
 {
 	struct task_struct *task = port->wake;
 
@@ -48,7 +50,17 @@ static struct task_struct *__mbx_take_wakes(struct mbx_port *port,
 	*events = port->poll_events;
 	port->wake = NULL;
 	port->poll_events = 0;
+	if (unlikely(!list_empty(&port->dead)))
+		list_splice_init(&port->dead, dead);
 	return task;
+}
+
+static void mbx_free_dead(struct list_head *dead)
+{
+	struct mbx_msg *msg, *tmp;
+
+	list_for_each_entry_safe(msg, tmp, dead, node)
+		mbx_msg_free(msg);
 }
 
 /* Deliver what __mbx_take_wakes() took; the caller puts @task afterwards. */
@@ -73,12 +85,15 @@ void mbx_port_unlock(struct mbx_port *port)
 {
 	struct task_struct *task;
 	__poll_t events;
+	LIST_HEAD(dead);
 
-	task = __mbx_take_wakes(port, &events);
+	task = __mbx_take_wakes(port, &events, &dead);
 	spin_unlock(&port->lock);
 	mbx_wake(port, task, events);
 	if (task)
 		put_task_struct(task);
+	if (unlikely(!list_empty(&dead)))
+		mbx_free_dead(&dead);
 }
 
 /**
@@ -150,8 +165,9 @@ int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
 	for (;;) {
 		struct task_struct *task;
 		__poll_t events;
+		LIST_HEAD(dead);
 
-		task = __mbx_take_wakes(port, &events);
+		task = __mbx_take_wakes(port, &events, &dead);
 		set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&port->lock);
 		mbx_wake(port, task, events);
@@ -165,6 +181,7 @@ int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
 		/* Not before: the last put may not run in a sleeping state. */
 		if (task)
 			put_task_struct(task);
+		mbx_free_dead(&dead);
 		spin_lock(&port->lock);
 
 		if (w->state != MBX_WAITING)

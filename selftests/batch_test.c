@@ -864,7 +864,7 @@ TEST(first_recv_entry_with_bad_flags_or_timeout_is_einval)
 	m[0].timeout_ns = 1;
 	EXPECT_EQ(-EINVAL, RECV_BATCH(fd, m, 4, 0, &done));
 	recv_entries(m, 4);
-	m[0].reserved = 1;
+	m[0].dropped = 1;
 	EXPECT_EQ(-EINVAL, RECV_BATCH(fd, m, 4, 0, &done));
 	EXPECT_EQ(0, done);
 	EXPECT_EQ(4, T_INFO(fd, queued));

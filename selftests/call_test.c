@@ -994,7 +994,7 @@ TEST_F(call, invalid_recv_flags_are_einval_and_nothing_sent)
 	c.recv.timeout_ns = 1000;
 	EXPECT_EQ(-EINVAL, call(self->q, &c));
 	call_init(&c, "req", self->r, buf, sizeof(buf));
-	c.recv.reserved = 1;
+	c.recv.dropped = 1;
 	EXPECT_EQ(-EINVAL, call(self->q, &c));
 	EXPECT_UNTOUCHED(self, 1);
 }

@@ -15,7 +15,8 @@
  * small and past a page, and MBX_SEND_BUF), receives (copy, in place, and a
  * pool message copied out), MBX_IOC_BUF_ALLOC, mmap of the pool,
  * MBX_IOC_CALL, both batches, MBX_IOC_PORT_UNLINK and MBX_IOC_PORT_LIST
- * where it exists - the test tries N = 1, 2, ... until the call succeeds
+ * where it exists, and on a topic a dup that subscribes and a receive in
+ * place - the test tries N = 1, 2, ... until the call succeeds
  * with no fault fired.  At each N the call either succeeded (its effect is
  * checked, then undone) or failed with ENOMEM, and then nothing is
  * half-done: PORT_INFO (queued, counters, pool_free, senders, receivers,
@@ -238,7 +239,8 @@ static const struct {
 #define K64(f) { #f, offsetof(struct mbx_port_info, f), 8 }
 	K32(queued), K64(sent), K64(received), K64(bytes_sent),
 	K64(bytes_received), K64(pool_free), K32(senders), K32(receivers),
-	K32(send_waiting), K32(recv_waiting), K32(state),
+	K32(send_waiting), K32(recv_waiting), K32(state), K32(subscribers),
+	K32(sub_depth),
 #undef K32
 #undef K64
 };
@@ -1103,6 +1105,74 @@ static void main_port(struct __test_metadata *_metadata, struct fx *x)
 	x->port[0] = x->fd;
 }
 
+/* The main port as a topic (MBX_PORT_TOPIC); fd publishes. */
+static void topic_port(struct __test_metadata *_metadata, struct fx *x)
+{
+	x->fd = t_pool_port(FI_CAP, FI_MSG, FI_POOL, x->name, 0600,
+			    MBX_PORT_TOPIC);
+	ASSERT_LE(0, x->fd);
+	x->map = mmap(NULL, FI_POOL, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      x->fd, 0);
+	ASSERT_NE(MAP_FAILED, x->map);
+	x->port[0] = x->fd;
+}
+
+/* topic dup with MBX_RECV: the new fd's subscription is allocated */
+static void prep_dup_recv(struct __test_metadata *_metadata, struct fx *x)
+{
+	memset(&x->dup, 0, sizeof(x->dup));
+	x->dup.flags = MBX_RECV;
+}
+
+static void ok_topic_dup(struct __test_metadata *_metadata, struct fx *x,
+			 const struct snap *s, long ret)
+{
+	EXPECT_EQ(s->p[0].subscribers + 1, T_INFO(x->fd, subscribers));
+	EXPECT_EQ(MBX_SUB_ACTIVE, T_INFO(ret, sub_state));
+	ok_new_fd(_metadata, x, s, ret);
+	EXPECT_EQ(s->p[0].subscribers, T_INFO(x->fd, subscribers));
+}
+
+static const struct fop op_topic_dup = {
+	"topic dup (subscribes)", prep_dup_recv, call_dup, ok_topic_dup, NULL,
+};
+
+/* topic: a pool message queued for subscriber fx.rfd, taken in place */
+static void prep_topic_inplace(struct __test_metadata *_metadata,
+			       struct fx *x)
+{
+	if (!T_INFO(x->rfd, sub_depth)) {
+		ASSERT_EQ(FI_POOL, INFO64(x->fd, pool_free));
+		ASSERT_EQ(0, t_buf_alloc(x->fd, 100, MBX_NONBLOCK, 0, &x->off));
+		memcpy(x->map + x->off, x->data, 100);
+		ASSERT_EQ(0, send_buf(x->fd, x->off, 100));
+	}
+	memset(&x->recv, 0, sizeof(x->recv));
+	x->recv.flags = MBX_NONBLOCK | MBX_RECV_INPLACE;
+}
+
+static long call_topic_recv(struct fx *x)
+{
+	return t_ioctl(x->rfd, MBX_IOC_RECV, &x->recv);
+}
+
+static void ok_topic_inplace(struct __test_metadata *_metadata, struct fx *x,
+			     const struct snap *s, long ret)
+{
+	EXPECT_EQ(0, T_INFO(x->rfd, sub_depth));
+	EXPECT_EQ(MBX_MSG_BUF, x->recv.msg_flags);
+	EXPECT_EQ(x->off, x->recv.offset);
+	EXPECT_EQ(0, memcmp(x->map + x->off, x->data, 100));
+	EXPECT_EQ(-EPERM, t_buf_release(x->fd, x->off, 100));
+	EXPECT_EQ(0, t_buf_release(x->rfd, x->off, 100));
+	EXPECT_EQ(FI_POOL, INFO64(x->fd, pool_free));
+}
+
+static const struct fop op_topic_inplace = {
+	"topic recv in place", prep_topic_inplace, call_topic_recv,
+	ok_topic_inplace, NULL,
+};
+
 /* ---- tests ---------------------------------------------------------------- */
 
 /* fail-nth works with probability 0, and fires on the module's own calls. */
@@ -1367,6 +1437,27 @@ TEST_F_TIMEOUT(fault, recv_batch, 120)
 		return;
 	main_port(_metadata, &fx);
 	run_one(_metadata, &op_recv_batch);
+}
+
+TEST_F_TIMEOUT(fault, topic_dup_subscribes, 120)
+{
+	if (!self->ready)
+		return;
+	topic_port(_metadata, &fx);
+	run_one(_metadata, &op_topic_dup);
+}
+
+TEST_F_TIMEOUT(fault, topic_recv_in_place, 120)
+{
+	if (!self->ready)
+		return;
+	topic_port(_metadata, &fx);
+	fx.rfd = mbx_port_dup(fx.fd, MBX_RECV);
+	ASSERT_LE(0, fx.rfd);
+	fx.port[1] = fx.rfd;
+	run_one(_metadata, &op_topic_inplace);
+	close(fx.rfd);
+	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
 }
 
 TEST_HARNESS_MAIN

@@ -116,17 +116,19 @@ static const unsigned long mbx_cmds[] = {
 	MBX_IOC_SEND, MBX_IOC_RECV, MBX_IOC_PORT_INFO, MBX_IOC_SHUTDOWN,
 	MBX_IOC_BUF_ALLOC, MBX_IOC_BUF_RELEASE, MBX_IOC_CALL,
 	MBX_IOC_SEND_BATCH, MBX_IOC_RECV_BATCH, MBX_IOC_PORT_DUP,
+	MBX_IOC_SUBSCRIBE, MBX_IOC_UNSUBSCRIBE,
 };
 
 #define NCMD	((int)ARRAY_SIZE(mbx_cmds))
-#define NCTL	(NCMD - 10)	/* the first NCTL are control ioctls */
+#define NCTL	(NCMD - 12)	/* the first NCTL are control ioctls */
 static const char *const cmd_name[] = {
 	"VERSION", "PORT_CREATE", "PORT_OPEN", "PORT_UNLINK",
 #ifdef MBX_IOC_PORT_LIST
 	"PORT_LIST",
 #endif
 	"SEND", "RECV", "PORT_INFO", "SHUTDOWN", "BUF_ALLOC", "BUF_RELEASE",
-	"CALL", "SEND_BATCH", "RECV_BATCH", "PORT_DUP",
+	"CALL", "SEND_BATCH", "RECV_BATCH", "PORT_DUP", "SUBSCRIBE",
+	"UNSUBSCRIBE",
 };
 
 struct thstate {
@@ -557,7 +559,7 @@ static void fill_recv(struct thread *t, struct mbx_recv *r, bool entry)
 	r->timeout_ns = entry ? (junk(t, 3) ? rnd(t) : 0) :
 				pick_timeout(t, r->flags);
 	if (junk(t, 4))
-		r->reserved = (uint32_t)rnd(t);
+		r->dropped = (uint32_t)rnd(t);
 	if (junk(t, 3)) {
 		r->offset = rnd(t);
 		r->tag = rnd(t);
@@ -631,7 +633,9 @@ static void op_mbx(struct thread *t)
 		};
 
 		versioned = true;
-		c->flags = pick_flags(t, MBX_CLOEXEC | MBX_NONBLOCK);
+		/* Topics too; with MBX_PORT_MQ or capacity 0, refused. */
+		c->flags = pick_flags(t, MBX_CLOEXEC | MBX_NONBLOCK |
+				      (pct(t, 30) ? MBX_PORT_TOPIC : 0));
 		c->capacity = pct(t, 90) ? caps[below(t, 5)] :
 			      pct(t, 50) ? caps[below(t, 7)] : (uint32_t)rnd(t);
 		c->max_msg_size = pct(t, 90) ? sizes[below(t, 7)] :
@@ -784,6 +788,21 @@ static void op_mbx(struct thread *t)
 				      MBX_NONBLOCK);
 		if (junk(t, 4))
 			d->reserved = (uint32_t)rnd(t);
+		break;
+	}
+	case MBX_IOC_SUBSCRIBE: {
+		struct mbx_subscribe *u = (void *)t->tmp;
+		static const uint32_t maxes[] = { 0, 1, 2, 8, 65536, 65537 };
+
+		versioned = true;
+		u->policy = pct(t, 90) ? below(t, 2) : (uint32_t)rnd(t);
+		u->max_msgs = maxes[below(t, 6)];
+		u->max_bytes = pct(t, 60) ? 0 : pct(t, 80) ? below(t, 1 << 20) :
+						    rnd(t);
+		if (junk(t, 4))
+			u->flags = (uint32_t)rnd(t);
+		if (junk(t, 4))
+			u->reserved = (uint32_t)rnd(t);
 		break;
 	}
 	}

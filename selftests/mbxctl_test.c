@@ -451,6 +451,27 @@ TEST_F(mbxctl, create_defaults_and_pool)
 	EXPECT_STREQ("1024", stat_field(r->out, "max_msg_size"));
 }
 
+TEST_F(mbxctl, create_topic_and_stat_counts_subscribers)
+{
+	struct run *r = &self->r;
+	int sub;
+
+	MBXCTL(r, "create", self->name, "-t", "-c", "4");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	MBXCTL(r, "stat", self->name);
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("0", stat_field(r->out, "subscribers")) TH_LOG("%s", r->out);
+	sub = mbx_port_open(MBX_DEV_AUTO, self->name, MBX_RECV | MBX_NONBLOCK);
+	ASSERT_LE(0, sub);
+	MBXCTL(r, "stat", self->name);
+	EXPECT_STREQ("1", stat_field(r->out, "subscribers")) TH_LOG("%s", r->out);
+	/* send publishes to the subscriber */
+	MBXCTL(r, "send", self->name, "hi");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_EQ(1, T_INFO(sub, sub_depth));
+	close(sub);
+}
+
 TEST_F(mbxctl, create_existing_name_exits_6)
 {
 	struct run *r = &self->r;

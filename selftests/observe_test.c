@@ -138,7 +138,7 @@ TEST(list_fills_what_fits_and_reports_the_total)
 	ASSERT_EQ(0, ioctl(dev, MBX_IOC_PORT_LIST, &arg));
 	EXPECT_EQ(1, arg.count);
 	EXPECT_NE(0, one[0].id);
-	EXPECT_EQ(0, one[0].reserved[0]);
+	EXPECT_EQ(0, one[0].subscribers);
 	/* The kernel wrote one entry and nothing past it. */
 	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, one[1].id);
 

@@ -614,7 +614,7 @@ static void op_recv(struct fz *f, int fd, int inplace, uint64_t buflen,
 	if (bad == 1)
 		rv.flags |= MBX_SEND_BUF;
 	else if (bad == 2)
-		rv.reserved = 1;
+		rv.dropped = 1;
 
 	if (!can_recv[fd])
 		allowed |= E_BADF;

@@ -1283,7 +1283,7 @@ TEST_F(pool, unknown_flags_and_reserved_fields_are_einval)
 	ASSERT_UNCHANGED(self->fd, s);
 	memset(&rv, 0, sizeof(rv));
 	rv.flags = MBX_RECV_INPLACE | MBX_NONBLOCK;
-	rv.reserved = 1;
+	rv.dropped = 1;
 	ASSERT_EQ(-EINVAL, t_ioctl(self->fd, MBX_IOC_RECV, &rv));
 	ASSERT_UNCHANGED(self->fd, s);
 

@@ -697,10 +697,13 @@ TEST_F(port, info_clears_reserved_and_is_per_port)
 	ASSERT_LE(0, b);
 	memset(&info, 0xff, sizeof(info));
 	ASSERT_EQ(0, t_ioctl(a, MBX_IOC_PORT_INFO, &info));
-	EXPECT_EQ(0, info.reserved[0]);
-	EXPECT_EQ(0, info.reserved[1]);
-	EXPECT_EQ(0, info.reserved[2]);
-	EXPECT_EQ(0, info.reserved[3]);
+	/* The topic fields, which took the place of reserved[4]. */
+	EXPECT_EQ(0, info.subscribers);
+	EXPECT_EQ(0, info.sub_state);
+	EXPECT_EQ(0, info.sub_depth);
+	EXPECT_EQ(0, info.sub_max_msgs);
+	EXPECT_EQ(0, info.sub_bytes);
+	EXPECT_EQ(0, info.sub_dropped);
 	id = info.id;
 	ASSERT_EQ(0, t_info(b, &info));
 	EXPECT_NE(id, info.id);

@@ -338,7 +338,7 @@ TEST(recv_rejects_nonzero_reserved)
 	r.buf = (uintptr_t)buf;
 	r.len = sizeof(buf);
 	r.flags = MBX_NONBLOCK;
-	r.reserved = 1;
+	r.dropped = 1;
 	EXPECT_EQ(-EINVAL, t_ioctl(fd, MBX_IOC_RECV, &r));
 	EXPECT_EQ(1, T_INFO(fd, queued));
 }
@@ -361,7 +361,7 @@ TEST(recv_reports_tag_priority_and_copy_mode)
 		r.len = sizeof(buf);
 		r.flags = MBX_NONBLOCK;
 		r.timeout_ns = 0;
-		r.reserved = 0;
+		r.dropped = 0;
 		r.release_offset = 0;
 		r.release_len = 0;
 		ASSERT_LE(0, t_ioctl(fd, MBX_IOC_RECV, &r));
@@ -369,7 +369,7 @@ TEST(recv_reports_tag_priority_and_copy_mode)
 		EXPECT_EQ(tags[i], r.tag);
 		EXPECT_EQ(2, r.prio);
 		EXPECT_EQ(0, r.msg_flags);
-		EXPECT_EQ(0, r.reserved);
+		EXPECT_EQ(0, r.dropped);
 	}
 }
 

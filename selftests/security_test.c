@@ -122,6 +122,10 @@ static int untouched(const void *p, size_t len)
 	return 1;
 }
 
+/* The topic fields at the end of struct mbx_port_info, once reserved[4]. */
+#define TOPIC_FIELDS	(sizeof(struct mbx_port_info) - \
+			 offsetof(struct mbx_port_info, subscribers))
+
 static int all_zero(const void *p, size_t len)
 {
 	const unsigned char *b = p;
@@ -320,7 +324,7 @@ TEST_F(sec, port_info_is_written_whole_with_zero_padding_and_reserved)
 	EXPECT_EQ(0, info->recv_waits);
 	EXPECT_STREQ(self->name, info->name);
 	EXPECT_TRUE(name_zero_padded(info->name));
-	EXPECT_TRUE(all_zero(info->reserved, sizeof(info->reserved)));
+	EXPECT_TRUE(all_zero(&info->subscribers, TOPIC_FIELDS));
 	EXPECT_TRUE(untouched(raw + sizeof(*info), 64));
 	id = info->id;
 
@@ -334,7 +338,7 @@ TEST_F(sec, port_info_is_written_whole_with_zero_padding_and_reserved)
 	EXPECT_EQ(1, info->senders);
 	EXPECT_EQ(2, info->receivers);
 	EXPECT_TRUE(name_zero_padded(info->name));
-	EXPECT_TRUE(all_zero(info->reserved, sizeof(info->reserved)));
+	EXPECT_TRUE(all_zero(&info->subscribers, TOPIC_FIELDS));
 
 	/* larger size-versioned buffer: the tail is cleared */
 	cmd = _IOC(_IOC_READ, MBX_IOC_MAGIC, 0x12, sizeof(raw));
@@ -342,7 +346,7 @@ TEST_F(sec, port_info_is_written_whole_with_zero_padding_and_reserved)
 	ASSERT_EQ(0, t_ioctl(fd, cmd, raw));
 	EXPECT_EQ(id, info->id);
 	EXPECT_TRUE(all_zero(raw + sizeof(*info), 64));
-	EXPECT_TRUE(all_zero(info->reserved, sizeof(info->reserved)));
+	EXPECT_TRUE(all_zero(&info->subscribers, TOPIC_FIELDS));
 
 	/* smaller one: refused, nothing written */
 	cmd = _IOC(_IOC_READ, MBX_IOC_MAGIC, 0x12, sizeof(*info) - 8);
@@ -360,7 +364,7 @@ TEST_F(sec, port_info_is_written_whole_with_zero_padding_and_reserved)
 	EXPECT_EQ(0, info->pool_size);
 	EXPECT_EQ(0, info->pool_free);
 	EXPECT_EQ(0, info->state);
-	EXPECT_TRUE(all_zero(info->reserved, sizeof(info->reserved)));
+	EXPECT_TRUE(all_zero(&info->subscribers, TOPIC_FIELDS));
 	close(r);
 	close(fd);
 	close(dev);
@@ -388,7 +392,7 @@ static int recv_written(const struct mbx_recv *before,
 	       after->len == want->len && after->offset == want->offset &&
 	       after->tag == want->tag && after->prio == want->prio &&
 	       after->pid == want->pid && after->uid == want->uid &&
-	       after->msg_flags == want->msg_flags && after->reserved == 0 &&
+	       after->msg_flags == want->msg_flags && after->dropped == 0 &&
 	       after->release_offset == before->release_offset &&
 	       after->release_len == before->release_len;
 }
@@ -402,7 +406,7 @@ static void recv_pattern(struct mbx_recv *r, void *buf, uint64_t len,
 	r->len = len;
 	r->timeout_ns = 0;
 	r->flags = flags;
-	r->reserved = 0;
+	r->dropped = 0;
 	r->release_offset = 0;
 	r->release_len = 0;
 }
@@ -481,7 +485,7 @@ TEST_F(sec, recv_writes_back_only_documented_fields)
 	ASSERT_EQ(0, t_ioctl(fd, cmd, raw));
 	EXPECT_EQ(1, r->len);
 	EXPECT_EQ(31, r->prio);
-	EXPECT_EQ(0, r->reserved);
+	EXPECT_EQ(0, r->dropped);
 	EXPECT_TRUE(all_zero(raw + sizeof(*r), 16));
 	close(fd);
 }
@@ -688,8 +692,8 @@ TEST_F(sec, port_list_writes_whole_entries_and_nothing_past_count)
 		EXPECT_EQ(0, infos[i].mode & ~0777) TH_LOG("entry %d", i);
 		EXPECT_TRUE(name_zero_padded(infos[i].name))
 			TH_LOG("entry %d", i);
-		EXPECT_TRUE(all_zero(infos[i].reserved,
-				     sizeof(infos[i].reserved)))
+		EXPECT_TRUE(all_zero(&infos[i].subscribers,
+				     TOPIC_FIELDS))
 			TH_LOG("entry %d", i);
 	}
 	for (; i < 8; i++)
@@ -701,7 +705,7 @@ TEST_F(sec, port_list_writes_whole_entries_and_nothing_past_count)
 	l.count = 1;
 	ASSERT_EQ(0, t_ioctl(dev, MBX_IOC_PORT_LIST, &l));
 	EXPECT_EQ(1, l.count);
-	EXPECT_TRUE(all_zero(infos[0].reserved, sizeof(infos[0].reserved)));
+	EXPECT_TRUE(all_zero(&infos[0].subscribers, TOPIC_FIELDS));
 	EXPECT_TRUE(untouched(&infos[1], 7 * sizeof(infos[0])));
 	close(dev);
 	close(a);

@@ -6,6 +6,7 @@
  *   mbxctl ls [-c] [-H] [-n]
  *   mbxctl stat NAME
  *   mbxctl create NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE]
+ *                      [-t]
  *   mbxctl unlink NAME...
  *   mbxctl send NAME [-P PRIO] [-t TIMEOUT_MS] [-n] [MESSAGE]
  *   mbxctl recv NAME [-t TIMEOUT_MS] [-n] [-P]
@@ -115,12 +116,14 @@ static const struct cmd cmds[] = {
 	  "line.  The fd stat opens counts among the port's receivers (or\n"
 	  "senders): see the \"access\" line.\n" },
 	{ "create", cmd_create,
-	  "NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE]",
+	  "NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE] [-t]",
 	  "Create the named port NAME; it stays until unlinked.\n\n"
 	  "  -c CAPACITY      messages the queue holds (default 16; 0: rendezvous)\n"
 	  "  -s MAX_MSG_SIZE  largest message in bytes (default: the module's)\n"
 	  "  -p POOL_SIZE     zero-copy pool in bytes (default 0: none)\n"
 	  "  -m MODE          octal permission bits (default 0666 & ~umask)\n"
+	  "  -t               a topic: every message to every subscriber (recv\n"
+	  "                   subscribes, send publishes)\n"
 	  "Sizes take a K, M or G suffix (1024-based).\n" },
 	{ "unlink", cmd_unlink, "NAME...",
 	  "Remove the names; each port lives on while fds to it are open.\n"

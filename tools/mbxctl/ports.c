@@ -225,6 +225,10 @@ int cmd_stat(int argc, char **argv)
 	ROW("bytes_received", "%llu", p.bytes_received);
 	ROW("send_waits", "%llu", p.send_waits);
 	ROW("recv_waits", "%llu", p.recv_waits);
+	/* Not counting stat's own fd, subscribed when opened to receive. */
+	if (p.state & MBX_STATE_TOPIC)
+		ROW("subscribers", "%u",
+		    p.subscribers - !!(p.sub_state & MBX_SUB_ACTIVE));
 #undef ROW
 	if (fflush(stdout))
 		return fail(errno, "write to stdout");
@@ -243,8 +247,11 @@ static int create_opts(int argc, char **argv, struct mbx_port_create *attr,
 	uint64_t v;
 	int c;
 
-	while ((c = next_opt(argc, argv, "c:s:p:m:")) != -1) {
+	while ((c = next_opt(argc, argv, "c:s:p:m:t")) != -1) {
 		switch (c) {
+		case 't':
+			attr->flags |= MBX_PORT_TOPIC;
+			break;
 		case 'c':
 			if (parse_num(optarg, UINT32_MAX, false, &v))
 				return usage_error("bad capacity '%s'", optarg);

@@ -36,6 +36,7 @@
 #define MBX_FEAT_MQ		0x20ULL	/* MBX_PORT_MQ ports */
 #define MBX_FEAT_NOTIFY		0x40ULL	/* MBX_IOC_NOTIFY */
 #define MBX_FEAT_BUF_NEXT	0x80ULL	/* MBX_SEND_NEXT, MBX_RECV_RELEASE */
+#define MBX_FEAT_TOPIC		0x100ULL /* MBX_PORT_TOPIC, MBX_IOC_SUBSCRIBE */
 
 /*
  * Flags of MBX_IOC_PORT_CREATE and MBX_IOC_PORT_OPEN (the new fd's file
@@ -68,8 +69,17 @@
 #define MBX_PORT_MQ		0x1000U
 #define MBX_MQ_PRIO_MAX		32767	/* MQ_PRIO_MAX - 1 */
 
+/*
+ * Flag of MBX_IOC_PORT_CREATE only: a topic (publish/subscribe).  Every
+ * message goes to every subscriber, each with a backlog of its own (struct
+ * mbx_subscribe).  Not with MBX_PORT_MQ, nor with capacity 0.
+ */
+#define MBX_PORT_TOPIC		0x2000U
+
 /* mbx_recv.msg_flags */
 #define MBX_MSG_BUF		0x1U	/* the message is a pool region */
+/* topic: messages were dropped before this one (mbx_recv.dropped) */
+#define MBX_MSG_DROPPED		0x2U
 
 /**
  * struct mbx_version - answer of MBX_IOC_VERSION
@@ -191,8 +201,11 @@ struct mbx_send {
  *              0 if it has none there
  * @uid:        out: sender's uid in the receiver's user namespace
  * @msg_flags:  out: MBX_MSG_BUF if @offset names a pool region now held
- *              by the caller
- * @reserved:   zero in, zero out
+ *              by the caller; MBX_MSG_DROPPED if @dropped is not zero
+ * @dropped:    zero in; out, on a topic: messages this subscriber lost
+ *              (drop-oldest) since its last receive, else zero (this was
+ *              the zero @reserved field before topics; a caller that
+ *              reuses the struct clears it, as it resets @len)
  * @release_offset: in, with MBX_RECV_RELEASE: a region the caller holds,
  *              released before the receive starts
  * @release_len: in, with MBX_RECV_RELEASE: its length
@@ -212,18 +225,23 @@ struct mbx_recv {
 	__s32 pid;
 	__u32 uid;
 	__u32 msg_flags;
-	__u32 reserved;
+	__u32 dropped;
 	__u64 release_offset;
 	__u64 release_len;
 };
 
-#define MBX_RECV_SIZE_VER0	64	/* up to @reserved */
+#define MBX_RECV_SIZE_VER0	64	/* up to @dropped */
 #define MBX_RECV_SIZE_VER1	80	/* @release_offset, @release_len */
 
 /* struct mbx_port_info.state */
 #define MBX_STATE_NAMED		0x1U	/* reachable by name now */
 #define MBX_STATE_SHUTDOWN	0x2U
-#define MBX_STATE_MQ		0x4U	/* made with MBX_PORT_MQ */
+#define MBX_STATE_TOPIC		0x4U	/* created with MBX_PORT_TOPIC */
+#define MBX_STATE_MQ		0x8U	/* created with MBX_PORT_MQ */
+
+/* struct mbx_port_info.sub_state: the calling fd's subscription */
+#define MBX_SUB_ACTIVE		0x1U	/* subscribed */
+#define MBX_SUB_DROPPING	0x2U	/* policy MBX_SUB_DROP_OLDEST */
 
 /**
  * struct mbx_port_info - answer of MBX_IOC_PORT_INFO
@@ -249,7 +267,15 @@ struct mbx_recv {
  * @send_waits:     sends that had to block
  * @recv_waits:     receives that had to block
  * @name:           name given at creation, empty if anonymous
- * @reserved:       zero
+ * @subscribers:    topic: fds subscribed now
+ * @sub_state:      topic, this fd: MBX_SUB_* bits
+ * @sub_depth:      topic, this fd: messages in its backlog
+ * @sub_max_msgs:   topic, this fd: its backlog's limit in messages
+ * @sub_bytes:      topic, this fd: payload bytes in its backlog
+ * @sub_dropped:    topic, this fd: messages dropped since it subscribed
+ *
+ * On a port that is not a topic, the topic fields are zero.  They took
+ * the place of a zeroed __u64 reserved[4]: the size did not change.
  */
 struct mbx_port_info {
 	__u64 id;
@@ -274,7 +300,12 @@ struct mbx_port_info {
 	__u64 send_waits;
 	__u64 recv_waits;
 	char name[MBX_NAME_LEN];
-	__u64 reserved[4];
+	__u32 subscribers;
+	__u32 sub_state;
+	__u32 sub_depth;
+	__u32 sub_max_msgs;
+	__u64 sub_bytes;
+	__u64 sub_dropped;
 };
 
 /**
@@ -422,6 +453,33 @@ struct mbx_notify {
 	__u64 reserved;
 };
 
+/* struct mbx_subscribe.policy: what a full backlog does to a publisher */
+#define MBX_SUB_BLOCK		0	/* the publisher waits (or EAGAIN) */
+#define MBX_SUB_DROP_OLDEST	1	/* the backlog loses its oldest message */
+
+/**
+ * struct mbx_subscribe - argument of MBX_IOC_SUBSCRIBE, on a topic fd that
+ * may receive
+ * @flags:     zero
+ * @policy:    MBX_SUB_BLOCK or MBX_SUB_DROP_OLDEST
+ * @max_msgs:  backlog limit in messages, 1..capacity; 0 means capacity
+ * @reserved:  zero
+ * @max_bytes: backlog limit in payload bytes, 1..capacity * max_msg_size;
+ *             0 means capacity * max_msg_size.  A message always fits an
+ *             empty backlog, whatever its size.
+ *
+ * Subscribes the fd, which then gets every message sent from now on; on
+ * an fd already subscribed, changes its policy and limits and keeps its
+ * backlog.  Size-versioned through _IOC_SIZE() like struct mbx_send.
+ */
+struct mbx_subscribe {
+	__u32 flags;
+	__u32 policy;
+	__u32 max_msgs;
+	__u32 reserved;
+	__u64 max_bytes;
+};
+
 #define MBX_IOC_MAGIC		0xB8
 
 /* On /dev/mailbox */
@@ -448,5 +506,7 @@ struct mbx_notify {
 #define MBX_IOC_RECV_BATCH	_IOWR(MBX_IOC_MAGIC, 0x18, struct mbx_batch)
 #define MBX_IOC_PORT_DUP	_IOW(MBX_IOC_MAGIC, 0x19, struct mbx_port_dup)
 #define MBX_IOC_NOTIFY		_IOW(MBX_IOC_MAGIC, 0x1A, struct mbx_notify)
+#define MBX_IOC_SUBSCRIBE	_IOW(MBX_IOC_MAGIC, 0x1B, struct mbx_subscribe)
+#define MBX_IOC_UNSUBSCRIBE	_IO(MBX_IOC_MAGIC, 0x1C)
 
 #endif /* _UAPI_LINUX_MAILBOX_H */

@@ -126,6 +126,25 @@ int mbx_recv_batch(int port, struct mbx_recv *msgs, unsigned int count,
  */
 int mbx_notify(int port, const struct mbx_notify *args);
 
+/*
+ * Topics: a port created with MBX_PORT_TOPIC in attr->flags delivers every
+ * message to every subscribed fd.  An fd opened or dup'ed with MBX_RECV
+ * is subscribed at once with policy MBX_SUB_BLOCK and the topic's
+ * capacity as its limits; the fd that created the topic is not.
+ * mbx_subscribe() subscribes an fd, or changes the policy
+ * (MBX_SUB_BLOCK, MBX_SUB_DROP_OLDEST) and backlog limits (0: the topic's
+ * capacity, and capacity * max_msg_size bytes) of a subscribed one,
+ * keeping its backlog; mbx_unsubscribe() frees the backlog at once.
+ * mbx_topic_recv() is mbx_recv() that also says how many messages this
+ * subscriber lost to drop-oldest since its last receive (@dropped may be
+ * NULL).
+ */
+int mbx_subscribe(int port, unsigned int policy, uint32_t max_msgs,
+		  uint64_t max_bytes);
+int mbx_unsubscribe(int port);
+ssize_t mbx_topic_recv(int port, void *buf, size_t len, unsigned int *prio,
+		       uint32_t *dropped);
+
 static inline void *mbx_buf_ptr(void *base, uint64_t offset)
 {
 	return (char *)base + offset;

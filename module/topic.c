@@ -1,0 +1,838 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mailbox: the subscriptions of a topic (a port made with MBX_PORT_TOPIC).
+ *
+ * A topic keeps each message once, in the port's per-priority FIFO lists
+ * (port->queue[], as an ordinary port does), and every subscription has a
+ * cursor per priority: sub->next[p] is the oldest message of priority p it
+ * has yet to receive, NULL if none.  A send appends the message and points
+ * the cursors that were at the end at it; a receive takes the message at
+ * the cursor of the best priority and moves that cursor on.  Nothing is
+ * allocated per subscriber and message: a message counts the backlogs that
+ * hold it (@qrefs) and the receives and in-place holders that use it
+ * (@refs).  Cursors move forward only, so the messages no backlog holds
+ * are at the head of each list; they leave it there, and are freed (their
+ * pool region with them) once nobody uses them.  Their memory is freed
+ * only after port->lock is dropped (port->dead, mbx_port_unlock()).
+ *
+ * A receive looks at the message under port->lock, takes a reference,
+ * copies it out with the lock dropped, and only then moves the cursor on:
+ * a failed copy leaves the backlog as it was.  sub->lock keeps the
+ * receives of one subscription (threads sharing its fd) one at a time
+ * through that sequence, and is never held while waiting for a message.
+ *
+ * LOCKING: sub->lock (mutex) serialises the receives of one subscription.
+ * port->lock protects everything else here: the lists, each message's
+ * counts, each subscription's cursors, counters, policy and holds, and
+ * port->subs.  Order: sub->lock, then port->lock (then the pool's xarray
+ * lock, pool.c).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "mbx.h"
+#include "trace.h"
+
+/**
+ * struct mbx_sub - a topic file's subscription
+ * @node:      in port->subs while @active
+ * @next:      per priority, the oldest message not yet received, or NULL
+ * @map:       bit p: @next[p] is not NULL
+ * @depth:     messages in the backlog
+ * @bytes:     their payload bytes
+ * @max_msgs:  backlog limit in messages
+ * @max_bytes: backlog limit in bytes
+ * @policy:    MBX_SUB_BLOCK or MBX_SUB_DROP_OLDEST
+ * @active:    subscribed
+ * @gen:       subscriptions so far, to tell a receive that outlived one
+ * @lost:      messages dropped and not yet reported by a receive
+ * @dropped:   messages dropped since subscribing
+ * @holds:     struct mbx_hold of the pool messages received in place
+ * @lock:      see LOCKING
+ *
+ * Everything but @lock is under port->lock.
+ */
+struct mbx_sub {
+	struct list_head node;
+	struct mbx_msg *next[MBX_NR_PRIO];
+	u32 map;
+	u32 depth;
+	u64 bytes;
+	u32 max_msgs;
+	u64 max_bytes;
+	u32 policy;
+	bool active;
+	u32 gen;
+	u32 lost;
+	u64 dropped;
+	struct list_head holds;
+	struct mutex lock;		/* see LOCKING */
+};
+
+/**
+ * struct mbx_hold - a pool message a subscription received in place
+ * @node: in sub->holds
+ * @msg:  the message, one of its @refs
+ */
+struct mbx_hold {
+	struct list_head node;
+	struct mbx_msg *msg;
+};
+
+/* What a receive saw under port->lock, for its commit. */
+struct mbx_peek {
+	struct mbx_msg *msg;
+	u32 gen;
+	u32 lost;
+};
+
+/* Free @msg, and give its region back, once nobody uses it. */
+static void __mbx_topic_kill(struct mbx_port *port, struct mbx_msg *msg)
+{
+	lockdep_assert_held(&port->lock);
+	if (msg->region) {
+		__mbx_region_put(port, msg->region);
+		msg->region = NULL;
+	}
+	list_add(&msg->node, &port->dead);
+}
+
+/* Take the messages no backlog holds off the head of priority @p. */
+static void __mbx_topic_prune(struct mbx_port *port, u32 p)
+{
+	struct list_head *list = &port->queue[p];
+	struct mbx_msg *msg;
+
+	lockdep_assert_held(&port->lock);
+	while ((msg = list_first_entry_or_null(list, struct mbx_msg, node)) &&
+	       !msg->qrefs) {
+		list_del_init(&msg->node);
+		port->queued--;
+		if (!msg->refs)
+			__mbx_topic_kill(port, msg);
+	}
+	if (list_empty(list))
+		port->queue_map &= ~BIT(p);
+}
+
+/* Drop a reference taken by a receive or a hold. */
+static void __mbx_topic_unref(struct mbx_port *port, struct mbx_msg *msg)
+{
+	lockdep_assert_held(&port->lock);
+	if (!--msg->refs && !msg->qrefs && list_empty(&msg->node))
+		__mbx_topic_kill(port, msg);
+}
+
+/* The message after @msg in its priority's list, or NULL. */
+static struct mbx_msg *mbx_topic_after(struct mbx_port *port,
+				       struct mbx_msg *msg)
+{
+	if (list_is_last(&msg->node, &port->queue[msg->prio]))
+		return NULL;
+	return list_next_entry(msg, node);
+}
+
+/* Move @sub past @msg, the message at its cursor of @msg's priority. */
+static void __mbx_sub_pop(struct mbx_port *port, struct mbx_sub *sub,
+			  struct mbx_msg *msg)
+{
+	u32 p = msg->prio;
+
+	lockdep_assert_held(&port->lock);
+	sub->next[p] = mbx_topic_after(port, msg);
+	if (!sub->next[p])
+		sub->map &= ~BIT(p);
+	sub->depth--;
+	sub->bytes -= msg->len;
+	msg->qrefs--;
+	__mbx_topic_prune(port, p);
+}
+
+/* Whether @sub's backlog has room for a message of @len bytes. */
+static bool mbx_sub_room(const struct mbx_sub *sub, size_t len)
+{
+	return !sub->depth ||
+	       (sub->depth < sub->max_msgs && sub->bytes + len <= sub->max_bytes);
+}
+
+/*
+ * Drop the least valuable message of @sub's backlog, which is not empty:
+ * the oldest of its lowest priority (with one priority, the oldest).
+ */
+static void __mbx_sub_drop(struct mbx_port *port, struct mbx_sub *sub)
+{
+	struct mbx_msg *oldest = sub->next[__ffs(sub->map)];
+
+	trace_mbx_drop(port->id, 1, oldest->len);
+	if (sub->lost < U32_MAX)
+		sub->lost++;
+	sub->dropped++;
+	__mbx_sub_pop(port, sub, oldest);
+}
+
+/* Wake the publishers and pollers: a backlog may have room now. */
+static void __mbx_topic_room(struct mbx_port *port)
+{
+	__mbx_complete_all(port, &port->send_waiters, 0);
+	__mbx_poll_wake(port, EPOLLOUT | EPOLLWRNORM);
+}
+
+/* Whether a message of @len bytes must wait for a block-policy backlog. */
+static bool __mbx_topic_blocked(struct mbx_port *port, size_t len)
+{
+	struct mbx_sub *sub;
+
+	list_for_each_entry(sub, &port->subs, node)
+		if (sub->policy == MBX_SUB_BLOCK && !mbx_sub_room(sub, len))
+			return true;
+	return false;
+}
+
+/* Put @msg in every backlog; with none, it is dropped at once. */
+static void __mbx_topic_publish(struct mbx_port *port, struct mbx_msg *msg)
+{
+	u32 p = msg->prio;
+	struct mbx_sub *sub;
+
+	list_for_each_entry(sub, &port->subs, node)
+		while (!mbx_sub_room(sub, msg->len))
+			__mbx_sub_drop(port, sub);
+
+	msg->qrefs = 0;
+	msg->refs = 0;
+	list_add_tail(&msg->node, &port->queue[p]);
+	port->queue_map |= BIT(p);
+	port->queued++;
+	list_for_each_entry(sub, &port->subs, node) {
+		if (!sub->next[p]) {
+			sub->next[p] = msg;
+			sub->map |= BIT(p);
+		}
+		sub->depth++;
+		sub->bytes += msg->len;
+		msg->qrefs++;
+	}
+	trace_mbx_send(port->id, msg->len, p, msg->region);
+	port->stats.sent++;
+	port->stats.bytes_sent += msg->len;
+	__mbx_topic_prune(port, p);
+	/* Receivers recheck: only those of one subscription compete. */
+	__mbx_complete_all(port, &port->recv_waiters, 0);
+	__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
+}
+
+/**
+ * __mbx_topic_send() - publish a message to every subscriber of a topic
+ * @port:     the topic
+ * @msg:      the message, made by mbx_send_prepare()
+ * @nonblock: fail with -EAGAIN rather than wait
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
+ *
+ * Waits while a block-policy backlog has no room; drop-oldest backlogs
+ * lose their oldest messages instead.  With no subscriber the message is
+ * dropped, and the send succeeds.
+ *
+ * Context: port->lock held; dropped while waiting, held again on return.
+ * Return: 0, the port then owns @msg; or -EPIPE, -EAGAIN, -ETIMEDOUT,
+ * -EINTR, -ERESTARTSYS, the caller then still owns it.
+ */
+int __mbx_topic_send(struct mbx_port *port, struct mbx_msg *msg,
+		     bool nonblock, ktime_t *deadline)
+{
+	struct mbx_waiter w;
+	int ret;
+
+	lockdep_assert_held(&port->lock);
+	for (;;) {
+		if (port->shutdown || __mbx_no_receivers(port))
+			return -EPIPE;
+		if (!__mbx_topic_blocked(port, msg->len))
+			break;
+		if (nonblock)
+			return -EAGAIN;
+		if (mbx_expired(deadline))
+			return -ETIMEDOUT;
+		w.task = current;
+		w.msg = msg;
+		w.sub = NULL;
+		w.state = MBX_WAITING;
+		list_add_tail(&w.node, &port->send_waiters);
+		port->stats.send_waits++;
+		ret = __mbx_wait(port, &w, MBX_WAIT_SEND, deadline);
+		if (ret && ret != -EPIPE)
+			return ret;
+	}
+	__mbx_topic_publish(port, msg);
+	return 0;
+}
+
+/* Wait until @sub's backlog is not empty. */
+static int __mbx_sub_wait(struct mbx_port *port, struct mbx_sub *sub,
+			  bool nonblock, ktime_t *deadline)
+{
+	struct mbx_waiter w;
+	int ret;
+
+	lockdep_assert_held(&port->lock);
+	for (;;) {
+		if (!sub->active)
+			return -ENOTCONN;
+		if (sub->depth)
+			return 0;
+		if (port->shutdown || __mbx_no_senders(port))
+			return -EPIPE;
+		if (nonblock)
+			return -EAGAIN;
+		if (mbx_expired(deadline))
+			return -ETIMEDOUT;
+		w.task = current;
+		w.msg = NULL;
+		w.sub = sub;
+		w.state = MBX_WAITING;
+		list_add_tail(&w.node, &port->recv_waiters);
+		port->stats.recv_waits++;
+		ret = __mbx_wait(port, &w, MBX_WAIT_RECV, deadline);
+		if (ret && ret != -EPIPE && ret != -ENOTCONN)
+			return ret;
+	}
+}
+
+/*
+ * Look at @sub's best message under port->lock: 1 with a reference to it
+ * in @pk, 0 if the backlog is empty again, or -ENOTCONN, -EMSGSIZE (the
+ * size needed in *@len).
+ */
+static int __mbx_sub_peek(struct mbx_port *port, struct mbx_sub *sub,
+			  size_t *len, bool inplace, struct mbx_peek *pk)
+{
+	struct mbx_msg *msg;
+
+	lockdep_assert_held(&port->lock);
+	if (!sub->active)
+		return -ENOTCONN;
+	if (!sub->map)
+		return 0;
+	msg = sub->next[__fls(sub->map)];
+	if (msg->len > *len && !(inplace && msg->region)) {
+		*len = msg->len;
+		return -EMSGSIZE;
+	}
+	msg->refs++;
+	pk->msg = msg;
+	pk->gen = sub->gen;
+	pk->lost = sub->lost;
+	return 1;
+}
+
+/*
+ * Wait for a message and look at it, as __mbx_sub_peek(): 0 with
+ * sub->lock held and @pk filled, or -errno.
+ */
+static int mbx_sub_take(struct mbx_port *port, struct mbx_sub *sub,
+			size_t *len, bool inplace, bool nonblock,
+			ktime_t *deadline, struct mbx_peek *pk)
+{
+	int ret;
+
+	for (;;) {
+		spin_lock(&port->lock);
+		ret = __mbx_sub_wait(port, sub, nonblock, deadline);
+		mbx_port_unlock(port);
+		if (ret)
+			return ret;
+		if (mutex_lock_interruptible(&sub->lock))
+			return deadline ? -EINTR : -ERESTARTSYS;
+		spin_lock(&port->lock);
+		ret = __mbx_sub_peek(port, sub, len, inplace, pk);
+		mbx_port_unlock(port);
+		if (ret > 0)
+			return 0;
+		mutex_unlock(&sub->lock);
+		if (ret)
+			return ret;
+	}
+}
+
+/*
+ * End a receive of pk->msg: if it was delivered (@ok), move @sub past it
+ * and, with @hold, keep it held in place.  A message dropped from the
+ * backlog while it was being copied out counts as received, not lost.
+ */
+static void __mbx_sub_commit(struct mbx_port *port, struct mbx_sub *sub,
+			     struct mbx_peek *pk, bool ok,
+			     struct mbx_hold *hold)
+{
+	struct mbx_msg *msg = pk->msg;
+
+	lockdep_assert_held(&port->lock);
+	if (!ok) {
+		__mbx_topic_unref(port, msg);
+		return;
+	}
+	if (sub->active && sub->gen == pk->gen) {
+		if (sub->next[msg->prio] == msg) {
+			__mbx_sub_pop(port, sub, msg);
+			if (sub->policy == MBX_SUB_BLOCK)
+				__mbx_topic_room(port);
+		} else {
+			sub->lost--;
+			sub->dropped--;
+		}
+		sub->lost -= pk->lost;
+	}
+	trace_mbx_recv(port->id, msg->len, msg->prio, msg->region);
+	port->stats.received++;
+	port->stats.bytes_received += msg->len;
+	if (hold) {
+		hold->msg = msg;
+		list_add(&hold->node, &sub->holds);
+	} else {
+		__mbx_topic_unref(port, msg);
+	}
+}
+
+/* Write a peeked message's results and payload out to the caller. */
+static int mbx_topic_deliver(struct mbx_port *port, struct mbx_recv *args,
+			     struct mbx_recv __user *uargs,
+			     struct mbx_peek *pk, bool inplace)
+{
+	struct mbx_msg *msg = pk->msg;
+	const void *data;
+
+	args->len = msg->len;
+	args->offset = inplace ? mbx_region_offset(msg->region) : 0;
+	args->msg_flags = (inplace ? MBX_MSG_BUF : 0) |
+			  (pk->lost ? MBX_MSG_DROPPED : 0);
+	args->dropped = pk->lost;
+	args->tag = msg->tag;
+	args->prio = msg->prio;
+	args->pid = pid_vnr(msg->pid);
+	args->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	if (uargs && copy_to_user(uargs, args, MBX_RECV_SIZE_VER0))
+		return -EFAULT;
+	if (inplace)
+		return 0;
+	data = msg->region ? mbx_region_data(port->pool, msg->region) :
+			     msg->data;
+	if (copy_to_user(u64_to_user_ptr(args->buf), data, msg->len))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * mbx_topic_recv() - receive the next message of a topic file's backlog
+ * @file:     a topic file that may receive
+ * @args:     the checked request, filled with the results
+ * @uargs:    the user's copy of @args, where they are written back; NULL
+ *            for read()
+ * @nonblock: fail with -EAGAIN rather than wait
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
+ *
+ * In place (MBX_RECV_INPLACE, a pool message) the file then holds the
+ * message's region with every other subscriber that took it so.  A
+ * failed copy leaves the backlog as it was.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -ENOTCONN (not subscribed), -EMSGSIZE (args->len, and
+ * uargs->len, say the size needed), -EPIPE, -EAGAIN, -ETIMEDOUT, -EINTR,
+ * -ERESTARTSYS, -EFAULT, -ENOMEM.
+ */
+int mbx_topic_recv(struct file *file, struct mbx_recv *args,
+		   struct mbx_recv __user *uargs, bool nonblock,
+		   ktime_t *deadline)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_sub *sub = ((struct mbx_file *)file->private_data)->sub;
+	bool inplace = args->flags & MBX_RECV_INPLACE && port->pool;
+	struct mbx_hold *hold = NULL;
+	struct mbx_peek pk;
+	size_t len = args->len;
+	int ret;
+
+	if (inplace) {
+		hold = kmalloc(sizeof(*hold), GFP_KERNEL_ACCOUNT);
+		if (!hold)
+			return -ENOMEM;
+	}
+	ret = mbx_sub_take(port, sub, &len, inplace, nonblock, deadline, &pk);
+	if (ret) {
+		kfree(hold);
+		if (ret == -EMSGSIZE) {
+			args->len = len;
+			if (uargs && put_user(len, &uargs->len))
+				return -EFAULT;
+		}
+		return ret;
+	}
+	inplace = inplace && pk.msg->region;
+	ret = mbx_topic_deliver(port, args, uargs, &pk, inplace);
+	spin_lock(&port->lock);
+	__mbx_sub_commit(port, sub, &pk, !ret, ret ? NULL : inplace ? hold :
+			 NULL);
+	mbx_port_unlock(port);
+	mutex_unlock(&sub->lock);
+	if (ret || !inplace)
+		kfree(hold);
+	return ret;
+}
+
+/**
+ * mbx_topic_read() - read() on a topic file: receive one message
+ * @file: a topic file that may receive
+ * @buf:  the user's buffer
+ * @len:  its size
+ *
+ * Context: process context, may sleep.
+ * Return: the message's length, 0 at end of stream, or -errno.
+ */
+ssize_t mbx_topic_read(struct file *file, char __user *buf, size_t len)
+{
+	struct mbx_recv args = { .buf = (uintptr_t)buf, .len = len };
+	int ret;
+
+	ret = mbx_topic_recv(file, &args, NULL, file->f_flags & O_NONBLOCK,
+			     NULL);
+	if (ret)
+		return ret == -EPIPE ? 0 : ret;
+	return args.len;
+}
+
+/**
+ * mbx_topic_buf_release() - MBX_IOC_BUF_RELEASE on a topic file
+ * @file:   the file
+ * @offset: a region it received in place, or one it allocated
+ * @len:    its length
+ *
+ * The region goes back to the pool once every subscriber that took it in
+ * place has released it (or unsubscribed, or closed).
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL or -EPERM.
+ */
+int mbx_topic_buf_release(struct file *file, u64 offset, u64 len)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_sub *sub = ((struct mbx_file *)file->private_data)->sub;
+	struct mbx_hold *hold, *found = NULL;
+	int ret = 0;
+
+	if (!sub)
+		return mbx_pool_release(port, file, offset, len);
+	spin_lock(&port->lock);
+	list_for_each_entry(hold, &sub->holds, node) {
+		if (mbx_region_offset(hold->msg->region) == offset) {
+			found = hold;
+			break;
+		}
+	}
+	if (found && found->msg->len != len) {
+		ret = -EINVAL;
+	} else if (found) {
+		list_del(&found->node);
+		__mbx_topic_unref(port, found->msg);
+	}
+	mbx_port_unlock(port);
+	if (!found)
+		return mbx_pool_release(port, file, offset, len);
+	if (!ret)
+		kfree(found);
+	return ret;
+}
+
+/* Give back every region @sub holds in place. */
+static void __mbx_sub_drop_holds(struct mbx_port *port, struct mbx_sub *sub)
+{
+	struct mbx_hold *hold, *tmp;
+
+	list_for_each_entry_safe(hold, tmp, &sub->holds, node) {
+		list_del(&hold->node);
+		__mbx_topic_unref(port, hold->msg);
+		kfree(hold);
+	}
+}
+
+/* Unsubscribe: free the backlog and the holds, wake whom it concerns. */
+static void __mbx_sub_stop(struct mbx_port *port, struct mbx_sub *sub)
+{
+	struct mbx_waiter *w, *tmp;
+	struct mbx_msg *msg;
+	u32 p;
+
+	lockdep_assert_held(&port->lock);
+	for (p = 0; p < MBX_NR_PRIO; p++) {
+		for (msg = sub->next[p]; msg; msg = mbx_topic_after(port, msg))
+			msg->qrefs--;
+		sub->next[p] = NULL;
+		__mbx_topic_prune(port, p);
+	}
+	sub->map = 0;
+	sub->depth = 0;
+	sub->bytes = 0;
+	sub->active = false;
+	list_del(&sub->node);
+	port->nr_subs--;
+	__mbx_sub_drop_holds(port, sub);
+	list_for_each_entry_safe(w, tmp, &port->recv_waiters, node)
+		if (w->sub == sub)
+			__mbx_complete(port, w, -ENOTCONN);
+	__mbx_topic_room(port);
+}
+
+/**
+ * mbx_topic_sub_alloc() - a new file's subscription, not yet active
+ *
+ * Context: process context, may sleep.
+ * Return: the subscription, or NULL.
+ */
+struct mbx_sub *mbx_topic_sub_alloc(void)
+{
+	struct mbx_sub *sub = kzalloc(sizeof(*sub), GFP_KERNEL_ACCOUNT);
+
+	if (!sub)
+		return NULL;
+	INIT_LIST_HEAD(&sub->holds);
+	mutex_init(&sub->lock);
+	sub->policy = MBX_SUB_BLOCK;
+	return sub;
+}
+
+/* Subscribe with the policy and limits already in @sub. */
+static void __mbx_sub_start(struct mbx_port *port, struct mbx_sub *sub)
+{
+	lockdep_assert_held(&port->lock);
+	sub->active = true;
+	sub->gen++;
+	sub->lost = 0;
+	sub->dropped = 0;
+	list_add_tail(&sub->node, &port->subs);
+	port->nr_subs++;
+}
+
+/**
+ * __mbx_topic_sub_start() - subscribe a new file with the default policy
+ * @port: the topic
+ * @sub:  from mbx_topic_sub_alloc()
+ *
+ * Context: port->lock held.
+ */
+void __mbx_topic_sub_start(struct mbx_port *port, struct mbx_sub *sub)
+{
+	sub->policy = MBX_SUB_BLOCK;
+	sub->max_msgs = port->capacity;
+	sub->max_bytes = (u64)port->capacity * port->max_msg_size;
+	__mbx_sub_start(port, sub);
+}
+
+/**
+ * mbx_topic_sub_free() - a file's release: unsubscribe, free its holds
+ * @port: the topic
+ * @sub:  the file's subscription
+ *
+ * Context: process context.
+ */
+void mbx_topic_sub_free(struct mbx_port *port, struct mbx_sub *sub)
+{
+	spin_lock(&port->lock);
+	if (sub->active)
+		__mbx_sub_stop(port, sub);
+	__mbx_sub_drop_holds(port, sub);
+	mbx_port_unlock(port);
+	mutex_destroy(&sub->lock);
+	kfree(sub);
+}
+
+/* The checks shared by MBX_IOC_SUBSCRIBE and MBX_IOC_UNSUBSCRIBE. */
+static struct mbx_sub *mbx_topic_file_sub(struct file *file)
+{
+	if (!mbx_file_port(file)->topic)
+		return ERR_PTR(-EINVAL);
+	if (!(mbx_file_access(file) & MBX_RECV))
+		return ERR_PTR(-EBADF);
+	return ((struct mbx_file *)file->private_data)->sub;
+}
+
+/**
+ * mbx_ioctl_subscribe() - MBX_IOC_SUBSCRIBE: subscribe, or change the
+ * policy and limits of a subscription
+ * @file: a topic file that may receive
+ * @cmd:  the ioctl, of any size of struct mbx_subscribe
+ * @uarg: the user's struct mbx_subscribe
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL (not a topic, bad flags, policy or limits), -EBADF
+ * (the file may not receive), -EFAULT.
+ */
+long mbx_ioctl_subscribe(struct file *file, unsigned int cmd,
+			 struct mbx_subscribe __user *uarg)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	u64 room = (u64)port->capacity * port->max_msg_size;
+	struct mbx_subscribe args;
+	struct mbx_sub *sub;
+	int ret;
+
+	ret = mbx_copy_arg(&args, sizeof(args), sizeof(args), cmd, uarg);
+	if (ret)
+		return ret;
+	sub = mbx_topic_file_sub(file);
+	if (IS_ERR(sub))
+		return PTR_ERR(sub);
+	if (args.flags || args.reserved || args.policy > MBX_SUB_DROP_OLDEST ||
+	    args.max_msgs > port->capacity || args.max_bytes > room)
+		return -EINVAL;
+
+	spin_lock(&port->lock);
+	sub->policy = args.policy;
+	sub->max_msgs = args.max_msgs ?: port->capacity;
+	sub->max_bytes = args.max_bytes ?: room;
+	if (!sub->active)
+		__mbx_sub_start(port, sub);
+	else if (sub->policy == MBX_SUB_DROP_OLDEST)
+		while (sub->depth > sub->max_msgs || sub->bytes > sub->max_bytes)
+			__mbx_sub_drop(port, sub);
+	__mbx_topic_room(port);
+	mbx_port_unlock(port);
+	return 0;
+}
+
+/**
+ * mbx_ioctl_unsubscribe() - MBX_IOC_UNSUBSCRIBE: stop delivery, free the
+ * backlog and the regions held in place
+ * @file: a topic file that may receive
+ *
+ * Succeeds on a file that is not subscribed.
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL (not a topic), -EBADF (the file may not receive).
+ */
+long mbx_ioctl_unsubscribe(struct file *file)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_sub *sub = mbx_topic_file_sub(file);
+
+	if (IS_ERR(sub))
+		return PTR_ERR(sub);
+	spin_lock(&port->lock);
+	if (sub->active)
+		__mbx_sub_stop(port, sub);
+	mbx_port_unlock(port);
+	return 0;
+}
+
+/**
+ * mbx_topic_poll() - the poll events of a topic file
+ * @file: the file
+ *
+ * EPOLLIN when its own backlog is not empty; EPOLLOUT when no block-policy
+ * backlog is full.
+ *
+ * Context: process context.
+ * Return: the events.
+ */
+__poll_t mbx_topic_poll(struct file *file)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_sub *sub = ((struct mbx_file *)file->private_data)->sub;
+	u32 access = mbx_file_access(file);
+	__poll_t mask = 0;
+	u32 depth;
+
+	spin_lock(&port->lock);
+	depth = sub && sub->active ? sub->depth : 0;
+	if (depth)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (access & MBX_SEND && !port->shutdown) {
+		if (!__mbx_topic_blocked(port, 0))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		if (__mbx_no_receivers(port))
+			mask |= EPOLLERR;
+	}
+	if (port->shutdown || (__mbx_no_senders(port) && !depth))
+		mask |= EPOLLHUP;
+	mbx_port_unlock(port);
+	return mask;
+}
+
+static u32 mbx_sub_state(const struct mbx_sub *sub)
+{
+	if (!sub || !sub->active)
+		return 0;
+	return MBX_SUB_ACTIVE |
+	       (sub->policy == MBX_SUB_DROP_OLDEST ? MBX_SUB_DROPPING : 0);
+}
+
+/**
+ * mbx_topic_info() - fill the calling file's subscription fields of
+ * MBX_IOC_PORT_INFO
+ * @file: a topic file
+ * @info: filled by mbx_port_info() already
+ *
+ * Context: process context.
+ */
+void mbx_topic_info(struct file *file, struct mbx_port_info *info)
+{
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_sub *sub = ((struct mbx_file *)file->private_data)->sub;
+
+	if (!sub)
+		return;
+	spin_lock(&port->lock);
+	info->sub_state = mbx_sub_state(sub);
+	if (sub->active) {
+		info->sub_depth = sub->depth;
+		info->sub_max_msgs = sub->max_msgs;
+		info->sub_bytes = sub->bytes;
+		info->sub_dropped = sub->dropped;
+	}
+	mbx_port_unlock(port);
+}
+
+/**
+ * mbx_topic_show_fdinfo() - the topic lines of a port file's fdinfo
+ * @m:    the seq_file
+ * @file: a topic file
+ *
+ * Context: process context.
+ */
+void mbx_topic_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct mbx_port_info info = {};
+
+	spin_lock(&mbx_file_port(file)->lock);
+	info.subscribers = mbx_file_port(file)->nr_subs;
+	mbx_port_unlock(mbx_file_port(file));
+	mbx_topic_info(file, &info);
+	seq_printf(m, "mbx-subscribers:\t%u\n", info.subscribers);
+	seq_printf(m, "mbx-sub:\t%s\n",
+		   !(info.sub_state & MBX_SUB_ACTIVE) ? "none" :
+		   info.sub_state & MBX_SUB_DROPPING ? "drop-oldest" : "block");
+	seq_printf(m, "mbx-sub-depth:\t%u\n", info.sub_depth);
+	seq_printf(m, "mbx-sub-bytes:\t%llu\n", info.sub_bytes);
+	seq_printf(m, "mbx-sub-dropped:\t%llu\n", info.sub_dropped);
+}
+
+/**
+ * __mbx_topic_show_subs() - one debugfs line per subscription of a topic
+ * @m:    the seq_file
+ * @port: the topic
+ *
+ * Context: port->lock held.
+ */
+void __mbx_topic_show_subs(struct seq_file *m, struct mbx_port *port)
+{
+	struct mbx_sub *sub;
+
+	lockdep_assert_held(&port->lock);
+	list_for_each_entry(sub, &port->subs, node)
+		seq_printf(m, "  sub %s depth %u bytes %llu max_msgs %u max_bytes %llu dropped %llu\n",
+			   sub->policy == MBX_SUB_DROP_OLDEST ? "drop-oldest" :
+								"block",
+			   sub->depth, sub->bytes, sub->max_msgs,
+			   sub->max_bytes, sub->dropped);
+}

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Topics with a pool: a region sent once is delivered in place to every
+ * subscriber at the same offset and goes back to the pool only after the
+ * last one released it, unsubscribed, closed or died; regions held by
+ * others cannot be sent or released.  Also: a receive whose copy faults
+ * leaves the backlog as it was, and subscribing and unsubscribing race
+ * with publishers without losing, duplicating or leaking anything.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "mbx_helpers.h"
+
+#define POOL	(64 * 1024)
+
+/* A topic of @cap messages with a pool. */
+static int pool_topic(uint32_t cap)
+{
+	return t_pool_port(cap, 256, POOL, NULL, 0600, MBX_PORT_TOPIC);
+}
+
+static int sub(int fd)
+{
+	return mbx_port_dup(fd, MBX_RECV | MBX_NONBLOCK);
+}
+
+/* Allocate a region of @len bytes, fill it with @seed's pattern, send it. */
+static long send_region(int fd, void *base, size_t len, uint32_t seed,
+			uint64_t *off)
+{
+	long ret = mbx_buf_alloc(fd, len, off);
+
+	if (ret)
+		return ret;
+	t_fill(mbx_buf_ptr(base, *off), len, seed);
+	return mbx_buf_send(fd, *off, len, 0);
+}
+
+static long long pool_free(int fd)
+{
+	struct mbx_port_info info;
+	int ret = t_info(fd, &info);
+
+	return ret ? ret : (long long)info.pool_free;
+}
+
+TEST(region_fans_out_in_place_and_returns_after_the_last_release)
+{
+	enum { SUBS = 3 };
+	int fd = pool_topic(4), s[SUBS], i;
+	uint64_t off, got;
+	size_t size;
+	void *base;
+	ssize_t n;
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < SUBS; i++) {
+		s[i] = sub(fd);
+		ASSERT_LE(0, s[i]);
+	}
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	ASSERT_EQ(POOL, pool_free(fd));
+	ASSERT_EQ(0, send_region(fd, base, 1000, 7, &off));
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	for (i = 0; i < SUBS; i++) {
+		n = mbx_recv_inplace(s[i], &got, NULL);
+		ASSERT_EQ(1000, n);
+		EXPECT_EQ(off, got);
+		EXPECT_EQ(0, t_check(mbx_buf_ptr(base, got), 1000, 7));
+	}
+	EXPECT_EQ(0, T_INFO(fd, queued));
+	for (i = 0; i < SUBS; i++) {
+		EXPECT_GT(POOL, pool_free(fd));
+		/* Held by the subscribers, not by the publisher any more. */
+		EXPECT_EQ(-EPERM, mbx_buf_release(fd, off, 1000));
+		EXPECT_EQ(-EINVAL, mbx_buf_release(s[i], off, 999));
+		EXPECT_EQ(0, mbx_buf_release(s[i], off, 1000));
+		EXPECT_NE(0, mbx_buf_release(s[i], off, 1000));
+	}
+	EXPECT_EQ(POOL, pool_free(fd));
+	mbx_pool_unmap(base, size);
+	for (i = 0; i < SUBS; i++)
+		close(s[i]);
+	close(fd);
+}
+
+TEST(copy_receives_of_a_region_free_it_after_the_last)
+{
+	int fd = pool_topic(4), a, b;
+	char buf[512];
+	uint64_t off;
+	size_t size;
+	void *base;
+
+	ASSERT_LE(0, fd);
+	a = sub(fd);
+	b = sub(fd);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	ASSERT_EQ(0, send_region(fd, base, 300, 3, &off));
+	EXPECT_EQ(300, mbx_recv(a, buf, sizeof(buf), NULL));
+	EXPECT_EQ(0, t_check(buf, 300, 3));
+	EXPECT_GT(POOL, pool_free(fd));
+	EXPECT_EQ(300, mbx_recv(b, buf, sizeof(buf), NULL));
+	EXPECT_EQ(0, t_check(buf, 300, 3));
+	EXPECT_EQ(POOL, pool_free(fd));
+	mbx_pool_unmap(base, size);
+	close(a);
+	close(b);
+	close(fd);
+}
+
+TEST(subscriber_cannot_send_a_region_it_holds)
+{
+	int fd = pool_topic(4), a;
+	uint64_t off, got;
+	size_t size;
+	void *base;
+
+	ASSERT_LE(0, fd);
+	a = mbx_port_dup(fd, MBX_RECV | MBX_SEND | MBX_NONBLOCK);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	ASSERT_EQ(0, send_region(fd, base, 64, 1, &off));
+	ASSERT_EQ(64, mbx_recv_inplace(a, &got, NULL));
+	EXPECT_EQ(-EPERM, mbx_buf_send(a, got, 64, 0));
+	EXPECT_EQ(-EPERM, mbx_buf_send(fd, got, 64, 0));
+	EXPECT_EQ(0, mbx_buf_release(a, got, 64));
+	EXPECT_EQ(POOL, pool_free(fd));
+	mbx_pool_unmap(base, size);
+	close(a);
+	close(fd);
+}
+
+TEST(unsubscribe_and_close_give_regions_back)
+{
+	int fd = pool_topic(4), a, b, c;
+	uint64_t off, got;
+	size_t size;
+	void *base;
+
+	ASSERT_LE(0, fd);
+	a = sub(fd);
+	b = sub(fd);
+	c = sub(fd);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	ASSERT_EQ(0, send_region(fd, base, 100, 1, &off));
+	ASSERT_EQ(0, send_region(fd, base, 100, 2, &off));
+	ASSERT_EQ(100, mbx_recv_inplace(a, &got, NULL));
+	ASSERT_EQ(100, mbx_recv_inplace(b, &got, NULL));
+	EXPECT_EQ(2, T_INFO(fd, queued));
+	/* a holds one in place and has one queued: both go. */
+	EXPECT_EQ(0, mbx_unsubscribe(a));
+	EXPECT_EQ(-EPERM, mbx_buf_release(a, got, 100));
+	close(b);
+	EXPECT_EQ(2, T_INFO(fd, queued));
+	close(c);
+	EXPECT_EQ(0, T_INFO(fd, queued));
+	EXPECT_EQ(POOL, pool_free(fd));
+	mbx_pool_unmap(base, size);
+	close(a);
+	close(fd);
+}
+
+TEST(subscriber_that_dies_holding_a_region_gives_it_back)
+{
+	int fd = pool_topic(4), a, b;
+	uint64_t off, got;
+	size_t size;
+	void *base;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	a = sub(fd);
+	b = sub(fd);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	ASSERT_EQ(0, send_region(fd, base, 200, 5, &off));
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(b);
+		if (mbx_recv_inplace(a, &got, NULL) != 200)
+			_exit(T_BAD_DATA);
+		pause();
+		_exit(0);
+	}
+	close(a);	/* the child's copy of the fd is the only one */
+	/* Once the child has it in place, and b too, only b releases. */
+	ASSERT_EQ(0, t_wait_info(fd, offsetof(struct mbx_port_info, received),
+				 1));
+	ASSERT_EQ(200, mbx_recv_inplace(b, &got, NULL));
+	EXPECT_EQ(off, got);
+	EXPECT_EQ(0, T_INFO(fd, queued));
+	EXPECT_EQ(0, mbx_buf_release(b, got, 200));
+	EXPECT_GT(POOL, pool_free(fd));
+	t_kill(pid);
+	EXPECT_EQ(0, T_WAIT(fd, subscribers, 1));
+	EXPECT_EQ(POOL, pool_free(fd));
+	mbx_pool_unmap(base, size);
+	close(b);
+	close(fd);
+}
+
+TEST(receive_that_faults_leaves_the_backlog_as_it_was)
+{
+	struct mbx_recv r;
+	int fd = pool_topic(4), a;
+	uint32_t v = 5, got = 0;
+
+	ASSERT_LE(0, fd);
+	a = sub(fd);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, mbx_send(fd, &v, sizeof(v), 0));
+	memset(&r, 0, sizeof(r));
+	r.buf = (uintptr_t)t_bad_ptr();
+	r.len = sizeof(v);
+	EXPECT_EQ(-EFAULT, t_ioctl(a, MBX_IOC_RECV, &r));
+	EXPECT_EQ(-EFAULT, t_ioctl(a, MBX_IOC_RECV, t_bad_ptr()));
+	EXPECT_EQ(1, T_INFO(a, sub_depth));
+	EXPECT_EQ(4, mbx_recv(a, &got, sizeof(got), NULL));
+	EXPECT_EQ(5, got);
+	EXPECT_EQ(0, T_INFO(fd, queued));
+	close(a);
+	close(fd);
+}
+
+/* ---- races ------------------------------------------------------------ */
+
+struct race {
+	int fd;		/* publisher */
+	int steady;	/* a subscriber that reads everything */
+	int churn;	/* a subscriber that comes and goes */
+	uint32_t n;
+	int result;
+};
+
+static void *publisher(void *arg)
+{
+	struct race *rc = arg;
+	uint32_t i;
+
+	for (i = 0; i < rc->n; i++)
+		if (mbx_send(rc->fd, &i, sizeof(i), i % 3)) {
+			rc->result = -1;
+			break;
+		}
+	return NULL;
+}
+
+static void *churner(void *arg)
+{
+	struct race *rc = arg;
+	uint32_t v, k;
+
+	for (k = 0; k < rc->n / 4; k++) {
+		if (mbx_unsubscribe(rc->churn) ||
+		    mbx_subscribe(rc->churn, k % 2 ? MBX_SUB_DROP_OLDEST :
+			MBX_SUB_BLOCK, 0, 0)) {
+			rc->result = -2;
+			break;
+		}
+		while (mbx_recv_nonblock(rc->churn, &v, sizeof(v), NULL) == 4)
+			;
+	}
+	mbx_unsubscribe(rc->churn);
+	return NULL;
+}
+
+TEST(subscribe_and_unsubscribe_race_with_sends)
+{
+	struct race rc = { .n = 4000 };
+	uint32_t next[3] = { 0, 1, 2 }, seen = 0, v;
+	pthread_t pub, ch;
+	unsigned int prio;
+	ssize_t n;
+
+	rc.fd = pool_topic(8);
+	ASSERT_LE(0, rc.fd);
+	rc.steady = mbx_port_dup(rc.fd, MBX_RECV);
+	rc.churn = sub(rc.fd);
+	ASSERT_LE(0, rc.steady);
+	ASSERT_LE(0, rc.churn);
+	ASSERT_EQ(0, pthread_create(&pub, NULL, publisher, &rc));
+	ASSERT_EQ(0, pthread_create(&ch, NULL, churner, &rc));
+	/* Per priority the steady subscriber sees 0..n-1 in order. */
+	while (seen < rc.n) {
+		n = mbx_recv_timed(rc.steady, &v, sizeof(v), &prio,
+				   T_WAIT_MS * 1000000ULL);
+		ASSERT_EQ(4, n);
+		ASSERT_EQ(v % 3, prio);
+		ASSERT_EQ(next[prio], v);
+		next[prio] = v + 3;
+		seen++;
+	}
+	pthread_join(pub, NULL);
+	pthread_join(ch, NULL);
+	EXPECT_EQ(0, rc.result);
+	EXPECT_EQ(0, T_INFO(rc.fd, queued));
+	EXPECT_EQ(1, T_INFO(rc.fd, subscribers));
+	EXPECT_EQ(POOL, pool_free(rc.fd));
+	close(rc.churn);
+	close(rc.steady);
+	close(rc.fd);
+}
+
+TEST(subscriber_processes_killed_mid_stream_leave_nothing_behind)
+{
+	enum { KIDS = 3, N = 600 };
+	int fd = pool_topic(4), s[KIDS], i;
+	uint64_t off;
+	pid_t pid[KIDS];
+	size_t size;
+	void *base;
+	uint32_t k;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	for (i = 0; i < KIDS; i++) {
+		s[i] = mbx_port_dup(fd, MBX_RECV);
+		ASSERT_LE(0, s[i]);
+		pid[i] = t_fork();
+		ASSERT_LE(0, pid[i]);
+		if (pid[i] == 0) {
+			uint64_t got;
+
+			/* Hold every other region in place, never release. */
+			for (;;)
+				if (mbx_recv_inplace(s[i], &got, NULL) < 0)
+					_exit(0);
+		}
+		close(s[i]);
+	}
+	for (k = 0; k < N; k++) {
+		if (k == N / 3)
+			t_kill(pid[0]);
+		if (k == N / 2)
+			t_kill(pid[1]);
+		if (k == 2 * N / 3)
+			t_kill(pid[2]);
+		ASSERT_EQ(0, send_region(fd, base, 64, k, &off));
+	}
+	ASSERT_EQ(0, T_WAIT(fd, subscribers, 0));
+	EXPECT_EQ(0, T_INFO(fd, queued));
+	EXPECT_EQ(POOL, pool_free(fd));
+	mbx_pool_unmap(base, size);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
