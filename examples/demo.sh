@@ -34,5 +34,8 @@ fi
 # Zero copy: 64 MiB in 1 MiB frames between two processes, in place.
 run zerocopy
 
+# Publish/subscribe: one publisher, three subscriber processes, one topic.
+run pubsub
+
 [ "$status" -eq 0 ] && echo "=== all examples passed"
 exit "$status"

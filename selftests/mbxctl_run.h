@@ -44,8 +44,9 @@ struct proc {
  * Start mbxctl (or, with @shell, "sh -c ARGV0") as @uid (0: stay root)
  * with @in_len bytes of @in on its stdin.
  */
-static int spawn(struct proc *p, uid_t uid, bool shell, const void *in,
-		 size_t in_len, const char *const *argv)
+static inline int spawn(struct proc *p, uid_t uid, bool shell,
+			const void *in, size_t in_len,
+			const char *const *argv)
 {
 	const char *path = getenv("MBXCTL");
 	const char *args[MAX_ARGS + 2];
@@ -95,7 +96,7 @@ static int spawn(struct proc *p, uid_t uid, bool shell, const void *in,
 }
 
 /* Collect a spawned run's output and status (bounded by T_WAIT_MS). */
-static void finish(struct proc *p, struct run *r)
+static inline void finish(struct proc *p, struct run *r)
 {
 	uint64_t end = t_now_ns() + 2 * T_WAIT_MS * MS;
 	size_t err_len = 0;
@@ -147,8 +148,9 @@ static void finish(struct proc *p, struct run *r)
 	r->ns = t_now_ns() - p->start;
 }
 
-static void run_v(struct run *r, uid_t uid, bool shell, const void *in,
-		  size_t in_len, const char *const *argv)
+static inline void run_v(struct run *r, uid_t uid, bool shell,
+			 const void *in, size_t in_len,
+			 const char *const *argv)
 {
 	struct proc p;
 	int ret;
@@ -163,7 +165,7 @@ static void run_v(struct run *r, uid_t uid, bool shell, const void *in,
 }
 
 /* mbxctl ARGS... (NULL-terminated) as @uid with @in (a string) on stdin. */
-static struct run *mbxctl_as(struct run *r, uid_t uid, const char *in, ...)
+static inline struct run *mbxctl_as(struct run *r, uid_t uid, const char *in, ...)
 {
 	const char *argv[MAX_ARGS + 1];
 	va_list ap;
@@ -186,7 +188,7 @@ static struct run *mbxctl_as(struct run *r, uid_t uid, const char *in, ...)
  * The value of "KEY: value" in mbxctl stat output, or NULL.  Returns a
  * pointer into a static buffer.
  */
-static const char *stat_field(const char *out, const char *key)
+static inline const char *stat_field(const char *out, const char *key)
 {
 	static char val[256];
 	size_t klen = strlen(key);
@@ -217,8 +219,8 @@ static const char *stat_field(const char *out, const char *key)
  * ' ' means runs of spaces) is @key into @f; returns the field count, 0 if
  * no line matches.
  */
-static int find_row(const char *out, char sep, int col, const char *key,
-		    char f[][128], int max)
+static inline int find_row(const char *out, char sep, int col,
+			   const char *key, char f[][128], int max)
 {
 	const char *line = out;
 
@@ -256,7 +258,7 @@ static int find_row(const char *out, char sep, int col, const char *key,
 }
 
 /* Show @what's output as TAP diagnostics, each line behind "# ". */
-static void log_output(const char *what, const char *out)
+static inline void log_output(const char *what, const char *out)
 {
 	const char *end;
 
@@ -268,7 +270,7 @@ static void log_output(const char *what, const char *out)
 	fflush(stdout);
 }
 
-static int count_lines(const char *s)
+static inline int count_lines(const char *s)
 {
 	int n = 0;
 
@@ -278,7 +280,7 @@ static int count_lines(const char *s)
 }
 
 /* The message mbxctl prints for @name failing with @err. */
-static int err_is(const struct run *r, const char *name, int err)
+static inline int err_is(const struct run *r, const char *name, int err)
 {
 	char want[256];
 

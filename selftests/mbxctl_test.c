@@ -41,6 +41,7 @@ TEST_F(mbxctl, help_for_every_subcommand_and_usage_errors_exit_1)
 {
 	static const char *const cmds[] = {
 		"ls", "stat", "create", "unlink", "send", "recv", "watch",
+		"pub", "sub",
 	};
 	struct run *r = &self->r;
 	char want[64];
@@ -299,7 +300,7 @@ TEST_F(mbxctl, ls_csv_has_every_counter)
 		"max_msg_size", "queued", "senders", "receivers",
 		"send_waiting", "recv_waiting", "pool_size", "pool_used", "sent",
 		"received", "bytes_sent", "bytes_received", "send_waits",
-		"recv_waits", "shutdown",
+		"recv_waits", "shutdown", "topic", "subscribers",
 	};
 	struct run *r = &self->r;
 	char f[32][128], buf[16];
@@ -322,7 +323,7 @@ TEST_F(mbxctl, ls_csv_has_every_counter)
 	for (i = 0; i < ARRAY_SIZE(head); i++)
 		EXPECT_STREQ(head[i], f[i]);
 	n = find_row(r->out, ',', 1, self->name, f, 32);
-	ASSERT_EQ(23, n) TH_LOG("%s", r->out);
+	ASSERT_EQ(25, n) TH_LOG("%s", r->out);
 	EXPECT_STREQ("0", f[2]);
 	EXPECT_STREQ("root", f[3]);
 	EXPECT_STREQ("0600", f[6]);
@@ -338,6 +339,7 @@ TEST_F(mbxctl, ls_csv_has_every_counter)
 	EXPECT_STREQ("8", f[18]);	/* bytes sent */
 	EXPECT_STREQ("5", f[19]);	/* bytes received */
 	EXPECT_STREQ("0", f[22]);
+	EXPECT_STREQ("0", f[23]);	/* not a topic */
 
 	MBXCTL(r, "ls", "-c", "-H");
 	ASSERT_EQ(0, r->status);
