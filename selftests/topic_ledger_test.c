@@ -196,8 +196,10 @@ static int subscriber(unsigned int s)
 	void *pool;
 	int fd, ret, p;
 
-	for (p = 0; p < MAXP; p++)
-		me->first[p] = me->last[p] = -1;
+	for (p = 0; p < MAXP; p++) {
+		me->first[p] = -1;
+		me->last[p] = -1;
+	}
 	fd = mbx_port_open(MBX_DEV_AUTO, L->name, MBX_RECV);
 	if (fd < 0 || mbx_pool_map(fd, &pool, &size) < 0)
 		return T_BAD_SETUP;
@@ -392,8 +394,8 @@ static void ledger(struct __test_metadata *_metadata, unsigned int npubs,
 	for (i = 0; i < L->nsub; i++) {
 		if (L->sub[i].killed)
 			continue;
-		EXPECT_EQ(0, t_reap(L->sub[i].pid)) TH_LOG("subscriber %u: %s",
-							  i, L->sub[i].why);
+		EXPECT_EQ(0, t_reap(L->sub[i].pid))
+			TH_LOG("subscriber %u: %s", i, L->sub[i].why);
 		check_sub(_metadata, i);
 	}
 	TH_LOG("%llu sent, %u kills, %u publishers and %u subscribers in all",
