@@ -173,6 +173,7 @@ help:
 	@echo 'make kernels       fetch 6.12 and linux-source-7.3 into build/kernels (private apt, no install)'
 	@echo 'make debug-kernel  build (or reuse) the 7.3 debug kernel in build/linux-debug'
 	@echo 'make check-bridge  mbx-bridge between VMs on a loopback nats-server (soak-bridge: 100 000 messages)'
+	@echo 'make soak          the long runs: stress-long, topic-soak (1 000 000 messages through a topic), soak-bridge'
 	@echo 'make bench-bridge  raw libnats against the bridge path, core and JetStream, 64 B and 64 KiB'
 	@echo 'make style         checkpatch --strict on our C sources, shellcheck on scripts'
 	@echo 'make sparse        sparse (C=2) on the module (against KDIR)'
@@ -430,13 +431,16 @@ bench: deps
 	exit $$rc
 
 # The long configurations of selftests/stress_test.c (STRESS_MSGS messages
-# under chaos) and selftests/fuzz_test.c (FUZZ_CALLS random calls), one VM
-# each, console in build/vm/{stress,fuzz}-long.log.  LONG_KERNEL=debug runs
+# under chaos), selftests/topic_ledger_test.c (TOPIC_MSGS messages through
+# a topic under kill -9) and selftests/fuzz_test.c (FUZZ_CALLS random
+# calls), one VM each, console in build/vm/{stress-long,topic-soak,
+# fuzz-long}.log.  LONG_KERNEL=debug runs
 # them on the debug kernel with a kmemleak scan; STRESS_ENV / FUZZ_ENV add
 # variables inside the VM (e.g. FUZZ_ENV=MBX_FUZZ_SEED=123).
 LONG_KERNEL	?= stock
 LONG_TIMEOUT	?= 3600
 STRESS_MSGS	?= 1000000
+TOPIC_MSGS	?= 1000000
 FUZZ_CALLS	?= 1000000
 STRESS_ENV	?=
 FUZZ_ENV	?=
@@ -467,7 +471,17 @@ bench-bridge: deps
 	$(MAKE) module lib tools
 	$(S)/bridge-bench.sh
 
-.PHONY: stress-long fuzz-long
+.PHONY: soak stress-long fuzz-long topic-soak
+# The long runs: the chaos stress, the topic ledger and the bridge ledgers.
+soak: stress-long topic-soak soak-bridge
+
+topic-soak: deps
+	$(MAKE) $(if $(filter debug,$(LONG_KERNEL)),debug-module,module) lib
+	$(MAKE) $(B)/selftests/topic_ledger_test
+	$(S)/vm-run.sh $(LONG_VM) -t $(LONG_TIMEOUT) -a "$(LONG_APPEND)" \
+		-l $(B)/vm/topic-soak.log -- \
+		"MBX_TOPIC_MSGS=$(TOPIC_MSGS) MBX_TOPIC_SECS=$(LONG_SECS) /opt/mailbox/selftests/topic_ledger_test"
+
 stress-long: deps
 	$(MAKE) $(if $(filter debug,$(LONG_KERNEL)),debug-module,module) lib
 	$(MAKE) $(B)/selftests/stress_test

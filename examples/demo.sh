@@ -34,7 +34,7 @@ fi
 # Zero copy: 64 MiB in 1 MiB frames between two processes, in place.
 run zerocopy
 
-# A topic: each frame written once, read in place by four subscribers.
+# Publish/subscribe: one publisher, three subscriber processes, one topic.
 run pubsub
 
 [ "$status" -eq 0 ] && echo "=== all examples passed"

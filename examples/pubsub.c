@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * pubsub: one publisher, several subscriber processes, one topic.
+ * pubsub: one publisher, three subscriber processes, one topic.
  *
- * A port created with MBX_PORT_TOPIC delivers every message to every
- * subscriber.  Each subscriber here is a receive-only dup of the topic's
- * fd (subscribed as it is made) in a process of its own.  The publisher
- * writes each frame once into the topic's pool and sends it; every
- * subscriber reads the same bytes in place at the same offset and releases
- * them, and the region goes back to the pool after the last release.  A
- * subscriber that falls behind blocks the publisher (policy block, the
- * default).  When the publisher closes its fd, each subscriber drains its
- * backlog and sees end of stream (-EPIPE).
+ * The publisher sends 1000 small numbered messages (copied into the kernel
+ * once, whatever the number of subscribers), then 16 frames of 64 KiB in
+ * the topic's pool, each written once and read in place by every
+ * subscriber; a frame's region returns to the pool when the last
+ * subscriber releases it.  Two subscribers use the default policy (the
+ * publisher waits for them); the third, slow one drops its oldest messages
+ * instead, and every receive tells it how many it lost: nothing is lost
+ * silently.  Each subscriber checks what it got and exits 0 if all is well.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,73 +19,140 @@
 #include <unistd.h>
 #include <mailbox.h>
 
-#define SUBS	4
-#define N	1000
-#define FRAME	4096
+#define SUBS	3
+#define SMALL	1000
+#define FRAMES	16
+#define FRAME	(64 * 1024)
 
-static int subscribe_and_read(int fd, int id)
+static uint64_t checksum(const unsigned char *p, size_t len)	/* FNV-1a */
 {
-	unsigned long got = 0, sum = 0;
-	uint64_t off;
-	size_t size;
-	void *base;
-	ssize_t len;
+	uint64_t h = 0xcbf29ce484222325ULL;
 
-	if (mbx_pool_map(fd, &base, &size) < 0)
-		return 1;
-	while ((len = mbx_recv_inplace(fd, &off, NULL)) >= 0) {
-		sum += *(uint32_t *)mbx_buf_ptr(base, off);
+	while (len--)
+		h = (h ^ *p++) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * A subscriber: the numbered messages in order, then the frames.  Every
+ * receive says how many messages this subscriber lost just before it
+ * (drop-oldest only), so each gap in the numbers must have been reported.
+ */
+static int subscribe(int fd, int id, void *pool, int slow)
+{
+	uint32_t got = 0, next = 0, lost = 0, n;
+	int frames = 0, good = 0;
+
+	for (;;) {
+		struct mbx_recv r = { .buf = (uintptr_t)&n, .len = sizeof(n),
+				      .flags = MBX_RECV_INPLACE };
+		ssize_t len = mbx_recv_ex(fd, &r);
+
+		if (len == -EPIPE)		/* end of stream */
+			break;
+		if (len < 0)
+			return 1;
+		lost += r.dropped;
+		if (r.msg_flags & MBX_MSG_BUF) {	/* a frame, in place */
+			good += checksum(mbx_buf_ptr(pool, r.offset),
+					 r.len) == r.tag;
+			frames++;
+			mbx_buf_release(fd, r.offset, r.len);
+			continue;
+		}
+		if (n < next || n - next > r.dropped)
+			return 2;		/* out of order, or a silent gap */
+		next = n + 1;
 		got++;
-		mbx_buf_release(fd, off, len);
+		if (slow)
+			usleep(200);
 	}
-	printf("subscriber %d: %lu frames, sum %lu (%s)\n", id, got, sum,
-	       len == -EPIPE ? "end of stream" : strerror((int)-len));
-	return len == -EPIPE && got == N ? 0 : 1;
+	printf("subscriber %d%s: %u numbered messages and %d frames",
+	       id, slow ? " (slow, drop-oldest)" : "", got, frames);
+	printf(" (%d checked in place), %u reported lost\n", good, lost);
+	if (good != frames || got + frames + lost != SMALL + FRAMES)
+		return 3;
+	return slow || lost == 0 ? 0 : 4;
+}
+
+static int publish(int topic, void *pool)
+{
+	struct mbx_port_info info;
+	uint64_t off;
+	uint32_t i;
+
+	for (i = 0; i < SMALL; i++) {
+		struct mbx_send s = { .buf = (uintptr_t)&i, .len = sizeof(i) };
+
+		if (mbx_send_ex(topic, &s) < 0)
+			return 1;
+	}
+	for (i = 0; i < FRAMES; i++) {
+		unsigned char *p;
+		struct mbx_send s = { .len = FRAME, .flags = MBX_SEND_BUF };
+
+		if (mbx_buf_alloc(topic, FRAME, &off) < 0)	/* may wait */
+			return 1;
+		p = mbx_buf_ptr(pool, off);
+		for (size_t j = 0; j < FRAME; j++)
+			p[j] = (unsigned char)(i * 31 + j * 7);
+		s.offset = off;
+		s.tag = checksum(p, FRAME);
+		if (mbx_send_ex(topic, &s) < 0)
+			return 1;
+	}
+	if (mbx_port_info(topic, &info) < 0)
+		return 1;
+	printf("publisher: %d messages sent once each to %u subscribers\n",
+	       SMALL + FRAMES, info.subscribers);
+	return 0;
 }
 
 int main(void)
 {
 	struct mbx_port_create attr = {
-		.capacity = 16, .pool_size = 256 * 1024,
-		.flags = MBX_PORT_TOPIC | MBX_CLOEXEC,
+		.flags = MBX_PORT_TOPIC, .capacity = 64,
+		.pool_size = 8 * FRAME,
 	};
-	int pub, sub, i, status, failed = 0;
-	uint64_t off;
-	uint32_t k;
+	int topic, fd, i, status, failed = 0;
+	pid_t pid[SUBS];
 	size_t size;
-	void *base;
+	void *pool;
 
-	pub = mbx_port_create(MBX_DEV_AUTO, &attr);
-	if (pub < 0) {
-		fprintf(stderr, "mbx_port_create: %s\n", strerror(-pub));
+	topic = mbx_port_create(MBX_DEV_AUTO, &attr);
+	if (topic < 0 || mbx_pool_map(topic, &pool, &size) < 0) {
+		fprintf(stderr, "pubsub: cannot create or map the topic\n");
 		return 1;
 	}
+	/*
+	 * Each subscriber's fd is made before the first send, so that it
+	 * gets every message; a dup'ed fd with receive access is subscribed
+	 * at once.  The creator's fd publishes and is not subscribed.
+	 */
 	for (i = 0; i < SUBS; i++) {
-		sub = mbx_port_dup(pub, MBX_RECV);	/* subscribed */
-		if (sub < 0)
+		fd = mbx_port_dup(topic, MBX_RECV);
+		if (fd < 0)
 			return 1;
-		if (fork() == 0) {
-			close(pub);
-			_exit(subscribe_and_read(sub, i));
+		/* The last one is slow: it keeps 8 messages, drops the oldest. */
+		if (i == SUBS - 1 &&
+		    mbx_subscribe(fd, MBX_SUB_DROP_OLDEST, 8, 0) < 0)
+			return 1;
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			close(topic);	/* so that end of stream can come */
+			_exit(subscribe(fd, i + 1, pool, i == SUBS - 1));
 		}
-		close(sub);
+		close(fd);
 	}
-	if (mbx_pool_map(pub, &base, &size) < 0)
-		return 1;
-	for (k = 1; k <= N; k++) {
-		if (mbx_buf_alloc(pub, FRAME, &off) < 0)
-			return 1;
-		memset(mbx_buf_ptr(base, off), 0, FRAME);
-		*(uint32_t *)mbx_buf_ptr(base, off) = k;
-		if (mbx_buf_send(pub, off, FRAME, 0) < 0)
-			return 1;
-	}
-	close(pub);	/* end of stream for every subscriber */
+	failed |= publish(topic, pool);
+	close(topic);			/* the last sender: end of stream */
 	for (i = 0; i < SUBS; i++) {
-		wait(&status);
+		waitpid(pid[i], &status, 0);
 		failed |= !WIFEXITED(status) || WEXITSTATUS(status);
 	}
-	printf("published %u frames of %d bytes once, to %d subscribers\n",
-	       N, FRAME, SUBS);
+	if (failed)
+		puts("pubsub: FAILED");
+	else
+		puts("pubsub: every subscriber got every message, or was told what it lost");
 	return failed;
 }

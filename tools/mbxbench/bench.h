@@ -23,6 +23,7 @@
 #define MAX_ROUNDS	15
 #define BATCH		32		/* messages per batch (mbx-batch32) */
 #define FAN		4		/* producers and consumers of fan-in */
+#define MAX_SUBS	16		/* subscribers of the pub/sub scenarios */
 #define STREAM_DEPTH	64		/* messages a streaming channel holds */
 #define STREAM_BYTES	(8 * MiB)	/* ... unless that is more bytes */
 #define MAX_SAMPLES	262144		/* per cell, all processes together */
@@ -66,7 +67,8 @@ struct shared {
 	char what[160];
 	unsigned int peers;	/* processes that do not measure */
 	atomic_uint ready;	/* ...and have attached to their channel */
-	struct seg seg[FAN];
+	atomic_uint finished;	/* pub/sub: subscribers done measuring */
+	struct seg seg[MAX_SUBS];
 	uint32_t sample[MAX_SAMPLES];
 };
 
@@ -117,18 +119,29 @@ struct chan {
 	size_t held_len;
 	struct mbx_send *smsg;	/* batches */
 	struct mbx_recv *rmsg;
+
+	/*
+	 * Pub/sub on a transport with one channel for every subscriber
+	 * (struct transport.shared): set before open() ...
+	 */
+	unsigned int subs;
+	/* ... by open(): each subscriber's fd (a topic's or an eventfd) ... */
+	int sub_fd[MAX_SUBS];
+	/* ... and, in a subscriber after the fork, which one it is. */
+	unsigned int sub;
 };
 
 /* Scenarios, as bits of struct transport.scens. */
 enum {
 	SC_RTT2, SC_RTT1, SC_EPOLL, SC_STREAM, SC_E2E, SC_FANIN, SC_FANMN,
-	SC_SETUP, SC_CALLS, NR_SC
+	SC_SETUP, SC_CALLS, SC_PUB1, SC_PUB4, SC_PUB16, NR_SC
 };
 
 #define B(sc)	(1U << (sc))
 #define SC_RTTS	(B(SC_RTT2) | B(SC_RTT1))
 #define SC_ALL	(SC_RTTS | B(SC_EPOLL) | B(SC_STREAM) | B(SC_E2E) | \
 		 B(SC_FANIN) | B(SC_FANMN))
+#define SC_PUBS	(B(SC_PUB1) | B(SC_PUB4) | B(SC_PUB16))
 
 /*
  * A transport: one per name in the tables, defined in the file of its
@@ -148,6 +161,12 @@ struct transport {
 	/* Round trips in one call (request/reply); optional. */
 	int (*call)(struct chan *req, struct chan *rep, uint64_t seq);
 	int (*serve)(struct chan *req, struct chan *rep);
+	/*
+	 * Pub/sub: one channel reaches every subscriber (a topic), rather
+	 * than one channel per subscriber that the publisher sends to in
+	 * turn (pipes, queues).
+	 */
+	bool shared;
 };
 
 struct setup_ctx {
@@ -169,7 +188,7 @@ struct setup_op {
 	size_t max_size;	/* 0: any */
 };
 
-enum kind { K_RTT, K_STREAM, K_FAN, K_SETUP };
+enum kind { K_RTT, K_STREAM, K_FAN, K_SETUP, K_PUBSUB };
 
 struct scenario {
 	const char *name;
@@ -179,7 +198,8 @@ struct scenario {
 	bool one_cpu;		/* both processes on CPU 0 */
 	bool epoll;		/* non-blocking, epoll-driven */
 	bool e2e;		/* fill and check every byte */
-	unsigned int consumers;	/* fan-in: consumers (producers: FAN) */
+	/* fan-in: consumers (producers: FAN); pub/sub: subscribers */
+	unsigned int consumers;
 	const char *unit;	/* what a sample is */
 	const struct setup_op *ops;	/* K_SETUP: its operations */
 };
@@ -267,6 +287,9 @@ extern const struct transport tr_mbx_rw;
 extern const struct transport tr_mbx_call;
 extern const struct transport tr_mbx_0copy_call;
 extern const struct transport tr_mbx_batch32;
+extern const struct transport tr_mbx_topic;
+extern const struct transport tr_mbx_topic_0copy;
+extern const struct transport tr_efd_shm_fanout;
 
 /* scenario.c */
 extern const size_t all_sizes[];
@@ -317,6 +340,10 @@ void rtt_server(const struct scenario *sc, struct chan *req,
 /* sc_stream.c */
 void producer(struct chan *c);
 void consumer(struct chan *c, unsigned int idx);
+
+/* sc_pubsub.c */
+void publisher(struct chan *ch, unsigned int nch);
+void subscriber(struct chan *c, unsigned int idx);
 
 /* sc_setup.c */
 void setup_proc(const struct setup_op *op, size_t size);

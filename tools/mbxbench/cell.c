@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -63,7 +64,8 @@ static unsigned int budget_ms;
 void peer_ready(void)
 {
 	atomic_fetch_add(&shared->ready, 1);
-	syscall(SYS_futex, &shared->ready, FUTEX_WAKE, FAN, NULL, NULL, 0);
+	syscall(SYS_futex, &shared->ready, FUTEX_WAKE, INT_MAX, NULL, NULL,
+		0);
 }
 
 void rec_init(struct rec *r, unsigned int idx)
@@ -152,13 +154,27 @@ struct cell_run {
 	const struct scenario *sc;
 	const struct setup_op *op;
 	size_t size;
-	struct chan ch[2];
-	struct proc procs[2 * FAN];
+	struct chan ch[MAX_SUBS];
+	struct proc procs[MAX_SUBS + 1];
 	unsigned int nproc;
 	unsigned int nmeasure;	/* measuring processes not done yet */
 };
 
-/* Channels: request and reply for round trips, one for the others. */
+/* How many channels a cell of @sc on @t has. */
+static unsigned int nr_chans(const struct scenario *sc,
+			     const struct transport *t)
+{
+	if (sc->kind == K_RTT)
+		return 2;	/* request and reply */
+	if (sc->kind == K_PUBSUB && !t->shared)
+		return sc->consumers;	/* one per subscriber */
+	return 1;
+}
+
+/*
+ * Channels: request and reply for round trips, one per subscriber (or one
+ * for all) for pub/sub, one for the others.
+ */
 static int open_chans(struct cell_run *cr, const struct transport *t,
 		      unsigned int *nopen)
 {
@@ -166,10 +182,11 @@ static int open_chans(struct cell_run *cr, const struct transport *t,
 	unsigned int i;
 	int err;
 
-	for (i = 0; i < (sc->kind == K_RTT ? 2U : 1U); i++) {
+	for (i = 0; i < nr_chans(sc, t); i++) {
 		struct chan *c = &cr->ch[i];
 
 		c->t = t;
+		c->subs = sc->kind == K_PUBSUB && t->shared ? sc->consumers : 0;
 		c->size = cr->size;
 		c->nonblock = sc->epoll;
 		c->e2e = sc->e2e;
@@ -179,6 +196,10 @@ static int open_chans(struct cell_run *cr, const struct transport *t,
 			c->depth = STREAM_DEPTH;
 			if (chan_bytes(c) > STREAM_BYTES)
 				c->depth = STREAM_BYTES / cr->size;
+			/* Up to 16 channels of them: an eighth each. */
+			if (sc->kind == K_PUBSUB &&
+			    chan_bytes(c) > STREAM_BYTES / 8)
+				c->depth = STREAM_BYTES / 8 / cr->size;
 			if (c->depth < 2)
 				c->depth = 2;
 		}
@@ -213,6 +234,13 @@ static noreturn void run_child(struct cell_run *cr, unsigned int i,
 			rtt_client(sc, &ch[0], &ch[1]);
 		else
 			rtt_server(sc, &ch[0], &ch[1]);
+	} else if (sc->kind == K_PUBSUB) {
+		/* subscribers on CPU 1, the publisher on CPU 0 */
+		child_start(measures ? 1 : 0, MCL_CURRENT | MCL_FUTURE);
+		if (measures)
+			subscriber(&ch[ch[0].t->shared ? 0 : i], i);
+		else
+			publisher(ch, nr_chans(sc, ch[0].t));
 	} else {
 		child_start(measures ? 1 : 0, MCL_CURRENT | MCL_FUTURE);
 		if (measures)
@@ -241,10 +269,15 @@ static int fork_procs(struct cell_run *cr)
 	case K_SETUP:
 		ncons = 1;
 		break;
+	case K_PUBSUB:
+		nprod = 1;
+		ncons = cr->sc->consumers;
+		break;
 	}
 	cr->nmeasure = ncons;
 	shared->peers = nprod;
 	atomic_store(&shared->ready, 0);
+	atomic_store(&shared->finished, 0);
 	for (i = 0; i < ncons + nprod; i++) {
 		bool measures = i < ncons;
 		pid_t pid = fork();
@@ -288,11 +321,42 @@ static int reaped(struct cell_run *cr, struct proc *p, int status)
 	return -ECHILD;
 }
 
+/*
+ * Pub/sub: wait until every subscriber has its samples (they never exit:
+ * see subscriber()); any exit is a failure.
+ */
+static int wait_finished(struct cell_run *cr)
+{
+	const struct timespec ms = { 0, 1000000 };
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	while (atomic_load(&shared->finished) < cr->sc->consumers) {
+		if (timed_out) {
+			snprintf(shared->what, sizeof(shared->what),
+				 "cell timed out");
+			return -ETIMEDOUT;
+		}
+		pid = waitpid(-1, &status, WNOHANG);
+		for (i = 0; pid > 0 && i < cr->nproc; i++)
+			if (cr->procs[i].pid == pid) {
+				cr->procs[i].measures = false;
+				return reaped(cr, &cr->procs[i], status);
+			}
+		nanosleep(&ms, NULL);
+	}
+	return 0;
+}
+
 /* Wait for the measuring processes; any other exit is a failure. */
 static int wait_procs(struct cell_run *cr)
 {
 	unsigned int i;
 	int err = 0;
+
+	if (cr->sc->kind == K_PUBSUB)
+		return wait_finished(cr);
 
 	while (!err && cr->nmeasure) {
 		int status;
@@ -341,7 +405,7 @@ void measure(const struct scenario *sc, const struct transport *t,
 		err = open_chans(&cr, t, &nopen);
 	if (err)
 		goto out;
-	if (sc->kind == K_FAN)
+	if (sc->kind == K_FAN || sc->kind == K_PUBSUB)
 		nseg = sc->consumers;
 	for (i = 0; i < nseg; i++) {
 		shared->seg[i].n = 0;

@@ -21,6 +21,7 @@ struct ratio {
 	size_t sb;
 	enum metric m;
 	double lo, hi;		/* goal: lo <= ratio <= hi */
+	unsigned int sc_b;	/* b's scenario: usually @sc */
 };
 
 static double metric(const struct result *r, enum metric m)
@@ -48,7 +49,7 @@ static double ratio_of(const struct ratio *x, double *lo, double *hi,
 		       unsigned int *used, unsigned int *busy)
 {
 	const struct cell *a = find_cell(x->sc, x->a, x->sa);
-	const struct cell *b = find_cell(x->sc, x->b, x->sb);
+	const struct cell *b = find_cell(x->sc_b, x->b, x->sb);
 	bool use[MAX_ROUNDS];
 	double v[MAX_ROUNDS];
 	unsigned int r;
@@ -88,7 +89,45 @@ static void add_ratio(const char *target, unsigned int sc, const char *a,
 		exit(1);
 	}
 	x = &ratios[nr_ratios++];
-	*x = (struct ratio){ target, sc, a, sa, b, sb, m, lo, hi };
+	*x = (struct ratio){ target, sc, a, sa, b, sb, m, lo, hi, sc };
+}
+
+/* A ratio of cells of two scenarios: a in @sc, b in @sc_b. */
+static void add_ratio_across(const char *target, unsigned int sc,
+			     const char *a, size_t sa, unsigned int sc_b,
+			     const char *b, size_t sb, enum metric m,
+			     double lo, double hi)
+{
+	add_ratio(target, sc, a, sa, b, sb, m, lo, hi);
+	ratios[nr_ratios - 1].sc_b = sc_b;
+}
+
+/*
+ * Topics.  The time per delivered message is the inverse of the delivered
+ * rate (summed over the subscribers), so time ratios are rate ratios
+ * upside down.
+ */
+static void build_topic_ratios(void)
+{
+	static const unsigned int pubs[] = { SC_PUB1, SC_PUB4, SC_PUB16 };
+	const char *t8 = "Topics: 1 MiB zero copy, time per delivered message";
+	const char *t9 = "Topics: 64 B copy mode, delivered messages/s";
+	unsigned int i;
+
+	/* 16 subscribers cost at most 1.5x the time per message of 1 */
+	add_ratio_across(t8, SC_PUB1, "mbx-topic-0copy", 1 * MiB, SC_PUB16,
+			 "mbx-topic-0copy", 1 * MiB, M_RATE, 0, 1.5);
+	for (i = 0; i < ARRAY_SIZE(pubs); i++) {
+		add_ratio(t8, pubs[i], "mbx-topic-0copy", 1 * MiB, "pipe",
+			  1 * MiB, M_RATE, 10, INFINITY);
+		/* time(topic) / time(floor) <= 1.3 */
+		add_ratio(t8, pubs[i], "efd-shm-fanout", 1 * MiB,
+			  "mbx-topic-0copy", 1 * MiB, M_RATE, 0, 1.3);
+	}
+	add_ratio(t9, SC_PUB4, "mbx-topic", 64, "pipe", 64, M_RATE, 1.0,
+		  INFINITY);
+	add_ratio(t9, SC_PUB16, "mbx-topic", 64, "pipe", 64, M_RATE, 1.0,
+		  INFINITY);
 }
 
 /* Round trips (8-256 B), request/reply, and their tails. */
@@ -184,6 +223,7 @@ void build_ratios(void)
 	add_ratio(t6, SC_SETUP, "mbx-pool-full", 1 * MiB, "shm-full", 1 * MiB, M_P50,
 		  0, 1.25);
 	build_mq_ratios();
+	build_topic_ratios();
 }
 
 static const char *goal_str(const struct ratio *x, char *buf, size_t len)
@@ -201,12 +241,14 @@ static void print_ratio_row(const struct ratio *x, double v, double lo,
 			    double hi, unsigned int used, unsigned int busy,
 			    const char *verdict)
 {
-	char goal[32], sa[24], sb[24], ab[64], range[40];
+	char goal[32], sa[24], sb[24], ab[96], range[40];
 
 	goal_str(x, goal, sizeof(goal));
 	size_str(x->sa, sa, sizeof(sa));
 	size_str(x->sb, sb, sizeof(sb));
-	snprintf(ab, sizeof(ab), "%s %s / %s %s", x->a, sa, x->b, sb);
+	snprintf(ab, sizeof(ab), "%s %s / %s %s%s%s", x->a, sa, x->b, sb,
+		 x->sc_b == x->sc ? "" : " in ",
+		 x->sc_b == x->sc ? "" : scenarios[x->sc_b].name);
 	if (isnan(v))
 		snprintf(range, sizeof(range), "-");
 	else
@@ -244,9 +286,11 @@ void print_ratios(bool csv)
 		else
 			missed++;
 		if (csv) {
-			printf("\"%s\",%s,%s,%zu,%s,%zu,%s,%.4f,%.4f,%.4f,%u,%u,%s,%s\n",
+			printf("\"%s\",%s,%s,%zu,%s%s%s,%zu,%s,%.4f,%.4f,%.4f,%u,%u,%s,%s\n",
 			       x->target, scenarios[x->sc].name, x->a, x->sa,
-			       x->b, x->sb, metric_name(x->m), v, lo, hi, used,
+			       x->b, x->sc_b == x->sc ? "" : "@",
+			       x->sc_b == x->sc ? "" : scenarios[x->sc_b].name,
+			       x->sb, metric_name(x->m), v, lo, hi, used,
 			       busy, goal_str(x, goal, sizeof(goal)), verdict);
 			continue;
 		}

@@ -25,6 +25,7 @@ static const size_t e2e_sizes[] = {
 static const size_t fan_sizes[] = { 64, 4 * KiB, 0 };
 static const size_t setup_sizes[] = { 64 * KiB, 1 * MiB, 4 * MiB, 0 };
 static const size_t calls_sizes[] = { 64, 1 * MiB, 0 };
+static const size_t pub_sizes[] = { 64, 1 * MiB, 0 };
 const size_t no_size[] = { 0, 0 };
 
 const struct scenario scenarios[NR_SC] = {
@@ -51,4 +52,16 @@ const struct scenario scenarios[NR_SC] = {
 	[SC_CALLS] = { "calls", "Per-call cost in one process, nobody waits or wakes (CPU 0)",
 		       K_SETUP, calls_sizes, .unit = "operation (per message for batches)",
 		       .ops = call_ops },
+	[SC_PUB1] = { "pubsub-1",
+		      "Publish/subscribe, 1 publisher (CPU 0) to 1 subscriber (CPU 1)",
+		      K_PUBSUB, pub_sizes, .consumers = 1,
+		      .unit = "message delivered (inter-arrival, per subscriber)" },
+	[SC_PUB4] = { "pubsub-4",
+		      "Publish/subscribe, 1 publisher (CPU 0) to 4 subscribers (CPU 1)",
+		      K_PUBSUB, pub_sizes, .consumers = 4,
+		      .unit = "message delivered (inter-arrival, per subscriber)" },
+	[SC_PUB16] = { "pubsub-16",
+		       "Publish/subscribe, 1 publisher (CPU 0) to 16 subscribers (CPU 1)",
+		       K_PUBSUB, pub_sizes, .consumers = 16,
+		       .unit = "message delivered (inter-arrival, per subscriber)" },
 };

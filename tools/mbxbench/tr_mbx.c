@@ -349,6 +349,65 @@ static int mbx_batch_rx(struct chan *c, uint64_t seq)
 	return n;
 }
 
+/*
+ * Topics: the publisher holds the creator's fd, which is not a subscriber;
+ * each subscriber gets its own fd, dup'ed with receive access before the
+ * fork, which subscribes it (block policy) before the first message.  The
+ * pool holds depth messages, one region held by each subscriber and one a
+ * publisher has ready.
+ */
+static int mbx_topic_open_pool(struct chan *c, uint32_t max_msg, uint64_t pool)
+{
+	struct mbx_port_create attr = {
+		.flags = MBX_CLOEXEC | MBX_PORT_TOPIC,
+		.capacity = c->depth,
+		.max_msg_size = max_msg,
+		.pool_size = pool,
+	};
+	unsigned int i;
+	int fd;
+
+	fd = mbx_port_create(mbx_dev, &attr);
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < c->subs; i++) {
+		c->sub_fd[i] = mbx_port_dup(fd, MBX_RECV | MBX_CLOEXEC);
+		if (c->sub_fd[i] < 0) {
+			int err = c->sub_fd[i];
+
+			while (i--)
+				close(c->sub_fd[i]);
+			close(fd);
+			return err;
+		}
+	}
+	c->fd[TX] = fd;
+	c->fd[RX] = -1;
+	return 0;
+}
+
+static int mbx_topic_open(struct chan *c)
+{
+	return mbx_topic_open_pool(c, c->size ? c->size : 8, 0);
+}
+
+static int mbx_topic_zc_open(struct chan *c)
+{
+	size_t pool = (c->depth + c->subs + 2) *
+		      align_up(c->size ? c->size : 8, SLOT_ALIGN);
+
+	return mbx_topic_open_pool(c, 64, align_up(pool, 4096));
+}
+
+static void mbx_topic_close(struct chan *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->subs; i++)
+		close(c->sub_fd[i]);
+	close(c->fd[TX]);
+}
+
 const struct transport tr_mbx_copy = {
 	.name = "mbx-copy",
 	.what = "mailbox copy mode, mbx_send/mbx_recv",
@@ -429,4 +488,28 @@ const struct transport tr_mbx_batch32 = {
 	.attach = mbx_batch_attach,
 	.tx = mbx_batch_tx,
 	.rx = mbx_batch_rx,
+};
+
+const struct transport tr_mbx_topic = {
+	.name = "mbx-topic",
+	.what = "mailbox topic, copy mode: one mbx_send, every subscriber mbx_recv",
+	.scens = SC_PUBS,
+	.shared = true,
+	.open = mbx_topic_open,
+	.close = mbx_topic_close,
+	.attach = attach_buf,
+	.tx = mbx_copy_tx,
+	.rx = mbx_copy_rx,
+};
+
+const struct transport tr_mbx_topic_0copy = {
+	.name = "mbx-topic-0copy",
+	.what = "mailbox topic, zero copy: one region read in place by every subscriber",
+	.scens = SC_PUBS,
+	.shared = true,
+	.open = mbx_topic_zc_open,
+	.close = mbx_topic_close,
+	.attach = mbx_zc_attach,
+	.tx = mbx_zc_tx,
+	.rx = mbx_zc_rx,
 };

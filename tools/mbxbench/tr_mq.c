@@ -61,7 +61,7 @@ static int mq_rx(struct chan *c, uint64_t seq)
 const struct transport tr_posix_mq = {
 	.name = "posix-mq",
 	.what = "POSIX message queue, mq_send/mq_receive",
-	.scens = SC_ALL,
+	.scens = SC_ALL | SC_PUBS,
 	.open = mq_open_chan,
 	.close = close_fds,
 	.attach = attach_buf,

@@ -72,6 +72,9 @@ const struct transport *const transports[] = {
 	&tr_mbx_call,
 	&tr_mbx_0copy_call,
 	&tr_mbx_batch32,
+	&tr_mbx_topic,
+	&tr_mbx_topic_0copy,
+	&tr_efd_shm_fanout,
 };
 
 const unsigned int nr_transports = ARRAY_SIZE(transports);

@@ -158,7 +158,8 @@ int port_open(const char *name, unsigned int flags, int *code)
 
 /*
  * Open @name with the least access that works: receive, else send.  The
- * fd counts among the port's receivers (or senders) while it is open.
+ * fd counts among the port's receivers (or senders) while it is open,
+ * but never among a topic's subscribers: an observer takes no message.
  */
 int port_open_any(const char *name, int *code)
 {
@@ -168,6 +169,8 @@ int port_open_any(const char *name, int *code)
 	if (*code)
 		return -1;
 	fd = mbx_port_open(dev, name, MBX_RECV | MBX_CLOEXEC);
+	if (fd >= 0)
+		mbx_unsubscribe(fd);	/* -EINVAL unless a topic */
 	if (fd == -EACCES)
 		fd = mbx_port_open(dev, name, MBX_SEND | MBX_CLOEXEC);
 	close(dev);

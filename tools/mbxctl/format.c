@@ -85,16 +85,15 @@ const char *access_str(uint32_t access)
 
 const char *state_str(uint32_t state)
 {
-	switch (state & (MBX_STATE_NAMED | MBX_STATE_SHUTDOWN)) {
-	case MBX_STATE_NAMED:
-		return "named";
-	case MBX_STATE_SHUTDOWN:
-		return "shutdown";
-	case MBX_STATE_NAMED | MBX_STATE_SHUTDOWN:
-		return "named,shutdown";
-	default:
-		return "-";
-	}
+	static const char *const names[] = {
+		"-", "named", "shutdown", "named,shutdown",
+		"topic", "named,topic", "topic,shutdown", "named,topic,shutdown",
+	};
+	unsigned int i = (state & MBX_STATE_NAMED ? 1 : 0) |
+			 (state & MBX_STATE_SHUTDOWN ? 2 : 0) |
+			 (state & MBX_STATE_TOPIC ? 4 : 0);
+
+	return names[i];
 }
 
 /*

@@ -6,11 +6,12 @@
  *   mbxctl ls [-c] [-H] [-n]
  *   mbxctl stat NAME
  *   mbxctl create NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE]
- *                      [-t]
  *   mbxctl unlink NAME...
  *   mbxctl send NAME [-P PRIO] [-t TIMEOUT_MS] [-n] [MESSAGE]
  *   mbxctl recv NAME [-t TIMEOUT_MS] [-n] [-P]
  *   mbxctl watch NAME [-i INTERVAL_MS] [-k COUNT]
+ *   mbxctl pub TOPIC [-P PRIO] [-t TIMEOUT_MS] [-n] [MESSAGE]
+ *   mbxctl sub TOPIC [-k COUNT] [-t TIMEOUT_MS] [-b BACKLOG] [-D]
  *
  * Exit status (also in --help and mbxctl(1)): 0 success, 1 usage, 2 no
  * such port, 3 permission denied, 4 timed out or would block, 5 end of
@@ -18,8 +19,8 @@
  * "mbxctl: WHAT: STRERROR".
  *
  * main.c: the command table and dispatch, --help and usage errors, and
- * the option parsing of the subcommands, which live in ports.c, msg.c
- * and watch.c.
+ * the option parsing of the subcommands, which live in ports.c, msg.c,
+ * topic.c and watch.c.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -116,14 +117,13 @@ static const struct cmd cmds[] = {
 	  "line.  The fd stat opens counts among the port's receivers (or\n"
 	  "senders): see the \"access\" line.\n" },
 	{ "create", cmd_create,
-	  "NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE] [-t]",
+	  "NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE] [-T]",
 	  "Create the named port NAME; it stays until unlinked.\n\n"
 	  "  -c CAPACITY      messages the queue holds (default 16; 0: rendezvous)\n"
 	  "  -s MAX_MSG_SIZE  largest message in bytes (default: the module's)\n"
 	  "  -p POOL_SIZE     zero-copy pool in bytes (default 0: none)\n"
 	  "  -m MODE          octal permission bits (default 0666 & ~umask)\n"
-	  "  -t               a topic: every message to every subscriber (recv\n"
-	  "                   subscribes, send publishes)\n"
+	  "  -T               a topic: every message goes to every subscriber\n"
 	  "Sizes take a K, M or G suffix (1024-based).\n" },
 	{ "unlink", cmd_unlink, "NAME...",
 	  "Remove the names; each port lives on while fds to it are open.\n"
@@ -140,6 +140,21 @@ static const struct cmd cmds[] = {
 	  "  -t TIMEOUT_MS  give up after this many milliseconds (exit 4)\n"
 	  "  -n             do not block: exit 4 if nothing is queued\n"
 	  "  -P             print the message's priority to stderr\n" },
+	{ "pub", cmd_pub, "TOPIC [-P PRIO] [-t TIMEOUT_MS] [-n] [MESSAGE]",
+	  "Publish to the topic TOPIC: MESSAGE (no newline added) or, without\n"
+	  "MESSAGE, every line of stdin as one message, without its newline.\n\n"
+	  "  -P PRIO        priority 0..31 (default 0, higher first)\n"
+	  "  -t TIMEOUT_MS  give up on a message after this long (exit 4)\n"
+	  "  -n             do not block: exit 4 if a subscriber is full\n" },
+	{ "sub", cmd_sub, "TOPIC [-k COUNT] [-t TIMEOUT_MS] [-b BACKLOG] [-D]",
+	  "Subscribe to the topic TOPIC and print every message published from\n"
+	  "now on, each followed by a newline, until end of stream (exit 0).\n"
+	  "Losses (with -D) are reported on stderr, never silent.\n\n"
+	  "  -k COUNT       stop after COUNT messages\n"
+	  "  -t TIMEOUT_MS  give up when no message comes for this long (exit 4)\n"
+	  "  -b BACKLOG     keep at most BACKLOG messages (default: capacity)\n"
+	  "  -D             drop the oldest message when full, instead of\n"
+	  "                 making publishers wait\n" },
 	{ "watch", cmd_watch, "NAME [-i INTERVAL_MS] [-k COUNT]",
 	  "Print NAME's counters and rates (per second, over the last interval)\n"
 	  "every INTERVAL_MS milliseconds (default 1000), COUNT lines (default:\n"

@@ -70,6 +70,10 @@ int cmd_unlink(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 
+/* topic.c: the topic subcommands */
+int cmd_pub(int argc, char **argv);
+int cmd_sub(int argc, char **argv);
+
 /* watch.c */
 int cmd_watch(int argc, char **argv);
 

@@ -51,8 +51,10 @@ static void ls_row(char row[LS_COLS][CELL], const struct mbx_port_info *p,
 	} else {
 		snprintf(row[10], CELL, "-");
 	}
+	/* Every listed port is named: say only what is unusual. */
 	snprintf(row[11], CELL, "%s",
-		 p->state & MBX_STATE_SHUTDOWN ? "shutdown" : "");
+		 p->state & (MBX_STATE_SHUTDOWN | MBX_STATE_TOPIC) ?
+		 state_str(p->state & ~MBX_STATE_NAMED) : "");
 }
 
 static void ls_print(char (*rows)[LS_COLS][CELL], size_t n)
@@ -89,7 +91,7 @@ static void ls_csv_head(void)
 		"max_msg_size", "queued", "senders", "receivers",
 		"send_waiting", "recv_waiting", "pool_size", "pool_used", "sent",
 		"received", "bytes_sent", "bytes_received", "send_waits",
-		"recv_waits", "shutdown",
+		"recv_waits", "shutdown", "topic", "subscribers",
 	};
 	size_t i;
 
@@ -110,12 +112,13 @@ static void ls_csv(const struct mbx_port_info *p)
 	put_csv(stdout, owner);
 	printf(",%u,", p->gid);
 	put_csv(stdout, group);
-	printf(",%04o,%u,%u,%u,%u,%u,%u,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%d\n",
+	printf(",%04o,%u,%u,%u,%u,%u,%u,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%d,%d,%u\n",
 	       p->mode, p->capacity, p->max_msg_size, p->queued, p->senders,
 	       p->receivers, p->send_waiting, p->recv_waiting,
 	       p->pool_size, p->pool_size - p->pool_free, p->sent, p->received,
 	       p->bytes_sent, p->bytes_received, p->send_waits, p->recv_waits,
-	       !!(p->state & MBX_STATE_SHUTDOWN));
+	       !!(p->state & MBX_STATE_SHUTDOWN),
+	       !!(p->state & MBX_STATE_TOPIC), p->subscribers);
 }
 
 int cmd_ls(int argc, char **argv)
@@ -225,10 +228,8 @@ int cmd_stat(int argc, char **argv)
 	ROW("bytes_received", "%llu", p.bytes_received);
 	ROW("send_waits", "%llu", p.send_waits);
 	ROW("recv_waits", "%llu", p.recv_waits);
-	/* Not counting stat's own fd, subscribed when opened to receive. */
 	if (p.state & MBX_STATE_TOPIC)
-		ROW("subscribers", "%u",
-		    p.subscribers - !!(p.sub_state & MBX_SUB_ACTIVE));
+		ROW("subscribers", "%u", p.subscribers);
 #undef ROW
 	if (fflush(stdout))
 		return fail(errno, "write to stdout");
@@ -247,11 +248,8 @@ static int create_opts(int argc, char **argv, struct mbx_port_create *attr,
 	uint64_t v;
 	int c;
 
-	while ((c = next_opt(argc, argv, "c:s:p:m:t")) != -1) {
+	while ((c = next_opt(argc, argv, "c:s:p:m:T")) != -1) {
 		switch (c) {
-		case 't':
-			attr->flags |= MBX_PORT_TOPIC;
-			break;
 		case 'c':
 			if (parse_num(optarg, UINT32_MAX, false, &v))
 				return usage_error("bad capacity '%s'", optarg);
@@ -272,6 +270,9 @@ static int create_opts(int argc, char **argv, struct mbx_port_create *attr,
 				return usage_error("bad mode '%s' (octal, at most 0777)",
 						   optarg);
 			*mode_set = true;
+			break;
+		case 'T':
+			attr->flags |= MBX_PORT_TOPIC;
 			break;
 		default:
 			return OPT_END(c);

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbxctl: the topic commands: pub and sub.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mailbox.h>
+
+#include "mbxctl.h"
+
+/*
+ * Whether @fd is a topic; if not, say so (pointing to send/recv) and set
+ * *@code.
+ */
+static bool is_topic(int fd, const char *name, int *code)
+{
+	struct mbx_port_info info;
+	int ret;
+
+	memset(&info, 0, sizeof(info));
+	ret = mbx_port_info(fd, &info);
+	if (ret < 0) {
+		*code = fail(-ret, "%s", name);
+		return false;
+	}
+	if (info.state & MBX_STATE_TOPIC)
+		return true;
+	fprintf(stderr, "mbxctl: %s is not a topic (send and recv use a port)\n",
+		name);
+	*code = EXIT_ERROR;
+	return false;
+}
+
+/* --- pub --- */
+
+struct pub_opts {
+	unsigned int prio;
+	uint32_t flags;		/* MBX_NONBLOCK, MBX_TIMEOUT */
+	uint64_t timeout_ns;
+};
+
+/* pub's options into @o; -1 to go on, else the exit status. */
+static int pub_opts(int argc, char **argv, struct pub_opts *o)
+{
+	uint64_t v;
+	int c;
+
+	while ((c = next_opt(argc, argv, "P:t:n")) != -1) {
+		switch (c) {
+		case 'P':
+			if (parse_num(optarg, MBX_PRIO_MAX, false, &v))
+				return usage_error("bad priority '%s' (0..%d)",
+						   optarg, MBX_PRIO_MAX);
+			o->prio = (unsigned int)v;
+			break;
+		case 't':
+			if (parse_num(optarg, UINT64_MAX / 1000000ULL, false, &v))
+				return usage_error("bad timeout '%s' (milliseconds)",
+						   optarg);
+			o->flags |= MBX_TIMEOUT;
+			o->timeout_ns = v * 1000000ULL;
+			break;
+		case 'n':
+			o->flags |= MBX_NONBLOCK;
+			break;
+		default:
+			return OPT_END(c);
+		}
+	}
+	return -1;
+}
+
+static int pub_one(int fd, const char *name, const struct pub_opts *o,
+		   const char *msg, size_t len)
+{
+	struct mbx_send s = {
+		.buf = (uintptr_t)msg, .len = len, .prio = o->prio,
+		.flags = o->flags, .timeout_ns = o->timeout_ns,
+	};
+	int ret = mbx_send_ex(fd, &s);
+
+	return ret < 0 ? fail(-ret, "%s", name) : EXIT_OK;
+}
+
+/* Every line of stdin, without its newline, as one message. */
+static int pub_lines(int fd, const char *name, const struct pub_opts *o)
+{
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t len;
+	int code = EXIT_OK;
+
+	while ((len = getline(&line, &size, stdin)) >= 0) {
+		if (len && line[len - 1] == '\n')
+			len--;
+		code = pub_one(fd, name, o, line, (size_t)len);
+		if (code)
+			break;
+	}
+	if (!code && ferror(stdin))
+		code = fail(errno, "read stdin");
+	free(line);
+	return code;
+}
+
+int cmd_pub(int argc, char **argv)
+{
+	struct pub_opts o = { 0 };
+	const char *name;
+	int fd, code;
+
+	code = pub_opts(argc, argv, &o);
+	if (code >= 0)
+		return code;
+	if (optind >= argc)
+		return usage_error("expects a topic name");
+	if (argc - optind > 2)
+		return usage_error("expects one MESSAGE argument (quote it), got %d",
+				   argc - optind - 1);
+	name = argv[optind];
+	code = check_name(name);
+	if (code)
+		return code;
+
+	fd = port_open(name, MBX_SEND, &code);
+	if (fd < 0)
+		return code;
+	if (!is_topic(fd, name, &code))
+		;
+	else if (optind + 1 < argc)
+		code = pub_one(fd, name, &o, argv[optind + 1],
+			       strlen(argv[optind + 1]));
+	else
+		code = pub_lines(fd, name, &o);
+	close(fd);
+	return code;
+}
+
+/* --- sub --- */
+
+struct sub_opts {
+	uint64_t count;		/* 0: until end of stream */
+	uint64_t timeout_ns;	/* 0: none */
+	uint64_t backlog;	/* 0: the topic's capacity */
+	bool drop;
+};
+
+/* sub's options into @o; -1 to go on, else the exit status. */
+static int sub_opts(int argc, char **argv, struct sub_opts *o)
+{
+	uint64_t v;
+	int c;
+
+	while ((c = next_opt(argc, argv, "k:t:b:D")) != -1) {
+		switch (c) {
+		case 'k':
+			if (parse_num(optarg, UINT64_MAX, false, &o->count) ||
+			    !o->count)
+				return usage_error("bad count '%s'", optarg);
+			break;
+		case 't':
+			if (parse_num(optarg, UINT64_MAX / 1000000ULL, false, &v) ||
+			    !v)
+				return usage_error("bad timeout '%s' (milliseconds)",
+						   optarg);
+			o->timeout_ns = v * 1000000ULL;
+			break;
+		case 'b':
+			if (parse_num(optarg, UINT32_MAX, false, &o->backlog) ||
+			    !o->backlog)
+				return usage_error("bad backlog '%s' (messages)",
+						   optarg);
+			break;
+		case 'D':
+			o->drop = true;
+			break;
+		default:
+			return OPT_END(c);
+		}
+	}
+	return -1;
+}
+
+/*
+ * Receive the next message into *@bufp (grown as needed, *@sizep bytes)
+ * and print it with a newline; report losses to stderr.  The message's
+ * length, or -errno.
+ */
+static ssize_t sub_one(int fd, const char *name, const struct sub_opts *o,
+		       char **bufp, size_t *sizep)
+{
+	struct mbx_recv r;
+	char *bigger;
+	ssize_t ret;
+
+	for (;;) {
+		memset(&r, 0, sizeof(r));
+		r.buf = (uintptr_t)*bufp;
+		r.len = *sizep;
+		if (o->timeout_ns) {
+			r.flags = MBX_TIMEOUT;
+			r.timeout_ns = o->timeout_ns;
+		}
+		ret = mbx_recv_ex(fd, &r);
+		if (ret != -EMSGSIZE || r.len <= *sizep)
+			break;
+		bigger = realloc(*bufp, r.len);
+		if (!bigger)
+			return -ENOMEM;
+		*bufp = bigger;
+		*sizep = r.len;
+	}
+	if (ret < 0)
+		return ret;
+	if (r.dropped) {
+		fflush(stdout);
+		fprintf(stderr, "mbxctl: sub: %s: %u messages dropped\n", name,
+			r.dropped);
+	}
+	if (fwrite(*bufp, 1, (size_t)ret, stdout) != (size_t)ret ||
+	    putchar('\n') == EOF || fflush(stdout))
+		return -EIO;
+	return ret;
+}
+
+int cmd_sub(int argc, char **argv)
+{
+	struct sub_opts o = { 0 };
+	size_t size = 4096;
+	const char *name;
+	uint64_t got = 0;
+	char *buf;
+	ssize_t ret = 0;
+	int fd, code;
+
+	code = sub_opts(argc, argv, &o);
+	if (code >= 0)
+		return code;
+	if (optind + 1 != argc)
+		return usage_error("expects one topic name");
+	name = argv[optind];
+	code = check_name(name);
+	if (code)
+		return code;
+
+	/* Opening a topic for receiving subscribes, policy block. */
+	fd = port_open(name, MBX_RECV, &code);
+	if (fd < 0)
+		return code;
+	if (!is_topic(fd, name, &code)) {
+		close(fd);
+		return code;
+	}
+	if (o.drop || o.backlog) {
+		ret = mbx_subscribe(fd, o.drop ? MBX_SUB_DROP_OLDEST :
+					MBX_SUB_BLOCK, (uint32_t)o.backlog, 0);
+		if (ret < 0) {
+			close(fd);
+			return fail((int)-ret, "%s: subscribe", name);
+		}
+	}
+	buf = malloc(size);
+	while (buf && (!o.count || got < o.count)) {
+		ret = sub_one(fd, name, &o, &buf, &size);
+		if (ret < 0)
+			break;
+		got++;
+	}
+	close(fd);
+	free(buf);
+	if (!buf)
+		return fail(ENOMEM, "%s", name);
+	if (ret == -EPIPE && !o.count)
+		return EXIT_OK;		/* end of stream: all there was */
+	if (ret == -EIO)
+		return fail(EIO, "write to stdout");
+	return ret < 0 ? fail((int)-ret, "%s", name) : EXIT_OK;
+}
