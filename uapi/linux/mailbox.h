@@ -36,6 +36,7 @@
 #define MBX_FEAT_MQ		0x20ULL	/* MBX_PORT_MQ ports */
 #define MBX_FEAT_NOTIFY		0x40ULL	/* MBX_IOC_NOTIFY */
 #define MBX_FEAT_BUF_NEXT	0x80ULL	/* MBX_SEND_NEXT, MBX_RECV_RELEASE */
+#define MBX_FEAT_SEAL		0x200ULL /* MBX_SEND_SEALED, MBX_BUF_PAGES */
 
 /*
  * Flags of MBX_IOC_PORT_CREATE and MBX_IOC_PORT_OPEN (the new fd's file
@@ -55,6 +56,14 @@
 #define MBX_SEND_NEXT		0x100U
 /* recv: first release a region (release_offset, release_len) */
 #define MBX_RECV_RELEASE	0x200U
+/*
+ * send, with MBX_SEND_BUF: seal the region: read-only in every mapping,
+ * the sender's included, until it is freed.  The region must start on a
+ * page and cover whole pages (allocate it with MBX_BUF_PAGES).
+ */
+#define MBX_SEND_SEALED		0x400U
+/* MBX_IOC_BUF_ALLOC: a region that starts on a page and covers whole pages */
+#define MBX_BUF_PAGES		0x800U
 
 /* next_offset when MBX_SEND_NEXT could not allocate the next region. */
 #define MBX_OFFSET_NONE		(~(__u64)0)
@@ -70,6 +79,7 @@
 
 /* mbx_recv.msg_flags */
 #define MBX_MSG_BUF		0x1U	/* the message is a pool region */
+#define MBX_MSG_SEALED		0x8U	/* its pool region is sealed: read-only */
 
 /**
  * struct mbx_version - answer of MBX_IOC_VERSION
@@ -152,7 +162,7 @@ struct mbx_port_dup {
  * @timeout_ns:  with MBX_TIMEOUT, nanoseconds (relative, or absolute
  *               CLOCK_MONOTONIC with MBX_ABSTIME)
  * @flags:       MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME, MBX_SEND_BUF,
- *               MBX_SEND_NEXT
+ *               MBX_SEND_NEXT, MBX_SEND_SEALED
  * @prio:        0..MBX_PRIO_MAX
  * @next_len:    in, with MBX_SEND_NEXT: length of the next region to
  *               allocate once the message is sent, 1..pool size
@@ -191,7 +201,8 @@ struct mbx_send {
  *              0 if it has none there
  * @uid:        out: sender's uid in the receiver's user namespace
  * @msg_flags:  out: MBX_MSG_BUF if @offset names a pool region now held
- *              by the caller
+ *              by the caller; MBX_MSG_SEALED if the message's region is
+ *              sealed (MBX_SEND_SEALED)
  * @reserved:   zero in, zero out
  * @release_offset: in, with MBX_RECV_RELEASE: a region the caller holds,
  *              released before the receive starts
@@ -302,7 +313,8 @@ struct mbx_port_list {
  * @offset:     alloc out / release in: offset of the region in the pool
  * @len:        alloc in / release in: length of the region
  * @timeout_ns: alloc: as for struct mbx_send
- * @flags:      alloc: MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME; release: 0
+ * @flags:      alloc: MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME, MBX_BUF_PAGES;
+ *              release: 0
  * @reserved:   zero
  */
 struct mbx_buf {
