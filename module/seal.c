@@ -182,14 +182,11 @@ struct file *mbx_seal_file(struct mbx_seal *seal,
 void __mbx_seal_mark(struct mbx_seal *seal, unsigned long first,
 		     unsigned long n, bool on)
 {
-	unsigned long i;
-
-	for (i = first; i < first + n; i++) {
-		if (on)
-			set_bit(i, seal->sealed);
-		else
-			clear_bit(i, seal->sealed);
-	}
+	/* Writers are serialized by port->lock; readers test single bits. */
+	if (on)
+		bitmap_set(seal->sealed, first, n);
+	else
+		bitmap_clear(seal->sealed, first, n);
 }
 
 /* Whether a page has references beyond the pool's own and its mappings. */
