@@ -393,6 +393,30 @@ TEST_F(seal, with_send_next)
 	EXPECT_EQ(0, t_buf_release(self->fd, r.offset, r.len));
 }
 
+TEST_F(seal, in_the_send_half_of_a_call)
+{
+	struct mbx_call c = {
+		.send = { .len = 300, .flags = MBX_SEND_BUF | MBX_SEND_SEALED },
+		.recv = { .flags = MBX_RECV_INPLACE },
+		.recv_fd = -1,
+	};
+	uint64_t off;
+
+	catch_segv();
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 300, MBX_BUF_PAGES, 0, &off));
+	t_fill(self->map + off, 300, 12);
+	c.send.offset = off;
+	/* Send to itself and take it back in place. */
+	ASSERT_EQ(0, t_ioctl(self->fd, MBX_IOC_CALL, &c));
+	EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, c.done);
+	EXPECT_EQ(off, c.recv.offset);
+	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, c.recv.msg_flags);
+	EXPECT_EQ(-1, try_write(self->map + off, 1));
+	EXPECT_EQ(0, t_check(self->map + off, 300, 12));
+	EXPECT_EQ(0, t_buf_release(self->fd, off, 300));
+	EXPECT_EQ(0, try_write(self->map + off, 1));
+}
+
 TEST_F(seal, sender_closing_leaves_message_sealed)
 {
 	struct mbx_port_dup d = { .flags = MBX_SEND };
