@@ -163,7 +163,7 @@ TEST_F(seal, sender_store_faults_after_send_only)
 	EXPECT_EQ(-1, try_write(self->map + off, 2));
 	EXPECT_EQ(-1, try_write(self->map + off + PG - 1, 2));
 	EXPECT_TRUE(segv_status(child_write(self->map + off)));
-	EXPECT_EQ(0, t_check(self->map + off, PG, 1));
+	EXPECT_TRUE(t_check(self->map + off, PG, 1));
 	/* Other pages of the pool stay writable. */
 	EXPECT_EQ(0, try_write(self->map + other, 3));
 	EXPECT_EQ(0, try_write(self->map + POOL_SZ - 1, 3));
@@ -181,7 +181,7 @@ TEST_F(seal, receiver_gets_flag_and_bytes_then_region_is_writable_again)
 	ASSERT_EQ(3 * PG + 5, recv_inplace(self->fd, &r) ? 0 : r.len);
 	EXPECT_EQ(off, r.offset);
 	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
-	EXPECT_EQ(0, t_check(self->map + off, 3 * PG + 5, 7));
+	EXPECT_TRUE(t_check(self->map + off, 3 * PG + 5, 7));
 	/* The receiver holds it now, still sealed. */
 	EXPECT_EQ(-1, try_write(self->map + off + 2 * PG, 1));
 
@@ -204,7 +204,7 @@ TEST_F(seal, copy_receive_sees_flag_and_frees_seal)
 	ASSERT_EQ(0, t_ioctl(self->fd, MBX_IOC_RECV, &r));
 	EXPECT_EQ(200, r.len);
 	EXPECT_EQ(MBX_MSG_SEALED, r.msg_flags);
-	EXPECT_EQ(0, t_check(buf, 200, 9));
+	EXPECT_TRUE(t_check(buf, 200, 9));
 	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
 	EXPECT_EQ(0, try_write(self->map + off, 1));
 }
@@ -235,10 +235,10 @@ TEST_F(seal, new_mapping_reads_but_cannot_write_sealed_page)
 	map2 = mmap(NULL, POOL_SZ, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    self->fd, 0);
 	ASSERT_NE(MAP_FAILED, map2);
-	EXPECT_EQ(0, t_check(map2 + off, PG, 4));
+	EXPECT_TRUE(t_check(map2 + off, PG, 4));
 	EXPECT_EQ(-1, try_write(map2 + off, 1));
 	EXPECT_EQ(0, try_write(map2 + off + PG, 1));
-	EXPECT_EQ(0, t_check(self->map + off, PG, 4));
+	EXPECT_TRUE(t_check(self->map + off, PG, 4));
 	munmap(map2, POOL_SZ);
 }
 
@@ -255,7 +255,7 @@ TEST_F(seal, process_vm_writev_fails)
 	remote.iov_len = sizeof(junk);
 	EXPECT_EQ(-1, process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(0, t_check(self->map + off, PG, 5));
+	EXPECT_TRUE(t_check(self->map + off, PG, 5));
 	/* The same call on an unsealed page works. */
 	remote.iov_base = self->map + off + PG;
 	EXPECT_EQ(sizeof(junk),
@@ -294,7 +294,7 @@ TEST_F(seal, proc_mem_write_fails_from_self_and_another_process)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	EXPECT_EQ(0, t_check(self->map + off, PG, 6));
+	EXPECT_TRUE(t_check(self->map + off, PG, 6));
 	/* The same write to an unsealed page lands. */
 	EXPECT_EQ(16, mem_write(parent, self->map + off + PG));
 }
@@ -386,7 +386,7 @@ TEST_F(seal, with_send_next)
 	EXPECT_EQ(0, seal_send(self->fd, s.next_offset, 100, 0));
 	ASSERT_EQ(0, recv_inplace(self->fd, &r));
 	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
-	EXPECT_EQ(0, t_check(self->map + off, PG, 3));
+	EXPECT_TRUE(t_check(self->map + off, PG, 3));
 	EXPECT_EQ(0, t_buf_release(self->fd, r.offset, r.len));
 	ASSERT_EQ(0, recv_inplace(self->fd, &r));
 	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
@@ -412,7 +412,7 @@ TEST_F(seal, in_the_send_half_of_a_call)
 	EXPECT_EQ(off, c.recv.offset);
 	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, c.recv.msg_flags);
 	EXPECT_EQ(-1, try_write(self->map + off, 1));
-	EXPECT_EQ(0, t_check(self->map + off, 300, 12));
+	EXPECT_TRUE(t_check(self->map + off, 300, 12));
 	EXPECT_EQ(0, t_buf_release(self->fd, off, 300));
 	EXPECT_EQ(0, try_write(self->map + off, 1));
 }
@@ -432,7 +432,7 @@ TEST_F(seal, sender_closing_leaves_message_sealed)
 	EXPECT_EQ(-1, try_write(self->map + off + PG, 1));
 	ASSERT_EQ(0, recv_inplace(self->fd, &r));
 	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
-	EXPECT_EQ(0, t_check(self->map + off, 2 * PG, 8));
+	EXPECT_TRUE(t_check(self->map + off, 2 * PG, 8));
 	EXPECT_EQ(0, t_buf_release(self->fd, off, 2 * PG));
 	EXPECT_EQ(0, try_write(self->map + off + PG, 1));
 	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
@@ -466,14 +466,14 @@ TEST_F(seal, full_queue_then_retry)
 	EXPECT_EQ(-EAGAIN, seal_send(self->fd, off[CAP], PG, MBX_NONBLOCK));
 	for (i = 0; i < CAP; i++) {
 		ASSERT_EQ(0, recv_inplace(self->fd, &r));
-		EXPECT_EQ(0, t_check(self->map + r.offset, 64, i));
+		EXPECT_TRUE(t_check(self->map + r.offset, 64, i));
 		EXPECT_EQ(0, t_buf_release(self->fd, r.offset, r.len));
 	}
 	/* Sent again, still sealed, as it was. */
 	EXPECT_EQ(0, seal_send(self->fd, off[CAP], PG, 0));
 	ASSERT_EQ(0, recv_inplace(self->fd, &r));
 	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
-	EXPECT_EQ(0, t_check(self->map + r.offset, PG, 99));
+	EXPECT_TRUE(t_check(self->map + r.offset, PG, 99));
 	EXPECT_EQ(0, t_buf_release(self->fd, r.offset, r.len));
 	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
 }
@@ -507,7 +507,7 @@ TEST_F(seal, many_sealed_sends_leak_nothing)
 					   1 + (i * 997) % (4 * PG), i, &off));
 		ASSERT_EQ(0, recv_inplace(self->fd, &r));
 		ASSERT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
-		ASSERT_EQ(0, t_check(self->map + off, r.len, i));
+		ASSERT_TRUE(t_check(self->map + off, r.len, i));
 		ASSERT_EQ(0, t_buf_release(self->fd, off, r.len));
 	}
 	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
