@@ -51,4 +51,15 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 #define eventfd_signal(ctx)	eventfd_signal(ctx, 1)
 #endif
 
+/*
+ * A page's mappings.  6.1's folio_mapcount() is out of line and not
+ * exported, its page_mapcount() is inline; 6.12 and 7.3 have an inline
+ * folio_mapcount() (7.3 no page_mapcount()).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#define mbx_page_mapcount(page)	page_mapcount(page)
+#else
+#define mbx_page_mapcount(page)	folio_mapcount(page_folio(page))
+#endif
+
 #endif /* _MBX_COMPAT_H */

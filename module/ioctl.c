@@ -109,7 +109,7 @@ static long mbx_ioctl_buf_alloc(struct file *file, struct mbx_buf __user *uarg)
 		return -EBADF;
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
-	if (args.flags & ~MBX_WAIT_FLAGS || args.reserved)
+	if (args.flags & ~(MBX_WAIT_FLAGS | MBX_BUF_PAGES) || args.reserved)
 		return -EINVAL;
 	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
 	if (ret)
@@ -117,7 +117,7 @@ static long mbx_ioctl_buf_alloc(struct file *file, struct mbx_buf __user *uarg)
 	if (!port->pool)
 		return -ENODEV;
 
-	ret = mbx_pool_alloc(port, file, args.len,
+	ret = mbx_pool_alloc(port, file, args.len, args.flags & MBX_BUF_PAGES,
 			     mbx_nonblock(file, args.flags), dl, &args.offset);
 	if (ret)
 		return ret;

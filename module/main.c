@@ -69,7 +69,8 @@ static long mbx_ioctl_version(void __user *uarg)
 		.version = MBX_API_VERSION,
 		.features = MBX_FEAT_PORTS | MBX_FEAT_POOL | MBX_FEAT_CALL |
 			    MBX_FEAT_BATCH | MBX_FEAT_LIST | MBX_FEAT_BUF_NEXT |
-			    MBX_FEAT_MQ | MBX_FEAT_NOTIFY | MBX_FEAT_TOPIC,
+			    MBX_FEAT_MQ | MBX_FEAT_NOTIFY | MBX_FEAT_TOPIC |
+			    MBX_FEAT_SEAL,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -273,13 +274,20 @@ static int __init mbx_init(void)
 	ret = mbx_msg_cache_init();
 	if (ret)
 		return ret;
+	ret = mbx_seal_init();
+	if (ret)
+		goto err_cache;
 	ret = misc_register(&mbx_misc);
-	if (ret) {
-		mbx_msg_cache_exit();
-		return ret;
-	}
+	if (ret)
+		goto err_seal;
 	mbx_debugfs_init();
 	return 0;
+
+err_seal:
+	mbx_seal_exit();
+err_cache:
+	mbx_msg_cache_exit();
+	return ret;
 }
 
 static void __exit mbx_exit(void)
@@ -291,6 +299,7 @@ static void __exit mbx_exit(void)
 	/* Named ports outlive their files; their names hold the last refs. */
 	while ((port = mbx_name_pop()))
 		mbx_port_unname(port);
+	mbx_seal_exit();
 	mbx_msg_cache_exit();
 }
 

@@ -237,7 +237,7 @@ static inline u32 mbx_open_access(u32 flags, u32 reserved)
 
 /* Flags a send, a receive, and a call that only waits may carry. */
 #define MBX_SEND_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME | \
-			 MBX_SEND_BUF | MBX_SEND_NEXT)
+			 MBX_SEND_BUF | MBX_SEND_NEXT | MBX_SEND_SEALED)
 #define MBX_RECV_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME | \
 			 MBX_RECV_INPLACE | MBX_RECV_RELEASE)
 #define MBX_WAIT_FLAGS	(MBX_NONBLOCK | MBX_TIMEOUT | MBX_ABSTIME)
@@ -343,11 +343,32 @@ void __mbx_region_put(struct mbx_port *port, struct mbx_region *r);
 void __mbx_pool_release_file(struct mbx_port *port, struct file *file);
 void __mbx_pool_shutdown(struct mbx_port *port);
 int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
-		   bool nonblock, ktime_t *deadline, u64 *offset);
+		   bool pages, bool nonblock, ktime_t *deadline, u64 *offset);
+int mbx_pool_seal(struct mbx_port *port, struct file *file, u64 offset,
+		  u64 len, struct mbx_region **rp);
+bool mbx_region_sealed(struct mbx_region *r);
 int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 		     u64 len);
 int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
 		  bool writable);
+struct file *mbx_pool_map_file(struct mbx_pool *pool,
+			       const struct file_operations *fops, void *priv);
+
+/* seal.c */
+struct mbx_seal;
+int mbx_seal_init(void);
+void mbx_seal_exit(void);
+struct mbx_seal *mbx_seal_create(struct page **pages, unsigned long nr_pages);
+void mbx_seal_destroy(struct mbx_seal *seal);
+struct file *mbx_seal_file(struct mbx_seal *seal,
+			   const struct file_operations *fops, void *priv);
+void __mbx_seal_mark(struct mbx_seal *seal, unsigned long first,
+		     unsigned long n, bool on);
+int mbx_seal_pages(struct mbx_seal *seal, unsigned long first,
+		   unsigned long n);
+bool mbx_seal_writable(struct mbx_seal *seal, unsigned long first,
+		       unsigned long n);
+int mbx_seal_mmap(struct mbx_seal *seal, struct vm_area_struct *vma);
 
 /* names.c */
 int mbx_name_check(const char *name);

@@ -148,7 +148,8 @@ int mbx_send_prepare(struct mbx_port *port,
  * @port:     the port
  * @file:     the sending file
  * @args:     its checked request; MBX_SEND_BUF: the region to carry
- * @msg:      the message, from mbx_send_prepare()
+ * @msg:      the message, from mbx_send_prepare(); for a sealed send it
+ *            carries its region already (mbx_pool_seal())
  * @nonblock: fail with -EAGAIN rather than wait
  * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
  *
@@ -168,10 +169,13 @@ int __mbx_send_prepared(struct mbx_port *port, struct file *file,
 		       __mbx_topic_send(port, msg, nonblock, deadline) :
 		       __mbx_send(port, msg, nonblock, deadline);
 
-	r = __mbx_region_send(port, file, args->offset, args->len);
-	if (IS_ERR(r))
-		return PTR_ERR(r);
-	msg->region = r;
+	r = msg->region;
+	if (!r) {
+		r = __mbx_region_send(port, file, args->offset, args->len);
+		if (IS_ERR(r))
+			return PTR_ERR(r);
+		msg->region = r;
+	}
 	msg->len = args->len;
 	ret = port->topic ? __mbx_topic_send(port, msg, nonblock, deadline) :
 			    __mbx_send(port, msg, nonblock, deadline);
@@ -190,7 +194,8 @@ int __mbx_send_prepared(struct mbx_port *port, struct file *file,
  * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
  *
  * The send stands whatever happens here: a region that cannot be had is
- * told as MBX_OFFSET_NONE.
+ * told as MBX_OFFSET_NONE.  After a sealed send the next region is made
+ * of whole pages (MBX_BUF_PAGES), so that it can be sealed in turn.
  *
  * Context: process context, may sleep.
  * Return: 0, or -EFAULT if the offset cannot be written (the region is
@@ -203,7 +208,8 @@ int mbx_send_next(struct file *file, const struct mbx_send *args,
 	struct mbx_port *port = mbx_file_port(file);
 	u64 offset;
 
-	if (mbx_pool_alloc(port, file, args->next_len, nonblock, deadline,
+	if (mbx_pool_alloc(port, file, args->next_len,
+			   args->flags & MBX_SEND_SEALED, nonblock, deadline,
 			   &offset))
 		offset = MBX_OFFSET_NONE;
 	if (put_user(offset, &uargs->next_offset)) {
@@ -222,6 +228,8 @@ int mbx_send_next(struct file *file, const struct mbx_send *args,
  * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
  *
  * MBX_SEND_NEXT is the caller's to do afterwards (mbx_send_next()).
+ * MBX_SEND_SEALED seals the region before the port is locked; a failed
+ * send leaves it sealed, held by the sender again.
  *
  * Context: process context, may sleep.
  * Return: 0 or -errno; on failure nothing was sent.
@@ -236,6 +244,14 @@ int mbx_send_args(struct file *file, const struct mbx_send *args,
 	ret = mbx_send_prepare(port, args, &msg);
 	if (ret)
 		return ret;
+	if (args->flags & MBX_SEND_SEALED) {
+		ret = mbx_pool_seal(port, file, args->offset, args->len,
+				    &msg->region);
+		if (ret) {
+			mbx_msg_free(msg);
+			return ret;
+		}
+	}
 	spin_lock(&port->lock);
 	ret = __mbx_send_prepared(port, file, args, msg, nonblock, deadline);
 	mbx_port_unlock(port);
@@ -303,6 +319,7 @@ int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
  *
  * MBX_SEND_NEXT needs MBX_SEND_BUF, a struct that can carry its result,
  * and a next_len that fits the pool; without it next_len must be zero.
+ * MBX_SEND_SEALED needs MBX_SEND_BUF.
  *
  * Context: any.
  * Return: 0, -EBADF for a file that may not send, -EINVAL.
@@ -318,6 +335,8 @@ int mbx_check_send(struct file *file, const struct mbx_send *args,
 	    args->prio > mbx_file_port(file)->max_prio)
 		return -EINVAL;
 	if (args->flags & MBX_SEND_BUF ? args->buf : args->offset)
+		return -EINVAL;
+	if (args->flags & MBX_SEND_SEALED && !(args->flags & MBX_SEND_BUF))
 		return -EINVAL;
 	if (!(args->flags & MBX_SEND_NEXT))
 		return args->next_len ? -EINVAL : 0;
@@ -387,6 +406,8 @@ int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
 	args->len = msg->len;
 	args->offset = inplace ? mbx_region_offset(msg->region) : 0;
 	args->msg_flags = inplace ? MBX_MSG_BUF : 0;
+	if (msg->region && mbx_region_sealed(msg->region))
+		args->msg_flags |= MBX_MSG_SEALED;
 	args->tag = msg->tag;
 	args->prio = msg->prio;
 	args->pid = ids->nr;

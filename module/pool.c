@@ -19,6 +19,11 @@
  * message that carries it, then the file that received it in place.  Only
  * the holder may send or release it; closing a file frees what it holds.
  *
+ * A region sent with MBX_SEND_SEALED is sealed from that send until it is
+ * freed: its pages are read-only in every mapping (seal.c).  Only a region
+ * that starts on a page and covers whole pages can be sealed, so that no
+ * other region shares its pages; MBX_BUF_PAGES allocates such regions.
+ *
  * LOCKING: the free extents, holder changes and freeing of regions are
  * under port->lock, which also orders the pool's waiter list.  The
  * xarray's own lock nests inside port->lock.
@@ -44,6 +49,7 @@
  * @len:      bytes allocated, or sent by the last send
  * @prev_len: @len before the send in flight, to undo a failed one
  * @holder:   the file holding it, or NULL while a message carries it
+ * @sealed:   its pages are sealed, until it is freed
  * @rb:       free extent: in the pool's free tree, by offset
  * @max_size: free extent: largest @size in its subtree
  *
@@ -56,6 +62,7 @@ struct mbx_region {
 	u64 len;
 	u64 prev_len;
 	struct file *holder;
+	bool sealed;
 	struct rb_node rb;
 	u64 max_size;
 };
@@ -65,17 +72,19 @@ struct mbx_region {
  * @pages:    nr_pages pages, mapped to user space by the fault handler
  * @nr_pages: pool size in pages
  * @vaddr:    kernel mapping of @pages
+ * @seal:     the address space every mapping of @pages goes through
  * @free:     free extents, by offset; adjacent ones are always merged
  * @avail:    bytes in @free
  * @regions:  allocated struct mbx_region by offset >> MBX_POOL_ORDER
  * @waiters:  allocations waiting for space
  *
- * Everything but @pages, @nr_pages and @vaddr is under port->lock.
+ * Everything but @pages, @nr_pages, @vaddr and @seal is under port->lock.
  */
 struct mbx_pool {
 	struct page **pages;
 	unsigned long nr_pages;
 	void *vaddr;
+	struct mbx_seal *seal;
 	struct rb_root free;
 	u64 avail;
 	struct xarray regions;
@@ -138,6 +147,69 @@ static struct mbx_region *mbx_extent_take(struct mbx_pool *pool,
 	e->size -= size;
 	mbx_extent_cb_propagate(&e->rb, NULL);
 	return spare;
+}
+
+/*
+ * The free extent of @pool at the lowest offset with room for @size bytes
+ * from a page boundary.  First fit with room for the worst head (O(log
+ * extents)); failing that, every extent in turn, so that a region as large
+ * as the free space can still be had.
+ */
+static struct mbx_region *mbx_extent_fit_pages(struct mbx_pool *pool,
+					       u64 size)
+{
+	struct mbx_region *e;
+	struct rb_node *node;
+
+	e = mbx_extent_first_fit(pool, size + PAGE_SIZE -
+				       (1U << MBX_POOL_ORDER));
+	if (e)
+		return e;
+	for (node = rb_first(&pool->free); node; node = rb_next(node)) {
+		e = mbx_extent(node);
+		if (ALIGN(e->offset, PAGE_SIZE) + size <= e->offset + e->size)
+			return e;
+	}
+	return NULL;
+}
+
+static void mbx_extent_put(struct mbx_pool *pool, struct mbx_region *r);
+
+/*
+ * Take @size bytes (whole pages) from the first page boundary of free
+ * extent @e, which has room for them.  The head before the boundary stays
+ * in @e; the tail after the region, if any, becomes a free extent made of
+ * spares[1].  Return the region reserved (@e or spares[0]); the spares
+ * used are set to NULL.
+ */
+static struct mbx_region *mbx_extent_take_pages(struct mbx_pool *pool,
+						struct mbx_region *e, u64 size,
+						struct mbx_region **spares)
+{
+	u64 head = ALIGN(e->offset, PAGE_SIZE) - e->offset;
+	struct mbx_region *r, *tail = spares[1];
+
+	if (!head) {
+		r = mbx_extent_take(pool, e, size, spares[0]);
+		if (r == spares[0])
+			spares[0] = NULL;
+		return r;
+	}
+	r = spares[0];
+	spares[0] = NULL;
+	r->offset = e->offset + head;
+	r->size = size;
+	tail->offset = r->offset + size;
+	tail->size = e->size - head - size;
+	e->size = head;
+	mbx_extent_cb_propagate(&e->rb, NULL);
+	pool->avail -= size + tail->size;
+	if (tail->size) {
+		/* Neither neighbour is adjacent: it stays a node of its own. */
+		mbx_extent_put(pool, tail);
+		spares[1] = NULL;
+	}
+	return r;
 }
 
 /* Give region @r back to the free extents, merging it with its neighbours. */
@@ -243,13 +315,21 @@ struct mbx_pool *mbx_pool_create(u64 size)
 	if (!pool->vaddr)
 		goto err_pages;
 
+	pool->seal = mbx_seal_create(pool->pages, pool->nr_pages);
+	if (IS_ERR(pool->seal)) {
+		ret = PTR_ERR(pool->seal);
+		goto err_vmap;
+	}
+
 	all = kzalloc(sizeof(*all), GFP_KERNEL_ACCOUNT);
 	if (!all)
-		goto err_vmap;
+		goto err_seal;
 	all->size = size;
 	mbx_extent_put(pool, all);
 	return pool;
 
+err_seal:
+	mbx_seal_destroy(pool->seal);
 err_vmap:
 	vunmap(pool->vaddr);
 err_pages:
@@ -259,9 +339,21 @@ err_pool:
 	return ERR_PTR(ret);
 }
 
+/* Mark a region's pages sealed, or not: the region covers whole pages. */
+static void __mbx_region_mark(struct mbx_pool *pool, struct mbx_region *r,
+			      bool on)
+{
+	r->sealed = on;
+	__mbx_seal_mark(pool->seal, r->offset >> PAGE_SHIFT,
+			r->size >> PAGE_SHIFT, on);
+}
+
 static void __mbx_region_free(struct mbx_pool *pool, struct mbx_region *r)
 {
 	xa_erase(&pool->regions, r->offset >> MBX_POOL_ORDER);
+	/* Its pages become writable again through their next write fault. */
+	if (r->sealed)
+		__mbx_region_mark(pool, r, false);
 	mbx_extent_put(pool, r);
 }
 
@@ -281,6 +373,7 @@ void mbx_pool_destroy(struct mbx_pool *pool)
 	xa_destroy(&pool->regions);
 	rbtree_postorder_for_each_entry_safe(r, tmp, &pool->free, rb)
 		kfree(r);
+	mbx_seal_destroy(pool->seal);
 	vunmap(pool->vaddr);
 	mbx_pool_free_pages(pool);
 	kfree(pool);
@@ -436,13 +529,15 @@ void __mbx_pool_shutdown(struct mbx_port *port)
 }
 
 /*
- * Take @size bytes of free space for a new region, made of @spare if need
- * be, waiting for space as @nonblock and @deadline say.
+ * Take @size bytes of free space for a new region (whole pages from a page
+ * boundary if @pages), made of @spares if need be (those used are set to
+ * NULL), waiting for space as @nonblock and @deadline say.
  * Return: 0 with *@rp set, or -EPIPE, -EAGAIN, -ETIMEDOUT, -EINTR,
  * -ERESTARTSYS.
  */
-static int __mbx_pool_reserve(struct mbx_port *port, u64 size, bool nonblock,
-			      ktime_t *deadline, struct mbx_region *spare,
+static int __mbx_pool_reserve(struct mbx_port *port, u64 size, bool pages,
+			      bool nonblock, ktime_t *deadline,
+			      struct mbx_region **spares,
 			      struct mbx_region **rp)
 {
 	struct mbx_pool *pool = port->pool;
@@ -454,9 +549,16 @@ static int __mbx_pool_reserve(struct mbx_port *port, u64 size, bool nonblock,
 	for (;;) {
 		if (port->shutdown)
 			return -EPIPE;
-		e = mbx_extent_first_fit(pool, size);
+		e = pages ? mbx_extent_fit_pages(pool, size) :
+			    mbx_extent_first_fit(pool, size);
+		if (e && pages) {
+			*rp = mbx_extent_take_pages(pool, e, size, spares);
+			return 0;
+		}
 		if (e) {
-			*rp = mbx_extent_take(pool, e, size, spare);
+			*rp = mbx_extent_take(pool, e, size, spares[0]);
+			if (*rp == spares[0])
+				spares[0] = NULL;
 			return 0;
 		}
 		if (nonblock)
@@ -474,10 +576,12 @@ static int __mbx_pool_reserve(struct mbx_port *port, u64 size, bool nonblock,
 }
 
 /**
- * mbx_pool_alloc() - allocate - allocate a region for @file, waiting for space
+ * mbx_pool_alloc() - allocate a region for @file, waiting for space
  * @port:     the port, with a pool
  * @file:     the future holder
  * @len:      1..pool size
+ * @pages:    start on a page boundary and reserve whole pages
+ *            (MBX_BUF_PAGES), so that the region can be sealed
  * @nonblock: fail with -EAGAIN rather than wait
  * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
  * @offset:   on success, the region's offset
@@ -487,24 +591,32 @@ static int __mbx_pool_reserve(struct mbx_port *port, u64 size, bool nonblock,
  * -EPIPE after shutdown, -ENOMEM.
  */
 int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
-		   bool nonblock, ktime_t *deadline, u64 *offset)
+		   bool pages, bool nonblock, ktime_t *deadline, u64 *offset)
 {
 	struct mbx_pool *pool = port->pool;
-	struct mbx_region *spare, *r = NULL;
-	int ret;
+	struct mbx_region *spares[2] = {}, *r = NULL;
+	int ret = -ENOMEM;
 
 	if (!len || len > port->pool_size)
 		return -EINVAL;
-	spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
-	if (!spare)
-		return -ENOMEM;
+	spares[0] = kzalloc(sizeof(*spares[0]), GFP_KERNEL_ACCOUNT);
+	if (!spares[0])
+		goto out;
+	/* A page region may leave a head and a tail of free space. */
+	if (pages) {
+		spares[1] = kzalloc(sizeof(*spares[1]), GFP_KERNEL_ACCOUNT);
+		if (!spares[1])
+			goto out;
+	}
 
 	spin_lock(&port->lock);
-	ret = __mbx_pool_reserve(port, ALIGN(len, 1U << MBX_POOL_ORDER),
-				 nonblock, deadline, spare, &r);
+	ret = __mbx_pool_reserve(port, pages ? PAGE_ALIGN(len) :
+				 ALIGN(len, 1U << MBX_POOL_ORDER), pages,
+				 nonblock, deadline, spares, &r);
 	mbx_port_unlock(port);
-	if (r != spare)
-		kfree(spare);
+out:
+	kfree(spares[0]);
+	kfree(spares[1]);
 	if (ret)
 		return ret;
 
@@ -526,6 +638,75 @@ int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 	}
 	*offset = r->offset;
 	return 0;
+}
+
+/**
+ * mbx_pool_seal() - take a region @file holds for a sealed send, and seal it
+ * @port:   the port, with a pool
+ * @file:   the sender, which holds the region
+ * @offset: start of the region
+ * @len:    payload bytes, at most the region's length
+ * @rp:     on success, the region, held by no file, to be sent
+ *
+ * The region is taken as __mbx_region_send() takes it, so nobody can
+ * release or send it while it is being sealed.  A region sealed already
+ * (received in place and sent on) stays so.  If the send then fails the
+ * sender holds the region again (__mbx_region_unsend()), still sealed.
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -EINVAL for no such region or one that does not start on a
+ * page and cover whole pages; -EPERM for a region held by someone else;
+ * -EBUSY if a page is referenced beyond its mappings (pinned).
+ */
+int mbx_pool_seal(struct mbx_port *port, struct file *file, u64 offset,
+		  u64 len, struct mbx_region **rp)
+{
+	struct mbx_pool *pool = port->pool;
+	struct mbx_region *r;
+	bool was;
+	int ret;
+
+	spin_lock(&port->lock);
+	r = __mbx_region_send(port, file, offset, len);
+	if (IS_ERR(r)) {
+		mbx_port_unlock(port);
+		return PTR_ERR(r);
+	}
+	if (!PAGE_ALIGNED(r->offset) || !PAGE_ALIGNED(r->size)) {
+		__mbx_region_unsend(r, file);
+		mbx_port_unlock(port);
+		return -EINVAL;
+	}
+	was = r->sealed;
+	if (!was)
+		__mbx_region_mark(pool, r, true);
+	mbx_port_unlock(port);
+
+	if (!was) {
+		ret = mbx_seal_pages(pool->seal, r->offset >> PAGE_SHIFT,
+				     r->size >> PAGE_SHIFT);
+		if (ret) {
+			spin_lock(&port->lock);
+			__mbx_region_mark(pool, r, false);
+			__mbx_region_unsend(r, file);
+			mbx_port_unlock(port);
+			return ret;
+		}
+	}
+	*rp = r;
+	return 0;
+}
+
+/**
+ * mbx_region_sealed() - whether a region is sealed
+ * @r: a region held by the caller or carried by its message
+ *
+ * Context: any.
+ * Return: true from its sealed send until it is freed.
+ */
+bool mbx_region_sealed(struct mbx_region *r)
+{
+	return r->sealed;
 }
 
 /**
@@ -554,42 +735,6 @@ int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 		__mbx_region_put(port, r);
 	mbx_port_unlock(port);
 	return ret;
-}
-
-static vm_fault_t mbx_pool_fault(struct vm_fault *vmf)
-{
-	struct mbx_pool *pool = vmf->vma->vm_private_data;
-
-	if (vmf->pgoff >= pool->nr_pages)
-		return VM_FAULT_SIGBUS;
-	vmf->page = pool->pages[vmf->pgoff];
-	get_page(vmf->page);
-	return 0;
-}
-
-static const struct vm_operations_struct mbx_pool_vm_ops = {
-	.fault = mbx_pool_fault,
-};
-
-/* vm_insert_pages() of the whole pool, a batch of pages at a time. */
-static int mbx_pool_insert_pages(struct mbx_pool *pool,
-				 struct vm_area_struct *vma)
-{
-	unsigned long done = 0;
-
-	while (done < pool->nr_pages) {
-		unsigned long num = pool->nr_pages - done;
-		int ret;
-
-		ret = vm_insert_pages(vma, vma->vm_start + (done << PAGE_SHIFT),
-				      pool->pages + done, &num);
-		if (ret)
-			return ret;
-		/* num is what was left over; whatever went is done. */
-		done = pool->nr_pages - num;
-		cond_resched();
-	}
-	return 0;
 }
 
 /**
@@ -622,12 +767,25 @@ int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
 		vm_flags_clear(vma, VM_MAYWRITE);
 	}
 	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_ops = &mbx_pool_vm_ops;
-	vma->vm_private_data = pool;
 	/*
 	 * Map every page now, in one go, rather than one fault per page
 	 * later; the fault handler serves what is zapped afterwards
-	 * (madvise(MADV_DONTNEED), a child's copy of the mapping).
+	 * (madvise(MADV_DONTNEED), a seal).
 	 */
-	return mbx_pool_insert_pages(pool, vma);
+	return mbx_seal_mmap(pool->seal, vma);
+}
+
+/**
+ * mbx_pool_map_file() - make the file behind a new mapping of the pool
+ * @pool: the pool
+ * @fops: the file's operations
+ * @priv: its private_data
+ *
+ * Context: process context, may sleep.
+ * Return: the file, on the pool's own inode, or an ERR_PTR().
+ */
+struct file *mbx_pool_map_file(struct mbx_pool *pool,
+			       const struct file_operations *fops, void *priv)
+{
+	return mbx_seal_file(pool->seal, fops, priv);
 }

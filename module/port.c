@@ -410,7 +410,8 @@ static const struct file_operations mbx_map_fops = {
  * The mapping refers to a file of its own, which holds the port, and not
  * to the port file: regions belong to port files, and closing the last fd
  * of one must free what it holds and end its part in end of stream even
- * while the pool stays mapped.
+ * while the pool stays mapped.  That file is on the pool's own inode, so
+ * that sealing reaches every mapping of the pool (seal.c).
  */
 static int mbx_port_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -426,8 +427,7 @@ static int mbx_port_mmap(struct file *file, struct vm_area_struct *vma)
 		return ret;
 
 	kref_get(&port->ref);
-	map_file = anon_inode_getfile("[mailbox-pool]", &mbx_map_fops, port,
-				      O_RDWR);
+	map_file = mbx_pool_map_file(port->pool, &mbx_map_fops, port);
 	if (IS_ERR(map_file)) {
 		mbx_port_put(port);
 		return PTR_ERR(map_file);

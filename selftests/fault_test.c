@@ -12,8 +12,9 @@
  *
  * For each operation - opening /dev/mailbox, creating a port (anonymous,
  * named, with a pool), MBX_IOC_PORT_OPEN, MBX_IOC_PORT_DUP, sends (copy,
- * small and past a page, and MBX_SEND_BUF), receives (copy, in place, and a
- * pool message copied out), MBX_IOC_BUF_ALLOC, mmap of the pool,
+ * small and past a page, MBX_SEND_BUF and MBX_SEND_SEALED), receives (copy,
+ * in place, and a pool message copied out), MBX_IOC_BUF_ALLOC (also with
+ * MBX_BUF_PAGES), mmap of the pool,
  * MBX_IOC_CALL, both batches, MBX_IOC_PORT_UNLINK and MBX_IOC_PORT_LIST
  * where it exists, and on a topic a dup that subscribes and a receive in
  * place - the test tries N = 1, 2, ... until the call succeeds
@@ -718,6 +719,32 @@ static const struct fop op_send_next = {
 	failed_send_buf,
 };
 
+/* MBX_SEND_SEALED of a page region (fx.off) */
+static void prep_send_sealed(struct __test_metadata *_metadata, struct fx *x)
+{
+	prep_send_buf(_metadata, x);
+	x->send.flags |= MBX_SEND_SEALED;
+}
+
+static void ok_send_sealed(struct __test_metadata *_metadata, struct fx *x,
+			   const struct snap *s, long ret)
+{
+	struct mbx_recv r;
+
+	EXPECT_EQ(s->p[0].queued + 1, T_INFO(x->fd, queued));
+	EXPECT_EQ(s->p[0].pool_free, INFO64(x->fd, pool_free));
+	ASSERT_EQ(0, recv_into(x->fd, NULL, 0, MBX_RECV_INPLACE, &r));
+	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
+	EXPECT_EQ(x->off, r.offset);
+	EXPECT_EQ(100, r.len);
+	EXPECT_EQ(0, memcmp(x->map + x->off, x->data, 100));
+}
+
+static const struct fop op_send_sealed = {
+	"send MBX_SEND_SEALED", prep_send_sealed, call_send, ok_send_sealed,
+	failed_send_buf,
+};
+
 /* receives: one message queued before each try */
 static void prep_recv_copy(struct __test_metadata *_metadata, struct fx *x)
 {
@@ -862,6 +889,29 @@ static void ok_alloc(struct __test_metadata *_metadata, struct fx *x, const stru
 
 static const struct fop op_alloc = {
 	"buf alloc", prep_alloc, call_alloc, ok_alloc, NULL,
+};
+
+/* MBX_BUF_PAGES: a head and a tail of free space are left around it */
+static void prep_alloc_pages(struct __test_metadata *_metadata, struct fx *x)
+{
+	prep_alloc(_metadata, x);
+	x->buf.flags |= MBX_BUF_PAGES;
+}
+
+static void ok_alloc_pages(struct __test_metadata *_metadata, struct fx *x,
+			   const struct snap *s, long ret)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+
+	EXPECT_EQ(s->p[0].pool_free - pg, INFO64(x->fd, pool_free));
+	EXPECT_EQ(0, x->buf.offset % pg);
+	EXPECT_EQ(0, t_buf_release(x->fd, x->buf.offset, 100));
+	EXPECT_EQ(s->p[0].pool_free, INFO64(x->fd, pool_free));
+}
+
+static const struct fop op_alloc_pages = {
+	"buf alloc MBX_BUF_PAGES", prep_alloc_pages, call_alloc,
+	ok_alloc_pages, NULL,
 };
 
 static long call_mmap(struct fx *x)
@@ -1369,6 +1419,23 @@ TEST_F_TIMEOUT(fault, send_pool_region_and_next, 120)
 	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
 }
 
+TEST_F_TIMEOUT(fault, send_sealed, 120)
+{
+	if (!self->ready)
+		return;
+	main_port(_metadata, &fx);
+	fx.rfd = mbx_port_open(MBX_DEV_AUTO, fx.name, MBX_SEND);
+	ASSERT_LE(0, fx.rfd);
+	ASSERT_EQ(0, t_buf_alloc(fx.fd, 100, MBX_NONBLOCK | MBX_BUF_PAGES, 0,
+				 &fx.off));
+	memcpy(fx.map + fx.off, fx.data, 100);
+	run_one(_metadata, &op_send_sealed);
+	EXPECT_EQ(0, t_buf_release(fx.fd, fx.off, 100));
+	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
+	/* freed, so writable again */
+	fx.map[fx.off] = 1;
+}
+
 TEST_F_TIMEOUT(fault, recv_in_place_with_release, 120)
 {
 	if (!self->ready)
@@ -1398,6 +1465,18 @@ TEST_F_TIMEOUT(fault, buf_alloc, 120)
 	/* a region at offset 0, so that the next one needs an xarray node */
 	ASSERT_EQ(0, t_buf_alloc(fx.fd, 64, MBX_NONBLOCK, 0, &first));
 	run_one(_metadata, &op_alloc);
+	EXPECT_EQ(0, t_buf_release(fx.fd, first, 64));
+}
+
+TEST_F_TIMEOUT(fault, buf_alloc_pages, 120)
+{
+	uint64_t first;
+
+	if (!self->ready)
+		return;
+	main_port(_metadata, &fx);
+	ASSERT_EQ(0, t_buf_alloc(fx.fd, 64, MBX_NONBLOCK, 0, &first));
+	run_one(_metadata, &op_alloc_pages);
 	EXPECT_EQ(0, t_buf_release(fx.fd, first, 64));
 }
 

@@ -521,7 +521,7 @@ static void fill_send(struct thread *t, struct mbx_send *s, bool entry)
 	s->flags = entry ? (pct(t, 30) ? MBX_SEND_BUF : 0) :
 			   pick_flags(t, MBX_NONBLOCK | MBX_TIMEOUT |
 					 MBX_ABSTIME | MBX_SEND_BUF |
-					 MBX_SEND_NEXT);
+					 MBX_SEND_NEXT | MBX_SEND_SEALED);
 	if (entry && junk(t, 3))
 		s->flags = (uint32_t)rnd(t);
 	if (s->flags & MBX_SEND_NEXT || junk(t, 2))
@@ -710,7 +710,7 @@ static void op_mbx(struct thread *t)
 
 		b->len = pct(t, 70) ? 1 + below(t, 8192) : pick_len(t);
 		b->flags = pick_flags(t, MBX_NONBLOCK | MBX_TIMEOUT |
-				      MBX_ABSTIME);
+				      MBX_ABSTIME | MBX_BUF_PAGES);
 		b->timeout_ns = pick_timeout(t, b->flags);
 		if (junk(t, 4))
 			b->reserved = (uint32_t)rnd(t);

@@ -115,6 +115,7 @@ struct chan {
 	uint64_t credits, avail, head, tail;
 	size_t off;		/* partial non-blocking transfer */
 	uint64_t pending;	/* zero copy: region allocated, not yet sent */
+	bool pending_sealed;	/* it was sealed by a send that failed */
 	uint64_t held;		/* zero copy: region received, not released */
 	size_t held_len;
 	struct mbx_send *smsg;	/* batches */
@@ -282,6 +283,7 @@ extern const struct transport tr_efd_shm_0copy;
 extern const struct transport tr_futex_shm_2copy;
 extern const struct transport tr_mbx_copy;
 extern const struct transport tr_mbx_0copy;
+extern const struct transport tr_mbx_0copy_sealed;
 extern const struct transport tr_mbx_0copy4;
 extern const struct transport tr_mbx_rw;
 extern const struct transport tr_mbx_call;

@@ -177,6 +177,43 @@ static int mbx_zc_rx(struct chan *c, uint64_t seq)
 	return 1;
 }
 
+/*
+ * Sealed zero copy: as mbx_zc_tx(), but the regions are whole pages
+ * (MBX_BUF_PAGES; the next one after a sealed send is too) and each is
+ * sent sealed.  The pool holds depth page-rounded slots plus two.
+ */
+static int mbx_zcs_open(struct chan *c)
+{
+	size_t pool = (c->depth + 2) * align_up(c->size ? c->size : 8, 4096);
+
+	return mbx_open_port(c, 64, pool);
+}
+
+static int mbx_zcs_tx(struct chan *c, uint64_t seq)
+{
+	struct mbx_send args = {
+		.len = c->size, .next_len = c->size,
+		.flags = MBX_SEND_BUF | MBX_SEND_NEXT | MBX_SEND_SEALED,
+	};
+	int ret;
+
+	if (c->pending == MBX_NO_OFFSET) {
+		ret = mbx_buf_alloc_pages(c->fd[TX], c->size, &c->pending);
+		if (ret < 0)
+			return ret;
+	}
+	/* A failed sealed send leaves the region sealed: it is filled already. */
+	if (c->e2e && !c->pending_sealed)
+		fill(mbx_buf_ptr(c->pool, c->pending), c->size, seq);
+	args.offset = c->pending;
+	ret = mbx_send_ex(c->fd[TX], &args);
+	c->pending_sealed = ret < 0;
+	if (ret < 0)
+		return ret;
+	c->pending = args.next_offset;
+	return 1;
+}
+
 /* write() and read() on the port fd, one message each. */
 static int mbx_rw_tx(struct chan *c, uint64_t seq)
 {
@@ -438,6 +475,17 @@ const struct transport tr_mbx_0copy = {
 	.close = mbx_close,
 	.attach = mbx_zc_attach,
 	.tx = mbx_zc_tx,
+	.rx = mbx_zc_rx,
+};
+
+const struct transport tr_mbx_0copy_sealed = {
+	.name = "mbx-0copy-sealed",
+	.what = "mailbox zero copy as mbx-0copy, page regions sent sealed (MBX_SEND_SEALED)",
+	.scens = B(SC_RTT2),
+	.open = mbx_zcs_open,
+	.close = mbx_close,
+	.attach = mbx_zc_attach,
+	.tx = mbx_zcs_tx,
 	.rx = mbx_zc_rx,
 };
 

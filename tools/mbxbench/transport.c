@@ -68,6 +68,7 @@ const struct transport *const transports[] = {
 	&tr_mbx_copy,
 	&tr_mbx_rw,
 	&tr_mbx_0copy,
+	&tr_mbx_0copy_sealed,
 	&tr_mbx_0copy4,
 	&tr_mbx_call,
 	&tr_mbx_0copy_call,

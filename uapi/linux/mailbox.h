@@ -37,6 +37,7 @@
 #define MBX_FEAT_NOTIFY		0x40ULL	/* MBX_IOC_NOTIFY */
 #define MBX_FEAT_BUF_NEXT	0x80ULL	/* MBX_SEND_NEXT, MBX_RECV_RELEASE */
 #define MBX_FEAT_TOPIC		0x100ULL /* MBX_PORT_TOPIC, MBX_IOC_SUBSCRIBE */
+#define MBX_FEAT_SEAL		0x200ULL /* MBX_SEND_SEALED, MBX_BUF_PAGES */
 
 /*
  * Flags of MBX_IOC_PORT_CREATE and MBX_IOC_PORT_OPEN (the new fd's file
@@ -56,6 +57,14 @@
 #define MBX_SEND_NEXT		0x100U
 /* recv: first release a region (release_offset, release_len) */
 #define MBX_RECV_RELEASE	0x200U
+/*
+ * send, with MBX_SEND_BUF: seal the region: read-only in every mapping,
+ * the sender's included, until it is freed.  The region must start on a
+ * page and cover whole pages (allocate it with MBX_BUF_PAGES).
+ */
+#define MBX_SEND_SEALED		0x400U
+/* MBX_IOC_BUF_ALLOC: a region that starts on a page and covers whole pages */
+#define MBX_BUF_PAGES		0x800U
 
 /* next_offset when MBX_SEND_NEXT could not allocate the next region. */
 #define MBX_OFFSET_NONE		(~(__u64)0)
@@ -80,6 +89,7 @@
 #define MBX_MSG_BUF		0x1U	/* the message is a pool region */
 /* topic: messages were dropped before this one (mbx_recv.dropped) */
 #define MBX_MSG_DROPPED		0x2U
+#define MBX_MSG_SEALED		0x8U	/* its pool region is sealed: read-only */
 
 /**
  * struct mbx_version - answer of MBX_IOC_VERSION
@@ -162,7 +172,7 @@ struct mbx_port_dup {
  * @timeout_ns:  with MBX_TIMEOUT, nanoseconds (relative, or absolute
  *               CLOCK_MONOTONIC with MBX_ABSTIME)
  * @flags:       MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME, MBX_SEND_BUF,
- *               MBX_SEND_NEXT
+ *               MBX_SEND_NEXT, MBX_SEND_SEALED
  * @prio:        0..MBX_PRIO_MAX
  * @next_len:    in, with MBX_SEND_NEXT: length of the next region to
  *               allocate once the message is sent, 1..pool size
@@ -206,6 +216,9 @@ struct mbx_send {
  *              (drop-oldest) since its last receive, else zero (this was
  *              the zero @reserved field before topics; a caller that
  *              reuses the struct clears it, as it resets @len)
+ *              by the caller; MBX_MSG_SEALED if the message's region is
+ *              sealed (MBX_SEND_SEALED)
+ * @reserved:   zero in, zero out
  * @release_offset: in, with MBX_RECV_RELEASE: a region the caller holds,
  *              released before the receive starts
  * @release_len: in, with MBX_RECV_RELEASE: its length
@@ -334,7 +347,8 @@ struct mbx_port_list {
  * @offset:     alloc out / release in: offset of the region in the pool
  * @len:        alloc in / release in: length of the region
  * @timeout_ns: alloc: as for struct mbx_send
- * @flags:      alloc: MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME; release: 0
+ * @flags:      alloc: MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME, MBX_BUF_PAGES;
+ *              release: 0
  * @reserved:   zero
  */
 struct mbx_buf {

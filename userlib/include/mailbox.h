@@ -97,6 +97,16 @@ ssize_t mbx_recv_inplace_release(int port, uint64_t release_offset,
 				 unsigned int *prio);
 
 /*
+ * Sealed sends.  mbx_buf_alloc_pages() allocates a region that starts on a
+ * page and covers whole pages; mbx_buf_send_sealed() sends such a region
+ * sealed: from then until it is freed it is read-only in every mapping,
+ * the sender's included, so a receiver reads exactly what was sent.
+ */
+int mbx_buf_alloc_pages(int port, size_t len, uint64_t *offset);
+int mbx_buf_send_sealed(int port, uint64_t offset, size_t len,
+			unsigned int prio);
+
+/*
  * Request/reply in one call: send on @port, then receive on @reply_port
  * (-1: the same port).  Returns the reply's length.  *done (if not NULL)
  * says which halves completed (MBX_CALL_SENT, MBX_CALL_RECEIVED), on

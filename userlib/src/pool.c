@@ -54,6 +54,31 @@ int mbx_buf_alloc(int port, size_t len, uint64_t *offset)
 	return 0;
 }
 
+int mbx_buf_alloc_pages(int port, size_t len, uint64_t *offset)
+{
+	struct mbx_buf args = { .len = len, .flags = MBX_BUF_PAGES };
+	int ret;
+
+	ret = mbx_buf_alloc_ex(port, &args);
+	if (ret < 0)
+		return ret;
+	*offset = args.offset;
+	return 0;
+}
+
+int mbx_buf_send_sealed(int port, uint64_t offset, size_t len,
+			unsigned int prio)
+{
+	struct mbx_send args = {
+		.offset = offset,
+		.len = len,
+		.prio = prio,
+		.flags = MBX_SEND_BUF | MBX_SEND_SEALED,
+	};
+
+	return __mbx_ioctl(port, MBX_IOC_SEND, &args);
+}
+
 int mbx_buf_send(int port, uint64_t offset, size_t len, unsigned int prio)
 {
 	struct mbx_send args = {

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mailbox: a pool's address space, its mappings and the protection of its
+ * sealed pages.
+ *
+ * Every pool has an inode of its own, from a small pseudo filesystem of the
+ * module (as DRM's drm_fs_inode_new() does), and every mapping of the pool
+ * is made through a file on that inode.  Every VMA of the pool, in every
+ * process, is therefore in that inode's i_mmap, and unmap_mapping_range()
+ * on it reaches them all.
+ *
+ * Mappings are write-notify: their PTEs start read-only (also those made
+ * at mmap time) and the first write to each page goes through
+ * mbx_seal_page_mkwrite(), which refuses a sealed page with SIGSEGV (and
+ * a GUP write, process_vm_writev() or /proc/PID/mem, with EFAULT).
+ * Sealing marks the pages, waits for every mkwrite that looked before the
+ * mark (page lock), then zaps the pages' PTEs in every mapping: one TLB
+ * flush per sealed send.  References to a page beyond its mappings (a
+ * pin, or a GUP reference held across a copy) would let a write land
+ * after the seal, so sealing waits a little for them and else fails.
+ *
+ * LOCKING: the sealed bits are changed by the pool (pool.c) under
+ * port->lock; the fault paths read them under the page lock, which orders
+ * them against sealing (see mbx_seal_pages()).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/delay.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pagemap.h>
+#include <linux/pseudo_fs.h>
+#include <linux/slab.h>
+
+#include "mbx.h"
+
+#define MBX_SEAL_MAGIC		0x6d627870	/* "mbxp" */
+/* Scans for references beyond the mappings before sealing gives up. */
+#define MBX_SEAL_SCANS		5
+
+/**
+ * struct mbx_seal - the address space of one pool
+ * @inode:    its inode on the module's pseudo filesystem
+ * @pages:    the pool's pages (owned by pool.c)
+ * @nr_pages: how many
+ * @sealed:   bit n: page n belongs to a sealed region
+ */
+struct mbx_seal {
+	struct inode *inode;
+	struct page **pages;
+	unsigned long nr_pages;
+	unsigned long *sealed;
+};
+
+static struct vfsmount *mbx_seal_mnt;
+
+static int mbx_seal_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, MBX_SEAL_MAGIC) ? 0 : -ENOMEM;
+}
+
+/* No owner: the mount lives from module init to exit and pins nothing. */
+static struct file_system_type mbx_seal_fs_type = {
+	.name		= "mailbox-pool",
+	.init_fs_context = mbx_seal_init_fs_context,
+	.kill_sb	= kill_anon_super,
+};
+
+/**
+ * mbx_seal_init() - mount the pseudo filesystem of pool inodes
+ *
+ * Context: module init.
+ * Return: 0 or -errno.
+ */
+int mbx_seal_init(void)
+{
+	mbx_seal_mnt = kern_mount(&mbx_seal_fs_type);
+	return PTR_ERR_OR_ZERO(mbx_seal_mnt);
+}
+
+/**
+ * mbx_seal_exit() - unmount it
+ *
+ * Context: module exit, every pool gone.
+ */
+void mbx_seal_exit(void)
+{
+	kern_unmount(mbx_seal_mnt);
+}
+
+/**
+ * mbx_seal_create() - give a pool its address space
+ * @pages:    the pool's pages, which outlive the result
+ * @nr_pages: how many
+ *
+ * Context: process context, may sleep.
+ * Return: the address space, or ERR_PTR(-ENOMEM or another -errno).
+ */
+struct mbx_seal *mbx_seal_create(struct page **pages, unsigned long nr_pages)
+{
+	struct mbx_seal *seal;
+	int ret = -ENOMEM;
+
+	seal = kzalloc(sizeof(*seal), GFP_KERNEL_ACCOUNT);
+	if (!seal)
+		return ERR_PTR(-ENOMEM);
+	seal->pages = pages;
+	seal->nr_pages = nr_pages;
+	seal->sealed = bitmap_zalloc(nr_pages, GFP_KERNEL_ACCOUNT);
+	if (!seal->sealed)
+		goto err_seal;
+	seal->inode = alloc_anon_inode(mbx_seal_mnt->mnt_sb);
+	if (IS_ERR(seal->inode)) {
+		ret = PTR_ERR(seal->inode);
+		goto err_bitmap;
+	}
+	return seal;
+
+err_bitmap:
+	bitmap_free(seal->sealed);
+err_seal:
+	kfree(seal);
+	return ERR_PTR(ret);
+}
+
+/**
+ * mbx_seal_destroy() - free a pool's address space
+ * @seal: it; no mapping of it is left
+ *
+ * Context: process context, may sleep.
+ */
+void mbx_seal_destroy(struct mbx_seal *seal)
+{
+	iput(seal->inode);
+	bitmap_free(seal->sealed);
+	kfree(seal);
+}
+
+/**
+ * mbx_seal_file() - make the file behind a new mapping of the pool
+ * @seal: the pool's address space
+ * @fops: the file's operations; their owner is referenced by the file
+ * @priv: its private_data
+ *
+ * Context: process context, may sleep.
+ * Return: the file, or an ERR_PTR().
+ */
+struct file *mbx_seal_file(struct mbx_seal *seal,
+			   const struct file_operations *fops, void *priv)
+{
+	struct file *file;
+
+	/* __fput() puts the owner, which alloc_file_pseudo() does not get. */
+	__module_get(fops->owner);
+	ihold(seal->inode);
+	file = alloc_file_pseudo(seal->inode, mbx_seal_mnt, "[mailbox-pool]",
+				 O_RDWR, fops);
+	if (IS_ERR(file)) {
+		iput(seal->inode);
+		module_put(fops->owner);
+		return file;
+	}
+	file->private_data = priv;
+	return file;
+}
+
+/**
+ * __mbx_seal_mark() - mark pages sealed, or not
+ * @seal:  the pool's address space
+ * @first: the first page
+ * @n:     how many
+ * @on:    sealed or not
+ *
+ * Marking is not sealing: mbx_seal_pages() does that.
+ *
+ * Context: port->lock held.
+ */
+void __mbx_seal_mark(struct mbx_seal *seal, unsigned long first,
+		     unsigned long n, bool on)
+{
+	/* Writers are serialized by port->lock; readers test single bits. */
+	if (on)
+		bitmap_set(seal->sealed, first, n);
+	else
+		bitmap_clear(seal->sealed, first, n);
+}
+
+/* Whether a page has references beyond the pool's own and its mappings. */
+static bool mbx_seal_page_busy(struct page *page)
+{
+	return page_count(page) > 1 + mbx_page_mapcount(page);
+}
+
+/**
+ * mbx_seal_pages() - make marked pages read-only in every mapping
+ * @seal:  the pool's address space
+ * @first: the first page, already marked (__mbx_seal_mark())
+ * @n:     how many
+ *
+ * A mkwrite that checked a page before it was marked holds the page lock
+ * until its PTE is writable: taking the lock waits for it, and the zap
+ * then removes that PTE.  A mkwrite that takes the lock afterwards sees
+ * the mark.  Refaults are read-only, so after this no write reaches the
+ * pages through a mapping.  A page still referenced beyond its mappings
+ * may be written without one (a pin for DMA, a /proc/PID/mem copy under
+ * way): wait a little for such references to go, then give up.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EBUSY.
+ */
+int mbx_seal_pages(struct mbx_seal *seal, unsigned long first,
+		   unsigned long n)
+{
+	unsigned long i;
+	int scan;
+
+	for (i = first; i < first + n; i++) {
+		lock_page(seal->pages[i]);
+		unlock_page(seal->pages[i]);
+	}
+	unmap_mapping_range(seal->inode->i_mapping, (loff_t)first << PAGE_SHIFT,
+			    (loff_t)n << PAGE_SHIFT, 0);
+
+	for (scan = 0; scan < MBX_SEAL_SCANS; scan++) {
+		for (i = first; i < first + n; i++)
+			if (mbx_seal_page_busy(seal->pages[i]))
+				break;
+		if (i == first + n)
+			return 0;
+		/* A fault or a zap elsewhere holds one for a moment. */
+		msleep(1 << scan);
+	}
+	return -EBUSY;
+}
+
+/**
+ * mbx_seal_writable() - whether a range of pages may be made writable
+ * @seal:  the pool's address space
+ * @first: the first page
+ * @n:     how many
+ *
+ * Context: any; the answer may be stale at once, the fault path enforces.
+ * Return: false if any of them is sealed.
+ */
+bool mbx_seal_writable(struct mbx_seal *seal, unsigned long first,
+		       unsigned long n)
+{
+	return find_next_bit(seal->sealed, first + n, first) >= first + n;
+}
+
+static vm_fault_t mbx_seal_fault(struct vm_fault *vmf)
+{
+	struct mbx_seal *seal = vmf->vma->vm_private_data;
+
+	if (vmf->pgoff >= seal->nr_pages)
+		return VM_FAULT_SIGBUS;
+	vmf->page = seal->pages[vmf->pgoff];
+	get_page(vmf->page);
+	return 0;
+}
+
+/*
+ * The first write to a page of a mapping.  Pool pages have no ->mapping,
+ * so the page is returned locked (VM_FAULT_LOCKED), as fb_deferred_io
+ * does: do_page_mkwrite() would otherwise take it for a truncated page
+ * and retry forever.  The lock is held until the PTE is writable.
+ */
+static vm_fault_t mbx_seal_page_mkwrite(struct vm_fault *vmf)
+{
+	struct mbx_seal *seal = vmf->vma->vm_private_data;
+	struct page *page = vmf->page;
+
+	if (vmf->pgoff >= seal->nr_pages || seal->pages[vmf->pgoff] != page)
+		return VM_FAULT_SIGBUS;
+	lock_page(page);
+	if (test_bit(vmf->pgoff, seal->sealed)) {
+		unlock_page(page);
+		return VM_FAULT_SIGSEGV;
+	}
+	return VM_FAULT_LOCKED;
+}
+
+/* mprotect() may not add write access over a sealed page. */
+static int mbx_seal_mprotect(struct vm_area_struct *vma, unsigned long start,
+			     unsigned long end, unsigned long newflags)
+{
+	struct mbx_seal *seal = vma->vm_private_data;
+	unsigned long first = vma->vm_pgoff +
+			      ((start - vma->vm_start) >> PAGE_SHIFT);
+
+	if (!(newflags & VM_WRITE))
+		return 0;
+	return mbx_seal_writable(seal, first, (end - start) >> PAGE_SHIFT) ?
+	       0 : -EACCES;
+}
+
+static const struct vm_operations_struct mbx_seal_vm_ops = {
+	.fault		= mbx_seal_fault,
+	.page_mkwrite	= mbx_seal_page_mkwrite,
+	.mprotect	= mbx_seal_mprotect,
+};
+
+/* vm_insert_pages() of the whole pool, a batch of pages at a time. */
+static int mbx_seal_insert_pages(struct mbx_seal *seal,
+				 struct vm_area_struct *vma)
+{
+	unsigned long done = 0;
+
+	while (done < seal->nr_pages) {
+		unsigned long num = seal->nr_pages - done;
+		int ret;
+
+		ret = vm_insert_pages(vma, vma->vm_start + (done << PAGE_SHIFT),
+				      seal->pages + done, &num);
+		if (ret)
+			return ret;
+		/* num is what was left over; whatever went is done. */
+		done = seal->nr_pages - num;
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * mbx_seal_mmap() - set up a new mapping of the whole pool
+ * @seal: the pool's address space
+ * @vma:  the mapping, shared, of the whole pool, checked by the caller
+ *
+ * Every page is mapped now, read-only: vm_page_prot is still the writable
+ * one while ->mmap runs (vma_set_page_prot() comes after), and the VMA is
+ * not yet in the inode's i_mmap, where a seal could find it.  The first
+ * write to each page goes through mbx_seal_page_mkwrite().
+ *
+ * Context: mmap_lock held for writing.
+ * Return: 0 or -errno.
+ */
+int mbx_seal_mmap(struct mbx_seal *seal, struct vm_area_struct *vma)
+{
+	vma->vm_ops = &mbx_seal_vm_ops;
+	vma->vm_private_data = seal;
+	/* What vma_set_page_prot() makes of a write-notify mapping. */
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags & ~VM_SHARED);
+	return mbx_seal_insert_pages(seal, vma);
+}

@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sealed sends (docs/SEMANTICS.md, "Sealed sends"): MBX_SEND_SEALED makes a
+ * pool region read-only in every mapping, the sender's included, from the
+ * send until the region is freed.  Every route to write it is tried and
+ * must fail: a store (SIGSEGV), mprotect() to write access, a new mapping,
+ * process_vm_writev(), /proc/PID/mem of the sender from itself and from
+ * another process, a forked child; and a store racing the seal never lands
+ * after the send returned.  Also MBX_BUF_PAGES allocations, the misuses
+ * refused with EINVAL, and that the pool gets all its space back.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "mbx_helpers.h"
+
+#define PG		4096UL
+#define POOL_SZ		(16 * PG)
+#define CAP		8
+#define MSG		256
+
+FIXTURE(seal) {
+	int fd;
+	uint8_t *map;
+};
+
+FIXTURE_SETUP(seal)
+{
+	self->fd = t_pool_port(CAP, MSG, POOL_SZ, NULL, 0600, 0);
+	ASSERT_LE(0, self->fd);
+	self->map = mmap(NULL, POOL_SZ, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->fd, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+}
+
+FIXTURE_TEARDOWN(seal)
+{
+	munmap(self->map, POOL_SZ);
+	close(self->fd);
+}
+
+static long long pool_free(int fd)
+{
+	struct mbx_port_info info;
+
+	return t_info(fd, &info) ? -1 : (long long)info.pool_free;
+}
+
+/* MBX_IOC_SEND of the region (@off, @len), sealed, with @flags. */
+static long seal_send(int fd, uint64_t off, uint64_t len, uint32_t flags)
+{
+	struct mbx_send s = {
+		.offset = off, .len = len,
+		.flags = MBX_SEND_BUF | MBX_SEND_SEALED | flags,
+	};
+
+	return t_ioctl(fd, MBX_IOC_SEND, &s);
+}
+
+/* Receive in place: the message's length, offset and msg_flags. */
+static long recv_inplace(int fd, struct mbx_recv *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->flags = MBX_RECV_INPLACE | MBX_NONBLOCK;
+	return t_ioctl(fd, MBX_IOC_RECV, r);
+}
+
+static __thread sigjmp_buf t_jmp;
+static __thread void *t_fault_addr;
+
+static void t_segv(int sig, siginfo_t *si, void *uc)
+{
+	t_fault_addr = si->si_addr;
+	siglongjmp(t_jmp, 1);
+}
+
+static void catch_segv(void)
+{
+	struct sigaction sa = { .sa_sigaction = t_segv,
+				.sa_flags = SA_SIGINFO | SA_NODEFER };
+
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+/* Store @v at @p: 0 if it landed, -1 if it faulted with SIGSEGV there. */
+static int try_write(uint8_t *p, uint8_t v)
+{
+	t_fault_addr = NULL;
+	if (sigsetjmp(t_jmp, 1))
+		return t_fault_addr == (void *)p ? -1 : -2;
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Store at @p in a forked child: its wait status. */
+static int child_write(uint8_t *p)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (!pid) {
+		signal(SIGSEGV, SIG_DFL);
+		__atomic_store_n(p, 0x77, __ATOMIC_RELAXED);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+static int segv_status(int status)
+{
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+}
+
+/* Allocate a page region of @len, fill it with @seed's pattern, seal-send it. */
+static long fill_and_seal(int fd, uint8_t *map, uint64_t len, uint32_t seed,
+			  uint64_t *off)
+{
+	long ret = t_buf_alloc(fd, len, MBX_BUF_PAGES, 0, off);
+
+	if (ret)
+		return ret;
+	t_fill(map + *off, len, seed);
+	return seal_send(fd, *off, len, 0);
+}
+
+TEST(feature_reported)
+{
+	struct mbx_version v;
+	int dev = t_dev();
+
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, t_ioctl(dev, MBX_IOC_VERSION, &v));
+	EXPECT_TRUE(v.features & MBX_FEAT_SEAL);
+	close(dev);
+}
+
+TEST_F(seal, sender_store_faults_after_send_only)
+{
+	uint64_t off, other;
+
+	catch_segv();
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &other));
+	/* Before the send the region is the sender's to write. */
+	ASSERT_EQ(0, try_write(self->map + off, 1));
+	EXPECT_EQ(0, child_write(self->map + off));
+	t_fill(self->map + off, PG, 1);
+	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+
+	EXPECT_EQ(-1, try_write(self->map + off, 2));
+	EXPECT_EQ(-1, try_write(self->map + off + PG - 1, 2));
+	EXPECT_TRUE(segv_status(child_write(self->map + off)));
+	EXPECT_TRUE(t_check(self->map + off, PG, 1));
+	/* Other pages of the pool stay writable. */
+	EXPECT_EQ(0, try_write(self->map + other, 3));
+	EXPECT_EQ(0, try_write(self->map + POOL_SZ - 1, 3));
+	EXPECT_EQ(0, child_write(self->map + other));
+}
+
+TEST_F(seal, receiver_gets_flag_and_bytes_then_region_is_writable_again)
+{
+	long long start = pool_free(self->fd);
+	struct mbx_recv r;
+	uint64_t off, again;
+
+	catch_segv();
+	ASSERT_EQ(0, fill_and_seal(self->fd, self->map, 3 * PG + 5, 7, &off));
+	ASSERT_EQ(3 * PG + 5, recv_inplace(self->fd, &r) ? 0 : r.len);
+	EXPECT_EQ(off, r.offset);
+	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
+	EXPECT_TRUE(t_check(self->map + off, 3 * PG + 5, 7));
+	/* The receiver holds it now, still sealed. */
+	EXPECT_EQ(-1, try_write(self->map + off + 2 * PG, 1));
+
+	ASSERT_EQ(0, t_buf_release(self->fd, off, r.len));
+	EXPECT_EQ(start, pool_free(self->fd));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 4 * PG, MBX_BUF_PAGES, 0, &again));
+	EXPECT_EQ(off, again);
+	EXPECT_EQ(0, try_write(self->map + again + 3 * PG, 1));
+	EXPECT_EQ(0, t_buf_release(self->fd, again, 4 * PG));
+}
+
+TEST_F(seal, copy_receive_sees_flag_and_frees_seal)
+{
+	uint8_t buf[MSG];
+	struct mbx_recv r = { .buf = (uintptr_t)buf, .len = sizeof(buf) };
+	uint64_t off;
+
+	catch_segv();
+	ASSERT_EQ(0, fill_and_seal(self->fd, self->map, 200, 9, &off));
+	ASSERT_EQ(0, t_ioctl(self->fd, MBX_IOC_RECV, &r));
+	EXPECT_EQ(200, r.len);
+	EXPECT_EQ(MBX_MSG_SEALED, r.msg_flags);
+	EXPECT_TRUE(t_check(buf, 200, 9));
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+	EXPECT_EQ(0, try_write(self->map + off, 1));
+}
+
+TEST_F(seal, mprotect_to_write_refused_over_sealed_page_only)
+{
+	uint64_t off;
+
+	ASSERT_EQ(0, fill_and_seal(self->fd, self->map, PG, 1, &off));
+	ASSERT_EQ(0, mprotect(self->map + off, PG, PROT_READ));
+	EXPECT_EQ(-1, mprotect(self->map + off, PG, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, mprotect(self->map, POOL_SZ, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	/* Unsealed pages may go read-only and back. */
+	ASSERT_EQ(0, mprotect(self->map + off + PG, PG, PROT_READ));
+	EXPECT_EQ(0, mprotect(self->map + off + PG, PG,
+			      PROT_READ | PROT_WRITE));
+}
+
+TEST_F(seal, new_mapping_reads_but_cannot_write_sealed_page)
+{
+	uint8_t *map2;
+	uint64_t off;
+
+	catch_segv();
+	ASSERT_EQ(0, fill_and_seal(self->fd, self->map, PG, 4, &off));
+	map2 = mmap(NULL, POOL_SZ, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map2);
+	EXPECT_TRUE(t_check(map2 + off, PG, 4));
+	EXPECT_EQ(-1, try_write(map2 + off, 1));
+	EXPECT_EQ(0, try_write(map2 + off + PG, 1));
+	EXPECT_TRUE(t_check(self->map + off, PG, 4));
+	munmap(map2, POOL_SZ);
+}
+
+TEST_F(seal, process_vm_writev_fails)
+{
+	uint8_t junk[64];
+	struct iovec local = { junk, sizeof(junk) };
+	struct iovec remote;
+	uint64_t off;
+
+	memset(junk, 0xee, sizeof(junk));
+	ASSERT_EQ(0, fill_and_seal(self->fd, self->map, PG, 5, &off));
+	remote.iov_base = self->map + off;
+	remote.iov_len = sizeof(junk);
+	EXPECT_EQ(-1, process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_TRUE(t_check(self->map + off, PG, 5));
+	/* The same call on an unsealed page works. */
+	remote.iov_base = self->map + off + PG;
+	EXPECT_EQ(sizeof(junk),
+		  process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
+}
+
+/* pwrite() of junk to @addr through /proc/@pid/mem: what it returned. */
+static ssize_t mem_write(pid_t pid, void *addr)
+{
+	char path[64], junk[16];
+	ssize_t n;
+	int fd;
+
+	memset(junk, 0xee, sizeof(junk));
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -2;
+	n = pwrite(fd, junk, sizeof(junk), (off_t)(uintptr_t)addr);
+	close(fd);
+	return n;
+}
+
+TEST_F(seal, proc_mem_write_fails_from_self_and_another_process)
+{
+	pid_t parent = getpid(), pid;
+	uint64_t off;
+	int status;
+
+	ASSERT_EQ(0, fill_and_seal(self->fd, self->map, PG, 6, &off));
+	EXPECT_EQ(-1, mem_write(parent, self->map + off));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(mem_write(parent, self->map + off) == -1 ? 0 : T_BAD_SUCCESS);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_TRUE(t_check(self->map + off, PG, 6));
+	/* The same write to an unsealed page lands. */
+	EXPECT_EQ(16, mem_write(parent, self->map + off + PG));
+}
+
+TEST_F(seal, misuse_is_einval)
+{
+	struct mbx_send s = { .len = 64, .flags = MBX_SEND_SEALED };
+	struct mbx_send ents[1] = { { .len = 64,
+				      .flags = MBX_SEND_BUF | MBX_SEND_SEALED } };
+	struct mbx_batch b = { .msgs = (uintptr_t)ents, .count = 1 };
+	uint64_t first, off;
+
+	/* Without MBX_SEND_BUF. */
+	s.buf = (uintptr_t)"x";
+	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, MBX_IOC_SEND, &s));
+	/* A region at a page boundary that does not cover whole pages. */
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 100, 0, 0, &first));
+	ASSERT_EQ(0, first);
+	EXPECT_EQ(-EINVAL, seal_send(self->fd, first, 100, 0));
+	/* A region that does not start on a page. */
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 2 * PG, 0, 0, &off));
+	ASSERT_NE(0, off % PG);
+	EXPECT_EQ(-EINVAL, seal_send(self->fd, off, 2 * PG, 0));
+	/* In a batch. */
+	ents[0].offset = off;
+	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, MBX_IOC_SEND_BATCH, &b));
+	/* Unknown allocation flags. */
+	EXPECT_EQ(-EINVAL, t_buf_alloc(self->fd, 64, 0x80000000U, 0, NULL));
+	/* Nothing was sent; both regions are still the sender's, writable. */
+	EXPECT_EQ(0, T_INFO(self->fd, queued));
+	self->map[first] = 1;
+	self->map[off] = 1;
+	EXPECT_EQ(0, t_buf_release(self->fd, first, 100));
+	EXPECT_EQ(0, t_buf_release(self->fd, off, 2 * PG));
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+}
+
+TEST_F(seal, page_allocations_are_aligned_and_given_back)
+{
+	uint64_t small, a, b, c, whole;
+
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 64, 0, 0, &small));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 100, MBX_BUF_PAGES, 0, &a));
+	EXPECT_EQ(PG, a);
+	EXPECT_EQ(POOL_SZ - 64 - PG, pool_free(self->fd));
+	/* The head left before @a is still there for small regions. */
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 128, 0, 0, &b));
+	EXPECT_EQ(64, b);
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG + 1, MBX_BUF_PAGES, 0, &c));
+	EXPECT_EQ(2 * PG, c);
+	EXPECT_EQ(0, t_buf_release(self->fd, a, 100));
+	EXPECT_EQ(0, t_buf_release(self->fd, small, 64));
+	EXPECT_EQ(0, t_buf_release(self->fd, b, 128));
+	EXPECT_EQ(0, t_buf_release(self->fd, c, PG + 1));
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+	/* The whole pool, then nothing more. */
+	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ, MBX_BUF_PAGES, 0, &whole));
+	EXPECT_EQ(0, whole);
+	EXPECT_EQ(-EAGAIN, t_buf_alloc(self->fd, 1, MBX_BUF_PAGES |
+				       MBX_NONBLOCK, 0, NULL));
+	EXPECT_EQ(0, t_buf_release(self->fd, whole, POOL_SZ));
+	/* A pool with only unaligned room left refuses a page region. */
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 64, 0, 0, &small));
+	EXPECT_EQ(-EAGAIN, t_buf_alloc(self->fd, POOL_SZ, MBX_BUF_PAGES |
+				       MBX_NONBLOCK, 0, NULL));
+	EXPECT_EQ(0, t_buf_release(self->fd, small, 64));
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+}
+
+TEST_F(seal, with_send_next)
+{
+	struct mbx_send s = { .len = PG,
+			      .flags = MBX_SEND_BUF | MBX_SEND_SEALED |
+				       MBX_SEND_NEXT,
+			      .next_len = 100 };
+	struct mbx_recv r;
+	uint64_t off;
+
+	catch_segv();
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 64, 0, 0, &off));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+	t_fill(self->map + off, PG, 3);
+	s.offset = off;
+	ASSERT_EQ(0, t_ioctl(self->fd, MBX_IOC_SEND, &s));
+	/* The next region can be sealed in turn: whole pages. */
+	EXPECT_EQ(0, s.next_offset % PG);
+	EXPECT_EQ(-1, try_write(self->map + off, 1));
+	EXPECT_EQ(0, try_write(self->map + s.next_offset, 1));
+	EXPECT_EQ(0, seal_send(self->fd, s.next_offset, 100, 0));
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
+	EXPECT_TRUE(t_check(self->map + off, PG, 3));
+	EXPECT_EQ(0, t_buf_release(self->fd, r.offset, r.len));
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
+	EXPECT_EQ(0, t_buf_release(self->fd, r.offset, r.len));
+}
+
+TEST_F(seal, in_the_send_half_of_a_call)
+{
+	struct mbx_call c = {
+		.send = { .len = 300, .flags = MBX_SEND_BUF | MBX_SEND_SEALED },
+		.recv = { .flags = MBX_RECV_INPLACE },
+		.recv_fd = -1,
+	};
+	uint64_t off;
+
+	catch_segv();
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 300, MBX_BUF_PAGES, 0, &off));
+	t_fill(self->map + off, 300, 12);
+	c.send.offset = off;
+	/* Send to itself and take it back in place. */
+	ASSERT_EQ(0, t_ioctl(self->fd, MBX_IOC_CALL, &c));
+	EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, c.done);
+	EXPECT_EQ(off, c.recv.offset);
+	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, c.recv.msg_flags);
+	EXPECT_EQ(-1, try_write(self->map + off, 1));
+	EXPECT_TRUE(t_check(self->map + off, 300, 12));
+	EXPECT_EQ(0, t_buf_release(self->fd, off, 300));
+	EXPECT_EQ(0, try_write(self->map + off, 1));
+}
+
+TEST_F(seal, sender_closing_leaves_message_sealed)
+{
+	struct mbx_port_dup d = { .flags = MBX_SEND };
+	struct mbx_recv r;
+	uint64_t off;
+	int sfd;
+
+	catch_segv();
+	sfd = t_ioctl(self->fd, MBX_IOC_PORT_DUP, &d);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, fill_and_seal(sfd, self->map, 2 * PG, 8, &off));
+	close(sfd);
+	EXPECT_EQ(-1, try_write(self->map + off + PG, 1));
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
+	EXPECT_TRUE(t_check(self->map + off, 2 * PG, 8));
+	EXPECT_EQ(0, t_buf_release(self->fd, off, 2 * PG));
+	EXPECT_EQ(0, try_write(self->map + off + PG, 1));
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+}
+
+TEST_F(seal, failed_send_leaves_region_sealed_and_held)
+{
+	uint64_t off;
+
+	catch_segv();
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+	ASSERT_EQ(0, t_ioctl(self->fd, MBX_IOC_SHUTDOWN, NULL));
+	EXPECT_EQ(-EPIPE, seal_send(self->fd, off, PG, 0));
+	EXPECT_EQ(-1, try_write(self->map + off, 1));
+	EXPECT_EQ(0, t_buf_release(self->fd, off, PG));
+	EXPECT_EQ(0, try_write(self->map + off, 1));
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+}
+
+TEST_F(seal, full_queue_then_retry)
+{
+	struct mbx_recv r;
+	uint64_t off[CAP + 1];
+	int i;
+
+	for (i = 0; i < CAP; i++)
+		ASSERT_EQ(0, fill_and_seal(self->fd, self->map, 64, i,
+					   &off[i]));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off[CAP]));
+	t_fill(self->map + off[CAP], PG, 99);
+	EXPECT_EQ(-EAGAIN, seal_send(self->fd, off[CAP], PG, MBX_NONBLOCK));
+	for (i = 0; i < CAP; i++) {
+		ASSERT_EQ(0, recv_inplace(self->fd, &r));
+		EXPECT_TRUE(t_check(self->map + r.offset, 64, i));
+		EXPECT_EQ(0, t_buf_release(self->fd, r.offset, r.len));
+	}
+	/* Sent again, still sealed, as it was. */
+	EXPECT_EQ(0, seal_send(self->fd, off[CAP], PG, 0));
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
+	EXPECT_TRUE(t_check(self->map + r.offset, PG, 99));
+	EXPECT_EQ(0, t_buf_release(self->fd, r.offset, r.len));
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+}
+
+TEST_F(seal, forwarded_region_stays_sealed)
+{
+	struct mbx_send s = { .len = PG, .flags = MBX_SEND_BUF };
+	struct mbx_recv r;
+	uint64_t off;
+
+	catch_segv();
+	ASSERT_EQ(0, fill_and_seal(self->fd, self->map, PG, 2, &off));
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	/* Sent on without the flag: a sealed region stays sealed. */
+	s.offset = off;
+	ASSERT_EQ(0, t_ioctl(self->fd, MBX_IOC_SEND, &s));
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
+	EXPECT_EQ(-1, try_write(self->map + off, 1));
+	EXPECT_EQ(0, t_buf_release(self->fd, off, PG));
+}
+
+TEST_F(seal, many_sealed_sends_leak_nothing)
+{
+	struct mbx_recv r;
+	uint64_t off;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		ASSERT_EQ(0, fill_and_seal(self->fd, self->map,
+					   1 + (i * 997) % (4 * PG), i, &off));
+		ASSERT_EQ(0, recv_inplace(self->fd, &r));
+		ASSERT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
+		ASSERT_TRUE(t_check(self->map + off, r.len, i));
+		ASSERT_EQ(0, t_buf_release(self->fd, off, r.len));
+	}
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+}
+
+struct racer {
+	uint8_t *page;
+	int faulted;	/* read after the join */
+	unsigned int seed;
+};
+
+/* Store over the page until a store faults. */
+static void *race_writer(void *arg)
+{
+	struct racer *w = arg;
+	unsigned int v = w->seed;
+
+	if (sigsetjmp(t_jmp, 1)) {
+		w->faulted = 1;
+		return NULL;
+	}
+	for (;;) {
+		memset(w->page, v++ & 0xff, PG);
+		__asm__ __volatile__("" ::: "memory");
+	}
+}
+
+static uint64_t sum(const uint8_t *p, size_t len)
+{
+	uint64_t s = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		s = s * 31 + __atomic_load_n(&p[i], __ATOMIC_RELAXED);
+	return s;
+}
+
+TEST_F(seal, store_racing_the_seal_never_lands_after_it)
+{
+	struct racer w[2];
+	pthread_t th[2];
+	struct mbx_recv r;
+	uint64_t off, before;
+	int i, round;
+
+	catch_segv();
+	for (round = 0; round < 20; round++) {
+		ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+		for (i = 0; i < 2; i++) {
+			w[i].page = self->map + off;
+			w[i].faulted = 0;
+			w[i].seed = i * 128;
+			ASSERT_EQ(0, pthread_create(&th[i], NULL, race_writer,
+						    &w[i]));
+		}
+		t_sleep_ms(2);
+		ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+		ASSERT_EQ(0, recv_inplace(self->fd, &r));
+		EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
+		before = sum(self->map + off, PG);
+		t_sleep_ms(5);
+		EXPECT_EQ(before, sum(self->map + off, PG));
+		for (i = 0; i < 2; i++) {
+			pthread_join(th[i], NULL);
+			EXPECT_EQ(1, w[i].faulted);
+		}
+		EXPECT_EQ(before, sum(self->map + off, PG));
+		ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+	}
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+}
+
+TEST(libmailbox_calls)
+{
+	int fd = t_pool_port(CAP, MSG, POOL_SZ, NULL, 0600, 0);
+	struct mbx_recv r;
+	uint8_t *map;
+	uint64_t off;
+
+	ASSERT_LE(0, fd);
+	map = mmap(NULL, POOL_SZ, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	catch_segv();
+	ASSERT_EQ(0, mbx_buf_alloc(fd, 64, &off));
+	ASSERT_EQ(0, mbx_buf_alloc_pages(fd, 10, &off));
+	EXPECT_EQ(PG, off);
+	t_fill(map + off, 10, 5);
+	EXPECT_EQ(0, mbx_buf_send_sealed(fd, off, 10, 3));
+	EXPECT_EQ(-1, try_write(map + off, 1));
+	ASSERT_EQ(0, recv_inplace(fd, &r));
+	EXPECT_EQ(3, r.prio);
+	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
+	EXPECT_EQ(-EINVAL, mbx_buf_send_sealed(fd, 0, 64, 0));
+	munmap(map, POOL_SZ);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
