@@ -290,11 +290,11 @@ $(B)/selftests/%: $(TOP)/selftests/%.c $(TEST_HELPERS) $(LIB_A) $(KSFT_H)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -MF $@.d -static -o $@ \
 		$< $(TEST_HELPERS) $(TEST_LIBS_$*) $(LIB_A) -lpthread || { rm -f $@; exit 1; }
 
-# The mq tests (mq_test, mq_notify_test) link libmailbox-mq statically.
-# Each has an LD_PRELOAD twin, *_preload_test, the same source built as a
-# plain glibc program (dynamic, -lrt, no libmailbox-mq) that runs itself
-# with LD_PRELOAD=libmailbox-mq.so.
-MQ_TESTS	:= mq_test mq_notify_test
+# The mq tests (mq_test, mq_notify_test, mq_conf_test) link libmailbox-mq
+# statically.  Each has an LD_PRELOAD twin, *_preload_test, the same
+# source built as a plain glibc program (dynamic, -lrt, no libmailbox-mq)
+# that runs itself with LD_PRELOAD=libmailbox-mq.so.
+MQ_TESTS	:= mq_test mq_notify_test mq_conf_test
 MQ_PRELOAD_TESTS := $(patsubst %_test,%_preload_test,$(MQ_TESTS))
 $(foreach t,$(MQ_TESTS),$(eval TEST_LIBS_$(t) := $(MQ_A)))
 $(MQ_TESTS:%=$(B)/selftests/%): $(MQ_A)
