@@ -74,6 +74,11 @@
 #else
 #define KNOWN_SEAL_FEATURES	0
 #endif
+#ifdef MBX_FEAT_TOPIC
+#define KNOWN_TOPIC_FEATURES	MBX_FEAT_TOPIC
+#else
+#define KNOWN_TOPIC_FEATURES	0
+#endif
 
 static const char params[][24] = {
 	"max_ports_per_user", "max_bytes_per_user", "max_capacity",
@@ -267,7 +272,7 @@ TEST_F(sec, version_is_written_whole_with_reserved_zero)
 	EXPECT_EQ(MBX_API_VERSION, v->version);
 	EXPECT_EQ(0, v->reserved);
 	EXPECT_EQ(0, v->features & ~(KNOWN_FEATURES | KNOWN_MQ_FEATURES |
-				     KNOWN_SEAL_FEATURES))
+				     KNOWN_SEAL_FEATURES | KNOWN_TOPIC_FEATURES))
 		TH_LOG("unknown feature bits %#llx",
 		       (unsigned long long)v->features);
 	EXPECT_TRUE(v->features & MBX_FEAT_PORTS);
