@@ -409,6 +409,8 @@ static int mbx_topic_deliver(struct mbx_port *port, struct mbx_recv *args,
 	args->offset = inplace ? mbx_region_offset(msg->region) : 0;
 	args->msg_flags = (inplace ? MBX_MSG_BUF : 0) |
 			  (pk->lost ? MBX_MSG_DROPPED : 0);
+	if (msg->region && mbx_region_sealed(msg->region))
+		args->msg_flags |= MBX_MSG_SEALED;
 	args->dropped = pk->lost;
 	args->tag = msg->tag;
 	args->prio = msg->prio;
