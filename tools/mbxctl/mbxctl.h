@@ -66,9 +66,12 @@ int cmd_stat(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_unlink(int argc, char **argv);
 
-/* msg.c: the message subcommands */
+/* msg.c: the message subcommands, and the options pub shares with send */
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
+struct mbx_send;
+int send_opts(int argc, char **argv, struct mbx_send *args);
+int parse_timeout(const char *s, uint64_t *ns);
 
 /* topic.c: the topic subcommands */
 int cmd_pub(int argc, char **argv);

@@ -55,7 +55,7 @@ static ssize_t read_stdin(char **bufp, size_t max)
 	return (ssize_t)len;
 }
 
-static int parse_timeout(const char *s, uint64_t *ns)
+int parse_timeout(const char *s, uint64_t *ns)
 {
 	uint64_t ms;
 
@@ -65,8 +65,8 @@ static int parse_timeout(const char *s, uint64_t *ns)
 	return 0;
 }
 
-/* send's options into @args; -1 to go on, else the exit status. */
-static int send_opts(int argc, char **argv, struct mbx_send *args)
+/* send's (and pub's) options into @args; -1 to go on, else the exit status. */
+int send_opts(int argc, char **argv, struct mbx_send *args)
 {
 	uint64_t v, timeout_ns = 0;
 	int c, code;

@@ -40,57 +40,22 @@ static bool is_topic(int fd, const char *name, int *code)
 
 /* --- pub --- */
 
-struct pub_opts {
-	unsigned int prio;
-	uint32_t flags;		/* MBX_NONBLOCK, MBX_TIMEOUT */
-	uint64_t timeout_ns;
-};
-
-/* pub's options into @o; -1 to go on, else the exit status. */
-static int pub_opts(int argc, char **argv, struct pub_opts *o)
-{
-	uint64_t v;
-	int c;
-
-	while ((c = next_opt(argc, argv, "P:t:n")) != -1) {
-		switch (c) {
-		case 'P':
-			if (parse_num(optarg, MBX_PRIO_MAX, false, &v))
-				return usage_error("bad priority '%s' (0..%d)",
-						   optarg, MBX_PRIO_MAX);
-			o->prio = (unsigned int)v;
-			break;
-		case 't':
-			if (parse_num(optarg, UINT64_MAX / 1000000ULL, false, &v))
-				return usage_error("bad timeout '%s' (milliseconds)",
-						   optarg);
-			o->flags |= MBX_TIMEOUT;
-			o->timeout_ns = v * 1000000ULL;
-			break;
-		case 'n':
-			o->flags |= MBX_NONBLOCK;
-			break;
-		default:
-			return OPT_END(c);
-		}
-	}
-	return -1;
-}
-
-static int pub_one(int fd, const char *name, const struct pub_opts *o,
+/* Publish @len bytes at @msg as the options in @o (send's) say. */
+static int pub_one(int fd, const char *name, const struct mbx_send *o,
 		   const char *msg, size_t len)
 {
-	struct mbx_send s = {
-		.buf = (uintptr_t)msg, .len = len, .prio = o->prio,
-		.flags = o->flags, .timeout_ns = o->timeout_ns,
-	};
-	int ret = mbx_send_ex(fd, &s);
+	struct mbx_send s = *o;
+	int ret;
+
+	s.buf = (uintptr_t)msg;
+	s.len = len;
+	ret = mbx_send_ex(fd, &s);
 
 	return ret < 0 ? fail(-ret, "%s", name) : EXIT_OK;
 }
 
 /* Every line of stdin, without its newline, as one message. */
-static int pub_lines(int fd, const char *name, const struct pub_opts *o)
+static int pub_lines(int fd, const char *name, const struct mbx_send *o)
 {
 	char *line = NULL;
 	size_t size = 0;
@@ -112,11 +77,11 @@ static int pub_lines(int fd, const char *name, const struct pub_opts *o)
 
 int cmd_pub(int argc, char **argv)
 {
-	struct pub_opts o = { 0 };
+	struct mbx_send o = { 0 };
 	const char *name;
 	int fd, code;
 
-	code = pub_opts(argc, argv, &o);
+	code = send_opts(argc, argv, &o);
 	if (code >= 0)
 		return code;
 	if (optind >= argc)
@@ -155,8 +120,7 @@ struct sub_opts {
 /* sub's options into @o; -1 to go on, else the exit status. */
 static int sub_opts(int argc, char **argv, struct sub_opts *o)
 {
-	uint64_t v;
-	int c;
+	int c, code;
 
 	while ((c = next_opt(argc, argv, "k:t:b:D")) != -1) {
 		switch (c) {
@@ -166,11 +130,12 @@ static int sub_opts(int argc, char **argv, struct sub_opts *o)
 				return usage_error("bad count '%s'", optarg);
 			break;
 		case 't':
-			if (parse_num(optarg, UINT64_MAX / 1000000ULL, false, &v) ||
-			    !v)
+			code = parse_timeout(optarg, &o->timeout_ns);
+			if (code)
+				return code;
+			if (!o->timeout_ns)
 				return usage_error("bad timeout '%s' (milliseconds)",
 						   optarg);
-			o->timeout_ns = v * 1000000ULL;
 			break;
 		case 'b':
 			if (parse_num(optarg, UINT32_MAX, false, &o->backlog) ||
