@@ -1255,7 +1255,7 @@ static uint64_t timed_round_trips(int q, int r, unsigned int n)
  */
 TEST_F(spin, calls_on_one_cpu_never_wait_out_the_spin)
 {
-	enum { N = 200, RUNS = 3 };
+	enum { N = 200, RUNS = 5 };
 	uint64_t without = UINT64_MAX, with = UINT64_MAX, t;
 	unsigned int k;
 
