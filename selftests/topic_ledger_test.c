@@ -2,10 +2,11 @@
 /*
  * A ledger of every message through one topic, under kill -9: publishers
  * and subscribers are processes, the test process SIGKILLs random ones
- * while they run and starts new ones in their place.  Two shapes: 1
- * publisher x 16 subscribers and 4 x 4.  A quarter of the subscribers use
- * drop-oldest with a backlog of 4, the others block; one of each is never
- * killed.  One message in eight is a pool region read in place.
+ * while they run (40 kills, spread over the messages) and starts new ones
+ * in their place.  Two shapes: 1 publisher x 16 subscribers and 4 x 4.  A
+ * quarter of the subscribers use drop-oldest with a backlog of 4, the
+ * others block; one of each is never killed.  One message in eight is a
+ * pool region read in place.
  *
  * Bookkeeping, in shared memory: each publisher's message number n of
  * publisher p goes out with tag p << 40 | n and a payload made from both;
@@ -48,6 +49,7 @@
 #define CAPACITY	16
 #define DROP_BACKLOG	4
 #define POOL_SIZE	(64 << 10)
+#define KILLS		40	/* fits the slots: MAXP + MAXS > KILLS + 20 */
 
 struct pub {
 	pid_t pid;
@@ -378,9 +380,16 @@ static void ledger(struct __test_metadata *_metadata, unsigned int npubs,
 		ASSERT_LT(0, spawn_sub(i % 4 == 3, i < 2 || i == 3));
 	for (i = 0; i < npubs; i++)
 		ASSERT_LT(0, spawn_pub());
+	/*
+	 * KILLS kills, spread over the run: the next one once another
+	 * KILLS-th of the messages went, at 10 to 50 ms from the last.
+	 */
 	while (live_pubs()) {
+		unsigned long long sent = atomic_load(&L->sent);
+
 		t_sleep_ms(10 + random() % 40);
-		if (atomic_load(&L->sent) < L->target && kills < 40) {
+		if (sent < L->target && kills < KILLS &&
+		    sent >= kills * (L->target / KILLS)) {
 			chaos();
 			kills++;
 		}
