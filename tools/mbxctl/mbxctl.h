@@ -70,7 +70,8 @@ int cmd_unlink(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 struct mbx_send;
-int send_opts(int argc, char **argv, struct mbx_send *args);
+int send_open(int argc, char **argv, struct mbx_send *args, const char *what,
+	      const char **namep, int *code);
 int parse_timeout(const char *s, uint64_t *ns);
 
 /* topic.c: the topic subcommands */

@@ -66,7 +66,7 @@ int parse_timeout(const char *s, uint64_t *ns)
 }
 
 /* send's (and pub's) options into @args; -1 to go on, else the exit status. */
-int send_opts(int argc, char **argv, struct mbx_send *args)
+static int send_opts(int argc, char **argv, struct mbx_send *args)
 {
 	uint64_t v, timeout_ns = 0;
 	int c, code;
@@ -94,6 +94,33 @@ int send_opts(int argc, char **argv, struct mbx_send *args)
 		}
 	}
 	return -1;
+}
+
+/*
+ * What send and pub share: their options into @args, then the port (or
+ * topic: @what) named by the one or two arguments left, opened to send.
+ * The fd with *@namep set, or -1 with *@code the exit status.
+ */
+int send_open(int argc, char **argv, struct mbx_send *args, const char *what,
+	      const char **namep, int *code)
+{
+	*code = send_opts(argc, argv, args);
+	if (*code >= 0)
+		return -1;
+	if (optind >= argc) {
+		*code = usage_error("expects a %s name", what);
+		return -1;
+	}
+	if (argc - optind > 2) {
+		*code = usage_error("expects one MESSAGE argument (quote it), got %d",
+				    argc - optind - 1);
+		return -1;
+	}
+	*namep = argv[optind];
+	*code = check_name(*namep);
+	if (*code)
+		return -1;
+	return port_open(*namep, MBX_SEND, code);
 }
 
 /*
@@ -138,20 +165,7 @@ int cmd_send(int argc, char **argv)
 	int fd, code, ret;
 
 	memset(&args, 0, sizeof(args));
-	code = send_opts(argc, argv, &args);
-	if (code >= 0)
-		return code;
-	if (optind >= argc)
-		return usage_error("expects a port name");
-	if (argc - optind > 2)
-		return usage_error("expects one MESSAGE argument (quote it), got %d",
-				   argc - optind - 1);
-	name = argv[optind];
-	code = check_name(name);
-	if (code)
-		return code;
-
-	fd = port_open(name, MBX_SEND, &code);
+	fd = send_open(argc, argv, &args, "port", &name, &code);
 	if (fd < 0)
 		return code;
 	code = get_message(fd, name, optind + 1 < argc ? argv[optind + 1] : NULL,

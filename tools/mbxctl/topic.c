@@ -81,20 +81,7 @@ int cmd_pub(int argc, char **argv)
 	const char *name;
 	int fd, code;
 
-	code = send_opts(argc, argv, &o);
-	if (code >= 0)
-		return code;
-	if (optind >= argc)
-		return usage_error("expects a topic name");
-	if (argc - optind > 2)
-		return usage_error("expects one MESSAGE argument (quote it), got %d",
-				   argc - optind - 1);
-	name = argv[optind];
-	code = check_name(name);
-	if (code)
-		return code;
-
-	fd = port_open(name, MBX_SEND, &code);
+	fd = send_open(argc, argv, &o, "topic", &name, &code);
 	if (fd < 0)
 		return code;
 	if (!is_topic(fd, name, &code))
