@@ -49,6 +49,8 @@
  * @max_msgs:  backlog limit in messages
  * @max_bytes: backlog limit in bytes
  * @policy:    MBX_SUB_BLOCK or MBX_SUB_DROP_OLDEST
+ * @full:      a sender found this block-policy backlog without room; it
+ *             keeps senders out until it has drained by mbx_sub_slack()
  * @active:    subscribed
  * @gen:       subscriptions so far, to tell a receive that outlived one
  * @lost:      messages dropped and not yet reported by a receive
@@ -67,6 +69,7 @@ struct mbx_sub {
 	u32 max_msgs;
 	u64 max_bytes;
 	u32 policy;
+	bool full;
 	bool active;
 	u32 gen;
 	u32 lost;
@@ -162,6 +165,21 @@ static bool mbx_sub_room(const struct mbx_sub *sub, size_t len)
 }
 
 /*
+ * Whether a full backlog has drained enough to take senders again: by a
+ * sixteenth of its limits (at least one message), as a full pipe takes its
+ * writer again once its reader has emptied a whole page.  Senders then
+ * wake once per such batch, not once per message received.
+ */
+static bool mbx_sub_slack(const struct mbx_sub *sub)
+{
+	u32 msgs = max(sub->max_msgs / 16, 1U);
+
+	return !sub->depth ||
+	       (sub->depth + msgs <= sub->max_msgs &&
+		sub->bytes + sub->max_bytes / 16 <= sub->max_bytes);
+}
+
+/*
  * Drop the least valuable message of @sub's backlog, which is not empty:
  * the oldest of its lowest priority (with one priority, the oldest).
  */
@@ -183,14 +201,22 @@ static void __mbx_topic_room(struct mbx_port *port)
 	__mbx_poll_wake(port, EPOLLOUT | EPOLLWRNORM);
 }
 
-/* Whether a message of @len bytes must wait for a block-policy backlog. */
+/*
+ * Whether a message of @len bytes must wait for a block-policy backlog.
+ * A backlog found without room stays full (@full) until it has slack.
+ */
 static bool __mbx_topic_blocked(struct mbx_port *port, size_t len)
 {
 	struct mbx_sub *sub;
 
-	list_for_each_entry(sub, &port->subs, node)
-		if (sub->policy == MBX_SUB_BLOCK && !mbx_sub_room(sub, len))
+	list_for_each_entry(sub, &port->subs, node) {
+		if (sub->policy != MBX_SUB_BLOCK)
+			continue;
+		if (sub->full || !mbx_sub_room(sub, len)) {
+			sub->full = true;
 			return true;
+		}
+	}
 	return false;
 }
 
@@ -305,7 +331,7 @@ static int __mbx_sub_wait(struct mbx_port *port, struct mbx_sub *sub,
 
 /*
  * Look at @sub's best message under port->lock: 1 with a reference to it
- * in @pk, 0 if the backlog is empty again, or -ENOTCONN, -EMSGSIZE (the
+ * in @pk, 0 if the backlog is empty, or -ENOTCONN, -EMSGSIZE (the
  * size needed in *@len).
  */
 static int __mbx_sub_peek(struct mbx_port *port, struct mbx_sub *sub,
@@ -332,7 +358,8 @@ static int __mbx_sub_peek(struct mbx_port *port, struct mbx_sub *sub,
 
 /*
  * Wait for a message and look at it, as __mbx_sub_peek(): 0 with
- * sub->lock held and @pk filled, or -errno.
+ * sub->lock held and @pk filled, or -errno.  A message already there is
+ * taken in one hold of port->lock; sub->lock is dropped to wait for one.
  */
 static int mbx_sub_take(struct mbx_port *port, struct mbx_sub *sub,
 			size_t *len, bool inplace, bool nonblock,
@@ -341,11 +368,6 @@ static int mbx_sub_take(struct mbx_port *port, struct mbx_sub *sub,
 	int ret;
 
 	for (;;) {
-		spin_lock(&port->lock);
-		ret = __mbx_sub_wait(port, sub, nonblock, deadline);
-		mbx_port_unlock(port);
-		if (ret)
-			return ret;
 		if (mutex_lock_interruptible(&sub->lock))
 			return deadline ? -EINTR : -ERESTARTSYS;
 		spin_lock(&port->lock);
@@ -354,6 +376,11 @@ static int mbx_sub_take(struct mbx_port *port, struct mbx_sub *sub,
 		if (ret > 0)
 			return 0;
 		mutex_unlock(&sub->lock);
+		if (ret)
+			return ret;
+		spin_lock(&port->lock);
+		ret = __mbx_sub_wait(port, sub, nonblock, deadline);
+		mbx_port_unlock(port);
 		if (ret)
 			return ret;
 	}
@@ -378,8 +405,11 @@ static void __mbx_sub_commit(struct mbx_port *port, struct mbx_sub *sub,
 	if (sub->active && sub->gen == pk->gen) {
 		if (sub->next[msg->prio] == msg) {
 			__mbx_sub_pop(port, sub, msg);
-			if (sub->policy == MBX_SUB_BLOCK)
+			/* Only a full backlog keeps senders and pollers out. */
+			if (sub->full && mbx_sub_slack(sub)) {
+				sub->full = false;
 				__mbx_topic_room(port);
+			}
 		} else {
 			sub->lost--;
 			sub->dropped--;
@@ -397,15 +427,12 @@ static void __mbx_sub_commit(struct mbx_port *port, struct mbx_sub *sub,
 	}
 }
 
-/* Write a peeked message's results and payload out to the caller. */
-static int mbx_topic_deliver(struct mbx_port *port, struct mbx_recv *args,
-			     struct mbx_recv __user *uargs,
-			     struct mbx_peek *pk, bool inplace)
+/* Fill in what a receive tells of pk->msg besides its length. */
+static void mbx_topic_results(struct mbx_recv *args, struct mbx_peek *pk,
+			      bool inplace)
 {
 	struct mbx_msg *msg = pk->msg;
-	const void *data;
 
-	args->len = msg->len;
 	args->offset = inplace ? mbx_region_offset(msg->region) : 0;
 	args->msg_flags = (inplace ? MBX_MSG_BUF : 0) |
 			  (pk->lost ? MBX_MSG_DROPPED : 0);
@@ -416,8 +443,25 @@ static int mbx_topic_deliver(struct mbx_port *port, struct mbx_recv *args,
 	args->prio = msg->prio;
 	args->pid = pid_vnr(msg->pid);
 	args->uid = from_kuid_munged(current_user_ns(), msg->uid);
-	if (uargs && copy_to_user(uargs, args, MBX_RECV_SIZE_VER0))
-		return -EFAULT;
+}
+
+/*
+ * Write a peeked message's results (not for read(), @uargs NULL: its
+ * length is all it returns) and payload out to the caller.
+ */
+static int mbx_topic_deliver(struct mbx_port *port, struct mbx_recv *args,
+			     struct mbx_recv __user *uargs,
+			     struct mbx_peek *pk, bool inplace)
+{
+	struct mbx_msg *msg = pk->msg;
+	const void *data;
+
+	args->len = msg->len;
+	if (uargs) {
+		mbx_topic_results(args, pk, inplace);
+		if (copy_to_user(uargs, args, MBX_RECV_SIZE_VER0))
+			return -EFAULT;
+	}
 	if (inplace)
 		return 0;
 	data = msg->region ? mbx_region_data(port->pool, msg->region) :
@@ -609,6 +653,7 @@ static void __mbx_sub_start(struct mbx_port *port, struct mbx_sub *sub)
 {
 	lockdep_assert_held(&port->lock);
 	sub->active = true;
+	sub->full = false;
 	sub->gen++;
 	sub->lost = 0;
 	sub->dropped = 0;
@@ -693,6 +738,7 @@ long mbx_ioctl_subscribe(struct file *file, unsigned int cmd,
 	sub->policy = args.policy;
 	sub->max_msgs = args.max_msgs ?: port->capacity;
 	sub->max_bytes = args.max_bytes ?: room;
+	sub->full = false;
 	if (!sub->active)
 		__mbx_sub_start(port, sub);
 	else if (sub->policy == MBX_SUB_DROP_OLDEST)

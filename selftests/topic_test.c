@@ -288,6 +288,57 @@ TEST(blocked_publisher_wakes_when_the_slowest_drains)
 	close(fd);
 }
 
+/* Whether a sender on @fd would be let in now (poll says EPOLLOUT). */
+static int writable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
+/*
+ * A backlog a sender found full keeps senders out until it has drained by
+ * a sixteenth of its limit (4 of 64 messages), and wakes a blocked one
+ * then, not at each receive; one that nobody found full takes them at once.
+ */
+TEST(full_backlog_takes_senders_again_after_a_sixteenth)
+{
+	int fd = topic(64), s, i;
+	struct mbx_recv r;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	s = sub(fd);
+	ASSERT_LE(0, s);
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, send_u32(fd, i, 0, 0, 0));
+	/* Nobody found it full yet: one receive lets the next send in. */
+	EXPECT_EQ(0, recv_u32(s, 0, &r));
+	EXPECT_EQ(0, send_u32(fd, 64, 0, 0, MBX_NONBLOCK));
+	EXPECT_EQ(-EAGAIN, send_u32(fd, 65, 0, 0, MBX_NONBLOCK));
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(t_code(send_u32(fd, 65, 0, 0, 0)));
+	ASSERT_EQ(0, T_WAIT(fd, send_waiting, 1));
+	for (i = 1; i < 4; i++) {
+		EXPECT_EQ(i, recv_u32(s, 0, &r));
+		EXPECT_FALSE(writable(fd));
+		EXPECT_EQ(-EAGAIN, send_u32(fd, 99, 0, 0, MBX_NONBLOCK));
+	}
+	EXPECT_TRUE(t_stays_blocked(pid));
+	EXPECT_EQ(61, T_INFO(s, sub_depth));
+	EXPECT_EQ(4, recv_u32(s, 0, &r));
+	EXPECT_EQ(0, t_reap(pid));
+	EXPECT_TRUE(writable(fd));
+	EXPECT_EQ(61, T_INFO(s, sub_depth));
+	for (i = 5; i <= 65; i++)
+		EXPECT_EQ(i, recv_u32(s, 0, &r));
+	EXPECT_EQ(-EAGAIN, recv_u32(s, 0, &r));
+	close(s);
+	close(fd);
+}
+
 TEST(drop_oldest_reports_flag_and_exact_count)
 {
 	struct mbx_port_info info;
