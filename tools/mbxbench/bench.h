@@ -26,6 +26,7 @@
 #define MAX_SUBS	16		/* subscribers of the pub/sub scenarios */
 #define STREAM_DEPTH	64		/* messages a streaming channel holds */
 #define STREAM_BYTES	(8 * MiB)	/* ... unless that is more bytes */
+#define PIPE_BUF_BYTES	(64 * KiB)	/* a pipe's default buffer */
 #define MAX_SAMPLES	262144		/* per cell, all processes together */
 #define MIN_SAMPLES	10		/* per process, even past the budget... */
 #define HARD_LIMIT_MS	600		/* ...but not past 10 budgets or this */
@@ -290,6 +291,7 @@ extern const struct transport tr_mbx_call;
 extern const struct transport tr_mbx_0copy_call;
 extern const struct transport tr_mbx_batch32;
 extern const struct transport tr_mbx_topic;
+extern const struct transport tr_mbx_topic_rw;
 extern const struct transport tr_mbx_topic_0copy;
 extern const struct transport tr_efd_shm_fanout;
 

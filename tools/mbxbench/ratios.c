@@ -124,10 +124,13 @@ static void build_topic_ratios(void)
 		add_ratio(t8, pubs[i], "efd-shm-fanout", 1 * MiB,
 			  "mbx-topic-0copy", 1 * MiB, M_RATE, 0, 1.3);
 	}
-	add_ratio(t9, SC_PUB4, "mbx-topic", 64, "pipe", 64, M_RATE, 1.0,
-		  INFINITY);
-	add_ratio(t9, SC_PUB16, "mbx-topic", 64, "pipe", 64, M_RATE, 1.0,
-		  INFINITY);
+	/* ioctl (mbx_send/mbx_recv), then write()/read() as on the pipes */
+	for (i = 1; i < ARRAY_SIZE(pubs); i++) {
+		add_ratio(t9, pubs[i], "mbx-topic", 64, "pipe", 64, M_RATE,
+			  1.0, INFINITY);
+		add_ratio(t9, pubs[i], "mbx-topic-rw", 64, "pipe", 64, M_RATE,
+			  1.0, INFINITY);
+	}
 }
 
 /* Round trips (8-256 B), request/reply, and their tails. */

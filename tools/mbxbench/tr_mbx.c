@@ -550,6 +550,18 @@ const struct transport tr_mbx_topic = {
 	.rx = mbx_copy_rx,
 };
 
+const struct transport tr_mbx_topic_rw = {
+	.name = "mbx-topic-rw",
+	.what = "mailbox topic, copy mode: one write(), every subscriber read()",
+	.scens = SC_PUBS,
+	.shared = true,
+	.open = mbx_topic_open,
+	.close = mbx_topic_close,
+	.attach = attach_buf,
+	.tx = mbx_rw_tx,
+	.rx = mbx_rw_rx,
+};
+
 const struct transport tr_mbx_topic_0copy = {
 	.name = "mbx-topic-0copy",
 	.what = "mailbox topic, zero copy: one region read in place by every subscriber",

@@ -74,6 +74,7 @@ const struct transport *const transports[] = {
 	&tr_mbx_0copy_call,
 	&tr_mbx_batch32,
 	&tr_mbx_topic,
+	&tr_mbx_topic_rw,
 	&tr_mbx_topic_0copy,
 	&tr_efd_shm_fanout,
 };
