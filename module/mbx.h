@@ -396,6 +396,8 @@ int mbx_topic_recv(struct file *file, struct mbx_recv *args,
 		   ktime_t *deadline);
 ssize_t mbx_topic_read(struct file *file, char __user *buf, size_t len);
 int mbx_topic_buf_release(struct file *file, u64 offset, u64 len);
+
+/* subscribe.c */
 long mbx_ioctl_subscribe(struct file *file, unsigned int cmd,
 			 struct mbx_subscribe __user *uarg);
 long mbx_ioctl_unsubscribe(struct file *file);
