@@ -196,8 +196,12 @@ static int open_chans(struct cell_run *cr, const struct transport *t,
 			c->depth = STREAM_DEPTH;
 			if (chan_bytes(c) > STREAM_BYTES)
 				c->depth = STREAM_BYTES / cr->size;
-			/* Up to 16 channels of them: an eighth each. */
-			if (sc->kind == K_PUBSUB &&
+			/*
+			 * Up to 16 channels of them: an eighth each.  A
+			 * transport shared by every subscriber (a topic, the
+			 * floor) has one channel, sized as one stream's.
+			 */
+			if (sc->kind == K_PUBSUB && !t->shared &&
 			    chan_bytes(c) > STREAM_BYTES / 8)
 				c->depth = STREAM_BYTES / 8 / cr->size;
 			/*
