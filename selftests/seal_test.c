@@ -459,6 +459,49 @@ TEST_F(seal, failed_send_leaves_region_sealed_and_held)
 	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
+/*
+ * A page referenced beyond its mappings (here by a pipe that vmsplice()
+ * filled from it) could be written past the seal: the sealed send waits
+ * a little, then fails with EBUSY and leaves the region unsealed and the
+ * sender's.  Once the pipe is drained the same send goes through.
+ */
+TEST_F(seal, page_referenced_by_a_pipe_is_ebusy_then_seals_once_drained)
+{
+	struct iovec iov;
+	uint8_t buf[PG];
+	struct mbx_recv r;
+	uint64_t off;
+	int p[2];
+
+	catch_segv();
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+	t_fill(self->map + off, PG, 7);
+	iov = (struct iovec){ .iov_base = self->map + off, .iov_len = PG };
+	ASSERT_EQ((ssize_t)PG, vmsplice(p[1], &iov, 1, 0));
+
+	EXPECT_EQ(-EBUSY, seal_send(self->fd, off, PG, 0));
+	EXPECT_EQ(-EAGAIN, recv_inplace(self->fd, &r));
+	/* Unsealed and still the sender's. */
+	EXPECT_EQ(0, try_write(self->map + off, 7));
+	EXPECT_EQ(0, child_write(self->map + off));
+	t_fill(self->map + off, PG, 8);
+
+	/* The pipe took the page itself: it reads what the page holds now. */
+	ASSERT_EQ((ssize_t)PG, read(p[0], buf, PG));
+	EXPECT_TRUE(t_check(buf, PG, 8));
+	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+	EXPECT_EQ(-1, try_write(self->map + off, 9));
+	EXPECT_EQ(0, recv_inplace(self->fd, &r));
+	EXPECT_EQ(off, r.offset);
+	EXPECT_TRUE(r.msg_flags & MBX_MSG_SEALED);
+	EXPECT_TRUE(t_check(self->map + off, PG, 8));
+	EXPECT_EQ(0, t_buf_release(self->fd, off, PG));
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+	close(p[0]);
+	close(p[1]);
+}
+
 TEST_F(seal, full_queue_then_retry)
 {
 	struct mbx_recv r;
