@@ -204,7 +204,8 @@ static bool mbx_seal_page_busy(struct page *page)
  * A mkwrite that checked a page before it was marked holds the page lock
  * until its PTE is writable: taking the lock waits for it, and the zap
  * then removes that PTE.  A mkwrite that takes the lock afterwards sees
- * the mark.  Refaults are read-only, so after this no write reaches the
+ * the mark, so pages found unlocked are not locked here (two atomic
+ * operations a page saved).  Refaults are read-only, so after this no write reaches the
  * pages through a mapping.  A page still referenced beyond its mappings
  * may be written without one (a pin for DMA, a /proc/PID/mem copy under
  * way): wait a little for such references to go, then give up.
@@ -218,7 +219,15 @@ int mbx_seal_pages(struct mbx_seal *seal, unsigned long first,
 	unsigned long i;
 	int scan;
 
+	/*
+	 * Only a page locked now can have a mkwrite that looked before the
+	 * mark: the marks, then this barrier, then the lock bits here; the
+	 * lock bit, then a barrier, then the mark in mbx_seal_page_mkwrite().
+	 */
+	smp_mb();
 	for (i = first; i < first + n; i++) {
+		if (!PageLocked(seal->pages[i]))
+			continue;
 		lock_page(seal->pages[i]);
 		unlock_page(seal->pages[i]);
 	}
@@ -277,6 +286,7 @@ static vm_fault_t mbx_seal_page_mkwrite(struct vm_fault *vmf)
 	if (vmf->pgoff >= seal->nr_pages || seal->pages[vmf->pgoff] != page)
 		return VM_FAULT_SIGBUS;
 	lock_page(page);
+	smp_mb__after_atomic();		/* pairs with mbx_seal_pages() */
 	if (test_bit(vmf->pgoff, seal->sealed)) {
 		unlock_page(page);
 		return VM_FAULT_SIGSEGV;
