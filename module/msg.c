@@ -417,7 +417,7 @@ int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
 	 * Tell the caller what it got before the message is gone.  Every
 	 * result lives in the first version of the struct.
 	 */
-	if (copy_to_user(uargs, args, MBX_RECV_SIZE_VER0))
+	if (mbx_put_words(uargs, args, MBX_RECV_SIZE_VER0))
 		return -EFAULT;
 	if (!inplace)
 		return mbx_copy_out(port, msg, u64_to_user_ptr(args->buf));

@@ -420,7 +420,7 @@ static int mbx_topic_deliver(struct mbx_port *port, struct mbx_recv *args,
 	args->len = msg->len;
 	if (uargs) {
 		mbx_topic_results(args, pk, inplace);
-		if (copy_to_user(uargs, args, MBX_RECV_SIZE_VER0))
+		if (mbx_put_words(uargs, args, MBX_RECV_SIZE_VER0))
 			return -EFAULT;
 	}
 	if (inplace)
