@@ -358,6 +358,12 @@ $(B)/tools/mbx-bridge-objs/%.o: $(TOP)/tools/mbx-bridge/%.c
 $(B)/tools/mbx-bridge: $(BRIDGE_OBJS) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $(BRIDGE_OBJS) $(LIB_A) $$(pkg-config --libs libnats) -lpthread
 
+# The host-side regression test of the importer's pull (check-bridge).
+BRIDGE_PULL_TEST := $(B)/tools/mbx-bridge-pull-test
+$(BRIDGE_PULL_TEST): $(TOP)/tools/mbx-bridge/test/pull_test.c $(B)/tools/mbx-bridge-objs/pull.o
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
+		-o $@ $< $(B)/tools/mbx-bridge-objs/pull.o $$(pkg-config --libs libnats) -lpthread
+
 $(B)/tools/mbx-natsbench: $(TOP)/tools/natsbench/natsbench.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
@@ -458,7 +464,7 @@ BRIDGE_MSGS	?= 3000
 BRIDGE_JOBS	?= 2
 .PHONY: check-bridge soak-bridge bench-bridge
 check-bridge: deps
-	$(MAKE) module lib tools
+	$(MAKE) module lib tools $(BRIDGE_PULL_TEST)
 	$(S)/bridge-tests.sh -n $(BRIDGE_MSGS) -j $(BRIDGE_JOBS)
 
 soak-bridge: deps
