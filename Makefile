@@ -364,10 +364,10 @@ $(BRIDGE_PULL_TEST): $(TOP)/tools/mbx-bridge/test/pull_test.c $(B)/tools/mbx-bri
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
 		-o $@ $< $(B)/tools/mbx-bridge-objs/pull.o $$(pkg-config --libs libnats) -lpthread
 
-$(B)/tools/mbx-natsbench: $(TOP)/tools/natsbench/natsbench.c $(LIB_A)
+$(B)/tools/mbx-natsbench: $(TOP)/tools/natsbench/natsbench.c $(B)/tools/mbx-bridge-objs/pull.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
-		-o $@ $< $(LIB_A) $$(pkg-config --libs libnats) -lpthread
+		-o $@ $< $(B)/tools/mbx-bridge-objs/pull.o $(LIB_A) $$(pkg-config --libs libnats) -lpthread
 
 -include $(wildcard $(B)/tools/mbx-bridge-objs/*.d)
 

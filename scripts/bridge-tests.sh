@@ -13,7 +13,7 @@
 # loopback ports and its own directory build/bridge/CASE.
 #
 # Usage: scripts/bridge-tests.sh [-n MESSAGES] [-t VM_TIMEOUT] [-j JOBS] [CASE...]
-#   cases: js-faults outage core-faults fanout rpc flow core-ledger
+#   cases: js-faults outage core-faults fanout rpc flow core-ledger pull
 #          (the default) and js-ledger (soak-bridge)
 set -euo pipefail
 
@@ -33,7 +33,7 @@ shift $((OPTIND - 1))
 cases=("$@")
 # Longest first, so that the short ones fill in beside them.
 # js-ledger is left out: fanout and outage are JetStream ledgers too.
-[ ${#cases[@]} -gt 0 ] || cases=(js-faults fanout outage core-faults flow rpc core-ledger)
+[ ${#cases[@]} -gt 0 ] || cases=(js-faults fanout outage core-faults flow rpc core-ledger pull)
 
 rm -rf "$out"
 mkdir -p "$out"

@@ -9,9 +9,10 @@
  *
  * raw: one connection publishes COUNT messages of SIZE bytes (core, or
  * JetStream with async publishes, 256 in flight, into a fresh stream) and
- * another receives them (a subscription, or a pull consumer fetching 64
- * at a time and acking each) - what an exporting and an importing bridge
- * do, without the ports.  port: one thread sends COUNT messages to port
+ * another receives them (a subscription, or a pull consumer pulling 64 at
+ * a time and acking each, with the importer's own pull.c: libnats 3.4.1's
+ * natsSubscription_Fetch() corrupts its heap) - what an exporting and an
+ * importing bridge do, without the ports.  port: one thread sends COUNT messages to port
  * SRC, another receives them from port DST, with the bridges in between.
  * Each message carries its send time (CLOCK_MONOTONIC); the output line is
  *
@@ -35,6 +36,8 @@
 #include <nats/nats.h>
 #include <mailbox.h>
 
+#include "../mbx-bridge/bridge.h"
+
 #define SUBJECT		"bench.raw"
 #define STREAM		"BENCHRAW"
 #define IDLE_NS		(15ULL * 1000000000ULL)
@@ -50,6 +53,7 @@ struct run {
 	unsigned long got;
 	natsConnection *pub_nc, *sub_nc;
 	natsSubscription *sub;
+	struct pull pull;
 	jsCtx *pub_js, *sub_js;
 };
 
@@ -59,6 +63,12 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* pull.c's clock */
+uint64_t now_ms(void)
+{
+	return now_ns() / 1000000;
 }
 
 /* Paced: sleep until message @i is due. */
@@ -148,7 +158,7 @@ static natsStatus raw_stream(struct run *r)
 
 static natsStatus raw_setup(struct run *r)
 {
-	jsSubOptions so;
+	jsConsumerConfig cc;
 	jsOptions jo;
 	natsStatus s;
 
@@ -170,14 +180,14 @@ static natsStatus raw_setup(struct run *r)
 		s = natsConnection_JetStream(&r->sub_js, r->sub_nc, NULL);
 	if (s == NATS_OK)
 		s = raw_stream(r);
-	jsSubOptions_Init(&so);
-	so.Stream = STREAM;
-	so.ManualAck = true;
-	so.Config.AckPolicy = js_AckExplicit;
-	so.Config.MaxAckPending = 1024;
+	jsConsumerConfig_Init(&cc);
+	cc.Durable = "bench";
+	cc.AckPolicy = js_AckExplicit;
+	cc.MaxAckPending = 1024;
 	if (s == NATS_OK)
-		s = js_PullSubscribe(&r->sub, r->sub_js, SUBJECT, "bench", NULL,
-				     &so, NULL);
+		s = js_AddConsumer(NULL, r->sub_js, STREAM, &cc, NULL, NULL);
+	if (s == NATS_OK && pull_open(&r->pull, r->sub_nc, STREAM, "bench"))
+		s = NATS_ERR;
 	return s;
 }
 
@@ -187,9 +197,8 @@ static void *raw_rx(void *arg)
 	uint64_t idle = now_ns() + IDLE_NS;
 
 	while (r->got < r->count && now_ns() < idle) {
-		natsMsgList list = { 0 };
-		natsMsg *m = NULL;
-		int i;
+		natsMsg *m = NULL, *list[64];
+		int i, n;
 
 		if (!r->js) {
 			if (natsSubscription_NextMsg(&m, r->sub, 200) != NATS_OK)
@@ -198,16 +207,15 @@ static void *raw_rx(void *arg)
 				hdr_read(m);
 			took(r, natsMsg_GetData(m), natsMsg_GetDataLength(m));
 			natsMsg_Destroy(m);
-		} else if (natsSubscription_Fetch(&list, r->sub, 64, 200,
-						  NULL) == NATS_OK) {
-			for (i = 0; i < list.Count; i++) {
+		} else if ((n = pull_fetch(&r->pull, list, 64, 1000)) > 0) {
+			for (i = 0; i < n; i++) {
 				if (r->hdrs)
-					hdr_read(list.Msgs[i]);
-				took(r, natsMsg_GetData(list.Msgs[i]),
-				     natsMsg_GetDataLength(list.Msgs[i]));
-				natsMsg_Ack(list.Msgs[i], NULL);
+					hdr_read(list[i]);
+				took(r, natsMsg_GetData(list[i]),
+				     natsMsg_GetDataLength(list[i]));
+				pull_ack(&r->pull, list[i], false);
+				natsMsg_Destroy(list[i]);
 			}
-			natsMsgList_Destroy(&list);
 		} else {
 			continue;
 		}

@@ -310,3 +310,21 @@ bridge_kill TERM'
 	vm_wait
 	collect $c barrier send drained ledger-b ledger-c
 }
+
+# The importer's JetStream pull (pull.c) on the host, no VM: 50 000
+# messages pulled in batches of 1-64 with 1-3 ms waits, the traffic under
+# which libnats 3.4.1's natsSubscription_Fetch() overran its batch array
+# (tools/mbx-bridge/test/pull_test.c).  glibc checks the heap eagerly.
+case_pull() {
+	local c=pull line verdict
+	nats_start 1 0
+	nats_ready 0
+	line=$(MALLOC_CHECK_=3 MALLOC_PERTURB_=165 timeout 150 \
+		"$build/tools/mbx-bridge-pull-test" "nats://127.0.0.1:$((base + 1))" 50000 120 2>&1 |
+		tail -n 1) || true
+	case "$line" in
+	"PULL-TEST ok "*) verdict=ok ;;
+	*) verdict=FAIL ;;
+	esac
+	record "$c/no-overrun" "$verdict" "${line:-no output}"
+}
