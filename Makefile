@@ -167,7 +167,7 @@ help:
 	@echo 'make check-6.12    selftests on Debian'\''s 6.12 LTS (bookworm-backports, fetched into build/kernels)'
 	@echo 'make check-debug   selftests on the debug kernel, Linux 7.3 (KASAN, lockdep, kmemleak, ...)'
 	@echo 'make check-rt      selftests on Debian'\''s PREEMPT_RT kernel (6.1)'
-	@echo 'make ci            deps + build + check, check-6.12, check-debug, check-rt + checks, totals last'
+	@echo 'make ci            deps + build + check, check-6.12, check-debug, check-rt, check-bridge + checks, totals last'
 	@echo 'make demo          examples/demo.sh in a VM'
 	@echo 'make bench         build/tools/mbxbench in a VM ($(BENCH_APPEND))'
 	@echo 'make kernels       fetch 6.12 and linux-source-7.3 into build/kernels (private apt, no install)'

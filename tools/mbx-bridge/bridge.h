@@ -17,6 +17,7 @@
 #define BRIDGE_MAX_ROUTES	32
 #define BRIDGE_SUBJECT_MAX	200
 #define BRIDGE_BATCH		64
+#define BRIDGE_META_MAX		512	/* the Mbx-Meta header's value */
 
 enum route_kind { ROUTE_EXPORT, ROUTE_IMPORT, ROUTE_SERVE, ROUTE_CALL };
 enum bridge_mode { MODE_CORE, MODE_JETSTREAM };

@@ -4,7 +4,7 @@
  * publishers and subscribers, and the mailbox ports on both sides of a
  * pair of bridges, timed the same way so that the two can be compared.
  *
- *   mbx-natsbench raw core|js SIZE COUNT [-r PER_SECOND] [-s URL] [-H]
+ *   mbx-natsbench raw core|js SIZE COUNT [-r PER_SECOND] [-s URL] [-H|-M]
  *   mbx-natsbench port SRC DST SIZE COUNT [-r PER_SECOND]
  *
  * raw: one connection publishes COUNT messages of SIZE bytes (core, or
@@ -20,8 +20,9 @@
  *
  * where msgs/s is N over first send to last receipt.  -r paces the sends
  * (for latency without queueing); -H gives raw messages the eight Mbx-
- * headers a bridge adds, set by the publisher and read by the subscriber
- * (what the headers cost); exit status 0 if all N arrived.
+ * headers bridges added before Mbx-Meta, -M the one Mbx-Meta header they
+ * add now, set by the publisher and read by the subscriber (what the
+ * headers cost); exit status 0 if all N arrived.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,7 +45,7 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct run {
-	bool js, port, hdrs;
+	bool js, port, hdrs, meta;
 	const char *url, *src, *dst;
 	size_t size;
 	unsigned long count;
@@ -112,11 +113,29 @@ static natsMsg *hdr_msg(struct run *r, char *buf, unsigned long i)
 	return m;
 }
 
+/* -M: the one header of a bridge's, as meta.c writes it. */
+static natsMsg *meta_msg(struct run *r, char *buf, unsigned long i)
+{
+	natsMsg *m = NULL;
+	char v[160];
+
+	if (natsMsg_Create(&m, SUBJECT, NULL, buf, r->size) != NATS_OK)
+		return NULL;
+	snprintf(v, sizeof(v), "1 %lu %lu %lu 1000 %lu natsbench nb.0.0123456789abcdef",
+		 i % 10, i * 7, i % 65536, i);
+	natsMsgHeader_Set(m, "Mbx-Meta", v);
+	return m;
+}
+
 static void hdr_read(natsMsg *m)
 {
 	const char *v;
 	size_t k;
 
+	if (natsMsgHeader_Get(m, "Mbx-Meta", &v) == NATS_OK) {
+		(void)strtoull(v, NULL, 10);
+		return;
+	}
 	for (k = 0; k < ARRAY_SIZE(hdr_keys); k++)
 		if (natsMsgHeader_Get(m, hdr_keys[k], &v) == NATS_OK)
 			(void)strtoull(v, NULL, 10);
@@ -203,21 +222,22 @@ static void *raw_rx(void *arg)
 		if (!r->js) {
 			if (natsSubscription_NextMsg(&m, r->sub, 200) != NATS_OK)
 				continue;
-			if (r->hdrs)
+			if (r->hdrs || r->meta)
 				hdr_read(m);
 			took(r, natsMsg_GetData(m), natsMsg_GetDataLength(m));
 			natsMsg_Destroy(m);
-		} else if ((n = pull_fetch(&r->pull, list, 64, 1000)) > 0) {
+		} else {
+			n = pull_fetch(&r->pull, list, 64, 1000);
+			if (n <= 0)
+				continue;
 			for (i = 0; i < n; i++) {
-				if (r->hdrs)
+				if (r->hdrs || r->meta)
 					hdr_read(list[i]);
 				took(r, natsMsg_GetData(list[i]),
 				     natsMsg_GetDataLength(list[i]));
 				pull_ack(&r->pull, list[i], false);
 				natsMsg_Destroy(list[i]);
 			}
-		} else {
-			continue;
 		}
 		idle = now_ns() + IDLE_NS;
 	}
@@ -227,11 +247,12 @@ static void *raw_rx(void *arg)
 /* One publish; a full async window (stalled) is waited out, not an error. */
 static natsStatus pub_one(struct run *r, char *buf, unsigned long i)
 {
-	natsMsg *m = r->hdrs ? hdr_msg(r, buf, i) : NULL;
+	natsMsg *m = r->hdrs ? hdr_msg(r, buf, i) :
+		     r->meta ? meta_msg(r, buf, i) : NULL;
 	natsStatus s;
 	int tries = 0;
 
-	if (r->hdrs && !m)
+	if ((r->hdrs || r->meta) && !m)
 		return NATS_NO_MEMORY;
 	if (!r->js) {
 		s = m ? natsConnection_PublishMsg(r->pub_nc, m) :
@@ -335,6 +356,8 @@ static int parse(struct run *r, int argc, char **argv)
 			r->url = argv[++i];
 		else if (!strcmp(argv[i], "-H"))
 			r->hdrs = true;
+		else if (!strcmp(argv[i], "-M"))
+			r->meta = true;
 		else if (pos < 4)
 			p[pos++] = argv[i];
 	}
@@ -362,7 +385,8 @@ int main(int argc, char **argv)
 	r.port = argc > 1 && !strcmp(argv[1], "port");
 	if (argc < 2 || (!r.port && strcmp(argv[1], "raw")) ||
 	    parse(&r, argc - 2, argv + 2)) {
-		fputs("usage: mbx-natsbench raw core|js SIZE COUNT [-r PER_SECOND] [-s URL] [-H]\n"
+		fputs("usage: mbx-natsbench raw core|js SIZE COUNT [-r PER_SECOND] [-s URL]\n"
+		      "                           [-H|-M]\n"
 		      "       mbx-natsbench port SRC DST SIZE COUNT [-r PER_SECOND]\n",
 		      stderr);
 		return 2;
@@ -377,7 +401,8 @@ int main(int argc, char **argv)
 	ret = r.port ? port_tx(&r, buf) : raw_tx(&r, buf);
 	pthread_join(rx, NULL);
 	snprintf(what, sizeof(what), "%s %s size %zu count %lu rate %u",
-		 r.port ? "bridge" : r.hdrs ? "raw+headers" : "raw",
+		 r.port ? "bridge" : r.hdrs ? "raw+headers" :
+		 r.meta ? "raw+meta" : "raw",
 		 r.port ? "-" : r.js ? "js" : "core",
 		 r.size, r.count, r.rate);
 	report(&r, what);

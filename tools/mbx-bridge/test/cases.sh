@@ -119,8 +119,10 @@ bridge_kill TERM'
 }
 
 # Flow control and refusals, one VM pair: a full destination port stops
-# the pulling (route 1); oversized and malformed messages go to the dead
-# letter while the good ones are delivered (route 2).
+# the pulling (route 1); oversized and malformed messages (old one-field
+# headers and the Mbx-Meta header: a priority out of range, an unknown
+# version, a field missing) go to the dead letter while the good ones are
+# delivered (route 2).
 case_flow() {
 	local c=flow
 	conf a $c jetstream "export SRC ledger.bp" "export SRC2 ledger.dl"
@@ -140,9 +142,12 @@ bridge_start
 mbx-bridge signal -c $CONF -- ctl.flow 120
 mbx-bridge pub -c $CONF -- ledger.dl bad-prio Mbx-Prio=99
 mbx-bridge pub -c $CONF -- ledger.dl bad-tag Mbx-Tag=x1
+mbx-bridge pub -c $CONF -- ledger.dl bad-meta-prio "Mbx-Meta=1 99 0 1 0 1 h h.0.1"
+mbx-bridge pub -c $CONF -- ledger.dl bad-meta-version "Mbx-Meta=2 0 0 1 0 1 h h.0.1"
+mbx-bridge pub -c $CONF -- ledger.dl bad-meta-short "Mbx-Meta=1 0 0 1 0 1 h"
 out=$(mbx-ledger check DST2 100 64 4 101 -i 30); rc=$?; echo "$out"
 check dl-ledger "$out" [ $rc = 0 ]
-check dead-lettered "dead-lettered $(stat dead-lettered 2) (want 5)" [ "$(stat dead-lettered 2)" = 5 ]
+check dead-lettered "dead-lettered $(stat dead-lettered 2) (want 8)" [ "$(stat dead-lettered 2)" = 8 ]
 check still-running "bridge alive" kill -0 "$(cat /run/bridge.pid)"
 sleep 8
 q=$(mbxctl stat DST | sed -n "s/^ *queued[: ]*\([0-9]*\).*/\1/p")
