@@ -26,7 +26,7 @@
  *
  * Core mode uses the same journal but publishes each message once; what a
  * crash caught between receive and publish is counted as lost, and the
- * importers see the gap in Mbx-Seq too.
+ * importers see the gap in the sequence (Mbx-Meta) too.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -16,9 +16,9 @@
  * killed bridge left unacked comes back first and in order.
  *
  * Core mode subscribes (a queue group unless fan-out) and counts the gaps
- * in each source's Mbx-Seq as lost; the last sequence seen of each source
- * is kept in the state file, so what was published while this bridge was
- * down (or killed) is counted when it comes back.
+ * in each source's sequence (in Mbx-Meta) as lost; the last sequence seen
+ * of each source is kept in the state file, so what was published while
+ * this bridge was down (or killed) is counted when it comes back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,7 +37,7 @@
 
 struct source {
 	char name[128];
-	uint64_t last;		/* core mode: the last Mbx-Seq seen */
+	uint64_t last;		/* core mode: the last sequence seen */
 };
 
 struct ij_state {

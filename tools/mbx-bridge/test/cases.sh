@@ -273,12 +273,13 @@ mbx-bridge signal -c $CONF -- ctl.rpc-done 30
 bridge_kill TERM'
 	script $c b 'mbx-ledger create SVC 64 4096
 mbx-ledger create SVCR 64 4096
-mbx-ledger serve SVC SVCR -i 200 &
+mbx-ledger serve SVC SVCR -i 200 & server=$!
 bridge_start
 mbx-bridge signal -c $CONF -- ctl.rpc 120
 mbx-bridge await -c $CONF -- ctl.rpc-done 200
 check served "sent $(stat sent) timeouts $(stat timeouts) late replies dropped $(stat deduplicated)" [ "$(stat sent)" = 250 ] && [ "$(stat timeouts)" = 1 ] && [ "$(stat deduplicated)" = 1 ]
-bridge_kill TERM'
+bridge_kill TERM
+kill $server; wait $server	# its ports open would keep the module from unloading'
 	nats_start 1 0
 	nats_ready 0
 	vm a $c
