@@ -167,7 +167,7 @@ help:
 	@echo 'make check-6.12    selftests on Debian'\''s 6.12 LTS (bookworm-backports, fetched into build/kernels)'
 	@echo 'make check-debug   selftests on the debug kernel, Linux 7.3 (KASAN, lockdep, kmemleak, ...)'
 	@echo 'make check-rt      selftests on Debian'\''s PREEMPT_RT kernel (6.1)'
-	@echo 'make ci            deps + build + check, check-6.12, check-debug, check-rt + checks, totals last'
+	@echo 'make ci            deps + build + check, check-6.12, check-debug, check-rt, check-bridge + checks, totals last'
 	@echo 'make demo          examples/demo.sh in a VM'
 	@echo 'make bench         build/tools/mbxbench in a VM ($(BENCH_APPEND))'
 	@echo 'make kernels       fetch 6.12 and linux-source-7.3 into build/kernels (private apt, no install)'
@@ -358,10 +358,16 @@ $(B)/tools/mbx-bridge-objs/%.o: $(TOP)/tools/mbx-bridge/%.c
 $(B)/tools/mbx-bridge: $(BRIDGE_OBJS) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $(BRIDGE_OBJS) $(LIB_A) $$(pkg-config --libs libnats) -lpthread
 
-$(B)/tools/mbx-natsbench: $(TOP)/tools/natsbench/natsbench.c $(LIB_A)
+# The host-side regression test of the importer's pull (check-bridge).
+BRIDGE_PULL_TEST := $(B)/tools/mbx-bridge-pull-test
+$(BRIDGE_PULL_TEST): $(TOP)/tools/mbx-bridge/test/pull_test.c $(B)/tools/mbx-bridge-objs/pull.o
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
+		-o $@ $< $(B)/tools/mbx-bridge-objs/pull.o $$(pkg-config --libs libnats) -lpthread
+
+$(B)/tools/mbx-natsbench: $(TOP)/tools/natsbench/natsbench.c $(B)/tools/mbx-bridge-objs/pull.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
-		-o $@ $< $(LIB_A) $$(pkg-config --libs libnats) -lpthread
+		-o $@ $< $(B)/tools/mbx-bridge-objs/pull.o $(LIB_A) $$(pkg-config --libs libnats) -lpthread
 
 -include $(wildcard $(B)/tools/mbx-bridge-objs/*.d)
 
@@ -458,7 +464,7 @@ BRIDGE_MSGS	?= 3000
 BRIDGE_JOBS	?= 2
 .PHONY: check-bridge soak-bridge bench-bridge
 check-bridge: deps
-	$(MAKE) module lib tools
+	$(MAKE) module lib tools $(BRIDGE_PULL_TEST)
 	$(S)/bridge-tests.sh -n $(BRIDGE_MSGS) -j $(BRIDGE_JOBS)
 
 soak-bridge: deps

@@ -5,8 +5,9 @@
 # loaded) holding a nats-server on the VM's loopback, mbx-bridge and
 # mbx-natsbench, runs tools/natsbench/vm-bench.sh there (raw libnats vs the
 # bridge path, core and JetStream, 64 B and 64 KiB, two rounds each,
-# interleaved; also raw with the bridge's eight headers, -H, to show what
-# they cost), and computes from the best round of each cell:
+# interleaved; also raw with the eight headers bridges carried before, -H,
+# and with the one Mbx-Meta header they carry now, -M, to show what each
+# costs), and computes from the best round of each cell:
 #   throughput ratio = bridge msgs/s / raw msgs/s      goal >= 0.90
 #   latency ratio    = bridge p50 / raw p50 (paced)    goal <= 1.15
 # and JetStream's cost against core for the bridge.  Writes
@@ -54,20 +55,20 @@ function best(key, v, hi) {
 	cells[$2 " " $3] = 1
 }
 END {
-	print "mode,size,raw_msgs_per_s,bridge_msgs_per_s,tput_ratio,tput_goal,tput_met,raw_p50_us,bridge_p50_us,p50_ratio,p50_goal,p50_met,raw_headers_msgs_per_s" >csv
+	print "mode,size,raw_msgs_per_s,bridge_msgs_per_s,tput_ratio,tput_goal,tput_met,raw_p50_us,bridge_p50_us,p50_ratio,p50_goal,p50_met,raw_headers_msgs_per_s,raw_meta_msgs_per_s" >csv
 	printf "bridge vs raw libnats, same nats-server, in one QEMU TCG VM (best of 2 rounds)\n"
 	printf "host load average %s at start, %s at the end; %d s\n\n", load0, load1, secs
-	printf "%-5s %6s %10s %10s %6s %6s %10s %10s %6s %6s %10s\n", "mode", "size", "raw msg/s", "brg msg/s", "ratio", "goal", "raw p50us", "brg p50us", "ratio", "goal", "raw+hdrs/s"
+	printf "%-5s %6s %10s %10s %6s %6s %10s %10s %6s %6s %10s %10s\n", "mode", "size", "raw msg/s", "brg msg/s", "ratio", "goal", "raw p50us", "brg p50us", "ratio", "goal", "raw+8hdr/s", "raw+meta/s"
 	n = split("core 64,core 65536,js 64,js 65536", order, ",")
 	for (j = 1; j <= n; j++) {
 		c = order[j]
 		if (!(c in cells)) continue
-		rh = B[c " rawh tput"]; rt = B[c " raw tput"]; bt = B[c " bridge tput"]; rl = B[c " raw lat"]; bl = B[c " bridge lat"]
+		rh = B[c " rawh tput"]; rm = B[c " rawm tput"]; rt = B[c " raw tput"]; bt = B[c " bridge tput"]; rl = B[c " raw lat"]; bl = B[c " bridge lat"]
 		tr = rt > 0 ? bt / rt : 0; lr = rl > 0 ? bl / rl : 0
 		tm = tr >= 0.90 ? "met" : "missed"; lm = (lr > 0 && lr <= 1.15) ? "met" : "missed"
 		split(c, p, " ")
-		printf "%-5s %6s %10.0f %10.0f %6.2f %6s %10.0f %10.0f %6.2f %6s %10.0f\n", p[1], p[2], rt, bt, tr, tm, rl, bl, lr, lm, rh
-		printf "%s,%s,%.0f,%.0f,%.3f,0.90,%s,%.0f,%.0f,%.3f,1.15,%s,%.0f\n", p[1], p[2], rt, bt, tr, tm, rl, bl, lr, lm, rh >>csv
+		printf "%-5s %6s %10.0f %10.0f %6.2f %6s %10.0f %10.0f %6.2f %6s %10.0f %10.0f\n", p[1], p[2], rt, bt, tr, tm, rl, bl, lr, lm, rh, rm
+		printf "%s,%s,%.0f,%.0f,%.3f,0.90,%s,%.0f,%.0f,%.3f,1.15,%s,%.0f,%.0f\n", p[1], p[2], rt, bt, tr, tm, rl, bl, lr, lm, rh, rm >>csv
 		BT[c] = bt; BL[c] = bl
 	}
 	printf "\nJetStream against core, bridge path:\n"

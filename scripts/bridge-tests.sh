@@ -7,13 +7,15 @@
 # QEMU user networking forwarded to the host's loopback, and nothing else.
 # Each case is bounded in messages and seconds; the in-VM scripts print
 # "BRIDGE-CHECK NAME ok|FAIL" lines, counted here; an expected check that
-# never printed (VM died, timed out) fails.  build/bridge/totals gets
+# never printed (VM died, timed out) fails, and so does a VM that vm-run.sh
+# reports timed out (124) or with a kernel splat or a module that failed
+# to load or unload (125), as one more check "CASE/vm-NAME".  build/bridge/totals gets
 # "PASSED FAILED SKIPPED" and build/bridge/report.txt a line per check.
 # Up to JOBS cases run at once, each with its own NATS servers on its own
 # loopback ports and its own directory build/bridge/CASE.
 #
 # Usage: scripts/bridge-tests.sh [-n MESSAGES] [-t VM_TIMEOUT] [-j JOBS] [CASE...]
-#   cases: js-faults outage core-faults fanout rpc flow core-ledger
+#   cases: js-faults outage core-faults fanout rpc flow core-ledger pull
 #          (the default) and js-ledger (soak-bridge)
 set -euo pipefail
 
@@ -33,7 +35,7 @@ shift $((OPTIND - 1))
 cases=("$@")
 # Longest first, so that the short ones fill in beside them.
 # js-ledger is left out: fanout and outage are JetStream ledgers too.
-[ ${#cases[@]} -gt 0 ] || cases=(js-faults fanout outage core-faults flow rpc core-ledger)
+[ ${#cases[@]} -gt 0 ] || cases=(js-faults fanout outage core-faults flow rpc core-ledger pull)
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -122,7 +124,7 @@ net_args() {
 }
 
 # vm NAME CASE: boot one VM of a case in the background.
-vm_pids=()
+vm_pids=() vm_names=()
 vm() {
 	local name=$1 c=$2 dir=$out/$2
 	# no_timer_check: a starved TCG guest can fail the IO-APIC timer check.
@@ -130,12 +132,21 @@ vm() {
 		"${files[@]}" -f "$dir/$name.sh:/etc/case.sh" -f "$dir/$name.conf:/etc/bridge.conf" \
 		-- "MBX_VM_NAME=$name sh /etc/case.sh" 2>"$dir/$name.err" &
 	vm_pids+=($!)
+	vm_names+=("$name")
 }
 
 vm_wait() {
-	local p
-	for p in "${vm_pids[@]}"; do wait "$p" || true; done
-	vm_pids=()
+	local i rc log
+	for i in "${!vm_pids[@]}"; do
+		rc=0
+		wait "${vm_pids[i]}" || rc=$?
+		log="$out/$case/${vm_names[i]}.log"
+		case $rc in
+		124) record "$case/vm-${vm_names[i]}" FAIL "VM timed out (see $log)" ;;
+		125) record "$case/vm-${vm_names[i]}" FAIL "kernel splat, or the module failed to load or unload (see $log)" ;;
+		esac
+	done
+	vm_pids=() vm_names=()
 }
 
 # Count the case's checks from the consoles; expected ones never printed fail.

@@ -4,7 +4,9 @@
 # Everything CI runs (`make ci`): dependencies, the full build, the
 # selftests on every kernel (Debian 12's stock 6.1, Debian's 6.12 LTS from
 # bookworm-backports, the 7.3 debug kernel, Debian 12's 6.1 PREEMPT_RT),
-# each its own summary line, then the man pages, the headers,
+# each its own summary line, the NATS bridge suite (`make check-bridge`:
+# pairs of stock-kernel VMs and nats-servers on the host's loopback, about
+# 4 min), then the man pages, the headers,
 # `make install` and DKMS (one test each).  Each suite
 # keeps going when another fails; the last line is the combined
 # "N passed, N failed[, N skipped]", and the status is non-zero on any
@@ -52,6 +54,9 @@ suite check stock
 suite check-6.12 6.12
 suite check-debug debug
 suite check-rt rt
+# The bridge: every check of every case, a VM's splat or a case that never
+# reported counted as a failure by scripts/bridge-tests.sh.
+suite check-bridge bridge
 # Man pages, headers, the install path and DKMS: one test each.
 single man-check
 single headers-check

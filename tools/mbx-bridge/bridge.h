@@ -17,6 +17,7 @@
 #define BRIDGE_MAX_ROUTES	32
 #define BRIDGE_SUBJECT_MAX	200
 #define BRIDGE_BATCH		64
+#define BRIDGE_META_MAX		512	/* the Mbx-Meta header's value */
 
 enum route_kind { ROUTE_EXPORT, ROUTE_IMPORT, ROUTE_SERVE, ROUTE_CALL };
 enum bridge_mode { MODE_CORE, MODE_JETSTREAM };
@@ -132,6 +133,23 @@ int dead_letter(struct route *r, natsMsg *m, const char *why);
 void *journal_map(const char *path, size_t size, bool *created);
 void journal_unmap(void *base, size_t size);
 int route_file(struct route *r, const char *what, char *path, size_t size);
+
+/* pull.c: a JetStream pull consumer without natsSubscription_Fetch() */
+struct pull {
+	natsConnection *nc;
+	natsSubscription *sub;	/* sync, on inbox */
+	char inbox[128];
+	char next_subj[2 * BRIDGE_SUBJECT_MAX + 128];
+	int outstanding;	/* asked for, not yet come, request alive */
+	uint64_t give_up;	/* ms: a request unanswered by then is dropped */
+	char why[128];		/* the last error status */
+};
+
+int pull_open(struct pull *p, natsConnection *nc, const char *stream,
+	      const char *durable);
+int pull_fetch(struct pull *p, natsMsg **msgs, int max, unsigned int wait_ms);
+int pull_ack(struct pull *p, natsMsg *m, bool in_progress);
+void pull_close(struct pull *p);
 
 /* export.c, import.c, rpc.c: each runs one route in its own thread */
 void *export_run(void *arg);

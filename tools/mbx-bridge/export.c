@@ -26,7 +26,7 @@
  *
  * Core mode uses the same journal but publishes each message once; what a
  * crash caught between receive and publish is counted as lost, and the
- * importers see the gap in Mbx-Seq too.
+ * importers see the gap in the sequence (Mbx-Meta) too.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -115,13 +115,13 @@ static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae,
 		   void *closure)
 {
 	struct exporter *x = closure;
-	const char *v = NULL;
+	struct msg_meta meta;
 	uint64_t seq;
 	uint32_t i;
 
-	if (natsMsgHeader_Get(m, "Mbx-Seq", &v) != NATS_OK || !v)
+	if (meta_from_headers(m, &meta) || !meta.seq)
 		goto out;
-	seq = strtoull(v, NULL, 10);
+	seq = meta.seq;
 	i = seq % x->n;
 	if (x->slot[i].seq != seq ||
 	    __atomic_load_n(&x->slot[i].state, __ATOMIC_ACQUIRE) != SLOT_FULL)

@@ -3,9 +3,10 @@
  * mbx-bridge: an import route - messages of a NATS subject are sent to a
  * local port, with their priority and tag restored from the headers.
  *
- * JetStream mode pulls from a durable consumer, at most as many messages as
- * the port has room for (none while it is full), sends them, and acks each
- * only after its send succeeded.  The stream sequence of the last message
+ * JetStream mode pulls from a durable consumer (pull.c, not libnats'
+ * natsSubscription_Fetch(), which corrupts its heap in 3.4.1), at most as
+ * many messages as the port has room for (none while it is full), sends
+ * them, and acks each only after its send succeeded.  The stream sequence of the last message
  * sent is kept in a state file (mapped shared), and before each send batch
  * the file records the batch's sequences and the port's "sent" counter: a
  * bridge killed mid-batch learns on restart, from how far that counter
@@ -15,9 +16,9 @@
  * killed bridge left unacked comes back first and in order.
  *
  * Core mode subscribes (a queue group unless fan-out) and counts the gaps
- * in each source's Mbx-Seq as lost; the last sequence seen of each source
- * is kept in the state file, so what was published while this bridge was
- * down (or killed) is counted when it comes back.
+ * in each source's sequence (in Mbx-Meta) as lost; the last sequence seen
+ * of each source is kept in the state file, so what was published while
+ * this bridge was down (or killed) is counted when it comes back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,11 +33,11 @@
 
 #define IJ_MAGIC	0x6d6278696d706a32ULL	/* "mbximpj2" */
 #define MAX_SOURCES	32
-#define FETCH_WAIT_MS	5000
+#define FETCH_WAIT_MS	1000
 
 struct source {
 	char name[128];
-	uint64_t last;		/* core mode: the last Mbx-Seq seen */
+	uint64_t last;		/* core mode: the last sequence seen */
 };
 
 struct ij_state {
@@ -55,7 +56,8 @@ struct importer {
 	bool js_mode;
 	struct mbx_port_info info;
 	struct ij_state *st;
-	natsSubscription *sub;
+	natsSubscription *sub;	/* core mode */
+	struct pull pull;	/* JetStream mode */
 	jsCtx *js;
 	char stream[BRIDGE_SUBJECT_MAX + 8];
 	struct source *src;	/* in the state file */
@@ -131,7 +133,7 @@ static void ack_msgs(struct importer *im, natsMsg **msgs, int n)
 	int i;
 
 	for (i = 0; i < n && im->js_mode; i++)
-		if (natsMsg_Ack(msgs[i], NULL) == NATS_OK)
+		if (pull_ack(&im->pull, msgs[i], false) == 0)
 			stats_add(&im->r->c->acked, 1);
 }
 
@@ -175,7 +177,7 @@ static void wait_room(struct importer *im, natsMsg **msgs, int from, int k,
 	if (!im->js_mode || now_ms() - *last < im->r->br->cfg.ack_wait_s * 300ULL)
 		return;
 	for (i = from; i < k; i++)
-		natsMsg_InProgress(msgs[i], NULL);
+		pull_ack(&im->pull, msgs[i], true);
 	*last = now_ms();
 }
 
@@ -278,35 +280,30 @@ static void js_loop(struct importer *im)
 {
 	struct pollfd p = { .fd = im->fd, .events = POLLOUT };
 	unsigned int backoff = 100;
+	natsMsg *list[BRIDGE_BATCH];
+	int i, got;
 
 	while (!im->r->br->stop) {
 		uint32_t n = room(im);
-		natsMsgList list = { 0 };
-		jsErrCode jerr = 0;
-		natsStatus s;
 
 		if (!n) {	/* full: pull nothing until there is room */
 			poll(&p, 1, 200);
 			continue;
 		}
-		/*
-		 * Fetch returns as soon as messages come; the long expiry keeps
-		 * pull requests from expiring while messages arrive, which is
-		 * where libnats 3.4.1 corrupted its heap under QEMU TCG (see
-		 * docs/RELIABILITY.md).
-		 */
-		s = natsSubscription_Fetch(&list, im->sub, n, FETCH_WAIT_MS, &jerr);
-		if (s == NATS_OK) {
-			deliver(im, list.Msgs, list.Count);
+		got = pull_fetch(&im->pull, list, n, FETCH_WAIT_MS);
+		if (got > 0) {
+			deliver(im, list, got);
+			for (i = 0; i < got; i++)
+				natsMsg_Destroy(list[i]);
 			backoff = 100;
-		} else if (s != NATS_TIMEOUT) {
+		} else if (got < 0) {
 			stats_add(&im->r->c->errors, 1);
-			blog("%s: fetch failed: %s; retrying in %u ms",
-			     im->r->subject, natsStatus_GetText(s), backoff);
+			blog("%s: pull failed: %s; retrying in %u ms",
+			     im->r->subject, got == -EAGAIN ? im->pull.why :
+			     "cannot send the request", backoff);
 			sleep_ms(backoff);
 			backoff = backoff < 2000 ? backoff * 2 : backoff;
 		}
-		natsMsgList_Destroy(&list);
 	}
 }
 
@@ -352,11 +349,29 @@ static void durable_name(struct importer *im, char *out, size_t size)
 		snprintf(out, size, "mbx-q-%s", tok);
 }
 
+/* The durable consumer: made unless it exists (another bridge's, for one). */
+static natsStatus js_consumer(struct importer *im, jsConsumerConfig *cc,
+			      jsErrCode *jerr)
+{
+	jsConsumerInfo *ci = NULL;
+	natsStatus s;
+
+	s = js_GetConsumerInfo(&ci, im->js, im->stream, cc->Durable, NULL, jerr);
+	if (s == NATS_NOT_FOUND) {
+		s = js_AddConsumer(&ci, im->js, im->stream, cc, NULL, jerr);
+		if (s != NATS_OK)	/* another bridge may have made it */
+			s = js_GetConsumerInfo(&ci, im->js, im->stream,
+					       cc->Durable, NULL, jerr);
+	}
+	jsConsumerInfo_Destroy(ci);
+	return s;
+}
+
 static int js_subscribe(struct importer *im)
 {
 	struct route *r = im->r;
 	char durable[BRIDGE_SUBJECT_MAX + 80];
-	jsSubOptions so;
+	jsConsumerConfig cc;
 	jsErrCode jerr = 0;
 	natsStatus s;
 
@@ -366,26 +381,24 @@ static int js_subscribe(struct importer *im)
 	durable_name(im, durable, sizeof(durable));
 	if (r->fanout || r->exclusive)	/* start again after the mark */
 		js_DeleteConsumer(im->js, im->stream, durable, NULL, NULL);
-	jsSubOptions_Init(&so);
-	so.Stream = im->stream;
-	so.ManualAck = true;
-	so.Config.AckPolicy = js_AckExplicit;
-	so.Config.AckWait = r->br->cfg.ack_wait_s * 1000000000LL;
-	so.Config.MaxAckPending = r->br->cfg.inflight * 4;
-	so.Config.FilterSubject = r->subject;
+	jsConsumerConfig_Init(&cc);
+	cc.Durable = durable;
+	cc.AckPolicy = js_AckExplicit;
+	cc.AckWait = r->br->cfg.ack_wait_s * 1000000000LL;
+	cc.MaxAckPending = r->br->cfg.inflight * 4;
+	cc.FilterSubject = r->subject;
 	if (im->st->wm && (r->fanout || r->exclusive)) {
-		so.Config.DeliverPolicy = js_DeliverByStartSequence;
-		so.Config.OptStartSeq = im->st->wm + 1;
+		cc.DeliverPolicy = js_DeliverByStartSequence;
+		cc.OptStartSeq = im->st->wm + 1;
 	}
-	s = js_PullSubscribe(&im->sub, im->js, r->subject, durable, NULL, &so,
-			     &jerr);
+	s = js_consumer(im, &cc, &jerr);
 	if (s != NATS_OK) {
 		blog("%s: cannot pull from %s as %s: %s (JetStream error %d)",
 		     r->subject, im->stream, durable, natsStatus_GetText(s),
 		     (int)jerr);
 		return -EIO;
 	}
-	return 0;
+	return pull_open(&im->pull, r->br->nc, im->stream, durable);
 }
 
 /*
@@ -489,6 +502,7 @@ void *import_run(void *arg)
 			core_loop(&im);
 	}
 	natsSubscription_Destroy(im.sub);
+	pull_close(&im.pull);
 	if (im.js)
 		jsCtx_Destroy(im.js);
 	if (im.st)

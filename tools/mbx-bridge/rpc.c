@@ -11,7 +11,7 @@
  * a reply with another tag (a late answer to a request that already timed
  * out) is dropped and counted, so it can never answer the wrong request.
  * The NATS reply has the reply's payload and priority and the request's
- * original Mbx-Tag.  No reply in time: the NATS requester hears nothing and
+ * original tag (Mbx-Meta).  No reply in time: the NATS requester hears nothing and
  * times out; the route counts a timeout.
  *
  * `call PORT SUBJECT REPLY_PORT` is the other end: local clients call PORT

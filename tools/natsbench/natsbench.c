@@ -4,14 +4,15 @@
  * publishers and subscribers, and the mailbox ports on both sides of a
  * pair of bridges, timed the same way so that the two can be compared.
  *
- *   mbx-natsbench raw core|js SIZE COUNT [-r PER_SECOND] [-s URL] [-H]
+ *   mbx-natsbench raw core|js SIZE COUNT [-r PER_SECOND] [-s URL] [-H|-M]
  *   mbx-natsbench port SRC DST SIZE COUNT [-r PER_SECOND]
  *
  * raw: one connection publishes COUNT messages of SIZE bytes (core, or
  * JetStream with async publishes, 256 in flight, into a fresh stream) and
- * another receives them (a subscription, or a pull consumer fetching 64
- * at a time and acking each) - what an exporting and an importing bridge
- * do, without the ports.  port: one thread sends COUNT messages to port
+ * another receives them (a subscription, or a pull consumer pulling 64 at
+ * a time and acking each, with the importer's own pull.c: libnats 3.4.1's
+ * natsSubscription_Fetch() corrupts its heap) - what an exporting and an
+ * importing bridge do, without the ports.  port: one thread sends COUNT messages to port
  * SRC, another receives them from port DST, with the bridges in between.
  * Each message carries its send time (CLOCK_MONOTONIC); the output line is
  *
@@ -19,8 +20,9 @@
  *
  * where msgs/s is N over first send to last receipt.  -r paces the sends
  * (for latency without queueing); -H gives raw messages the eight Mbx-
- * headers a bridge adds, set by the publisher and read by the subscriber
- * (what the headers cost); exit status 0 if all N arrived.
+ * headers bridges added before Mbx-Meta, -M the one Mbx-Meta header they
+ * add now, set by the publisher and read by the subscriber (what the
+ * headers cost); exit status 0 if all N arrived.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,13 +37,15 @@
 #include <nats/nats.h>
 #include <mailbox.h>
 
+#include "../mbx-bridge/bridge.h"
+
 #define SUBJECT		"bench.raw"
 #define STREAM		"BENCHRAW"
 #define IDLE_NS		(15ULL * 1000000000ULL)
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct run {
-	bool js, port, hdrs;
+	bool js, port, hdrs, meta;
 	const char *url, *src, *dst;
 	size_t size;
 	unsigned long count;
@@ -50,6 +54,7 @@ struct run {
 	unsigned long got;
 	natsConnection *pub_nc, *sub_nc;
 	natsSubscription *sub;
+	struct pull pull;
 	jsCtx *pub_js, *sub_js;
 };
 
@@ -59,6 +64,12 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* pull.c's clock */
+uint64_t now_ms(void)
+{
+	return now_ns() / 1000000;
 }
 
 /* Paced: sleep until message @i is due. */
@@ -102,11 +113,29 @@ static natsMsg *hdr_msg(struct run *r, char *buf, unsigned long i)
 	return m;
 }
 
+/* -M: the one header of a bridge's, as meta.c writes it. */
+static natsMsg *meta_msg(struct run *r, char *buf, unsigned long i)
+{
+	natsMsg *m = NULL;
+	char v[160];
+
+	if (natsMsg_Create(&m, SUBJECT, NULL, buf, r->size) != NATS_OK)
+		return NULL;
+	snprintf(v, sizeof(v), "1 %lu %lu %lu 1000 %lu natsbench nb.0.0123456789abcdef",
+		 i % 10, i * 7, i % 65536, i);
+	natsMsgHeader_Set(m, "Mbx-Meta", v);
+	return m;
+}
+
 static void hdr_read(natsMsg *m)
 {
 	const char *v;
 	size_t k;
 
+	if (natsMsgHeader_Get(m, "Mbx-Meta", &v) == NATS_OK) {
+		(void)strtoull(v, NULL, 10);
+		return;
+	}
 	for (k = 0; k < ARRAY_SIZE(hdr_keys); k++)
 		if (natsMsgHeader_Get(m, hdr_keys[k], &v) == NATS_OK)
 			(void)strtoull(v, NULL, 10);
@@ -148,7 +177,7 @@ static natsStatus raw_stream(struct run *r)
 
 static natsStatus raw_setup(struct run *r)
 {
-	jsSubOptions so;
+	jsConsumerConfig cc;
 	jsOptions jo;
 	natsStatus s;
 
@@ -170,14 +199,14 @@ static natsStatus raw_setup(struct run *r)
 		s = natsConnection_JetStream(&r->sub_js, r->sub_nc, NULL);
 	if (s == NATS_OK)
 		s = raw_stream(r);
-	jsSubOptions_Init(&so);
-	so.Stream = STREAM;
-	so.ManualAck = true;
-	so.Config.AckPolicy = js_AckExplicit;
-	so.Config.MaxAckPending = 1024;
+	jsConsumerConfig_Init(&cc);
+	cc.Durable = "bench";
+	cc.AckPolicy = js_AckExplicit;
+	cc.MaxAckPending = 1024;
 	if (s == NATS_OK)
-		s = js_PullSubscribe(&r->sub, r->sub_js, SUBJECT, "bench", NULL,
-				     &so, NULL);
+		s = js_AddConsumer(NULL, r->sub_js, STREAM, &cc, NULL, NULL);
+	if (s == NATS_OK && pull_open(&r->pull, r->sub_nc, STREAM, "bench"))
+		s = NATS_ERR;
 	return s;
 }
 
@@ -187,29 +216,28 @@ static void *raw_rx(void *arg)
 	uint64_t idle = now_ns() + IDLE_NS;
 
 	while (r->got < r->count && now_ns() < idle) {
-		natsMsgList list = { 0 };
-		natsMsg *m = NULL;
-		int i;
+		natsMsg *m = NULL, *list[64];
+		int i, n;
 
 		if (!r->js) {
 			if (natsSubscription_NextMsg(&m, r->sub, 200) != NATS_OK)
 				continue;
-			if (r->hdrs)
+			if (r->hdrs || r->meta)
 				hdr_read(m);
 			took(r, natsMsg_GetData(m), natsMsg_GetDataLength(m));
 			natsMsg_Destroy(m);
-		} else if (natsSubscription_Fetch(&list, r->sub, 64, 200,
-						  NULL) == NATS_OK) {
-			for (i = 0; i < list.Count; i++) {
-				if (r->hdrs)
-					hdr_read(list.Msgs[i]);
-				took(r, natsMsg_GetData(list.Msgs[i]),
-				     natsMsg_GetDataLength(list.Msgs[i]));
-				natsMsg_Ack(list.Msgs[i], NULL);
-			}
-			natsMsgList_Destroy(&list);
 		} else {
-			continue;
+			n = pull_fetch(&r->pull, list, 64, 1000);
+			if (n <= 0)
+				continue;
+			for (i = 0; i < n; i++) {
+				if (r->hdrs || r->meta)
+					hdr_read(list[i]);
+				took(r, natsMsg_GetData(list[i]),
+				     natsMsg_GetDataLength(list[i]));
+				pull_ack(&r->pull, list[i], false);
+				natsMsg_Destroy(list[i]);
+			}
 		}
 		idle = now_ns() + IDLE_NS;
 	}
@@ -219,11 +247,12 @@ static void *raw_rx(void *arg)
 /* One publish; a full async window (stalled) is waited out, not an error. */
 static natsStatus pub_one(struct run *r, char *buf, unsigned long i)
 {
-	natsMsg *m = r->hdrs ? hdr_msg(r, buf, i) : NULL;
+	natsMsg *m = r->hdrs ? hdr_msg(r, buf, i) :
+		     r->meta ? meta_msg(r, buf, i) : NULL;
 	natsStatus s;
 	int tries = 0;
 
-	if (r->hdrs && !m)
+	if ((r->hdrs || r->meta) && !m)
 		return NATS_NO_MEMORY;
 	if (!r->js) {
 		s = m ? natsConnection_PublishMsg(r->pub_nc, m) :
@@ -327,6 +356,8 @@ static int parse(struct run *r, int argc, char **argv)
 			r->url = argv[++i];
 		else if (!strcmp(argv[i], "-H"))
 			r->hdrs = true;
+		else if (!strcmp(argv[i], "-M"))
+			r->meta = true;
 		else if (pos < 4)
 			p[pos++] = argv[i];
 	}
@@ -354,7 +385,8 @@ int main(int argc, char **argv)
 	r.port = argc > 1 && !strcmp(argv[1], "port");
 	if (argc < 2 || (!r.port && strcmp(argv[1], "raw")) ||
 	    parse(&r, argc - 2, argv + 2)) {
-		fputs("usage: mbx-natsbench raw core|js SIZE COUNT [-r PER_SECOND] [-s URL] [-H]\n"
+		fputs("usage: mbx-natsbench raw core|js SIZE COUNT [-r PER_SECOND] [-s URL]\n"
+		      "                           [-H|-M]\n"
 		      "       mbx-natsbench port SRC DST SIZE COUNT [-r PER_SECOND]\n",
 		      stderr);
 		return 2;
@@ -369,7 +401,8 @@ int main(int argc, char **argv)
 	ret = r.port ? port_tx(&r, buf) : raw_tx(&r, buf);
 	pthread_join(rx, NULL);
 	snprintf(what, sizeof(what), "%s %s size %zu count %lu rate %u",
-		 r.port ? "bridge" : r.hdrs ? "raw+headers" : "raw",
+		 r.port ? "bridge" : r.hdrs ? "raw+headers" :
+		 r.meta ? "raw+meta" : "raw",
 		 r.port ? "-" : r.js ? "js" : "core",
 		 r.size, r.count, r.rate);
 	report(&r, what);

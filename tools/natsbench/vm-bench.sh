@@ -67,6 +67,7 @@ for MODE in core js; do
 			PATHK=raw KIND=tput run raw $MODE $SIZE $n
 			PATHK=bridge KIND=tput run port S D $SIZE $n
 			PATHK=rawh KIND=tput run raw $MODE $SIZE $n -H
+			PATHK=rawm KIND=tput run raw $MODE $SIZE $n -M
 			PATHK=raw KIND=lat run raw $MODE $SIZE $latn -r $rate
 			PATHK=bridge KIND=lat run port S D $SIZE $latn -r $rate
 		done

@@ -26,9 +26,19 @@ bridge_start() {
 	done
 }
 
+# Also when the bridge is not this shell's child (restarted in a subshell),
+# which wait cannot reap: poll until it is gone or a zombie (at most 30 s),
+# so that nothing holds a port when the VM unloads the module.
 bridge_kill() { # SIGNAL
-	kill "-$1" "$(cat /run/bridge.pid)" 2>/dev/null
-	wait "$(cat /run/bridge.pid)" 2>/dev/null
+	pid=$(cat /run/bridge.pid)
+	kill "-$1" "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	i=0
+	while [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null &&
+	      [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
 
 # stat KEY [ROUTE_LINE_NUMBER]: one counter of `mbx-bridge stats`.
