@@ -82,12 +82,13 @@ static long mbx_ioctl_create(unsigned int cmd, void __user *uarg)
 	struct mbx_port *port;
 	int ret;
 
-	ret = mbx_copy_arg(&args, sizeof(args), sizeof(args), cmd, uarg);
+	ret = mbx_copy_arg(&args, sizeof(args), MBX_PORT_CREATE_SIZE_VER0, cmd,
+			   uarg);
 	if (ret)
 		return ret;
 	if (args.flags & ~(MBX_CLOEXEC | MBX_NONBLOCK | MBX_PORT_MQ |
 			   MBX_PORT_TOPIC) ||
-	    args.mode & ~0777)
+	    args.mode & ~0777 || args.ring_size)
 		return -EINVAL;
 	/* A topic keeps its messages for its subscribers: no rendezvous. */
 	if (args.flags & MBX_PORT_TOPIC &&
@@ -243,7 +244,9 @@ static int __init mbx_init(void)
 
 	/* Layout facts user space relies on. */
 	BUILD_BUG_ON(sizeof(struct mbx_version) != 16);
-	BUILD_BUG_ON(sizeof(struct mbx_port_create) != 88);
+	BUILD_BUG_ON(sizeof(struct mbx_port_create) != MBX_PORT_CREATE_SIZE_VER1);
+	BUILD_BUG_ON(offsetof(struct mbx_port_create, ring_size) !=
+		     MBX_PORT_CREATE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct mbx_port_open) != 72);
 	BUILD_BUG_ON(sizeof(struct mbx_port_unlink) != 72);
 	BUILD_BUG_ON(sizeof(struct mbx_port_dup) != 8);

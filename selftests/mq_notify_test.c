@@ -256,8 +256,8 @@ TEST(uapi_mq_port_priorities)
 	EXPECT_EQ(-EINVAL, mbx_send(mq, "x", 1, MBX_MQ_PRIO_MAX + 1));
 	EXPECT_EQ(1, mbx_recv(mq, buf, sizeof(buf), &prio));
 	EXPECT_EQ(MBX_MQ_PRIO_MAX, prio);
-	/* An unknown creation flag (0x2000 is MBX_PORT_TOPIC now). */
-	EXPECT_EQ(-EINVAL, t_port(4, 8, 0600, NULL, 0x4000));
+	/* An unknown creation flag (0x2000 is MBX_PORT_TOPIC, 0x4000 MBX_PORT_RING now). */
+	EXPECT_EQ(-EINVAL, t_port(4, 8, 0600, NULL, 0x8000));
 	close(mq);
 	close(plain);
 }

@@ -38,6 +38,7 @@
 #define MBX_FEAT_BUF_NEXT	0x80ULL	/* MBX_SEND_NEXT, MBX_RECV_RELEASE */
 #define MBX_FEAT_TOPIC		0x100ULL /* MBX_PORT_TOPIC, MBX_IOC_SUBSCRIBE */
 #define MBX_FEAT_SEAL		0x200ULL /* MBX_SEND_SEALED, MBX_BUF_PAGES */
+#define MBX_FEAT_RING		0x400ULL /* MBX_PORT_RING, MBX_IOC_RING_* */
 
 /*
  * Flags of MBX_IOC_PORT_CREATE and MBX_IOC_PORT_OPEN (the new fd's file
@@ -85,6 +86,15 @@
  */
 #define MBX_PORT_TOPIC		0x2000U
 
+/*
+ * Flag of MBX_IOC_PORT_CREATE only: a ring port.  The port owns a
+ * single-producer, single-consumer ring of mbx_port_create.ring_size bytes
+ * of records that both sides map (see "Rings" below).  Not with
+ * MBX_PORT_MQ or MBX_PORT_TOPIC; capacity, max_msg_size and pool_size
+ * must be 0.
+ */
+#define MBX_PORT_RING		0x4000U
+
 /* mbx_recv.msg_flags */
 #define MBX_MSG_BUF		0x1U	/* the message is a pool region */
 /* topic: messages were dropped before this one (mbx_recv.dropped) */
@@ -111,8 +121,14 @@ struct mbx_version {
  * @mode:         permission bits (0777) checked by MBX_IOC_PORT_OPEN
  * @pool_size:    bytes of zero-copy pool; 0 means no pool
  * @name:         NUL-terminated name, or empty for an anonymous port
+ * @ring_size:    with MBX_PORT_RING: bytes of the ring's record area, a
+ *                power of two, at least a page and at most the
+ *                max_pool_size module parameter; else 0
  *
  * The ioctl returns a new port fd that may send and receive.
+ *
+ * Size-versioned: MBX_PORT_CREATE_SIZE_VER0 (88 bytes, without
+ * @ring_size) is still accepted.
  */
 struct mbx_port_create {
 	__u32 flags;
@@ -121,7 +137,11 @@ struct mbx_port_create {
 	__u32 mode;
 	__u64 pool_size;
 	char name[MBX_NAME_LEN];
+	__u64 ring_size;
 };
+
+#define MBX_PORT_CREATE_SIZE_VER0	88	/* up to @name */
+#define MBX_PORT_CREATE_SIZE_VER1	96	/* @ring_size */
 
 /**
  * struct mbx_port_open - argument of MBX_IOC_PORT_OPEN
@@ -251,6 +271,7 @@ struct mbx_recv {
 #define MBX_STATE_SHUTDOWN	0x2U
 #define MBX_STATE_TOPIC		0x4U	/* created with MBX_PORT_TOPIC */
 #define MBX_STATE_MQ		0x8U	/* created with MBX_PORT_MQ */
+#define MBX_STATE_RING		0x10U	/* created with MBX_PORT_RING */
 
 /* struct mbx_port_info.sub_state: the calling fd's subscription */
 #define MBX_SUB_ACTIVE		0x1U	/* subscribed */
@@ -494,6 +515,151 @@ struct mbx_subscribe {
 	__u64 max_bytes;
 };
 
+/*
+ * Rings.  A port created with MBX_PORT_RING owns a ring: a producer page,
+ * a consumer page, a status page and a record area of ring_size bytes,
+ * all kernel memory that user space maps through the port fd at the
+ * offsets below (MAP_SHARED, each part whole, with its own mmap() call).
+ * The record area is mapped twice back to back (2 * ring_size bytes), so
+ * that a record that wraps is contiguous.  MBX_IOC_RING_INFO tells where
+ * each word lives: no program hard-codes that layout.
+ *
+ * A file that attached as the producer (MBX_IOC_RING_ATTACH) may map the
+ * producer page and the record area writable; as the consumer, the
+ * consumer page.  Every other mapping is read-only and can never be made
+ * writable; the status page is written by the kernel only.
+ *
+ * Records: a struct mbx_ring_rec header, the payload, padding to
+ * MBX_RING_ALIGN bytes.  Positions are free-running byte counts (__u64),
+ * masked by ring_size - 1.  The producer writes records at its position
+ * and then publishes the new position with a release store; the consumer
+ * reads records from its position up to the producer's (read with an
+ * acquire load) and frees them by publishing its new position with a
+ * release store.  0 <= producer - consumer <= ring_size, always; a side
+ * that finds otherwise (or a record longer than what was published) must
+ * treat the ring as corrupt: nothing the other side writes is trusted.
+ */
+#define MBX_RING_OFF_PRODUCER	0x00000000ULL	/* producer page */
+#define MBX_RING_OFF_CONSUMER	0x10000000ULL	/* consumer page */
+#define MBX_RING_OFF_STATUS	0x20000000ULL	/* status page, read-only */
+#define MBX_RING_OFF_DATA	0x40000000ULL	/* record area, twice */
+
+#define MBX_RING_ALIGN		8	/* records start on 8 bytes */
+
+/**
+ * struct mbx_ring_rec - the header of one record
+ * @len:   payload bytes that follow, at most ring_size - 8
+ * @flags: zero (readers ignore it)
+ */
+struct mbx_ring_rec {
+	__u32 len;
+	__u32 flags;
+};
+
+/* Roles of MBX_IOC_RING_ATTACH and MBX_IOC_RING_ENTER, bits of mbx_ring_info.roles */
+#define MBX_RING_ROLE_PRODUCER	0x1U
+#define MBX_RING_ROLE_CONSUMER	0x2U
+
+/* The flags word of each side's page: bits that side sets for the other. */
+#define MBX_RING_NEED_WAKEUP	0x1U	/* wake me (MBX_RING_ENTER_WAKE) */
+
+/* The status word (kernel-written) */
+#define MBX_RING_ST_PRODUCER	0x1U	/* a producer is attached */
+#define MBX_RING_ST_CONSUMER	0x2U	/* a consumer is attached */
+#define MBX_RING_ST_PRODUCER_GONE 0x4U	/* no producer, and none may come */
+#define MBX_RING_ST_CONSUMER_GONE 0x8U	/* no consumer, and none may come */
+#define MBX_RING_ST_SHUTDOWN	0x10U	/* MBX_IOC_SHUTDOWN was called */
+
+/**
+ * struct mbx_ring_info - answer of MBX_IOC_RING_INFO
+ * @flags:          in: zero
+ * @roles:          out: MBX_RING_ROLE_* this file holds
+ * @ring_size:      bytes of the record area
+ * @producer_off:   mmap offset of the producer page
+ * @consumer_off:   mmap offset of the consumer page
+ * @status_off:     mmap offset of the status page
+ * @data_off:       mmap offset of the record area (map 2 * @ring_size)
+ * @page_size:      bytes to map at each of the three page offsets
+ * @producer_pos:   offset in the producer page of its position (__u64)
+ * @producer_flags: offset in the producer page of its flags (__u32)
+ * @consumer_pos:   offset in the consumer page of its position (__u64)
+ * @consumer_flags: offset in the consumer page of its flags (__u32)
+ * @status:         offset in the status page of the status word (__u32)
+ * @now_produced:   the producer position now (as the producer wrote it)
+ * @now_consumed:   the consumer position now (as the consumer wrote it)
+ * @now_pflags:     the producer flags word now
+ * @now_cflags:     the consumer flags word now
+ * @now_status:     the status word now
+ * @reserved:       zero
+ *
+ * Size-versioned through _IOC_SIZE(): a caller may pass a larger struct
+ * (cleared past this one) or, later, get more fields.
+ */
+struct mbx_ring_info {
+	__u32 flags;
+	__u32 roles;
+	__u64 ring_size;
+	__u64 producer_off;
+	__u64 consumer_off;
+	__u64 status_off;
+	__u64 data_off;
+	__u32 page_size;
+	__u32 producer_pos;
+	__u32 producer_flags;
+	__u32 consumer_pos;
+	__u32 consumer_flags;
+	__u32 status;
+	__u64 now_produced;
+	__u64 now_consumed;
+	__u32 now_pflags;
+	__u32 now_cflags;
+	__u32 now_status;
+	__u32 reserved;
+};
+
+/**
+ * struct mbx_ring_attach - argument of MBX_IOC_RING_ATTACH
+ * @role:     MBX_RING_ROLE_PRODUCER (the fd may send) or
+ *            MBX_RING_ROLE_CONSUMER (the fd may receive)
+ * @flags:    zero
+ *
+ * One producer and one consumer per ring: another file asking for a role
+ * held gets EBUSY; the file holding it may ask again.  The role belongs to
+ * the open file (fork and fd passing share it) until the file is released
+ * (every fd closed and every mapping made through it unmapped).
+ */
+struct mbx_ring_attach {
+	__u32 role;
+	__u32 flags;
+};
+
+/* struct mbx_ring_enter.flags, with MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME */
+#define MBX_RING_ENTER_WAKE	0x1U	/* first wake the other side */
+#define MBX_RING_ENTER_WAIT	0x2U	/* then wait as @role */
+
+/**
+ * struct mbx_ring_enter - argument of MBX_IOC_RING_ENTER
+ * @flags:      MBX_RING_ENTER_WAKE and/or MBX_RING_ENTER_WAIT, and for the
+ *              wait MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME
+ * @role:       the caller's role (held by the file)
+ * @pos:        wait: the caller's own position (consumer: the next record
+ *              it would read; producer: the end of what it reserved)
+ * @want:       producer wait: bytes of room wanted past @pos; else 0
+ * @timeout_ns: as for struct mbx_send
+ *
+ * The wait sets the caller's MBX_RING_NEED_WAKEUP, then sleeps until the
+ * consumer sees the producer position differ from @pos, or the producer
+ * sees @want bytes free past @pos (or the positions are impossible: the
+ * caller then checks them), or the stream ends (EPIPE).
+ */
+struct mbx_ring_enter {
+	__u32 flags;
+	__u32 role;
+	__u64 pos;
+	__u64 want;
+	__u64 timeout_ns;
+};
+
 #define MBX_IOC_MAGIC		0xB8
 
 /* On /dev/mailbox */
@@ -522,5 +688,8 @@ struct mbx_subscribe {
 #define MBX_IOC_NOTIFY		_IOW(MBX_IOC_MAGIC, 0x1A, struct mbx_notify)
 #define MBX_IOC_SUBSCRIBE	_IOW(MBX_IOC_MAGIC, 0x1B, struct mbx_subscribe)
 #define MBX_IOC_UNSUBSCRIBE	_IO(MBX_IOC_MAGIC, 0x1C)
+#define MBX_IOC_RING_INFO	_IOWR(MBX_IOC_MAGIC, 0x1D, struct mbx_ring_info)
+#define MBX_IOC_RING_ATTACH	_IOW(MBX_IOC_MAGIC, 0x1E, struct mbx_ring_attach)
+#define MBX_IOC_RING_ENTER	_IOW(MBX_IOC_MAGIC, 0x1F, struct mbx_ring_enter)
 
 #endif /* _UAPI_LINUX_MAILBOX_H */

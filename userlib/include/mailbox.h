@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <linux/mailbox.h>
 
 #ifdef __cplusplus
@@ -154,6 +155,71 @@ int mbx_subscribe(int port, unsigned int policy, uint32_t max_msgs,
 int mbx_unsubscribe(int port);
 ssize_t mbx_topic_recv(int port, void *buf, size_t len, unsigned int *prio,
 		       uint32_t *dropped);
+
+/*
+ * Rings (libmailbox 1.3): a port with a lock-free single-producer,
+ * single-consumer ring of records that both sides map.  Unlike the rest
+ * of this library, the mbx_ring_* functions return -1 (or NULL) and set
+ * errno on failure, as the ring API was specified.  A struct mbx_ring is
+ * used by one thread at a time.
+ */
+#define MBX_RING_FOREVER UINT64_MAX	/* timeout_ns: wait forever */
+/* timeout_ns: 0 = do not wait (EAGAIN), else relative ns, CLOCK_MONOTONIC */
+
+/*
+ * A port with a ring of @ring_size bytes of records (power of two, >= a
+ * page).  @flags: MBX_CLOEXEC, MBX_NONBLOCK as for ports.  Returns the
+ * port fd (send+receive), anonymous when @name is NULL or "".
+ */
+int mbx_ring_port_create(int dev, const char *name, size_t ring_size,
+			 unsigned int mode, unsigned int flags);
+
+struct mbx_ring;			/* opaque */
+#define MBX_RING_PRODUCER 1
+#define MBX_RING_CONSUMER 2
+int mbx_ring_attach(int port, unsigned int role, struct mbx_ring **ring);
+void mbx_ring_detach(struct mbx_ring *ring);	/* unmaps; port fd stays open */
+int mbx_ring_set_spin(struct mbx_ring *ring, uint64_t spin_ns);
+
+/*
+ * Producer.  reserve returns space for @len bytes in the record area
+ * (NULL + errno: EAGAIN, ETIMEDOUT, EMSGSIZE, EPIPE when the consumer is
+ * gone, EINTR, EPROTO when the shared positions are impossible).  commit
+ * makes visible, in order, every record reserved since the last commit
+ * (waking the consumer only if it asked for a wake-up).
+ */
+void *mbx_ring_reserve(struct mbx_ring *ring, size_t len, uint64_t timeout_ns);
+int mbx_ring_commit(struct mbx_ring *ring);
+
+/*
+ * Consumer.  peek returns the next record not yet peeked, in place, and
+ * its length (NULL + errno: EAGAIN, ETIMEDOUT, EPIPE at end of stream once
+ * the ring is empty, EINTR, EPROTO).  release frees every record peeked
+ * since the last release (waking the producer only if it asked).
+ */
+const void *mbx_ring_peek(struct mbx_ring *ring, size_t *len,
+			  uint64_t timeout_ns);
+int mbx_ring_release(struct mbx_ring *ring);
+
+/*
+ * Copying helpers: send = reserve + copy + commit; recv = peek + copy +
+ * release (EMSGSIZE, record left in place, if @len is too small).
+ */
+int mbx_ring_send(struct mbx_ring *ring, const void *buf, size_t len,
+		  uint64_t timeout_ns);
+ssize_t mbx_ring_recv(struct mbx_ring *ring, void *buf, size_t len,
+		      uint64_t timeout_ns);
+/*
+ * Batches: return how many records moved (>= 1, or -1 + errno); recv sets
+ * each iov_len to the record length.  One commit / one release per batch.
+ */
+int mbx_ring_send_batch(struct mbx_ring *ring, const struct iovec *iov,
+			unsigned int n, uint64_t timeout_ns);
+int mbx_ring_recv_batch(struct mbx_ring *ring, struct iovec *iov,
+			unsigned int n, uint64_t timeout_ns);
+
+/* The port fd a ring was attached through (for poll/epoll). */
+int mbx_ring_fd(const struct mbx_ring *ring);
 
 static inline void *mbx_buf_ptr(void *base, uint64_t offset)
 {

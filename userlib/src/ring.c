@@ -1,0 +1,632 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * libmailbox: the ring of a ring port, as its producer or its consumer.
+ *
+ * The hot path makes no system call: the producer writes records into the
+ * record area and publishes its position with a release store; the
+ * consumer reads them in place and publishes its own position the same
+ * way.  A side that finds nothing to do spins for a while (spin_ns), then
+ * sets MBX_RING_NEED_WAKEUP on its own page, and after a full barrier
+ * checks again before it sleeps in MBX_IOC_RING_ENTER; the other side,
+ * after publishing and a full barrier, enters the kernel only if it sees
+ * that flag.  Either the sleeper's second check sees the new position or
+ * the publisher sees the flag (each side stores, then loads the other's
+ * word, with a full barrier between), so no wake-up is lost; the kernel
+ * checks the positions again after it queued the sleeper.
+ *
+ * Nothing the other side can write is trusted: the positions it publishes
+ * and the record headers are checked before anything is read through them
+ * (EPROTO), and the library keeps its own position in private memory,
+ * never reading it back from the shared page.  A record's length is read
+ * once; every pointer handed out lies inside the mapping.
+ *
+ * Unlike the rest of libmailbox, these functions report errors as -1 (or
+ * NULL) with errno, as the ring API was specified.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+
+#include "internal.h"
+
+/* Default spin before sleeping: as the module's recv_spin_ns. */
+#define RING_SPIN_DEFAULT_NS	50000ULL
+/* The longest spin mbx_ring_set_spin() takes: 10 ms. */
+#define RING_SPIN_MAX_NS	10000000ULL
+/* Spin iterations between two clock reads. */
+#define RING_SPIN_BATCH		64
+
+struct mbx_ring {
+	int port;
+	unsigned int role;
+	uint64_t size;
+	uint64_t mask;
+	uint64_t spin_ns;
+	size_t page_len;
+	void *prod_map;
+	void *cons_map;
+	void *status_map;
+	unsigned char *data;		/* 2 * size bytes */
+	uint64_t *prod_pos;
+	uint32_t *prod_flags;
+	uint64_t *cons_pos;
+	uint32_t *cons_flags;
+	const uint32_t *status;
+	/* Producer: end of what was reserved, and what was published. */
+	uint64_t head;
+	uint64_t committed;
+	/* Consumer: the next record to peek, and what was published. */
+	uint64_t tail;
+	uint64_t released;
+	/* The other side's position as last read. */
+	uint64_t peer;
+};
+
+static inline uint64_t load_acquire(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void store_release(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline uint32_t load32(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline uint32_t load32_acquire(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void full_barrier(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t rec_size(uint64_t len)
+{
+	return sizeof(struct mbx_ring_rec) +
+	       ((len + MBX_RING_ALIGN - 1) & ~(uint64_t)(MBX_RING_ALIGN - 1));
+}
+
+/* Return -1 with errno set to @err (a positive errno value). */
+static inline int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+int mbx_ring_port_create(int dev, const char *name, size_t ring_size,
+			 unsigned int mode, unsigned int flags)
+{
+	struct mbx_port_create c;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	if (flags & ~(MBX_CLOEXEC | MBX_NONBLOCK))
+		return fail(EINVAL);
+	c.flags = flags | MBX_PORT_RING;
+	c.mode = mode;
+	c.ring_size = ring_size;
+	if (name) {
+		size_t n = strnlen(name, MBX_NAME_LEN);
+
+		if (n == MBX_NAME_LEN)
+			return fail(ENAMETOOLONG);
+		memcpy(c.name, name, n + 1);
+	}
+	ret = mbx_port_create(dev, &c);
+	return ret < 0 ? fail(-ret) : ret;
+}
+
+static int ring_map(struct mbx_ring *r, void **p, size_t len, uint64_t off,
+		    bool writable)
+{
+	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+
+	*p = mmap(NULL, len, prot, MAP_SHARED, r->port, (off_t)off);
+	return *p == MAP_FAILED ? -errno : 0;
+}
+
+static void ring_unmap(struct mbx_ring *r)
+{
+	if (r->prod_map && r->prod_map != MAP_FAILED)
+		munmap(r->prod_map, r->page_len);
+	if (r->cons_map && r->cons_map != MAP_FAILED)
+		munmap(r->cons_map, r->page_len);
+	if (r->status_map && r->status_map != MAP_FAILED)
+		munmap(r->status_map, r->page_len);
+	if (r->data && (void *)r->data != MAP_FAILED)
+		munmap(r->data, 2 * r->size);
+}
+
+/* Whether the layout the kernel reported is one this library can use. */
+static bool info_sane(const struct mbx_ring_info *i)
+{
+	uint32_t pg = i->page_size;
+
+	return i->ring_size && !(i->ring_size & (i->ring_size - 1)) &&
+	       i->ring_size <= SIZE_MAX / 2 && pg >= 64 &&
+	       i->producer_pos + 8 <= pg && !(i->producer_pos & 7) &&
+	       i->producer_flags + 4 <= pg && !(i->producer_flags & 3) &&
+	       i->consumer_pos + 8 <= pg && !(i->consumer_pos & 7) &&
+	       i->consumer_flags + 4 <= pg && !(i->consumer_flags & 3) &&
+	       i->status + 4 <= pg && !(i->status & 3);
+}
+
+static int ring_setup(struct mbx_ring *r, const struct mbx_ring_info *i)
+{
+	bool prod = r->role == MBX_RING_PRODUCER;
+	void *data;
+	int ret;
+
+	r->size = i->ring_size;
+	r->mask = i->ring_size - 1;
+	r->page_len = i->page_size;
+	ret = ring_map(r, &r->prod_map, r->page_len, i->producer_off, prod);
+	if (!ret)
+		ret = ring_map(r, &r->cons_map, r->page_len, i->consumer_off,
+			       !prod);
+	if (!ret)
+		ret = ring_map(r, &r->status_map, r->page_len, i->status_off,
+			       false);
+	if (!ret)
+		ret = ring_map(r, &data, 2 * r->size, i->data_off, prod);
+	if (ret)
+		return ret;
+	r->data = data;
+	r->prod_pos = (uint64_t *)((char *)r->prod_map + i->producer_pos);
+	r->prod_flags = (uint32_t *)((char *)r->prod_map + i->producer_flags);
+	r->cons_pos = (uint64_t *)((char *)r->cons_map + i->consumer_pos);
+	r->cons_flags = (uint32_t *)((char *)r->cons_map + i->consumer_flags);
+	r->status = (const uint32_t *)((char *)r->status_map + i->status);
+
+	/* Our own position, once: from now on it is kept here. */
+	if (prod) {
+		r->head = r->committed = load_acquire(r->prod_pos);
+		/* No room known yet: the first reserve reads the consumer. */
+		r->peer = r->head - r->size;
+		if (r->head & (MBX_RING_ALIGN - 1))
+			return -EPROTO;
+	} else {
+		r->tail = r->released = load_acquire(r->cons_pos);
+		r->peer = r->tail;
+		if (r->tail & (MBX_RING_ALIGN - 1))
+			return -EPROTO;
+	}
+	return 0;
+}
+
+int mbx_ring_attach(int port, unsigned int role, struct mbx_ring **ring)
+{
+	struct mbx_ring_attach a = { 0 };
+	struct mbx_ring_info info;
+	struct mbx_ring *r;
+	int ret;
+
+	if ((role != MBX_RING_PRODUCER && role != MBX_RING_CONSUMER) || !ring)
+		return fail(EINVAL);
+	a.role = role == MBX_RING_PRODUCER ? MBX_RING_ROLE_PRODUCER :
+					     MBX_RING_ROLE_CONSUMER;
+	ret = __mbx_ioctl(port, MBX_IOC_RING_ATTACH, &a);
+	if (ret < 0)
+		return fail(-ret);
+	memset(&info, 0, sizeof(info));
+	ret = __mbx_ioctl(port, MBX_IOC_RING_INFO, &info);
+	if (ret < 0)
+		return fail(-ret);
+	if (!info_sane(&info))
+		return fail(EPROTO);
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return fail(ENOMEM);
+	r->port = port;
+	r->role = role;
+	r->spin_ns = RING_SPIN_DEFAULT_NS;
+	ret = ring_setup(r, &info);
+	if (ret) {
+		ring_unmap(r);
+		free(r);
+		return fail(-ret);
+	}
+	*ring = r;
+	return 0;
+}
+
+void mbx_ring_detach(struct mbx_ring *ring)
+{
+	int err = errno;
+
+	if (!ring)
+		return;
+	ring_unmap(ring);
+	free(ring);
+	errno = err;
+}
+
+int mbx_ring_set_spin(struct mbx_ring *ring, uint64_t spin_ns)
+{
+	if (!ring || spin_ns > RING_SPIN_MAX_NS)
+		return fail(EINVAL);
+	ring->spin_ns = spin_ns;
+	return 0;
+}
+
+int mbx_ring_fd(const struct mbx_ring *ring)
+{
+	if (!ring)
+		return fail(EINVAL);
+	return ring->port;
+}
+
+/* ---- waiting ------------------------------------------------------------ */
+
+/*
+ * What a wait checks: 1 ready, 0 not yet, or -errno (EPIPE, EPROTO).
+ * The checks read the other side's words only.
+ */
+typedef int (*ring_ready_fn)(struct mbx_ring *r, uint64_t want);
+
+static int ring_enter(struct mbx_ring *r, uint32_t flags, uint64_t pos,
+		      uint64_t want, uint64_t deadline)
+{
+	struct mbx_ring_enter e = {
+		.flags = flags,
+		.role = r->role == MBX_RING_PRODUCER ? MBX_RING_ROLE_PRODUCER :
+						       MBX_RING_ROLE_CONSUMER,
+		.pos = pos,
+		.want = want,
+	};
+
+	if (flags & MBX_RING_ENTER_WAIT && deadline != MBX_RING_FOREVER) {
+		e.flags |= MBX_TIMEOUT | MBX_ABSTIME;
+		e.timeout_ns = deadline;
+	}
+	return __mbx_ioctl(r->port, MBX_IOC_RING_ENTER, &e);
+}
+
+static uint32_t *own_flags(struct mbx_ring *r)
+{
+	return r->role == MBX_RING_PRODUCER ? r->prod_flags : r->cons_flags;
+}
+
+/* Clear our MBX_RING_NEED_WAKEUP if it is set (by us, or by poll()). */
+static inline void clear_need_wakeup(struct mbx_ring *r)
+{
+	uint32_t *f = own_flags(r);
+
+	if (load32(f) & MBX_RING_NEED_WAKEUP)
+		__atomic_fetch_and(f, ~MBX_RING_NEED_WAKEUP, __ATOMIC_RELAXED);
+}
+
+/*
+ * Wait until @ready says so: spin up to spin_ns (not past the deadline),
+ * then announce the sleep and sleep in the kernel.  Returns 0 when ready,
+ * or -errno: EAGAIN (@timeout_ns 0, or a non-blocking fd), ETIMEDOUT,
+ * EINTR, EPIPE, EPROTO.
+ */
+static int ring_wait(struct mbx_ring *r, ring_ready_fn ready, uint64_t pos,
+		     uint64_t want, uint64_t timeout_ns)
+{
+	uint64_t start, deadline = MBX_RING_FOREVER, spin_end;
+	unsigned int i;
+	int ret;
+
+	ret = ready(r, want);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (!timeout_ns)
+		return -EAGAIN;
+
+	start = now_ns();
+	if (timeout_ns != MBX_RING_FOREVER)
+		deadline = timeout_ns > UINT64_MAX - start ?
+			   MBX_RING_FOREVER - 1 : start + timeout_ns;
+	spin_end = start + r->spin_ns;
+	if (spin_end > deadline)
+		spin_end = deadline;
+
+	for (i = 1; r->spin_ns; i++) {
+		cpu_relax();
+		ret = ready(r, want);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		if (!(i % RING_SPIN_BATCH) && now_ns() >= spin_end)
+			break;
+	}
+
+	for (;;) {
+		/* Announce the sleep, then look again (see the top). */
+		__atomic_fetch_or(own_flags(r), MBX_RING_NEED_WAKEUP,
+				  __ATOMIC_RELAXED);
+		full_barrier();
+		ret = ready(r, want);
+		if (ret)
+			break;
+		if (deadline != MBX_RING_FOREVER && now_ns() >= deadline) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		ret = ring_enter(r, MBX_RING_ENTER_WAIT, pos, want, deadline);
+		if (ret < 0)
+			break;
+	}
+	clear_need_wakeup(r);
+	return ret < 0 ? ret : 0;
+}
+
+/* ---- producer ------------------------------------------------------------ */
+
+/* Room for @want bytes past head? Reads the consumer's position. */
+static int prod_ready(struct mbx_ring *r, uint64_t want)
+{
+	uint64_t cons = load_acquire(r->cons_pos);
+	uint64_t used = r->head - cons;
+	uint32_t st;
+
+	if (used > r->size || (cons & (MBX_RING_ALIGN - 1)))
+		return -EPROTO;
+	r->peer = cons;
+	st = load32_acquire(r->status);
+	if (st & (MBX_RING_ST_SHUTDOWN | MBX_RING_ST_CONSUMER_GONE))
+		return -EPIPE;
+	return r->size - used >= want;
+}
+
+void *mbx_ring_reserve(struct mbx_ring *ring, size_t len, uint64_t timeout_ns)
+{
+	struct mbx_ring_rec *rec;
+	uint64_t need;
+	int ret;
+
+	if (!ring || ring->role != MBX_RING_PRODUCER) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (len > ring->size - sizeof(*rec) || len > UINT32_MAX) {
+		errno = EMSGSIZE;
+		return NULL;
+	}
+	need = rec_size(len);
+	/* The cached consumer position (checked) often says there is room. */
+	if (ring->size - (ring->head - ring->peer) < need ||
+	    load32(ring->status) & (MBX_RING_ST_SHUTDOWN |
+				    MBX_RING_ST_CONSUMER_GONE)) {
+		ret = ring_wait(ring, prod_ready, ring->head, need, timeout_ns);
+		if (ret) {
+			errno = -ret;
+			return NULL;
+		}
+	}
+	rec = (struct mbx_ring_rec *)(ring->data + (ring->head & ring->mask));
+	rec->len = (uint32_t)len;
+	rec->flags = 0;
+	ring->head += need;
+	return rec + 1;
+}
+
+int mbx_ring_commit(struct mbx_ring *ring)
+{
+	int ret;
+
+	if (!ring || ring->role != MBX_RING_PRODUCER)
+		return fail(EINVAL);
+	if (ring->head == ring->committed)
+		return 0;
+	store_release(ring->prod_pos, ring->head);
+	ring->committed = ring->head;
+	full_barrier();
+	if (load32(ring->cons_flags) & MBX_RING_NEED_WAKEUP) {
+		ret = ring_enter(ring, MBX_RING_ENTER_WAKE, 0, 0, 0);
+		if (ret < 0)
+			return fail(-ret);
+	}
+	return 0;
+}
+
+int mbx_ring_send(struct mbx_ring *ring, const void *buf, size_t len,
+		  uint64_t timeout_ns)
+{
+	void *p = mbx_ring_reserve(ring, len, timeout_ns);
+
+	if (!p)
+		return -1;
+	memcpy(p, buf, len);
+	return mbx_ring_commit(ring);
+}
+
+int mbx_ring_send_batch(struct mbx_ring *ring, const struct iovec *iov,
+			unsigned int n, uint64_t timeout_ns)
+{
+	unsigned int i;
+	int err = 0;
+	void *p;
+
+	if (!ring || !iov || !n)
+		return fail(EINVAL);
+	for (i = 0; i < n; i++) {
+		p = mbx_ring_reserve(ring, iov[i].iov_len, i ? 0 : timeout_ns);
+		if (!p) {
+			err = errno;
+			break;
+		}
+		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+	}
+	if (!i)
+		return fail(err);
+	if (mbx_ring_commit(ring))
+		return -1;
+	return (int)i;
+}
+
+/* ---- consumer ------------------------------------------------------------ */
+
+/*
+ * A record past tail?  Reads the producer's position, then the status:
+ * the producer published its records before the kernel saw it go.
+ */
+static int cons_ready(struct mbx_ring *r, uint64_t want)
+{
+	uint64_t prod = load_acquire(r->prod_pos);
+	uint32_t st;
+
+	if (prod - r->released > r->size || prod - r->tail > r->size ||
+	    (prod & (MBX_RING_ALIGN - 1)))
+		return -EPROTO;
+	r->peer = prod;
+	if (prod != r->tail)
+		return 1;
+	st = load32_acquire(r->status);
+	if (st & (MBX_RING_ST_SHUTDOWN | MBX_RING_ST_PRODUCER_GONE)) {
+		/* Records published before it went are still to be read. */
+		prod = load_acquire(r->prod_pos);
+		if (prod - r->released > r->size || prod - r->tail > r->size ||
+		    (prod & (MBX_RING_ALIGN - 1)))
+			return -EPROTO;
+		r->peer = prod;
+		return prod != r->tail ? 1 : -EPIPE;
+	}
+	return 0;
+}
+
+/* Take the record at tail (r->peer is ahead of it), or -EPROTO. */
+static const void *cons_take(struct mbx_ring *r, size_t *len)
+{
+	const struct mbx_ring_rec *rec;
+	uint64_t avail = r->peer - r->tail;
+	uint32_t n;
+
+	rec = (const struct mbx_ring_rec *)(r->data + (r->tail & r->mask));
+	n = __atomic_load_n(&rec->len, __ATOMIC_RELAXED);
+	if (n > r->size - sizeof(*rec) || rec_size(n) > avail) {
+		errno = EPROTO;
+		return NULL;
+	}
+	r->tail += rec_size(n);
+	*len = n;
+	return rec + 1;
+}
+
+const void *mbx_ring_peek(struct mbx_ring *ring, size_t *len,
+			  uint64_t timeout_ns)
+{
+	int ret;
+
+	if (!ring || !len || ring->role != MBX_RING_CONSUMER) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (ring->peer == ring->tail) {
+		ret = ring_wait(ring, cons_ready, ring->tail, 0, timeout_ns);
+		if (ret) {
+			errno = -ret;
+			return NULL;
+		}
+		/* A wake-up asked through poll() is ours to clear. */
+		clear_need_wakeup(ring);
+	}
+	return cons_take(ring, len);
+}
+
+int mbx_ring_release(struct mbx_ring *ring)
+{
+	int ret;
+
+	if (!ring || ring->role != MBX_RING_CONSUMER)
+		return fail(EINVAL);
+	if (ring->tail == ring->released)
+		return 0;
+	store_release(ring->cons_pos, ring->tail);
+	ring->released = ring->tail;
+	full_barrier();
+	if (load32(ring->prod_flags) & MBX_RING_NEED_WAKEUP) {
+		ret = ring_enter(ring, MBX_RING_ENTER_WAKE, 0, 0, 0);
+		if (ret < 0)
+			return fail(-ret);
+	}
+	return 0;
+}
+
+/* Put back the record just peeked, of @len bytes. */
+static void cons_unpeek(struct mbx_ring *r, size_t len)
+{
+	r->tail -= rec_size(len);
+}
+
+ssize_t mbx_ring_recv(struct mbx_ring *ring, void *buf, size_t len,
+		      uint64_t timeout_ns)
+{
+	const void *p;
+	size_t n;
+
+	p = mbx_ring_peek(ring, &n, timeout_ns);
+	if (!p)
+		return -1;
+	if (n > len) {
+		cons_unpeek(ring, n);
+		return fail(EMSGSIZE);
+	}
+	memcpy(buf, p, n);
+	if (mbx_ring_release(ring))
+		return -1;
+	return (ssize_t)n;
+}
+
+int mbx_ring_recv_batch(struct mbx_ring *ring, struct iovec *iov,
+			unsigned int n, uint64_t timeout_ns)
+{
+	unsigned int i;
+	const void *p;
+	int err = 0;
+	size_t len;
+
+	if (!ring || !iov || !n)
+		return fail(EINVAL);
+	for (i = 0; i < n; i++) {
+		p = mbx_ring_peek(ring, &len, i ? 0 : timeout_ns);
+		if (!p) {
+			err = errno;
+			break;
+		}
+		if (len > iov[i].iov_len) {
+			cons_unpeek(ring, len);
+			err = EMSGSIZE;
+			break;
+		}
+		memcpy(iov[i].iov_base, p, len);
+		iov[i].iov_len = len;
+	}
+	if (!i)
+		return fail(err);
+	if (mbx_ring_release(ring))
+		return -1;
+	return (int)i;
+}
