@@ -36,13 +36,15 @@
 
 /*
  * Rings (plain-ring, mbx-ring*): bytes a record costs beyond its payload
- * in the channel's sizing (both rings get the same size), the spin before
- * sleeping (plain-ring; see tr_plainring.c for mbx-ring's), the client's
- * pause between round trips in rtt-sleep (long enough for any server to
- * give up spinning) and the idle scenario's second.
+ * in the channel's sizing (both rings get the same size); plain-ring's
+ * spin before sleeping, libmailbox's default for mbx-ring (ring.c,
+ * RING_SPIN_DEFAULT_NS, which the library does not export: keep the two
+ * in step); the client's pause between round trips in rtt-sleep (long
+ * enough for either to give up spinning and sleep); the idle scenario's
+ * second.
  */
 #define RING_REC_OVERHEAD	16
-#define RING_SPIN_NS		20000ULL
+#define RING_SPIN_NS		50000ULL
 #define RTT_SLEEP_GAP_NS	500000ULL
 #define IDLE_NS			NSEC_PER_SEC
 
@@ -145,6 +147,8 @@ struct chan {
 	size_t held_len;
 	struct mbx_send *smsg;	/* batches */
 	struct mbx_recv *rmsg;
+	struct mbx_ring *ring;	/* mbx-ring: this process's side */
+	struct iovec *iov;	/* mbx-ring-batch32 */
 
 	/*
 	 * Pub/sub on a transport with one channel for every subscriber
@@ -320,9 +324,11 @@ extern const struct transport tr_mbx_topic;
 extern const struct transport tr_mbx_topic_0copy;
 extern const struct transport tr_efd_shm_fanout;
 
-/* tr_plainring.c: the rings */
+/* tr_plainring.c, tr_mbxring.c: the rings */
 extern const struct transport tr_plain_ring;
-uint64_t plain_ring_spin_ns(void);
+extern const struct transport tr_mbx_ring;
+extern const struct transport tr_mbx_ring_0copy;
+extern const struct transport tr_mbx_ring_batch32;
 
 /* scenario.c */
 extern const size_t all_sizes[];

@@ -17,7 +17,7 @@
  * of the other's position and reads the shared one only when that view
  * runs out (AF_XDP's cached producer and consumer).
  *
- * Waiting: spin up to plain_ring_spin_ns() reading the other side's
+ * Waiting: spin up to RING_SPIN_NS reading the other side's
  * position, then set a need-wakeup flag, look again and sleep in
  * FUTEX_WAIT on the low 32 bits of that position.  The other side, after
  * publishing, makes a FUTEX_WAKE only if it finds the flag set (and takes
@@ -70,12 +70,6 @@ static uint64_t pr_rec_len(uint64_t len)
 	return PR_REC_HDR + align_up(len, 8);
 }
 
-/* The spin before sleeping: the same as mbx-ring's (see RING_SPIN_NS). */
-uint64_t plain_ring_spin_ns(void)
-{
-	return RING_SPIN_NS;
-}
-
 /* The futex word of a position: its low 32 bits (the second half on big-endian). */
 static uint32_t *pr_futex(atomic_ullong *pos)
 {
@@ -89,7 +83,7 @@ static uint32_t *pr_futex(atomic_ullong *pos)
 static uint64_t pr_wait(atomic_ullong *peer, atomic_ullong *flag,
 			uint64_t target)
 {
-	uint64_t pos, end = now_ns() + plain_ring_spin_ns();
+	uint64_t pos, end = now_ns() + RING_SPIN_NS;
 	unsigned int i;
 
 	for (i = 1;; i++) {

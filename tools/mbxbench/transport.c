@@ -88,6 +88,9 @@ const struct transport *const transports[] = {
 	&tr_mbx_topic_0copy,
 	&tr_efd_shm_fanout,
 	&tr_plain_ring,
+	&tr_mbx_ring,
+	&tr_mbx_ring_0copy,
+	&tr_mbx_ring_batch32,
 };
 
 const unsigned int nr_transports = ARRAY_SIZE(transports);
