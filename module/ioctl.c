@@ -176,6 +176,9 @@ long mbx_port_ioctl(struct file *file, unsigned int cmd,
 		return mbx_ioctl_notify(file, cmd, uarg);
 	case MBX_IOC_NOSIZE(MBX_IOC_SUBSCRIBE):
 		return mbx_ioctl_subscribe(file, cmd, uarg);
+	case MBX_IOC_NOSIZE(MBX_IOC_RING_INFO):
+	case MBX_IOC_NOSIZE(MBX_IOC_RING_ENTER):
+		return mbx_ring_ioctl(file, cmd, uarg);
 	}
 
 	switch (cmd) {
@@ -190,6 +193,8 @@ long mbx_port_ioctl(struct file *file, unsigned int cmd,
 		return mbx_ioctl_dup(file, uarg);
 	case MBX_IOC_UNSUBSCRIBE:
 		return mbx_ioctl_unsubscribe(file);
+	case MBX_IOC_RING_ATTACH:
+		return mbx_ring_ioctl(file, cmd, uarg);
 	}
 	return -ENOTTY;
 }

@@ -70,7 +70,7 @@ static long mbx_ioctl_version(void __user *uarg)
 		.features = MBX_FEAT_PORTS | MBX_FEAT_POOL | MBX_FEAT_CALL |
 			    MBX_FEAT_BATCH | MBX_FEAT_LIST | MBX_FEAT_BUF_NEXT |
 			    MBX_FEAT_MQ | MBX_FEAT_NOTIFY | MBX_FEAT_TOPIC |
-			    MBX_FEAT_SEAL,
+			    MBX_FEAT_SEAL | MBX_FEAT_RING,
 	};
 
 	return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -87,8 +87,14 @@ static long mbx_ioctl_create(unsigned int cmd, void __user *uarg)
 	if (ret)
 		return ret;
 	if (args.flags & ~(MBX_CLOEXEC | MBX_NONBLOCK | MBX_PORT_MQ |
-			   MBX_PORT_TOPIC) ||
-	    args.mode & ~0777 || args.ring_size)
+			   MBX_PORT_TOPIC | MBX_PORT_RING) ||
+	    args.mode & ~0777)
+		return -EINVAL;
+	/* A ring port is a ring and nothing else: no queue, no pool. */
+	if (args.flags & MBX_PORT_RING ?
+	    args.flags & (MBX_PORT_MQ | MBX_PORT_TOPIC) || args.capacity ||
+	    args.max_msg_size || args.pool_size ||
+	    !mbx_ring_size_ok(args.ring_size) : args.ring_size != 0)
 		return -EINVAL;
 	/* A topic keeps its messages for its subscribers: no rendezvous. */
 	if (args.flags & MBX_PORT_TOPIC &&
@@ -267,6 +273,10 @@ static int __init mbx_init(void)
 	BUILD_BUG_ON(sizeof(struct mbx_msg) > MBX_MSG_CHARGE);
 	BUILD_BUG_ON(sizeof(struct mbx_subscribe) != 24);
 	BUILD_BUG_ON(MBX_MQ_PRIO_MAX > U16_MAX);	/* mbx_msg.prio */
+	BUILD_BUG_ON(sizeof(struct mbx_ring_info) != 104);
+	BUILD_BUG_ON(sizeof(struct mbx_ring_attach) != 8);
+	BUILD_BUG_ON(sizeof(struct mbx_ring_enter) != 32);
+	BUILD_BUG_ON(sizeof(struct mbx_ring_rec) != MBX_RING_ALIGN);
 
 	if (dev_mode & ~0666) {
 		pr_err("dev_mode %#o: only read and write bits are allowed\n",

@@ -81,6 +81,7 @@ struct mbx_notify_reg;
 struct seq_file;
 struct mbx_region;
 struct mbx_user;
+struct mbx_ring;
 
 /* mbx_waiter.state while the caller is blocked; afterwards, its result. */
 #define MBX_WAITING	1
@@ -137,6 +138,7 @@ struct mbx_port {
 	u32 max_prio;			/* MBX_PRIO_MAX, or MBX_MQ_PRIO_MAX */
 	bool mq;			/* created with MBX_PORT_MQ */
 	bool topic;			/* created with MBX_PORT_TOPIC */
+	struct mbx_ring *ring;		/* MBX_PORT_RING: ring.c, else NULL */
 	char name[MBX_NAME_LEN];
 
 	/* names.c: the namespace of the name, referenced while linked */
@@ -185,7 +187,9 @@ struct mbx_port {
  * A file that may send is opened read-write whatever its access, because
  * mmap() needs FMODE_READ and a sender writes into the pool; a receive-only
  * file is opened read-only, so its mappings can never become writable.
- * Access checks therefore use @access, never f_mode.
+ * Every file of a ring port is read-write: ring.c decides, by the file's
+ * role, which of its mappings may be writable.  Access checks therefore
+ * use @access, never f_mode.
  */
 struct mbx_file {
 	struct mbx_port *port;
@@ -403,6 +407,21 @@ __poll_t mbx_topic_poll(struct file *file);
 void mbx_topic_info(struct file *file, struct mbx_port_info *info);
 void mbx_topic_show_fdinfo(struct seq_file *m, struct file *file);
 void __mbx_topic_show_subs(struct seq_file *m, struct mbx_port *port);
+
+/* ring.c */
+bool mbx_ring_size_ok(u64 size);
+u64 mbx_ring_charge(u64 size);
+struct mbx_ring *mbx_ring_create(u64 size);
+void mbx_ring_destroy(struct mbx_ring *ring);
+void __mbx_ring_hangup(struct mbx_port *port);
+void __mbx_ring_release_file(struct mbx_port *port, struct file *file);
+void __mbx_ring_shutdown(struct mbx_port *port);
+void mbx_ring_hangup_wake(struct mbx_port *port);
+long mbx_ring_ioctl(struct file *file, unsigned int cmd, void __user *uarg);
+__poll_t mbx_ring_poll(struct file *file);
+int mbx_ring_mmap(struct file *file, struct vm_area_struct *vma);
+void mbx_ring_show_fdinfo(struct seq_file *m, struct file *file);
+void mbx_ring_show(struct seq_file *m, struct mbx_port *port);
 
 /* debugfs.c */
 void mbx_debugfs_init(void);

@@ -331,6 +331,9 @@ int mbx_check_send(struct file *file, const struct mbx_send *args,
 
 	if (!(mbx_file_access(file) & MBX_SEND))
 		return -EBADF;
+	/* A ring port moves records through its ring only (ring.c). */
+	if (port->ring)
+		return -EOPNOTSUPP;
 	if (args->flags & ~MBX_SEND_FLAGS ||
 	    args->prio > mbx_file_port(file)->max_prio)
 		return -EINVAL;
@@ -364,6 +367,8 @@ int mbx_check_recv(struct file *file, const struct mbx_recv *args,
 {
 	if (!(mbx_file_access(file) & MBX_RECV))
 		return -EBADF;
+	if (mbx_file_port(file)->ring)
+		return -EOPNOTSUPP;
 	if (args->flags & ~MBX_RECV_FLAGS || args->dropped)
 		return -EINVAL;
 	if (!(args->flags & MBX_RECV_RELEASE))

@@ -53,6 +53,12 @@ static int mbx_port_limits(const struct mbx_port_create *args,
 	u64 pool_limit = min_t(u64, READ_ONCE(mbx_max_pool_size),
 			       MBX_POOL_SIZE_CEILING);
 
+	/* A ring's largest record: the ring less one header. */
+	if (args->flags & MBX_PORT_RING) {
+		*max_msg_size = min_t(u64, args->ring_size - MBX_RING_ALIGN,
+				      U32_MAX);
+		return 0;
+	}
 	*max_msg_size = args->max_msg_size ?:
 			min(READ_ONCE(mbx_default_msg_size), limit);
 	/* pool_size is bounded before it is rounded, so it cannot wrap. */
@@ -101,6 +107,8 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	/* A full queue of largest messages; a rendezvous port holds one. */
 	port->charge = (u64)max(port->capacity, 1U) *
 		       (max_msg_size + MBX_MSG_CHARGE) + port->pool_size;
+	if (args->flags & MBX_PORT_RING)
+		port->charge = mbx_ring_charge(args->ring_size);
 	ret = mbx_user_charge(port->uid, port->charge, &port->user);
 	if (ret)
 		goto err_port;
@@ -109,6 +117,13 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 		port->pool = mbx_pool_create(port->pool_size);
 		if (IS_ERR(port->pool)) {
 			ret = PTR_ERR(port->pool);
+			goto err_charge;
+		}
+	}
+	if (args->flags & MBX_PORT_RING) {
+		port->ring = mbx_ring_create(args->ring_size);
+		if (IS_ERR(port->ring)) {
+			ret = PTR_ERR(port->ring);
 			goto err_charge;
 		}
 	}
@@ -154,6 +169,8 @@ static void mbx_port_free(struct kref *ref)
 		mbx_msg_free(msg);
 	if (port->pool)
 		mbx_pool_destroy(port->pool);
+	if (port->ring)
+		mbx_ring_destroy(port->ring);
 	mbx_user_uncharge(port->user, port->charge);
 	kfree(port);
 }
@@ -184,7 +201,11 @@ void mbx_port_unname(struct mbx_port *port)
 	spin_lock(&port->lock);
 	port->linked = false;
 	__mbx_port_hangup(port);
+	if (port->ring)
+		__mbx_ring_hangup(port);
 	mbx_port_unlock(port);
+	if (port->ring)
+		mbx_ring_hangup_wake(port);
 	mbx_port_put(port);
 }
 
@@ -205,9 +226,13 @@ void mbx_port_shutdown(struct mbx_port *port)
 		__mbx_complete_all(port, &port->send_waiters, -EPIPE);
 		if (port->pool)
 			__mbx_pool_shutdown(port);
+		if (port->ring)
+			__mbx_ring_shutdown(port);
 		__mbx_poll_wake(port, EPOLLHUP);
 	}
 	mbx_port_unlock(port);
+	if (port->ring)
+		mbx_ring_hangup_wake(port);
 }
 
 static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
@@ -219,6 +244,9 @@ static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
 
 	if (!(mbx_file_access(file) & MBX_RECV))
 		return -EBADF;
+	/* A ring is read through its mapping (ring.c), not by copy. */
+	if (port->ring)
+		return -EOPNOTSUPP;
 	if (port->topic)
 		return mbx_topic_read(file, buf, len);
 
@@ -246,6 +274,8 @@ static ssize_t mbx_port_write(struct file *file, const char __user *buf,
 
 	if (!(mbx_file_access(file) & MBX_SEND))
 		return -EBADF;
+	if (mbx_file_port(file)->ring)
+		return -EOPNOTSUPP;
 	ret = mbx_send_args(file, &args, file->f_flags & O_NONBLOCK, NULL);
 	return ret ?: len;
 }
@@ -283,7 +313,8 @@ void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info)
 	info->state = (port->linked ? MBX_STATE_NAMED : 0) |
 		      (port->shutdown ? MBX_STATE_SHUTDOWN : 0) |
 		      (port->mq ? MBX_STATE_MQ : 0) |
-		      (port->topic ? MBX_STATE_TOPIC : 0);
+		      (port->topic ? MBX_STATE_TOPIC : 0) |
+		      (port->ring ? MBX_STATE_RING : 0);
 	info->subscribers = port->nr_subs;
 	info->queued = port->queued;
 	info->pool_free = port->pool ? __mbx_pool_avail(port->pool) : 0;
@@ -309,6 +340,8 @@ static __poll_t mbx_port_poll(struct file *file, poll_table *wait)
 	poll_wait(file, &port->poll_wq, wait);
 	if (port->topic)
 		return mbx_topic_poll(file);
+	if (port->ring)
+		return mbx_ring_poll(file);
 
 	spin_lock(&port->lock);
 	if (access & MBX_RECV &&
@@ -346,7 +379,11 @@ static int mbx_port_release(struct inode *inode, struct file *file)
 	if (unlikely(port->notify) && !port->senders && !port->receivers)
 		__mbx_notify_drop(port);
 	__mbx_port_hangup(port);
+	if (port->ring)
+		__mbx_ring_release_file(port, file);
 	mbx_port_unlock(port);
+	if (port->ring)
+		mbx_ring_hangup_wake(port);
 
 	mbx_port_put(port);
 	kfree(mf);
@@ -389,6 +426,8 @@ static void mbx_port_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "mbx-shutdown:\t%d\n", shutdown);
 	if (port->topic)
 		mbx_topic_show_fdinfo(m, file);
+	if (port->ring)
+		mbx_ring_show_fdinfo(m, file);
 }
 
 static int mbx_map_file_release(struct inode *inode, struct file *file)
@@ -419,6 +458,9 @@ static int mbx_port_mmap(struct file *file, struct vm_area_struct *vma)
 	struct file *map_file;
 	int ret;
 
+	/* A ring's mappings keep the port file, and with it its role. */
+	if (port->ring)
+		return mbx_ring_mmap(file, vma);
 	if (!port->pool)
 		return -ENODEV;
 	ret = mbx_pool_mmap(port->pool, vma,
@@ -475,8 +517,12 @@ bool mbx_is_port_file(const struct file *file)
 static struct file *mbx_port_file(struct mbx_port *port, u32 access,
 				  u32 flags, bool subscribe)
 {
-	/* See struct mbx_file for why senders are read-write. */
-	int oflags = access & MBX_SEND ? O_RDWR : O_RDONLY;
+	/*
+	 * See struct mbx_file for why senders are read-write.  Every file of
+	 * a ring port is: its consumer writes the consumer page, and
+	 * mbx_ring_mmap() decides what each file may map writable.
+	 */
+	int oflags = access & MBX_SEND || port->ring ? O_RDWR : O_RDONLY;
 	struct mbx_file *mf;
 	struct file *file;
 
@@ -590,8 +636,11 @@ void mbx_ports_show(struct seq_file *m)
 			   info.pool_free,
 			   info.state & MBX_STATE_NAMED ? "named" : "anon",
 			   info.state & MBX_STATE_SHUTDOWN ? ",shutdown" : "",
-			   info.state & MBX_STATE_TOPIC ? ",topic" : "",
+			   info.state & MBX_STATE_TOPIC ? ",topic" :
+			   info.state & MBX_STATE_RING ? ",ring" : "",
 			   info.subscribers);
+		if (port->ring)
+			mbx_ring_show(m, port);
 		if (port->topic) {
 			spin_lock(&port->lock);
 			__mbx_topic_show_subs(m, port);

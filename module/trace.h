@@ -85,6 +85,32 @@ TRACE_EVENT(mbx_wake,
 		      __entry->pid, __entry->result)
 );
 
+DECLARE_EVENT_CLASS(mbx_ring_class,
+		    TP_PROTO(u64 port, u32 role),
+		    TP_ARGS(port, role),
+		    TP_STRUCT__entry(__field(u64, port)
+				     __field(u32, role)),
+		    TP_fast_assign(__entry->port = port;
+				   __entry->role = role;),
+		    TP_printk("port=%llu role=%s", __entry->port,
+			      __print_symbolic(__entry->role,
+					       { 0, "kernel" },
+					       { 1, "producer" },
+					       { 2, "consumer" }))
+);
+
+/* A ring's side goes to sleep in MBX_IOC_RING_ENTER. */
+DEFINE_EVENT(mbx_ring_class, mbx_ring_sleep,
+	     TP_PROTO(u64 port, u32 role),
+	     TP_ARGS(port, role)
+);
+
+/* A ring's side (or the kernel, role 0, on a status change) wakes the other. */
+DEFINE_EVENT(mbx_ring_class, mbx_ring_wake,
+	     TP_PROTO(u64 port, u32 role),
+	     TP_ARGS(port, role)
+);
+
 /* A port was freed with messages still queued: they are discarded. */
 TRACE_EVENT(mbx_drop,
 	    TP_PROTO(u64 port, u32 count, u64 bytes),

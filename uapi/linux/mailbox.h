@@ -634,8 +634,8 @@ struct mbx_ring_attach {
 };
 
 /* struct mbx_ring_enter.flags, with MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME */
-#define MBX_RING_ENTER_WAKE	0x1U	/* first wake the other side */
-#define MBX_RING_ENTER_WAIT	0x2U	/* then wait as @role */
+#define MBX_RING_ENTER_WAKE	0x10000U	/* first wake the other side */
+#define MBX_RING_ENTER_WAIT	0x20000U	/* then wait as @role */
 
 /**
  * struct mbx_ring_enter - argument of MBX_IOC_RING_ENTER
