@@ -207,6 +207,7 @@ struct setup_ctx {
 	char *buf;
 	struct mbx_send *smsg;
 	struct mbx_recv *rmsg;
+	struct chan *ch;	/* calls on a ring: [RX] and [TX] */
 };
 
 struct setup_op {
