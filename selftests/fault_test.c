@@ -14,7 +14,8 @@
  * named, with a pool), MBX_IOC_PORT_OPEN, MBX_IOC_PORT_DUP, sends (copy,
  * small and past a page, MBX_SEND_BUF and MBX_SEND_SEALED), receives (copy,
  * in place, and a pool message copied out), MBX_IOC_BUF_ALLOC (also with
- * MBX_BUF_PAGES), mmap of the pool,
+ * MBX_BUF_PAGES), mmap of the pool, a ring port's creation and the mmap
+ * of its records (twice over), MBX_IOC_RING_ATTACH and MBX_IOC_RING_ENTER,
  * MBX_IOC_CALL, both batches, MBX_IOC_PORT_UNLINK and MBX_IOC_PORT_LIST
  * where it exists, and on a topic a dup that subscribes and a receive in
  * place - the test tries N = 1, 2, ... until the call succeeds
@@ -46,6 +47,7 @@
 #define FI_MAX_N	3000		/* a bound, far above any call's count */
 #define FI_UID		3271		/* creator uid of the create tests */
 #define FI_POOL		(16 * 1024)
+#define FI_RING		(16 * 1024)
 #define FI_MSG		8192
 #define FI_CAP		8
 #define DBGFS		"/sys/kernel/debug/"
@@ -524,6 +526,43 @@ static void ok_new_fd(struct __test_metadata *_metadata, struct fx *x, const str
 	EXPECT_EQ(s->p[0].receivers, T_INFO(x->fd, receivers));
 }
 
+static void prep_create_ring(struct __test_metadata *_metadata, struct fx *x)
+{
+	prep_create(x, x->name, 0);
+	x->create.capacity = 0;
+	x->create.max_msg_size = 0;
+	x->create.flags = MBX_PORT_RING;
+	x->create.ring_size = FI_RING;
+}
+
+static void ok_create_ring(struct __test_metadata *_metadata, struct fx *x,
+			   const struct snap *s, long ret)
+{
+	struct mbx_ring *p = NULL, *c = NULL;
+	struct mbx_port_info info;
+	char buf[8];
+
+	ASSERT_EQ(0, t_info(ret, &info));
+	EXPECT_EQ(MBX_STATE_RING | MBX_STATE_NAMED, info.state);
+	/* a working ring */
+	EXPECT_EQ(0, mbx_ring_attach(ret, MBX_RING_PRODUCER, &p));
+	EXPECT_EQ(0, mbx_ring_attach(ret, MBX_RING_CONSUMER, &c));
+	if (p && c) {
+		EXPECT_EQ(0, mbx_ring_send(p, "ok", 2, 0));
+		EXPECT_EQ(2, mbx_ring_recv(c, buf, sizeof(buf), 0));
+	}
+	mbx_ring_detach(p);
+	mbx_ring_detach(c);
+	EXPECT_EQ(0, mbx_port_unlink(MBX_DEV_AUTO, x->create.name));
+	close(ret);
+	EXPECT_EQ(s->nfds, count_fds());
+}
+
+static const struct fop op_create_ring = {
+	"create named ring", prep_create_ring, call_create, ok_create_ring,
+	failed_create,
+};
+
 static const struct fop op_open = {
 	"open by name", prep_open, call_open, ok_new_fd, NULL,
 };
@@ -943,6 +982,71 @@ static const struct fop op_mmap = {
 	"mmap pool", NULL, call_mmap, ok_mmap, NULL,
 };
 
+/* fx.fd is a ring port whose file is the producer: map its records. */
+static long call_ring_mmap(struct fx *x)
+{
+	void *p = mmap(NULL, 2 * FI_RING, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       x->fd, MBX_RING_OFF_DATA);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	x->mapped = p;
+	return 0;
+}
+
+static void ok_ring_mmap(struct __test_metadata *_metadata, struct fx *x,
+			 const struct snap *s, long ret)
+{
+	uint8_t *p = x->mapped;
+
+	/* the record area, twice over */
+	p[5] = 0x3c;
+	EXPECT_EQ(0x3c, p[FI_RING + 5]);
+	EXPECT_EQ(0, munmap(p, 2 * FI_RING));
+	EXPECT_EQ(s->nmaps, count_maps());
+}
+
+static const struct fop op_ring_mmap = {
+	"mmap ring records", NULL, call_ring_mmap, ok_ring_mmap, NULL,
+};
+
+static struct mbx_ring_attach ring_attach;
+static struct mbx_ring_enter ring_enter;
+
+static long call_ring_attach(struct fx *x)
+{
+	return t_ioctl(x->fd, MBX_IOC_RING_ATTACH, &ring_attach);
+}
+
+static void ok_ring_attach(struct __test_metadata *_metadata, struct fx *x,
+			   const struct snap *s, long ret)
+{
+	struct mbx_ring_info ri;
+
+	memset(&ri, 0, sizeof(ri));
+	ASSERT_EQ(0, t_ioctl(x->fd, MBX_IOC_RING_INFO, &ri));
+	EXPECT_EQ(MBX_RING_ROLE_CONSUMER, ri.roles);
+}
+
+static const struct fop op_ring_attach = {
+	"ring attach", NULL, call_ring_attach, ok_ring_attach, NULL,
+};
+
+static long call_ring_enter(struct fx *x)
+{
+	return t_ioctl(x->fd, MBX_IOC_RING_ENTER, &ring_enter);
+}
+
+static void ok_nothing(struct __test_metadata *_metadata, struct fx *x,
+		       const struct snap *s, long ret)
+{
+	EXPECT_EQ(s->nfds, count_fds());
+}
+
+static const struct fop op_ring_enter = {
+	"ring enter", NULL, call_ring_enter, ok_nothing, NULL,
+};
+
 /* ---- 4. request/reply and batches --------------------------------------- */
 
 /* fx.fd is the request port, fx.rfd the reply port with a reply queued */
@@ -1271,6 +1375,10 @@ static void no_charge_left(struct __test_metadata *_metadata, const struct mbx_p
 {
 	uint64_t charge = (uint64_t)(c->capacity ? c->capacity : 1) *
 			  (c->max_msg_size + 64) + c->pool_size;
+
+	/* A ring: its records and its three pages. */
+	if (c->flags & MBX_PORT_RING)
+		charge = c->ring_size + 3 * sysconf(_SC_PAGESIZE);
 	struct mbx_port_create c2 = *c;
 	int a, b;
 
@@ -1318,6 +1426,34 @@ TEST_F_TIMEOUT(fault, create_named_port_with_pool, 180)
 	if (!self->ready)
 		return;
 	run_create(_metadata, &op_create_pool);
+}
+
+TEST_F_TIMEOUT(fault, create_named_ring, 180)
+{
+	if (!self->ready)
+		return;
+	run_create(_metadata, &op_create_ring);
+}
+
+/* Attach, enter (wake, and a wait that returns at once), map the records. */
+TEST_F_TIMEOUT(fault, ring_calls, 180)
+{
+	if (!self->ready)
+		return;
+	fx.fd = mbx_ring_port_create(MBX_DEV_AUTO, NULL, FI_RING, 0600, 0);
+	ASSERT_LE(0, fx.fd);
+	ring_attach.role = MBX_RING_ROLE_CONSUMER;
+	run_one(_metadata, &op_ring_attach);
+	ring_attach.role = MBX_RING_ROLE_PRODUCER;
+	ASSERT_EQ(0, t_ioctl(fx.fd, MBX_IOC_RING_ATTACH, &ring_attach));
+	ring_enter.role = MBX_RING_ROLE_PRODUCER;
+	ring_enter.flags = MBX_RING_ENTER_WAKE;
+	run_one(_metadata, &op_ring_enter);
+	ring_enter.flags = MBX_RING_ENTER_WAIT | MBX_NONBLOCK;
+	ring_enter.want = 64;
+	run_one(_metadata, &op_ring_enter);
+	fx.maps = 1;
+	run_one(_metadata, &op_ring_mmap);
 }
 
 TEST_F_TIMEOUT(fault, open_by_name, 120)

@@ -10,7 +10,8 @@
  * an epoll fd, unix sockets, and stale numbers of closed fds.  Each thread
  * makes random calls on random entries of that table:
  *
- *   - every control and port ioctl, with structures built to be plausible
+ *   - every control and port ioctl (ring ports and MBX_IOC_RING_* too),
+ *     with structures built to be plausible
  *     (so that calls get past the argument checks: known pool regions,
  *     existing names, short timeouts) and then often broken: random or
  *     reserved flag bits, non-zero reserved fields, huge lengths, counts
@@ -116,11 +117,12 @@ static const unsigned long mbx_cmds[] = {
 	MBX_IOC_SEND, MBX_IOC_RECV, MBX_IOC_PORT_INFO, MBX_IOC_SHUTDOWN,
 	MBX_IOC_BUF_ALLOC, MBX_IOC_BUF_RELEASE, MBX_IOC_CALL,
 	MBX_IOC_SEND_BATCH, MBX_IOC_RECV_BATCH, MBX_IOC_PORT_DUP,
-	MBX_IOC_SUBSCRIBE, MBX_IOC_UNSUBSCRIBE,
+	MBX_IOC_SUBSCRIBE, MBX_IOC_UNSUBSCRIBE, MBX_IOC_RING_INFO,
+	MBX_IOC_RING_ATTACH, MBX_IOC_RING_ENTER,
 };
 
 #define NCMD	((int)ARRAY_SIZE(mbx_cmds))
-#define NCTL	(NCMD - 12)	/* the first NCTL are control ioctls */
+#define NCTL	(NCMD - 15)	/* the first NCTL are control ioctls */
 static const char *const cmd_name[] = {
 	"VERSION", "PORT_CREATE", "PORT_OPEN", "PORT_UNLINK",
 #ifdef MBX_IOC_PORT_LIST
@@ -128,7 +130,7 @@ static const char *const cmd_name[] = {
 #endif
 	"SEND", "RECV", "PORT_INFO", "SHUTDOWN", "BUF_ALLOC", "BUF_RELEASE",
 	"CALL", "SEND_BATCH", "RECV_BATCH", "PORT_DUP", "SUBSCRIBE",
-	"UNSUBSCRIBE",
+	"UNSUBSCRIBE", "RING_INFO", "RING_ATTACH", "RING_ENTER",
 };
 
 struct thstate {
@@ -647,6 +649,20 @@ static void op_mbx(struct thread *t)
 				pools[below(t, 9)];
 		if (pct(t, 45))
 			pick_name(t, c->name);
+		/* Rings: alone, mostly; sizes good and bad. */
+		if (pct(t, 20)) {
+			static const uint64_t rings[] = {
+				4096, 8192, 65536, 0, 3000, 1ULL << 40,
+			};
+
+			c->flags |= MBX_PORT_RING;
+			c->ring_size = rings[pct(t, 85) ? below(t, 3) :
+					     below(t, 6)];
+			if (pct(t, 90))
+				c->capacity = c->max_msg_size = 0;
+			if (pct(t, 90))
+				c->pool_size = 0;
+		}
 		break;
 	}
 	case MBX_IOC_PORT_OPEN: {
@@ -790,6 +806,41 @@ static void op_mbx(struct thread *t)
 			d->reserved = (uint32_t)rnd(t);
 		break;
 	}
+	case MBX_IOC_RING_INFO:
+		versioned = true;
+		if (junk(t, 5))
+			((struct mbx_ring_info *)t->tmp)->flags = (uint32_t)rnd(t);
+		break;
+	case MBX_IOC_RING_ATTACH: {
+		struct mbx_ring_attach *a = (void *)t->tmp;
+
+		a->role = pct(t, 90) ? 1 + below(t, 2) : (uint32_t)rnd(t);
+		if (junk(t, 5))
+			a->flags = (uint32_t)rnd(t);
+		break;
+	}
+	case MBX_IOC_RING_ENTER: {
+		struct mbx_ring_enter *e = (void *)t->tmp;
+
+		versioned = true;
+		e->role = pct(t, 90) ? 1 + below(t, 2) : (uint32_t)rnd(t);
+		e->flags = pct(t, 90) ? (1 + below(t, 3)) << 16 :
+			   (uint32_t)rnd(t);
+		if (e->flags & MBX_RING_ENTER_WAIT) {
+			/* Short waits: a timeout, or no wait at all. */
+			e->flags |= pct(t, 50) ? MBX_NONBLOCK : MBX_TIMEOUT;
+			e->timeout_ns = below(t, 2000000);
+			e->pos = pct(t, 50) ? 8 * below(t, 4096) : rnd(t);
+			e->want = pct(t, 80) ? below(t, 70000) : rnd(t);
+		}
+		/* Mostly as the role's holder: past the role check. */
+		if (pct(t, 60)) {
+			struct mbx_ring_attach a = { .role = e->role };
+
+			ioctl(fd, MBX_IOC_RING_ATTACH, &a);
+		}
+		break;
+	}
 	case MBX_IOC_SUBSCRIBE: {
 		struct mbx_subscribe *u = (void *)t->tmp;
 		static const uint32_t maxes[] = { 0, 1, 2, 8, 65536, 65537 };
@@ -828,8 +879,10 @@ static void op_mbx(struct thread *t)
 	case MBX_IOC_PORT_CREATE: {
 		struct mbx_port_create *c = (void *)t->tmp;
 
-		put_fd(t, (int)ret, c->pool_size ? K_POOLPORT : K_PORT,
-		       (c->pool_size + PG - 1) & ~(PG - 1));
+		/* A ring's first part, its producer page, is a page. */
+		put_fd(t, (int)ret, c->pool_size || c->ring_size ?
+		       K_POOLPORT : K_PORT,
+		       c->ring_size ? PG : (c->pool_size + PG - 1) & ~(PG - 1));
 		/* A name that is not one of the round's would stay linked. */
 		if (c->name[0] && strncmp(c->name, t->w->names[0],
 					  strlen(t->w->names[0]) - 1))
@@ -973,7 +1026,8 @@ static void op_map(struct thread *t)
 		p = mmap(NULL, len, prot,
 			 pct(t, 90) ? MAP_SHARED : MAP_PRIVATE |
 			 (pct(t, 10) ? MAP_POPULATE : 0), fd,
-			 pct(t, 90) ? 0 : PG * below(t, 3));
+			 pct(t, 80) ? 0 : pct(t, 50) ? PG * below(t, 3) :
+			 (off_t)0x10000000 * (1 + below(t, 4)));
 		end(t, p == MAP_FAILED ? -errno : 0);
 		if (p != MAP_FAILED) {
 			i = below(t, NMAP);

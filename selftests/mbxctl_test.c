@@ -205,6 +205,48 @@ TEST_F(mbxctl, create_topic_and_stat_counts_subscribers)
 	close(sub);
 }
 
+TEST_F(mbxctl, create_ring_then_stat_and_ls_show_its_positions)
+{
+	struct run *r = &self->r;
+	struct mbx_ring *p;
+	char f[32][128];
+	int fd;
+
+	MBXCTL(r, "create", self->name, "-R", "16K");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	fd = mbx_port_open(MBX_DEV_AUTO, self->name, MBX_SEND);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mbx_ring_attach(fd, MBX_RING_PRODUCER, &p));
+	ASSERT_EQ(0, mbx_ring_send(p, "hello", 5, 0));
+	MBXCTL(r, "stat", self->name);
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("named,ring", stat_field(r->out, "state"));
+	EXPECT_STREQ("16384", stat_field(r->out, "ring_size"));
+	EXPECT_STREQ("16", stat_field(r->out, "ring_produced"));
+	EXPECT_STREQ("0", stat_field(r->out, "ring_consumed"));
+	EXPECT_STREQ("16", stat_field(r->out, "ring_used"));
+	EXPECT_STREQ("0x1 (producer)", stat_field(r->out, "ring_status"))
+		TH_LOG("%s", r->out);
+	MBXCTL(r, "ls", "-c", "-H");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	ASSERT_EQ(32, find_row(r->out, ',', 1, self->name, f, 32))
+		TH_LOG("%s", r->out);
+	EXPECT_STREQ("1", f[25]);
+	EXPECT_STREQ("16384", f[26]);
+	EXPECT_STREQ("16", f[27]);
+	EXPECT_STREQ("0", f[28]);
+	EXPECT_STREQ("0x1", f[31]);
+	MBXCTL(r, "ls");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_NE(NULL, strstr(r->out, "16/16K")) TH_LOG("%s", r->out);
+	EXPECT_NE(NULL, strstr(r->out, "ring")) TH_LOG("%s", r->out);
+	/* A ring takes nothing else. */
+	MBXCTL(r, "create", "mbxctl-ring-bad", "-R", "3000");
+	EXPECT_EQ(6, r->status);
+	mbx_ring_detach(p);
+	close(fd);
+}
+
 TEST_F(mbxctl, create_existing_name_exits_6)
 {
 	struct run *r = &self->r;
@@ -321,7 +363,9 @@ TEST_F(mbxctl, ls_csv_has_every_counter)
 		"max_msg_size", "queued", "senders", "receivers",
 		"send_waiting", "recv_waiting", "pool_size", "pool_used", "sent",
 		"received", "bytes_sent", "bytes_received", "send_waits",
-		"recv_waits", "shutdown", "topic", "subscribers",
+		"recv_waits", "shutdown", "topic", "subscribers", "ring",
+		"ring_size", "ring_produced", "ring_consumed", "ring_pflags",
+		"ring_cflags", "ring_status",
 	};
 	struct run *r = &self->r;
 	char f[32][128], buf[16];
@@ -344,7 +388,7 @@ TEST_F(mbxctl, ls_csv_has_every_counter)
 	for (i = 0; i < ARRAY_SIZE(head); i++)
 		EXPECT_STREQ(head[i], f[i]);
 	n = find_row(r->out, ',', 1, self->name, f, 32);
-	ASSERT_EQ(25, n) TH_LOG("%s", r->out);
+	ASSERT_EQ(32, n) TH_LOG("%s", r->out);
 	EXPECT_STREQ("0", f[2]);
 	EXPECT_STREQ("root", f[3]);
 	EXPECT_STREQ("0600", f[6]);
@@ -361,6 +405,8 @@ TEST_F(mbxctl, ls_csv_has_every_counter)
 	EXPECT_STREQ("5", f[19]);	/* bytes received */
 	EXPECT_STREQ("0", f[22]);
 	EXPECT_STREQ("0", f[23]);	/* not a topic */
+	EXPECT_STREQ("0", f[25]);	/* not a ring */
+	EXPECT_STREQ("0", f[26]);
 
 	MBXCTL(r, "ls", "-c", "-H");
 	ASSERT_EQ(0, r->status);

@@ -79,6 +79,11 @@
 #else
 #define KNOWN_TOPIC_FEATURES	0
 #endif
+#ifdef MBX_FEAT_RING
+#define KNOWN_RING_FEATURES	MBX_FEAT_RING
+#else
+#define KNOWN_RING_FEATURES	0
+#endif
 
 static const char params[][24] = {
 	"max_ports_per_user", "max_bytes_per_user", "max_capacity",
@@ -272,7 +277,8 @@ TEST_F(sec, version_is_written_whole_with_reserved_zero)
 	EXPECT_EQ(MBX_API_VERSION, v->version);
 	EXPECT_EQ(0, v->reserved);
 	EXPECT_EQ(0, v->features & ~(KNOWN_FEATURES | KNOWN_MQ_FEATURES |
-				     KNOWN_SEAL_FEATURES | KNOWN_TOPIC_FEATURES))
+				     KNOWN_SEAL_FEATURES | KNOWN_TOPIC_FEATURES |
+				     KNOWN_RING_FEATURES))
 		TH_LOG("unknown feature bits %#llx",
 		       (unsigned long long)v->features);
 	EXPECT_TRUE(v->features & MBX_FEAT_PORTS);

@@ -85,15 +85,30 @@ const char *access_str(uint32_t access)
 
 const char *state_str(uint32_t state)
 {
-	static const char *const names[] = {
-		"-", "named", "shutdown", "named,shutdown",
-		"topic", "named,topic", "topic,shutdown", "named,topic,shutdown",
-	};
-	unsigned int i = (state & MBX_STATE_NAMED ? 1 : 0) |
-			 (state & MBX_STATE_SHUTDOWN ? 2 : 0) |
-			 (state & MBX_STATE_TOPIC ? 4 : 0);
+	static char buf[64];
 
-	return names[i];
+	snprintf(buf, sizeof(buf), "%s%s%s%s%s",
+		 state & MBX_STATE_NAMED ? ",named" : "",
+		 state & MBX_STATE_TOPIC ? ",topic" : "",
+		 state & MBX_STATE_RING ? ",ring" : "",
+		 state & MBX_STATE_SHUTDOWN ? ",shutdown" : "",
+		 state & (MBX_STATE_NAMED | MBX_STATE_TOPIC | MBX_STATE_RING |
+			  MBX_STATE_SHUTDOWN) ? "" : ",-");
+	return buf + 1;
+}
+
+const char *ring_status_str(uint32_t st)
+{
+	static char buf[96];
+
+	snprintf(buf, sizeof(buf), "%s%s%s%s%s%s",
+		 st & MBX_RING_ST_PRODUCER ? ",producer" : "",
+		 st & MBX_RING_ST_CONSUMER ? ",consumer" : "",
+		 st & MBX_RING_ST_PRODUCER_GONE ? ",producer-gone" : "",
+		 st & MBX_RING_ST_CONSUMER_GONE ? ",consumer-gone" : "",
+		 st & MBX_RING_ST_SHUTDOWN ? ",shutdown" : "",
+		 st ? "" : ",-");
+	return buf + 1;
 }
 
 /*

@@ -6,6 +6,7 @@
  *   mbxctl ls [-c] [-H] [-n]
  *   mbxctl stat NAME
  *   mbxctl create NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE]
+ *                      [-T] [-R RING_SIZE]
  *   mbxctl unlink NAME...
  *   mbxctl send NAME [-P PRIO] [-t TIMEOUT_MS] [-n] [MESSAGE]
  *   mbxctl recv NAME [-t TIMEOUT_MS] [-n] [-P]
@@ -113,17 +114,20 @@ static const struct cmd cmds[] = {
 	  "  -n  numeric owner and group\n" },
 	{ "stat", cmd_stat, "NAME",
 	  "Open NAME with the least access that works (receive, else send) and\n"
-	  "print every field of its MBX_IOC_PORT_INFO, one \"key: value\" per\n"
+	  "print every field of its MBX_IOC_PORT_INFO (and, for a ring port, the\n"
+	  "positions, flags and status of MBX_IOC_RING_INFO), one \"key: value\" per\n"
 	  "line.  The fd stat opens counts among the port's receivers (or\n"
 	  "senders): see the \"access\" line.\n" },
 	{ "create", cmd_create,
-	  "NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE] [-T]",
+	  "NAME [-c CAPACITY] [-s MAX_MSG_SIZE] [-p POOL_SIZE] [-m MODE] [-T] [-R RING_SIZE]",
 	  "Create the named port NAME; it stays until unlinked.\n\n"
 	  "  -c CAPACITY      messages the queue holds (default 16; 0: rendezvous)\n"
 	  "  -s MAX_MSG_SIZE  largest message in bytes (default: the module's)\n"
 	  "  -p POOL_SIZE     zero-copy pool in bytes (default 0: none)\n"
 	  "  -m MODE          octal permission bits (default 0666 & ~umask)\n"
 	  "  -T               a topic: every message goes to every subscriber\n"
+	  "  -R RING_SIZE     a ring port of RING_SIZE bytes of records (a power of\n"
+	  "                   two, at least a page; mbx_ring_attach(3))\n"
 	  "Sizes take a K, M or G suffix (1024-based).\n" },
 	{ "unlink", cmd_unlink, "NAME...",
 	  "Remove the names; each port lives on while fds to it are open.\n"

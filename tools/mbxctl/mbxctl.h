@@ -50,6 +50,7 @@ void fmt_name(char *buf, size_t size, const char *name);
 void put_csv(FILE *f, const char *s);
 const char *access_str(uint32_t access);
 const char *state_str(uint32_t state);
+const char *ring_status_str(uint32_t st);
 void fmt_id(char *buf, size_t size, const char *file, uint32_t id,
 	    bool numeric);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <mailbox.h>
@@ -17,6 +18,29 @@
 #include "mbxctl.h"
 
 /* --- ls --- */
+
+/*
+ * The ring of the named ring port @name, quietly: 0, or -errno if it
+ * cannot be opened (ls lists what it may not open too).
+ */
+static int ring_info(const char *name, struct mbx_ring_info *ri)
+{
+	int dev, fd, ret;
+
+	dev = mbx_dev_open();
+	if (dev < 0)
+		return dev;
+	fd = mbx_port_open(dev, name, MBX_RECV | MBX_CLOEXEC);
+	if (fd == -EACCES)
+		fd = mbx_port_open(dev, name, MBX_SEND | MBX_CLOEXEC);
+	close(dev);
+	if (fd < 0)
+		return fd;
+	memset(ri, 0, sizeof(*ri));
+	ret = ioctl(fd, MBX_IOC_RING_INFO, ri) ? -errno : 0;
+	close(fd);
+	return ret;
+}
 
 static const char *const ls_head[] = {
 	"ID", "NAME", "OWNER", "GROUP", "MODE", "CAP", "MSGSIZE", "QUEUED",
@@ -44,7 +68,18 @@ static void ls_row(char row[LS_COLS][CELL], const struct mbx_port_info *p,
 	snprintf(row[7], CELL, "%u", p->queued);
 	snprintf(row[8], CELL, "%u", p->senders);
 	snprintf(row[9], CELL, "%u", p->receivers);
-	if (p->pool_size) {
+	if (p->state & MBX_STATE_RING) {
+		struct mbx_ring_info ri;
+
+		/* A ring: its bytes in use of its size, in the POOL column. */
+		if (ring_info(p->name, &ri) == 0) {
+			fmt_size(a, sizeof(a), ri.now_produced - ri.now_consumed);
+			fmt_size(b, sizeof(b), ri.ring_size);
+			snprintf(row[10], CELL, "%s/%s", a, b);
+		} else {
+			snprintf(row[10], CELL, "?");
+		}
+	} else if (p->pool_size) {
 		fmt_size(a, sizeof(a), p->pool_size - p->pool_free);
 		fmt_size(b, sizeof(b), p->pool_size);
 		snprintf(row[10], CELL, "%s/%s", a, b);
@@ -53,7 +88,8 @@ static void ls_row(char row[LS_COLS][CELL], const struct mbx_port_info *p,
 	}
 	/* Every listed port is named: say only what is unusual. */
 	snprintf(row[11], CELL, "%s",
-		 p->state & (MBX_STATE_SHUTDOWN | MBX_STATE_TOPIC) ?
+		 p->state & (MBX_STATE_SHUTDOWN | MBX_STATE_TOPIC |
+			     MBX_STATE_RING) ?
 		 state_str(p->state & ~MBX_STATE_NAMED) : "");
 }
 
@@ -91,7 +127,9 @@ static void ls_csv_head(void)
 		"max_msg_size", "queued", "senders", "receivers",
 		"send_waiting", "recv_waiting", "pool_size", "pool_used", "sent",
 		"received", "bytes_sent", "bytes_received", "send_waits",
-		"recv_waits", "shutdown", "topic", "subscribers",
+		"recv_waits", "shutdown", "topic", "subscribers", "ring",
+		"ring_size", "ring_produced", "ring_consumed", "ring_pflags",
+		"ring_cflags", "ring_status",
 	};
 	size_t i;
 
@@ -103,6 +141,7 @@ static void ls_csv_head(void)
 static void ls_csv(const struct mbx_port_info *p)
 {
 	char owner[CELL], group[CELL];
+	struct mbx_ring_info ri;
 
 	fmt_id(owner, sizeof(owner), "/etc/passwd", p->uid, false);
 	fmt_id(group, sizeof(group), "/etc/group", p->gid, false);
@@ -112,13 +151,23 @@ static void ls_csv(const struct mbx_port_info *p)
 	put_csv(stdout, owner);
 	printf(",%u,", p->gid);
 	put_csv(stdout, group);
-	printf(",%04o,%u,%u,%u,%u,%u,%u,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%d,%d,%u\n",
+	printf(",%04o,%u,%u,%u,%u,%u,%u,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%d,%d,%u",
 	       p->mode, p->capacity, p->max_msg_size, p->queued, p->senders,
 	       p->receivers, p->send_waiting, p->recv_waiting,
 	       p->pool_size, p->pool_size - p->pool_free, p->sent, p->received,
 	       p->bytes_sent, p->bytes_received, p->send_waits, p->recv_waits,
 	       !!(p->state & MBX_STATE_SHUTDOWN),
 	       !!(p->state & MBX_STATE_TOPIC), p->subscribers);
+	/* Not a ring (or one ls may not open): zeros. */
+	memset(&ri, 0, sizeof(ri));
+	if (p->state & MBX_STATE_RING)
+		ring_info(p->name, &ri);
+	printf(",%d,%llu,%llu,%llu,0x%x,0x%x,0x%x\n",
+	       !!(p->state & MBX_STATE_RING),
+	       (unsigned long long)ri.ring_size,
+	       (unsigned long long)ri.now_produced,
+	       (unsigned long long)ri.now_consumed, ri.now_pflags,
+	       ri.now_cflags, ri.now_status);
 }
 
 int cmd_ls(int argc, char **argv)
@@ -183,6 +232,7 @@ int cmd_ls(int argc, char **argv)
 int cmd_stat(int argc, char **argv)
 {
 	struct mbx_port_info p;
+	struct mbx_ring_info ri;
 	char owner[CELL], group[CELL];
 	int c, fd, code, ret;
 
@@ -198,7 +248,10 @@ int cmd_stat(int argc, char **argv)
 	if (fd < 0)
 		return code;
 	memset(&p, 0, sizeof(p));
+	memset(&ri, 0, sizeof(ri));
 	ret = mbx_port_info(fd, &p);
+	if (!ret && p.state & MBX_STATE_RING)
+		ret = ioctl(fd, MBX_IOC_RING_INFO, &ri) ? -errno : 0;
 	close(fd);
 	if (ret < 0)
 		return fail(-ret, "%s", argv[optind]);
@@ -230,6 +283,21 @@ int cmd_stat(int argc, char **argv)
 	ROW("recv_waits", "%llu", p.recv_waits);
 	if (p.state & MBX_STATE_TOPIC)
 		ROW("subscribers", "%u", p.subscribers);
+	if (p.state & MBX_STATE_RING) {
+		ROW("ring_size", "%llu", (unsigned long long)ri.ring_size);
+		ROW("ring_produced", "%llu",
+		    (unsigned long long)ri.now_produced);
+		ROW("ring_consumed", "%llu",
+		    (unsigned long long)ri.now_consumed);
+		ROW("ring_used", "%llu",
+		    (unsigned long long)(ri.now_produced - ri.now_consumed));
+		ROW("ring_pflags", "%#x%s", ri.now_pflags,
+		    ri.now_pflags & MBX_RING_NEED_WAKEUP ? " (need-wakeup)" : "");
+		ROW("ring_cflags", "%#x%s", ri.now_cflags,
+		    ri.now_cflags & MBX_RING_NEED_WAKEUP ? " (need-wakeup)" : "");
+		ROW("ring_status", "%#x (%s)", ri.now_status,
+		    ring_status_str(ri.now_status));
+	}
 #undef ROW
 	if (fflush(stdout))
 		return fail(errno, "write to stdout");
@@ -248,7 +316,7 @@ static int create_opts(int argc, char **argv, struct mbx_port_create *attr,
 	uint64_t v;
 	int c;
 
-	while ((c = next_opt(argc, argv, "c:s:p:m:T")) != -1) {
+	while ((c = next_opt(argc, argv, "c:s:p:m:TR:")) != -1) {
 		switch (c) {
 		case 'c':
 			if (parse_num(optarg, UINT32_MAX, false, &v))
@@ -274,6 +342,12 @@ static int create_opts(int argc, char **argv, struct mbx_port_create *attr,
 		case 'T':
 			attr->flags |= MBX_PORT_TOPIC;
 			break;
+		case 'R':
+			if (parse_num(optarg, UINT64_MAX, true, &v) || !v)
+				return usage_error("bad ring size '%s'", optarg);
+			attr->flags |= MBX_PORT_RING;
+			attr->ring_size = v;
+			break;
 		default:
 			return OPT_END(c);
 		}
@@ -294,6 +368,9 @@ int cmd_create(int argc, char **argv)
 	code = create_opts(argc, argv, &attr, &mode_set);
 	if (code >= 0)
 		return code;
+	/* A ring is nothing but its ring: the queue's default goes. */
+	if (attr.flags & MBX_PORT_RING && attr.capacity == 16)
+		attr.capacity = 0;
 	if (optind + 1 != argc)
 		return usage_error("expects one port name");
 	code = check_name(argv[optind]);
