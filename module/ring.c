@@ -393,6 +393,7 @@ static void mbx_ring_want_wakeup(struct mbx_ring *ring, u32 role)
 
 	/* The page is also the user's: an atomic OR keeps its other bits. */
 	atomic_or(MBX_RING_NEED_WAKEUP, (atomic_t *)flags);
+	/* Flag, then look: pairs with the peer's publish, barrier, flag read. */
 	smp_mb__after_atomic();
 }
 
@@ -409,6 +410,7 @@ static int mbx_ring_ready(struct mbx_ring *ring, u32 role, u64 pos, u64 want)
 	if (role == MBX_RING_ROLE_CONSUMER) {
 		if (READ_ONCE(*ring->prod_pos) != pos)
 			return 1;
+		/* Pairs with __mbx_ring_status(): the gone side's last records. */
 		st = smp_load_acquire(ring->status);
 		if (!(st & (MBX_RING_ST_SHUTDOWN | MBX_RING_ST_PRODUCER_GONE)))
 			return 0;
@@ -557,6 +559,7 @@ __poll_t mbx_ring_poll(struct file *file)
 		mbx_ring_want_wakeup(ring, MBX_RING_ROLE_CONSUMER);
 	if (roles & MBX_RING_ROLE_PRODUCER)
 		mbx_ring_want_wakeup(ring, MBX_RING_ROLE_PRODUCER);
+	/* Pairs with __mbx_ring_status(), as in mbx_ring_ready(). */
 	st = smp_load_acquire(ring->status);
 	prod = READ_ONCE(*ring->prod_pos);
 	cons = READ_ONCE(*ring->cons_pos);

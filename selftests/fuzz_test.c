@@ -658,8 +658,10 @@ static void op_mbx(struct thread *t)
 			c->flags |= MBX_PORT_RING;
 			c->ring_size = rings[pct(t, 85) ? below(t, 3) :
 					     below(t, 6)];
-			if (pct(t, 90))
-				c->capacity = c->max_msg_size = 0;
+			if (pct(t, 90)) {
+				c->capacity = 0;
+				c->max_msg_size = 0;
+			}
 			if (pct(t, 90))
 				c->pool_size = 0;
 		}

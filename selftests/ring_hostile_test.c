@@ -107,7 +107,8 @@ static void random_enter(uint64_t *s, int fd, uint32_t role)
 		e.flags |= MBX_TIMEOUT;
 		e.timeout_ns = 100000;
 	} else {
-		e.pos = e.want = 0;
+		e.pos = 0;
+		e.want = 0;
 	}
 	ioctl(fd, MBX_IOC_RING_ENTER, &e);
 }
@@ -225,7 +226,7 @@ TEST_F(routes, store_faults)
 		pid = t_fork();
 		ASSERT_LE(0, pid);
 		if (!pid) {
-			*(volatile uint8_t *)targets[i] = 0xee;
+			__atomic_store_n(targets[i], 0xee, __ATOMIC_RELAXED);
 			_exit(T_BAD_SUCCESS);
 		}
 		EXPECT_EQ(128 + SIGSEGV, t_reap(pid));
@@ -310,12 +311,12 @@ struct tally {
 
 static void tally_err(struct tally *t, int err)
 {
-	if (err == EPROTO)
+	if (err == EPROTO) {
 		t->eproto++;
-	else if (err == EAGAIN || err == ETIMEDOUT || err == EPIPE ||
-		 err == EINTR)
+	} else if (err == EAGAIN || err == ETIMEDOUT || err == EPIPE ||
+		   err == EINTR) {
 		t->other_ok++;
-	else {
+	} else {
 		t->bad++;
 		t->bad_errno = err;
 	}
@@ -339,8 +340,9 @@ static void hostile_producer(int fd, uint64_t seed)
 					 v, __ATOMIC_RELEASE);
 			break;
 		case 1:		/* a plausible one, near the consumer's */
-			v = *(volatile uint64_t *)(r.cons + r.ri.consumer_pos) +
-			    (v % (2 * RSZ));
+			v = __atomic_load_n((uint64_t *)(r.cons +
+							 r.ri.consumer_pos),
+					    __ATOMIC_ACQUIRE) + (v % (2 * RSZ));
 			__atomic_store_n((uint64_t *)(r.prod + r.ri.producer_pos),
 					 v, __ATOMIC_RELEASE);
 			break;
@@ -435,8 +437,9 @@ static void hostile_consumer(int fd, uint64_t seed)
 					 v, __ATOMIC_RELEASE);
 			break;
 		case 1:		/* plausible: near the producer's */
-			v = *(volatile uint64_t *)(r.prod + r.ri.producer_pos) -
-			    (v % (2 * RSZ));
+			v = __atomic_load_n((uint64_t *)(r.prod +
+							 r.ri.producer_pos),
+					    __ATOMIC_ACQUIRE) - (v % (2 * RSZ));
 			__atomic_store_n((uint64_t *)(r.cons + r.ri.consumer_pos),
 					 v, __ATOMIC_RELEASE);
 			break;

@@ -307,11 +307,11 @@ int cmd_stat(int argc, char **argv)
 /* --- create --- */
 
 /*
- * create's options into @attr, *@mode_set true if -m was given; -1 to go
- * on, else the exit status.
+ * create's options into @attr, *@mode_set true if -m was given, *@cap_set
+ * if -c was; -1 to go on, else the exit status.
  */
 static int create_opts(int argc, char **argv, struct mbx_port_create *attr,
-		       bool *mode_set)
+		       bool *mode_set, bool *cap_set)
 {
 	uint64_t v;
 	int c;
@@ -322,6 +322,7 @@ static int create_opts(int argc, char **argv, struct mbx_port_create *attr,
 			if (parse_num(optarg, UINT32_MAX, false, &v))
 				return usage_error("bad capacity '%s'", optarg);
 			attr->capacity = (uint32_t)v;
+			*cap_set = true;
 			break;
 		case 's':
 			if (parse_num(optarg, UINT32_MAX, true, &v))
@@ -358,18 +359,18 @@ static int create_opts(int argc, char **argv, struct mbx_port_create *attr,
 int cmd_create(int argc, char **argv)
 {
 	struct mbx_port_create attr;
-	bool mode_set = false;
+	bool mode_set = false, cap_set = false;
 	mode_t mask;
 	int fd, code;
 
 	memset(&attr, 0, sizeof(attr));
 	attr.capacity = 16;
 	attr.flags = MBX_CLOEXEC;
-	code = create_opts(argc, argv, &attr, &mode_set);
+	code = create_opts(argc, argv, &attr, &mode_set, &cap_set);
 	if (code >= 0)
 		return code;
 	/* A ring is nothing but its ring: the queue's default goes. */
-	if (attr.flags & MBX_PORT_RING && attr.capacity == 16)
+	if (attr.flags & MBX_PORT_RING && !cap_set)
 		attr.capacity = 0;
 	if (optind + 1 != argc)
 		return usage_error("expects one port name");

@@ -566,8 +566,12 @@ struct mbx_ring_rec {
 /* The status word (kernel-written) */
 #define MBX_RING_ST_PRODUCER	0x1U	/* a producer is attached */
 #define MBX_RING_ST_CONSUMER	0x2U	/* a consumer is attached */
-#define MBX_RING_ST_PRODUCER_GONE 0x4U	/* no producer, and none may come */
-#define MBX_RING_ST_CONSUMER_GONE 0x8U	/* no consumer, and none may come */
+/*
+ * A side is gone when its holder's file was released, or when no fd that
+ * could take the role is left; the next holder clears it.
+ */
+#define MBX_RING_ST_PRODUCER_GONE 0x4U
+#define MBX_RING_ST_CONSUMER_GONE 0x8U
 #define MBX_RING_ST_SHUTDOWN	0x10U	/* MBX_IOC_SHUTDOWN was called */
 
 /**

@@ -30,6 +30,9 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#ifdef __SSE2__
+#include <immintrin.h>
+#endif
 
 #include "internal.h"
 
@@ -91,11 +94,12 @@ static inline void full_barrier(void)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+/* The CPU's spin-wait hint where the compiler offers one. */
 static inline void cpu_relax(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
+#ifdef __SSE2__
+	_mm_pause();
+#elif defined(__ARM_ARCH)
 	__asm__ __volatile__("yield" ::: "memory");
 #else
 	__asm__ __volatile__("" ::: "memory");
@@ -210,13 +214,15 @@ static int ring_setup(struct mbx_ring *r, const struct mbx_ring_info *i)
 
 	/* Our own position, once: from now on it is kept here. */
 	if (prod) {
-		r->head = r->committed = load_acquire(r->prod_pos);
+		r->head = load_acquire(r->prod_pos);
+		r->committed = r->head;
 		/* No room known yet: the first reserve reads the consumer. */
 		r->peer = r->head - r->size;
 		if (r->head & (MBX_RING_ALIGN - 1))
 			return -EPROTO;
 	} else {
-		r->tail = r->released = load_acquire(r->cons_pos);
+		r->tail = load_acquire(r->cons_pos);
+		r->released = r->tail;
 		r->peer = r->tail;
 		if (r->tail & (MBX_RING_ALIGN - 1))
 			return -EPROTO;
