@@ -98,9 +98,10 @@ check "udev rule sets MODE for /dev/mailbox" \
 check "SONAME libmailbox.so.1" \
 	grep -q 'Library soname: \[libmailbox.so.1\]' <(readelf -d "$lib/libmailbox.so.$version")
 
-# Functions <mailbox.h> declares (not the static inline ones) against what
+# Functions <mailbox.h> declares (not the static inline ones; void and
+# const void * ones too) against what
 # the library exports.
-grep -oE '^(int|ssize_t|void \*) *mbx_[a-z_0-9]+\(' "$top/userlib/include/mailbox.h" |
+grep -oE '^(const )?(int|ssize_t|void|void \*) *mbx_[a-z_0-9]+\(' "$top/userlib/include/mailbox.h" |
 	sed -E 's/^.* *(mbx_[a-z_0-9]+)\($/\1/' | sort -u >"$work/declared"
 sed -n '/^[^ \t#/]/,$p' "$top/userlib/include/mailbox.h" |
 	grep -oE '^static inline [a-z_ *]*(mbx_[a-z_0-9]+)\(' |

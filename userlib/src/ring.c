@@ -431,6 +431,8 @@ void *mbx_ring_reserve(struct mbx_ring *ring, size_t len, uint64_t timeout_ns)
 			errno = -ret;
 			return NULL;
 		}
+		/* A wake-up asked through poll() is ours to clear. */
+		clear_need_wakeup(ring);
 	}
 	rec = (struct mbx_ring_rec *)(ring->data + (ring->head & ring->mask));
 	rec->len = (uint32_t)len;
