@@ -37,5 +37,9 @@ run zerocopy
 # Publish/subscribe: one publisher, three subscriber processes, one topic.
 run pubsub
 
+# A ring port: producer and consumer processes, zero copy, no system call
+# on the hot path, then end of stream.
+run ring
+
 [ "$status" -eq 0 ] && echo "=== all examples passed"
 exit "$status"

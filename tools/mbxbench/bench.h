@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdnoreturn.h>
 #include <time.h>
+#include <sys/uio.h>
 
 #include <mailbox.h>
 
@@ -34,6 +35,20 @@
 #define CELL_TIMEOUT	20		/* seconds before a cell is killed */
 #define SLOT_ALIGN	64
 
+/*
+ * Rings (plain-ring, mbx-ring*): bytes a record costs beyond its payload
+ * in the channel's sizing (both rings get the same size); plain-ring's
+ * spin before sleeping, libmailbox's default for mbx-ring (ring.c,
+ * RING_SPIN_DEFAULT_NS, which the library does not export: keep the two
+ * in step); the client's pause between round trips in rtt-sleep (long
+ * enough for either to give up spinning and sleep); the idle scenario's
+ * second.
+ */
+#define RING_REC_OVERHEAD	16
+#define RING_SPIN_NS		50000ULL
+#define RTT_SLEEP_GAP_NS	500000ULL
+#define IDLE_NS			NSEC_PER_SEC
+
 #define MARK		"@@mbxbench"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -53,6 +68,16 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
+/* What a spin loop does between two looks at shared memory. */
+static inline void cpu_relax(void)
+{
+#if __has_builtin(__builtin_ia32_pause)
+	__builtin_ia32_pause();
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
 /* ------------------------------------------------------------------------
  * Shared memory between the parent and the processes of one cell
  */
@@ -69,6 +94,7 @@ struct shared {
 	unsigned int peers;	/* processes that do not measure */
 	atomic_uint ready;	/* ...and have attached to their channel */
 	atomic_uint finished;	/* pub/sub: subscribers done measuring */
+	atomic_ullong idle_cpu;	/* idle: the producer's CPU time, ns */
 	struct seg seg[MAX_SUBS];
 	uint32_t sample[MAX_SAMPLES];
 };
@@ -107,6 +133,7 @@ struct chan {
 	char *shm;		/* shm rings: header and slots */
 	size_t shm_len;
 	size_t slot;		/* shm rings: bytes per slot */
+	size_t ring_size;	/* plain-ring, mbx-ring: bytes of records */
 
 	/* Per process, set up by attach() after the fork. */
 	char *buf;		/* private message buffer(s) */
@@ -121,6 +148,8 @@ struct chan {
 	size_t held_len;
 	struct mbx_send *smsg;	/* batches */
 	struct mbx_recv *rmsg;
+	struct mbx_ring *ring;	/* mbx-ring: this process's side */
+	struct iovec *iov;	/* mbx-ring-batch32 */
 
 	/*
 	 * Pub/sub on a transport with one channel for every subscriber
@@ -136,7 +165,8 @@ struct chan {
 /* Scenarios, as bits of struct transport.scens. */
 enum {
 	SC_RTT2, SC_RTT1, SC_EPOLL, SC_STREAM, SC_E2E, SC_FANIN, SC_FANMN,
-	SC_SETUP, SC_CALLS, SC_PUB1, SC_PUB4, SC_PUB16, NR_SC
+	SC_SETUP, SC_CALLS, SC_PUB1, SC_PUB4, SC_PUB16, SC_RTT_SLEEP,
+	SC_IDLE, NR_SC
 };
 
 #define B(sc)	(1U << (sc))
@@ -178,6 +208,7 @@ struct setup_ctx {
 	char *buf;
 	struct mbx_send *smsg;
 	struct mbx_recv *rmsg;
+	struct chan *ch;	/* calls on a ring: [RX] and [TX] */
 };
 
 struct setup_op {
@@ -190,7 +221,7 @@ struct setup_op {
 	size_t max_size;	/* 0: any */
 };
 
-enum kind { K_RTT, K_STREAM, K_FAN, K_SETUP, K_PUBSUB };
+enum kind { K_RTT, K_STREAM, K_FAN, K_SETUP, K_PUBSUB, K_IDLE };
 
 struct scenario {
 	const char *name;
@@ -204,6 +235,7 @@ struct scenario {
 	unsigned int consumers;
 	const char *unit;	/* what a sample is */
 	const struct setup_op *ops;	/* K_SETUP: its operations */
+	uint64_t gap_ns;	/* K_RTT: the client's pause between round trips */
 };
 
 struct result {
@@ -295,6 +327,12 @@ extern const struct transport tr_mbx_topic_rw;
 extern const struct transport tr_mbx_topic_0copy;
 extern const struct transport tr_efd_shm_fanout;
 
+/* tr_plainring.c, tr_mbxring.c: the rings */
+extern const struct transport tr_plain_ring;
+extern const struct transport tr_mbx_ring;
+extern const struct transport tr_mbx_ring_0copy;
+extern const struct transport tr_mbx_ring_batch32;
+
 /* scenario.c */
 extern const size_t all_sizes[];
 extern const size_t no_size[];
@@ -322,7 +360,7 @@ void measure(const struct scenario *sc, const struct transport *t,
 	     struct result *res);
 
 /* stats.c */
-void compute(struct result *res, unsigned int nseg);
+void compute(struct result *res, unsigned int nseg, bool warm_up);
 unsigned int pick_rounds(const struct cell *a, const struct cell *b,
 			 bool use[MAX_ROUNDS], unsigned int *busy);
 double max_stat(const struct cell *c);
@@ -332,6 +370,7 @@ double med_stat(const struct cell *c, size_t off);
 char *alloc_buf(size_t len);
 size_t chan_bytes(const struct chan *c);
 size_t roundup_pow2(size_t x);
+size_t ring_bytes(const struct chan *c);
 int attach_buf(struct chan *c, int side);
 void close_fds(struct chan *c);
 
@@ -348,6 +387,10 @@ void consumer(struct chan *c, unsigned int idx);
 /* sc_pubsub.c */
 void publisher(struct chan *ch, unsigned int nch);
 void subscriber(struct chan *c, unsigned int idx);
+
+/* sc_idle.c */
+void idle_producer(struct chan *c);
+void idle_consumer(struct chan *c);
 
 /* sc_setup.c */
 void setup_proc(const struct setup_op *op, size_t size);

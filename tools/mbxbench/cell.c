@@ -253,6 +253,12 @@ static noreturn void run_child(struct cell_run *cr, unsigned int i,
 			subscriber(&ch[ch[0].t->shared ? 0 : i], i);
 		else
 			publisher(ch, nr_chans(sc, ch[0].t));
+	} else if (sc->kind == K_IDLE) {
+		child_start(measures ? 1 : 0, MCL_CURRENT | MCL_FUTURE);
+		if (measures)
+			idle_consumer(&ch[0]);
+		else
+			idle_producer(&ch[0]);
 	} else {
 		child_start(measures ? 1 : 0, MCL_CURRENT | MCL_FUTURE);
 		if (measures)
@@ -271,6 +277,7 @@ static int fork_procs(struct cell_run *cr)
 	switch (cr->sc->kind) {
 	case K_RTT:
 	case K_STREAM:
+	case K_IDLE:
 		nprod = 1;
 		ncons = 1;
 		break;
@@ -290,6 +297,7 @@ static int fork_procs(struct cell_run *cr)
 	shared->peers = nprod;
 	atomic_store(&shared->ready, 0);
 	atomic_store(&shared->finished, 0);
+	atomic_store(&shared->idle_cpu, 0);
 	for (i = 0; i < ncons + nprod; i++) {
 		bool measures = i < ncons;
 		pid_t pid = fork();
@@ -437,7 +445,10 @@ out:
 	for (i = 0; i < nopen; i++)
 		cr.ch[i].t->close(&cr.ch[i]);
 	if (!err)
-		compute(res, nseg);
-	else
+		compute(res, nseg, sc->kind != K_IDLE);
+	/* idle: one sample, the CPU time of an idle second; no rate */
+	if (!err && sc->kind == K_IDLE)
+		res->rate = 0;
+	if (err)
 		res->err = err;
 }

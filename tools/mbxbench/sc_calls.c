@@ -204,6 +204,56 @@ static int pc_mbx_batch(struct setup_ctx *x)
 	return n == BATCH ? 0 : n < 0 ? n : -EIO;
 }
 
+/*
+ * A ring transport looped back in one process, its producer and its
+ * consumer: two struct chan of one channel holding one message, so that
+ * neither side ever waits.
+ */
+static int pc_ring_prep(struct setup_ctx *x, const struct transport *t)
+{
+	struct chan *c = calloc(2, sizeof(*c));
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	c[TX].t = t;
+	c[TX].size = x->size;
+	c[TX].depth = 1;
+	ret = t->open(&c[TX]);
+	if (ret)
+		return ret;
+	c[RX] = c[TX];
+	t->attach(&c[TX], TX);
+	t->attach(&c[RX], RX);
+	x->ch = c;
+	return 0;
+}
+
+static int pc_plain_ring_prep(struct setup_ctx *x)
+{
+	return pc_ring_prep(x, &tr_plain_ring);
+}
+
+static int pc_mbx_ring_prep(struct setup_ctx *x)
+{
+	return pc_ring_prep(x, &tr_mbx_ring);
+}
+
+static int pc_mbx_ring_zc_prep(struct setup_ctx *x)
+{
+	return pc_ring_prep(x, &tr_mbx_ring_0copy);
+}
+
+static int pc_ring(struct setup_ctx *x)
+{
+	const struct transport *t = x->ch[TX].t;
+	int ret = t->tx(&x->ch[TX], 0);
+
+	if (ret >= 0)
+		ret = t->rx(&x->ch[RX], 0);
+	return ret < 0 ? ret : 0;
+}
+
 /* The operations of the calls scenario; a NULL name ends them. */
 const struct setup_op call_ops[] = {
 	{ "syscall", "getppid(), the system call floor", false, NULL,
@@ -227,5 +277,11 @@ const struct setup_op call_ops[] = {
 	  true, pc_port_prep, pc_mbx_zc_sealed, 1, 0 },
 	{ "mbx-batch32", "send_batch + recv_batch of 32, per message",
 	  true, pc_port_prep, pc_mbx_batch, BATCH, 64 * KiB },
+	{ "plain-ring-s+r", "plain-ring send + receive, one process at both ends",
+	  true, pc_plain_ring_prep, pc_ring, 1, 0 },
+	{ "mbx-ring-s+r", "mbx_ring_send + mbx_ring_recv, one process at both ends",
+	  true, pc_mbx_ring_prep, pc_ring, 1, 0 },
+	{ "mbx-ring-0c-cycle", "mbx_ring_reserve + commit + peek + release",
+	  true, pc_mbx_ring_zc_prep, pc_ring, 1, 0 },
 	{ NULL }
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mbxbench: round-trip scenarios (rtt, rtt-1cpu, rtt-epoll): client and server.
+ * mbxbench: round-trip scenarios (rtt, rtt-1cpu, rtt-epoll, rtt-sleep):
+ * client and server.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -95,6 +96,9 @@ void rtt_client(const struct scenario *sc, struct chan *req,
 		t1 = now_ns();
 		if (rec_add(&r, t1 - t0, 1, t1))
 			break;
+		/* rtt-sleep: long enough for the server to fall asleep */
+		while (sc->gap_ns && now_ns() - t1 < sc->gap_ns)
+			cpu_relax();
 	}
 }
 

@@ -26,6 +26,8 @@ static const size_t fan_sizes[] = { 64, 4 * KiB, 0 };
 static const size_t setup_sizes[] = { 64 * KiB, 1 * MiB, 4 * MiB, 0 };
 static const size_t calls_sizes[] = { 64, 1 * MiB, 0 };
 static const size_t pub_sizes[] = { 64, 1 * MiB, 0 };
+static const size_t sleep_sizes[] = { 8, 64, 256, 0 };
+static const size_t idle_sizes[] = { 8, 0 };	/* the message that ends it */
 const size_t no_size[] = { 0, 0 };
 
 const struct scenario scenarios[NR_SC] = {
@@ -64,4 +66,11 @@ const struct scenario scenarios[NR_SC] = {
 		       "Publish/subscribe, 1 publisher (CPU 0) to 16 subscribers (CPU 1)",
 		       K_PUBSUB, pub_sizes, .consumers = 16,
 		       .unit = "message delivered (inter-arrival, per subscriber)" },
+	[SC_RTT_SLEEP] = { "rtt-sleep",
+			   "Round trip to a sleeping server: the client pauses (busy) 500 us between round trips, 2 vCPUs",
+			   K_RTT, sleep_sizes, .gap_ns = RTT_SLEEP_GAP_NS,
+			   .unit = "round trip" },
+	[SC_IDLE] = { "idle",
+		      "Idle channel: consumer waiting (CPU 1), producer idle (CPU 0), nothing sent for 1 s",
+		      K_IDLE, idle_sizes, .unit = "idle second (CPU time of both processes)" },
 };

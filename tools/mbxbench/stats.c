@@ -47,11 +47,12 @@ static double pct(const uint32_t *v, uint32_t n, double p)
 }
 
 /*
- * Drop the first 10% of each process's samples, gather the rest at the
- * start of shared->sample[] and compute the statistics.  The rate is the
- * sum of each process's samples per second of its kept samples.
+ * Drop the first 10% of each process's samples (if @warm_up), gather the
+ * rest at the start of shared->sample[] and compute the statistics.  The
+ * rate is the sum of each process's samples per second of its kept
+ * samples.
  */
-void compute(struct result *res, unsigned int nseg)
+void compute(struct result *res, unsigned int nseg, bool warm_up)
 {
 	uint32_t *all = shared->sample, n = 0, i, j;
 	double sum_all = 0;
@@ -59,7 +60,8 @@ void compute(struct result *res, unsigned int nseg)
 	res->rate = 0;
 	for (i = 0; i < nseg; i++) {
 		struct seg *s = &shared->seg[i];
-		uint32_t skip = (s->n + 9) / 10, kept = s->n - skip;
+		uint32_t skip = warm_up ? (s->n + 9) / 10 : 0;
+		uint32_t kept = s->n - skip;
 		double sum = 0;
 
 		for (j = 0; j < kept; j++) {

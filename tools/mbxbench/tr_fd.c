@@ -109,7 +109,7 @@ static int seqpacket_open(struct chan *c)
 const struct transport tr_pipe = {
 	.name = "pipe",
 	.what = "pipe(2), read/write; buffer sized to what is in flight",
-	.scens = SC_ALL | SC_PUBS,
+	.scens = SC_ALL | SC_PUBS | B(SC_RTT_SLEEP) | B(SC_IDLE),
 	.open = pipe_open,
 	.close = close_fds,
 	.attach = attach_buf,

@@ -234,7 +234,8 @@ const struct transport tr_efd_shm_2copy = {
 const struct transport tr_efd_shm_0copy = {
 	.name = "efd-shm-0copy",
 	.what = "shared-memory ring + eventfd, payload in place (floor)",
-	.scens = SC_RTTS | B(SC_EPOLL) | B(SC_STREAM) | B(SC_E2E),
+	.scens = SC_RTTS | B(SC_EPOLL) | B(SC_STREAM) | B(SC_E2E) |
+		 B(SC_RTT_SLEEP),
 	.open = ring_open,
 	.close = ring_close,
 	.attach = ring_attach,

@@ -38,6 +38,17 @@ size_t roundup_pow2(size_t x)
 	return p;
 }
 
+/*
+ * Bytes of records of a ring (plain-ring, mbx-ring): depth messages and
+ * their headers, rounded up to a power of two, at least a page.
+ */
+size_t ring_bytes(const struct chan *c)
+{
+	size_t rec = align_up(c->size ? c->size : 8, 8) + RING_REC_OVERHEAD;
+
+	return roundup_pow2(c->depth * rec > 4096 ? c->depth * rec : 4096);
+}
+
 int attach_buf(struct chan *c, int side)
 {
 	c->buf_len = c->size ? c->size : 8;
@@ -77,6 +88,10 @@ const struct transport *const transports[] = {
 	&tr_mbx_topic_rw,
 	&tr_mbx_topic_0copy,
 	&tr_efd_shm_fanout,
+	&tr_plain_ring,
+	&tr_mbx_ring,
+	&tr_mbx_ring_0copy,
+	&tr_mbx_ring_batch32,
 };
 
 const unsigned int nr_transports = ARRAY_SIZE(transports);
