@@ -236,8 +236,8 @@ TEST(bad_pointers_are_efault)
 	ASSERT_NE(NULL, bad);
 	/*
 	 * The library has the kernel read the caller's pointers with
-	 * process_vm_readv(); where the kernel has no such call (the debug
-	 * kernel: no CONFIG_CROSS_MEMORY_ATTACH) it reads them itself and a
+	 * process_vm_readv(); where the kernel has no such call (built without
+	 * CONFIG_CROSS_MEMORY_ATTACH) it reads them itself and a
 	 * bad one crashes, as libmailbox-mq(3) says.
 	 */
 	if (!can_check_pointers())
