@@ -429,6 +429,31 @@ TEST_F(ring, zero_copy_reserve_commit_peek_release)
 	EXPECT_NE(NULL, p[0]);
 }
 
+/*
+ * Room that only the producer's own commit could make never comes: a
+ * reserve that would wait for it fails at once with EDEADLK, even with no
+ * timeout, and waits as usual once the records are committed.
+ */
+TEST_F(ring, reserve_behind_own_uncommitted_records_is_edeadlk)
+{
+	const void *q;
+	size_t len;
+
+	ASSERT_NE(NULL, mbx_ring_reserve(self->prod, RSZ / 2, 0));
+	EXPECT_EQ(NULL, mbx_ring_reserve(self->prod, RSZ / 2, MBX_RING_FOREVER));
+	EXPECT_EQ(EDEADLK, errno);
+	EXPECT_EQ(NULL, mbx_ring_peek(self->cons, &len, 0));
+	EXPECT_EQ(0, mbx_ring_commit(self->prod));
+	/* Committed, the room can come from the consumer: no EDEADLK. */
+	EXPECT_EQ(NULL, mbx_ring_reserve(self->prod, RSZ / 2, 0));
+	EXPECT_EQ(EAGAIN, errno);
+	q = mbx_ring_peek(self->cons, &len, 0);
+	ASSERT_NE(NULL, q);
+	EXPECT_EQ(RSZ / 2, len);
+	EXPECT_EQ(0, mbx_ring_release(self->cons));
+	EXPECT_NE(NULL, mbx_ring_reserve(self->prod, RSZ / 2, 0));
+}
+
 TEST_F(ring, batches)
 {
 	static char big[RSZ];

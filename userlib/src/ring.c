@@ -426,6 +426,13 @@ void *mbx_ring_reserve(struct mbx_ring *ring, size_t len, uint64_t timeout_ns)
 	if (ring->size - (ring->head - ring->peer) < need ||
 	    load32(ring->status) & (MBX_RING_ST_SHUTDOWN |
 				    MBX_RING_ST_CONSUMER_GONE)) {
+		/* Room only a commit of our own could make never comes. */
+		if (ring->head - ring->committed + need > ring->size &&
+		    !(load32(ring->status) & (MBX_RING_ST_SHUTDOWN |
+					      MBX_RING_ST_CONSUMER_GONE))) {
+			errno = EDEADLK;
+			return NULL;
+		}
 		ret = ring_wait(ring, prod_ready, ring->head, need, timeout_ns);
 		if (ret) {
 			errno = -ret;
