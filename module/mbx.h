@@ -331,6 +331,7 @@ void __mbx_complete_all(struct mbx_port *port, struct list_head *list,
 			int result);
 int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
 	       ktime_t *deadline);
+void mbx_schedule_until(ktime_t *deadline);
 bool mbx_expired(const ktime_t *deadline);
 
 /* pool.c */
@@ -433,25 +434,33 @@ void mbx_debugfs_exit(void);
 int mbx_user_charge(kuid_t uid, u64 bytes, struct mbx_user **userp);
 void mbx_user_uncharge(struct mbx_user *user, u64 bytes);
 
+/**
+ * mbx_vma_protect() - the protection every mapping of a port file gets
+ * @vma:      a new shared mapping
+ * @writable: whether the file may write what it maps
+ *
+ * A mapping that may not write is refused with write access and can never
+ * get it later: without VM_MAYWRITE neither mprotect() nor a forced write
+ * (/proc/PID/mem, process_vm_writev()) gets in.  No mapping grows, none is
+ * dumped.
+ *
+ * Context: mmap_lock held for writing.
+ * Return: 0 or -EACCES.
+ */
+static inline int mbx_vma_protect(struct vm_area_struct *vma, bool writable)
+{
+	if (!writable) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		vm_flags_clear(vma, VM_MAYWRITE);
+	}
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	return 0;
+}
+
 /* The ioctl number with its size cleared, to match size-versioned structs. */
 #define MBX_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
-/**
- * mbx_copy_arg() - copy a size-versioned ioctl argument from user space
- * @dst:     kernel struct
- * @ksize:   its size
- * @minsize: the size of its first version
- * @cmd:     the ioctl number, whose size field is the user's struct size
- * @uarg:    the user's struct
- *
- * A user struct smaller than the first version is refused; a smaller one
- * of a known version is zero-extended; a larger one must be zero past what
- * this module knows.  Inline, so that the usual case, a struct of the size
- * this module knows, is a copy of constant size.
- *
- * Context: process context, may fault.
- * Return: 0, -EINVAL or -EFAULT.
- */
 /**
  * mbx_get_words() - copy a struct of 64-bit words in from user space
  * @dst:  the kernel's copy
@@ -512,6 +521,22 @@ efault:
 	return -EFAULT;
 }
 
+/**
+ * mbx_copy_arg() - copy a size-versioned ioctl argument from user space
+ * @dst:     kernel struct
+ * @ksize:   its size
+ * @minsize: the size of its first version
+ * @cmd:     the ioctl number, whose size field is the user's struct size
+ * @uarg:    the user's struct
+ *
+ * A user struct smaller than the first version is refused; a smaller one
+ * of a known version is zero-extended; a larger one must be zero past what
+ * this module knows.  Inline, so that the usual case, a struct of the size
+ * this module knows, is a word-by-word copy of constant size.
+ *
+ * Context: process context, may fault.
+ * Return: 0, -EINVAL or -EFAULT.
+ */
 static __always_inline int mbx_copy_arg(void *dst, size_t ksize,
 					size_t minsize, unsigned int cmd,
 					const void __user *uarg)

@@ -753,6 +753,8 @@ int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
 		  bool writable)
 {
+	int ret;
+
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma->vm_pgoff || vma_pages(vma) != pool->nr_pages)
@@ -761,12 +763,9 @@ int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
 	 * A receive-only file is opened read-only, so do_mmap() has already
 	 * refused PROT_WRITE; make sure that mprotect() cannot add it either.
 	 */
-	if (!writable) {
-		if (vma->vm_flags & VM_WRITE)
-			return -EACCES;
-		vm_flags_clear(vma, VM_MAYWRITE);
-	}
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	ret = mbx_vma_protect(vma, writable);
+	if (ret)
+		return ret;
 	/*
 	 * Map every page now, in one go, rather than one fault per page
 	 * later; the fault handler serves what is zapped afterwards

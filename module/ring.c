@@ -454,13 +454,7 @@ static int mbx_ring_sleep(struct mbx_port *port, u32 role, u64 pos, u64 want,
 			break;
 		}
 		trace_mbx_ring_sleep(port->id, role);
-		if (deadline)
-			schedule_hrtimeout_range_clock(deadline,
-						       current->timer_slack_ns,
-						       HRTIMER_MODE_ABS,
-						       CLOCK_MONOTONIC);
-		else
-			schedule();
+		mbx_schedule_until(deadline);
 	}
 	finish_wait(&ring->wq, &wait);
 	return ret < 0 ? ret : 0;
@@ -659,12 +653,9 @@ int mbx_ring_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 	if (vma_pages(vma) != nr)
 		return -EINVAL;
-	if (!writable) {
-		if (vma->vm_flags & VM_WRITE)
-			return -EACCES;
-		vm_flags_clear(vma, VM_MAYWRITE);
-	}
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	ret = mbx_vma_protect(vma, writable);
+	if (ret)
+		return ret;
 	vma->vm_ops = &mbx_ring_vm_ops;
 	vma->vm_private_data = ring;
 

@@ -171,13 +171,7 @@ int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
 		set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&port->lock);
 		mbx_wake(port, task, events);
-		if (deadline)
-			schedule_hrtimeout_range_clock(deadline,
-						       current->timer_slack_ns,
-						       HRTIMER_MODE_ABS,
-						       CLOCK_MONOTONIC);
-		else
-			schedule();
+		mbx_schedule_until(deadline);
 		/* Not before: the last put may not run in a sleeping state. */
 		if (task)
 			put_task_struct(task);
@@ -199,6 +193,24 @@ int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
 	}
 	list_del(&w->node);
 	return ret;
+}
+
+/**
+ * mbx_schedule_until() - sleep, in the state the caller set, until woken
+ * or until a deadline
+ * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL for none
+ *
+ * Context: process context, in a sleeping task state.
+ */
+void mbx_schedule_until(ktime_t *deadline)
+{
+	if (deadline)
+		schedule_hrtimeout_range_clock(deadline,
+					       current->timer_slack_ns,
+					       HRTIMER_MODE_ABS,
+					       CLOCK_MONOTONIC);
+	else
+		schedule();
 }
 
 /**

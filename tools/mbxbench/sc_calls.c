@@ -151,15 +151,18 @@ static int pc_mbx_alloc(struct setup_ctx *x)
 	return ret < 0 ? ret : mbx_buf_release(x->fd, off, x->size);
 }
 
-static int pc_mbx_zc(struct setup_ctx *x)
+/* One zero-copy cycle; @sealed: a page region, sent sealed. */
+static int mbx_zc_cycle(struct setup_ctx *x, bool sealed)
 {
 	uint64_t off;
 	ssize_t n;
 	int ret;
 
-	ret = mbx_buf_alloc(x->fd, x->size, &off);
+	ret = sealed ? mbx_buf_alloc_pages(x->fd, x->size, &off) :
+		       mbx_buf_alloc(x->fd, x->size, &off);
 	if (!ret)
-		ret = mbx_buf_send(x->fd, off, x->size, 0);
+		ret = sealed ? mbx_buf_send_sealed(x->fd, off, x->size, 0) :
+			       mbx_buf_send(x->fd, off, x->size, 0);
 	if (ret < 0)
 		return ret;
 	n = mbx_recv_inplace(x->fd, &off, NULL);
@@ -168,22 +171,15 @@ static int pc_mbx_zc(struct setup_ctx *x)
 	return mbx_buf_release(x->fd, off, n);
 }
 
+static int pc_mbx_zc(struct setup_ctx *x)
+{
+	return mbx_zc_cycle(x, false);
+}
+
 /* The same with a page region sent sealed: what sealing adds. */
 static int pc_mbx_zc_sealed(struct setup_ctx *x)
 {
-	uint64_t off;
-	ssize_t n;
-	int ret;
-
-	ret = mbx_buf_alloc_pages(x->fd, x->size, &off);
-	if (!ret)
-		ret = mbx_buf_send_sealed(x->fd, off, x->size, 0);
-	if (ret < 0)
-		return ret;
-	n = mbx_recv_inplace(x->fd, &off, NULL);
-	if (n < 0)
-		return n;
-	return mbx_buf_release(x->fd, off, n);
+	return mbx_zc_cycle(x, true);
 }
 
 /* One batch of 32 each way; the table shows the cost per message. */
