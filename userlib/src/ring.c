@@ -411,6 +411,7 @@ void *mbx_ring_reserve(struct mbx_ring *ring, size_t len, uint64_t timeout_ns)
 {
 	struct mbx_ring_rec *rec;
 	uint64_t need;
+	uint32_t ended;
 	int ret;
 
 	if (!ring || ring->role != MBX_RING_PRODUCER) {
@@ -422,14 +423,12 @@ void *mbx_ring_reserve(struct mbx_ring *ring, size_t len, uint64_t timeout_ns)
 		return NULL;
 	}
 	need = rec_size(len);
+	ended = load32(ring->status) & (MBX_RING_ST_SHUTDOWN |
+					MBX_RING_ST_CONSUMER_GONE);
 	/* The cached consumer position (checked) often says there is room. */
-	if (ring->size - (ring->head - ring->peer) < need ||
-	    load32(ring->status) & (MBX_RING_ST_SHUTDOWN |
-				    MBX_RING_ST_CONSUMER_GONE)) {
+	if (ring->size - (ring->head - ring->peer) < need || ended) {
 		/* Room only a commit of our own could make never comes. */
-		if (ring->head - ring->committed + need > ring->size &&
-		    !(load32(ring->status) & (MBX_RING_ST_SHUTDOWN |
-					      MBX_RING_ST_CONSUMER_GONE))) {
+		if (!ended && ring->head - ring->committed + need > ring->size) {
 			errno = EDEADLK;
 			return NULL;
 		}
