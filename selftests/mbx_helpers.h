@@ -85,6 +85,28 @@ static inline void t_sleep_ms(unsigned int ms)
 		;
 }
 
+/*
+ * pwrite() of @len bytes of junk (at most 64) to @addr through
+ * /proc/@pid/mem: what it returned, or -2 if the file would not open.
+ */
+static inline ssize_t t_mem_write(pid_t pid, void *addr, size_t len)
+{
+	char path[64], junk[64];
+	ssize_t n;
+	int fd;
+
+	if (len > sizeof(junk))
+		return -2;
+	memset(junk, 0xee, len);
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -2;
+	n = pwrite(fd, junk, len, (off_t)(uintptr_t)addr);
+	close(fd);
+	return n;
+}
+
 /* ---- ports ---------------------------------------------------------- */
 
 static inline int t_dev(void)

@@ -235,23 +235,6 @@ TEST_F(routes, store_faults)
 	EXPECT_EQ(0, self->p.cons[0]);
 }
 
-/* pwrite() of junk to @addr through /proc/@pid/mem. */
-static ssize_t mem_write(pid_t pid, void *addr)
-{
-	char path[64], junk[8];
-	ssize_t n;
-	int fd;
-
-	memset(junk, 0xee, sizeof(junk));
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	fd = open(path, O_RDWR);
-	if (fd < 0)
-		return -2;
-	n = pwrite(fd, junk, sizeof(junk), (off_t)(uintptr_t)addr);
-	close(fd);
-	return n;
-}
-
 TEST_F(routes, proc_mem_and_process_vm_writev_refused)
 {
 	uint8_t *const targets[] = {
@@ -268,10 +251,10 @@ TEST_F(routes, proc_mem_and_process_vm_writev_refused)
 	remote.iov_len = sizeof(back);
 	local.iov_base = back;
 	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) < 0)
-		have_pvm = false;	/* the debug kernel has no such call */
+		have_pvm = false;	/* no CONFIG_CROSS_MEMORY_ATTACH */
 	local.iov_base = junk;
 	for (i = 0; i < ARRAY_SIZE(targets); i++) {
-		EXPECT_EQ(-1, mem_write(getpid(), targets[i]));
+		EXPECT_EQ(-1, t_mem_write(getpid(), targets[i], sizeof(junk)));
 		if (have_pvm) {
 			remote.iov_base = targets[i];
 			EXPECT_EQ(-1, process_vm_writev(getpid(), &local, 1,
@@ -281,7 +264,8 @@ TEST_F(routes, proc_mem_and_process_vm_writev_refused)
 		EXPECT_NE(0xee, targets[i][0]);
 	}
 	/* The producer's own page takes both (they are its to write). */
-	EXPECT_EQ(sizeof(junk), mem_write(getpid(), self->p.prod + 512));
+	EXPECT_EQ(sizeof(junk), t_mem_write(getpid(), self->p.prod + 512,
+					   sizeof(junk)));
 	EXPECT_EQ(0xee, self->p.prod[512]);
 	EXPECT_EQ(0xee, self->c.prod[512]);
 	if (!have_pvm)

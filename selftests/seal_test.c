@@ -254,8 +254,8 @@ TEST_F(seal, process_vm_writev_fails)
 	remote.iov_base = self->map + off;
 	remote.iov_len = sizeof(junk);
 	/*
-	 * Reading it works where the call exists: the debug kernel is built
-	 * without CONFIG_CROSS_MEMORY_ATTACH.
+	 * Reading it works where the call exists: a kernel built without
+	 * CONFIG_CROSS_MEMORY_ATTACH has none.
 	 */
 	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) < 0)
 		SKIP(return, "no process_vm_readv/writev in this kernel");
@@ -269,23 +269,6 @@ TEST_F(seal, process_vm_writev_fails)
 		  process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
 }
 
-/* pwrite() of junk to @addr through /proc/@pid/mem: what it returned. */
-static ssize_t mem_write(pid_t pid, void *addr)
-{
-	char path[64], junk[16];
-	ssize_t n;
-	int fd;
-
-	memset(junk, 0xee, sizeof(junk));
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	fd = open(path, O_RDWR);
-	if (fd < 0)
-		return -2;
-	n = pwrite(fd, junk, sizeof(junk), (off_t)(uintptr_t)addr);
-	close(fd);
-	return n;
-}
-
 TEST_F(seal, proc_mem_write_fails_from_self_and_another_process)
 {
 	pid_t parent = getpid(), pid;
@@ -293,17 +276,18 @@ TEST_F(seal, proc_mem_write_fails_from_self_and_another_process)
 	int status;
 
 	ASSERT_EQ(0, fill_and_seal(self->fd, self->map, PG, 6, &off));
-	EXPECT_EQ(-1, mem_write(parent, self->map + off));
+	EXPECT_EQ(-1, t_mem_write(parent, self->map + off, 16));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		_exit(mem_write(parent, self->map + off) == -1 ? 0 : T_BAD_SUCCESS);
+		_exit(t_mem_write(parent, self->map + off, 16) == -1 ?
+		      0 : T_BAD_SUCCESS);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_TRUE(t_check(self->map + off, PG, 6));
 	/* The same write to an unsealed page lands. */
-	EXPECT_EQ(16, mem_write(parent, self->map + off + PG));
+	EXPECT_EQ(16, t_mem_write(parent, self->map + off + PG, 16));
 }
 
 TEST_F(seal, misuse_is_einval)
