@@ -456,6 +456,36 @@ TEST(recv_into_bad_buffer_fails_efault_and_keeps_message_first)
 	EXPECT_STREQ("B", buf);
 }
 
+/*
+ * Results that cannot be written back (a read-only struct mbx_recv):
+ * EFAULT, and the message is still at the head of the queue.
+ */
+TEST(recv_with_read_only_results_fails_efault_and_keeps_message)
+{
+	struct mbx_recv *r;
+	char buf[8] = "";
+	int fd = t_anon(4, 64);
+	void *pg;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, t_send_str(fd, "A", 1));
+	pg = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pg);
+	r = pg;
+	r->buf = (uintptr_t)buf;
+	r->len = sizeof(buf);
+	r->flags = MBX_NONBLOCK;
+	ASSERT_EQ(0, mprotect(pg, 4096, PROT_READ));
+	EXPECT_EQ(-EFAULT, t_ioctl(fd, MBX_IOC_RECV, r));
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	EXPECT_EQ(0, T_INFO(fd, received));
+	ASSERT_EQ(1, t_recv_str(fd, buf, sizeof(buf), NULL));
+	EXPECT_STREQ("A", buf);
+	munmap(pg, 4096);
+	close(fd);
+}
+
 TEST(send_and_recv_bad_argument_pointer_fail_efault)
 {
 	int fd = t_anon(4, 64);

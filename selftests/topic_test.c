@@ -481,6 +481,37 @@ TEST(resubscribe_changes_policy_and_keeps_the_backlog)
 	close(fd);
 }
 
+/*
+ * A receive whose results cannot be written back (a read-only struct
+ * mbx_recv) fails with EFAULT and leaves the backlog as it was.
+ */
+TEST(receive_with_read_only_results_leaves_the_backlog)
+{
+	int fd = topic(4), s;
+	struct mbx_recv *r, ok;
+	uint32_t v = 0;
+	void *pg;
+
+	ASSERT_LE(0, fd);
+	s = sub(fd);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, send_u32(fd, 7, 0, 0, 0));
+	pg = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pg);
+	r = pg;
+	r->buf = (uintptr_t)&v;
+	r->len = sizeof(v);
+	ASSERT_EQ(0, mprotect(pg, 4096, PROT_READ));
+	EXPECT_EQ(-EFAULT, t_ioctl(s, MBX_IOC_RECV, r));
+	EXPECT_EQ(1, T_INFO(s, sub_depth));
+	EXPECT_EQ(7, recv_u32(s, 0, &ok));
+	EXPECT_EQ(0, T_INFO(s, sub_depth));
+	munmap(pg, 4096);
+	close(s);
+	close(fd);
+}
+
 TEST(read_and_write_work_on_topic_fds)
 {
 	int fd = topic(4), a, b;
