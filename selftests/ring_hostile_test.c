@@ -245,6 +245,7 @@ TEST_F(routes, proc_mem_and_process_vm_writev_refused)
 	struct iovec local = { junk, sizeof(junk) }, remote;
 	bool have_pvm = true;
 	unsigned int i;
+	ssize_t n;
 
 	memset(junk, 0xee, sizeof(junk));
 	remote.iov_base = self->c.prod;
@@ -264,8 +265,8 @@ TEST_F(routes, proc_mem_and_process_vm_writev_refused)
 		EXPECT_NE(0xee, targets[i][0]);
 	}
 	/* The producer's own page takes both (they are its to write). */
-	EXPECT_EQ(sizeof(junk), t_mem_write(getpid(), self->p.prod + 512,
-					   sizeof(junk)));
+	n = t_mem_write(getpid(), self->p.prod + 512, sizeof(junk));
+	EXPECT_EQ(sizeof(junk), n);
 	EXPECT_EQ(0xee, self->p.prod[512]);
 	EXPECT_EQ(0xee, self->c.prod[512]);
 	if (!have_pvm)
