@@ -146,6 +146,7 @@ struct mbx_port {
 	struct hlist_node name_node;	/* under mbx_names_lock */
 	struct list_head all_node;	/* in mbx_ports, under mbx_ports_lock */
 	wait_queue_head_t poll_wq;	/* poll and epoll only; own lock */
+	struct mbx_msg *spare;		/* msg.c: for the next send; xchg() */
 
 	spinlock_t lock;		/* protects every field below */
 	union {

@@ -65,22 +65,49 @@ void mbx_msg_cache_exit(void)
 	kmem_cache_destroy(mbx_msg_cachep);
 }
 
-static struct mbx_msg *mbx_msg_alloc(size_t len)
+/*
+ * A port keeps the last small message received in copy mode for its next
+ * send, as a pipe keeps a page for its next write.  In a stream the
+ * sender's CPU would otherwise allocate every message from slabs that the
+ * receiver's CPU keeps freeing, and both would touch the same struct pid's
+ * count for each.  The spare keeps its sender's pid reference, so a stream
+ * from one process takes none.  It stays charged to the memory cgroup that
+ * allocated it: one message per port.
+ */
+static struct mbx_msg *mbx_msg_spare(struct mbx_port *port)
 {
+	struct pid *pid = task_tgid(current);
 	struct mbx_msg *msg;
 
-	if (len <= MBX_MSG_SMALL)
-		msg = kmem_cache_alloc(mbx_msg_cachep,
-				       GFP_KERNEL | __GFP_NOWARN);
-	else
-		msg = kvmalloc(struct_size(msg, data, len),
-			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!msg)
+	if (!READ_ONCE(port->spare))
 		return NULL;
-	msg->small = len <= MBX_MSG_SMALL;
+	msg = xchg(&port->spare, NULL);
+	if (msg && msg->pid != pid) {
+		put_pid(msg->pid);
+		msg->pid = get_pid(pid);
+	}
+	return msg;
+}
+
+static struct mbx_msg *mbx_msg_alloc(struct mbx_port *port, size_t len)
+{
+	bool small = len <= MBX_MSG_SMALL;
+	struct mbx_msg *msg = small ? mbx_msg_spare(port) : NULL;
+
+	if (!msg) {
+		if (small)
+			msg = kmem_cache_alloc(mbx_msg_cachep,
+					       GFP_KERNEL | __GFP_NOWARN);
+		else
+			msg = kvmalloc(struct_size(msg, data, len),
+				       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!msg)
+			return NULL;
+		msg->pid = get_pid(task_tgid(current));
+	}
+	msg->small = small;
 	msg->len = len;
 	msg->region = NULL;
-	msg->pid = get_pid(task_tgid(current));
 	msg->uid = current_euid();
 	return msg;
 }
@@ -122,13 +149,13 @@ int mbx_send_prepare(struct mbx_port *port,
 	if (args->flags & MBX_SEND_BUF) {
 		if (!port->pool)
 			return -ENODEV;
-		msg = mbx_msg_alloc(0);
+		msg = mbx_msg_alloc(port, 0);
 		if (!msg)
 			return -ENOMEM;
 	} else {
 		if (args->len > port->max_msg_size)
 			return -EMSGSIZE;
-		msg = mbx_msg_alloc(args->len);
+		msg = mbx_msg_alloc(port, args->len);
 		if (!msg)
 			return -ENOMEM;
 		if (copy_from_user(msg->data, u64_to_user_ptr(args->buf),
@@ -282,7 +309,10 @@ int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
 		__mbx_region_put(port, msg->region);
 		mbx_port_unlock(port);
 	}
-	mbx_msg_free(msg);
+	if (msg->small)
+		msg = xchg(&port->spare, msg);	/* see mbx_msg_spare() */
+	if (msg)
+		mbx_msg_free(msg);
 	return 0;
 }
 

@@ -168,6 +168,8 @@ static void mbx_port_free(struct kref *ref)
 	mbx_queue_purge(port, &msgs);
 	list_for_each_entry_safe(msg, tmp, &msgs, node)
 		mbx_msg_free(msg);
+	if (port->spare)
+		mbx_msg_free(port->spare);
 	if (port->pool)
 		mbx_pool_destroy(port->pool);
 	if (port->ring)

@@ -399,6 +399,41 @@ TEST(recv_reports_sender_pid_and_effective_uid)
 	EXPECT_EQ(geteuid(), r.uid);
 }
 
+/*
+ * A port reuses the memory of a message received in copy mode for its
+ * next send: each message still names its own sender.
+ */
+TEST(recv_after_reuse_reports_each_messages_own_sender)
+{
+	struct mbx_recv r;
+	char buf[8];
+	pid_t pid;
+	int round, fd = t_anon(4, 16);
+
+	ASSERT_LE(0, fd);
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, t_send_str(fd, "p", 0));
+		ASSERT_LE(0, recv_raw(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
+		EXPECT_EQ(getpid(), r.pid);
+		EXPECT_EQ(geteuid(), r.uid);
+
+		pid = t_fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			if (t_become(T_UID1, T_GID1))
+				_exit(T_BAD_SETUP);
+			_exit(t_code(t_send_str(fd, "c", 0)));
+		}
+		ASSERT_EQ(0, t_reap(pid));
+		ASSERT_LE(0, recv_raw(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
+		EXPECT_EQ('c', buf[0]);
+		EXPECT_EQ(pid, r.pid);
+		EXPECT_EQ(T_UID1, r.uid);
+	}
+	/* Closed with a message kept for reuse: nothing leaks (kmemleak). */
+	ASSERT_EQ(0, close(fd));
+}
+
 static void *thread_send(void *arg)
 {
 	return (void *)(intptr_t)t_send_str(*(int *)arg, "t", 0);
