@@ -20,10 +20,13 @@ tests="$*"
 
 for name in $tests; do
 	echo "MBX-TEST-BEGIN $name"
+	start=$(cut -d' ' -f1 /proc/uptime)
 	# SIGKILL: a hung test must not be able to ignore its timeout.
 	(cd /tmp && exec timeout -s KILL "$timeout_s" "$dir/$name" </dev/null)
 	rc=$?
-	echo "MBX-TEST-END $name rc=$rc"
+	# How long it took, for whoever trims the suite's time.
+	secs=$(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime)
+	echo "MBX-TEST-END $name rc=$rc secs=$secs"
 	if [ -r "$module" ] && ! grep -q '^mailbox ' /proc/modules; then
 		echo "# vm-tests: $name left the module unloaded, reloading it"
 		insmod "$module" || echo "# vm-tests: reloading the module FAILED"
