@@ -42,6 +42,12 @@
 #define RING_SPIN_MAX_NS	10000000ULL
 /* Spin iterations between two clock reads. */
 #define RING_SPIN_BATCH		64
+/*
+ * The hot paths (reserve, commit, peek, release) are inlined into each
+ * public call, so that mbx_ring_send() and mbx_ring_recv() are one
+ * function each, as in a hand-written ring.
+ */
+#define RING_HOT		static inline __attribute__((always_inline))
 
 struct mbx_ring {
 	int port;
@@ -343,6 +349,7 @@ static int ring_wait(struct mbx_ring *r, ring_ready_fn ready, uint64_t pos,
 		     uint64_t want, uint64_t timeout_ns)
 {
 	uint64_t start, deadline = MBX_RING_FOREVER, spin_end;
+	const uint64_t *peer;
 	unsigned int i;
 	int ret;
 
@@ -360,8 +367,16 @@ static int ring_wait(struct mbx_ring *r, ring_ready_fn ready, uint64_t pos,
 	if (spin_end > deadline)
 		spin_end = deadline;
 
+	/*
+	 * Spin on the other side's position alone; the whole check (status
+	 * included) runs when it moves, and with each look at the clock.
+	 */
+	peer = r->role == MBX_RING_PRODUCER ? r->cons_pos : r->prod_pos;
 	for (i = 1; r->spin_ns; i++) {
 		cpu_relax();
+		if (i % RING_SPIN_BATCH &&
+		    __atomic_load_n(peer, __ATOMIC_RELAXED) == r->peer)
+			continue;
 		ret = ready(r, want);
 		if (ret)
 			return ret < 0 ? ret : 0;
@@ -407,7 +422,8 @@ static int prod_ready(struct mbx_ring *r, uint64_t want)
 	return r->size - used >= want;
 }
 
-void *mbx_ring_reserve(struct mbx_ring *ring, size_t len, uint64_t timeout_ns)
+RING_HOT void *ring_reserve(struct mbx_ring *ring, size_t len,
+			    uint64_t timeout_ns)
 {
 	struct mbx_ring_rec *rec;
 	uint64_t need;
@@ -447,7 +463,12 @@ void *mbx_ring_reserve(struct mbx_ring *ring, size_t len, uint64_t timeout_ns)
 	return rec + 1;
 }
 
-int mbx_ring_commit(struct mbx_ring *ring)
+void *mbx_ring_reserve(struct mbx_ring *ring, size_t len, uint64_t timeout_ns)
+{
+	return ring_reserve(ring, len, timeout_ns);
+}
+
+RING_HOT int ring_commit(struct mbx_ring *ring)
 {
 	int ret;
 
@@ -469,12 +490,17 @@ int mbx_ring_commit(struct mbx_ring *ring)
 int mbx_ring_send(struct mbx_ring *ring, const void *buf, size_t len,
 		  uint64_t timeout_ns)
 {
-	void *p = mbx_ring_reserve(ring, len, timeout_ns);
+	void *p = ring_reserve(ring, len, timeout_ns);
 
 	if (!p)
 		return -1;
 	memcpy(p, buf, len);
-	return mbx_ring_commit(ring);
+	return ring_commit(ring);
+}
+
+int mbx_ring_commit(struct mbx_ring *ring)
+{
+	return ring_commit(ring);
 }
 
 int mbx_ring_send_batch(struct mbx_ring *ring, const struct iovec *iov,
@@ -487,7 +513,7 @@ int mbx_ring_send_batch(struct mbx_ring *ring, const struct iovec *iov,
 	if (!ring || !iov || !n)
 		return fail(EINVAL);
 	for (i = 0; i < n; i++) {
-		p = mbx_ring_reserve(ring, iov[i].iov_len, i ? 0 : timeout_ns);
+		p = ring_reserve(ring, iov[i].iov_len, i ? 0 : timeout_ns);
 		if (!p) {
 			err = errno;
 			break;
@@ -496,7 +522,7 @@ int mbx_ring_send_batch(struct mbx_ring *ring, const struct iovec *iov,
 	}
 	if (!i)
 		return fail(err);
-	if (mbx_ring_commit(ring))
+	if (ring_commit(ring))
 		return -1;
 	return (int)i;
 }
@@ -549,8 +575,8 @@ static const void *cons_take(struct mbx_ring *r, size_t *len)
 	return rec + 1;
 }
 
-const void *mbx_ring_peek(struct mbx_ring *ring, size_t *len,
-			  uint64_t timeout_ns)
+RING_HOT const void *ring_peek(struct mbx_ring *ring, size_t *len,
+				uint64_t timeout_ns)
 {
 	int ret;
 
@@ -570,7 +596,13 @@ const void *mbx_ring_peek(struct mbx_ring *ring, size_t *len,
 	return cons_take(ring, len);
 }
 
-int mbx_ring_release(struct mbx_ring *ring)
+const void *mbx_ring_peek(struct mbx_ring *ring, size_t *len,
+			  uint64_t timeout_ns)
+{
+	return ring_peek(ring, len, timeout_ns);
+}
+
+RING_HOT int ring_release(struct mbx_ring *ring)
 {
 	int ret;
 
@@ -589,6 +621,11 @@ int mbx_ring_release(struct mbx_ring *ring)
 	return 0;
 }
 
+int mbx_ring_release(struct mbx_ring *ring)
+{
+	return ring_release(ring);
+}
+
 /* Put back the record just peeked, of @len bytes. */
 static void cons_unpeek(struct mbx_ring *r, size_t len)
 {
@@ -601,7 +638,7 @@ ssize_t mbx_ring_recv(struct mbx_ring *ring, void *buf, size_t len,
 	const void *p;
 	size_t n;
 
-	p = mbx_ring_peek(ring, &n, timeout_ns);
+	p = ring_peek(ring, &n, timeout_ns);
 	if (!p)
 		return -1;
 	if (n > len) {
@@ -609,7 +646,7 @@ ssize_t mbx_ring_recv(struct mbx_ring *ring, void *buf, size_t len,
 		return fail(EMSGSIZE);
 	}
 	memcpy(buf, p, n);
-	if (mbx_ring_release(ring))
+	if (ring_release(ring))
 		return -1;
 	return (ssize_t)n;
 }
@@ -625,7 +662,7 @@ int mbx_ring_recv_batch(struct mbx_ring *ring, struct iovec *iov,
 	if (!ring || !iov || !n)
 		return fail(EINVAL);
 	for (i = 0; i < n; i++) {
-		p = mbx_ring_peek(ring, &len, i ? 0 : timeout_ns);
+		p = ring_peek(ring, &len, i ? 0 : timeout_ns);
 		if (!p) {
 			err = errno;
 			break;
@@ -640,7 +677,7 @@ int mbx_ring_recv_batch(struct mbx_ring *ring, struct iovec *iov,
 	}
 	if (!i)
 		return fail(err);
-	if (mbx_ring_release(ring))
+	if (ring_release(ring))
 		return -1;
 	return (int)i;
 }
