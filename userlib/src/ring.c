@@ -42,12 +42,6 @@
 #define RING_SPIN_MAX_NS	10000000ULL
 /* Spin iterations between two clock reads. */
 #define RING_SPIN_BATCH		64
-/*
- * The hot paths (reserve, commit, peek, release) are inlined into each
- * public call, so that mbx_ring_send() and mbx_ring_recv() are one
- * function each, as in a hand-written ring.
- */
-#define RING_HOT		static inline __attribute__((always_inline))
 
 struct mbx_ring {
 	int port;
@@ -422,8 +416,13 @@ static int prod_ready(struct mbx_ring *r, uint64_t want)
 	return r->size - used >= want;
 }
 
-RING_HOT void *ring_reserve(struct mbx_ring *ring, size_t len,
-			    uint64_t timeout_ns)
+/*
+ * The hot paths (reserve, commit, peek, release) are inlined into each
+ * public call (glibc's __always_inline), so that mbx_ring_send() and
+ * mbx_ring_recv() are one function each, as in a hand-written ring.
+ */
+static __always_inline void *ring_reserve(struct mbx_ring *ring, size_t len,
+					  uint64_t timeout_ns)
 {
 	struct mbx_ring_rec *rec;
 	uint64_t need;
@@ -468,7 +467,7 @@ void *mbx_ring_reserve(struct mbx_ring *ring, size_t len, uint64_t timeout_ns)
 	return ring_reserve(ring, len, timeout_ns);
 }
 
-RING_HOT int ring_commit(struct mbx_ring *ring)
+static __always_inline int ring_commit(struct mbx_ring *ring)
 {
 	int ret;
 
@@ -575,8 +574,8 @@ static const void *cons_take(struct mbx_ring *r, size_t *len)
 	return rec + 1;
 }
 
-RING_HOT const void *ring_peek(struct mbx_ring *ring, size_t *len,
-				uint64_t timeout_ns)
+static __always_inline const void *ring_peek(struct mbx_ring *ring,
+					     size_t *len, uint64_t timeout_ns)
 {
 	int ret;
 
@@ -602,7 +601,7 @@ const void *mbx_ring_peek(struct mbx_ring *ring, size_t *len,
 	return ring_peek(ring, len, timeout_ns);
 }
 
-RING_HOT int ring_release(struct mbx_ring *ring)
+static __always_inline int ring_release(struct mbx_ring *ring)
 {
 	int ret;
 
