@@ -373,6 +373,19 @@ TEST(recv_reports_tag_priority_and_copy_mode)
 	}
 }
 
+/* Child: as T_UID1, send "c"; exits 0 or errno. */
+static pid_t fork_uid1_sender(int fd)
+{
+	pid_t pid = t_fork();
+
+	if (pid == 0) {
+		if (t_become(T_UID1, T_GID1))
+			_exit(T_BAD_SETUP);
+		_exit(t_code(t_send_str(fd, "c", 0)));
+	}
+	return pid;
+}
+
 TEST(recv_reports_sender_pid_and_effective_uid)
 {
 	struct mbx_recv r;
@@ -381,13 +394,8 @@ TEST(recv_reports_sender_pid_and_effective_uid)
 	int fd = t_anon(4, 16);
 
 	ASSERT_LE(0, fd);
-	pid = t_fork();
+	pid = fork_uid1_sender(fd);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		if (t_become(T_UID1, T_GID1))
-			_exit(T_BAD_SETUP);
-		_exit(t_code(t_send_str(fd, "c", 0)));
-	}
 	ASSERT_EQ(0, t_reap(pid));
 	ASSERT_EQ(0, t_send_str(fd, "p", 0));
 
@@ -417,13 +425,8 @@ TEST(recv_after_reuse_reports_each_messages_own_sender)
 		EXPECT_EQ(getpid(), r.pid);
 		EXPECT_EQ(geteuid(), r.uid);
 
-		pid = t_fork();
+		pid = fork_uid1_sender(fd);
 		ASSERT_LE(0, pid);
-		if (pid == 0) {
-			if (t_become(T_UID1, T_GID1))
-				_exit(T_BAD_SETUP);
-			_exit(t_code(t_send_str(fd, "c", 0)));
-		}
 		ASSERT_EQ(0, t_reap(pid));
 		ASSERT_LE(0, recv_raw(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
 		EXPECT_EQ('c', buf[0]);
