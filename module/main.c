@@ -287,9 +287,12 @@ static int __init mbx_init(void)
 	ret = mbx_msg_cache_init();
 	if (ret)
 		return ret;
-	ret = mbx_seal_init();
+	ret = mbx_batch_cache_init();
 	if (ret)
 		goto err_cache;
+	ret = mbx_seal_init();
+	if (ret)
+		goto err_batch;
 	ret = misc_register(&mbx_misc);
 	if (ret)
 		goto err_seal;
@@ -298,6 +301,8 @@ static int __init mbx_init(void)
 
 err_seal:
 	mbx_seal_exit();
+err_batch:
+	mbx_batch_cache_exit();
 err_cache:
 	mbx_msg_cache_exit();
 	return ret;
@@ -313,6 +318,7 @@ static void __exit mbx_exit(void)
 	while ((port = mbx_name_pop()))
 		mbx_port_unname(port);
 	mbx_seal_exit();
+	mbx_batch_cache_exit();
 	mbx_msg_cache_exit();
 }
 

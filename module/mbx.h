@@ -276,6 +276,8 @@ long mbx_port_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 long mbx_ioctl_call(struct file *file, unsigned int cmd, void __user *uarg);
 long mbx_ioctl_batch(struct file *file, unsigned int cmd,
 		     struct mbx_batch __user *uarg, bool send);
+int mbx_batch_cache_init(void);
+void mbx_batch_cache_exit(void);
 
 /* msg.c */
 int mbx_msg_cache_init(void);
