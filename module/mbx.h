@@ -11,6 +11,7 @@
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -62,7 +63,10 @@ extern unsigned int mbx_recv_spin_ns;
  * @qrefs or @refs is not zero (topic.c).
  */
 struct mbx_msg {
-	struct list_head node;
+	union {
+		struct list_head node;
+		struct llist_node spare;	/* on port->spares (msg.c) */
+	};
 	size_t len;
 	u64 tag;
 	struct pid *pid;
@@ -146,7 +150,10 @@ struct mbx_port {
 	struct hlist_node name_node;	/* under mbx_names_lock */
 	struct list_head all_node;	/* in mbx_ports, under mbx_ports_lock */
 	wait_queue_head_t poll_wq;	/* poll and epoll only; own lock */
-	struct mbx_msg *spare;		/* msg.c: for the next send; xchg() */
+	/* msg.c: small messages kept for the next sends */
+	struct llist_head spares;
+	atomic_t nr_spares;
+	spinlock_t spares_lock;		/* serialises taking from @spares */
 
 	spinlock_t lock;		/* protects every field below */
 	union {
@@ -282,6 +289,7 @@ void mbx_batch_cache_exit(void);
 /* msg.c */
 int mbx_msg_cache_init(void);
 void mbx_msg_cache_exit(void);
+void mbx_msg_spares_free(struct mbx_port *port);
 void mbx_msg_free(struct mbx_msg *msg);
 int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
 		 ktime_t **deadlinep);

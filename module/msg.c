@@ -66,27 +66,67 @@ void mbx_msg_cache_exit(void)
 }
 
 /*
- * A port keeps the last small message received in copy mode for its next
- * send, as a pipe keeps a page for its next write.  In a stream the
- * sender's CPU would otherwise allocate every message from slabs that the
- * receiver's CPU keeps freeing, and both would touch the same struct pid's
- * count for each.  The spare keeps its sender's pid reference, so a stream
- * from one process takes none.  It stays charged to the memory cgroup that
- * allocated it: one message per port.
+ * A port keeps up to MBX_SPARES small messages received in copy mode for
+ * its next sends, and never more than its capacity (one on a rendezvous
+ * port), so within what the port is charged for; as a pipe keeps a page
+ * for its next write.  In a stream the sender's CPU would otherwise
+ * allocate every message from slabs that the receiver's CPU keeps
+ * freeing, and both would touch the same struct pid's count for each.  A
+ * spare keeps its sender's pid reference, so a stream from one process
+ * takes none.  Spares stay charged to the memory cgroup that allocated
+ * them, and go with the port.
  */
+#define MBX_SPARES	64
+
 static struct mbx_msg *mbx_msg_spare(struct mbx_port *port)
 {
 	struct pid *pid = task_tgid(current);
+	struct llist_node *node;
 	struct mbx_msg *msg;
 
-	if (!READ_ONCE(port->spare))
+	if (llist_empty(&port->spares))
 		return NULL;
-	msg = xchg(&port->spare, NULL);
-	if (msg && msg->pid != pid) {
+	/* Adds need no lock; takers do, or they could take one twice. */
+	spin_lock(&port->spares_lock);
+	node = llist_del_first(&port->spares);
+	spin_unlock(&port->spares_lock);
+	if (!node)
+		return NULL;
+	atomic_dec(&port->nr_spares);
+	msg = llist_entry(node, struct mbx_msg, spare);
+	if (msg->pid != pid) {
 		put_pid(msg->pid);
 		msg->pid = get_pid(pid);
 	}
 	return msg;
+}
+
+/* Keep @msg, copied out, for a later send, or free it. */
+static void mbx_msg_recycle(struct mbx_port *port, struct mbx_msg *msg)
+{
+	u32 most = clamp_t(u32, port->capacity, 1, MBX_SPARES);
+
+	if (msg->small && atomic_read(&port->nr_spares) < most) {
+		atomic_inc(&port->nr_spares);
+		llist_add(&msg->spare, &port->spares);
+		return;
+	}
+	mbx_msg_free(msg);
+}
+
+/**
+ * mbx_msg_spares_free() - free the messages a port kept for sends
+ * @port: a port nobody uses any more
+ *
+ * Context: any context that may free memory.
+ */
+void mbx_msg_spares_free(struct mbx_port *port)
+{
+	struct mbx_msg *msg, *tmp;
+
+	llist_for_each_entry_safe(msg, tmp, llist_del_all(&port->spares),
+				  spare)
+		mbx_msg_free(msg);
 }
 
 static struct mbx_msg *mbx_msg_alloc(struct mbx_port *port, size_t len)
@@ -309,10 +349,7 @@ int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
 		__mbx_region_put(port, msg->region);
 		mbx_port_unlock(port);
 	}
-	if (msg->small)
-		msg = xchg(&port->spare, msg);	/* see mbx_msg_spare() */
-	if (msg)
-		mbx_msg_free(msg);
+	mbx_msg_recycle(port, msg);
 	return 0;
 }
 

@@ -132,6 +132,7 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	kref_init(&port->ref);
 	port->id = atomic64_inc_return(&mbx_port_ids);
 	spin_lock_init(&port->lock);
+	spin_lock_init(&port->spares_lock);
 	mbx_queue_init(port);
 	INIT_LIST_HEAD(&port->send_waiters);
 	INIT_LIST_HEAD(&port->recv_waiters);
@@ -168,8 +169,7 @@ static void mbx_port_free(struct kref *ref)
 	mbx_queue_purge(port, &msgs);
 	list_for_each_entry_safe(msg, tmp, &msgs, node)
 		mbx_msg_free(msg);
-	if (port->spare)
-		mbx_msg_free(port->spare);
+	mbx_msg_spares_free(port);
 	if (port->pool)
 		mbx_pool_destroy(port->pool);
 	if (port->ring)

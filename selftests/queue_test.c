@@ -408,32 +408,42 @@ TEST(recv_reports_sender_pid_and_effective_uid)
 }
 
 /*
- * A port reuses the memory of a message received in copy mode for its
- * next send: each message still names its own sender.
+ * A port reuses the memory of messages received in copy mode for its next
+ * sends: each message still names its own sender.  Three at a time, so
+ * that several are kept at once.
  */
 TEST(recv_after_reuse_reports_each_messages_own_sender)
 {
+	enum { N = 3 };
 	struct mbx_recv r;
 	char buf[8];
-	pid_t pid;
-	int round, fd = t_anon(4, 16);
+	pid_t pid[N];
+	int round, i, fd = t_anon(4, 16);
 
 	ASSERT_LE(0, fd);
 	for (round = 0; round < 2; round++) {
-		ASSERT_EQ(0, t_send_str(fd, "p", 0));
-		ASSERT_LE(0, recv_raw(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
-		EXPECT_EQ(getpid(), r.pid);
-		EXPECT_EQ(geteuid(), r.uid);
-
-		pid = fork_uid1_sender(fd);
-		ASSERT_LE(0, pid);
-		ASSERT_EQ(0, t_reap(pid));
-		ASSERT_LE(0, recv_raw(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
-		EXPECT_EQ('c', buf[0]);
-		EXPECT_EQ(pid, r.pid);
-		EXPECT_EQ(T_UID1, r.uid);
+		for (i = 0; i < N; i++)
+			ASSERT_EQ(0, t_send_str(fd, "p", 0));
+		for (i = 0; i < N; i++) {
+			ASSERT_LE(0, recv_raw(fd, buf, sizeof(buf),
+					      MBX_NONBLOCK, &r));
+			EXPECT_EQ(getpid(), r.pid);
+			EXPECT_EQ(geteuid(), r.uid);
+		}
+		for (i = 0; i < N; i++) {
+			pid[i] = fork_uid1_sender(fd);
+			ASSERT_LE(0, pid[i]);
+			ASSERT_EQ(0, t_reap(pid[i]));
+		}
+		for (i = 0; i < N; i++) {
+			ASSERT_LE(0, recv_raw(fd, buf, sizeof(buf),
+					      MBX_NONBLOCK, &r));
+			EXPECT_EQ('c', buf[0]);
+			EXPECT_EQ(pid[i], r.pid);
+			EXPECT_EQ(T_UID1, r.uid);
+		}
 	}
-	/* Closed with a message kept for reuse: nothing leaks (kmemleak). */
+	/* Closed with messages kept for reuse: nothing leaks (kmemleak). */
 	ASSERT_EQ(0, close(fd));
 }
 
