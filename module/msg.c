@@ -67,13 +67,14 @@ void mbx_msg_cache_exit(void)
 
 /*
  * A port keeps up to MBX_SPARES small messages received in copy mode for
- * its next sends, and never more than its capacity (one on a rendezvous
- * port), so within what the port is charged for; as a pipe keeps a page
- * for its next write.  In a stream the sender's CPU would otherwise
- * allocate every message from slabs that the receiver's CPU keeps
- * freeing, and both would touch the same struct pid's count for each.  A
- * spare keeps its sender's pid reference, so a stream from one process
- * takes none.  Spares stay charged to the memory cgroup that allocated
+ * its next sends, and about no more than its capacity (one on a
+ * rendezvous port; receivers finishing together may each add one), as a
+ * pipe keeps a page for its next write.  In a stream the sender's CPU
+ * would otherwise allocate every message from slabs that the receiver's
+ * CPU keeps freeing, and both would touch the same struct pid's count for
+ * each.  A spare keeps its sender's pid reference, so a stream from one
+ * process takes none.  Spares are not in the port's worst-case charge
+ * (port->charge); they stay charged to the memory cgroup that allocated
  * them, and go with the port.
  */
 #define MBX_SPARES	64

@@ -215,13 +215,17 @@ static uint64_t env_or(const char *name, uint64_t dflt)
 	return v && *v ? strtoull(v, NULL, 0) : dflt;
 }
 
-/* A child that ended by itself with a failure, or 0. */
-static int failed(pid_t pid)
+/*
+ * A child that ended by itself with a failure, or 0.  A child found ended
+ * is reaped here, and *@pid becomes 0 so that nobody reaps it again.
+ */
+static int failed(pid_t *pid)
 {
 	int st;
 
-	if (pid <= 0 || waitpid(pid, &st, WNOHANG) != pid)
+	if (*pid <= 0 || waitpid(*pid, &st, WNOHANG) != *pid)
 		return 0;
+	*pid = 0;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -277,7 +281,7 @@ TEST_F_TIMEOUT(ledger, kill_either_side_every_record_once_in_order, 600)
 					break;	/* it had failed on its own */
 				pp = L_LOAD(l->p_done) < total ?
 				     start(port, l, true) : 0;
-			} else {
+			} else if (cp > 0) {
 				kill(cp, SIGKILL);
 				waitpid(cp, &st, 0);
 				if (WIFEXITED(st) && WEXITSTATUS(st))
@@ -286,7 +290,7 @@ TEST_F_TIMEOUT(ledger, kill_either_side_every_record_once_in_order, 600)
 			}
 			continue;
 		}
-		why = failed(pp) ?: failed(cp);
+		why = failed(&pp) ?: failed(&cp);
 		if (why)
 			break;
 		usleep(200);
