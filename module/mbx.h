@@ -287,6 +287,7 @@ int mbx_batch_cache_init(void);
 void mbx_batch_cache_exit(void);
 
 /* msg.c */
+void mbx_noinit_ctor(void *obj);
 int mbx_msg_cache_init(void);
 void mbx_msg_cache_exit(void);
 void mbx_msg_spares_free(struct mbx_port *port);
