@@ -299,7 +299,56 @@ int mbx_ring_fd(const struct mbx_ring *ring)
  * What a wait checks: 1 ready, 0 not yet, or -errno (EPIPE, EPROTO).
  * The checks read the other side's words only.
  */
-typedef int (*ring_ready_fn)(struct mbx_ring *r, uint64_t want);
+/* Room for @want bytes past head? Reads the consumer's position. */
+static inline int prod_ready(struct mbx_ring *r, uint64_t want)
+{
+	uint64_t cons = load_acquire(r->cons_pos);
+	uint64_t used = r->head - cons;
+	uint32_t st;
+
+	if (used > r->size || (cons & (MBX_RING_ALIGN - 1)))
+		return -EPROTO;
+	r->peer = cons;
+	st = load32_acquire(r->status);
+	if (st & (MBX_RING_ST_SHUTDOWN | MBX_RING_ST_CONSUMER_GONE))
+		return -EPIPE;
+	return r->size - used >= want;
+}
+
+/*
+ * A record past tail?  Reads the producer's position, then the status:
+ * the producer published its records before the kernel saw it go.
+ */
+static inline int cons_ready(struct mbx_ring *r, uint64_t want)
+{
+	uint64_t prod = load_acquire(r->prod_pos);
+	uint32_t st;
+
+	if (prod - r->released > r->size || prod - r->tail > r->size ||
+	    (prod & (MBX_RING_ALIGN - 1)))
+		return -EPROTO;
+	r->peer = prod;
+	if (prod != r->tail)
+		return 1;
+	st = load32_acquire(r->status);
+	if (st & (MBX_RING_ST_SHUTDOWN | MBX_RING_ST_PRODUCER_GONE)) {
+		/* Records published before it went are still to be read. */
+		prod = load_acquire(r->prod_pos);
+		if (prod - r->released > r->size || prod - r->tail > r->size ||
+		    (prod & (MBX_RING_ALIGN - 1)))
+			return -EPROTO;
+		r->peer = prod;
+		return prod != r->tail ? 1 : -EPIPE;
+	}
+	return 0;
+}
+
+/* The check of @r's side, called directly: no indirect call in the spin. */
+static inline int ring_ready(struct mbx_ring *r, uint64_t want)
+{
+	return r->role == MBX_RING_PRODUCER ? prod_ready(r, want) :
+					      cons_ready(r, want);
+}
 
 static int ring_enter(struct mbx_ring *r, uint32_t flags, uint64_t pos,
 		      uint64_t want, uint64_t deadline)
@@ -334,56 +383,20 @@ static inline void clear_need_wakeup(struct mbx_ring *r)
 }
 
 /*
- * Wait until @ready says so: spin up to spin_ns (not past the deadline),
- * then announce the sleep and sleep in the kernel.  Returns 0 when ready,
- * or -errno: EAGAIN (@timeout_ns 0, or a non-blocking fd), ETIMEDOUT,
- * EINTR, EPIPE, EPROTO.
+ * After the spin: announce the sleep, look again, and sleep in the kernel
+ * until ring_ready() says so or @deadline (MBX_RING_FOREVER: none) passes.
  */
-static int ring_wait(struct mbx_ring *r, ring_ready_fn ready, uint64_t pos,
-		     uint64_t want, uint64_t timeout_ns)
+static int ring_sleep(struct mbx_ring *r, uint64_t pos, uint64_t want,
+		      uint64_t deadline)
 {
-	uint64_t start, deadline = MBX_RING_FOREVER, spin_end;
-	const uint64_t *peer;
-	unsigned int i;
 	int ret;
-
-	ret = ready(r, want);
-	if (ret)
-		return ret < 0 ? ret : 0;
-	if (!timeout_ns)
-		return -EAGAIN;
-
-	start = now_ns();
-	if (timeout_ns != MBX_RING_FOREVER)
-		deadline = timeout_ns > UINT64_MAX - start ?
-			   MBX_RING_FOREVER - 1 : start + timeout_ns;
-	spin_end = start + r->spin_ns;
-	if (spin_end > deadline)
-		spin_end = deadline;
-
-	/*
-	 * Spin on the other side's position alone; the whole check (status
-	 * included) runs when it moves, and with each look at the clock.
-	 */
-	peer = r->role == MBX_RING_PRODUCER ? r->cons_pos : r->prod_pos;
-	for (i = 1; r->spin_ns; i++) {
-		cpu_relax();
-		if (i % RING_SPIN_BATCH &&
-		    __atomic_load_n(peer, __ATOMIC_RELAXED) == r->peer)
-			continue;
-		ret = ready(r, want);
-		if (ret)
-			return ret < 0 ? ret : 0;
-		if (!(i % RING_SPIN_BATCH) && now_ns() >= spin_end)
-			break;
-	}
 
 	for (;;) {
 		/* Announce the sleep, then look again (see the top). */
 		__atomic_fetch_or(own_flags(r), MBX_RING_NEED_WAKEUP,
 				  __ATOMIC_RELAXED);
 		full_barrier();
-		ret = ready(r, want);
+		ret = ring_ready(r, want);
 		if (ret)
 			break;
 		if (deadline != MBX_RING_FOREVER && now_ns() >= deadline) {
@@ -398,23 +411,63 @@ static int ring_wait(struct mbx_ring *r, ring_ready_fn ready, uint64_t pos,
 	return ret < 0 ? ret : 0;
 }
 
-/* ---- producer ------------------------------------------------------------ */
-
-/* Room for @want bytes past head? Reads the consumer's position. */
-static int prod_ready(struct mbx_ring *r, uint64_t want)
+/*
+ * Wait until ring_ready() says so: spin up to spin_ns (not past the
+ * deadline), then ring_sleep().  Returns 0 when ready, or -errno: EAGAIN
+ * (@timeout_ns 0, or a non-blocking fd), ETIMEDOUT, EINTR, EPIPE, EPROTO.
+ * Inlined into the hot paths, so that a wait the spin ends makes no call.
+ */
+static __always_inline int ring_wait(struct mbx_ring *r, uint64_t pos,
+		     uint64_t want, uint64_t timeout_ns)
 {
-	uint64_t cons = load_acquire(r->cons_pos);
-	uint64_t used = r->head - cons;
-	uint32_t st;
+	uint64_t now, deadline = MBX_RING_FOREVER, spin_end = 0;
+	const uint64_t *peer;
+	unsigned int i;
+	int ret;
 
-	if (used > r->size || (cons & (MBX_RING_ALIGN - 1)))
-		return -EPROTO;
-	r->peer = cons;
-	st = load32_acquire(r->status);
-	if (st & (MBX_RING_ST_SHUTDOWN | MBX_RING_ST_CONSUMER_GONE))
-		return -EPIPE;
-	return r->size - used >= want;
+	ret = ring_ready(r, want);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (!timeout_ns)
+		return -EAGAIN;
+
+	if (timeout_ns != MBX_RING_FOREVER) {
+		now = now_ns();
+		deadline = timeout_ns > UINT64_MAX - now ?
+			   MBX_RING_FOREVER - 1 : now + timeout_ns;
+		spin_end = now + r->spin_ns < deadline ? now + r->spin_ns :
+							 deadline;
+	}
+
+	/*
+	 * Spin on the other side's position alone; the whole check (status
+	 * included) runs when it moves, and at each look at the clock, every
+	 * RING_SPIN_BATCH turns.  With no deadline the spin's end is set at
+	 * the first look, so a wait shorter than a batch never reads the
+	 * clock.
+	 */
+	peer = r->role == MBX_RING_PRODUCER ? r->cons_pos : r->prod_pos;
+	for (i = 1; r->spin_ns; i++) {
+		bool look = !(i % RING_SPIN_BATCH);
+
+		if (look || __atomic_load_n(peer, __ATOMIC_RELAXED) != r->peer) {
+			ret = ring_ready(r, want);
+			if (ret)
+				return ret < 0 ? ret : 0;
+		}
+		if (look) {
+			now = now_ns();
+			if (!spin_end)
+				spin_end = now + r->spin_ns;
+			if (now >= spin_end)
+				break;
+		}
+		cpu_relax();
+	}
+	return ring_sleep(r, pos, want, deadline);
 }
+
+/* ---- producer ------------------------------------------------------------ */
 
 /*
  * The hot paths (reserve, commit, peek, release) are inlined into each
@@ -447,7 +500,7 @@ static __always_inline void *ring_reserve(struct mbx_ring *ring, size_t len,
 			errno = EDEADLK;
 			return NULL;
 		}
-		ret = ring_wait(ring, prod_ready, ring->head, need, timeout_ns);
+		ret = ring_wait(ring, ring->head, need, timeout_ns);
 		if (ret) {
 			errno = -ret;
 			return NULL;
@@ -528,34 +581,6 @@ int mbx_ring_send_batch(struct mbx_ring *ring, const struct iovec *iov,
 
 /* ---- consumer ------------------------------------------------------------ */
 
-/*
- * A record past tail?  Reads the producer's position, then the status:
- * the producer published its records before the kernel saw it go.
- */
-static int cons_ready(struct mbx_ring *r, uint64_t want)
-{
-	uint64_t prod = load_acquire(r->prod_pos);
-	uint32_t st;
-
-	if (prod - r->released > r->size || prod - r->tail > r->size ||
-	    (prod & (MBX_RING_ALIGN - 1)))
-		return -EPROTO;
-	r->peer = prod;
-	if (prod != r->tail)
-		return 1;
-	st = load32_acquire(r->status);
-	if (st & (MBX_RING_ST_SHUTDOWN | MBX_RING_ST_PRODUCER_GONE)) {
-		/* Records published before it went are still to be read. */
-		prod = load_acquire(r->prod_pos);
-		if (prod - r->released > r->size || prod - r->tail > r->size ||
-		    (prod & (MBX_RING_ALIGN - 1)))
-			return -EPROTO;
-		r->peer = prod;
-		return prod != r->tail ? 1 : -EPIPE;
-	}
-	return 0;
-}
-
 /* Take the record at tail (r->peer is ahead of it), or -EPROTO. */
 static const void *cons_take(struct mbx_ring *r, size_t *len)
 {
@@ -584,7 +609,7 @@ static __always_inline const void *ring_peek(struct mbx_ring *ring,
 		return NULL;
 	}
 	if (ring->peer == ring->tail) {
-		ret = ring_wait(ring, cons_ready, ring->tail, 0, timeout_ns);
+		ret = ring_wait(ring, ring->tail, 0, timeout_ns);
 		if (ret) {
 			errno = -ret;
 			return NULL;
