@@ -14,19 +14,22 @@
  * see docs/BENCHMARKS.md.)
  *
  * Nothing in the pool is trusted: every region's bookkeeping is a struct
- * mbx_region in the port's xarray, indexed by offset.  A region has exactly
- * one holder at a time: the file that allocated it, then (holder NULL) the
- * message that carries it, then the file that received it in place.  Only
- * the holder may send or release it; closing a file frees what it holds.
+ * mbx_region in the pool's tree of allocated regions, by offset, linked
+ * and unlinked without allocating.  (An xarray by offset, used first,
+ * allocated and freed radix-tree nodes for each region far into a large
+ * pool: zero copy cost more at large sizes.)  A free extent is the same
+ * struct in the other tree.  A region has exactly one holder at a time:
+ * the file that allocated it, then (holder NULL) the message that carries
+ * it, then the file that received it in place.  Only the holder may send
+ * or release it; closing a file frees what it holds.
  *
  * A region sent with MBX_SEND_SEALED is sealed from that send until it is
  * freed: its pages are read-only in every mapping (seal.c).  Only a region
  * that starts on a page and covers whole pages can be sealed, so that no
  * other region shares its pages; MBX_BUF_PAGES allocates such regions.
  *
- * LOCKING: the free extents, holder changes and freeing of regions are
- * under port->lock, which also orders the pool's waiter list.  The
- * xarray's own lock nests inside port->lock.
+ * LOCKING: both trees, holder changes and freeing of regions are under
+ * port->lock, which also orders the pool's waiter list.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,7 +38,6 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
-#include <linux/xarray.h>
 
 #include "mbx.h"
 #include "trace.h"
@@ -50,7 +52,8 @@
  * @prev_len: @len before the send in flight, to undo a failed one
  * @holder:   the file holding it, or NULL while a message carries it
  * @sealed:   its pages are sealed, until it is freed
- * @rb:       free extent: in the pool's free tree, by offset
+ * @rb:       in the pool's tree of allocated regions or of free extents,
+ *            by offset
  * @max_size: free extent: largest @size in its subtree
  *
  * A freed region becomes a free extent, or merges into one, so giving a
@@ -75,7 +78,7 @@ struct mbx_region {
  * @seal:     the address space every mapping of @pages goes through
  * @free:     free extents, by offset; adjacent ones are always merged
  * @avail:    bytes in @free
- * @regions:  allocated struct mbx_region by offset >> MBX_POOL_ORDER
+ * @used:     allocated regions, by offset
  * @waiters:  allocations waiting for space
  *
  * Everything but @pages, @nr_pages, @vaddr and @seal is under port->lock.
@@ -87,7 +90,7 @@ struct mbx_pool {
 	struct mbx_seal *seal;
 	struct rb_root free;
 	u64 avail;
-	struct xarray regions;
+	struct rb_root used;
 	struct list_head waiters;
 };
 
@@ -99,30 +102,60 @@ static u64 mbx_extent_size(struct mbx_region *e)
 RB_DECLARE_CALLBACKS_MAX(static, mbx_extent_cb, struct mbx_region, rb, u64,
 			 max_size, mbx_extent_size);
 
-static struct mbx_region *mbx_extent(struct rb_node *node)
+static struct mbx_region *mbx_rb_region(struct rb_node *node)
 {
 	return node ? rb_entry(node, struct mbx_region, rb) : NULL;
+}
+
+/* Put allocated region @r in @pool's tree of them. */
+static void mbx_region_link(struct mbx_pool *pool, struct mbx_region *r)
+{
+	struct rb_node **link = &pool->used.rb_node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		link = r->offset < mbx_rb_region(parent)->offset ?
+		       &parent->rb_left : &parent->rb_right;
+	}
+	rb_link_node(&r->rb, parent, link);
+	rb_insert_color(&r->rb, &pool->used);
+}
+
+/* The allocated region of @pool that starts at @offset, or NULL. */
+static struct mbx_region *mbx_region_lookup(struct mbx_pool *pool,
+					    u64 offset)
+{
+	struct rb_node *node = pool->used.rb_node;
+	struct mbx_region *r;
+
+	while (node) {
+		r = mbx_rb_region(node);
+		if (offset == r->offset)
+			return r;
+		node = offset < r->offset ? node->rb_left : node->rb_right;
+	}
+	return NULL;
 }
 
 /* The free extent of @pool at the lowest offset with room for @size. */
 static struct mbx_region *mbx_extent_first_fit(struct mbx_pool *pool,
 					       u64 size)
 {
-	struct mbx_region *e = mbx_extent(pool->free.rb_node);
+	struct mbx_region *e = mbx_rb_region(pool->free.rb_node);
 	struct mbx_region *left;
 
 	if (!e || e->max_size < size)
 		return NULL;
 	/* The tree's invariant: some extent under @e has room. */
 	for (;;) {
-		left = mbx_extent(e->rb.rb_left);
+		left = mbx_rb_region(e->rb.rb_left);
 		if (left && left->max_size >= size) {
 			e = left;
 			continue;
 		}
 		if (e->size >= size)
 			return e;
-		e = mbx_extent(e->rb.rb_right);
+		e = mbx_rb_region(e->rb.rb_right);
 	}
 }
 
@@ -166,7 +199,7 @@ static struct mbx_region *mbx_extent_fit_pages(struct mbx_pool *pool,
 	if (e)
 		return e;
 	for (node = rb_first(&pool->free); node; node = rb_next(node)) {
-		e = mbx_extent(node);
+		e = mbx_rb_region(node);
 		if (ALIGN(e->offset, PAGE_SIZE) + size <= e->offset + e->size)
 			return e;
 	}
@@ -221,7 +254,7 @@ static void mbx_extent_put(struct mbx_pool *pool, struct mbx_region *r)
 	pool->avail += r->size;
 	while (*link) {
 		parent = *link;
-		e = mbx_extent(parent);
+		e = mbx_rb_region(parent);
 		if (e->max_size < r->size)
 			e->max_size = r->size;
 		link = r->offset < e->offset ? &parent->rb_left :
@@ -231,7 +264,7 @@ static void mbx_extent_put(struct mbx_pool *pool, struct mbx_region *r)
 	rb_link_node(&r->rb, parent, link);
 	rb_insert_augmented(&r->rb, &pool->free, &mbx_extent_cb);
 
-	prev = mbx_extent(rb_prev(&r->rb));
+	prev = mbx_rb_region(rb_prev(&r->rb));
 	if (prev && prev->offset + prev->size == r->offset) {
 		rb_erase_augmented(&r->rb, &pool->free, &mbx_extent_cb);
 		prev->size += r->size;
@@ -239,7 +272,7 @@ static void mbx_extent_put(struct mbx_pool *pool, struct mbx_region *r)
 		kfree(r);
 		r = prev;
 	}
-	next = mbx_extent(rb_next(&r->rb));
+	next = mbx_rb_region(rb_next(&r->rb));
 	if (next && r->offset + r->size == next->offset) {
 		rb_erase_augmented(&next->rb, &pool->free, &mbx_extent_cb);
 		r->size += next->size;
@@ -299,7 +332,7 @@ struct mbx_pool *mbx_pool_create(u64 size)
 		return ERR_PTR(-ENOMEM);
 	pool->nr_pages = size >> PAGE_SHIFT;
 	pool->free = RB_ROOT;
-	xa_init(&pool->regions);
+	pool->used = RB_ROOT;
 	INIT_LIST_HEAD(&pool->waiters);
 
 	pool->pages = kvcalloc(pool->nr_pages, sizeof(*pool->pages),
@@ -350,7 +383,7 @@ static void __mbx_region_mark(struct mbx_pool *pool, struct mbx_region *r,
 
 static void __mbx_region_free(struct mbx_pool *pool, struct mbx_region *r)
 {
-	xa_erase(&pool->regions, r->offset >> MBX_POOL_ORDER);
+	rb_erase(&r->rb, &pool->used);
 	/* Its pages become writable again through their next write fault. */
 	if (r->sealed)
 		__mbx_region_mark(pool, r, false);
@@ -366,11 +399,9 @@ static void __mbx_region_free(struct mbx_pool *pool, struct mbx_region *r)
 void mbx_pool_destroy(struct mbx_pool *pool)
 {
 	struct mbx_region *r, *tmp;
-	unsigned long idx;
 
-	xa_for_each(&pool->regions, idx, r)
+	rbtree_postorder_for_each_entry_safe(r, tmp, &pool->used, rb)
 		kfree(r);
-	xa_destroy(&pool->regions);
 	rbtree_postorder_for_each_entry_safe(r, tmp, &pool->free, rb)
 		kfree(r);
 	mbx_seal_destroy(pool->seal);
@@ -416,7 +447,7 @@ static struct mbx_region *__mbx_region_find(struct mbx_port *port,
 	lockdep_assert_held(&port->lock);
 	if (offset & ((1U << MBX_POOL_ORDER) - 1) || offset >= port->pool_size)
 		return ERR_PTR(-EINVAL);
-	r = xa_load(&port->pool->regions, offset >> MBX_POOL_ORDER);
+	r = mbx_region_lookup(port->pool, offset);
 	if (!r)
 		return ERR_PTR(-EINVAL);
 	if (r->holder != file)
@@ -509,12 +540,16 @@ void __mbx_region_put(struct mbx_port *port, struct mbx_region *r)
  */
 void __mbx_pool_release_file(struct mbx_port *port, struct file *file)
 {
+	struct rb_node *node, *next;
 	struct mbx_region *r;
-	unsigned long idx;
 
-	xa_for_each(&port->pool->regions, idx, r)
+	/* Freeing a region frees no other allocated one: @next stays. */
+	for (node = rb_first(&port->pool->used); node; node = next) {
+		next = rb_next(node);
+		r = mbx_rb_region(node);
 		if (r->holder == file)
 			__mbx_region_put(port, r);
+	}
 }
 
 /**
@@ -613,31 +648,18 @@ int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 	ret = __mbx_pool_reserve(port, pages ? PAGE_ALIGN(len) :
 				 ALIGN(len, 1U << MBX_POOL_ORDER), pages,
 				 nonblock, deadline, spares, &r);
+	if (!ret) {
+		r->len = len;
+		r->prev_len = 0;
+		r->holder = file;
+		mbx_region_link(pool, r);
+		*offset = r->offset;
+	}
 	mbx_port_unlock(port);
 out:
 	kfree(spares[0]);
 	kfree(spares[1]);
-	if (ret)
-		return ret;
-
-	r->len = len;
-	r->prev_len = 0;
-	r->holder = file;
-	/*
-	 * A freed region leaves the xarray before it becomes free, so the
-	 * slot is free; until it is filled, nobody can name the region.
-	 */
-	ret = xa_insert(&pool->regions, r->offset >> MBX_POOL_ORDER, r,
-			GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		spin_lock(&port->lock);
-		mbx_extent_put(pool, r);
-		__mbx_complete_all(port, &pool->waiters, 0);
-		mbx_port_unlock(port);
-		return ret;
-	}
-	*offset = r->offset;
-	return 0;
+	return ret;
 }
 
 /**

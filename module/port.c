@@ -14,10 +14,9 @@
  * the first task the section completed and the pollers once the lock is
  * free (wait.c).
  * mbx_ports_lock (mutex) protects the list of every port, for debugfs.
- * Order: mbx_ports_lock, then port->lock, then the pool's xarray lock
- * (pool.c).  mbx_names_lock (names.c), port->poll_wq.lock and a ring's
- * wait queue lock (ring.c) are taken alone, the last two after
- * port->lock is dropped.
+ * Order: mbx_ports_lock, then port->lock.  mbx_names_lock (names.c),
+ * port->poll_wq.lock and a ring's wait queue lock (ring.c) are taken
+ * alone, the last two after port->lock is dropped.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -24,8 +24,7 @@
  * LOCKING: sub->lock (mutex) serialises the receives of one subscription.
  * port->lock protects everything else here: the lists, each message's
  * counts, each subscription's cursors, counters, policy and holds, and
- * port->subs.  Order: sub->lock, then port->lock (then the pool's xarray
- * lock, pool.c).
+ * port->subs.  Order: sub->lock, then port->lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
