@@ -54,7 +54,7 @@ extern unsigned int mbx_recv_spin_ns;
  * @region: the pool region holding the payload, or NULL for @data
  * @uid:    the sender's effective uid
  * @prio:   0..the port's max_prio (at most MBX_MQ_PRIO_MAX)
- * @small:  made by msg.c's cache of small messages, not kvmalloc()
+ * @cache:  msg.c's cache it came from (0: small messages), or none
  * @qrefs:  topic: subscribers whose backlog holds it
  * @refs:   topic: receives copying it out, and in-place holders
  * @data:   the payload of a copy-mode message
@@ -73,7 +73,7 @@ struct mbx_msg {
 	struct mbx_region *region;
 	kuid_t uid;
 	u16 prio;
-	bool small;
+	u8 cache;
 	u32 qrefs;
 	u32 refs;
 	char data[];

@@ -13,18 +13,34 @@
 
 #include <linux/cred.h>
 #include <linux/pid.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "mbx.h"
 
 /*
- * Payloads up to MBX_MSG_SMALL bytes (and pool messages) live in a message
- * of one size from a cache of their own, charged like the rest.
+ * A message and its payload are one object.  Payloads up to MBX_MSG_SMALL
+ * bytes (and pool messages) come from a cache of small messages, those up
+ * to 8 KiB from caches of 1, 4 and 8 KiB payloads, all exempt from
+ * init_on_alloc (below), the rest from kvmalloc().  All are charged to the
+ * sender's memory cgroup.  (From kmalloc, a 4 KiB payload cleared an 8 KiB
+ * object on every send.)
  */
 #define MBX_MSG_SMALL	256
+#define MBX_MSG_KVMALLOC	U8_MAX	/* mbx_msg.cache of a kvmalloc()ed one */
 
-static struct kmem_cache *mbx_msg_cachep;
+static const struct {
+	const char *name;
+	unsigned int len;
+} mbx_msg_sizes[] = {
+	{ "mbx_msg", MBX_MSG_SMALL },
+	{ "mbx_msg_1k", SZ_1K },
+	{ "mbx_msg_4k", SZ_4K },
+	{ "mbx_msg_8k", SZ_8K },
+};
+
+static struct kmem_cache *mbx_msg_caches[ARRAY_SIZE(mbx_msg_sizes)];
 
 /**
  * mbx_noinit_ctor() - the constructor of a cache whose objects are written
@@ -43,31 +59,56 @@ void mbx_noinit_ctor(void *obj)
 }
 
 /**
- * mbx_msg_cache_init() - create the cache of small messages
+ * mbx_msg_cache_exit() - destroy the caches of messages
+ *
+ * Context: module exit (or a failed init), every message freed.
+ */
+void mbx_msg_cache_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mbx_msg_caches); i++) {
+		kmem_cache_destroy(mbx_msg_caches[i]);
+		mbx_msg_caches[i] = NULL;
+	}
+}
+
+/**
+ * mbx_msg_cache_init() - create the caches of messages
  *
  * Context: module init.
  * Return: 0 or -ENOMEM.
  */
 int mbx_msg_cache_init(void)
 {
-	/* Payloads are copied from and to user memory: say where they are. */
-	mbx_msg_cachep =
-		kmem_cache_create_usercopy("mbx_msg",
-					   sizeof(struct mbx_msg) + MBX_MSG_SMALL,
-					   0, SLAB_ACCOUNT,
-					   offsetof(struct mbx_msg, data),
-					   MBX_MSG_SMALL, mbx_noinit_ctor);
-	return mbx_msg_cachep ? 0 : -ENOMEM;
+	unsigned int i, len;
+
+	for (i = 0; i < ARRAY_SIZE(mbx_msg_caches); i++) {
+		len = mbx_msg_sizes[i].len;
+		/* Payloads go to and from user memory: say where they are. */
+		mbx_msg_caches[i] =
+			kmem_cache_create_usercopy(mbx_msg_sizes[i].name,
+						   sizeof(struct mbx_msg) + len,
+						   0, SLAB_ACCOUNT,
+						   offsetof(struct mbx_msg, data),
+						   len, mbx_noinit_ctor);
+		if (!mbx_msg_caches[i]) {
+			mbx_msg_cache_exit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
-/**
- * mbx_msg_cache_exit() - destroy the cache of small messages
- *
- * Context: module exit, every message freed.
- */
-void mbx_msg_cache_exit(void)
+/* The cache for a payload of @len bytes, or MBX_MSG_KVMALLOC. */
+static u8 mbx_msg_cache(size_t len)
 {
-	kmem_cache_destroy(mbx_msg_cachep);
+	u8 i;
+
+	for (i = 0; i < ARRAY_SIZE(mbx_msg_sizes); i++)
+		if (len <= mbx_msg_sizes[i].len)
+			return i;
+	return MBX_MSG_KVMALLOC;
 }
 
 /*
@@ -112,7 +153,7 @@ static void mbx_msg_recycle(struct mbx_port *port, struct mbx_msg *msg)
 {
 	u32 most = clamp_t(u32, port->capacity, 1, MBX_SPARES);
 
-	if (msg->small && atomic_read(&port->nr_spares) < most) {
+	if (!msg->cache && atomic_read(&port->nr_spares) < most) {
 		atomic_inc(&port->nr_spares);
 		llist_add(&msg->spare, &port->spares);
 		return;
@@ -137,12 +178,12 @@ void mbx_msg_spares_free(struct mbx_port *port)
 
 static struct mbx_msg *mbx_msg_alloc(struct mbx_port *port, size_t len)
 {
-	bool small = len <= MBX_MSG_SMALL;
-	struct mbx_msg *msg = small ? mbx_msg_spare(port) : NULL;
+	u8 cache = mbx_msg_cache(len);
+	struct mbx_msg *msg = !cache ? mbx_msg_spare(port) : NULL;
 
 	if (!msg) {
-		if (small)
-			msg = kmem_cache_alloc(mbx_msg_cachep,
+		if (cache != MBX_MSG_KVMALLOC)
+			msg = kmem_cache_alloc(mbx_msg_caches[cache],
 					       GFP_KERNEL | __GFP_NOWARN);
 		else
 			msg = kvmalloc(struct_size(msg, data, len),
@@ -151,7 +192,7 @@ static struct mbx_msg *mbx_msg_alloc(struct mbx_port *port, size_t len)
 			return NULL;
 		msg->pid = get_pid(task_tgid(current));
 	}
-	msg->small = small;
+	msg->cache = cache;
 	msg->len = len;
 	msg->region = NULL;
 	msg->uid = current_euid();
@@ -167,8 +208,8 @@ static struct mbx_msg *mbx_msg_alloc(struct mbx_port *port, size_t len)
 void mbx_msg_free(struct mbx_msg *msg)
 {
 	put_pid(msg->pid);
-	if (msg->small)
-		kmem_cache_free(mbx_msg_cachep, msg);
+	if (msg->cache != MBX_MSG_KVMALLOC)
+		kmem_cache_free(mbx_msg_caches[msg->cache], msg);
 	else
 		kvfree(msg);
 }

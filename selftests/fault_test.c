@@ -48,7 +48,7 @@
 #define FI_UID		3271		/* creator uid of the create tests */
 #define FI_POOL		(16 * 1024)
 #define FI_RING		(16 * 1024)
-#define FI_MSG		8192
+#define FI_MSG		16384
 #define FI_CAP		8
 #define DBGFS		"/sys/kernel/debug/"
 #define NTH_PATH	"/proc/thread-self/fail-nth"
@@ -666,7 +666,12 @@ static void prep_send_small(struct __test_metadata *_metadata, struct fx *x)
 
 static void prep_send_large(struct __test_metadata *_metadata, struct fx *x)
 {
-	prep_send(x, 6000);	/* past a page: kvmalloc may fall back */
+	prep_send(x, 6000);	/* past a page: the cache of 8 KiB payloads */
+}
+
+static void prep_send_huge(struct __test_metadata *_metadata, struct fx *x)
+{
+	prep_send(x, 12000);	/* past the caches: kvmalloc() may fall back */
 }
 
 static long call_send(struct fx *x)
@@ -693,6 +698,10 @@ static const struct fop op_send_small = {
 
 static const struct fop op_send_large = {
 	"send copy 6000 B", prep_send_large, call_send, ok_send, NULL,
+};
+
+static const struct fop op_send_huge = {
+	"send copy 12000 B", prep_send_huge, call_send, ok_send, NULL,
 };
 
 static void prep_send_buf(struct __test_metadata *_metadata, struct fx *x)
@@ -1518,6 +1527,14 @@ TEST_F_TIMEOUT(fault, send_copy_past_a_page, 180)
 		return;
 	main_port(_metadata, &fx);
 	run_one(_metadata, &op_send_large);
+}
+
+TEST_F_TIMEOUT(fault, send_copy_past_the_caches, 180)
+{
+	if (!self->ready)
+		return;
+	main_port(_metadata, &fx);
+	run_one(_metadata, &op_send_huge);
 }
 
 TEST_F_TIMEOUT(fault, send_pool_region, 120)
