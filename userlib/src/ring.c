@@ -418,7 +418,7 @@ static int ring_sleep(struct mbx_ring *r, uint64_t pos, uint64_t want,
  * Inlined into the hot paths, so that a wait the spin ends makes no call.
  */
 static __always_inline int ring_wait(struct mbx_ring *r, uint64_t pos,
-		     uint64_t want, uint64_t timeout_ns)
+				     uint64_t want, uint64_t timeout_ns)
 {
 	uint64_t now, deadline = MBX_RING_FOREVER, spin_end = 0;
 	const uint64_t *peer;
