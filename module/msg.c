@@ -22,10 +22,11 @@
 /*
  * A message and its payload are one object.  Payloads up to MBX_MSG_SMALL
  * bytes (and pool messages) come from a cache of small messages, those up
- * to 8 KiB from caches of 1, 4 and 8 KiB payloads, all exempt from
- * init_on_alloc (below), the rest from kvmalloc().  All are charged to the
- * sender's memory cgroup.  (From kmalloc, a 4 KiB payload cleared an 8 KiB
- * object on every send.)
+ * to 8 KiB from caches of payloads of each power of two (as kmalloc's
+ * sizes: no more slack than it had), all exempt from init_on_alloc
+ * (below); the rest, and any the caches cannot give, from kvmalloc().  All
+ * are charged to the sender's memory cgroup.  (From kmalloc, a 4 KiB
+ * payload cleared an 8 KiB object on every send.)
  */
 #define MBX_MSG_SMALL	256
 #define MBX_MSG_KVMALLOC	U8_MAX	/* mbx_msg.cache of a kvmalloc()ed one */
@@ -35,7 +36,9 @@ static const struct {
 	unsigned int len;
 } mbx_msg_sizes[] = {
 	{ "mbx_msg", MBX_MSG_SMALL },
+	{ "mbx_msg_512", SZ_512 },
 	{ "mbx_msg_1k", SZ_1K },
+	{ "mbx_msg_2k", SZ_2K },
 	{ "mbx_msg_4k", SZ_4K },
 	{ "mbx_msg_8k", SZ_8K },
 };
@@ -185,9 +188,12 @@ static struct mbx_msg *mbx_msg_alloc(struct mbx_port *port, size_t len)
 		if (cache != MBX_MSG_KVMALLOC)
 			msg = kmem_cache_alloc(mbx_msg_caches[cache],
 					       GFP_KERNEL | __GFP_NOWARN);
-		else
+		/* Past a page a slab needs contiguous pages; vmalloc() not. */
+		if (!msg && struct_size(msg, data, len) > PAGE_SIZE) {
+			cache = MBX_MSG_KVMALLOC;
 			msg = kvmalloc(struct_size(msg, data, len),
 				       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		}
 		if (!msg)
 			return NULL;
 		msg->pid = get_pid(task_tgid(current));
