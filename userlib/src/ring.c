@@ -296,10 +296,11 @@ int mbx_ring_fd(const struct mbx_ring *ring)
 /* ---- waiting ------------------------------------------------------------ */
 
 /*
- * What a wait checks: 1 ready, 0 not yet, or -errno (EPIPE, EPROTO).
- * The checks read the other side's words only.
+ * The checks a wait makes, one per side: 1 ready, 0 not yet, or -errno
+ * (EPIPE, EPROTO).  They read the other side's words only.
+ *
+ * The producer's: room for @want bytes past head?
  */
-/* Room for @want bytes past head? Reads the consumer's position. */
 static inline int prod_ready(struct mbx_ring *r, uint64_t want)
 {
 	uint64_t cons = load_acquire(r->cons_pos);
@@ -316,8 +317,9 @@ static inline int prod_ready(struct mbx_ring *r, uint64_t want)
 }
 
 /*
- * A record past tail?  Reads the producer's position, then the status:
- * the producer published its records before the kernel saw it go.
+ * The consumer's: a record past tail?  The producer's position first, then
+ * the status: the producer published its records before the kernel saw
+ * it go.
  */
 static inline int cons_ready(struct mbx_ring *r, uint64_t want)
 {
