@@ -54,7 +54,8 @@ extern unsigned int mbx_recv_spin_ns;
  * @region: the pool region holding the payload, or NULL for @data
  * @uid:    the sender's effective uid
  * @prio:   0..the port's max_prio (at most MBX_MQ_PRIO_MAX)
- * @cache:  msg.c's cache it came from (0: small messages), or none
+ * @cache:  msg.c's cache it came from (0: small messages), or its mark
+ *          for kvmalloc()
  * @qrefs:  topic: subscribers whose backlog holds it
  * @refs:   topic: receives copying it out, and in-place holders
  * @data:   the payload of a copy-mode message

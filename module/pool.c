@@ -5,13 +5,7 @@
  * The pool is pool_size bytes of zeroed pages charged to the creator's
  * memory cgroup, mapped once into the kernel (vmap) for copy-out and into
  * any number of processes through mmap of a port fd.  Regions of it are
- * handed out first fit, 64-byte aligned, from the free extents kept in an
- * rbtree by offset and augmented with the largest extent of each subtree,
- * as mm/vmalloc.c keeps free address space: allocating and freeing cost
- * O(log extents) whatever the region's size.  (lib/genalloc.c, tried
- * first, sets and clears one bitmap bit per 64 bytes: 16384 atomic bit
- * operations for a 1 MiB region, which made zero-copy cost grow with size;
- * see docs/BENCHMARKS.md.)
+ * handed out from its free extents (extent.c).
  *
  * Nothing in the pool is trusted: every region's bookkeeping is a struct
  * mbx_region in the pool's tree of allocated regions, by offset, linked
@@ -34,78 +28,13 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
-#include <linux/rbtree_augmented.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
 #include "mbx.h"
+#include "pool.h"
 #include "trace.h"
-
-#define MBX_POOL_ORDER	6	/* 64-byte granules and alignment */
-
-/**
- * struct mbx_region - one allocated region, or one free extent, of a pool
- * @offset:   from the start of the pool
- * @size:     bytes reserved, a multiple of 64
- * @len:      bytes allocated, or sent by the last send
- * @prev_len: @len before the send in flight, to undo a failed one
- * @holder:   the file holding it, or NULL while a message carries it
- * @sealed:   its pages are sealed, until it is freed
- * @rb:       in the pool's tree of allocated regions or of free extents,
- *            by offset
- * @max_size: free extent: largest @size in its subtree
- *
- * A freed region becomes a free extent, or merges into one, so giving a
- * region back never needs memory.
- */
-struct mbx_region {
-	u64 offset;
-	u64 size;
-	u64 len;
-	u64 prev_len;
-	struct file *holder;
-	bool sealed;
-	struct rb_node rb;
-	u64 max_size;
-};
-
-/**
- * struct mbx_pool - the pool of a port
- * @pages:    nr_pages pages, mapped to user space by the fault handler
- * @nr_pages: pool size in pages
- * @vaddr:    kernel mapping of @pages
- * @seal:     the address space every mapping of @pages goes through
- * @free:     free extents, by offset; adjacent ones are always merged
- * @avail:    bytes in @free
- * @used:     allocated regions, by offset
- * @waiters:  allocations waiting for space
- *
- * Everything but @pages, @nr_pages, @vaddr and @seal is under port->lock.
- */
-struct mbx_pool {
-	struct page **pages;
-	unsigned long nr_pages;
-	void *vaddr;
-	struct mbx_seal *seal;
-	struct rb_root free;
-	u64 avail;
-	struct rb_root used;
-	struct list_head waiters;
-};
-
-static u64 mbx_extent_size(struct mbx_region *e)
-{
-	return e->size;
-}
-
-RB_DECLARE_CALLBACKS_MAX(static, mbx_extent_cb, struct mbx_region, rb, u64,
-			 max_size, mbx_extent_size);
-
-static struct mbx_region *mbx_rb_region(struct rb_node *node)
-{
-	return node ? rb_entry(node, struct mbx_region, rb) : NULL;
-}
 
 /* Put allocated region @r in @pool's tree of them. */
 static void mbx_region_link(struct mbx_pool *pool, struct mbx_region *r)
@@ -135,150 +64,6 @@ static struct mbx_region *mbx_region_lookup(struct mbx_pool *pool,
 		node = offset < r->offset ? node->rb_left : node->rb_right;
 	}
 	return NULL;
-}
-
-/* The free extent of @pool at the lowest offset with room for @size. */
-static struct mbx_region *mbx_extent_first_fit(struct mbx_pool *pool,
-					       u64 size)
-{
-	struct mbx_region *e = mbx_rb_region(pool->free.rb_node);
-	struct mbx_region *left;
-
-	if (!e || e->max_size < size)
-		return NULL;
-	/* The tree's invariant: some extent under @e has room. */
-	for (;;) {
-		left = mbx_rb_region(e->rb.rb_left);
-		if (left && left->max_size >= size) {
-			e = left;
-			continue;
-		}
-		if (e->size >= size)
-			return e;
-		e = mbx_rb_region(e->rb.rb_right);
-	}
-}
-
-/*
- * Take @size bytes from the start of free extent @e.  Return the region
- * reserved: @e itself if it fits exactly, else @spare, which the caller
- * allocated beforehand.
- */
-static struct mbx_region *mbx_extent_take(struct mbx_pool *pool,
-					  struct mbx_region *e, u64 size,
-					  struct mbx_region *spare)
-{
-	pool->avail -= size;
-	if (e->size == size) {
-		rb_erase_augmented(&e->rb, &pool->free, &mbx_extent_cb);
-		return e;
-	}
-	/* Still between its neighbours: the tree's order holds. */
-	spare->offset = e->offset;
-	spare->size = size;
-	e->offset += size;
-	e->size -= size;
-	mbx_extent_cb_propagate(&e->rb, NULL);
-	return spare;
-}
-
-/*
- * The free extent of @pool at the lowest offset with room for @size bytes
- * from a page boundary.  First fit with room for the worst head (O(log
- * extents)); failing that, every extent in turn, so that a region as large
- * as the free space can still be had.
- */
-static struct mbx_region *mbx_extent_fit_pages(struct mbx_pool *pool,
-					       u64 size)
-{
-	struct mbx_region *e;
-	struct rb_node *node;
-
-	e = mbx_extent_first_fit(pool, size + PAGE_SIZE -
-				       (1U << MBX_POOL_ORDER));
-	if (e)
-		return e;
-	for (node = rb_first(&pool->free); node; node = rb_next(node)) {
-		e = mbx_rb_region(node);
-		if (ALIGN(e->offset, PAGE_SIZE) + size <= e->offset + e->size)
-			return e;
-	}
-	return NULL;
-}
-
-static void mbx_extent_put(struct mbx_pool *pool, struct mbx_region *r);
-
-/*
- * Take @size bytes (whole pages) from the first page boundary of free
- * extent @e, which has room for them.  The head before the boundary stays
- * in @e; the tail after the region, if any, becomes a free extent made of
- * spares[1].  Return the region reserved (@e or spares[0]); the spares
- * used are set to NULL.
- */
-static struct mbx_region *mbx_extent_take_pages(struct mbx_pool *pool,
-						struct mbx_region *e, u64 size,
-						struct mbx_region **spares)
-{
-	u64 head = ALIGN(e->offset, PAGE_SIZE) - e->offset;
-	struct mbx_region *r, *tail = spares[1];
-
-	if (!head) {
-		r = mbx_extent_take(pool, e, size, spares[0]);
-		if (r == spares[0])
-			spares[0] = NULL;
-		return r;
-	}
-	r = spares[0];
-	spares[0] = NULL;
-	r->offset = e->offset + head;
-	r->size = size;
-	tail->offset = r->offset + size;
-	tail->size = e->size - head - size;
-	e->size = head;
-	mbx_extent_cb_propagate(&e->rb, NULL);
-	pool->avail -= size + tail->size;
-	if (tail->size) {
-		/* Neither neighbour is adjacent: it stays a node of its own. */
-		mbx_extent_put(pool, tail);
-		spares[1] = NULL;
-	}
-	return r;
-}
-
-/* Give region @r back to the free extents, merging it with its neighbours. */
-static void mbx_extent_put(struct mbx_pool *pool, struct mbx_region *r)
-{
-	struct rb_node **link = &pool->free.rb_node, *parent = NULL;
-	struct mbx_region *prev, *next, *e;
-
-	pool->avail += r->size;
-	while (*link) {
-		parent = *link;
-		e = mbx_rb_region(parent);
-		if (e->max_size < r->size)
-			e->max_size = r->size;
-		link = r->offset < e->offset ? &parent->rb_left :
-					       &parent->rb_right;
-	}
-	r->max_size = r->size;
-	rb_link_node(&r->rb, parent, link);
-	rb_insert_augmented(&r->rb, &pool->free, &mbx_extent_cb);
-
-	prev = mbx_rb_region(rb_prev(&r->rb));
-	if (prev && prev->offset + prev->size == r->offset) {
-		rb_erase_augmented(&r->rb, &pool->free, &mbx_extent_cb);
-		prev->size += r->size;
-		mbx_extent_cb_propagate(&prev->rb, NULL);
-		kfree(r);
-		r = prev;
-	}
-	next = mbx_rb_region(rb_next(&r->rb));
-	if (next && r->offset + r->size == next->offset) {
-		rb_erase_augmented(&next->rb, &pool->free, &mbx_extent_cb);
-		r->size += next->size;
-		mbx_extent_cb_propagate(&r->rb, NULL);
-		kfree(next);
-	}
 }
 
 static void mbx_pool_free_pages(struct mbx_pool *pool)
@@ -577,25 +362,15 @@ static int __mbx_pool_reserve(struct mbx_port *port, u64 size, bool pages,
 {
 	struct mbx_pool *pool = port->pool;
 	struct mbx_waiter w;
-	struct mbx_region *e;
 	int ret;
 
 	lockdep_assert_held(&port->lock);
 	for (;;) {
 		if (port->shutdown)
 			return -EPIPE;
-		e = pages ? mbx_extent_fit_pages(pool, size) :
-			    mbx_extent_first_fit(pool, size);
-		if (e && pages) {
-			*rp = mbx_extent_take_pages(pool, e, size, spares);
+		*rp = mbx_extent_alloc(pool, size, pages, spares);
+		if (*rp)
 			return 0;
-		}
-		if (e) {
-			*rp = mbx_extent_take(pool, e, size, spares[0]);
-			if (*rp == spares[0])
-				spares[0] = NULL;
-			return 0;
-		}
 		if (nonblock)
 			return -EAGAIN;
 		if (mbx_expired(deadline))
