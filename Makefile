@@ -91,10 +91,14 @@ MQ_STATIC_OBJS	:= $(MQ_SRCS:$(TOP)/userlib/mq/%.c=$(B)/userlib/mq-static/%.o)
 MQ_SHARED_OBJS	:= $(MQ_SRCS:$(TOP)/userlib/mq/%.c=$(B)/userlib/mq-shared/%.o)
 
 # selftests/*_test.c are test programs; other selftests/*.c are helpers
-# linked into every test.
+# linked into every test.  A test too large for one file keeps the rest
+# in selftests/NAME/ (NAME_test.c's own sources, linked into it alone).
 TEST_SRCS	:= $(wildcard $(TOP)/selftests/*_test.c)
 TEST_HELPERS	:= $(filter-out $(TEST_SRCS),$(wildcard $(TOP)/selftests/*.c))
 TESTS		:= $(TEST_SRCS:$(TOP)/selftests/%.c=$(B)/selftests/%)
+TEST_OWN	= $(wildcard $(TOP)/selftests/$(patsubst %_test,%,$(1))/*.c)
+$(foreach t,$(TESTS),$(eval $(t): $(wildcard \
+	$(TOP)/selftests/$(patsubst %_test,%,$(notdir $(t)))/*.[ch])))
 KSFT_H		:= $(B)/kselftest/kselftest_harness.h
 
 EXAMPLES	:= $(patsubst $(TOP)/examples/%.c,$(B)/examples/%,$(wildcard $(TOP)/examples/*.c))
@@ -288,7 +292,8 @@ selftests: $(TESTS)
 $(B)/selftests/%: $(TOP)/selftests/%.c $(TEST_HELPERS) $(LIB_A) $(KSFT_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -MF $@.d -static -o $@ \
-		$< $(TEST_HELPERS) $(TEST_LIBS_$*) $(LIB_A) -lpthread || { rm -f $@; exit 1; }
+		$< $(call TEST_OWN,$*) $(TEST_HELPERS) $(TEST_LIBS_$*) $(LIB_A) \
+		-lpthread || { rm -f $@; exit 1; }
 
 # The mq tests (mq_test, mq_notify_test, mq_conf_test) link libmailbox-mq
 # statically.  Each has an LD_PRELOAD twin, *_preload_test, the same
