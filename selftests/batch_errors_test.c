@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MBX_IOC_SEND_BATCH / MBX_IOC_RECV_BATCH (see batch_test.c): rejected
+ * batches (an error on the first entry is the call's error, on a later
+ * one it ends the batch with the entries before it done and the rest
+ * untouched), and zero-copy entries, which work both ways and leave the
+ * pool free.
+ */
+#define _GNU_SOURCE
+#include "batch/batch.h"
+
+/* ---- rejected batches ------------------------------------------------- */
+
+TEST(count_0_or_above_1024_is_einval)
+{
+	static struct mbx_send s[MBX_BATCH_MAX + 1];
+	static struct mbx_recv r[MBX_BATCH_MAX + 1];
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EINVAL, SEND_BATCH(fd, s, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, SEND_BATCH(fd, s, MBX_BATCH_MAX + 1, 0, NULL));
+	EXPECT_EQ(-EINVAL, SEND_BATCH(fd, s, 0xffffffffU, 0, NULL));
+	EXPECT_EQ(-EINVAL, RECV_BATCH(fd, r, 0, MBX_NONBLOCK, NULL));
+	EXPECT_EQ(-EINVAL, RECV_BATCH(fd, r, MBX_BATCH_MAX + 1, MBX_NONBLOCK,
+				      NULL));
+	EXPECT_EQ(0, SENT(fd));
+	close(fd);
+}
+
+TEST(bad_batch_flags_or_reserved_is_einval)
+{
+	static const uint32_t bad[] = {
+		MBX_SEND_BUF, MBX_RECV_INPLACE, MBX_SEND, MBX_RECV,
+		MBX_CLOEXEC, 0x100, 0x80000000U, MBX_ABSTIME,
+	};
+	struct mbx_send s[2];
+	struct mbx_batch b;
+	unsigned int i;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	send_entries(s, 2, 0);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-EINVAL, SEND_BATCH(fd, s, 2, bad[i], NULL))
+			TH_LOG("0x%x", bad[i]);
+		EXPECT_EQ(-EINVAL, RECV_BATCH(fd, s, 2, bad[i], NULL))
+			TH_LOG("0x%x", bad[i]);
+	}
+	/* timeout_ns without MBX_TIMEOUT */
+	EXPECT_EQ(-EINVAL, batch(fd, MBX_IOC_SEND_BATCH, s, 2, 0, 1000, NULL));
+	memset(&b, 0, sizeof(b));
+	b.msgs = (uintptr_t)s;
+	b.count = 2;
+	b.reserved = 1;
+	EXPECT_EQ(-EINVAL, t_ioctl(fd, MBX_IOC_SEND_BATCH, &b));
+	EXPECT_EQ(-EINVAL, t_ioctl(fd, MBX_IOC_RECV_BATCH, &b));
+	EXPECT_EQ(0, SENT(fd));
+	close(fd);
+}
+
+TEST(bad_batch_pointer_is_efault)
+{
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EFAULT, t_ioctl(fd, MBX_IOC_SEND_BATCH, t_bad_ptr()));
+	EXPECT_EQ(-EFAULT, t_ioctl(fd, MBX_IOC_RECV_BATCH, NULL));
+	close(fd);
+}
+
+TEST(bad_msgs_pointer_is_efault_with_done_0)
+{
+	uint32_t done;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, t_send_str(fd, "q", 0));
+	EXPECT_EQ(-EFAULT, SEND_BATCH(fd, t_bad_ptr(), 4, 0, &done));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(-EFAULT, RECV_BATCH(fd, t_bad_ptr(), 4, 0, &done));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(-EFAULT, SEND_BATCH(fd, NULL, 1, 0, &done));
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	EXPECT_EQ(1, SENT(fd));
+	close(fd);
+}
+
+/* Two pages, the second inaccessible: @n entries of @size fit before it. */
+static void *entries_before_hole(size_t size, unsigned int n)
+{
+	char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || mprotect(p + 4096, 4096, PROT_NONE))
+		return NULL;
+	return p + 4096 - n * size;
+}
+
+TEST(msgs_running_into_a_bad_page_stop_the_batch_there)
+{
+	struct mbx_send *s = entries_before_hole(sizeof(*s), 2);
+	struct mbx_recv *r = entries_before_hole(sizeof(*r), 2);
+	uint32_t done;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, s);
+	ASSERT_NE(NULL, r);
+	send_entries(s, 2, 0);
+	EXPECT_EQ(2, SEND_BATCH(fd, s, 4, 0, &done));
+	EXPECT_EQ(2, done);
+	EXPECT_EQ(2, T_INFO(fd, queued));
+
+	ASSERT_EQ(0, send_one(fd, 2, 0));
+	recv_entries(r, 2);
+	EXPECT_EQ(2, RECV_BATCH(fd, r, 4, 0, &done));
+	EXPECT_EQ(2, done);
+	EXPECT_TRUE(is_msg(&r[0], rbuf[0], 0, 0));
+	EXPECT_TRUE(is_msg(&r[1], rbuf[1], 1, 0));
+	/* the third message was not taken */
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	close(fd);
+}
+
+TEST(first_send_entry_with_bad_flags_or_timeout_is_einval)
+{
+	static const uint32_t bad[] = {
+		MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME, MBX_RECV_INPLACE,
+		MBX_SEND, 0x100, 0x80000000U,
+	};
+	struct mbx_send m[4];
+	uint32_t done;
+	unsigned int i;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		send_entries(m, 4, 0);
+		m[0].flags = bad[i];
+		EXPECT_EQ(-EINVAL, SEND_BATCH(fd, m, 4, 0, &done))
+			TH_LOG("0x%x", bad[i]);
+		EXPECT_EQ(0, done);
+	}
+	send_entries(m, 4, 0);
+	m[0].timeout_ns = 1;
+	EXPECT_EQ(-EINVAL, SEND_BATCH(fd, m, 4, 0, &done));
+	send_entries(m, 4, 0);
+	m[0].flags = MBX_TIMEOUT;
+	m[0].timeout_ns = 1000;
+	EXPECT_EQ(-EINVAL, SEND_BATCH(fd, m, 4, 0, &done));
+	send_entries(m, 4, 0);
+	m[0].prio = MBX_PRIO_MAX + 1;
+	EXPECT_EQ(-EINVAL, SEND_BATCH(fd, m, 4, 0, &done));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(0, SENT(fd));
+	EXPECT_EQ(0, T_INFO(fd, queued));
+	close(fd);
+}
+
+TEST(later_send_entry_with_bad_flags_ends_the_batch_before_it)
+{
+	struct mbx_send m[8];
+	struct mbx_recv r;
+	char buf[MSG_MAX];
+	uint32_t done;
+	unsigned int i;
+	int fd = t_anon(16, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	send_entries(m, 8, 0);
+	m[3].flags = MBX_NONBLOCK;
+	EXPECT_EQ(3, SEND_BATCH(fd, m, 8, 0, &done));
+	EXPECT_EQ(3, done);
+	EXPECT_EQ(3, T_INFO(fd, queued));
+
+	send_entries(m, 8, 0);
+	m[2].timeout_ns = 5;
+	EXPECT_EQ(2, SEND_BATCH(fd, m, 8, 0, &done));
+	EXPECT_EQ(2, done);
+
+	send_entries(m, 8, 0);
+	m[5].prio = 32;
+	EXPECT_EQ(5, SEND_BATCH(fd, m, 8, 0, &done));
+	EXPECT_EQ(5, done);
+	EXPECT_EQ(10, T_INFO(fd, queued));
+	EXPECT_EQ(10, SENT(fd));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, recv_one(fd, &r, buf, sizeof(buf)));
+		EXPECT_TRUE(is_msg(&r, buf, i, 0));
+	}
+	close(fd);
+}
+
+TEST(later_send_entry_too_large_ends_the_batch_before_it)
+{
+	static char big[MSG_MAX + 1];
+	struct mbx_send m[4];
+	uint32_t done;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	send_entries(m, 4, 0);
+	m[1].buf = (uintptr_t)big;
+	m[1].len = sizeof(big);
+	EXPECT_EQ(1, SEND_BATCH(fd, m, 4, 0, &done));
+	EXPECT_EQ(1, done);
+	EXPECT_EQ(-EMSGSIZE, SEND_BATCH(fd, m + 1, 3, 0, &done));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	close(fd);
+}
+
+TEST(first_recv_entry_with_bad_flags_or_timeout_is_einval)
+{
+	static const uint32_t bad[] = {
+		MBX_NONBLOCK, MBX_TIMEOUT, MBX_ABSTIME, MBX_SEND_BUF,
+		MBX_RECV, 0x100, 0x80000000U,
+	};
+	struct mbx_recv m[4];
+	uint32_t done;
+	unsigned int i;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, send_one(fd, i, 0));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		recv_entries(m, 4);
+		m[0].flags = bad[i];
+		EXPECT_EQ(-EINVAL, RECV_BATCH(fd, m, 4, 0, &done))
+			TH_LOG("0x%x", bad[i]);
+		EXPECT_EQ(0, done);
+	}
+	recv_entries(m, 4);
+	m[0].timeout_ns = 1;
+	EXPECT_EQ(-EINVAL, RECV_BATCH(fd, m, 4, 0, &done));
+	recv_entries(m, 4);
+	m[0].dropped = 1;
+	EXPECT_EQ(-EINVAL, RECV_BATCH(fd, m, 4, 0, &done));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(4, T_INFO(fd, queued));
+	EXPECT_EQ(0, RECEIVED(fd));
+	close(fd);
+}
+
+TEST(later_recv_entry_with_bad_flags_ends_the_batch_before_it)
+{
+	struct mbx_recv m[8];
+	uint32_t done;
+	unsigned int i;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, send_one(fd, i, 0));
+	recv_entries(m, 8);
+	m[2].flags = MBX_NONBLOCK;
+	EXPECT_EQ(2, RECV_BATCH(fd, m, 8, 0, &done));
+	EXPECT_EQ(2, done);
+	EXPECT_TRUE(is_msg(&m[0], rbuf[0], 0, 0));
+	EXPECT_TRUE(is_msg(&m[1], rbuf[1], 1, 0));
+	EXPECT_EQ(POISON, m[2].tag);
+	EXPECT_EQ(6, T_INFO(fd, queued));
+
+	recv_entries(m, 8);
+	m[1].timeout_ns = 7;
+	EXPECT_EQ(1, RECV_BATCH(fd, m, 8, 0, &done));
+	EXPECT_EQ(1, done);
+	EXPECT_TRUE(is_msg(&m[0], rbuf[0], 2, 0));
+	EXPECT_EQ(5, T_INFO(fd, queued));
+	close(fd);
+}
+
+TEST(emsgsize_on_a_later_recv_entry_ends_the_batch_and_keeps_the_message)
+{
+	struct mbx_recv m[4], r;
+	char buf[MSG_MAX];
+	uint32_t done;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_one(fd, 1, 0));	/* 29 bytes */
+	ASSERT_EQ(0, send_one(fd, 2, 0));	/* 58 bytes */
+	ASSERT_EQ(0, send_one(fd, 3, 0));	/* 87 bytes */
+	recv_entries(m, 4);
+	m[1].len = 40;
+	EXPECT_EQ(1, RECV_BATCH(fd, m, 4, 0, &done));
+	EXPECT_EQ(1, done);
+	EXPECT_TRUE(is_msg(&m[0], rbuf[0], 1, 0));
+	/* the entry that did not fit is told the size it needs */
+	EXPECT_EQ(msg_len(2), m[1].len);
+	EXPECT_EQ(POISON, m[1].tag);
+	EXPECT_EQ(2, T_INFO(fd, queued));
+	EXPECT_EQ(1, RECEIVED(fd));
+	ASSERT_EQ(0, recv_one(fd, &r, buf, sizeof(buf)));
+	EXPECT_TRUE(is_msg(&r, buf, 2, 0));
+	ASSERT_EQ(0, recv_one(fd, &r, buf, sizeof(buf)));
+	EXPECT_TRUE(is_msg(&r, buf, 3, 0));
+	close(fd);
+}
+
+TEST(emsgsize_on_the_first_recv_entry_is_the_error_with_length)
+{
+	struct mbx_recv m[4];
+	uint32_t done;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_one(fd, 3, 0));	/* 87 bytes */
+	recv_entries(m, 4);
+	m[0].len = 10;
+	EXPECT_EQ(-EMSGSIZE, RECV_BATCH(fd, m, 4, 0, &done));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(msg_len(3), m[0].len);
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	close(fd);
+}
+
+TEST(fault_on_a_later_recv_buffer_ends_the_batch_and_keeps_the_message)
+{
+	struct mbx_recv m[4], r;
+	char buf[MSG_MAX];
+	uint32_t done;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_one(fd, 1, 0));
+	ASSERT_EQ(0, send_one(fd, 2, 0));
+	recv_entries(m, 4);
+	m[1].buf = (uintptr_t)t_bad_ptr();
+	EXPECT_EQ(1, RECV_BATCH(fd, m, 4, 0, &done));
+	EXPECT_EQ(1, done);
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	EXPECT_EQ(1, RECEIVED(fd));
+	ASSERT_EQ(0, recv_one(fd, &r, buf, sizeof(buf)));
+	EXPECT_TRUE(is_msg(&r, buf, 2, 0));
+	close(fd);
+}
+
+/*
+ * A receive batch takes its messages together; when a later entry's buffer
+ * faults, every message from that entry on goes back to the head of the
+ * queue, in order, before the messages of lower priority.
+ */
+TEST(fault_on_a_later_recv_buffer_puts_back_every_later_message_in_order)
+{
+	struct mbx_recv m[8], r;
+	char buf[MSG_MAX];
+	uint32_t done;
+	unsigned int i;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(0, send_one(fd, i, 5));
+	ASSERT_EQ(0, send_one(fd, 6, 1));
+	recv_entries(m, 8);
+	m[2].buf = (uintptr_t)t_bad_ptr();
+	EXPECT_EQ(2, RECV_BATCH(fd, m, 8, 0, &done));
+	EXPECT_EQ(2, done);
+	EXPECT_TRUE(is_msg(&m[0], rbuf[0], 0, 5));
+	EXPECT_TRUE(is_msg(&m[1], rbuf[1], 1, 5));
+	EXPECT_EQ(5, T_INFO(fd, queued));
+	EXPECT_EQ(2, RECEIVED(fd));
+	for (i = 2; i < 6; i++) {
+		ASSERT_EQ(0, recv_one(fd, &r, buf, sizeof(buf)));
+		EXPECT_TRUE(is_msg(&r, buf, i, 5)) TH_LOG("message %u", i);
+	}
+	ASSERT_EQ(0, recv_one(fd, &r, buf, sizeof(buf)));
+	EXPECT_TRUE(is_msg(&r, buf, 6, 1));
+	close(fd);
+}
+
+TEST(send_batch_on_recv_only_fd_is_ebadf_and_recv_batch_on_send_only_fd_too)
+{
+	struct mbx_send s[2];
+	struct mbx_recv r[2];
+	int fd = t_anon(8, MSG_MAX);
+	int so, ro;
+
+	ASSERT_LE(0, fd);
+	so = mbx_port_dup(fd, MBX_SEND);
+	ro = mbx_port_dup(fd, MBX_RECV);
+	ASSERT_LE(0, so);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(0, t_send_str(fd, "q", 0));
+	send_entries(s, 2, 0);
+	recv_entries(r, 2);
+	EXPECT_EQ(-EBADF, SEND_BATCH(ro, s, 2, 0, NULL));
+	EXPECT_EQ(-EBADF, RECV_BATCH(so, r, 2, 0, NULL));
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	EXPECT_EQ(1, SENT(fd));
+	close(so);
+	close(ro);
+	close(fd);
+}
+
+TEST(send_batch_after_shutdown_is_epipe_and_recv_batch_drains_then_epipe)
+{
+	struct mbx_send s[4];
+	struct mbx_recv r[4];
+	uint32_t done;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_one(fd, 0, 0));
+	ASSERT_EQ(0, send_one(fd, 1, 0));
+	ASSERT_EQ(0, mbx_shutdown(fd));
+	send_entries(s, 4, 0);
+	EXPECT_EQ(-EPIPE, SEND_BATCH(fd, s, 4, 0, &done));
+	EXPECT_EQ(0, done);
+	recv_entries(r, 4);
+	EXPECT_EQ(2, RECV_BATCH(fd, r, 4, 0, &done));
+	EXPECT_EQ(2, done);
+	EXPECT_EQ(-EPIPE, RECV_BATCH(fd, r, 4, 0, &done));
+	EXPECT_EQ(0, done);
+	close(fd);
+}
+
+/*
+ * done is an output "also on failure": a batch refused outright went
+ * through for no message, and must say 0.
+ */
+TEST(done_is_zero_after_a_refused_batch)
+{
+	struct mbx_send s[2];
+	struct mbx_batch b;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	send_entries(s, 2, 0);
+	memset(&b, 0, sizeof(b));
+	b.msgs = (uintptr_t)s;
+	b.count = 0;
+	b.done = 5;
+	EXPECT_EQ(-EINVAL, t_ioctl(fd, MBX_IOC_SEND_BATCH, &b));
+	EXPECT_EQ(0, b.done) TH_LOG("count 0");
+	b.count = 2;
+	b.flags = MBX_SEND_BUF;
+	b.done = 5;
+	EXPECT_EQ(-EINVAL, t_ioctl(fd, MBX_IOC_SEND_BATCH, &b));
+	EXPECT_EQ(0, b.done) TH_LOG("bad batch flags");
+	close(fd);
+}
+
+/* ---- zero copy -------------------------------------------------------- */
+
+#define POOL_SIZE	(64 * 1024)
+
+static int pool_port(void)
+{
+	struct mbx_port_create c;
+
+	memset(&c, 0, sizeof(c));
+	c.capacity = 16;
+	c.max_msg_size = MSG_MAX;
+	c.mode = 0600;
+	c.pool_size = POOL_SIZE;
+	return mbx_port_create(MBX_DEV_AUTO, &c);
+}
+
+static size_t pool_len(unsigned int i)
+{
+	return 100 + i * 1500;
+}
+
+TEST(pool_batch_sends_regions_and_receives_them_in_place)
+{
+	struct mbx_port_info in;
+	struct mbx_send s[8];
+	struct mbx_recv r[8];
+	uint64_t off[8];
+	uint32_t done;
+	unsigned int i;
+	size_t size;
+	void *base;
+	int fd = pool_port();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	memset(s, 0, sizeof(s));
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, mbx_buf_alloc(fd, pool_len(i), &off[i]));
+		t_fill(mbx_buf_ptr(base, off[i]), pool_len(i), 50 + i);
+		s[i].flags = MBX_SEND_BUF;
+		s[i].offset = off[i];
+		s[i].len = pool_len(i);
+		s[i].tag = i;
+		s[i].prio = 1;
+	}
+	EXPECT_EQ(8, SEND_BATCH(fd, s, 8, 0, &done));
+	EXPECT_EQ(8, done);
+	ASSERT_EQ(0, t_info(fd, &in));
+	EXPECT_EQ(8, in.queued);
+	EXPECT_GT(in.pool_size, in.pool_free);
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 8; i++)
+		r[i].flags = MBX_RECV_INPLACE;
+	EXPECT_EQ(8, RECV_BATCH(fd, r, 8, 0, &done));
+	EXPECT_EQ(8, done);
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(MBX_MSG_BUF, r[i].msg_flags);
+		EXPECT_EQ(off[i], r[i].offset);
+		EXPECT_EQ(pool_len(i), r[i].len);
+		EXPECT_EQ(i, r[i].tag);
+		EXPECT_EQ(1, r[i].prio);
+		EXPECT_TRUE(t_check(mbx_buf_ptr(base, r[i].offset), r[i].len,
+				    50 + i)) TH_LOG("entry %u", i);
+		EXPECT_EQ(0, mbx_buf_release(fd, r[i].offset, r[i].len));
+	}
+	ASSERT_EQ(0, t_info(fd, &in));
+	EXPECT_EQ(POOL_SIZE, in.pool_size);
+	EXPECT_EQ(in.pool_size, in.pool_free);
+	EXPECT_EQ(0, in.queued);
+	mbx_pool_unmap(base, size);
+	close(fd);
+}
+
+TEST(pool_batch_mixed_with_copy_messages_and_copied_out_receives)
+{
+	struct mbx_port_info in;
+	struct mbx_send s[4];
+	struct mbx_recv r[4];
+	char buf[4][MSG_MAX];
+	uint64_t off[2];
+	unsigned int i;
+	size_t size;
+	void *base;
+	int fd = pool_port();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	memset(s, 0, sizeof(s));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, mbx_buf_alloc(fd, 64, &off[i]));
+		t_fill(mbx_buf_ptr(base, off[i]), 64, 70 + i);
+		s[2 * i].flags = MBX_SEND_BUF;
+		s[2 * i].offset = off[i];
+		s[2 * i].len = 64;
+		t_fill(payload[i], 32, 80 + i);
+		s[2 * i + 1].buf = (uintptr_t)payload[i];
+		s[2 * i + 1].len = 32;
+	}
+	EXPECT_EQ(4, SEND_BATCH(fd, s, 4, 0, NULL));
+
+	/* in place entries get copy messages copied; plain ones copy pool ones */
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 4; i++) {
+		r[i].buf = (uintptr_t)buf[i];
+		r[i].len = MSG_MAX;
+		r[i].flags = i < 2 ? MBX_RECV_INPLACE : 0;
+	}
+	EXPECT_EQ(4, RECV_BATCH(fd, r, 4, 0, NULL));
+	EXPECT_EQ(MBX_MSG_BUF, r[0].msg_flags);
+	EXPECT_TRUE(t_check(mbx_buf_ptr(base, r[0].offset), 64, 70));
+	EXPECT_EQ(0, r[1].msg_flags);
+	EXPECT_EQ(32, r[1].len);
+	EXPECT_TRUE(t_check(buf[1], 32, 80));
+	EXPECT_EQ(0, r[2].msg_flags);
+	EXPECT_EQ(64, r[2].len);
+	EXPECT_TRUE(t_check(buf[2], 64, 71));
+	EXPECT_EQ(0, r[3].msg_flags);
+	EXPECT_TRUE(t_check(buf[3], 32, 81));
+	EXPECT_EQ(0, mbx_buf_release(fd, r[0].offset, r[0].len));
+	ASSERT_EQ(0, t_info(fd, &in));
+	EXPECT_EQ(in.pool_size, in.pool_free);
+	mbx_pool_unmap(base, size);
+	close(fd);
+}
+
+TEST(later_pool_entry_not_held_ends_the_send_batch_and_keeps_the_region)
+{
+	struct mbx_port_info in;
+	struct mbx_recv r;
+	char buf[MSG_MAX];
+	struct mbx_send s[3];
+	uint64_t off;
+	uint32_t done;
+	int fd = pool_port();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mbx_buf_alloc(fd, 128, &off));
+	memset(s, 0, sizeof(s));
+	s[0].flags = MBX_SEND_BUF;
+	s[0].offset = off;
+	s[0].len = 128;
+	/* the same region again: now queued, no longer held */
+	s[1] = s[0];
+	s[2] = s[0];
+	EXPECT_EQ(1, SEND_BATCH(fd, s, 3, 0, &done));
+	EXPECT_EQ(1, done);
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	/* an offset that is not a region: EINVAL as first entry */
+	s[0].offset = off + 64;
+	EXPECT_EQ(-EINVAL, SEND_BATCH(fd, s, 1, 0, &done));
+	EXPECT_EQ(0, done);
+	/* the queued one still carries its region; a copy-out frees it */
+	ASSERT_EQ(0, recv_one(fd, &r, buf, sizeof(buf)));
+	EXPECT_EQ(128, r.len);
+	ASSERT_EQ(0, t_info(fd, &in));
+	EXPECT_EQ(in.pool_size, in.pool_free);
+	close(fd);
+}
+
+TEST(pool_entry_on_port_without_pool_is_enodev)
+{
+	struct mbx_send s[1];
+	uint32_t done;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	memset(s, 0, sizeof(s));
+	s[0].flags = MBX_SEND_BUF;
+	s[0].len = 64;
+	EXPECT_EQ(-ENODEV, SEND_BATCH(fd, s, 1, 0, &done));
+	EXPECT_EQ(0, done);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
