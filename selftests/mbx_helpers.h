@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -105,6 +106,16 @@ static inline ssize_t t_mem_write(pid_t pid, void *addr, size_t len)
 	n = pwrite(fd, junk, len, (off_t)(uintptr_t)addr);
 	close(fd);
 	return n;
+}
+
+/* Run the calling thread on @cpu only. */
+static inline int t_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 /* ---- ports ---------------------------------------------------------- */

@@ -158,15 +158,6 @@ TEST_F(spin, a_message_after_the_spin_still_arrives)
 	EXPECT_EQ(0, t_reap(pid));
 }
 
-static int pin_to_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
-}
-
 /*
  * Sender and receiver on one CPU: a receiver must not spin while the
  * sender it waits for needs that CPU, or every round trip would last the
@@ -179,7 +170,7 @@ TEST_F(spin, receivers_on_one_cpu_never_wait_out_the_spin)
 	uint64_t without = UINT64_MAX, with = UINT64_MAX, t;
 	unsigned int k;
 
-	ASSERT_EQ(0, pin_to_cpu(0));
+	ASSERT_EQ(0, t_pin_cpu(0));
 	/* The least of a few runs each: a busy host only adds time. */
 	for (k = 0; k < RUNS; k++) {
 		ASSERT_EQ(0, t_param_set("recv_spin_ns", 0));
