@@ -88,7 +88,8 @@ int mbx_name_check(const char *name)
  * namespace
  * @port: a new port with a non-empty, checked name
  *
- * The name takes a reference to @port; the caller marks the port linked.
+ * The name takes a reference to @port.  The caller marks the port linked
+ * first: once the name is published, an unlink may clear the mark.
  *
  * Context: process context, may sleep.
  * Return: 0, or -EEXIST if the name is taken in this namespace.

@@ -562,6 +562,13 @@ static struct file *mbx_port_file(struct mbx_port *port, u32 access,
 	return file;
 }
 
+static void mbx_port_set_linked(struct mbx_port *port, bool linked)
+{
+	spin_lock(&port->lock);
+	port->linked = linked;
+	mbx_port_unlock(port);
+}
+
 /**
  * mbx_port_install() - give a port a new file and fd
  * @port:   the port; on success the file holds the caller's reference
@@ -589,12 +596,16 @@ int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link,
 		goto err_fd;
 	}
 	if (link) {
+		/*
+		 * Marked before the name is published: an unlink may come the
+		 * moment it is, and must find the mark to clear.
+		 */
+		mbx_port_set_linked(port, true);
 		ret = mbx_name_link(port);
-		if (ret)
+		if (ret) {
+			mbx_port_set_linked(port, false);
 			goto err_file;
-		spin_lock(&port->lock);
-		port->linked = true;
-		mbx_port_unlock(port);
+		}
 	}
 	fd_install(fd, file);
 	return fd;
