@@ -28,10 +28,10 @@ static long call_alloc(struct fx *x)
 static void ok_alloc(struct __test_metadata *_metadata, struct fx *x, const struct snap *s,
 		     long ret)
 {
-	EXPECT_EQ(s->p[0].pool_free - 128, INFO64(x->fd, pool_free));
+	EXPECT_EQ(s->p[0].pool_free - 128, T_INFO64(x->fd, pool_free));
 	EXPECT_EQ(0, x->buf.offset % 64);
 	EXPECT_EQ(0, t_buf_release(x->fd, x->buf.offset, 100));
-	EXPECT_EQ(s->p[0].pool_free, INFO64(x->fd, pool_free));
+	EXPECT_EQ(s->p[0].pool_free, T_INFO64(x->fd, pool_free));
 }
 
 static const struct fop op_alloc = {
@@ -50,10 +50,10 @@ static void ok_alloc_pages(struct __test_metadata *_metadata, struct fx *x,
 {
 	long pg = sysconf(_SC_PAGESIZE);
 
-	EXPECT_EQ(s->p[0].pool_free - pg, INFO64(x->fd, pool_free));
+	EXPECT_EQ(s->p[0].pool_free - pg, T_INFO64(x->fd, pool_free));
 	EXPECT_EQ(0, x->buf.offset % pg);
 	EXPECT_EQ(0, t_buf_release(x->fd, x->buf.offset, 100));
-	EXPECT_EQ(s->p[0].pool_free, INFO64(x->fd, pool_free));
+	EXPECT_EQ(s->p[0].pool_free, T_INFO64(x->fd, pool_free));
 }
 
 static const struct fop op_alloc_pages = {
@@ -160,7 +160,7 @@ static long call_ring_enter(struct fx *x)
 static void ok_nothing(struct __test_metadata *_metadata, struct fx *x,
 		       const struct snap *s, long ret)
 {
-	EXPECT_EQ(s->nfds, count_fds());
+	EXPECT_EQ(s->nfds, t_count_fds());
 }
 
 static const struct fop op_ring_enter = {
@@ -245,7 +245,7 @@ static void ok_send_batch(struct __test_metadata *_metadata, struct fx *x,
 	EXPECT_EQ(ret, x->batch.done);
 	/* what went through is queued and counted, nothing more */
 	EXPECT_EQ(s->p[0].queued + ret, T_INFO(x->fd, queued));
-	EXPECT_EQ(s->p[0].sent + ret, INFO64(x->fd, sent));
+	EXPECT_EQ(s->p[0].sent + ret, T_INFO64(x->fd, sent));
 	drain(_metadata, x->fd, ret);
 }
 
@@ -287,7 +287,7 @@ static void ok_recv_batch(struct __test_metadata *_metadata, struct fx *x,
 	ASSERT_GE(4, ret);
 	EXPECT_EQ(ret, x->batch.done);
 	EXPECT_EQ(s->p[0].queued - ret, T_INFO(x->fd, queued));
-	EXPECT_EQ(s->p[0].received + ret, INFO64(x->fd, received));
+	EXPECT_EQ(s->p[0].received + ret, T_INFO64(x->fd, received));
 }
 
 static const struct fop op_recv_batch = {
@@ -332,7 +332,7 @@ static void prep_topic_inplace(struct __test_metadata *_metadata,
 			       struct fx *x)
 {
 	if (!T_INFO(x->rfd, sub_depth)) {
-		ASSERT_EQ(FI_POOL, INFO64(x->fd, pool_free));
+		ASSERT_EQ(FI_POOL, T_INFO64(x->fd, pool_free));
 		ASSERT_EQ(0, t_buf_alloc(x->fd, 100, MBX_NONBLOCK, 0, &x->off));
 		memcpy(x->map + x->off, x->data, 100);
 		ASSERT_EQ(0, send_buf(x->fd, x->off, 100));
@@ -355,7 +355,7 @@ static void ok_topic_inplace(struct __test_metadata *_metadata, struct fx *x,
 	EXPECT_EQ(0, memcmp(x->map + x->off, x->data, 100));
 	EXPECT_EQ(-EPERM, t_buf_release(x->fd, x->off, 100));
 	EXPECT_EQ(0, t_buf_release(x->rfd, x->off, 100));
-	EXPECT_EQ(FI_POOL, INFO64(x->fd, pool_free));
+	EXPECT_EQ(FI_POOL, T_INFO64(x->fd, pool_free));
 }
 
 static const struct fop op_topic_inplace = {
@@ -467,7 +467,7 @@ TEST_F_TIMEOUT(fault, topic_recv_in_place, 120)
 	fx.port[1] = fx.rfd;
 	run_one(_metadata, &op_topic_inplace);
 	close(fx.rfd);
-	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
+	EXPECT_EQ(FI_POOL, T_INFO64(fx.fd, pool_free));
 }
 
 TEST_HARNESS_MAIN

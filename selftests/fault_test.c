@@ -51,7 +51,7 @@ static void ok_close_fd(struct __test_metadata *_metadata, struct fx *x, const s
 			long ret)
 {
 	close(ret);
-	EXPECT_EQ(s->nfds, count_fds());
+	EXPECT_EQ(s->nfds, t_count_fds());
 }
 
 static const struct fop op_dev_open = {
@@ -124,7 +124,7 @@ static void ok_create(struct __test_metadata *_metadata, struct fx *x, const str
 		EXPECT_EQ(0, mbx_port_unlink(MBX_DEV_AUTO, x->create.name));
 	}
 	close(ret);
-	EXPECT_EQ(s->nfds, count_fds());
+	EXPECT_EQ(s->nfds, t_count_fds());
 }
 
 static void failed_create(struct __test_metadata *_metadata, struct fx *x, long ret)
@@ -191,7 +191,7 @@ static void ok_create_ring(struct __test_metadata *_metadata, struct fx *x,
 	mbx_ring_detach(c);
 	EXPECT_EQ(0, mbx_port_unlink(MBX_DEV_AUTO, x->create.name));
 	close(ret);
-	EXPECT_EQ(s->nfds, count_fds());
+	EXPECT_EQ(s->nfds, t_count_fds());
 }
 
 static const struct fop op_create_ring = {
@@ -316,8 +316,8 @@ static void ok_send(struct __test_metadata *_metadata, struct fx *x, const struc
 	struct mbx_recv r;
 
 	EXPECT_EQ(s->p[0].queued + 1, T_INFO(x->fd, queued));
-	EXPECT_EQ(s->p[0].sent + 1, INFO64(x->fd, sent));
-	EXPECT_EQ(s->p[0].bytes_sent + x->send.len, INFO64(x->fd, bytes_sent));
+	EXPECT_EQ(s->p[0].sent + 1, T_INFO64(x->fd, sent));
+	EXPECT_EQ(s->p[0].bytes_sent + x->send.len, T_INFO64(x->fd, bytes_sent));
 	ASSERT_EQ(0, recv_into(x->fd, x->rdata[0], FI_MSG, 0, &r));
 	EXPECT_EQ(x->send.len, r.len);
 	EXPECT_EQ(0, memcmp(x->rdata[0], x->data, r.len));
@@ -349,7 +349,7 @@ static void ok_send_buf(struct __test_metadata *_metadata, struct fx *x, const s
 	struct mbx_recv r;
 
 	EXPECT_EQ(s->p[0].queued + 1, T_INFO(x->fd, queued));
-	EXPECT_EQ(s->p[0].pool_free, INFO64(x->fd, pool_free));
+	EXPECT_EQ(s->p[0].pool_free, T_INFO64(x->fd, pool_free));
 	/* take it back in place: the fd holds the region again */
 	ASSERT_EQ(0, recv_into(x->fd, NULL, 0, MBX_RECV_INPLACE, &r));
 	EXPECT_EQ(MBX_MSG_BUF, r.msg_flags);
@@ -387,7 +387,7 @@ static void ok_send_next(struct __test_metadata *_metadata, struct fx *x,
 	uint64_t next = x->send.next_offset;
 
 	if (next != MBX_OFFSET_NONE) {
-		EXPECT_EQ(s->p[0].pool_free - 128, INFO64(x->fd, pool_free));
+		EXPECT_EQ(s->p[0].pool_free - 128, T_INFO64(x->fd, pool_free));
 		EXPECT_EQ(0, t_buf_release(x->fd, next, 100));
 	}
 	ok_send_buf(_metadata, x, s, ret);
@@ -411,7 +411,7 @@ static void ok_send_sealed(struct __test_metadata *_metadata, struct fx *x,
 	struct mbx_recv r;
 
 	EXPECT_EQ(s->p[0].queued + 1, T_INFO(x->fd, queued));
-	EXPECT_EQ(s->p[0].pool_free, INFO64(x->fd, pool_free));
+	EXPECT_EQ(s->p[0].pool_free, T_INFO64(x->fd, pool_free));
 	ASSERT_EQ(0, recv_into(x->fd, NULL, 0, MBX_RECV_INPLACE, &r));
 	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
 	EXPECT_EQ(x->off, r.offset);
@@ -445,7 +445,7 @@ static void ok_recv_copy(struct __test_metadata *_metadata, struct fx *x, const 
 			 long ret)
 {
 	EXPECT_EQ(s->p[0].queued - 1, T_INFO(x->fd, queued));
-	EXPECT_EQ(s->p[0].received + 1, INFO64(x->fd, received));
+	EXPECT_EQ(s->p[0].received + 1, T_INFO64(x->fd, received));
 	EXPECT_EQ(1000, x->recv.len);
 	EXPECT_EQ(0, memcmp(x->rdata[0], x->data, 1000));
 }
@@ -458,7 +458,7 @@ static const struct fop op_recv_copy = {
 static void queue_pool_msg(struct __test_metadata *_metadata, struct fx *x)
 {
 	if (!T_INFO(x->fd, queued)) {
-		if (INFO64(x->fd, pool_free) == FI_POOL)
+		if (T_INFO64(x->fd, pool_free) == FI_POOL)
 			ASSERT_EQ(0, t_buf_alloc(x->fd, 100, MBX_NONBLOCK, 0, &x->off));
 		memcpy(x->map + x->off, x->data, 100);
 		ASSERT_EQ(0, send_buf(x->fd, x->off, 100));
@@ -535,7 +535,7 @@ static void ok_recv_pool_copy(struct __test_metadata *_metadata, struct fx *x,
 	EXPECT_EQ(100, x->recv.len);
 	EXPECT_EQ(0, memcmp(x->rdata[0], x->data, 100));
 	/* copied out: the region is free again */
-	EXPECT_EQ(FI_POOL, INFO64(x->fd, pool_free));
+	EXPECT_EQ(FI_POOL, T_INFO64(x->fd, pool_free));
 }
 
 static const struct fop op_recv_pool_copy = {
@@ -715,7 +715,7 @@ TEST_F_TIMEOUT(fault, send_pool_region, 120)
 	memcpy(fx.map + fx.off, fx.data, 100);
 	run_one(_metadata, &op_send_buf);
 	EXPECT_EQ(0, t_buf_release(fx.fd, fx.off, 100));
-	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
+	EXPECT_EQ(FI_POOL, T_INFO64(fx.fd, pool_free));
 }
 
 TEST_F_TIMEOUT(fault, recv_copy, 120)
@@ -734,7 +734,7 @@ TEST_F_TIMEOUT(fault, recv_in_place, 120)
 	run_one(_metadata, &op_recv_inplace);
 	/* the message is queued again after each success: take it, free it */
 	drain(_metadata, fx.fd, T_INFO(fx.fd, queued));
-	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
+	EXPECT_EQ(FI_POOL, T_INFO64(fx.fd, pool_free));
 }
 
 TEST_F_TIMEOUT(fault, send_pool_region_and_next, 120)
@@ -748,7 +748,7 @@ TEST_F_TIMEOUT(fault, send_pool_region_and_next, 120)
 	memcpy(fx.map + fx.off, fx.data, 100);
 	run_one(_metadata, &op_send_next);
 	EXPECT_EQ(0, t_buf_release(fx.fd, fx.off, 100));
-	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
+	EXPECT_EQ(FI_POOL, T_INFO64(fx.fd, pool_free));
 }
 
 TEST_F_TIMEOUT(fault, send_sealed, 120)
@@ -763,7 +763,7 @@ TEST_F_TIMEOUT(fault, send_sealed, 120)
 	memcpy(fx.map + fx.off, fx.data, 100);
 	run_one(_metadata, &op_send_sealed);
 	EXPECT_EQ(0, t_buf_release(fx.fd, fx.off, 100));
-	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
+	EXPECT_EQ(FI_POOL, T_INFO64(fx.fd, pool_free));
 	/* freed, so writable again */
 	fx.map[fx.off] = 1;
 }
@@ -775,7 +775,7 @@ TEST_F_TIMEOUT(fault, recv_in_place_with_release, 120)
 	main_port(_metadata, &fx);
 	run_one(_metadata, &op_recv_release);
 	drain(_metadata, fx.fd, T_INFO(fx.fd, queued));
-	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
+	EXPECT_EQ(FI_POOL, T_INFO64(fx.fd, pool_free));
 }
 
 TEST_F_TIMEOUT(fault, recv_pool_message_copied_out, 120)
@@ -784,7 +784,7 @@ TEST_F_TIMEOUT(fault, recv_pool_message_copied_out, 120)
 		return;
 	main_port(_metadata, &fx);
 	run_one(_metadata, &op_recv_pool_copy);
-	EXPECT_EQ(FI_POOL, INFO64(fx.fd, pool_free));
+	EXPECT_EQ(FI_POOL, T_INFO64(fx.fd, pool_free));
 }
 
 TEST_HARNESS_MAIN

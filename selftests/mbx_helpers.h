@@ -16,6 +16,7 @@
 #ifndef MBX_HELPERS_H
 #define MBX_HELPERS_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -242,6 +243,37 @@ static inline long long t_info_u32(int fd, size_t off)
 
 #define T_INFO(fd, field) \
 	t_info_u32(fd, offsetof(struct mbx_port_info, field))
+
+static inline long long t_info_u64(int fd, size_t off)
+{
+	struct mbx_port_info info;
+	uint64_t v;
+	int ret;
+
+	ret = t_info(fd, &info);
+	if (ret)
+		return ret;
+	memcpy(&v, (char *)&info + off, sizeof(v));
+	return (long long)v;
+}
+
+#define T_INFO64(fd, field) \
+	t_info_u64(fd, offsetof(struct mbx_port_info, field))
+
+/* The number of fds this process has open. */
+static inline int t_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
 
 /*
  * Wait (bounded) until a __u32 PORT_INFO field reaches @want: how a test

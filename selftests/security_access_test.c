@@ -243,7 +243,7 @@ TEST_F(sec, send_only_fd_cannot_receive_by_any_route)
 	EXPECT_EQ(POLLOUT, pfd.revents & (POLLIN | POLLOUT));
 
 	EXPECT_EQ(2, T_INFO(fd, queued));
-	EXPECT_EQ(0, INFO64(fd, received));
+	EXPECT_EQ(0, T_INFO64(fd, received));
 	close(s);
 	close(fd);
 }

@@ -54,7 +54,7 @@ TEST_F(sec, send_lengths_near_u64_max_or_past_u32_are_emsgsize)
 	EXPECT_TRUE(errno == EFAULT || errno == EINVAL || errno == EMSGSIZE)
 		TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(0, T_INFO(fd, queued));
-	EXPECT_EQ(0, INFO64(fd, sent));
+	EXPECT_EQ(0, T_INFO64(fd, sent));
 	close(fd);
 }
 
@@ -115,7 +115,7 @@ TEST_F(sec, buf_alloc_lengths_near_u64_max_are_einval)
 		}
 		EXPECT_EQ(EINVAL, t_reap(pid))
 			TH_LOG("len %#llx", (unsigned long long)lens[i]);
-		EXPECT_EQ(2 * PAGE, INFO64(fd, pool_free));
+		EXPECT_EQ(2 * PAGE, T_INFO64(fd, pool_free));
 	}
 	close(fd);
 }
@@ -191,8 +191,8 @@ TEST_F(sec, batch_counts_and_pointers_that_overflow_are_refused)
 		EXPECT_EQ(0, done);
 	}
 	EXPECT_EQ(1, T_INFO(fd, queued));
-	EXPECT_EQ(1, INFO64(fd, sent));
-	EXPECT_EQ(0, INFO64(fd, received));
+	EXPECT_EQ(1, T_INFO64(fd, sent));
+	EXPECT_EQ(0, T_INFO64(fd, received));
 	close(fd);
 }
 
@@ -203,7 +203,7 @@ static long create_try(uint32_t cap, uint32_t msg, uint64_t pool,
 	long fd = t_pool_port(cap, msg, pool, name, 0600, 0);
 
 	if (fd >= 0) {
-		*got_pool = INFO64(fd, pool_size);
+		*got_pool = T_INFO64(fd, pool_size);
 		if (name)
 			mbx_port_unlink(MBX_DEV_AUTO, name);
 		close(fd);
@@ -224,7 +224,7 @@ TEST_F(sec, pool_sizes_near_u64_max_are_einval)
 	int fds;
 
 	ASSERT_EQ(0, t_param_get("max_pool_size", &max));
-	fds = count_fds();
+	fds = t_count_fds();
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		EXPECT_EQ(-EINVAL, create_try(128, 8192, sizes[i], self->name,
 					      &got))
@@ -235,7 +235,7 @@ TEST_F(sec, pool_sizes_near_u64_max_are_einval)
 						 MBX_SEND));
 	}
 	EXPECT_EQ(-EINVAL, create_try(1, 64, max + 1, NULL, &got));
-	EXPECT_EQ(fds, count_fds());
+	EXPECT_EQ(fds, t_count_fds());
 }
 
 /*
@@ -267,7 +267,7 @@ TEST_F(sec, pool_sizes_near_u64_max_with_max_pool_size_at_its_maximum)
 
 	ASSERT_EQ(0, t_param_set("max_pool_size", ULONG_MAX));
 	ASSERT_EQ(0, t_param_set("max_bytes_per_user", 256 * MIB));
-	fds = count_fds();
+	fds = t_count_fds();
 	for (i = 0; i < ARRAY_SIZE(t); i++) {
 		got = PAT64;
 		ret = create_try(t[i].cap, t[i].msg, t[i].pool, self->name,
@@ -282,7 +282,7 @@ TEST_F(sec, pool_sizes_near_u64_max_with_max_pool_size_at_its_maximum)
 		EXPECT_EQ(-ENOENT, mbx_port_open(MBX_DEV_AUTO, self->name,
 						 MBX_SEND));
 	}
-	EXPECT_EQ(fds, count_fds());
+	EXPECT_EQ(fds, t_count_fds());
 }
 
 TEST_F(sec, capacities_and_message_sizes_near_u32_max)

@@ -250,7 +250,7 @@ TEST_F(sec, recv_writes_back_only_documented_fields)
 				  .pid = getpid(), .uid = geteuid() };
 	EXPECT_TRUE(recv_written(&before, r, &want));
 	EXPECT_TRUE(untouched(data + 100, sizeof(data) - 100));
-	EXPECT_EQ(PAGE, INFO64(fd, pool_free));
+	EXPECT_EQ(PAGE, T_INFO64(fd, pool_free));
 
 	/* size-versioned larger struct with a zero tail: the tail stays zero */
 	cmd = _IOC(_IOC_READ | _IOC_WRITE, MBX_IOC_MAGIC, 0x11, sizeof(raw));
@@ -430,7 +430,7 @@ TEST_F(sec, buf_alloc_writes_only_the_offset_and_release_nothing)
 	before = b;
 	EXPECT_EQ(0, t_ioctl(fd, MBX_IOC_BUF_RELEASE, &b));
 	EXPECT_EQ(0, memcmp(&before, &b, sizeof(b)));
-	EXPECT_EQ(2 * PAGE, INFO64(fd, pool_free));
+	EXPECT_EQ(2 * PAGE, T_INFO64(fd, pool_free));
 	close(fd);
 }
 

@@ -127,19 +127,7 @@ static inline int is_msg(const struct mbx_recv *r, const void *buf, unsigned int
 	return is_msg_from(r, buf, i, prio, getpid());
 }
 
-static inline long long info64(int fd, size_t off)
-{
-	struct mbx_port_info in;
-	uint64_t v;
-	int ret = t_info(fd, &in);
-
-	if (ret)
-		return ret;
-	memcpy(&v, (char *)&in + off, sizeof(v));
-	return (long long)v;
-}
-
-#define SENT(fd)	info64(fd, offsetof(struct mbx_port_info, sent))
-#define RECEIVED(fd)	info64(fd, offsetof(struct mbx_port_info, received))
+#define SENT(fd)	T_INFO64(fd, sent)
+#define RECEIVED(fd)	T_INFO64(fd, received)
 
 #endif /* _BATCH_H */

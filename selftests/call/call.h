@@ -43,26 +43,9 @@ static inline long call(int fd, struct mbx_call *c)
 	return t_ioctl(fd, MBX_IOC_CALL, c);
 }
 
-static inline long long info(int fd, size_t off, int u64)
-{
-	struct mbx_port_info i;
-	int ret = t_info(fd, &i);
-	uint64_t v64;
-	uint32_t v32;
-
-	if (ret)
-		return ret;
-	if (u64) {
-		memcpy(&v64, (char *)&i + off, sizeof(v64));
-		return (long long)v64;
-	}
-	memcpy(&v32, (char *)&i + off, sizeof(v32));
-	return v32;
-}
-
-#define QUEUED(fd)	info(fd, offsetof(struct mbx_port_info, queued), 0)
-#define SENT(fd)	info(fd, offsetof(struct mbx_port_info, sent), 1)
-#define RECEIVED(fd)	info(fd, offsetof(struct mbx_port_info, received), 1)
+#define QUEUED(fd)	T_INFO(fd, queued)
+#define SENT(fd)	T_INFO64(fd, sent)
+#define RECEIVED(fd)	T_INFO64(fd, received)
 
 /*
  * The request port and reply port of a test.  Both may send and receive, so

@@ -115,20 +115,6 @@ struct snap {
 	struct mbx_port_info p[2];
 };
 
-static inline int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 static inline int count_maps(void)
 {
 	char line[512];
@@ -200,7 +186,7 @@ static inline void take_snap(struct __test_metadata *_metadata, struct fx *x, st
 	int i;
 
 	memset(s, 0, sizeof(*s));
-	s->nfds = count_fds();
+	s->nfds = t_count_fds();
 	ASSERT_LT(0, s->nfds);
 	s->nmaps = x->maps ? count_maps() : 0;
 	for (i = 0; i < 2; i++)
@@ -339,20 +325,6 @@ static inline long recv_into(int fd, void *buf, uint64_t len, uint32_t flags,
 	return t_ioctl(fd, MBX_IOC_RECV, r);
 }
 
-static inline long long info64(int fd, size_t off)
-{
-	struct mbx_port_info info;
-	uint64_t v;
-
-	if (t_info(fd, &info))
-		return -1;
-	memcpy(&v, (char *)&info + off, sizeof(v));
-	return (long long)v;
-}
-
-/* PORT_INFO fields: T_INFO() (mbx_helpers.h) for __u32, INFO64 for __u64 */
-#define INFO64(fd, f) info64(fd, offsetof(struct mbx_port_info, f))
-
 static inline void drain(struct __test_metadata *_metadata, int fd, long n)
 {
 	struct mbx_recv r;
@@ -374,7 +346,7 @@ static inline void ok_new_fd(struct __test_metadata *_metadata, struct fx *x, co
 	EXPECT_EQ(s->p[0].receivers + !!(info.access & MBX_RECV),
 		  info.receivers);
 	close(ret);
-	EXPECT_EQ(s->nfds, count_fds());
+	EXPECT_EQ(s->nfds, t_count_fds());
 	EXPECT_EQ(s->p[0].senders, T_INFO(x->fd, senders));
 	EXPECT_EQ(s->p[0].receivers, T_INFO(x->fd, receivers));
 }

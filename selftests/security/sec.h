@@ -199,33 +199,6 @@ static inline void *map_pool(int fd, size_t len, int prot)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static inline long long info_u64(int fd, size_t off)
-{
-	struct mbx_port_info info;
-	uint64_t v;
-
-	if (t_info(fd, &info))
-		return -1;
-	memcpy(&v, (char *)&info + off, sizeof(v));
-	return (long long)v;
-}
-
-#define INFO64(fd, field) info_u64(fd, offsetof(struct mbx_port_info, field))
-
-static inline int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* Read one byte from @fd within T_WAIT_MS; 0 or -errno. */
 static inline int wait_byte(int fd)
 {
