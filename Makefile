@@ -97,8 +97,12 @@ TEST_SRCS	:= $(wildcard $(TOP)/selftests/*_test.c)
 TEST_HELPERS	:= $(filter-out $(TEST_SRCS),$(wildcard $(TOP)/selftests/*.c))
 TESTS		:= $(TEST_SRCS:$(TOP)/selftests/%.c=$(B)/selftests/%)
 TEST_OWN	= $(wildcard $(TOP)/selftests/$(patsubst %_test,%,$(1))/*.c)
-$(foreach t,$(TESTS),$(eval $(t): $(wildcard \
-	$(TOP)/selftests/$(patsubst %_test,%,$(notdir $(t)))/*.[ch])))
+# One compile makes such a test, and its .d keeps only the last source's
+# headers: a test with sources of its own depends on them and on every
+# header of selftests/ too.
+TEST_DIR	= $(wildcard $(TOP)/selftests/$(patsubst %_test,%,$(notdir $(1)))/*.[ch])
+$(foreach t,$(TESTS),$(if $(call TEST_OWN,$(notdir $(t))),$(eval $(t): \
+	$(call TEST_DIR,$(t)) $(wildcard $(TOP)/selftests/*.h))))
 KSFT_H		:= $(B)/kselftest/kselftest_harness.h
 
 EXAMPLES	:= $(patsubst $(TOP)/examples/%.c,$(B)/examples/%,$(wildcard $(TOP)/examples/*.c))

@@ -10,7 +10,8 @@
  * and receives nothing (done == 0); every check made before anything is
  * sent (recv_fd not open, not a port, without receive access; bad flags,
  * priority, timeouts; non-zero flags or reserved; bad pointers) leaves
- * both ports untouched; a call spins for its reply for at most
+ * both ports untouched; a rendezvous request port and a pool request with
+ * an in-place reply work; a call spins for its reply for at most
  * call_spin_ns (0 to 1 ms), and never while another task waits for its
  * CPU.  Their common part is call/call.h.
  */

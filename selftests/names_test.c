@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Names under races: one name created, opened and unlinked by several
- * threads at once.  Whatever the interleaving, a port is reachable by name
- * (PORT_INFO state MBX_STATE_NAMED) exactly while its name is linked, so
- * that a port whose name is gone reaches end of stream when its last
- * sender closes.  The single-threaded rules of names are in port_test.c
- * and perm_test.c.
+ * Names under races: one thread creates a named port over and over while
+ * another unlinks the name whenever it exists.  Whatever the interleaving,
+ * a port is reachable by name (PORT_INFO state MBX_STATE_NAMED) exactly
+ * while its name is linked, so that a port whose name is gone reaches end
+ * of stream when its last sender closes.  The single-threaded rules of
+ * names are in port_test.c and perm_test.c.
  */
 #define _GNU_SOURCE
 #include <pthread.h>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The message queue in copy mode: payloads, read()/write(), MBX_IOC_SEND and
- * MBX_IOC_RECV fields and errors, priority and FIFO order, and capacity.
- * queue_wait_test.c has every combination of blocking / non-blocking x
- * send / receive x empty / full / rendezvous; their common part is
- * queue/queue.h.
+ * MBX_IOC_RECV fields and errors, priority and FIFO order.
+ * queue_wait_test.c has capacity: every combination of blocking /
+ * non-blocking x send / receive x empty / full / rendezvous; their common
+ * part is queue/queue.h.
  */
 #define _GNU_SOURCE
 #include "queue/queue.h"

@@ -3,10 +3,12 @@
  * The fail-nth tests' harness (fault_test.c, fault_pool_test.c): the
  * failslab and fail_page_alloc set-up, arming fail-nth, what a failed call
  * must leave unchanged, the loop that fails each injection point of one
- * operation in turn (run_op()), and the fixture.  An operation (struct
- * fop) prepares its arguments, makes exactly one system call, and checks
- * and undoes a success or checks a failure; each test file defines its
- * own.  See fault_test.c for the whole method.
+ * operation in turn (run_op(), run_one()), the raw calls the operations
+ * make, and the fixture with its main port.  An operation (struct fop)
+ * prepares its arguments, makes exactly one system call, and checks and
+ * undoes a success or checks a failure; each test file defines its own,
+ * from the few pieces both share here (a new fd's check, a dup).  See
+ * fault_test.c for the whole method.
  */
 #ifndef _FAULT_H
 #define _FAULT_H

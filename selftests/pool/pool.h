@@ -9,7 +9,6 @@
 #ifndef _POOL_H
 #define _POOL_H
 
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>

@@ -20,7 +20,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#include "../mbx_helpers.h"
+#include "mbx_helpers.h"
 #include "participant.h"
 
 /* ---- random numbers and payloads -------------------------------------- */

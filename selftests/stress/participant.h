@@ -9,6 +9,7 @@
 
 #include <semaphore.h>
 #include <stdbool.h>
+#include <mailbox.h>
 
 #include "stress.h"
 

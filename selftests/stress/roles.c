@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#include "../mbx_helpers.h"
+#include "mbx_helpers.h"
 #include "participant.h"
 
 static void send_one(struct pctx *c, int slot, int fd, bool use_write)
