@@ -229,11 +229,65 @@ int cmd_ls(int argc, char **argv)
 
 /* --- stat --- */
 
+#define ROW(key, fmt, ...) printf("%-15s " fmt "\n", key ":", __VA_ARGS__)
+
+/* A ring port's rows of `stat`. */
+static void show_ring(const struct mbx_ring_info *ri)
+{
+	ROW("ring_size", "%llu", (unsigned long long)ri->ring_size);
+	ROW("ring_produced", "%llu", (unsigned long long)ri->now_produced);
+	ROW("ring_consumed", "%llu", (unsigned long long)ri->now_consumed);
+	ROW("ring_used", "%llu",
+	    (unsigned long long)(ri->now_produced - ri->now_consumed));
+	ROW("ring_pflags", "%#x%s", ri->now_pflags,
+	    ri->now_pflags & MBX_RING_NEED_WAKEUP ? " (need-wakeup)" : "");
+	ROW("ring_cflags", "%#x%s", ri->now_cflags,
+	    ri->now_cflags & MBX_RING_NEED_WAKEUP ? " (need-wakeup)" : "");
+	ROW("ring_status", "%#x (%s)", ri->now_status,
+	    ring_status_str(ri->now_status));
+}
+
+static void show_stat(const struct mbx_port_info *p,
+		      const struct mbx_ring_info *ri)
+{
+	char owner[CELL], group[CELL];
+
+	fmt_id(owner, sizeof(owner), "/etc/passwd", p->uid, false);
+	fmt_id(group, sizeof(group), "/etc/group", p->gid, false);
+	ROW("name", "%s", p->name);
+	ROW("id", "%llu", p->id);
+	ROW("state", "%s", state_str(p->state));
+	ROW("access", "%s", access_str(p->access));
+	ROW("uid", "%u (%s)", p->uid, owner);
+	ROW("gid", "%u (%s)", p->gid, group);
+	ROW("mode", "%04o", p->mode);
+	ROW("capacity", "%u", p->capacity);
+	ROW("max_msg_size", "%u", p->max_msg_size);
+	ROW("pool_size", "%llu", p->pool_size);
+	ROW("pool_free", "%llu", p->pool_free);
+	ROW("queued", "%u", p->queued);
+	ROW("senders", "%u", p->senders);
+	ROW("receivers", "%u", p->receivers);
+	ROW("send_waiting", "%u", p->send_waiting);
+	ROW("recv_waiting", "%u", p->recv_waiting);
+	ROW("sent", "%llu", p->sent);
+	ROW("received", "%llu", p->received);
+	ROW("bytes_sent", "%llu", p->bytes_sent);
+	ROW("bytes_received", "%llu", p->bytes_received);
+	ROW("send_waits", "%llu", p->send_waits);
+	ROW("recv_waits", "%llu", p->recv_waits);
+	if (p->state & MBX_STATE_TOPIC)
+		ROW("subscribers", "%u", p->subscribers);
+	if (p->state & MBX_STATE_RING)
+		show_ring(ri);
+}
+
+#undef ROW
+
 int cmd_stat(int argc, char **argv)
 {
 	struct mbx_port_info p;
 	struct mbx_ring_info ri;
-	char owner[CELL], group[CELL];
 	int c, fd, code, ret;
 
 	while ((c = next_opt(argc, argv, "")) != -1)
@@ -256,49 +310,7 @@ int cmd_stat(int argc, char **argv)
 	if (ret < 0)
 		return fail(-ret, "%s", argv[optind]);
 
-	fmt_id(owner, sizeof(owner), "/etc/passwd", p.uid, false);
-	fmt_id(group, sizeof(group), "/etc/group", p.gid, false);
-#define ROW(key, fmt, ...) printf("%-15s " fmt "\n", key ":", __VA_ARGS__)
-	ROW("name", "%s", p.name);
-	ROW("id", "%llu", p.id);
-	ROW("state", "%s", state_str(p.state));
-	ROW("access", "%s", access_str(p.access));
-	ROW("uid", "%u (%s)", p.uid, owner);
-	ROW("gid", "%u (%s)", p.gid, group);
-	ROW("mode", "%04o", p.mode);
-	ROW("capacity", "%u", p.capacity);
-	ROW("max_msg_size", "%u", p.max_msg_size);
-	ROW("pool_size", "%llu", p.pool_size);
-	ROW("pool_free", "%llu", p.pool_free);
-	ROW("queued", "%u", p.queued);
-	ROW("senders", "%u", p.senders);
-	ROW("receivers", "%u", p.receivers);
-	ROW("send_waiting", "%u", p.send_waiting);
-	ROW("recv_waiting", "%u", p.recv_waiting);
-	ROW("sent", "%llu", p.sent);
-	ROW("received", "%llu", p.received);
-	ROW("bytes_sent", "%llu", p.bytes_sent);
-	ROW("bytes_received", "%llu", p.bytes_received);
-	ROW("send_waits", "%llu", p.send_waits);
-	ROW("recv_waits", "%llu", p.recv_waits);
-	if (p.state & MBX_STATE_TOPIC)
-		ROW("subscribers", "%u", p.subscribers);
-	if (p.state & MBX_STATE_RING) {
-		ROW("ring_size", "%llu", (unsigned long long)ri.ring_size);
-		ROW("ring_produced", "%llu",
-		    (unsigned long long)ri.now_produced);
-		ROW("ring_consumed", "%llu",
-		    (unsigned long long)ri.now_consumed);
-		ROW("ring_used", "%llu",
-		    (unsigned long long)(ri.now_produced - ri.now_consumed));
-		ROW("ring_pflags", "%#x%s", ri.now_pflags,
-		    ri.now_pflags & MBX_RING_NEED_WAKEUP ? " (need-wakeup)" : "");
-		ROW("ring_cflags", "%#x%s", ri.now_cflags,
-		    ri.now_cflags & MBX_RING_NEED_WAKEUP ? " (need-wakeup)" : "");
-		ROW("ring_status", "%#x (%s)", ri.now_status,
-		    ring_status_str(ri.now_status));
-	}
-#undef ROW
+	show_stat(&p, &ri);
 	if (fflush(stdout))
 		return fail(errno, "write to stdout");
 	return EXIT_OK;
