@@ -70,6 +70,21 @@ static int mbx_port_limits(const struct mbx_port_create *args,
 	return 0;
 }
 
+/* The new port's reference, id, locks, lists and queue, all empty. */
+static void mbx_port_init(struct mbx_port *port)
+{
+	kref_init(&port->ref);
+	port->id = atomic64_inc_return(&mbx_port_ids);
+	spin_lock_init(&port->lock);
+	spin_lock_init(&port->spares_lock);
+	mbx_queue_init(port);
+	INIT_LIST_HEAD(&port->send_waiters);
+	INIT_LIST_HEAD(&port->recv_waiters);
+	INIT_LIST_HEAD(&port->subs);
+	INIT_LIST_HEAD(&port->dead);
+	init_waitqueue_head(&port->poll_wq);
+}
+
 /**
  * mbx_port_alloc() - make a port from checked creation arguments
  * @args: flags, mode and name already validated by the caller
@@ -128,17 +143,7 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 		}
 	}
 
-	kref_init(&port->ref);
-	port->id = atomic64_inc_return(&mbx_port_ids);
-	spin_lock_init(&port->lock);
-	spin_lock_init(&port->spares_lock);
-	mbx_queue_init(port);
-	INIT_LIST_HEAD(&port->send_waiters);
-	INIT_LIST_HEAD(&port->recv_waiters);
-	INIT_LIST_HEAD(&port->subs);
-	INIT_LIST_HEAD(&port->dead);
-	init_waitqueue_head(&port->poll_wq);
-
+	mbx_port_init(port);
 	mutex_lock(&mbx_ports_lock);
 	list_add_tail(&port->all_node, &mbx_ports);
 	mutex_unlock(&mbx_ports_lock);
