@@ -173,7 +173,7 @@ static const struct fop op_ring_enter = {
 static void prep_call(struct __test_metadata *_metadata, struct fx *x)
 {
 	if (!T_INFO(x->rfd, queued))
-		ASSERT_EQ(0, send_copy(x->rfd, x->data, 32));
+		ASSERT_EQ(0, t_send_copy(x->rfd, x->data, 32, 0, 0));
 	memset(&x->call, 0, sizeof(x->call));
 	x->call.send.buf = (uintptr_t)x->data;
 	x->call.send.len = 16;
@@ -265,7 +265,7 @@ static void prep_recv_batch(struct __test_metadata *_metadata, struct fx *x)
 	int i;
 
 	for (; q < 4; q++)
-		ASSERT_EQ(0, send_copy(x->fd, x->data, 100));
+		ASSERT_EQ(0, t_send_copy(x->fd, x->data, 100, 0, 0));
 	memset(x->rdata, 0, sizeof(x->rdata));
 	memset(x->recvs, 0, sizeof(x->recvs));
 	for (i = 0; i < 4; i++) {
@@ -335,7 +335,7 @@ static void prep_topic_inplace(struct __test_metadata *_metadata,
 		ASSERT_EQ(FI_POOL, T_INFO64(x->fd, pool_free));
 		ASSERT_EQ(0, t_buf_alloc(x->fd, 100, MBX_NONBLOCK, 0, &x->off));
 		memcpy(x->map + x->off, x->data, 100);
-		ASSERT_EQ(0, send_buf(x->fd, x->off, 100));
+		ASSERT_EQ(0, t_send_buf(x->fd, x->off, 100, 0, 0));
 	}
 	memset(&x->recv, 0, sizeof(x->recv));
 	x->recv.flags = MBX_NONBLOCK | MBX_RECV_INPLACE;

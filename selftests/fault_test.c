@@ -318,7 +318,7 @@ static void ok_send(struct __test_metadata *_metadata, struct fx *x, const struc
 	EXPECT_EQ(s->p[0].queued + 1, T_INFO(x->fd, queued));
 	EXPECT_EQ(s->p[0].sent + 1, T_INFO64(x->fd, sent));
 	EXPECT_EQ(s->p[0].bytes_sent + x->send.len, T_INFO64(x->fd, bytes_sent));
-	ASSERT_EQ(0, recv_into(x->fd, x->rdata[0], FI_MSG, 0, &r));
+	ASSERT_EQ(0, t_recv_nb(x->fd, x->rdata[0], FI_MSG, 0, &r));
 	EXPECT_EQ(x->send.len, r.len);
 	EXPECT_EQ(0, memcmp(x->rdata[0], x->data, r.len));
 }
@@ -351,7 +351,7 @@ static void ok_send_buf(struct __test_metadata *_metadata, struct fx *x, const s
 	EXPECT_EQ(s->p[0].queued + 1, T_INFO(x->fd, queued));
 	EXPECT_EQ(s->p[0].pool_free, T_INFO64(x->fd, pool_free));
 	/* take it back in place: the fd holds the region again */
-	ASSERT_EQ(0, recv_into(x->fd, NULL, 0, MBX_RECV_INPLACE, &r));
+	ASSERT_EQ(0, t_recv_nb(x->fd, NULL, 0, MBX_RECV_INPLACE, &r));
 	EXPECT_EQ(MBX_MSG_BUF, r.msg_flags);
 	EXPECT_EQ(x->off, r.offset);
 	EXPECT_EQ(100, r.len);
@@ -360,7 +360,7 @@ static void ok_send_buf(struct __test_metadata *_metadata, struct fx *x, const s
 static void failed_send_buf(struct __test_metadata *_metadata, struct fx *x, long ret)
 {
 	/* still held by the fd, as allocated: another fd may not send it */
-	EXPECT_EQ(-EPERM, send_buf(x->rfd, x->off, 100));
+	EXPECT_EQ(-EPERM, t_send_buf(x->rfd, x->off, 100, 0, 0));
 }
 
 static const struct fop op_send_buf = {
@@ -412,7 +412,7 @@ static void ok_send_sealed(struct __test_metadata *_metadata, struct fx *x,
 
 	EXPECT_EQ(s->p[0].queued + 1, T_INFO(x->fd, queued));
 	EXPECT_EQ(s->p[0].pool_free, T_INFO64(x->fd, pool_free));
-	ASSERT_EQ(0, recv_into(x->fd, NULL, 0, MBX_RECV_INPLACE, &r));
+	ASSERT_EQ(0, t_recv_nb(x->fd, NULL, 0, MBX_RECV_INPLACE, &r));
 	EXPECT_EQ(MBX_MSG_BUF | MBX_MSG_SEALED, r.msg_flags);
 	EXPECT_EQ(x->off, r.offset);
 	EXPECT_EQ(100, r.len);
@@ -428,7 +428,7 @@ static const struct fop op_send_sealed = {
 static void prep_recv_copy(struct __test_metadata *_metadata, struct fx *x)
 {
 	if (!T_INFO(x->fd, queued))
-		ASSERT_EQ(0, send_copy(x->fd, x->data, 1000));
+		ASSERT_EQ(0, t_send_copy(x->fd, x->data, 1000, 0, 0));
 	memset(x->rdata[0], 0, sizeof(x->rdata[0]));
 	memset(&x->recv, 0, sizeof(x->recv));
 	x->recv.buf = (uintptr_t)x->rdata[0];
@@ -461,7 +461,7 @@ static void queue_pool_msg(struct __test_metadata *_metadata, struct fx *x)
 		if (T_INFO64(x->fd, pool_free) == FI_POOL)
 			ASSERT_EQ(0, t_buf_alloc(x->fd, 100, MBX_NONBLOCK, 0, &x->off));
 		memcpy(x->map + x->off, x->data, 100);
-		ASSERT_EQ(0, send_buf(x->fd, x->off, 100));
+		ASSERT_EQ(0, t_send_buf(x->fd, x->off, 100, 0, 0));
 	}
 }
 
@@ -480,7 +480,7 @@ static void ok_recv_inplace(struct __test_metadata *_metadata, struct fx *x,
 	EXPECT_EQ(x->off, x->recv.offset);
 	EXPECT_EQ(0, memcmp(x->map + x->off, x->data, 100));
 	/* queue it again for the next try */
-	ASSERT_EQ(0, send_buf(x->fd, x->off, 100));
+	ASSERT_EQ(0, t_send_buf(x->fd, x->off, 100, 0, 0));
 }
 
 static const struct fop op_recv_inplace = {

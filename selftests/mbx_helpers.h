@@ -189,6 +189,47 @@ static inline long t_buf_release(int fd, uint64_t off, uint64_t len)
 }
 
 /* An anonymous port with @capacity messages of up to @msg_size bytes. */
+/* Non-blocking copy-mode send. */
+static inline long t_send_copy(int fd, const void *buf, uint64_t len,
+			       uint32_t prio, uint64_t tag)
+{
+	struct mbx_send s;
+
+	memset(&s, 0, sizeof(s));
+	s.buf = (uintptr_t)buf;
+	s.len = len;
+	s.prio = prio;
+	s.tag = tag;
+	s.flags = MBX_NONBLOCK;
+	return t_ioctl(fd, MBX_IOC_SEND, &s);
+}
+
+/* Non-blocking MBX_SEND_BUF send of the pool region (@off, @len). */
+static inline long t_send_buf(int fd, uint64_t off, uint64_t len,
+			      uint32_t prio, uint64_t tag)
+{
+	struct mbx_send s;
+
+	memset(&s, 0, sizeof(s));
+	s.offset = off;
+	s.len = len;
+	s.prio = prio;
+	s.tag = tag;
+	s.flags = MBX_SEND_BUF | MBX_NONBLOCK;
+	return t_ioctl(fd, MBX_IOC_SEND, &s);
+}
+
+/* Non-blocking receive (@flags added); the kernel's answer is left in @r. */
+static inline long t_recv_nb(int fd, void *buf, uint64_t len, uint32_t flags,
+			     struct mbx_recv *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->buf = (uintptr_t)buf;
+	r->len = len;
+	r->flags = flags | MBX_NONBLOCK;
+	return t_ioctl(fd, MBX_IOC_RECV, r);
+}
+
 static inline int t_anon(uint32_t capacity, uint32_t msg_size)
 {
 	return t_port(capacity, msg_size, 0600, NULL, 0);

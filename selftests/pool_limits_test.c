@@ -44,10 +44,10 @@ TEST_F(pool, after_shutdown_pool_send_is_epipe_and_queued_ones_drain)
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &q));
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &h));
 	pat_fill(self->base + q, 1000, 17);
-	ASSERT_EQ(0, send_buf(self->fd, q, 1000, 0, 1));
+	ASSERT_EQ(0, t_send_buf(self->fd, q, 1000, 0, 1));
 	ASSERT_EQ(0, t_ioctl(self->fd, MBX_IOC_SHUTDOWN, NULL));
 	s = snap(self->fd);
-	ASSERT_EQ(-EPIPE, send_buf(self->fd, h, 1000, 0, 2));
+	ASSERT_EQ(-EPIPE, t_send_buf(self->fd, h, 1000, 0, 2));
 	ASSERT_UNCHANGED(self->fd, s);
 	ASSERT_EQ(0, t_buf_release(self->fd, h, 1000));
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
@@ -94,8 +94,8 @@ static void churn_pools(struct __test_metadata *_metadata, unsigned int n)
 		ASSERT_EQ(0, t_buf_alloc(fd, 1000, 0, 0, &a));
 		ASSERT_EQ(0, t_buf_alloc(fd, 2000, 0, 0, &b));
 		ASSERT_EQ(0, t_buf_alloc(fd, 3000, 0, 0, &c));
-		ASSERT_EQ(0, send_buf(fd, a, 1000, 0, 0));	/* queued */
-		ASSERT_EQ(0, send_buf(fd, b, 2000, 0, 0));
+		ASSERT_EQ(0, t_send_buf(fd, a, 1000, 0, 0));	/* queued */
+		ASSERT_EQ(0, t_send_buf(fd, b, 2000, 0, 0));
 		ASSERT_EQ(0, recv_inplace(fd, &rv));		/* held: a */
 		munmap(p, MIB);
 		close(fd);
@@ -179,12 +179,12 @@ TEST_F(pool, blocking_alloc_wakes_when_plain_recv_frees_a_region)
 	/* a pool message larger than max_msg_size: the pool is the limit */
 	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
 	pat_fill(self->base, POOL_SZ, 18);
-	ASSERT_EQ(0, send_buf(self->fd, whole, POOL_SZ, 0, 0));
+	ASSERT_EQ(0, t_send_buf(self->fd, whole, POOL_SZ, 0, 0));
 	pid = fork_blocking_alloc(self->fd, 64, off, -1);
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(0, t_wait_sleeping(pid));
 	ASSERT_TRUE(t_stays_blocked(pid));
-	ASSERT_EQ(0, recv_nb(self->fd, buf, POOL_SZ, 0, &rv));
+	ASSERT_EQ(0, t_recv_nb(self->fd, buf, POOL_SZ, 0, &rv));
 	ASSERT_TRUE(pat_check(buf, POOL_SZ, 18));
 	ASSERT_EQ(0, t_reap(pid));
 	ASSERT_EQ(0, t_buf_release(self->fd, *off, 64));
@@ -385,13 +385,13 @@ static long send_kind(int fd, uint8_t *base, uint64_t tag, uint32_t prio,
 
 	if (!pool) {
 		pat_fill(buf, sizeof(buf), tag);
-		return send_copy(fd, buf, sizeof(buf), prio, tag);
+		return t_send_copy(fd, buf, sizeof(buf), prio, tag);
 	}
 	ret = t_buf_alloc(fd, 256, MBX_NONBLOCK, 0, &off);
 	if (ret)
 		return ret;
 	pat_fill(base + off, 256, tag);
-	return send_buf(fd, off, 256, prio, tag);
+	return t_send_buf(fd, off, 256, prio, tag);
 }
 
 /*
@@ -405,7 +405,7 @@ static int recv_check(int fd, uint8_t *base, uint64_t tag, int pool,
 	struct mbx_recv rv;
 	const uint8_t *data = buf;
 
-	if (recv_nb(fd, buf, sizeof(buf), inplace ? MBX_RECV_INPLACE : 0, &rv))
+	if (t_recv_nb(fd, buf, sizeof(buf), inplace ? MBX_RECV_INPLACE : 0, &rv))
 		return -1;
 	if (rv.tag != tag || rv.len != 256)
 		return -2;

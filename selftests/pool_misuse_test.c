@@ -27,12 +27,12 @@ TEST_F(pool, send_or_release_of_region_held_by_another_fd_is_eperm)
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 500, 0, 0, &off));
 	s = snap(self->fd);
-	ASSERT_EQ(-EPERM, send_buf(fd2, off, 500, 0, 0));
+	ASSERT_EQ(-EPERM, t_send_buf(fd2, off, 500, 0, 0));
 	ASSERT_UNCHANGED(self->fd, s);
 	ASSERT_EQ(-EPERM, t_buf_release(fd2, off, 500));
 	ASSERT_UNCHANGED(self->fd, s);
 	/* still held by its allocator */
-	ASSERT_EQ(0, send_buf(self->fd, off, 500, 0, 0));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 500, 0, 0));
 	close(fd2);
 }
 
@@ -46,11 +46,11 @@ TEST_F(pool, send_of_queued_region_is_eperm)
 	fd2 = port_open(self->name, MBX_SEND | MBX_RECV);
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 500, 0, 0, &off));
-	ASSERT_EQ(0, send_buf(self->fd, off, 500, 0, 1));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 500, 0, 1));
 	s = snap(self->fd);
-	ASSERT_EQ(-EPERM, send_buf(self->fd, off, 500, 0, 2));
+	ASSERT_EQ(-EPERM, t_send_buf(self->fd, off, 500, 0, 2));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(-EPERM, send_buf(fd2, off, 500, 0, 3));
+	ASSERT_EQ(-EPERM, t_send_buf(fd2, off, 500, 0, 3));
 	ASSERT_UNCHANGED(self->fd, s);
 	/* queued once only */
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
@@ -71,7 +71,7 @@ TEST_F(pool, release_of_queued_region_is_eperm)
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 700, 0, 0, &off));
 	pat_fill(self->base + off, 700, 15);
-	ASSERT_EQ(0, send_buf(self->fd, off, 700, 0, 1));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 700, 0, 1));
 	s = snap(self->fd);
 	ASSERT_EQ(-EPERM, t_buf_release(self->fd, off, 700));
 	ASSERT_UNCHANGED(self->fd, s);
@@ -97,7 +97,7 @@ TEST_F(pool, release_twice_is_einval)
 	ASSERT_EQ(-EINVAL, t_buf_release(self->fd, off, 300));
 	ASSERT_UNCHANGED(self->fd, s);
 	/* and a send of the freed region */
-	ASSERT_EQ(-EINVAL, send_buf(self->fd, off, 300, 0, 0));
+	ASSERT_EQ(-EINVAL, t_send_buf(self->fd, off, 300, 0, 0));
 	ASSERT_UNCHANGED(self->fd, s);
 }
 
@@ -123,14 +123,14 @@ TEST_F(pool, offset_not_a_live_region_start_is_einval)
 	bad[8] = 1ULL << 63;
 	s = snap(self->fd);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		ASSERT_EQ(-EINVAL, send_buf(self->fd, bad[i], 1, 0, 0))
+		ASSERT_EQ(-EINVAL, t_send_buf(self->fd, bad[i], 1, 0, 0))
 			TH_LOG("send at offset %#llx", (unsigned long long)bad[i]);
 		ASSERT_UNCHANGED(self->fd, s);
 		ASSERT_EQ(-EINVAL, t_buf_release(self->fd, bad[i], 512))
 			TH_LOG("release at %#llx", (unsigned long long)bad[i]);
 		ASSERT_UNCHANGED(self->fd, s);
 	}
-	ASSERT_EQ(0, send_buf(self->fd, off, 512, 0, 0));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 512, 0, 0));
 }
 
 /*
@@ -144,9 +144,9 @@ TEST_F(pool, send_len_longer_than_allocation_is_einval)
 
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 100, 0, 0, &off));
 	s = snap(self->fd);
-	ASSERT_EQ(-EINVAL, send_buf(self->fd, off, 101, 0, 0));
+	ASSERT_EQ(-EINVAL, t_send_buf(self->fd, off, 101, 0, 0));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(-EINVAL, send_buf(self->fd, off, 128, 0, 0));
+	ASSERT_EQ(-EINVAL, t_send_buf(self->fd, off, 128, 0, 0));
 	ASSERT_UNCHANGED(self->fd, s);
 	ASSERT_EQ(0, t_buf_release(self->fd, off, 100));
 }
@@ -161,11 +161,11 @@ TEST_F(pool, send_len_past_reserved_region_is_einval)
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 100, 0, 0, &off));
 	s = snap(self->fd);
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
-		ASSERT_EQ(-EINVAL, send_buf(self->fd, off, lens[i], 0, 0))
+		ASSERT_EQ(-EINVAL, t_send_buf(self->fd, off, lens[i], 0, 0))
 			TH_LOG("len %llu", (unsigned long long)lens[i]);
 		ASSERT_UNCHANGED(self->fd, s);
 	}
-	ASSERT_EQ(0, send_buf(self->fd, off, 100, 0, 0));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 100, 0, 0));
 }
 
 /* offset + len wraps past 2^64 to a small number. */
@@ -190,7 +190,7 @@ TEST_F(pool, offset_plus_len_overflowing_u64_is_einval)
 	lens[3] = UINT64_MAX - off;		/* == UINT64_MAX */
 	s = snap(self->fd);
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
-		ASSERT_EQ(-EINVAL, send_buf(self->fd, off, lens[i], 0, 0))
+		ASSERT_EQ(-EINVAL, t_send_buf(self->fd, off, lens[i], 0, 0))
 			TH_LOG("len %#llx", (unsigned long long)lens[i]);
 		ASSERT_UNCHANGED(self->fd, s);
 		ASSERT_EQ(-EINVAL, t_buf_release(self->fd, off, lens[i]))
@@ -269,7 +269,7 @@ TEST_F(pool, alloc_and_send_buf_on_receive_only_fd_are_ebadf)
 	s = snap(self->fd);
 	ASSERT_EQ(-EBADF, t_buf_alloc(r, 100, MBX_NONBLOCK, 0, NULL));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(-EBADF, send_buf(r, off, 100, 0, 0));
+	ASSERT_EQ(-EBADF, t_send_buf(r, off, 100, 0, 0));
 	ASSERT_UNCHANGED(self->fd, s);
 	ASSERT_EQ(0, t_buf_release(self->fd, off, 100));
 	close(r);
@@ -288,7 +288,7 @@ TEST_F(pool, unknown_flags_and_reserved_fields_are_einval)
 	uint64_t off;
 
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 100, 0, 0, &off));
-	ASSERT_EQ(0, send_copy(self->fd, "x", 1, 0, 0));
+	ASSERT_EQ(0, t_send_copy(self->fd, "x", 1, 0, 0));
 	s = snap(self->fd);
 
 	for (i = 0; i < ARRAY_SIZE(alloc_bad); i++) {
@@ -332,8 +332,8 @@ TEST_F(pool, unknown_flags_and_reserved_fields_are_einval)
 	sd.flags = MBX_SEND_BUF | MBX_NONBLOCK | (1U << 31);
 	ASSERT_EQ(-EINVAL, t_ioctl(self->fd, MBX_IOC_SEND, &sd));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(-EINVAL, recv_nb(self->fd, NULL, 0,
-				   MBX_RECV_INPLACE | MBX_SEND_BUF, &rv));
+	ASSERT_EQ(-EINVAL, t_recv_nb(self->fd, NULL, 0,
+				     MBX_RECV_INPLACE | MBX_SEND_BUF, &rv));
 	ASSERT_UNCHANGED(self->fd, s);
 	memset(&rv, 0, sizeof(rv));
 	rv.flags = MBX_RECV_INPLACE | MBX_NONBLOCK;
@@ -356,10 +356,10 @@ TEST_F(pool, failed_send_leaves_region_held_as_allocated)
 	uint64_t off;
 
 	for (i = 0; i < POOL_CAP; i++)
-		ASSERT_EQ(0, send_copy(self->fd, "f", 1, 0, i));
+		ASSERT_EQ(0, t_send_copy(self->fd, "f", 1, 0, i));
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &off));
 	s = snap(self->fd);
-	ASSERT_EQ(-EAGAIN, send_buf(self->fd, off, 500, 0, 0));
+	ASSERT_EQ(-EAGAIN, t_send_buf(self->fd, off, 500, 0, 0));
 	ASSERT_UNCHANGED(self->fd, s);
 	ASSERT_EQ(0, t_buf_release(self->fd, off, 1000))
 		TH_LOG("the failed 500-byte send changed the region's length");
@@ -427,7 +427,7 @@ TEST_F(pool, inplace_recv_with_unwritable_argument_is_efault_and_keeps_message)
 
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &off));
 	pat_fill(self->base + off, 1000, 19);
-	ASSERT_EQ(0, send_buf(self->fd, off, 1000, 0, 5));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 1000, 0, 5));
 	s = snap(self->fd);
 	memset(&rv, 0, sizeof(rv));
 	rv.flags = MBX_RECV_INPLACE | MBX_NONBLOCK;
@@ -463,11 +463,11 @@ TEST_F(pool, plain_recv_of_pool_message_to_bad_buffer_is_efault_and_keeps_it)
 	ASSERT_EQ(0, mbx_pool_map(r, (void **)&ro, &size));
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 2000, 0, 0, &off));
 	pat_fill(self->base + off, 2000, 20);
-	ASSERT_EQ(0, send_buf(self->fd, off, 2000, 0, 6));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 2000, 0, 6));
 	s = snap(self->fd);
-	ASSERT_EQ(-EFAULT, recv_nb(r, t_bad_ptr(), 4096, 0, &rv));
+	ASSERT_EQ(-EFAULT, t_recv_nb(r, t_bad_ptr(), 4096, 0, &rv));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(-EFAULT, recv_nb(r, ro + POOL_SZ - 4096, 4096, 0, &rv));
+	ASSERT_EQ(-EFAULT, t_recv_nb(r, ro + POOL_SZ - 4096, 4096, 0, &rv));
 	ASSERT_UNCHANGED(self->fd, s);
 	ASSERT_EQ(-1, read(r, ro, 4096));
 	ASSERT_EQ(EFAULT, errno);
@@ -557,8 +557,8 @@ TEST_F(pool, closing_fd_frees_regions_it_received_in_place)
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &a));
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 2000, 0, 0, &b));
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 3000, 0, 0, &kept));
-	ASSERT_EQ(0, send_buf(self->fd, a, 1000, 0, 0));
-	ASSERT_EQ(0, send_buf(self->fd, b, 2000, 0, 0));
+	ASSERT_EQ(0, t_send_buf(self->fd, a, 1000, 0, 0));
+	ASSERT_EQ(0, t_send_buf(self->fd, b, 2000, 0, 0));
 	ASSERT_EQ(0, recv_inplace(r, &rv));
 	ASSERT_EQ(0, recv_inplace(r, &rv));
 	close(r);
@@ -579,7 +579,7 @@ TEST_F(pool, closing_sender_fd_keeps_its_queued_messages)
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, t_buf_alloc(s, 2500, 0, 0, &off));
 	pat_fill(self->base + off, 2500, 16);
-	ASSERT_EQ(0, send_buf(s, off, 2500, 0, 9));
+	ASSERT_EQ(0, t_send_buf(s, off, 2500, 0, 9));
 	close(s);
 	ASSERT_EQ(1, T_INFO(self->fd, queued));
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
@@ -606,7 +606,7 @@ TEST_F(pool, sigkill_of_holder_frees_its_regions_and_keeps_queued_message)
 	/* the message the child will take in place */
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 3000, 0, 0, &p_off));
 	pat_fill(self->base + p_off, 3000, 33);
-	ASSERT_EQ(0, send_buf(self->fd, p_off, 3000, 0, 33));
+	ASSERT_EQ(0, t_send_buf(self->fd, p_off, 3000, 0, 33));
 	ASSERT_EQ(0, pipe(pipefd));
 
 	pid = t_fork();
@@ -625,7 +625,7 @@ TEST_F(pool, sigkill_of_holder_frees_its_regions_and_keeps_queued_message)
 			_exit(T_BAD_SETUP);
 		pat_fill(cb + held, 1000, 21);
 		pat_fill(cb + sent, 2000, 22);
-		if (send_buf(c, sent, 2000, 0, 22))
+		if (t_send_buf(c, sent, 2000, 0, 22))
 			_exit(T_BAD_SETUP);
 		if (recv_inplace(c, &crv) || crv.tag != 33 ||
 		    !pat_check(cb + crv.offset, 3000, 33))

@@ -34,8 +34,8 @@ TEST_F(pool, mmap_whole_pool_shared_at_offset_0_is_the_pool)
 	ASSERT_EQ(0, t_buf_alloc(self->fd, sizeof(buf), 0, 0, &off));
 	pat_fill(self->base + off, sizeof(buf), 1);
 	ASSERT_TRUE(pat_check(second + off, sizeof(buf), 1));
-	ASSERT_EQ(0, send_buf(self->fd, off, sizeof(buf), 0, 0));
-	ASSERT_EQ(0, recv_nb(self->fd, buf, sizeof(buf), 0, &r));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, sizeof(buf), 0, 0));
+	ASSERT_EQ(0, t_recv_nb(self->fd, buf, sizeof(buf), 0, &r));
 	ASSERT_EQ(sizeof(buf), r.len);
 	ASSERT_TRUE(pat_check(buf, sizeof(buf), 1));
 	munmap(second, POOL_SZ);
@@ -101,7 +101,7 @@ TEST(port_without_pool_mmap_and_buffer_calls_are_enodev)
 	ASSERT_EQ(-ENODEV, mbx_pool_map(fd, &base, &size));
 	ASSERT_EQ(-ENODEV, t_buf_alloc(fd, 64, 0, 0, NULL));
 	ASSERT_EQ(-ENODEV, t_buf_release(fd, 0, 64));
-	ASSERT_EQ(-ENODEV, send_buf(fd, 0, 64, 0, 0));
+	ASSERT_EQ(-ENODEV, t_send_buf(fd, 0, 64, 0, 0));
 	memset(&s, 0, sizeof(s));
 	s.flags = MBX_SEND_BUF;		/* blocking, zero length */
 	ASSERT_EQ(-ENODEV, t_ioctl(fd, MBX_IOC_SEND, &s));
@@ -199,7 +199,7 @@ TEST(receive_only_port_dup_maps_read_only_and_holds_its_own_regions)
 	munmap(ro, POOL_SZ);
 
 	ASSERT_EQ(0, t_buf_alloc(fd, 100, 0, 0, &off));
-	ASSERT_EQ(0, send_buf(fd, off, 100, 0, 0));
+	ASSERT_EQ(0, t_send_buf(fd, off, 100, 0, 0));
 	ASSERT_EQ(0, recv_inplace(r, &rv));
 	ASSERT_EQ(-EPERM, t_buf_release(fd, off, 100));
 	close(r);
@@ -225,8 +225,8 @@ TEST_F(pool, send_only_fd_maps_pool_read_write)
 	ASSERT_EQ(0, err) TH_LOG("mmap of a send-only fd: %s", strerror(-err));
 	ASSERT_EQ(0, t_buf_alloc(s, sizeof(buf), 0, 0, &off));
 	pat_fill(w + off, sizeof(buf), 3);
-	ASSERT_EQ(0, send_buf(s, off, sizeof(buf), 0, 0));
-	ASSERT_EQ(0, recv_nb(self->fd, buf, sizeof(buf), 0, &r));
+	ASSERT_EQ(0, t_send_buf(s, off, sizeof(buf), 0, 0));
+	ASSERT_EQ(0, t_recv_nb(self->fd, buf, sizeof(buf), 0, &r));
 	ASSERT_TRUE(pat_check(buf, sizeof(buf), 3));
 	close(s);
 }
@@ -537,7 +537,7 @@ TEST_F(pool, send_buf_then_recv_inplace_gives_same_region_then_release)
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 3000, 0, 0, &off));
 	pat_fill(self->base + off, 3000, 8);
 
-	ASSERT_EQ(0, send_buf(self->fd, off, 3000, 7, 0x1234));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 3000, 7, 0x1234));
 	ASSERT_EQ(1, T_INFO(self->fd, queued));
 	ASSERT_GE(POOL_SZ - 3000, pool_free(self->fd));
 
@@ -594,7 +594,7 @@ TEST_F(pool, send_shorter_than_allocated_release_takes_sent_len)
 	uint64_t off;
 
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &off));
-	ASSERT_EQ(0, send_buf(self->fd, off, 100, 0, 0));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 100, 0, 0));
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
 	ASSERT_EQ(off, rv.offset);
 	ASSERT_EQ(100, rv.len);
@@ -609,7 +609,7 @@ TEST_F(pool, zero_length_pool_message_round_trip)
 	uint64_t off;
 
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 64, 0, 0, &off));
-	ASSERT_EQ(0, send_buf(self->fd, off, 0, 0, 5));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 0, 0, 5));
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
 	ASSERT_EQ(MBX_MSG_BUF, rv.msg_flags);
 	ASSERT_EQ(off, rv.offset);
@@ -628,8 +628,8 @@ TEST_F(pool, plain_recv_copies_pool_message_out_and_frees_region)
 
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 2000, 0, 0, &off));
 	pat_fill(self->base + off, 2000, 10);
-	ASSERT_EQ(0, send_buf(self->fd, off, 2000, 2, 77));
-	ASSERT_EQ(0, recv_nb(self->fd, buf, sizeof(buf), 0, &rv));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 2000, 2, 77));
+	ASSERT_EQ(0, t_recv_nb(self->fd, buf, sizeof(buf), 0, &rv));
 	ASSERT_EQ(2000, rv.len);
 	ASSERT_EQ(0, rv.msg_flags);
 	ASSERT_EQ(77, rv.tag);
@@ -647,7 +647,7 @@ TEST_F(pool, read_copies_pool_message_out_and_frees_region)
 
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 3000, 0, 0, &off));
 	pat_fill(self->base + off, 3000, 11);
-	ASSERT_EQ(0, send_buf(self->fd, off, 3000, 0, 0));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 3000, 0, 0));
 	ASSERT_EQ(3000, read(self->fd, buf, sizeof(buf)));
 	ASSERT_TRUE(pat_check(buf, 3000, 11));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
@@ -664,10 +664,10 @@ TEST_F(pool, plain_recv_too_small_is_emsgsize_and_keeps_pool_message)
 
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 2000, 0, 0, &off));
 	pat_fill(self->base + off, 2000, 12);
-	ASSERT_EQ(0, send_buf(self->fd, off, 2000, 0, 0));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 2000, 0, 0));
 	s = snap(self->fd);
 
-	ASSERT_EQ(-EMSGSIZE, recv_nb(self->fd, buf, sizeof(buf), 0, &rv));
+	ASSERT_EQ(-EMSGSIZE, t_recv_nb(self->fd, buf, sizeof(buf), 0, &rv));
 	ASSERT_EQ(2000, rv.len);
 	ASSERT_UNCHANGED(self->fd, s);
 	ASSERT_EQ(-1, read(self->fd, buf, sizeof(buf)));
@@ -687,17 +687,17 @@ TEST_F(pool, inplace_recv_of_copy_message_copies_it)
 	struct mbx_recv rv;
 	char buf[200];
 
-	ASSERT_EQ(0, send_copy(self->fd, "hello", 5, 0, 1));
-	ASSERT_EQ(0, recv_nb(self->fd, buf, sizeof(buf), MBX_RECV_INPLACE,
-			     &rv));
+	ASSERT_EQ(0, t_send_copy(self->fd, "hello", 5, 0, 1));
+	ASSERT_EQ(0, t_recv_nb(self->fd, buf, sizeof(buf), MBX_RECV_INPLACE,
+			       &rv));
 	ASSERT_EQ(5, rv.len);
 	ASSERT_EQ(0, rv.msg_flags);
 	ASSERT_EQ(0, memcmp(buf, "hello", 5));
 
 	memset(buf, 'x', sizeof(buf));
-	ASSERT_EQ(0, send_copy(self->fd, buf, 100, 0, 2));
-	ASSERT_EQ(-EMSGSIZE, recv_nb(self->fd, buf, 10, MBX_RECV_INPLACE,
-				     &rv));
+	ASSERT_EQ(0, t_send_copy(self->fd, buf, 100, 0, 2));
+	ASSERT_EQ(-EMSGSIZE, t_recv_nb(self->fd, buf, 10, MBX_RECV_INPLACE,
+				       &rv));
 	ASSERT_EQ(100, rv.len);
 	ASSERT_EQ(1, T_INFO(self->fd, queued));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
@@ -719,18 +719,18 @@ TEST_F(pool, inplace_receiver_may_forward_the_region)
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 1000, 0, 0, &off));
 	pat_fill(self->base + off, 1000, 13);
-	ASSERT_EQ(0, send_buf(self->fd, off, 600, 0, 1));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 600, 0, 1));
 	ASSERT_EQ(0, recv_inplace(fd2, &rv));
 	ASSERT_EQ(off, rv.offset);
 	ASSERT_EQ(600, rv.len);
 
-	ASSERT_EQ(-EPERM, send_buf(self->fd, off, 600, 0, 2));
+	ASSERT_EQ(-EPERM, t_send_buf(self->fd, off, 600, 0, 2));
 	ASSERT_EQ(-EPERM, t_buf_release(self->fd, off, 600));
 	s = snap(self->fd);
 	/* at most the length received, though 1000 were allocated */
-	ASSERT_EQ(-EINVAL, send_buf(fd2, off, 601, 0, 3));
+	ASSERT_EQ(-EINVAL, t_send_buf(fd2, off, 601, 0, 3));
 	ASSERT_UNCHANGED(self->fd, s);
-	ASSERT_EQ(0, send_buf(fd2, off, 500, 0, 3));
+	ASSERT_EQ(0, t_send_buf(fd2, off, 500, 0, 3));
 	ASSERT_EQ(0, recv_inplace(self->fd, &rv));
 	ASSERT_EQ(off, rv.offset);
 	ASSERT_EQ(500, rv.len);
@@ -771,7 +771,7 @@ TEST_F(pool, blocked_inplace_receiver_is_handed_the_region)
 	ASSERT_EQ(0, T_WAIT(self->fd, recv_waiting, 1));
 	ASSERT_EQ(0, t_buf_alloc(self->fd, 1500, 0, 0, &off));
 	pat_fill(self->base + off, 1500, 14);
-	ASSERT_EQ(0, send_buf(self->fd, off, 1500, 0, 0));
+	ASSERT_EQ(0, t_send_buf(self->fd, off, 1500, 0, 0));
 	ASSERT_EQ(0, t_reap(pid));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 	ASSERT_EQ(0, T_INFO(self->fd, queued));

@@ -160,7 +160,7 @@ TEST_F(sec, receive_only_fd_cannot_write_the_pool_by_any_route)
 	EXPECT_EQ(-1, read(pp[0], ro + 128, 4));
 	EXPECT_EQ(EFAULT, errno);
 	ASSERT_EQ(0, t_send_str(fd, "evil", 0));
-	EXPECT_EQ(-EFAULT, recv_nb(rfd, ro + 256, 16, 0, &r));
+	EXPECT_EQ(-EFAULT, t_recv_nb(rfd, ro + 256, 16, 0, &r));
 	EXPECT_EQ(1, T_INFO(fd, queued));
 	/* the receive argument itself in the pool: read, but not written */
 	rr = (struct mbx_recv *)(w + 512);
@@ -171,7 +171,7 @@ TEST_F(sec, receive_only_fd_cannot_write_the_pool_by_any_route)
 	EXPECT_EQ(-EFAULT, t_ioctl(rfd, MBX_IOC_RECV, ro + 512));
 	EXPECT_EQ(1, T_INFO(fd, queued));
 	t_fill(w, RO_POOL, 77);		/* put the pattern back over it */
-	EXPECT_EQ(4, recv_nb(rfd, rbuf, sizeof(rbuf), 0, &r) ? -1 : (int)r.len);
+	EXPECT_EQ(4, t_recv_nb(rfd, rbuf, sizeof(rbuf), 0, &r) ? -1 : (int)r.len);
 	close(pp[0]);
 	close(pp[1]);
 
@@ -200,13 +200,13 @@ TEST_F(sec, send_only_fd_cannot_receive_by_any_route)
 	ASSERT_NE(NULL, w);
 	ASSERT_EQ(0, t_send_str(fd, "copy", 0));
 	ASSERT_EQ(0, t_buf_alloc(fd, 64, 0, 0, &off));
-	ASSERT_EQ(0, send_buf(fd, off, 64, 0, 0));
+	ASSERT_EQ(0, t_send_buf(fd, off, 64, 0, 0));
 
 	errno = 0;
 	EXPECT_EQ(-1, read(s, buf, sizeof(buf)));
 	EXPECT_EQ(EBADF, errno);
-	EXPECT_EQ(-EBADF, recv_nb(s, buf, sizeof(buf), 0, &r[0]));
-	EXPECT_EQ(-EBADF, recv_nb(s, NULL, 0, MBX_RECV_INPLACE, &r[0]));
+	EXPECT_EQ(-EBADF, t_recv_nb(s, buf, sizeof(buf), 0, &r[0]));
+	EXPECT_EQ(-EBADF, t_recv_nb(s, NULL, 0, MBX_RECV_INPLACE, &r[0]));
 	memset(r, 0, sizeof(r));
 	r[0].buf = (uintptr_t)buf;
 	r[0].len = sizeof(buf);

@@ -74,7 +74,7 @@ TEST_F(sec, receive_lengths_near_u64_max_or_past_u32_just_fit)
 		ASSERT_EQ(0, send_ex(fd, "0123456789", 10, 0, 0, i));
 		memset(data, PAT, sizeof(data));
 		/* the buffer claims to be huge: only the message is written */
-		EXPECT_EQ(0, recv_nb(fd, data, lens[i], 0, &r))
+		EXPECT_EQ(0, t_recv_nb(fd, data, lens[i], 0, &r))
 			TH_LOG("len %#llx", (unsigned long long)lens[i]);
 		EXPECT_EQ(10, r.len);
 		EXPECT_EQ(i, r.tag);
@@ -83,7 +83,7 @@ TEST_F(sec, receive_lengths_near_u64_max_or_past_u32_just_fit)
 	}
 	/* a message larger than a 32-bit-truncated length would say */
 	ASSERT_EQ(0, send_ex(fd, "0123456789", 10, 0, 0, 0));
-	EXPECT_EQ(-EMSGSIZE, recv_nb(fd, data, 5, 0, &r));
+	EXPECT_EQ(-EMSGSIZE, t_recv_nb(fd, data, 5, 0, &r));
 	EXPECT_EQ(10, r.len);
 	EXPECT_EQ(1, T_INFO(fd, queued));
 	close(fd);
@@ -141,13 +141,13 @@ TEST_F(sec, pool_offsets_and_lengths_past_u32_are_einval)
 	l[2] = UINT64_MAX;
 	l[3] = 1ULL << 32;
 	for (i = 0; i < ARRAY_SIZE(o); i++) {
-		EXPECT_EQ(-EINVAL, send_buf(fd, o[i], 100, 0, 0))
+		EXPECT_EQ(-EINVAL, t_send_buf(fd, o[i], 100, 0, 0))
 			TH_LOG("offset %#llx", (unsigned long long)o[i]);
 		EXPECT_EQ(-EINVAL, t_buf_release(fd, o[i], 100))
 			TH_LOG("offset %#llx", (unsigned long long)o[i]);
 	}
 	for (j = 0; j < ARRAY_SIZE(l); j++) {
-		EXPECT_EQ(-EINVAL, send_buf(fd, off, l[j], 0, 0))
+		EXPECT_EQ(-EINVAL, t_send_buf(fd, off, l[j], 0, 0))
 			TH_LOG("len %#llx", (unsigned long long)l[j]);
 		EXPECT_EQ(-EINVAL, t_buf_release(fd, off, l[j]))
 			TH_LOG("len %#llx", (unsigned long long)l[j]);
@@ -596,19 +596,19 @@ static int victim(int fd, int ready_fd, int go_fd)
 	for (i = 0; i < 50; i++) {
 		if (send_ex(fd, buf, sizeof(buf), 0, 0, i))
 			return 1;
-		if (recv_nb(fd, buf, sizeof(buf), 0, &r) || r.tag != (uint64_t)i)
+		if (t_recv_nb(fd, buf, sizeof(buf), 0, &r) || r.tag != (uint64_t)i)
 			return 2;
 	}
 	if (t_buf_alloc(fd, 1000, MBX_NONBLOCK, 0, &off) ||
-	    send_buf(fd, off, 1000, 0, 0) ||
-	    recv_nb(fd, NULL, 0, MBX_RECV_INPLACE, &r) ||
+	    t_send_buf(fd, off, 1000, 0, 0) ||
+	    t_recv_nb(fd, NULL, 0, MBX_RECV_INPLACE, &r) ||
 	    t_buf_release(fd, off, 1000))
 		return 3;
 	p = t_pool_port(H_CAP, H_MSG, H_POOL, NULL, 0600, 0);
 	if (p < 0)
 		return 4;
 	if (send_ex(p, buf, sizeof(buf), 0, 0, 0) ||
-	    recv_nb(p, buf, sizeof(buf), 0, &r) ||
+	    t_recv_nb(p, buf, sizeof(buf), 0, &r) ||
 	    t_buf_alloc(p, H_POOL, MBX_NONBLOCK, 0, NULL))
 		return 5;
 	close(p);

@@ -221,7 +221,7 @@ TEST_F(sec, recv_writes_back_only_documented_fields)
 	/* in place */
 	ASSERT_EQ(0, t_buf_alloc(fd, 100, MBX_NONBLOCK, 0, &off));
 	memset(w + off, 'z', 100);
-	ASSERT_EQ(0, send_buf(fd, off, 100, 3, 42));
+	ASSERT_EQ(0, t_send_buf(fd, off, 100, 3, 42));
 	recv_pattern(r, NULL, 0, MBX_NONBLOCK | MBX_RECV_INPLACE);
 	before = *r;
 	ASSERT_EQ(0, t_ioctl(fd, MBX_IOC_RECV, r));
@@ -231,7 +231,7 @@ TEST_F(sec, recv_writes_back_only_documented_fields)
 	EXPECT_TRUE(recv_written(&before, r, &want));
 
 	/* EMSGSIZE: only len is written, the rest stays as the caller had it */
-	ASSERT_EQ(0, send_buf(fd, off, 100, 4, 43));
+	ASSERT_EQ(0, t_send_buf(fd, off, 100, 4, 43));
 	memset(data, PAT, sizeof(data));
 	recv_pattern(r, data, 64, MBX_NONBLOCK);
 	before = *r;

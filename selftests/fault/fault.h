@@ -295,44 +295,12 @@ static inline void run_op(struct __test_metadata *_metadata, struct fx *x, const
 
 /* ---- helpers for the operations --------------------------------------- */
 
-static inline long send_copy(int fd, const void *buf, uint64_t len)
-{
-	struct mbx_send s;
-
-	memset(&s, 0, sizeof(s));
-	s.buf = (uintptr_t)buf;
-	s.len = len;
-	s.flags = MBX_NONBLOCK;
-	return t_ioctl(fd, MBX_IOC_SEND, &s);
-}
-
-static inline long send_buf(int fd, uint64_t off, uint64_t len)
-{
-	struct mbx_send s;
-
-	memset(&s, 0, sizeof(s));
-	s.offset = off;
-	s.len = len;
-	s.flags = MBX_SEND_BUF | MBX_NONBLOCK;
-	return t_ioctl(fd, MBX_IOC_SEND, &s);
-}
-
-static inline long recv_into(int fd, void *buf, uint64_t len, uint32_t flags,
-			     struct mbx_recv *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->buf = (uintptr_t)buf;
-	r->len = len;
-	r->flags = flags | MBX_NONBLOCK;
-	return t_ioctl(fd, MBX_IOC_RECV, r);
-}
-
 static inline void drain(struct __test_metadata *_metadata, int fd, long n)
 {
 	struct mbx_recv r;
 
 	while (n-- > 0)
-		ASSERT_EQ(0, recv_into(fd, fx.rdata[0], FI_MSG, 0, &r));
+		ASSERT_EQ(0, t_recv_nb(fd, fx.rdata[0], FI_MSG, 0, &r));
 }
 
 /* ---- shared by the operations of both files --------------------------- */

@@ -91,50 +91,9 @@ static inline void *pool_mmap(int fd, size_t len, int prot, int flags, off_t off
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* Non-blocking MBX_SEND_BUF send of (@off, @len). */
-static inline long send_buf(int fd, uint64_t off, uint64_t len, uint32_t prio,
-			    uint64_t tag)
-{
-	struct mbx_send s;
-
-	memset(&s, 0, sizeof(s));
-	s.offset = off;
-	s.len = len;
-	s.prio = prio;
-	s.tag = tag;
-	s.flags = MBX_SEND_BUF | MBX_NONBLOCK;
-	return t_ioctl(fd, MBX_IOC_SEND, &s);
-}
-
-/* Non-blocking copy-mode send. */
-static inline long send_copy(int fd, const void *buf, uint64_t len, uint32_t prio,
-			     uint64_t tag)
-{
-	struct mbx_send s;
-
-	memset(&s, 0, sizeof(s));
-	s.buf = (uintptr_t)buf;
-	s.len = len;
-	s.prio = prio;
-	s.tag = tag;
-	s.flags = MBX_NONBLOCK;
-	return t_ioctl(fd, MBX_IOC_SEND, &s);
-}
-
-/* Non-blocking receive (@flags added); the kernel's answer is left in @r. */
-static inline long recv_nb(int fd, void *buf, uint64_t len, uint32_t flags,
-			   struct mbx_recv *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->buf = (uintptr_t)buf;
-	r->len = len;
-	r->flags = flags | MBX_NONBLOCK;
-	return t_ioctl(fd, MBX_IOC_RECV, r);
-}
-
 static inline long recv_inplace(int fd, struct mbx_recv *r)
 {
-	return recv_nb(fd, NULL, 0, MBX_RECV_INPLACE, r);
+	return t_recv_nb(fd, NULL, 0, MBX_RECV_INPLACE, r);
 }
 
 struct snap {

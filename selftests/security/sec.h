@@ -150,30 +150,6 @@ static inline long send_ex(int fd, const void *buf, uint64_t len, uint32_t flags
 	return t_ioctl(fd, MBX_IOC_SEND, &s);
 }
 
-static inline long send_buf(int fd, uint64_t off, uint64_t len, uint32_t prio,
-			    uint64_t tag)
-{
-	struct mbx_send s;
-
-	memset(&s, 0, sizeof(s));
-	s.offset = off;
-	s.len = len;
-	s.flags = MBX_SEND_BUF | MBX_NONBLOCK;
-	s.prio = prio;
-	s.tag = tag;
-	return t_ioctl(fd, MBX_IOC_SEND, &s);
-}
-
-static inline long recv_nb(int fd, void *buf, uint64_t len, uint32_t flags,
-			   struct mbx_recv *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->buf = (uintptr_t)buf;
-	r->len = len;
-	r->flags = flags | MBX_NONBLOCK;
-	return t_ioctl(fd, MBX_IOC_RECV, r);
-}
-
 static inline long batch(int fd, unsigned long cmd, uint64_t msgs, uint32_t count,
 			 uint32_t flags, uint64_t timeout, uint32_t *done)
 {
