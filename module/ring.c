@@ -386,13 +386,13 @@ static long mbx_ring_info(struct file *file, unsigned int cmd,
 }
 
 /* Ask the other side to wake @role when it moves: its flag, then a barrier. */
-static void mbx_ring_want_wakeup(struct mbx_ring *ring, u32 role)
+static void mbx_ring_want_wakeup(struct mbx_ring *ring, u32 role, u32 bits)
 {
 	u32 *flags = role == MBX_RING_ROLE_PRODUCER ? ring->prod_flags :
 						      ring->cons_flags;
 
 	/* The page is also the user's: an atomic OR keeps its other bits. */
-	atomic_or(MBX_RING_NEED_WAKEUP, (atomic_t *)flags);
+	atomic_or(bits, (atomic_t *)flags);
 	/* Flag, then look: pairs with the peer's publish, barrier, flag read. */
 	smp_mb__after_atomic();
 }
@@ -434,7 +434,7 @@ static int mbx_ring_sleep(struct mbx_port *port, u32 role, u64 pos, u64 want,
 
 	for (;;) {
 		prepare_to_wait(&ring->wq, &wait, TASK_INTERRUPTIBLE);
-		mbx_ring_want_wakeup(ring, role);
+		mbx_ring_want_wakeup(ring, role, MBX_RING_NEED_WAKEUP);
 		ret = mbx_ring_ready(ring, role, pos, want);
 		if (ret)
 			break;
@@ -532,7 +532,9 @@ long mbx_ring_ioctl(struct file *file, unsigned int cmd, void __user *uarg)
  * mbx_ring_poll() - poll() of a ring port file
  * @file: the file
  *
- * A role's file asks the other side for a wake-up (its flag), then
+ * A role's file asks the other side for a wake-up (its flag), and marks
+ * its side MBX_RING_POLLED so that the library keeps asking after each
+ * EAGAIN (an edge-triggered epoll does not call this again), then
  * reports: the consumer EPOLLIN while records are published and not
  * released, the producer EPOLLOUT while there is room; EPOLLHUP when the
  * other side is gone or the port shut down.  A file with no role sees
@@ -544,15 +546,16 @@ long mbx_ring_ioctl(struct file *file, unsigned int cmd, void __user *uarg)
 __poll_t mbx_ring_poll(struct file *file)
 {
 	struct mbx_ring *ring = mbx_file_port(file)->ring;
+	u32 wake = MBX_RING_NEED_WAKEUP | MBX_RING_POLLED;
 	u32 roles = mbx_ring_roles(ring, file);
 	__poll_t mask = 0;
 	u64 prod, cons;
 	u32 st;
 
 	if (roles & MBX_RING_ROLE_CONSUMER)
-		mbx_ring_want_wakeup(ring, MBX_RING_ROLE_CONSUMER);
+		mbx_ring_want_wakeup(ring, MBX_RING_ROLE_CONSUMER, wake);
 	if (roles & MBX_RING_ROLE_PRODUCER)
-		mbx_ring_want_wakeup(ring, MBX_RING_ROLE_PRODUCER);
+		mbx_ring_want_wakeup(ring, MBX_RING_ROLE_PRODUCER, wake);
 	/* Pairs with __mbx_ring_status(), as in mbx_ring_ready(). */
 	st = smp_load_acquire(ring->status);
 	prod = READ_ONCE(*ring->prod_pos);

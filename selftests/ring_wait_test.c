@@ -167,6 +167,51 @@ TEST_F(ring, poll_and_epoll)
 	close(rd);
 }
 
+/*
+ * Edge-triggered epoll asks poll() once, when the file is added: after a
+ * drain that ends in EAGAIN, the next commit (or release) must still wake
+ * it.  The library once cleared the flag poll() had set at the first
+ * record it found, so the second commit made no call and was never seen.
+ */
+TEST_F(ring, epoll_edge_triggered)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET }, out;
+	static char buf[RSZ];
+	int ep, i;
+
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, ring_send(self->prod, "hi", 2, 0));
+		ASSERT_EQ(1, epoll_wait(ep, &out, 1, T_WAIT_MS))
+			TH_LOG("commit %d was not reported", i);
+		EXPECT_TRUE(out.events & EPOLLIN);
+		/* Drain until EAGAIN, as edge-triggered epoll asks. */
+		EXPECT_EQ(2, ring_recv(self->cons, buf, sizeof(buf), 0));
+		EXPECT_EQ(-EAGAIN, ring_recv(self->cons, buf, sizeof(buf), 0));
+		EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
+	}
+
+	/* The producer's side: room made by a release is reported. */
+	ev.events = EPOLLOUT | EPOLLET;
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_MOD, self->fd, &ev));
+	EXPECT_EQ(1, epoll_wait(ep, &out, 1, 0));
+	for (i = 0; i < 3; i++) {
+		/* Fill the ring until EAGAIN. */
+		while (!ring_send(self->prod, buf, 1000, 0))
+			;
+		EXPECT_EQ(-EAGAIN, ring_send(self->prod, buf, 1000, 0));
+		EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
+		while (ring_recv(self->cons, buf, sizeof(buf), 0) > 0)
+			;
+		ASSERT_EQ(1, epoll_wait(ep, &out, 1, T_WAIT_MS))
+			TH_LOG("room %d was not reported", i);
+		EXPECT_TRUE(out.events & EPOLLOUT);
+	}
+	close(ep);
+}
+
 TEST_F(ring, shutdown_ends_the_stream)
 {
 	struct mbx_ring *c;

@@ -239,10 +239,12 @@ static void show_ring(const struct mbx_ring_info *ri)
 	ROW("ring_consumed", "%llu", (unsigned long long)ri->now_consumed);
 	ROW("ring_used", "%llu",
 	    (unsigned long long)(ri->now_produced - ri->now_consumed));
-	ROW("ring_pflags", "%#x%s", ri->now_pflags,
-	    ri->now_pflags & MBX_RING_NEED_WAKEUP ? " (need-wakeup)" : "");
-	ROW("ring_cflags", "%#x%s", ri->now_cflags,
-	    ri->now_cflags & MBX_RING_NEED_WAKEUP ? " (need-wakeup)" : "");
+	ROW("ring_pflags", "%#x%s%s", ri->now_pflags,
+	    ri->now_pflags & MBX_RING_NEED_WAKEUP ? " (need-wakeup)" : "",
+	    ri->now_pflags & MBX_RING_POLLED ? " (polled)" : "");
+	ROW("ring_cflags", "%#x%s%s", ri->now_cflags,
+	    ri->now_cflags & MBX_RING_NEED_WAKEUP ? " (need-wakeup)" : "",
+	    ri->now_cflags & MBX_RING_POLLED ? " (polled)" : "");
 	ROW("ring_status", "%#x (%s)", ri->now_status,
 	    ring_status_str(ri->now_status));
 }

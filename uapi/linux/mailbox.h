@@ -562,6 +562,13 @@ struct mbx_ring_rec {
 
 /* The flags word of each side's page: bits that side sets for the other. */
 #define MBX_RING_NEED_WAKEUP	0x1U	/* wake me (MBX_RING_ENTER_WAKE) */
+/*
+ * Set by poll() on the side's file: that side may wait in poll() or epoll,
+ * edge-triggered, where poll() is not asked again; so it sets its
+ * MBX_RING_NEED_WAKEUP whenever it finds nothing to do (EAGAIN), not only
+ * before it sleeps in MBX_IOC_RING_ENTER.
+ */
+#define MBX_RING_POLLED		0x2U
 
 /* The status word (kernel-written) */
 #define MBX_RING_ST_PRODUCER	0x1U	/* a producer is attached */

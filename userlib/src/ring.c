@@ -385,6 +385,27 @@ static inline void clear_need_wakeup(struct mbx_ring *r)
 }
 
 /*
+ * Nothing to do, and the caller will not wait here: EAGAIN.  A side that
+ * has polled (MBX_RING_POLLED, set by poll()) may wait in epoll next,
+ * edge-triggered, which does not ask poll() again: it needs its flag set
+ * now, so that the other side's next publish wakes it.  Announce, then
+ * look again, as before a sleep; what arrived meanwhile is taken (0).
+ */
+static int ring_again(struct mbx_ring *r, uint64_t want)
+{
+	int ret;
+
+	if (!(load32(own_flags(r)) & MBX_RING_POLLED))
+		return -EAGAIN;
+	__atomic_fetch_or(own_flags(r), MBX_RING_NEED_WAKEUP, __ATOMIC_RELAXED);
+	full_barrier();
+	ret = ring_ready(r, want);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return -EAGAIN;
+}
+
+/*
  * After the spin: announce the sleep, look again, and sleep in the kernel
  * until ring_ready() says so or @deadline (MBX_RING_FOREVER: none) passes.
  */
@@ -409,6 +430,9 @@ static int ring_sleep(struct mbx_ring *r, uint64_t pos, uint64_t want,
 		if (ret < 0)
 			break;
 	}
+	/* A non-blocking fd: as with a timeout of 0. */
+	if (ret == -EAGAIN && load32(own_flags(r)) & MBX_RING_POLLED)
+		return ring_again(r, want);
 	clear_need_wakeup(r);
 	return ret < 0 ? ret : 0;
 }
@@ -431,7 +455,7 @@ static __always_inline int ring_wait(struct mbx_ring *r, uint64_t pos,
 	if (ret)
 		return ret < 0 ? ret : 0;
 	if (!timeout_ns)
-		return -EAGAIN;
+		return ring_again(r, want);
 
 	if (timeout_ns != MBX_RING_FOREVER) {
 		now = now_ns();
