@@ -162,22 +162,67 @@ void __mbx_topic_room(struct mbx_port *port)
 }
 
 /*
+ * The message a topic that keeps @capacity messages gives up first: the
+ * oldest of the lowest priority it keeps.  Every backlog that holds it has
+ * it at its cursor, and it is the least valuable message of each.
+ */
+static struct mbx_msg *__mbx_topic_victim(struct mbx_port *port)
+{
+	return list_first_entry(&port->queue[__ffs(port->queue_map)],
+				struct mbx_msg, node);
+}
+
+/*
  * Whether a message of @len bytes must wait for a block-policy backlog.
  * A backlog found without room stays full (@full) until it has slack.
+ *
+ * Each backlog is bounded, but backlogs at different priorities can keep
+ * different messages, so the topic is bounded too: it keeps at most
+ * capacity messages (what its charge covers).  When it keeps that many,
+ * a block-policy backlog that holds the victim is full as well.
  */
 bool __mbx_topic_blocked(struct mbx_port *port, size_t len)
 {
+	struct mbx_msg *victim = NULL;
 	struct mbx_sub *sub;
 
+	if (port->queued && port->queued >= port->capacity)
+		victim = __mbx_topic_victim(port);
 	list_for_each_entry(sub, &port->subs, node) {
 		if (sub->policy != MBX_SUB_BLOCK)
 			continue;
-		if (sub->full || !mbx_sub_room(sub, len)) {
+		if (sub->full || !mbx_sub_room(sub, len) ||
+		    (victim && sub->next[victim->prio] == victim)) {
 			sub->full = true;
 			return true;
 		}
 	}
 	return false;
+}
+
+/*
+ * Make room for one more message: in each drop-oldest backlog that is
+ * full, and in the topic, whose victim only drop-oldest backlogs hold
+ * (__mbx_topic_blocked() said so).
+ */
+static void __mbx_topic_make_room(struct mbx_port *port, size_t len)
+{
+	struct mbx_msg *victim;
+	struct mbx_sub *sub;
+	u32 p;
+
+	list_for_each_entry(sub, &port->subs, node)
+		while (!mbx_sub_room(sub, len))
+			__mbx_sub_drop(port, sub);
+
+	while (port->queued && port->queued >= port->capacity) {
+		victim = __mbx_topic_victim(port);
+		p = victim->prio;
+		/* Its last holder's drop frees it: then no cursor is there. */
+		list_for_each_entry(sub, &port->subs, node)
+			if (sub->next[p] == victim)
+				__mbx_sub_drop(port, sub);
+	}
 }
 
 /* Put @msg in every backlog; with none, it is dropped at once. */
@@ -186,9 +231,7 @@ static void __mbx_topic_publish(struct mbx_port *port, struct mbx_msg *msg)
 	u32 p = msg->prio;
 	struct mbx_sub *sub;
 
-	list_for_each_entry(sub, &port->subs, node)
-		while (!mbx_sub_room(sub, msg->len))
-			__mbx_sub_drop(port, sub);
+	__mbx_topic_make_room(port, msg->len);
 
 	msg->qrefs = 0;
 	msg->refs = 0;
