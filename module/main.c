@@ -103,6 +103,9 @@ static long mbx_ioctl_create(unsigned int cmd, void __user *uarg)
 	ret = mbx_name_check(args.name);
 	if (ret)
 		return ret;
+	/* A taken name is EEXIST, before the limits (mailbox(7)). */
+	if (args.name[0] && mbx_name_taken(args.name))
+		return -EEXIST;
 
 	port = mbx_port_alloc(&args);
 	if (IS_ERR(port))

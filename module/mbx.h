@@ -390,6 +390,7 @@ int mbx_seal_mmap(struct mbx_seal *seal, struct vm_area_struct *vma);
 
 /* names.c */
 int mbx_name_check(const char *name);
+bool mbx_name_taken(const char *name);
 int mbx_name_link(struct mbx_port *port);
 struct mbx_port *mbx_name_lookup(const char *name, u32 access);
 struct mbx_port *mbx_name_unlink(const char *name);

@@ -112,6 +112,27 @@ out:
 	return ret;
 }
 
+/**
+ * mbx_name_taken() - whether a name is taken in the current IPC namespace
+ * @name: a checked, non-empty name
+ *
+ * A hint for a create, so that a taken name is EEXIST before any limit is
+ * charged (as an existing POSIX queue is, whatever the attributes asked);
+ * mbx_name_link() decides.
+ *
+ * Context: process context, may sleep.
+ * Return: true if a port has that name now.
+ */
+bool mbx_name_taken(const char *name)
+{
+	bool taken;
+
+	mutex_lock(&mbx_names_lock);
+	taken = __mbx_name_find(current->nsproxy->ipc_ns, name);
+	mutex_unlock(&mbx_names_lock);
+	return taken;
+}
+
 /* Like a file: owner, else group, else other bits; w sends, r receives. */
 static int mbx_name_permission(struct ipc_namespace *ns, struct mbx_port *port,
 			       u32 access)

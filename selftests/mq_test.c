@@ -46,6 +46,7 @@ TEST(descriptor_is_cloexec)
 
 TEST(open_existing_and_errors)
 {
+	struct mq_attr huge = { .mq_maxmsg = 1L << 30, .mq_msgsize = 1L << 30 };
 	char name[64];
 	mqd_t q, q2;
 
@@ -62,6 +63,12 @@ TEST(open_existing_and_errors)
 	q2 = mq_open(name, O_CREAT | O_WRONLY, 0600, NULL);
 	ASSERT_LE(0, q2);
 	EXPECT_EQ(0, mq_send(q2, "x", 1, 1));
+	/* Even attributes no new queue may have (EINVAL if it were new). */
+	mq_close(q2);
+	q2 = mq_open(name, O_CREAT | O_WRONLY, 0600, &huge);
+	ASSERT_LE(0, q2);
+	EXPECT_EQ(-1, mq_open(name, O_CREAT | O_EXCL | O_RDWR, 0600, &huge));
+	EXPECT_EQ(EEXIST, errno);
 	EXPECT_EQ(-1, mq_open(name, O_ACCMODE));
 	EXPECT_EQ(EINVAL, errno);
 	mq_close(q2);
