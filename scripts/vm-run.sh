@@ -153,6 +153,11 @@ for f in opt/mailbox/selftests/* opt/mailbox/bin/* opt/mailbox/lib/*; do
 		[ -e ".$lib" ] || { mkdir -p ".$(dirname "$lib")" && cp -L "$lib" ".$lib"; }
 	done
 done
+# glibc loads libgcc_s when it unwinds a cancelled thread (ldd cannot see it).
+gcc_s=$(ldconfig -p 2>/dev/null | awk '/libgcc_s\.so\.1 .*x86-64/ { print $NF; exit }')
+if [ -n "$gcc_s" ] && [ ! -e ".$gcc_s" ]; then
+	mkdir -p ".$(dirname "$gcc_s")" && cp -L "$gcc_s" ".$gcc_s"
+fi
 cp "$top/scripts/vm-tests.sh" opt/mailbox/scripts/
 [ ! -f "$top/examples/demo.sh" ] || cp "$top/examples/demo.sh" opt/mailbox/scripts/
 chmod 755 opt/mailbox/scripts/*

@@ -493,6 +493,55 @@ TEST(signal_interrupts_blocked_calls)
 	mq_unlink(name);
 }
 
+static void *send_blocks(void *arg)
+{
+	mq_send(*(mqd_t *)arg, "2", 1, 0);
+	return NULL;
+}
+
+static void *receive_blocks(void *arg)
+{
+	char buf[64];
+
+	mq_receive(*(mqd_t *)arg, buf, sizeof(buf), NULL);
+	return NULL;
+}
+
+/* mq_send() and mq_receive() are cancellation points (pthreads(7)). */
+TEST(blocked_calls_are_cancellation_points)
+{
+	void *(*blocks[2])(void *) = { send_blocks, receive_blocks };
+	char name[64], buf[64];
+	struct timespec ts;
+	struct mq_attr a;
+	pthread_t t;
+	void *res;
+	mqd_t q;
+	int i;
+
+	q = qcreate(qname(name, "cancel"), 1, 64, 0);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, mq_send(q, "1", 1, 0));
+	for (i = 0; i < 2; i++) {
+		/* A send waits on the full queue, then a receive on it empty. */
+		if (i == 1)
+			ASSERT_EQ(1, mq_receive(q, buf, sizeof(buf), NULL));
+		ASSERT_EQ(0, pthread_create(&t, NULL, blocks[i], &q));
+		t_sleep_ms(200);
+		ASSERT_EQ(0, pthread_cancel(t));
+		ts = rt_in(5000);
+		ASSERT_EQ(0, pthread_timedjoin_np(t, &res, &ts))
+			TH_LOG("%s: the cancelled thread still waits",
+			       i ? "mq_receive" : "mq_send");
+		EXPECT_EQ(PTHREAD_CANCELED, res);
+		/* The cancelled send sent nothing, the receive took nothing. */
+		ASSERT_EQ(0, mq_getattr(q, &a));
+		EXPECT_EQ(1 - i, a.mq_curmsgs);
+	}
+	mq_close(q);
+	mq_unlink(name);
+}
+
 /* Unlinked, a queue lives on for its descriptors, with no end of stream. */
 TEST(unlinked_queue_stays_usable)
 {

@@ -13,11 +13,14 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -411,13 +414,38 @@ static int mq_deadline(const struct timespec *uabs, __u64 *mono_ns)
 	return 0;
 }
 
+/*
+ * mq_send(), mq_receive() and their timed forms are cancellation points
+ * (pthreads(7)).  As the C library does around its own blocking system
+ * calls (glibc 2.36's SYSCALL_CANCEL), cancellation is asynchronous for
+ * the time of the call: a request already pending acts at once, one made
+ * while the thread sleeps in the kernel interrupts the sleep and acts.
+ * A process with one thread, which nobody can cancel, skips this.
+ */
+static bool cancel_async(int *old)
+{
+	if (__libc_single_threaded)
+		return false;
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, old);
+	return true;
+}
+
+static void cancel_restore(bool async, int old)
+{
+	if (async)
+		pthread_setcanceltype(old, NULL);
+}
+
 static int send_args(mqd_t mqdes, struct mbx_send *args)
 {
-	int ret;
+	bool async;
+	int ret, old;
 
 	if (args->prio >= MQ_PRIO_MAX)
 		return __mq_fail(EINVAL);
+	async = cancel_async(&old);
 	ret = mbx_send_ex(mqdes, args);
+	cancel_restore(async, old);
 	return ret < 0 ? __mq_err(ret) : 0;
 }
 
@@ -460,6 +488,8 @@ static ssize_t recv_args(mqd_t mqdes, struct mbx_recv *args,
 	uint32_t size = cache_get(mqdes);
 	struct mbx_port_info info;
 	ssize_t ret;
+	bool async;
+	int old;
 
 	if (!size || args->len < size) {
 		if (port_info(mqdes, &info) < 0)
@@ -469,7 +499,9 @@ static ssize_t recv_args(mqd_t mqdes, struct mbx_recv *args,
 		if (args->len < info.max_msg_size)
 			return __mq_fail(EMSGSIZE);
 	}
+	async = cancel_async(&old);
 	ret = mbx_recv_ex(mqdes, args);
+	cancel_restore(async, old);
 	if (ret < 0)
 		return __mq_err(ret);
 	if (msg_prio)
