@@ -319,7 +319,7 @@ int mbx_recv_args(struct file *file, struct mbx_recv *args,
 		  ktime_t *deadline, u64 spin_ns);
 
 /* queue.c */
-void mbx_queue_init(struct mbx_port *port);
+int mbx_queue_init(struct mbx_port *port);
 void mbx_queue_purge(struct mbx_port *port, struct list_head *msgs);
 void __mbx_port_hangup(struct mbx_port *port);
 int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,

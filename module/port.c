@@ -77,7 +77,6 @@ static void mbx_port_init(struct mbx_port *port)
 	port->id = atomic64_inc_return(&mbx_port_ids);
 	spin_lock_init(&port->lock);
 	spin_lock_init(&port->spares_lock);
-	mbx_queue_init(port);
 	INIT_LIST_HEAD(&port->send_waiters);
 	INIT_LIST_HEAD(&port->recv_waiters);
 	INIT_LIST_HEAD(&port->subs);
@@ -98,6 +97,7 @@ static void mbx_port_init(struct mbx_port *port)
 struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 {
 	struct mbx_port *port;
+	LIST_HEAD(none);
 	u32 max_msg_size;
 	int ret;
 
@@ -118,6 +118,9 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	port->uid = current_fsuid();
 	port->gid = current_fsgid();
 	strscpy(port->name, args->name, sizeof(port->name));
+	ret = mbx_queue_init(port);
+	if (ret)
+		goto err_port;
 
 	/* A full queue of largest messages; a rendezvous port holds one. */
 	port->charge = (u64)max(port->capacity, 1U) *
@@ -126,7 +129,7 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 		port->charge = mbx_ring_charge(args->ring_size);
 	ret = mbx_user_charge(port->uid, port->charge, &port->user);
 	if (ret)
-		goto err_port;
+		goto err_queue;
 
 	if (port->pool_size) {
 		port->pool = mbx_pool_create(port->pool_size);
@@ -151,6 +154,8 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 
 err_charge:
 	mbx_user_uncharge(port->user, port->charge);
+err_queue:
+	mbx_queue_purge(port, &none);
 err_port:
 	kfree(port);
 	return ERR_PTR(ret);

@@ -46,7 +46,9 @@
  * a message put back after its copy to user memory faulted finds the list
  * its receive emptied among the spares, unless a new message took it
  * meanwhile; should that and GFP_ATOMIC both fail, it goes to the head of
- * the best list there is, out of priority order but not lost.
+ * the best list there is, out of priority order but not lost.  There is
+ * always one: a port starts with a spare (mbx_queue_init()), the last one
+ * is kept whenever the tree empties, so an empty tree always has a spare.
  */
 struct mbx_prio_list {
 	struct rb_node node;		/* in port->prio_tree */
@@ -198,19 +200,31 @@ static void __mbx_prio_unreserve(struct mbx_port *port)
  * mbx_queue_init() - make a new port's empty queue
  * @port: the port, with @mq set
  *
- * Context: any.
+ * A MBX_PORT_MQ port starts with one spare list, so that its tree is never
+ * empty with no spare (see above): a message handed straight to a waiting
+ * receiver never had a list, and if the copy out faults it must go back.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or -ENOMEM.
  */
-void mbx_queue_init(struct mbx_port *port)
+int mbx_queue_init(struct mbx_port *port)
 {
+	struct mbx_prio_list *pl;
 	int prio;
 
 	if (port->mq) {
 		port->prio_tree = RB_ROOT_CACHED;
 		INIT_LIST_HEAD(&port->prio_spare);
-		return;
+		pl = kmalloc(sizeof(*pl), GFP_KERNEL_ACCOUNT);
+		if (!pl)
+			return -ENOMEM;
+		list_add(&pl->msgs, &port->prio_spare);
+		port->nr_spare = 1;
+		return 0;
 	}
 	for (prio = 0; prio < MBX_NR_PRIO; prio++)
 		INIT_LIST_HEAD(&port->queue[prio]);
+	return 0;
 }
 
 /**

@@ -4,11 +4,14 @@
  * calls around the pool and the other port kinds: MBX_IOC_BUF_ALLOC (also
  * with MBX_BUF_PAGES), mmap of a pool, a ring port's mmap of its records,
  * MBX_IOC_RING_ATTACH and MBX_IOC_RING_ENTER, MBX_IOC_CALL, both batches,
- * and on a topic a dup that subscribes and a receive in place.
+ * on a topic a dup that subscribes and a receive in place, and on a
+ * MBX_PORT_MQ port the put-back of a handed-over message.
  *
  * Skipped where the kernel has no fail-nth or no failslab in debugfs.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
+
 #include "fault/fault.h"
 
 /* ---- 3. the pool -------------------------------------------------------- */
@@ -468,6 +471,68 @@ TEST_F_TIMEOUT(fault, topic_recv_in_place, 120)
 	run_one(_metadata, &op_topic_inplace);
 	close(fx.rfd);
 	EXPECT_EQ(FI_POOL, T_INFO64(fx.fd, pool_free));
+}
+
+/* ---- 7. a MBX_PORT_MQ port's put-back --------------------------------- */
+
+struct handoff {
+	int fd;
+	unsigned int n;
+	long ret;
+	int fired;
+};
+
+/* A blocking receive into an unmapped buffer, fault @n armed in it. */
+static void *recv_to_nowhere(void *arg)
+{
+	struct mbx_recv r = { .buf = 16, .len = FI_MSG };
+	struct handoff *h = arg;
+	int nth = open(NTH_PATH, O_RDWR | O_CLOEXEC);
+
+	h->fired = -1;
+	if (nth < 0 || nth_arm(nth, h->n))
+		return NULL;
+	h->ret = t_ioctl(h->fd, MBX_IOC_RECV, &r);
+	h->fired = nth_fired(nth);
+	close(nth);
+	return NULL;
+}
+
+/*
+ * A receive whose copy out faults puts its message back, and that cannot
+ * fail.  A message handed straight to a waiting receiver of a new
+ * MBX_PORT_MQ port never had a priority list: the put-back made one with
+ * GFP_ATOMIC, and when that failed took the best list there was, NULL on
+ * an empty tree, with port->lock held (found by a review).  The port now
+ * starts with a spare list.
+ */
+TEST_F_TIMEOUT(fault, mq_put_back_of_a_handed_over_message, 120)
+{
+	struct handoff h;
+	struct mbx_recv r;
+	pthread_t t;
+	char c;
+
+	if (!self->ready)
+		return;
+	for (h.n = 1; h.n < FI_MAX_N; h.n++) {
+		h.fd = t_port(FI_CAP, FI_MSG, 0600, NULL, MBX_PORT_MQ);
+		ASSERT_LE(0, h.fd);
+		ASSERT_EQ(0, pthread_create(&t, NULL, recv_to_nowhere, &h));
+		ASSERT_EQ(0, T_WAIT(h.fd, recv_waiting, 1));
+		ASSERT_EQ(0, t_send_copy(h.fd, "x", 1, 0, 0));
+		ASSERT_EQ(0, pthread_join(t, NULL));
+		ASSERT_LE(0, h.fired);
+		EXPECT_EQ(-EFAULT, h.ret);
+		/* Put back, not lost. */
+		EXPECT_EQ(1, T_INFO(h.fd, queued));
+		EXPECT_EQ(0, t_recv_nb(h.fd, &c, 1, 0, &r));
+		EXPECT_EQ(1, r.len);
+		close(h.fd);
+		if (!h.fired)
+			break;
+	}
+	TH_LOG("fault points: %-22s %4u", "mq put-back", h.n - 1);
 }
 
 TEST_HARNESS_MAIN

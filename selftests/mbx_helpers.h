@@ -188,7 +188,6 @@ static inline long t_buf_release(int fd, uint64_t off, uint64_t len)
 	return t_ioctl(fd, MBX_IOC_BUF_RELEASE, &b);
 }
 
-/* An anonymous port with @capacity messages of up to @msg_size bytes. */
 /* Non-blocking copy-mode send. */
 static inline long t_send_copy(int fd, const void *buf, uint64_t len,
 			       uint32_t prio, uint64_t tag)
@@ -230,6 +229,7 @@ static inline long t_recv_nb(int fd, void *buf, uint64_t len, uint32_t flags,
 	return t_ioctl(fd, MBX_IOC_RECV, r);
 }
 
+/* An anonymous port with @capacity messages of up to @msg_size bytes. */
 static inline int t_anon(uint32_t capacity, uint32_t msg_size)
 {
 	return t_port(capacity, msg_size, 0600, NULL, 0);
