@@ -91,17 +91,20 @@ static int pull_request(struct pull *p, int n, unsigned int wait_ms)
 }
 
 /*
- * A status message (no payload, a Status header): 408 (expired) and 404
- * (nothing, no_wait) end the request; 409 and the others too, and are
- * reported; 100 (heartbeat, flow control: never asked for) is dropped.
+ * A status message (no payload, a Status header, no reply subject): 408
+ * (expired) and 404 (nothing, no_wait) end the request; 409 and the others
+ * too, and are reported; 100 (heartbeat, flow control: never asked for) is
+ * dropped.  A stored message always has a reply subject (its ack): one
+ * published with an empty payload and a Status header of its own is a
+ * message, not a status.
  * Return: 0 for a user message, 1 for the end of a request, 2 to drop,
  * -EAGAIN for a 409 or another error status (its text in p->why).
  */
 static int pull_status(struct pull *p, natsMsg *m)
 {
-	const char *st = NULL, *desc = NULL;
+	const char *st = NULL, *desc = NULL, *reply = natsMsg_GetReply(m);
 
-	if (natsMsg_GetDataLength(m) ||
+	if ((reply && *reply) || natsMsg_GetDataLength(m) ||
 	    natsMsgHeader_Get(m, PULL_STATUS_HDR, &st) != NATS_OK || !st)
 		return 0;
 	if (!strncmp(st, "100", 3))
