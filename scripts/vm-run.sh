@@ -154,7 +154,10 @@ for f in opt/mailbox/selftests/* opt/mailbox/bin/* opt/mailbox/lib/*; do
 	done
 done
 # glibc loads libgcc_s when it unwinds a cancelled thread (ldd cannot see it).
-gcc_s=$(ldconfig -p 2>/dev/null | awk '/libgcc_s\.so\.1 .*x86-64/ { print $NF; exit }')
+# awk reads to the end: an early exit could kill ldconfig with SIGPIPE,
+# which pipefail would make this script's status.
+gcc_s=$(ldconfig -p 2>/dev/null |
+	awk '/libgcc_s\.so\.1 .*x86-64/ && !f { print $NF; f = 1 }')
 if [ -n "$gcc_s" ] && [ ! -e ".$gcc_s" ]; then
 	mkdir -p ".$(dirname "$gcc_s")" && cp -L "$gcc_s" ".$gcc_s"
 fi
@@ -235,11 +238,13 @@ splats=$(printf '%s\n' "$clean" | grep -E -- "$splat_re" || true)
 
 if [ -n "$splats" ]; then
 	echo "vm-run: kernel splat or module failure in $log:" >&2
-	printf '%s\n' "$splats" | head -n 20 | sed 's/^/vm-run:   /' >&2
+	# No reader here stops early: the writer would die of SIGPIPE, and
+	# pipefail would make that this script's status (141, not 125).
+	printf '%s\n' "$splats" | sed -n '1,20s/^/vm-run:   /p' >&2
 	# Name the selftest that was running (scripts/vm-tests.sh frames).
 	during=$(printf '%s\n' "$clean" | awk -v re="$splat_re" '
 		/^MBX-TEST-BEGIN / { t = $2 } /^MBX-TEST-END / { t = "" }
-		$0 ~ re { print (t == "" ? "outside any selftest" : "during " t); exit }')
+		$0 ~ re && !f { print (t == "" ? "outside any selftest" : "during " t); f = 1 }')
 	echo "vm-run: the first report came ${during:-outside any selftest}" >&2
 	status=125
 elif [ -z "$result" ]; then
