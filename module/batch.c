@@ -342,7 +342,8 @@ long mbx_ioctl_batch(struct file *file, unsigned int cmd,
 out:
 	if (ents)
 		kmem_cache_free(mbx_batch_cachep, ents);
-	if (put_user(done, &uarg->done))
+	/* What went is told by the return value even so, as sendmmsg(). */
+	if (put_user(done, &uarg->done) && !done)
 		return -EFAULT;
 	return done ?: ret;
 }

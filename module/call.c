@@ -116,6 +116,11 @@ long mbx_ioctl_call(struct file *file, unsigned int cmd, void __user *uarg)
 				   &recv_deadline, &recv_dl);
 	if (ret)
 		goto out;
+	/* An argument that cannot tell what happened: nothing happens. */
+	if (put_user(0, u.done)) {
+		ret = -EFAULT;
+		goto out;
+	}
 
 	nonblock = mbx_nonblock(file, args.send.flags);
 	ret = mbx_send_args(file, &args.send, nonblock, send_dl);

@@ -9,6 +9,65 @@
 #define _GNU_SOURCE
 #include "batch/batch.h"
 
+/* ---- a batch argument that cannot be written back -------------------- */
+
+/* A struct mbx_batch on a page made read-only once it is filled. */
+static struct mbx_batch *ro_batch(void *msgs, uint32_t count, uint32_t flags)
+{
+	struct mbx_batch *b = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (b == MAP_FAILED)
+		return NULL;
+	b->msgs = (uintptr_t)msgs;
+	b->count = count;
+	b->flags = flags;
+	if (mprotect(b, 4096, PROT_READ)) {
+		munmap(b, 4096);
+		return NULL;
+	}
+	return b;
+}
+
+/*
+ * The messages that went are reported by the return value even when done
+ * cannot be written back, as sendmmsg() reports them: once, the call
+ * failed with EFAULT, and a caller that tried again sent them twice, or
+ * had received messages it was told it had not.
+ */
+TEST(read_only_argument_still_reports_what_went)
+{
+	struct mbx_send s[4];
+	struct mbx_recv r[4];
+	struct mbx_batch *b;
+	unsigned int i;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	send_entries(s, 4, 0);
+	b = ro_batch(s, 4, MBX_NONBLOCK);
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ(4, t_ioctl(fd, MBX_IOC_SEND_BATCH, b));
+	munmap(b, 4096);
+	EXPECT_EQ(4, SENT(fd));
+
+	recv_entries(r, 4);
+	b = ro_batch(r, 4, MBX_NONBLOCK);
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ(4, t_ioctl(fd, MBX_IOC_RECV_BATCH, b));
+	munmap(b, 4096);
+	for (i = 0; i < 4; i++)
+		EXPECT_TRUE(is_msg(&r[i], rbuf[i], i, 0)) TH_LOG("message %u", i);
+
+	/* Nothing went: the write-back's EFAULT is the answer. */
+	recv_entries(r, 4);
+	b = ro_batch(r, 4, MBX_NONBLOCK);
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ(-EFAULT, t_ioctl(fd, MBX_IOC_RECV_BATCH, b));
+	munmap(b, 4096);
+	close(fd);
+}
+
 /* ---- rejected batches ------------------------------------------------- */
 
 TEST(count_0_or_above_1024_is_einval)

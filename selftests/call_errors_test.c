@@ -435,6 +435,26 @@ TEST_F(call, done_is_zero_after_any_refused_call)
 	EXPECT_UNTOUCHED(self, 0);
 }
 
+/*
+ * An argument that can be read but not written: refused before anything
+ * happens, for done (and the reply's results) could not be told.  Once,
+ * the request went out and the call failed with EFAULT all the same.
+ */
+TEST_F(call, read_only_argument_is_efault_and_nothing_sent)
+{
+	struct mbx_call *c;
+	char buf[16];
+
+	c = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	call_init(c, "req", self->r, buf, sizeof(buf));
+	ASSERT_EQ(0, mprotect(c, 4096, PROT_READ));
+	EXPECT_EQ(-EFAULT, call(self->q, c));
+	EXPECT_UNTOUCHED(self, 0);
+	munmap(c, 4096);
+}
+
 /* ---- other forms ------------------------------------------------------ */
 
 TEST_F(call, rendezvous_request_port_hands_the_request_to_a_waiting_server)
