@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 
@@ -74,8 +75,10 @@ long mbx_ioctl_subscribe(struct file *file, unsigned int cmd,
  *
  * Succeeds on a file that is not subscribed.
  *
- * Context: process context.
- * Return: 0, -EINVAL (not a topic), -EBADF (the file may not receive).
+ * Context: process context, may sleep (behind a receive of the same
+ * subscription in flight).
+ * Return: 0, -EINVAL (not a topic), -EBADF (the file may not receive),
+ * -ERESTARTSYS.
  */
 long mbx_ioctl_unsubscribe(struct file *file)
 {
@@ -84,10 +87,18 @@ long mbx_ioctl_unsubscribe(struct file *file)
 
 	if (IS_ERR(sub))
 		return PTR_ERR(sub);
+	/*
+	 * After a receive of this subscription in flight (it holds sub->lock
+	 * from its look at the message to its commit), so that a region it
+	 * takes in place is among those given back here.
+	 */
+	if (mutex_lock_interruptible(&sub->lock))
+		return -ERESTARTSYS;
 	spin_lock(&port->lock);
 	if (sub->active)
 		__mbx_sub_stop(port, sub);
 	mbx_port_unlock(port);
+	mutex_unlock(&sub->lock);
 	return 0;
 }
 

@@ -8,12 +8,16 @@
  * with publishers without losing, duplicating or leaking anything.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "kselftest_harness.h"
 #include "mbx_helpers.h"
@@ -356,6 +360,118 @@ TEST(subscriber_processes_killed_mid_stream_leave_nothing_behind)
 	EXPECT_EQ(0, T_INFO(fd, queued));
 	EXPECT_EQ(POOL, pool_free(fd));
 	mbx_pool_unmap(base, size);
+	close(fd);
+}
+
+/* ---- an unsubscribe racing a receive in place ----------------------- */
+
+struct in_flight {
+	int fd;
+	struct mbx_recv *r;
+	long ret;
+	int done;
+};
+
+static void *recv_in_place(void *arg)
+{
+	struct in_flight *f = arg;
+
+	f->ret = t_ioctl(f->fd, MBX_IOC_RECV, f->r);
+	__atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *unsubscribe(void *arg)
+{
+	struct in_flight *f = arg;
+
+	f->ret = t_ioctl(f->fd, MBX_IOC_UNSUBSCRIBE, NULL);
+	__atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Write-protect (@on) or release the page at @p through @uffd. */
+static int uffd_wp(int uffd, void *p, int on)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { .start = (uintptr_t)p, .len = 4096 },
+		.mode = on ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+	};
+
+	return ioctl(uffd, UFFDIO_WRITEPROTECT, &wp);
+}
+
+/*
+ * MBX_IOC_UNSUBSCRIBE while a receive in place is between its look at the
+ * message and its commit (its results held up on a page userfaultfd
+ * write-protects): the receive ends first, then the unsubscribe gives back
+ * every region the fd holds.  Once, the unsubscribe did not wait, the
+ * receive then added its hold to the unsubscribed fd, and the region
+ * stayed out of the pool until the fd was closed (found by a review).
+ */
+TEST(unsubscribe_waits_for_a_receive_in_place_in_flight)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
+	struct in_flight rf = { 0 }, uf = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
+	int fd = pool_topic(4), s, uffd;
+	struct uffd_msg msg;
+	pthread_t rt, ut;
+	uint64_t off;
+	size_t size;
+	void *base;
+	char *page;
+
+	ASSERT_LE(0, fd);
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
+		SKIP(close(fd); return, "no userfaultfd write-protect: %s",
+		     strerror(errno));
+	s = sub(fd);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	ASSERT_EQ(0, send_region(fd, base, 1000, 3, &off));
+
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	rf.r = (struct mbx_recv *)page;
+	rf.r->flags = MBX_RECV_INPLACE;
+	rf.r->len = 4096;
+	rf.fd = s;
+	uf.fd = s;
+	reg.range.start = (uintptr_t)page;
+	reg.range.len = 4096;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, uffd_wp(uffd, page, 1));
+
+	/* The receive looks at the message, then stops writing its results. */
+	ASSERT_EQ(0, pthread_create(&rt, NULL, recv_in_place, &rf));
+	pfd.fd = uffd;
+	ASSERT_EQ(1, poll(&pfd, 1, T_WAIT_MS));
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	/* The unsubscribe must wait for it. */
+	ASSERT_EQ(0, pthread_create(&ut, NULL, unsubscribe, &uf));
+	t_sleep_ms(200);
+	EXPECT_EQ(0, __atomic_load_n(&uf.done, __ATOMIC_ACQUIRE))
+		TH_LOG("the unsubscribe did not wait for the receive in flight");
+	EXPECT_EQ(0, __atomic_load_n(&rf.done, __ATOMIC_ACQUIRE));
+
+	ASSERT_EQ(0, uffd_wp(uffd, page, 0));
+	ASSERT_EQ(0, pthread_join(rt, NULL));
+	ASSERT_EQ(0, pthread_join(ut, NULL));
+	EXPECT_EQ(0, rf.ret);
+	EXPECT_EQ(0, uf.ret);
+	EXPECT_EQ(off, rf.r->offset);
+	/* Unsubscribed: nothing held, the region is back in the pool. */
+	EXPECT_EQ(POOL, pool_free(fd));
+	munmap(page, 4096);
+	close(uffd);
+	close(s);
 	close(fd);
 }
 
