@@ -19,6 +19,20 @@
 #define BRIDGE_BATCH		64
 #define BRIDGE_META_MAX		512	/* the Mbx-Meta header's value */
 
+/* seen.c: the stream sequences a JetStream importer sent into its port. */
+#define SEEN_WINDOW		(1U << 19)	/* sequences above base: 64 KiB */
+
+struct seen {
+	uint64_t base;		/* every sequence <= base is done */
+	uint64_t top;		/* the highest sequence marked or floored */
+	uint64_t bits[SEEN_WINDOW / 64];
+};
+
+bool seen_has(const struct seen *s, uint64_t seq);
+bool seen_fits(const struct seen *s, uint64_t seq);
+void seen_mark(struct seen *s, uint64_t seq);
+void seen_floor(struct seen *s, uint64_t floor);
+
 enum route_kind { ROUTE_EXPORT, ROUTE_IMPORT, ROUTE_SERVE, ROUTE_CALL };
 enum bridge_mode { MODE_CORE, MODE_JETSTREAM };
 

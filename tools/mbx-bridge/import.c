@@ -6,14 +6,17 @@
  * JetStream mode pulls from a durable consumer (pull.c, not libnats'
  * natsSubscription_Fetch(), which corrupts its heap in 3.4.1), at most as
  * many messages as the port has room for (none while it is full), sends
- * them, and acks each only after its send succeeded.  The stream sequence of the last message
- * sent is kept in a state file (mapped shared), and before each send batch
- * the file records the batch's sequences and the port's "sent" counter: a
- * bridge killed mid-batch learns on restart, from how far that counter
- * moved, how much of the batch is in the port.  Redeliveries at or below
- * that mark are acked and dropped.  An exclusive (or fan-out) importer
- * recreates its consumer at the mark + 1 when it starts, so that what a
- * killed bridge left unacked comes back first and in order.
+ * them, and acks each only after its send succeeded.  The stream sequences
+ * sent are kept in a state file (mapped shared; seen.c), and before each
+ * send batch the file records the batch's sequences and the port's "sent"
+ * counter: a bridge killed mid-batch learns on restart, from how far that
+ * counter moved, how much of the batch is in the port.  A redelivery of a
+ * sequence sent is acked and dropped; a redelivery of any other is sent,
+ * in whatever order it comes (a pull lost with the connection, a queue
+ * group member killed with messages pulled).  An exclusive (or fan-out)
+ * importer recreates its consumer when it starts, from the first sequence
+ * not known done (the old consumer's ack floor, or what was sent here), so
+ * that what a killed bridge left unacked comes back first and in order.
  *
  * Core mode subscribes (a queue group unless fan-out) and counts the gaps
  * in each source's sequence (in Mbx-Meta) as lost; the last sequence seen
@@ -31,7 +34,7 @@
 
 #include "bridge.h"
 
-#define IJ_MAGIC	0x6d6278696d706a32ULL	/* "mbximpj2" */
+#define IJ_MAGIC	0x6d6278696d706a33ULL	/* "mbximpj3" */
 #define MAX_SOURCES	32
 #define FETCH_WAIT_MS	1000
 
@@ -42,12 +45,12 @@ struct source {
 
 struct ij_state {
 	uint64_t magic;
-	uint64_t wm;		/* stream sequence of the last message sent */
 	uint64_t sent_before;	/* the port's sent counter before the batch */
 	uint32_t pending;	/* messages in the batch being sent */
 	uint32_t pad;
 	uint64_t seqs[BRIDGE_BATCH];
 	struct source src[MAX_SOURCES];	/* kept across restarts */
+	struct seen seen;	/* JetStream: the stream sequences sent */
 };
 
 struct importer {
@@ -60,6 +63,8 @@ struct importer {
 	struct pull pull;	/* JetStream mode */
 	jsCtx *js;
 	char stream[BRIDGE_SUBJECT_MAX + 8];
+	char durable[BRIDGE_SUBJECT_MAX + 80];
+	uint64_t floor_ms;	/* when the ack floor was last read */
 	struct source *src;	/* in the state file */
 	int64_t dropped;
 };
@@ -94,19 +99,47 @@ static void core_gap(struct importer *im, const struct msg_meta *meta)
 }
 
 /*
+ * The consumer's ack floor: nothing at or below it comes back, so the set
+ * of sequences sent need not keep it.  Read when the set's window is half
+ * full, at most once a second (in a queue group the others' messages
+ * leave gaps only this closes), and when an exclusive importer starts.
+ */
+static void ack_floor(struct importer *im)
+{
+	jsConsumerInfo *ci = NULL;
+
+	im->floor_ms = now_ms();
+	if (js_GetConsumerInfo(&ci, im->js, im->stream, im->durable, NULL,
+			       NULL) != NATS_OK)
+		return;
+	seen_floor(&im->st->seen, ci->AckFloor.Stream);
+	jsConsumerInfo_Destroy(ci);
+}
+
+/*
  * Check one message; 1 when it is to be sent (ent filled), 0 when it was
- * dropped as a duplicate or dead-lettered (and may be acked).
+ * dropped as a duplicate or dead-lettered (and may be acked), -1 when it
+ * is left unacked, to come back later: its sequence is beyond what the set
+ * of sequences sent can hold until the ack floor moves.
  */
 static int admit(struct importer *im, natsMsg *m, uint64_t seq,
 		 struct mbx_send *ent)
 {
+	struct seen *seen = &im->st->seen;
 	struct route *r = im->r;
 	struct msg_meta meta;
 	char why[96];
 
-	if (im->js_mode && seq <= im->st->wm) {
-		stats_add(&r->c->deduplicated, 1);
-		return 0;
+	if (im->js_mode) {
+		if (seen_has(seen, seq)) {
+			stats_add(&r->c->deduplicated, 1);
+			return 0;
+		}
+		if (seq - seen->base > SEEN_WINDOW / 2 &&
+		    now_ms() - im->floor_ms >= 1000)
+			ack_floor(im);
+		if (!seen_fits(seen, seq))
+			return -1;
 	}
 	if (meta_from_headers(m, &meta)) {
 		dead_letter(r, m, "malformed mailbox headers");
@@ -146,8 +179,10 @@ static bool refused(int err)
 static void mark_sent(struct importer *im, natsMsg **msgs, uint64_t *seqs,
 		      int from, int n)
 {
-	if (im->js_mode)
-		__atomic_store_n(&im->st->wm, seqs[from + n - 1], __ATOMIC_SEQ_CST);
+	int i;
+
+	for (i = from; i < from + n && im->js_mode; i++)
+		seen_mark(&im->st->seen, seqs[i]);
 	stats_add(&im->r->c->sent, n);
 	ack_msgs(im, msgs + from, n);
 }
@@ -161,7 +196,7 @@ static void skip_one(struct importer *im, natsMsg *m, uint64_t seq, int err)
 	dead_letter(im->r, m, strerror(-err));
 	if (im->js_mode) {
 		im->st->sent_before--;
-		__atomic_store_n(&im->st->wm, seq, __ATOMIC_SEQ_CST);
+		seen_mark(&im->st->seen, seq);
 	}
 	ack_msgs(im, &m, 1);
 }
@@ -215,12 +250,23 @@ static void send_all(struct importer *im, struct mbx_send *ents,
 		__atomic_store_n(&im->st->pending, 0, __ATOMIC_SEQ_CST);
 }
 
+/* Whether @seq is already among the first @k of this batch. */
+static bool in_batch(const uint64_t *seqs, int k, uint64_t seq)
+{
+	int i;
+
+	for (i = 0; i < k; i++)
+		if (seqs[i] == seq)
+			return true;
+	return false;
+}
+
 static void deliver(struct importer *im, natsMsg **list, int n)
 {
 	struct mbx_send ents[BRIDGE_BATCH];
 	natsMsg *msgs[BRIDGE_BATCH];
 	uint64_t seqs[BRIDGE_BATCH];
-	int i, k = 0;
+	int i, k = 0, ret;
 
 	for (i = 0; i < n; i++) {
 		jsMsgMetaData *md = NULL;
@@ -233,10 +279,16 @@ static void deliver(struct importer *im, natsMsg **list, int n)
 				stats_add(&im->r->c->redelivered, 1);
 			jsMsgMetaData_Destroy(md);
 		}
-		if (admit(im, list[i], seq, &ents[k])) {
+		/* A redelivery in the batch of its first copy: the first acks. */
+		if (im->js_mode && in_batch(seqs, k, seq)) {
+			stats_add(&im->r->c->deduplicated, 1);
+			continue;
+		}
+		ret = admit(im, list[i], seq, &ents[k]);
+		if (ret > 0) {
 			msgs[k] = list[i];
 			seqs[k++] = seq;
-		} else {
+		} else if (!ret) {
 			ack_msgs(im, &list[i], 1);
 		}
 	}
@@ -248,18 +300,23 @@ static void deliver(struct importer *im, natsMsg **list, int n)
 static void recover(struct importer *im)
 {
 	struct ij_state *st = im->st;
-	uint64_t moved;
+	uint64_t moved, i;
 
 	if (!st->pending)
 		return;
-	moved = im->info.sent - st->sent_before;
+	/* Nothing trusted: a port made anew counts from 0 again. */
+	if (st->pending > BRIDGE_BATCH)
+		st->pending = BRIDGE_BATCH;
+	moved = im->info.sent >= st->sent_before ?
+		im->info.sent - st->sent_before : 0;
 	if (moved > st->pending)
 		moved = st->pending;
-	if (moved)
-		st->wm = st->seqs[moved - 1];
+	for (i = 0; i < moved; i++)
+		seen_mark(&st->seen, st->seqs[i]);
 	blog("%s: a killed run was sending %u messages, %" PRIu64 " reached %s",
 	     im->r->subject, st->pending, moved, im->r->port);
-	blog("%s: last delivered sequence %" PRIu64, im->r->subject, st->wm);
+	blog("%s: every sequence up to %" PRIu64 " delivered", im->r->subject,
+	     st->seen.base);
 	st->pending = 0;
 }
 
@@ -370,7 +427,7 @@ static natsStatus js_consumer(struct importer *im, jsConsumerConfig *cc,
 static int js_subscribe(struct importer *im)
 {
 	struct route *r = im->r;
-	char durable[BRIDGE_SUBJECT_MAX + 80];
+	char *durable = im->durable;
 	jsConsumerConfig cc;
 	jsErrCode jerr = 0;
 	natsStatus s;
@@ -378,18 +435,24 @@ static int js_subscribe(struct importer *im)
 	if (stream_ensure(r->br, r->subject, im->stream, sizeof(im->stream)) ||
 	    natsConnection_JetStream(&im->js, r->br->nc, NULL) != NATS_OK)
 		return -EIO;
-	durable_name(im, durable, sizeof(durable));
-	if (r->fanout || r->exclusive)	/* start again after the mark */
+	durable_name(im, durable, sizeof(im->durable));
+	/*
+	 * Start again from the first sequence not known done: what the old
+	 * consumer saw acked (a state file lost or new), or what was sent.
+	 */
+	if (r->fanout || r->exclusive) {
+		ack_floor(im);
 		js_DeleteConsumer(im->js, im->stream, durable, NULL, NULL);
+	}
 	jsConsumerConfig_Init(&cc);
 	cc.Durable = durable;
 	cc.AckPolicy = js_AckExplicit;
 	cc.AckWait = r->br->cfg.ack_wait_s * 1000000000LL;
 	cc.MaxAckPending = r->br->cfg.inflight * 4;
 	cc.FilterSubject = r->subject;
-	if (im->st->wm && (r->fanout || r->exclusive)) {
+	if (im->st->seen.base && (r->fanout || r->exclusive)) {
 		cc.DeliverPolicy = js_DeliverByStartSequence;
-		cc.OptStartSeq = im->st->wm + 1;
+		cc.OptStartSeq = im->st->seen.base + 1;
 	}
 	s = js_consumer(im, &cc, &jerr);
 	if (s != NATS_OK) {
@@ -492,10 +555,10 @@ void *import_run(void *arg)
 		     strerror(-ret));
 		r->br->stop = 2;
 	} else {
-		blog("import %s -> %s running (%s%s, last delivered sequence %" PRIu64 ")",
+		blog("import %s -> %s running (%s%s, delivered up to sequence %" PRIu64 ")",
 		     r->subject, r->port, im.js_mode ? "jetstream" : "core",
 		     r->fanout ? ", fan-out" : r->exclusive ? ", exclusive" :
-		     ", queue group", im.st->wm);
+		     ", queue group", im.st->seen.base);
 		if (im.js_mode)
 			js_loop(&im);
 		else

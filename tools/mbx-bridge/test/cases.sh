@@ -337,3 +337,16 @@ case_pull() {
 	esac
 	record "$c/no-overrun" "$verdict" "${line:-no output}"
 }
+
+# The importer's record of the stream sequences it sent (seen.c) on the
+# host, no NATS: lost pulls, lost acks, queue-group gaps closed by the ack
+# floor, the window (tools/mbx-bridge/test/seen_test.c).
+case_seen() {
+	local c=seen line verdict
+	line=$(timeout 60 "$build/tools/mbx-bridge-seen-test" 2>&1 | tail -n 1) || true
+	case "$line" in
+	"SEEN-TEST ok "*) verdict=ok ;;
+	*) verdict=FAIL ;;
+	esac
+	record "$c/redeliveries" "$verdict" "${line:-no output}"
+}
