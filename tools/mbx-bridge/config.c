@@ -243,8 +243,44 @@ int config_file(struct bridge_config *cfg, const char *path)
 	return ret;
 }
 
+/*
+ * Whether two routes would share their files in the state directory (an
+ * export's journal, an import's state and durable consumer): named by the
+ * port (export) or the subject (import) as a token, so "a.b" and "a_b"
+ * collide as "a.b" twice does.
+ */
+static bool routes_collide(const struct route *a, const struct route *b)
+{
+	char ta[BRIDGE_SUBJECT_MAX], tb[BRIDGE_SUBJECT_MAX];
+
+	if (a->kind != b->kind ||
+	    (a->kind != ROUTE_EXPORT && a->kind != ROUTE_IMPORT))
+		return false;
+	subject_token(a->kind == ROUTE_EXPORT ? a->port : a->subject, ta,
+		      sizeof(ta));
+	subject_token(b->kind == ROUTE_EXPORT ? b->port : b->subject, tb,
+		      sizeof(tb));
+	return !strcmp(ta, tb);
+}
+
+static const char collide[] =
+	"mbx-bridge: routes '%s' and '%s' would share their state (one %s)\n";
+
+static void route_words(const struct route *r, char *buf, size_t size)
+{
+	if (r->kind == ROUTE_EXPORT)
+		snprintf(buf, size, "export %s %s", r->port, r->subject);
+	else
+		snprintf(buf, size, "%s %s %s", route_kind_name(r->kind),
+			 r->subject, r->port);
+}
+
 int config_check(struct bridge_config *cfg)
 {
+	char a[BRIDGE_SUBJECT_MAX + MBX_NAME_LEN + 16];
+	char b[BRIDGE_SUBJECT_MAX + MBX_NAME_LEN + 16];
+	int i, j;
+
 	if (!cfg->servers[0]) {
 		fprintf(stderr, "mbx-bridge: no 'server' configured\n");
 		return -EINVAL;
@@ -258,5 +294,16 @@ int config_check(struct bridge_config *cfg)
 			cfg->name);
 		return -EINVAL;
 	}
+	for (i = 0; i < cfg->nroutes; i++)
+		for (j = i + 1; j < cfg->nroutes; j++) {
+			if (!routes_collide(&cfg->routes[i], &cfg->routes[j]))
+				continue;
+			route_words(&cfg->routes[i], a, sizeof(a));
+			route_words(&cfg->routes[j], b, sizeof(b));
+			fprintf(stderr, collide, a, b,
+				cfg->routes[i].kind == ROUTE_EXPORT ?
+				"port" : "subject, as a token");
+			return -EINVAL;
+		}
 	return 0;
 }

@@ -350,3 +350,18 @@ case_seen() {
 	esac
 	record "$c/redeliveries" "$verdict" "${line:-no output}"
 }
+
+# Routes that would share their files in the state directory are refused
+# at start (host, no VM, no NATS): two imports whose subjects are one token,
+# two exports of one port.  Once they shared one state file and durable.
+case_config() {
+	local c=config conf=$out/config/dup.conf err rc verdict routes
+	for routes in 'import a.b P1\nimport a_b P2' 'export P x.a\nexport P x.b'; do
+		printf "server nats://127.0.0.1:1\nmode jetstream\nstate-dir %s\n$routes\n" \
+			"$out/config/state" >"$conf"
+		err=$("$build/tools/mbx-bridge" -c "$conf" 2>&1) && rc=0 || rc=$?
+		verdict=FAIL
+		[ "$rc" = 1 ] && echo "$err" | grep -q "would share their state" && verdict=ok
+		record "$c/${routes%% *}-collide" "$verdict" "exit $rc: $(echo "$err" | tail -n 1)"
+	done
+}
