@@ -13,14 +13,22 @@
 
 #include "bridge.h"
 
-/* pub SUBJECT PAYLOAD [KEY=VALUE...] */
+/* pub [-r REPLY] SUBJECT PAYLOAD [KEY=VALUE...] */
 static int cli_pub(struct bridge *br, int argc, char **argv)
 {
+	const char *reply = NULL;
 	natsMsg *m = NULL;
 	natsStatus s;
 	int i;
 
-	s = natsMsg_Create(&m, argv[0], NULL, argv[1], strlen(argv[1]));
+	if (!strcmp(argv[0], "-r")) {
+		if (argc < 4)
+			return 2;
+		reply = argv[1];
+		argc -= 2;
+		argv += 2;
+	}
+	s = natsMsg_Create(&m, argv[0], reply, argv[1], strlen(argv[1]));
 	for (i = 2; i < argc && s == NATS_OK; i++) {
 		char *eq = strchr(argv[i], '=');
 
@@ -89,7 +97,7 @@ int cli_main(struct bridge *br, const char *cmd, int argc, char **argv)
 
 	if ((!strcmp(cmd, "pub") && argc < 2) ||
 	    (strcmp(cmd, "pub") && argc != 2)) {
-		fputs("mbx-bridge pub SUBJECT PAYLOAD [KEY=VALUE...]\n"
+		fputs("mbx-bridge pub [-r REPLY] SUBJECT PAYLOAD [KEY=VALUE...]\n"
 		      "mbx-bridge await|signal SUBJECT SECS\n", stderr);
 		return 2;
 	}

@@ -144,6 +144,15 @@ static void serve_one(struct rpc *c, natsMsg *m)
 			    "a request without a reply subject");
 		return;
 	}
+	/*
+	 * A reply is published with the bridge's own rights: never to a
+	 * system subject ($JS.API..., $SYS...), which a requester could name
+	 * to act through the bridge.
+	 */
+	if (reply_to[0] == '$') {
+		dead_letter(r, m, "a reply subject beginning with '$'");
+		return;
+	}
 	if ((size_t)natsMsg_GetDataLength(m) > c->req_max) {
 		dead_letter(r, m, "larger than the port's max_msg_size");
 		return;

@@ -272,6 +272,8 @@ out=$(mbx-ledger call CALLN CALLNR 1 2000)
 check no-server "$out" sh -c "echo \"$out\" | grep -q \"timeouts 1\""
 check timeouts-counted "call routes: timeouts $(stat timeouts 1) and $(stat timeouts 2), sent $(stat sent 1)" [ "$(stat timeouts 1)" = 1 ] && [ "$(stat timeouts 2)" = 1 ] && [ "$(stat sent 1)" = 250 ]
 check timeout-logged "$(grep -c "no reply within" /tmp/bridge.log) log lines" grep -q "no server answers the subject" /tmp/bridge.log
+# A request asking for its reply on a system subject: b dead-letters it.
+mbx-bridge pub -c $CONF -- -r "\$JS.API.STREAM.DELETE.X" rpc.svc forged
 mbx-bridge signal -c $CONF -- ctl.rpc-done 30
 bridge_kill TERM'
 	script $c b 'mbx-ledger create SVC 64 4096
@@ -280,7 +282,7 @@ mbx-ledger serve SVC SVCR -i 200 & server=$!
 bridge_start
 mbx-bridge signal -c $CONF -- ctl.rpc 120
 mbx-bridge await -c $CONF -- ctl.rpc-done 200
-check served "sent $(stat sent) timeouts $(stat timeouts) late replies dropped $(stat deduplicated)" [ "$(stat sent)" = 250 ] && [ "$(stat timeouts)" = 1 ] && [ "$(stat deduplicated)" = 1 ]
+check served "sent $(stat sent) timeouts $(stat timeouts) late replies dropped $(stat deduplicated) dead-lettered (the \$ reply) $(stat dead-lettered)" [ "$(stat sent)" = 250 ] && [ "$(stat timeouts)" = 1 ] && [ "$(stat deduplicated)" = 1 ] && [ "$(stat dead-lettered)" = 1 ]
 bridge_kill TERM
 kill $server; wait $server	# its ports open would keep the module from unloading'
 	nats_start 1 0
