@@ -21,8 +21,10 @@
  * receives of one subscription (threads sharing its fd) one at a time
  * through that sequence, and is never held while waiting for a message.
  *
- * LOCKING: sub->lock (mutex) serialises the receives of one subscription.
- * port->lock protects everything else here: the lists, each message's
+ * LOCKING: sub->lock (mutex) serialises the receives of one subscription,
+ * and an unsubscribe with them (subscribe.c), so that a region a receive
+ * takes in place is among those the unsubscribe gives back.  port->lock
+ * protects everything else here: the lists, each message's
  * counts, each subscription's cursors, counters, policy and holds, and
  * port->subs.  Order: sub->lock, then port->lock.
  */

@@ -188,9 +188,9 @@ static inline long t_buf_release(int fd, uint64_t off, uint64_t len)
 	return t_ioctl(fd, MBX_IOC_BUF_RELEASE, &b);
 }
 
-/* Non-blocking copy-mode send. */
-static inline long t_send_copy(int fd, const void *buf, uint64_t len,
-			       uint32_t prio, uint64_t tag)
+/* Copy-mode MBX_IOC_SEND of @buf with @flags: 0 or -errno. */
+static inline long t_send(int fd, const void *buf, uint64_t len,
+			  uint32_t prio, uint64_t tag, uint32_t flags)
 {
 	struct mbx_send s;
 
@@ -199,8 +199,15 @@ static inline long t_send_copy(int fd, const void *buf, uint64_t len,
 	s.len = len;
 	s.prio = prio;
 	s.tag = tag;
-	s.flags = MBX_NONBLOCK;
+	s.flags = flags;
 	return t_ioctl(fd, MBX_IOC_SEND, &s);
+}
+
+/* Non-blocking copy-mode send. */
+static inline long t_send_copy(int fd, const void *buf, uint64_t len,
+			       uint32_t prio, uint64_t tag)
+{
+	return t_send(fd, buf, len, prio, tag, MBX_NONBLOCK);
 }
 
 /* Non-blocking MBX_SEND_BUF send of the pool region (@off, @len). */
@@ -218,15 +225,22 @@ static inline long t_send_buf(int fd, uint64_t off, uint64_t len,
 	return t_ioctl(fd, MBX_IOC_SEND, &s);
 }
 
-/* Non-blocking receive (@flags added); the kernel's answer is left in @r. */
-static inline long t_recv_nb(int fd, void *buf, uint64_t len, uint32_t flags,
-			     struct mbx_recv *r)
+/* MBX_IOC_RECV into @buf with @flags; the kernel's answer is left in @r. */
+static inline long t_recv(int fd, void *buf, uint64_t len, uint32_t flags,
+			  struct mbx_recv *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->buf = (uintptr_t)buf;
 	r->len = len;
-	r->flags = flags | MBX_NONBLOCK;
+	r->flags = flags;
 	return t_ioctl(fd, MBX_IOC_RECV, r);
+}
+
+/* Non-blocking receive (@flags added); the kernel's answer is left in @r. */
+static inline long t_recv_nb(int fd, void *buf, uint64_t len, uint32_t flags,
+			     struct mbx_recv *r)
+{
+	return t_recv(fd, buf, len, flags | MBX_NONBLOCK, r);
 }
 
 /* An anonymous port with @capacity messages of up to @msg_size bytes. */

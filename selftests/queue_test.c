@@ -48,7 +48,7 @@ TEST(zero_length_message_received_with_null_buffer)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, mbx_send(fd, "", 0, 0));
 	EXPECT_EQ(1, T_INFO(fd, queued));
-	EXPECT_LE(0, recv_raw(fd, NULL, 0, MBX_NONBLOCK, &r));
+	EXPECT_LE(0, t_recv(fd, NULL, 0, MBX_NONBLOCK, &r));
 	EXPECT_EQ(0, r.len);
 	EXPECT_EQ(0, T_INFO(fd, queued));
 }
@@ -60,7 +60,7 @@ TEST(null_buffer_receive_of_nonempty_message_fails_emsgsize)
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, t_send_str(fd, "abc", 0));
-	EXPECT_EQ(-EMSGSIZE, recv_raw(fd, NULL, 0, MBX_NONBLOCK, &r));
+	EXPECT_EQ(-EMSGSIZE, t_recv(fd, NULL, 0, MBX_NONBLOCK, &r));
 	EXPECT_EQ(3, r.len);
 	EXPECT_EQ(1, T_INFO(fd, queued));
 }
@@ -136,13 +136,13 @@ TEST(recv_with_small_buffer_reports_length_and_keeps_message)
 
 	ASSERT_LE(0, fd);
 	t_fill(out, sizeof(out), 42);
-	ASSERT_EQ(0, send_raw(fd, out, sizeof(out), 3, 77, 0));
+	ASSERT_EQ(0, t_send(fd, out, sizeof(out), 3, 77, 0));
 	memset(buf, 0, sizeof(buf));
-	EXPECT_EQ(-EMSGSIZE, recv_raw(fd, buf, 99, MBX_NONBLOCK, &r));
+	EXPECT_EQ(-EMSGSIZE, t_recv(fd, buf, 99, MBX_NONBLOCK, &r));
 	EXPECT_EQ(100, r.len);
 	EXPECT_EQ(1, T_INFO(fd, queued));
 	/* the retry with the reported length gets it whole */
-	EXPECT_LE(0, recv_raw(fd, buf, 100, MBX_NONBLOCK, &r));
+	EXPECT_LE(0, t_recv(fd, buf, 100, MBX_NONBLOCK, &r));
 	EXPECT_EQ(100, r.len);
 	EXPECT_EQ(77, r.tag);
 	EXPECT_EQ(3, r.prio);
@@ -243,7 +243,7 @@ TEST(send_rejects_unknown_flags)
 
 	ASSERT_LE(0, fd);
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		EXPECT_EQ(-EINVAL, send_raw(fd, "x", 1, 0, 0, bad[i]))
+		EXPECT_EQ(-EINVAL, t_send(fd, "x", 1, 0, 0, bad[i]))
 			TH_LOG("flags %#x", bad[i]);
 	EXPECT_EQ(0, T_INFO(fd, queued));
 	EXPECT_EQ(0, T_INFO(fd, sent));
@@ -261,8 +261,8 @@ TEST(recv_rejects_unknown_flags)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, t_send_str(fd, "x", 0));
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		EXPECT_EQ(-EINVAL, recv_raw(fd, buf, sizeof(buf),
-					    bad[i] | MBX_NONBLOCK, &r))
+		EXPECT_EQ(-EINVAL, t_recv(fd, buf, sizeof(buf),
+					  bad[i] | MBX_NONBLOCK, &r))
 			TH_LOG("flags %#x", bad[i]);
 	EXPECT_EQ(1, T_INFO(fd, queued));
 }
@@ -294,7 +294,7 @@ TEST(recv_reports_tag_priority_and_copy_mode)
 
 	ASSERT_LE(0, fd);
 	for (i = 0; i < ARRAY_SIZE(tags); i++)
-		ASSERT_EQ(0, send_raw(fd, "t", 1, 2, tags[i], 0));
+		ASSERT_EQ(0, t_send(fd, "t", 1, 2, tags[i], 0));
 	for (i = 0; i < ARRAY_SIZE(tags); i++) {
 		/* Output fields are ignored; inputs must be valid. */
 		memset(&r, 0xff, sizeof(r));
@@ -340,10 +340,10 @@ TEST(recv_reports_sender_pid_and_effective_uid)
 	ASSERT_EQ(0, t_reap(pid));
 	ASSERT_EQ(0, t_send_str(fd, "p", 0));
 
-	ASSERT_LE(0, recv_raw(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
+	ASSERT_LE(0, t_recv(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
 	EXPECT_EQ(pid, r.pid);
 	EXPECT_EQ(T_UID1, r.uid);
-	ASSERT_LE(0, recv_raw(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
+	ASSERT_LE(0, t_recv(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
 	EXPECT_EQ(getpid(), r.pid);
 	EXPECT_EQ(geteuid(), r.uid);
 }
@@ -366,8 +366,8 @@ TEST(recv_after_reuse_reports_each_messages_own_sender)
 		for (i = 0; i < N; i++)
 			ASSERT_EQ(0, t_send_str(fd, "p", 0));
 		for (i = 0; i < N; i++) {
-			ASSERT_LE(0, recv_raw(fd, buf, sizeof(buf),
-					      MBX_NONBLOCK, &r));
+			ASSERT_LE(0, t_recv(fd, buf, sizeof(buf),
+					    MBX_NONBLOCK, &r));
 			EXPECT_EQ(getpid(), r.pid);
 			EXPECT_EQ(geteuid(), r.uid);
 		}
@@ -377,8 +377,8 @@ TEST(recv_after_reuse_reports_each_messages_own_sender)
 			ASSERT_EQ(0, t_reap(pid[i]));
 		}
 		for (i = 0; i < N; i++) {
-			ASSERT_LE(0, recv_raw(fd, buf, sizeof(buf),
-					      MBX_NONBLOCK, &r));
+			ASSERT_LE(0, t_recv(fd, buf, sizeof(buf),
+					    MBX_NONBLOCK, &r));
 			EXPECT_EQ('c', buf[0]);
 			EXPECT_EQ(pid[i], r.pid);
 			EXPECT_EQ(T_UID1, r.uid);
@@ -405,7 +405,7 @@ TEST(recv_reports_thread_group_id_of_threaded_sender)
 	ASSERT_EQ(0, pthread_create(&th, NULL, thread_send, &fd));
 	ASSERT_EQ(0, pthread_join(th, &ret));
 	ASSERT_EQ(0, (intptr_t)ret);
-	ASSERT_LE(0, recv_raw(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
+	ASSERT_LE(0, t_recv(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
 	EXPECT_EQ(getpid(), r.pid);
 }
 
@@ -414,8 +414,8 @@ TEST(send_from_bad_buffer_fails_efault_and_sends_nothing)
 	int fd = t_anon(4, 64);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EFAULT, send_raw(fd, t_bad_ptr(), 16, 0, 0, 0));
-	EXPECT_EQ(-EFAULT, send_raw(fd, t_bad_ptr(), 16, 0, 0, MBX_NONBLOCK));
+	EXPECT_EQ(-EFAULT, t_send(fd, t_bad_ptr(), 16, 0, 0, 0));
+	EXPECT_EQ(-EFAULT, t_send(fd, t_bad_ptr(), 16, 0, 0, MBX_NONBLOCK));
 	EXPECT_EQ(-1, write(fd, t_bad_ptr(), 16));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(0, T_INFO(fd, queued));
@@ -432,7 +432,7 @@ TEST(recv_into_bad_buffer_fails_efault_and_keeps_message_first)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, t_send_str(fd, "A", 1));
 	ASSERT_EQ(0, t_send_str(fd, "B", 1));
-	EXPECT_EQ(-EFAULT, recv_raw(fd, t_bad_ptr(), 8, MBX_NONBLOCK, &r));
+	EXPECT_EQ(-EFAULT, t_recv(fd, t_bad_ptr(), 8, MBX_NONBLOCK, &r));
 	EXPECT_EQ(-1, read(fd, t_bad_ptr(), 8));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(2, T_INFO(fd, queued));

@@ -379,11 +379,11 @@ TEST(rendezvous_small_buffer_fails_emsgsize_and_sender_keeps_waiting)
 	pid = fork_sender(fd, "0123456789", 0);
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(0, T_WAIT(fd, send_waiting, 1));
-	EXPECT_EQ(-EMSGSIZE, recv_raw(fd, buf, 4, MBX_NONBLOCK, &r));
+	EXPECT_EQ(-EMSGSIZE, t_recv(fd, buf, 4, MBX_NONBLOCK, &r));
 	EXPECT_EQ(10, r.len);
 	EXPECT_TRUE(t_stays_blocked(pid));
 	EXPECT_EQ(1, T_INFO(fd, send_waiting));
-	EXPECT_LE(0, recv_raw(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
+	EXPECT_LE(0, t_recv(fd, buf, sizeof(buf), MBX_NONBLOCK, &r));
 	EXPECT_EQ(10, r.len);
 	EXPECT_EQ(0, memcmp(buf, "0123456789", 10));
 	EXPECT_EQ(0, t_reap(pid));

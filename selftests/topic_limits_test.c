@@ -48,17 +48,34 @@ static int behind_on_two_priorities(struct __test_metadata *_metadata,
 	return sent;
 }
 
-TEST(block_subscriber_behind_stops_the_publisher)
+/* A topic of CAP messages and two subscribers, a and b. */
+FIXTURE(two) {
+	int fd, a, b;
+};
+
+FIXTURE_SETUP(two)
 {
-	int fd = topic(CAP), a, b;
+	self->fd = topic(CAP);
+	ASSERT_LE(0, self->fd);
+	self->a = sub(self->fd);
+	ASSERT_LE(0, self->a);
+	self->b = sub(self->fd);
+	ASSERT_LE(0, self->b);
+}
+
+FIXTURE_TEARDOWN(two)
+{
+	close(self->a);
+	close(self->b);
+	close(self->fd);
+}
+
+TEST_F(two, block_subscriber_behind_stops_the_publisher)
+{
+	int fd = self->fd, a = self->a, b = self->b;
 	struct mbx_recv r;
 	int i;
 
-	ASSERT_LE(0, fd);
-	a = sub(fd);
-	b = sub(fd);
-	ASSERT_LE(0, a);
-	ASSERT_LE(0, b);
 	/* CAP - 1 at priority 0 for a, one at priority 1 for both: full. */
 	EXPECT_EQ(-EAGAIN, behind_on_two_priorities(_metadata, fd, a, b));
 	EXPECT_EQ(CAP, T_INFO(fd, queued));
@@ -74,22 +91,14 @@ TEST(block_subscriber_behind_stops_the_publisher)
 	EXPECT_EQ(200, recv_u32(b, 0, &r));
 	EXPECT_EQ(200, recv_u32(a, 0, &r));
 	EXPECT_EQ(0, T_INFO(fd, queued));
-	close(a);
-	close(b);
-	close(fd);
 }
 
-TEST(drop_oldest_subscriber_behind_loses_the_oldest)
+TEST_F(two, drop_oldest_subscriber_behind_loses_the_oldest)
 {
-	int fd = topic(CAP), a, b;
+	int fd = self->fd, a = self->a, b = self->b;
 	struct mbx_recv r;
 	int i;
 
-	ASSERT_LE(0, fd);
-	a = sub(fd);
-	b = sub(fd);
-	ASSERT_LE(0, a);
-	ASSERT_LE(0, b);
 	ASSERT_EQ(0, subscribe(a, MBX_SUB_DROP_OLDEST, 0, 0));
 	EXPECT_EQ(CAP, behind_on_two_priorities(_metadata, fd, a, b));
 	EXPECT_EQ(CAP, T_INFO(fd, queued));
@@ -109,9 +118,6 @@ TEST(drop_oldest_subscriber_behind_loses_the_oldest)
 	for (i = 1; i < CAP; i++)
 		EXPECT_EQ(100 + i, recv_u32(b, 0, &r));
 	EXPECT_EQ(300, recv_u32(b, 0, &r));
-	close(a);
-	close(b);
-	close(fd);
 }
 
 TEST(many_subscribers_many_priorities)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The queue tests' common part (queue_test.c, queue_wait_test.c): the raw
- * send and receive calls, and a child that blocks in a receive or a send.
+ * The queue tests' common part (queue_test.c, queue_wait_test.c): a child
+ * that blocks in a receive or a send.
  */
 #ifndef _QUEUE_H
 #define _QUEUE_H
@@ -15,31 +15,6 @@
 
 #include "kselftest_harness.h"
 #include "mbx_helpers.h"
-
-/* MBX_IOC_RECV into @buf; the kernel's answer is left in @r. */
-static inline long recv_raw(int fd, void *buf, uint64_t len, uint32_t flags,
-			    struct mbx_recv *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->buf = (uintptr_t)buf;
-	r->len = len;
-	r->flags = flags;
-	return t_ioctl(fd, MBX_IOC_RECV, r);
-}
-
-static inline long send_raw(int fd, const void *buf, uint64_t len, uint32_t prio,
-			    uint64_t tag, uint32_t flags)
-{
-	struct mbx_send s;
-
-	memset(&s, 0, sizeof(s));
-	s.buf = (uintptr_t)buf;
-	s.len = len;
-	s.prio = prio;
-	s.tag = tag;
-	s.flags = flags;
-	return t_ioctl(fd, MBX_IOC_SEND, &s);
-}
 
 /* Child: blocking receive; exits with the first byte received, or errno. */
 static inline pid_t fork_receiver(int fd)
