@@ -266,8 +266,12 @@ static ssize_t mbx_port_read(struct file *file, char __user *buf, size_t len,
 		mbx_recv_spin(port, NULL, READ_ONCE(mbx_recv_spin_ns));
 	ret = mbx_recv_msg(port, &len, false, file->f_flags & O_NONBLOCK, NULL,
 			   &msg);
+	/*
+	 * End of stream reads as 0, as on a pipe; but an mq port has none,
+	 * and there 0 is an empty message: after a shutdown, EPIPE.
+	 */
 	if (ret)
-		return ret == -EPIPE ? 0 : ret;
+		return ret == -EPIPE && !port->mq ? 0 : ret;
 
 	len = msg->len;
 	ret = mbx_copy_out(port, msg, buf);

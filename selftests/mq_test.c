@@ -308,6 +308,39 @@ TEST(message_sizes)
 	mq_unlink(name);
 }
 
+/*
+ * A queue shut down behind the library's back (MBX_IOC_SHUTDOWN) is
+ * drained, empty messages included, and then fails with EPIPE, whether the
+ * caller asks for the priority (MBX_IOC_RECV) or not (read()).
+ */
+TEST(receive_after_shutdown_fails_epipe)
+{
+	char name[64], buf[64];
+	unsigned int prio = 7;
+	struct timespec ts;
+	mqd_t q;
+
+	q = qcreate(qname(name, "shut"), 4, 64, 0);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, mq_send(q, "a", 1, 0));
+	ASSERT_EQ(0, mq_send(q, "", 0, 0));
+	ASSERT_EQ(0, mq_send(q, "bc", 2, 3));
+	ASSERT_EQ(0, ioctl(q, MBX_IOC_SHUTDOWN));
+	EXPECT_EQ(2, mq_receive(q, buf, 64, &prio));
+	EXPECT_EQ(3, prio);
+	EXPECT_EQ(1, mq_receive(q, buf, 64, NULL));
+	EXPECT_EQ(0, mq_receive(q, buf, 64, NULL));
+	EXPECT_EQ(-1, mq_receive(q, buf, 64, NULL));
+	EXPECT_EQ(EPIPE, errno);
+	EXPECT_EQ(-1, mq_receive(q, buf, 64, &prio));
+	EXPECT_EQ(EPIPE, errno);
+	ts = rt_in(1000);
+	EXPECT_EQ(-1, mq_timedreceive(q, buf, 64, NULL, &ts));
+	EXPECT_EQ(EPIPE, errno);
+	mq_close(q);
+	mq_unlink(name);
+}
+
 TEST(priorities_0_to_32767)
 {
 	static const unsigned int prios[] = { 0, 32767, 5, 100, 5, 31, 32, 0 };

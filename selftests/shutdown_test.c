@@ -176,6 +176,31 @@ TEST_F(sd, read_returns_zero_after_shutdown_is_drained)
 	EXPECT_EQ(0, read(self->fd, buf, sizeof(buf)));
 }
 
+/*
+ * An mq port has no end of stream, and a zero-length message is a message
+ * like any other: after shutdown, read() fails with EPIPE as MBX_IOC_RECV
+ * does, so that 0 always means an empty message (libmailbox-mq receives
+ * through read()).
+ */
+TEST(mq_port_read_fails_epipe_after_shutdown)
+{
+	char name[MBX_NAME_LEN], buf[8];
+	int fd;
+
+	fd = t_port(2, 64, 0600, t_name(name, "sdmq"), MBX_PORT_MQ);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, t_send_str(fd, "m", 0));
+	ASSERT_EQ(0, t_send(fd, "", 0, 0, 0, 0));
+	ASSERT_EQ(0, mbx_shutdown(fd));
+	EXPECT_EQ(1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(EPIPE, errno);
+	EXPECT_EQ(-EPIPE, mbx_recv(fd, buf, sizeof(buf), NULL));
+	close(fd);
+	t_unlink_all();
+}
+
 TEST_F(sd, second_shutdown_is_a_noop)
 {
 	char buf[8];
