@@ -35,7 +35,7 @@ shift $((OPTIND - 1))
 cases=("$@")
 # Longest first, so that the short ones fill in beside them.
 # js-ledger is left out: fanout and outage are JetStream ledgers too.
-[ ${#cases[@]} -gt 0 ] || cases=(js-faults fanout outage core-faults flow rpc core-ledger pull seen config)
+[ ${#cases[@]} -gt 0 ] || cases=(js-faults fanout outage core-faults flow rpc core-ledger big pull seen config)
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -55,15 +55,16 @@ record() { # NAME ok|FAIL DETAIL: into the case's own report
 }
 
 # --- NATS on the loopback -------------------------------------------------
-nats_start() { # NODE CLUSTERED(0|1)
+nats_start() { # NODE CLUSTERED(0|1) [CONFIG_FILE]
 	local n=$1 dir=$out/$case/nats$1 args=()
 	mkdir -p "$dir"
+	[ -z "${3:-}" ] || args=(-c "$3")
 	if [ "$2" = 1 ]; then
 		local routes=() i
 		for i in 1 2 3; do
 			[ "$i" = "$n" ] || routes+=("nats://127.0.0.1:$((base + 5 + i))")
 		done
-		args=(-n "n$n" --cluster_name mbx -cluster "nats://127.0.0.1:$((base + 5 + n))"
+		args+=(-n "n$n" --cluster_name mbx -cluster "nats://127.0.0.1:$((base + 5 + n))"
 		      -routes "$(IFS=,; echo "${routes[*]}")")
 	fi
 	nats-server -a 127.0.0.1 -p $((base + n)) -js -sd "$dir" --no_advertise \

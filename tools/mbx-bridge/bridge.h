@@ -144,6 +144,9 @@ int meta_to_headers(natsMsg *m, const struct msg_meta *meta,
 int meta_from_headers(natsMsg *m, struct msg_meta *meta);
 int dead_letter(struct route *r, natsMsg *m, const char *why);
 
+/* aside.c */
+int aside_keep(struct route *r, natsMsg *m, const char *id, const char *why);
+
 void *journal_map(const char *path, size_t size, bool *created);
 void journal_unmap(void *base, size_t size);
 int route_file(struct route *r, const char *what, char *path, size_t size);

@@ -111,6 +111,38 @@ static void slot_id(struct exporter *x, uint32_t i, char *id, size_t size)
 	snprintf(id, size, "%s.%" PRIu64, x->src, x->slot[i].seq);
 }
 
+/*
+ * Why no publish of a message can succeed (aside.c), or NULL: larger than
+ * the server's max_payload (libnats refuses it before sending) or than the
+ * stream's max_msg_size (JetStream refuses it).
+ */
+static const char *unpublishable(natsStatus s, jsErrCode jerr)
+{
+	if (s == NATS_MAX_PAYLOAD)
+		return "larger than the server's max_payload";
+	if (jerr == JSStreamMessageExceedsMaximumErr)
+		return "larger than the stream's max_msg_size";
+	return NULL;
+}
+
+/* Set slot @i aside (aside.c): 0 once it is on disk, the slot then done. */
+static int set_aside(struct exporter *x, uint32_t i, const char *why)
+{
+	natsMsg *m = slot_msg(x, i);
+	char id[160];
+	int ret;
+
+	if (!m)
+		return -ENOMEM;
+	slot_id(x, i, id, sizeof(id));
+	ret = aside_keep(x->r, m, id, why);
+	natsMsg_Destroy(m);
+	if (!ret)
+		__atomic_store_n(&x->slot[i].state, SLOT_ACKED,
+				 __ATOMIC_RELEASE);
+	return ret;
+}
+
 static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae,
 		   void *closure)
 {
@@ -225,6 +257,9 @@ static int publish_sync(struct exporter *x, uint32_t i)
 			return 0;
 		}
 		stats_add(&r->c->errors, 1);
+		if (unpublishable(s, jerr) &&
+		    !set_aside(x, i, unpublishable(s, jerr)))
+			return 0;
 		blog("%s: publish of %s failed: %s, retrying in %u ms",
 		     r->subject, id, natsStatus_GetText(s), backoff);
 		sleep_ms(backoff);
@@ -277,6 +312,9 @@ static void publish_core(struct exporter *x, uint32_t i)
 	natsMsg_Destroy(m);
 	if (s == NATS_OK) {
 		stats_add(&x->r->c->sent, 1);
+	} else if (unpublishable(s, 0) &&
+		   !set_aside(x, i, unpublishable(s, 0))) {
+		stats_add(&x->r->c->errors, 1);
 	} else {
 		stats_add(&x->r->c->lost, 1);
 		stats_add(&x->r->c->errors, 1);
@@ -529,6 +567,17 @@ static int js_open(struct exporter *x)
 	return xconn_open(x);
 }
 
+/* Say at start when the port can hold messages the server cannot carry. */
+static void warn_max_payload(struct exporter *x, natsConnection *nc)
+{
+	int64_t most = nc ? natsConnection_GetMaxPayload(nc) : 0;
+
+	if (most > 0 && x->max + BRIDGE_META_MAX > (uint64_t)most)
+		blog("%s: port %s takes messages of up to %zu bytes, NATS carries %" PRId64 " with the headers: larger ones will be set aside in %s/aside",
+		     x->r->subject, x->r->port, x->max, most,
+		     x->r->br->cfg.state_dir);
+}
+
 /**
  * export_run() - the thread of one export route
  * @arg: the route, whose port was checked by export_check()
@@ -559,6 +608,7 @@ void *export_run(void *arg)
 		r->br->stop = 2;
 		return NULL;
 	}
+	warn_max_payload(&x, x.js_mode ? x.nc : r->br->nc);
 	blog("export %s -> %s running (%s)", r->port, r->subject,
 	     x.js_mode ? "jetstream" : "core");
 	export_loop(&x);

@@ -37,7 +37,7 @@ echo PHASE sending
 check send "$N messages" mbx-ledger send SRC $N 64 4
 check drained "exporter took all" export_drained SRC 60
 sleep 2
-check export-counts "received $(stat received) sent $(stat sent)" [ "$(stat received)" = $N ] && [ "$(stat sent)" = $N ]
+check export-counts "received $(stat received) sent $(stat sent)" [ "$(stat received)" = $N -a "$(stat sent)" = $N ]
 bridge_kill TERM'
 	script $c b 'mbx-ledger create DST 1024 65536
 bridge_start
@@ -64,7 +64,7 @@ bridge_start
 echo PHASE sending
 check send "$N messages" mbx-ledger send SRC $N 64 4
 check drained "all acked by JetStream" export_drained SRC 120
-check export-counts "received $(stat received) acked $(stat acked)" [ "$(stat received)" = $N ] && [ "$(stat acked)" = $N ]
+check export-counts "received $(stat received) acked $(stat acked)" [ "$(stat received)" = $N -a "$(stat acked)" = $N ]
 bridge_kill TERM'
 	script $c b 'mbx-ledger create DST 1024 65536
 bridge_start
@@ -77,6 +77,44 @@ bridge_kill TERM'
 	vm b $c
 	vm_wait
 	collect $c send drained export-counts ledger import-counts
+}
+
+# A message NATS cannot carry (a server with max_payload 16 KiB, a port
+# that takes 64 KiB) is set aside in the state directory, with a notice to
+# the dead-letter subject, and the messages after it flow: it once stopped
+# its route for good, its publish retried forever.
+case_big() {
+	local c=big
+	conf a $c jetstream "export SRC big.js"
+	conf b $c jetstream "import big.js DST exclusive"
+	script $c a 'mbx-ledger create SRC 64 65536
+bridge_start
+check warned "$(grep -c "will be set aside" /tmp/bridge.log) warning at start" grep -q "larger ones will be set aside" /tmp/bridge.log
+check barrier "b subscribed" mbx-bridge await -c $CONF -- ctl.big 120
+mbxctl send SRC one
+head -c 20000 /dev/zero | tr "\\0" x | mbxctl send SRC
+mbxctl send SRC two
+check drained "all taken and acknowledged or set aside" export_drained SRC 60
+f=$(ls $STATE/aside 2>/dev/null | head -n 1)
+n=$(cat "$STATE/aside/$f" 2>/dev/null | wc -c)
+check set-aside "file ${f:-none} of $n bytes, dead-lettered $(stat dead-lettered)" [ -n "$f" -a "$n" = 20000 -a "$(stat dead-lettered)" = 1 ]
+mbx-bridge signal -c $CONF -- ctl.big-sent 30
+bridge_kill TERM'
+	script $c b 'mbx-ledger create DST 64 65536
+bridge_start
+mbx-bridge signal -c $CONF -- ctl.big 120
+mbx-bridge await -c $CONF -- ctl.big-sent 150
+m1=$(mbxctl recv DST -t 30000); m2=$(mbxctl recv DST -t 30000)
+mbxctl recv DST -t 2000 >/dev/null; rc=$?
+check flowed "received \"$m1\" then \"$m2\", then exit $rc (nothing more)" [ "$m1" = one -a "$m2" = two -a $rc = 4 ]
+bridge_kill TERM'
+	printf 'max_payload: 16384\n' >"$out/$c/nats.conf"
+	nats_start 1 0 "$out/$c/nats.conf"
+	nats_ready 0
+	vm a $c
+	vm b $c
+	vm_wait
+	collect $c warned barrier drained set-aside flowed
 }
 
 case_js-faults() {
@@ -151,7 +189,7 @@ check dead-lettered "dead-lettered $(stat dead-lettered 2) (want 8)" [ "$(stat d
 check still-running "bridge alive" kill -0 "$(cat /run/bridge.pid)"
 sleep 8
 q=$(mbxctl stat DST | sed -n "s/^ *queued[: ]*\([0-9]*\).*/\1/p")
-check port-full "queued $q of 16, sent $(stat sent 1)" [ "$q" = 16 ] && [ "$(stat sent 1)" = 16 ]
+check port-full "queued $q of 16, sent $(stat sent 1)" [ "$q" = 16 -a "$(stat sent 1)" = 16 ]
 check no-drops "dead-lettered $(stat dead-lettered 1)" [ "$(stat dead-lettered 1)" = 0 ]
 N=2000
 '"$LEDGER_B"'
@@ -270,7 +308,7 @@ out=$(mbx-ledger call CALLQ CALLR 50 5000); rc=$?
 check after-timeout "$out (the late reply answered nothing)" [ $rc = 0 ]
 out=$(mbx-ledger call CALLN CALLNR 1 2000)
 check no-server "$out" sh -c "echo \"$out\" | grep -q \"timeouts 1\""
-check timeouts-counted "call routes: timeouts $(stat timeouts 1) and $(stat timeouts 2), sent $(stat sent 1)" [ "$(stat timeouts 1)" = 1 ] && [ "$(stat timeouts 2)" = 1 ] && [ "$(stat sent 1)" = 250 ]
+check timeouts-counted "call routes: timeouts $(stat timeouts 1) and $(stat timeouts 2), sent $(stat sent 1)" [ "$(stat timeouts 1)" = 1 -a "$(stat timeouts 2)" = 1 -a "$(stat sent 1)" = 250 ]
 check timeout-logged "$(grep -c "no reply within" /tmp/bridge.log) log lines" grep -q "no server answers the subject" /tmp/bridge.log
 # A request asking for its reply on a system subject: b dead-letters it.
 mbx-bridge pub -c $CONF -- -r "\$JS.API.STREAM.DELETE.X" rpc.svc forged
@@ -282,7 +320,7 @@ mbx-ledger serve SVC SVCR -i 200 & server=$!
 bridge_start
 mbx-bridge signal -c $CONF -- ctl.rpc 120
 mbx-bridge await -c $CONF -- ctl.rpc-done 200
-check served "sent $(stat sent) timeouts $(stat timeouts) late replies dropped $(stat deduplicated) dead-lettered (the \$ reply) $(stat dead-lettered)" [ "$(stat sent)" = 250 ] && [ "$(stat timeouts)" = 1 ] && [ "$(stat deduplicated)" = 1 ] && [ "$(stat dead-lettered)" = 1 ]
+check served "sent $(stat sent) timeouts $(stat timeouts) late replies dropped $(stat deduplicated) dead-lettered (the \$ reply) $(stat dead-lettered)" [ "$(stat sent)" = 250 -a "$(stat timeouts)" = 1 -a "$(stat deduplicated)" = 1 -a "$(stat dead-lettered)" = 1 ]
 bridge_kill TERM
 kill $server; wait $server	# its ports open would keep the module from unloading'
 	nats_start 1 0
