@@ -216,29 +216,49 @@ int config_words(struct bridge_config *cfg, char **words, int nwords,
 	return -EINVAL;
 }
 
+#define CONFIG_WORDS	8	/* the most a directive takes, itself included */
+
+/* Split @line into at most CONFIG_WORDS @words: how many, or -E2BIG. */
+static int config_split(char *line, char **words)
+{
+	char *save, *w;
+	int n = 0;
+
+	line[strcspn(line, "#\r\n")] = '\0';
+	for (w = strtok_r(line, " \t", &save); w;
+	     w = strtok_r(NULL, " \t", &save)) {
+		if (n == CONFIG_WORDS)
+			return -E2BIG;
+		words[n++] = w;
+	}
+	return n;
+}
+
+/* Lines of any length: a long comment is a comment, not two lines. */
 int config_file(struct bridge_config *cfg, const char *path)
 {
-	char line[1024], where[PATH_MAX + 32], *words[8], *save, *w;
+	char where[PATH_MAX + 32], *words[CONFIG_WORDS], *line = NULL;
 	int lineno = 0, n, ret = 0;
 	FILE *f = fopen(path, "r");
+	size_t size = 0;
 
 	if (!f) {
 		ret = -errno;
 		fprintf(stderr, "mbx-bridge: %s: %s\n", path, strerror(-ret));
 		return ret;
 	}
-	while (!ret && fgets(line, sizeof(line), f)) {
-		lineno++;
-		line[strcspn(line, "#\r\n")] = '\0';
-		n = 0;
-		for (w = strtok_r(line, " \t", &save); w && n < 8;
-		     w = strtok_r(NULL, " \t", &save))
-			words[n++] = w;
-		if (!n)
-			continue;
-		snprintf(where, sizeof(where), "%s:%d", path, lineno);
-		ret = config_words(cfg, words, n, where);
+	while (!ret && getline(&line, &size, f) >= 0) {
+		snprintf(where, sizeof(where), "%s:%d", path, ++lineno);
+		n = config_split(line, words);
+		if (n < 0) {
+			fprintf(stderr, "mbx-bridge: %s: more than %d words\n",
+				where, CONFIG_WORDS);
+			ret = -EINVAL;
+		} else if (n) {
+			ret = config_words(cfg, words, n, where);
+		}
 	}
+	free(line);
 	fclose(f);
 	return ret;
 }

@@ -404,4 +404,16 @@ case_config() {
 		[ "$rc" = 1 ] && echo "$err" | grep -q "would share their state" && verdict=ok
 		record "$c/${routes%% *}-collide" "$verdict" "exit $rc: $(echo "$err" | tail -n 1)"
 	done
+	# A comment longer than 1 KiB before them: once read as two lines,
+	# the second an unknown directive.  A line of nine words is refused.
+	{ printf '# %02000d\n' 0; printf "server nats://127.0.0.1:1\nmode jetstream\nstate-dir %s\nexport P x.a\nexport P x.b\n" "$out/config/state"; } >"$conf"
+	err=$("$build/tools/mbx-bridge" -c "$conf" 2>&1) && rc=0 || rc=$?
+	verdict=FAIL
+	[ "$rc" = 1 ] && echo "$err" | grep -q "would share their state" && verdict=ok
+	record "$c/long-comment" "$verdict" "exit $rc: $(echo "$err" | tail -n 1)"
+	printf 'server nats://127.0.0.1:1\nexport P x.a 3 4 5 6 7 8 9\n' >"$conf"
+	err=$("$build/tools/mbx-bridge" -c "$conf" 2>&1) && rc=0 || rc=$?
+	verdict=FAIL
+	[ "$rc" = 1 ] && echo "$err" | grep -q ":2: more than 8 words" && verdict=ok
+	record "$c/nine-words" "$verdict" "exit $rc: $(echo "$err" | tail -n 1)"
 }
