@@ -573,8 +573,8 @@ static void warn_max_payload(struct exporter *x, natsConnection *nc)
 	int64_t most = nc ? natsConnection_GetMaxPayload(nc) : 0;
 
 	if (most > 0 && x->max + BRIDGE_META_MAX > (uint64_t)most)
-		blog("%s: port %s takes messages of up to %zu bytes, NATS carries %" PRId64 " with the headers: larger ones will be set aside in %s/aside",
-		     x->r->subject, x->r->port, x->max, most,
+		blog("%s: %s takes up to %zu bytes, NATS %lld: larger ones will be set aside in %s/aside",
+		     x->r->subject, x->r->port, x->max, (long long)most,
 		     x->r->br->cfg.state_dir);
 }
 
