@@ -31,6 +31,8 @@
 /**
  * struct mbx_notify_reg - a port's notification registration
  * @owner:   the registering thread group, referenced
+ * @exec_id: the registering task's self_exec_id: a process that has
+ *           since run exec() is another program, and gets no signal
  * @user_ns: its user namespace, referenced, for the sender's si_uid
  * @efd:     MBX_NOTIFY_EVENTFD: the eventfd, referenced
  * @value:   MBX_NOTIFY_SIGNAL: si_value
@@ -39,6 +41,7 @@
  */
 struct mbx_notify_reg {
 	struct pid *owner;
+	u64 exec_id;
 	struct user_namespace *user_ns;
 	struct eventfd_ctx *efd;
 	u64 value;
@@ -87,7 +90,8 @@ static void mbx_notify_signal(struct mbx_notify_reg *reg)
 	info.si_pid = task_tgid_nr_ns(current, ns_of_pid(reg->owner));
 	info.si_uid = from_kuid_munged(reg->user_ns, current_uid());
 	leader = pid_task(reg->owner, PIDTYPE_TGID);
-	if (leader)
+	/* As ipc/mqueue.c: never into a program that did not ask for it. */
+	if (leader && READ_ONCE(leader->self_exec_id) == reg->exec_id)
 		send_sig_info(reg->signo, &info,
 			      mbx_notify_thread(leader, reg->signo));
 	rcu_read_unlock();
@@ -208,6 +212,7 @@ long mbx_ioctl_notify(struct file *file, unsigned int cmd,
 		return -ENOMEM;
 	}
 	reg->owner = get_pid(task_tgid(current));
+	reg->exec_id = READ_ONCE(current->self_exec_id);
 	reg->user_ns = get_user_ns(current_user_ns());
 	reg->efd = efd;
 	reg->value = args.value;

@@ -311,6 +311,45 @@ TEST(uapi_notify_checks)
 	close(plain);
 }
 
+/*
+ * A registration does not follow its process through an exec, as Linux's
+ * mqueue checks self_exec_id: the new program, perhaps more privileged,
+ * gets no signal it never asked for.
+ */
+TEST(uapi_notify_not_after_exec)
+{
+	struct mbx_notify n = { .type = MBX_NOTIFY_SIGNAL, .signo = SIGUSR1 };
+	sigset_t set;
+	int mq, p[2], st;
+	pid_t pid;
+	char c;
+
+	mq = t_port(4, 8, 0600, NULL, MBX_PORT_MQ);	/* no close-on-exec */
+	ASSERT_LE(0, mq);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		signal(SIGUSR1, SIG_DFL);
+		sigemptyset(&set);
+		sigprocmask(SIG_SETMASK, &set, NULL);
+		if (mbx_notify(mq, &n) || dup2(p[1], 1) != 1)
+			_exit(T_BAD_SETUP);
+		execl("/bin/sh", "sh", "-c", "echo r; exec sleep 10", (char *)NULL);
+		_exit(T_BAD_SETUP);
+	}
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));	/* the new program runs */
+	ASSERT_EQ(0, mbx_send(mq, "x", 1, 0));	/* fires the registration */
+	t_sleep_ms(300);
+	kill(pid, SIGTERM);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFSIGNALED(st));
+	EXPECT_EQ(SIGTERM, WTERMSIG(st));	/* not SIGUSR1 */
+	close(p[0]);
+	close(mq);
+}
+
 /* The registration goes with the port's last fd, eventfd and all. */
 TEST(uapi_notify_eventfd_and_last_close)
 {
