@@ -341,6 +341,51 @@ TEST(receive_after_shutdown_fails_epipe)
 	mq_unlink(name);
 }
 
+/*
+ * mq_open() opens an ordinary named port too.  There end of stream reads
+ * as 0 through read(), so a receive there must not take that path: after
+ * a shutdown it fails with EPIPE, whether it asks for the priority or not.
+ */
+TEST(plain_port_receive_after_shutdown_fails_epipe)
+{
+	char name[MBX_NAME_LEN], qn[MBX_NAME_LEN + 1], buf[64];
+	int fd;
+	mqd_t q;
+
+	fd = t_port(4, 64, 0600, t_name(name, "mqplain"), 0);
+	ASSERT_LE(0, fd);
+	snprintf(qn, sizeof(qn), "/%s", name);
+	q = mq_open(qn, O_RDWR);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, mq_send(q, "a", 1, 0));
+	ASSERT_EQ(0, ioctl(q, MBX_IOC_SHUTDOWN));
+	EXPECT_EQ(1, mq_receive(q, buf, 64, NULL));
+	EXPECT_EQ(-1, mq_receive(q, buf, 64, NULL));
+	EXPECT_EQ(EPIPE, errno);
+	mq_close(q);
+	close(fd);
+	mq_unlink(qn);
+}
+
+/* Only the message is copied: a length past the buffer is no error. */
+TEST(receive_length_past_the_buffer)
+{
+	char name[64], buf[64];
+	unsigned int prio;
+	mqd_t q;
+
+	q = qcreate(qname(name, "len"), 4, 64, 0);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, mq_send(q, "abcd", 4, 0));
+	ASSERT_EQ(0, mq_send(q, "efgh", 4, 1));
+	EXPECT_EQ(4, mq_receive(q, buf, SIZE_MAX, &prio));
+	EXPECT_EQ(0, memcmp(buf, "efgh", 4));
+	EXPECT_EQ(4, mq_receive(q, buf, SIZE_MAX, NULL));
+	EXPECT_EQ(0, memcmp(buf, "abcd", 4));
+	mq_close(q);
+	mq_unlink(name);
+}
+
 TEST(priorities_0_to_32767)
 {
 	static const unsigned int prios[] = { 0, 32767, 5, 100, 5, 31, 32, 0 };

@@ -39,22 +39,25 @@
  * mq_receive() must fail with EMSGSIZE when the buffer is smaller than
  * mq_msgsize, whatever the message's size.  The max_msg_size of the port
  * behind each receiving fd is kept here so that the check costs no system
- * call when the buffer is large enough; 0 means "ask the port".
+ * call when the buffer is large enough, with MQ_CACHE_MQ if the port was
+ * made with MBX_PORT_MQ (see recv_call()); 0 means "ask the port".
  */
 #define MQ_CACHE_FDS		4096
-static uint32_t msgsize_cache[MQ_CACHE_FDS];
+#define MQ_CACHE_MQ		(1ULL << 32)
+#define MQ_CACHE_SIZE		0xffffffffULL
+static uint64_t msgsize_cache[MQ_CACHE_FDS];
 
-static uint32_t cache_get(int fd)
+static uint64_t cache_get(int fd)
 {
 	if (fd < 0 || fd >= MQ_CACHE_FDS)
 		return 0;
 	return __atomic_load_n(&msgsize_cache[fd], __ATOMIC_RELAXED);
 }
 
-static void cache_set(int fd, uint32_t size)
+static void cache_set(int fd, uint64_t word)
 {
 	if (fd >= 0 && fd < MQ_CACHE_FDS)
-		__atomic_store_n(&msgsize_cache[fd], size, __ATOMIC_RELAXED);
+		__atomic_store_n(&msgsize_cache[fd], word, __ATOMIC_RELAXED);
 }
 
 /* The port's attributes; the cache learns its message size. */
@@ -64,7 +67,9 @@ static int port_info(mqd_t mqdes, struct mbx_port_info *info)
 
 	if (ret < 0)
 		return __mq_err(ret);
-	cache_set(mqdes, info->access & MBX_RECV ? info->max_msg_size : 0);
+	cache_set(mqdes, !(info->access & MBX_RECV) ? 0 :
+		  info->max_msg_size |
+		  (info->state & MBX_STATE_MQ ? MQ_CACHE_MQ : 0));
 	return 0;
 }
 
@@ -484,43 +489,48 @@ __typeof__(mq_timedsend) __mq_v_mq_timedsend MQ_VERSIONS(mq_timedsend, "GLIBC_2.
 
 /*
  * A receive that wants nothing but the payload (no priority, sender or
- * deadline) is a read(): the same receive in the kernel without
- * MBX_IOC_RECV's argument block to copy in and results to copy out (a
- * 64-byte stream moves up to a third more messages; docs/BENCHMARKS.md).
+ * deadline) from an mq port is a read(): the same receive in the kernel
+ * without MBX_IOC_RECV's argument block to copy in and results to copy out
+ * (a 64-byte stream moves up to a third more messages; docs/BENCHMARKS.md).
  * An mq port's read() fails with EPIPE after a shutdown, as MBX_IOC_RECV
- * does, so 0 is always an empty message.  Only on an fd recv_args() has
- * checked: read() on anything but a port would take bytes that are not a
- * message.
+ * does, so 0 is always an empty message (not so on other ports, which
+ * mq_open() also opens).  It asks for @size bytes, the port's largest
+ * message: the buffer may be given as larger than it is, as MBX_IOC_RECV
+ * and Linux copy only the message.  Only on an fd recv_args() has checked:
+ * read() on anything but a port would take bytes that are not a message.
  */
-static ssize_t recv_call(mqd_t mqdes, struct mbx_recv *args, bool payload)
+static ssize_t recv_call(mqd_t mqdes, struct mbx_recv *args, uint64_t word,
+			 bool payload)
 {
 	ssize_t ret;
 
-	if (!payload)
+	if (!payload || !(word & MQ_CACHE_MQ))
 		return mbx_recv_ex(mqdes, args);
-	ret = read(mqdes, (void *)(uintptr_t)args->buf, args->len);
+	ret = read(mqdes, (void *)(uintptr_t)args->buf, word & MQ_CACHE_SIZE);
 	return ret < 0 ? -errno : ret;
 }
 
 static ssize_t recv_args(mqd_t mqdes, struct mbx_recv *args,
 			 unsigned int *msg_prio, pid_t *pid, uid_t *uid)
 {
-	uint32_t size = cache_get(mqdes);
+	uint64_t word = cache_get(mqdes);
 	struct mbx_port_info info;
 	ssize_t ret;
 	bool async;
 	int old;
 
-	if (!size || args->len < size) {
+	if (!word || args->len < (word & MQ_CACHE_SIZE)) {
 		if (port_info(mqdes, &info) < 0)
 			return -1;
 		if (!(info.access & MBX_RECV))
 			return __mq_fail(EBADF);
 		if (args->len < info.max_msg_size)
 			return __mq_fail(EMSGSIZE);
+		word = cache_get(mqdes);
 	}
 	async = cancel_async(&old);
-	ret = recv_call(mqdes, args, !msg_prio && !pid && !uid && !args->flags);
+	ret = recv_call(mqdes, args, word,
+			!msg_prio && !pid && !uid && !args->flags);
 	cancel_restore(async, old);
 	if (ret < 0)
 		return __mq_err(ret);
