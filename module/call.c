@@ -134,6 +134,10 @@ long mbx_ioctl_call(struct file *file, unsigned int cmd, void __user *uarg)
 			goto out;
 	}
 
+	/* A relative receive timeout runs from here, not from the call. */
+	if (recv_dl && !(args.recv.flags & MBX_ABSTIME))
+		mbx_deadline(args.recv.flags, args.recv.timeout_ns,
+			     &recv_deadline, &recv_dl);
 	nonblock = mbx_nonblock(rfile, args.recv.flags);
 	ret = mbx_recv_args(rfile, &args.recv, u.recv, nonblock, recv_dl,
 			    READ_ONCE(mbx_call_spin_ns));

@@ -195,6 +195,40 @@ TEST_F(call, recv_timeout_returns_etimedout_with_request_sent)
 	EXPECT_SENT_ONCE(self);
 }
 
+/*
+ * A relative receive timeout runs from the end of the send half: a send
+ * that waited 400 ms for room does not eat the receive's 300 ms.
+ */
+TEST_F(call, relative_recv_timeout_starts_after_a_send_that_waited)
+{
+	struct mbx_recv rv;
+	struct mbx_call c;
+	char buf[16];
+	pid_t pid;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, t_send_str(self->q, "fill", 0));
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		t_sleep_ms(400);
+		for (i = 0; i < 5; i++)
+			if (t_recv(self->q, buf, sizeof(buf), 0, &rv) < 0)
+				_exit(T_BAD_DATA);
+		t_sleep_ms(50);
+		_exit(t_code(t_send_str(self->r, "rep", 0)));
+	}
+	call_init(&c, "req", self->r, buf, sizeof(buf));
+	c.send.flags = MBX_TIMEOUT;
+	c.send.timeout_ns = 2000 * MS;
+	c.recv.flags = MBX_TIMEOUT;
+	c.recv.timeout_ns = 300 * MS;
+	EXPECT_EQ(0, call(self->q, &c));
+	EXPECT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, c.done);
+	EXPECT_EQ(0, t_reap(pid));
+}
+
 TEST_F(call, recv_absolute_timeout_in_the_past_fails_at_once_after_sending)
 {
 	struct mbx_call c;
