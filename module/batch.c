@@ -312,7 +312,7 @@ long mbx_ioctl_batch(struct file *file, unsigned int cmd,
 		goto out;
 	nonblock = mbx_nonblock(file, args.flags);
 	ret = -ENOMEM;
-	ents = kmem_cache_alloc(mbx_batch_cachep, GFP_KERNEL);
+	ents = kmem_cache_alloc(mbx_batch_cachep, GFP_KERNEL_ACCOUNT);
 	if (!ents)
 		goto out;
 
