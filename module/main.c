@@ -170,7 +170,10 @@ static long mbx_ioctl_unlink(void __user *uarg)
 	return 0;
 }
 
-/* MBX_IOC_PORT_LIST: the named ports of the caller's IPC namespace by id. */
+/*
+ * MBX_IOC_PORT_LIST: the named ports of the caller's IPC namespace by id,
+ * the counters of those it may not open left out.
+ */
 static long mbx_ioctl_list(struct mbx_port_list __user *uarg)
 {
 	struct mbx_port_info *infos = NULL;
@@ -196,8 +199,11 @@ static long mbx_ioctl_list(struct mbx_port_list __user *uarg)
 			ret = -ENOMEM;
 	}
 	for (i = 0; i < total && ports; i++) {
-		if (infos && i < n)
+		if (infos && i < n) {
 			mbx_port_info(ports[i], &infos[i]);
+			if (!mbx_name_may_open(ports[i]))
+				mbx_port_info_hide(&infos[i]);
+		}
 		mbx_port_put(ports[i]);
 	}
 	kvfree(ports);

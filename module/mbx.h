@@ -277,6 +277,7 @@ bool mbx_is_port_file(const struct file *file);
 int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link,
 		     bool subscribe);
 void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info);
+void mbx_port_info_hide(struct mbx_port_info *info);
 void mbx_ports_show(struct seq_file *m);
 
 /* ioctl.c, call.c, batch.c */
@@ -391,6 +392,7 @@ int mbx_seal_mmap(struct mbx_seal *seal, struct vm_area_struct *vma);
 /* names.c */
 int mbx_name_check(const char *name);
 bool mbx_name_taken(const char *name);
+bool mbx_name_may_open(struct mbx_port *port);
 int mbx_name_link(struct mbx_port *port);
 struct mbx_port *mbx_name_lookup(const char *name, u32 access);
 struct mbx_port *mbx_name_unlink(const char *name);

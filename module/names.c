@@ -150,6 +150,23 @@ static int mbx_name_permission(struct ipc_namespace *ns, struct mbx_port *port,
 }
 
 /**
+ * mbx_name_may_open() - whether the caller may open @port by name at all
+ * @port: a named port of the current IPC namespace
+ *
+ * MBX_IOC_PORT_LIST shows the counters of a port only to whoever may open
+ * it for sending or receiving.
+ *
+ * Context: process context.
+ */
+bool mbx_name_may_open(struct mbx_port *port)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+
+	return !mbx_name_permission(ns, port, MBX_SEND) ||
+	       !mbx_name_permission(ns, port, MBX_RECV);
+}
+
+/**
  * mbx_name_lookup() - open a port by name in the current IPC namespace
  * @name:   a checked, non-empty name
  * @access: MBX_SEND and/or MBX_RECV, checked against the port's mode

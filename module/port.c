@@ -347,6 +347,31 @@ void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info)
 	mbx_port_unlock(port);
 }
 
+/**
+ * mbx_port_info_hide() - keep what a port is, not what it carries
+ * @info: as mbx_port_info() filled it
+ *
+ * For a MBX_IOC_PORT_LIST caller who may not open the port: its id, name,
+ * owner, mode, sizes and state stay; its counters (how many messages, how
+ * long, when) are zero, as a POSIX queue's QSIZE needs read permission.
+ */
+void mbx_port_info_hide(struct mbx_port_info *info)
+{
+	struct mbx_port_info keep = {
+		.id = info->id,
+		.capacity = info->capacity,
+		.max_msg_size = info->max_msg_size,
+		.pool_size = info->pool_size,
+		.mode = info->mode,
+		.uid = info->uid,
+		.gid = info->gid,
+		.state = info->state,
+	};
+
+	memcpy(keep.name, info->name, sizeof(keep.name));
+	*info = keep;
+}
+
 static __poll_t mbx_port_poll(struct file *file, poll_table *wait)
 {
 	struct mbx_port *port = mbx_file_port(file);

@@ -367,4 +367,60 @@ TEST_F(perm, unlink_by_root_without_cap_ipc_owner_fails_eperm)
 	EXPECT_EQ(-EEXIST, t_port(1, 16, 0600, self->name, 0));
 }
 
+/*
+ * What @id's MBX_IOC_PORT_LIST says of @name: 1 if it shows the port's
+ * traffic (sent, bytes_sent, queued), 0 if only what it is (name, mode,
+ * owner), T_BAD_DATA if it is not listed or half of it shows.
+ */
+static int list_shows_traffic_as(const struct ident *id, const char *name,
+				 uint32_t mode)
+{
+	struct mbx_port_info *list;
+	pid_t pid = t_fork();
+	int i, n, ret = T_BAD_DATA;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (id && become(id))
+			_exit(T_BAD_SETUP);
+		n = mbx_port_list(MBX_DEV_AUTO, &list);
+		for (i = 0; i < n; i++) {
+			if (strcmp(list[i].name, name) || list[i].mode != mode)
+				continue;
+			if (list[i].sent == 1 && list[i].bytes_sent == 17 &&
+			    list[i].queued == 1)
+				ret = 1;
+			else if (!list[i].sent && !list[i].bytes_sent &&
+				 !list[i].queued)
+				ret = 0;
+		}
+		_exit(ret);
+	}
+	return t_reap(pid);
+}
+
+/*
+ * The list shows every named port, but its traffic (how many messages,
+ * how long, when) only to whoever may open it, as a POSIX queue's QSIZE
+ * needs read permission on /dev/mqueue/NAME.
+ */
+TEST_F(perm, list_shows_traffic_only_to_whoever_may_open_the_port)
+{
+	char other[MBX_NAME_LEN], msg[17] = "";
+	int fd, fd2;
+
+	fd = t_port(4, 64, 0600, self->name, 0);
+	ASSERT_LE(0, fd);
+	fd2 = t_port(4, 64, 0604, t_name(other, "permlist"), 0);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, mbx_send(fd, msg, sizeof(msg), 0));
+	ASSERT_EQ(0, mbx_send(fd2, msg, sizeof(msg), 0));
+	EXPECT_EQ(1, list_shows_traffic_as(NULL, self->name, 0600));
+	EXPECT_EQ(0, list_shows_traffic_as(&stranger, self->name, 0600));
+	EXPECT_EQ(1, list_shows_traffic_as(&stranger, other, 0604));
+	close(fd);
+	close(fd2);
+}
+
 TEST_HARNESS_MAIN
