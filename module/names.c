@@ -133,6 +133,17 @@ bool mbx_name_taken(const char *name)
 	return taken;
 }
 
+/*
+ * CAP_IPC_OWNER in the user namespace that owns @ns, over a port whose
+ * owner is mapped there, as capable_wrt_inode_uidgid() asks of a file.
+ */
+static bool mbx_name_capable(struct ipc_namespace *ns, struct mbx_port *port)
+{
+	return kuid_has_mapping(ns->user_ns, port->uid) &&
+	       kgid_has_mapping(ns->user_ns, port->gid) &&
+	       ns_capable(ns->user_ns, CAP_IPC_OWNER);
+}
+
 /* Like a file: owner, else group, else other bits; w sends, r receives. */
 static int mbx_name_permission(struct ipc_namespace *ns, struct mbx_port *port,
 			       u32 access)
@@ -144,7 +155,7 @@ static int mbx_name_permission(struct ipc_namespace *ns, struct mbx_port *port,
 		mode >>= 6;
 	else if (in_group_p(port->gid))
 		mode >>= 3;
-	if ((mode & want) == want || ns_capable(ns->user_ns, CAP_IPC_OWNER))
+	if ((mode & want) == want || mbx_name_capable(ns, port))
 		return 0;
 	return -EACCES;
 }
@@ -197,7 +208,7 @@ struct mbx_port *mbx_name_lookup(const char *name, u32 access)
  * @name: a checked, non-empty name
  *
  * Only the port's owner or a holder of CAP_IPC_OWNER in the namespace's
- * user namespace may.  The port lives on while files refer to it.
+ * user namespace, where the owner is mapped, may.  The port lives on while files refer to it.
  *
  * Context: process context, may sleep.
  * Return: the port, with the reference its name held, which the caller
@@ -213,7 +224,7 @@ struct mbx_port *mbx_name_unlink(const char *name)
 	if (!port)
 		port = ERR_PTR(-ENOENT);
 	else if (!uid_eq(current_fsuid(), port->uid) &&
-		 !ns_capable(ns->user_ns, CAP_IPC_OWNER))
+		 !mbx_name_capable(ns, port))
 		port = ERR_PTR(-EPERM);
 	else
 		__mbx_name_remove(port);

@@ -8,6 +8,7 @@
  * A test whose namespace type the kernel lacks is skipped.
  */
 #define _GNU_SOURCE
+#include <grp.h>
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
@@ -408,6 +409,91 @@ TEST_F(ns, sender_uid_is_translated_into_receivers_user_ns)
 	if (code == T_NO_NS)
 		SKIP(return, "namespace not supported by this kernel");
 	EXPECT_EQ(0, code);
+}
+
+/* Write @map to /proc/@pid/@file (uid_map or gid_map): 0 or -errno. */
+static int write_proc_map(pid_t pid, const char *file, const char *map)
+{
+	char path[64];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, map, strlen(map)) != (ssize_t)strlen(map))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* As root, in the IPC namespace @nsfd: @what the port @name.  0 or errno. */
+static int in_ipc_ns_as_root(int nsfd, const char *name, bool create)
+{
+	pid_t pid = t_fork();
+
+	if (pid == 0) {
+		if (setns(nsfd, CLONE_NEWIPC))
+			_exit(T_BAD_SETUP);
+		_exit(t_code(create ? t_port(1, 16, 0600, name, 0) :
+			     mbx_port_unlink(MBX_DEV_AUTO, name)));
+	}
+	return t_reap(pid);
+}
+
+/*
+ * CAP_IPC_OWNER in the user namespace that owns the IPC namespace opens
+ * and unlinks any port there, but only one whose owner is mapped there, as
+ * capable_wrt_inode_uidgid() asks of a file: the root of a rootless
+ * container does not get the port a host root made in its IPC namespace.
+ */
+TEST_F(ns, cap_ipc_owner_needs_the_owner_mapped_in_its_namespace)
+{
+	int go[2], ready[2], nsfd, ret, code;
+	char path[64], c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ready));
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		child_unshare(CLONE_NEWUSER | CLONE_NEWIPC);
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(T_BAD_SETUP);
+		/* Become the namespace's root, uid and gid 1000 outside. */
+		if (setgroups(0, NULL) || setresgid(0, 0, 0) ||
+		    setresuid(0, 0, 0))
+			_exit(T_BAD_SETUP);
+		ret = mbx_port_open(MBX_DEV_AUTO, self->name, MBX_RECV);
+		if (ret != -EACCES)
+			_exit(ret >= 0 ? T_BAD_DATA : t_code(ret));
+		ret = mbx_port_unlink(MBX_DEV_AUTO, self->name);
+		_exit(ret == -EPERM ? 0 : T_BAD_DATA - 2);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &c, 1) != 1) {
+		code = t_reap(pid);
+		if (code == T_NO_NS)
+			SKIP(return, "namespace not supported by this kernel");
+		ASSERT_EQ(0, code);
+	}
+	/* Its root is uid and gid 1000 here: our root is not mapped there. */
+	ASSERT_EQ(0, write_proc_map(pid, "uid_map", "0 1000 1\n"));
+	ASSERT_EQ(0, write_proc_map(pid, "gid_map", "0 1000 1\n"));
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)pid);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, nsfd);
+	ASSERT_EQ(0, in_ipc_ns_as_root(nsfd, self->name, true));
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	EXPECT_EQ(0, t_reap(pid));
+	EXPECT_EQ(0, in_ipc_ns_as_root(nsfd, self->name, false));
+	close(nsfd);
+	close(go[1]);
+	close(ready[0]);
 }
 
 TEST_HARNESS_MAIN
