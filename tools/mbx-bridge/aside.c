@@ -9,6 +9,10 @@
  * message is let go, and publishes a notice with the message's headers, an
  * Mbx-Error and an Mbx-File naming that file (and no payload) to the
  * dead-letter subject; the route goes on with the next message.
+ *
+ * Anyone who may send to an exported port can make such messages: aside/
+ * holds at most aside-max MiB.  Past that a message is not set aside, its
+ * route waits (JetStream) or loses it (core), and the log says why.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +53,24 @@ static int sync_dir(const char *dir)
 	ret = fsync(fd) ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+/* The bytes of the regular files in @dir (0 if it does not exist). */
+static uint64_t dir_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	uint64_t sum = 0;
+	struct stat st;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (!fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+		    S_ISREG(st.st_mode))
+			sum += st.st_size;
+	closedir(d);
+	return sum;
 }
 
 /* @data into @path, whole and synced, or not at all. */
@@ -119,8 +142,17 @@ int aside_keep(struct route *r, natsMsg *m, const char *id, const char *why)
 	    (int)sizeof(dir) ||
 	    snprintf(path, sizeof(path), "%s/%s", dir, id) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	ret = keep_file(dir, path, natsMsg_GetData(m),
-			natsMsg_GetDataLength(m));
+	if (dir_bytes(dir) + natsMsg_GetDataLength(m) >
+	    (uint64_t)r->br->cfg.aside_max_mb << 20)
+		ret = -ENOSPC;
+	else
+		ret = keep_file(dir, path, natsMsg_GetData(m),
+				natsMsg_GetDataLength(m));
+	if (ret == -ENOSPC) {
+		blog("%s: cannot set aside %s: %s holds its aside-max (%u MiB) or the disk is full",
+		     r->subject, id, dir, r->br->cfg.aside_max_mb);
+		return ret;
+	}
 	if (ret) {
 		blog("%s: cannot set aside %s (%s): %s", r->subject, id, why,
 		     strerror(-ret));

@@ -93,6 +93,7 @@ struct bridge_config {
 	unsigned int replicas;
 	unsigned int connect_wait_s;
 	unsigned int call_timeout_ms;
+	unsigned int aside_max_mb;	/* state-dir/aside/ at most (aside.c) */
 	int nroutes;
 	struct route routes[BRIDGE_MAX_ROUTES];
 };

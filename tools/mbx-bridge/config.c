@@ -5,6 +5,7 @@
  * line, and the checks that reject a bad configuration with a clear error.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,14 +19,18 @@ void config_defaults(struct bridge_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mode = MODE_CORE;
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/mbx-bridge");
-	if (gethostname(cfg->name, sizeof(cfg->name) - 1))
+	/* The host's name up to its first dot: a name holds no dot. */
+	if (gethostname(cfg->name, sizeof(cfg->name) - 1) || !cfg->name[0] ||
+	    cfg->name[0] == '.')
 		snprintf(cfg->name, sizeof(cfg->name), "bridge");
+	cfg->name[strcspn(cfg->name, ".")] = '\0';
 	snprintf(cfg->dead_letter, sizeof(cfg->dead_letter), "mbx.dead");
 	cfg->inflight = 256;
 	cfg->ack_wait_s = 30;
 	cfg->replicas = 1;
 	cfg->connect_wait_s = 10;
 	cfg->call_timeout_ms = 5000;
+	cfg->aside_max_mb = 256;
 }
 
 const char *route_kind_name(enum route_kind kind)
@@ -145,7 +150,8 @@ static const struct directive directives[] = {
 	{ "server", 1, 1 }, { "mode", 1, 1 }, { "state-dir", 1, 1 },
 	{ "name", 1, 1 }, { "dead-letter", 1, 1 }, { "inflight", 1, 1 },
 	{ "ack-wait", 1, 1 }, { "replicas", 1, 1 }, { "connect-wait", 1, 1 },
-	{ "call-timeout", 1, 1 }, { "export", 2, 2 }, { "import", 2, 4 },
+	{ "call-timeout", 1, 1 }, { "aside-max", 1, 1 },
+	{ "export", 2, 2 }, { "import", 2, 4 },
 	{ "serve", 3, 3 }, { "call", 3, 3 },
 };
 
@@ -176,6 +182,8 @@ static int config_apply(struct bridge_config *cfg, const char *k, char **a,
 	if (!strcmp(k, "call-timeout"))
 		return parse_uint(&cfg->call_timeout_ms, a[0], 1, 3600000,
 				  where);
+	if (!strcmp(k, "aside-max"))
+		return parse_uint(&cfg->aside_max_mb, a[0], 0, 1048576, where);
 	if (!strcmp(k, "export"))
 		return config_route(cfg, ROUTE_EXPORT, a, n, where);
 	if (!strcmp(k, "import"))
@@ -183,6 +191,17 @@ static int config_apply(struct bridge_config *cfg, const char *k, char **a,
 	if (!strcmp(k, "serve"))
 		return config_route(cfg, ROUTE_SERVE, a, n, where);
 	return config_route(cfg, ROUTE_CALL, a, n, where);
+}
+
+/* A name makes message ids (Nats-Msg-Id), journals and set-aside files. */
+static bool name_ok(const char *name)
+{
+	const char *c;
+
+	for (c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
+			return false;
+	return c != name;
 }
 
 /**
@@ -309,8 +328,8 @@ int config_check(struct bridge_config *cfg)
 		fprintf(stderr, "mbx-bridge: no export or import route configured\n");
 		return -EINVAL;
 	}
-	if (strchr(cfg->name, '.') || strchr(cfg->name, ' ')) {
-		fprintf(stderr, "mbx-bridge: name '%s' may not hold '.' or spaces\n",
+	if (!name_ok(cfg->name)) {
+		fprintf(stderr, "mbx-bridge: name '%s' may hold only letters, digits, - and _\n",
 			cfg->name);
 		return -EINVAL;
 	}

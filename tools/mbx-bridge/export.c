@@ -573,7 +573,7 @@ static void warn_max_payload(struct exporter *x, natsConnection *nc)
 	int64_t most = nc ? natsConnection_GetMaxPayload(nc) : 0;
 
 	if (most > 0 && x->max + BRIDGE_META_MAX > (uint64_t)most)
-		blog("%s: %s takes up to %zu bytes, NATS %lld: larger ones will be set aside in %s/aside",
+		blog("%s: %s takes up to %zu bytes, NATS %lld: larger ones go to %s/aside",
 		     x->r->subject, x->r->port, x->max, (long long)most,
 		     x->r->br->cfg.state_dir);
 }

@@ -85,11 +85,11 @@ bridge_kill TERM'
 # its route for good, its publish retried forever.
 case_big() {
 	local c=big
-	conf a $c jetstream "export SRC big.js"
+	conf a $c jetstream "export SRC big.js" "aside-max 1"
 	conf b $c jetstream "import big.js DST exclusive"
 	script $c a 'mbx-ledger create SRC 64 65536
 bridge_start
-check warned "$(grep -c "will be set aside" /tmp/bridge.log) warning at start" grep -q "larger ones will be set aside" /tmp/bridge.log
+check warned "$(grep -c "larger ones go to" /tmp/bridge.log) warning at start" grep -q "larger ones go to .*/aside" /tmp/bridge.log
 check barrier "b subscribed" mbx-bridge await -c $CONF -- ctl.big 120
 mbxctl send SRC one
 head -c 20000 /dev/zero | tr "\\0" x | mbxctl send SRC
@@ -98,15 +98,24 @@ check drained "all taken and acknowledged or set aside" export_drained SRC 60
 f=$(ls $STATE/aside 2>/dev/null | head -n 1)
 n=$(cat "$STATE/aside/$f" 2>/dev/null | wc -c)
 check set-aside "file ${f:-none} of $n bytes, dead-lettered $(stat dead-lettered)" [ -n "$f" -a "$n" = 20000 -a "$(stat dead-lettered)" = 1 ]
+# aside-max 1: 52 such messages fill it, the route then waits, in order.
+for i in $(seq 1 60); do head -c 20000 /dev/zero | tr "\\0" y | mbxctl send SRC; done
+mbxctl send SRC three
+sleep 5
+n=$(ls $STATE/aside | wc -l) b=$(cat $STATE/aside/* | wc -c)
+check capped "$n files of $b bytes set aside, aside-max 1 MiB" [ "$n" -lt 61 -a "$b" -le 1048576 ]
+check capped-logged "$(grep -c "holds its aside-max" /tmp/bridge.log) log lines" grep -q "holds its aside-max" /tmp/bridge.log
+rm -f $STATE/aside/*
+check resumed "the rest set aside once room was made" export_drained SRC 60
 mbx-bridge signal -c $CONF -- ctl.big-sent 30
 bridge_kill TERM'
 	script $c b 'mbx-ledger create DST 64 65536
 bridge_start
 mbx-bridge signal -c $CONF -- ctl.big 120
 mbx-bridge await -c $CONF -- ctl.big-sent 150
-m1=$(mbxctl recv DST -t 30000); m2=$(mbxctl recv DST -t 30000)
+m1=$(mbxctl recv DST -t 30000); m2=$(mbxctl recv DST -t 30000); m3=$(mbxctl recv DST -t 30000)
 mbxctl recv DST -t 2000 >/dev/null; rc=$?
-check flowed "received \"$m1\" then \"$m2\", then exit $rc (nothing more)" [ "$m1" = one -a "$m2" = two -a $rc = 4 ]
+check flowed "received \"$m1\", \"$m2\", \"$m3\", then exit $rc (nothing more)" [ "$m1" = one -a "$m2" = two -a "$m3" = three -a $rc = 4 ]
 bridge_kill TERM'
 	printf 'max_payload: 16384\n' >"$out/$c/nats.conf"
 	nats_start 1 0 "$out/$c/nats.conf"
@@ -114,7 +123,7 @@ bridge_kill TERM'
 	vm a $c
 	vm b $c
 	vm_wait
-	collect $c warned barrier drained set-aside flowed
+	collect $c warned barrier drained set-aside capped capped-logged resumed flowed
 }
 
 case_js-faults() {
@@ -416,4 +425,10 @@ case_config() {
 	verdict=FAIL
 	[ "$rc" = 1 ] && echo "$err" | grep -q ":2: more than 8 words" && verdict=ok
 	record "$c/nine-words" "$verdict" "exit $rc: $(echo "$err" | tail -n 1)"
+	# The name makes file names: no '/'.
+	printf 'server nats://127.0.0.1:1\nname a/b\nexport P x.a\n' >"$conf"
+	err=$("$build/tools/mbx-bridge" -c "$conf" 2>&1) && rc=0 || rc=$?
+	verdict=FAIL
+	[ "$rc" = 1 ] && echo "$err" | grep -q "may hold only letters" && verdict=ok
+	record "$c/name-with-slash" "$verdict" "exit $rc: $(echo "$err" | tail -n 1)"
 }
