@@ -86,6 +86,8 @@ struct mbx_notify_reg;
 struct seq_file;
 struct mbx_region;
 struct mbx_user;
+/* The creator, and the owner of its user namespace (user.c). */
+#define MBX_USERS	2
 struct mbx_ring;
 
 /* mbx_waiter.state while the caller is blocked; afterwards, its result. */
@@ -138,7 +140,7 @@ struct mbx_port {
 	umode_t mode;
 	kuid_t uid;
 	kgid_t gid;
-	struct mbx_user *user;		/* charged for @charge bytes, one port */
+	struct mbx_user *users[MBX_USERS]; /* charged @charge bytes, a port */
 	u64 charge;
 	u32 max_prio;			/* MBX_PRIO_MAX, or MBX_MQ_PRIO_MAX */
 	bool mq;			/* created with MBX_PORT_MQ */
@@ -447,8 +449,8 @@ void mbx_debugfs_init(void);
 void mbx_debugfs_exit(void);
 
 /* user.c */
-int mbx_user_charge(kuid_t uid, u64 bytes, struct mbx_user **userp);
-void mbx_user_uncharge(struct mbx_user *user, u64 bytes);
+int mbx_user_charge(kuid_t uid, u64 bytes, struct mbx_user *users[MBX_USERS]);
+void mbx_user_uncharge(struct mbx_user *users[MBX_USERS], u64 bytes);
 
 /**
  * mbx_vma_protect() - the protection every mapping of a port file gets

@@ -127,7 +127,7 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 		       (max_msg_size + MBX_MSG_CHARGE) + port->pool_size;
 	if (args->flags & MBX_PORT_RING)
 		port->charge = mbx_ring_charge(args->ring_size);
-	ret = mbx_user_charge(port->uid, port->charge, &port->user);
+	ret = mbx_user_charge(port->uid, port->charge, port->users);
 	if (ret)
 		goto err_queue;
 
@@ -153,7 +153,7 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	return port;
 
 err_charge:
-	mbx_user_uncharge(port->user, port->charge);
+	mbx_user_uncharge(port->users, port->charge);
 err_queue:
 	mbx_queue_purge(port, &none);
 err_port:
@@ -183,7 +183,7 @@ static void mbx_port_free(struct kref *ref)
 		mbx_pool_destroy(port->pool);
 	if (port->ring)
 		mbx_ring_destroy(port->ring);
-	mbx_user_uncharge(port->user, port->charge);
+	mbx_user_uncharge(port->users, port->charge);
 	kfree(port);
 }
 

@@ -6,12 +6,19 @@
  * (a full queue of largest messages, plus its pool) when it is created, and
  * gives both back when it is freed, as POSIX message queues do with
  * RLIMIT_MSGQUEUE.  Sends therefore never fail for accounting.
+ *
+ * A port made in a user namespace also charges the owner of its outermost
+ * namespace below the initial one, as the kernel's rlimit ucounts charge
+ * every level up: the uids mapped into a namespace share their owner's
+ * limits, rather than each having its own.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/user_namespace.h>
 
 #include "mbx.h"
 
@@ -43,17 +50,9 @@ static struct mbx_user *__mbx_user_find(kuid_t uid)
 	return NULL;
 }
 
-/**
- * mbx_user_charge() - charge one port of @bytes to @uid
- * @uid:   the port's owner
- * @bytes: the port's worst-case memory
- * @userp: on success, the entry to give back to mbx_user_uncharge()
- *
- * Context: process context, may sleep.
- * Return: 0, -EMFILE over max_ports_per_user, -EDQUOT over
- * max_bytes_per_user, -ENOMEM.
- */
-int mbx_user_charge(kuid_t uid, u64 bytes, struct mbx_user **userp)
+/* Charge one port of @bytes to @uid alone: 0 with *@userp, or -errno. */
+static int mbx_user_charge_one(kuid_t uid, u64 bytes,
+			       struct mbx_user **userp)
 {
 	u64 max_bytes = READ_ONCE(mbx_max_bytes_per_user);
 	u32 max_ports = READ_ONCE(mbx_max_ports_per_user);
@@ -91,14 +90,7 @@ int mbx_user_charge(kuid_t uid, u64 bytes, struct mbx_user **userp)
 	return ret;
 }
 
-/**
- * mbx_user_uncharge() - give back what mbx_user_charge() took
- * @user:  the entry it returned
- * @bytes: the same byte count
- *
- * Context: any context that may take a spinlock.
- */
-void mbx_user_uncharge(struct mbx_user *user, u64 bytes)
+static void mbx_user_uncharge_one(struct mbx_user *user, u64 bytes)
 {
 	bool last;
 
@@ -112,4 +104,56 @@ void mbx_user_uncharge(struct mbx_user *user, u64 bytes)
 
 	if (last)
 		kfree(user);
+}
+
+/* The owner of the outermost user namespace of @ns below the initial one. */
+static kuid_t mbx_ns_owner(struct user_namespace *ns)
+{
+	while (ns->parent != &init_user_ns)
+		ns = ns->parent;
+	return ns->owner;
+}
+
+/**
+ * mbx_user_charge() - charge one port of @bytes to @uid, and to the owner
+ * of the caller's user namespace
+ * @uid:   the port's owner
+ * @bytes: the port's worst-case memory
+ * @users: on success, the entries to give back to mbx_user_uncharge()
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EMFILE over max_ports_per_user, -EDQUOT over
+ * max_bytes_per_user (for either), -ENOMEM.
+ */
+int mbx_user_charge(kuid_t uid, u64 bytes, struct mbx_user *users[MBX_USERS])
+{
+	struct user_namespace *ns = current_user_ns();
+	kuid_t owner;
+	int ret;
+
+	users[1] = NULL;
+	ret = mbx_user_charge_one(uid, bytes, &users[0]);
+	if (ret || ns == &init_user_ns)
+		return ret;
+	owner = mbx_ns_owner(ns);
+	if (uid_eq(owner, uid))
+		return 0;
+	ret = mbx_user_charge_one(owner, bytes, &users[1]);
+	if (ret)
+		mbx_user_uncharge_one(users[0], bytes);
+	return ret;
+}
+
+/**
+ * mbx_user_uncharge() - give back what mbx_user_charge() took
+ * @users: the entries it returned
+ * @bytes: the same byte count
+ *
+ * Context: any context that may take a spinlock.
+ */
+void mbx_user_uncharge(struct mbx_user *users[MBX_USERS], u64 bytes)
+{
+	mbx_user_uncharge_one(users[0], bytes);
+	if (users[1])
+		mbx_user_uncharge_one(users[1], bytes);
 }

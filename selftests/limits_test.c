@@ -11,6 +11,9 @@
  * that nothing another test left behind is counted.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -391,6 +394,75 @@ TEST_F(lim, default_msg_size_parameter_applies_to_size_zero)
 	memset(buf, 'd', sizeof(buf));
 	EXPECT_EQ(0, mbx_send(fd, buf, 512, 0));
 	EXPECT_EQ(-EMSGSIZE, mbx_send(fd, buf, 513, 0));
+}
+
+/* Write @map to /proc/@pid/@file (uid_map or gid_map): 0 or -errno. */
+static int write_proc_map(pid_t pid, const char *file, const char *map)
+{
+	char path[64];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, map, strlen(map)) != (ssize_t)strlen(map))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Uid 3101 makes a user namespace where its subordinate uids 3200 and 3201
+ * are 0 and 1: ports made as either count against 3101 too, as Linux's
+ * rlimit ucounts count a namespace's ports against its owner.  Otherwise
+ * every mapped uid would have a whole quota of its own.
+ */
+TEST_F(lim, uids_mapped_into_a_user_namespace_share_its_owners_limit)
+{
+	int go[2], ready[2], code;
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, t_param_set("max_ports_per_user", 2));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ready));
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		if (t_become(3101, 3101))
+			_exit(T_BAD_SETUP);
+		if (unshare(CLONE_NEWUSER))
+			_exit(T_NO_NS);
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(T_BAD_SETUP);
+		if (setgroups(0, NULL) || setresgid(0, 0, 0) ||
+		    setresuid(0, 0, 0))
+			_exit(T_BAD_SETUP);
+		if (t_anon(1, 16) < 0)		/* 3200: 1, 3101: 1 */
+			_exit(1);
+		if (setresuid(1, 1, 1))
+			_exit(T_BAD_SETUP);
+		if (t_anon(1, 16) < 0)		/* 3201: 1, 3101: 2 */
+			_exit(2);
+		_exit(t_anon(1, 16) == -EMFILE ? 0 : 3);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &c, 1) != 1) {
+		code = t_reap(pid);
+		if (code == T_NO_NS)
+			SKIP(return, "user namespaces not supported here");
+		ASSERT_EQ(0, code);
+	}
+	ASSERT_EQ(0, write_proc_map(pid, "uid_map", "0 3200 2\n"));
+	ASSERT_EQ(0, write_proc_map(pid, "gid_map", "0 3200 2\n"));
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	EXPECT_EQ(0, t_reap(pid));
+	close(go[1]);
+	close(ready[0]);
 }
 
 TEST_HARNESS_MAIN

@@ -52,6 +52,7 @@
 #define T_BAD_SUCCESS		201	/* succeeded where it should have failed */
 #define T_BAD_SETUP		202	/* the child could not set itself up */
 #define T_BAD_ORPHAN		203	/* the parent was gone already */
+#define T_NO_NS		250	/* the kernel lacks the namespace asked for */
 
 #define T_UID1			1000
 #define T_GID1			1000

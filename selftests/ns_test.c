@@ -16,9 +16,6 @@
 #include "kselftest_harness.h"
 #include "mbx_helpers.h"
 
-/* Exit code of a child that found no support for the namespace. */
-#define T_NO_NS		250
-
 FIXTURE(ns) {
 	char name[MBX_NAME_LEN];
 };
