@@ -17,6 +17,7 @@
 
 #include <linux/eventfd.h>
 #include <linux/file.h>
+#include <linux/ipc_namespace.h>
 #include <linux/mm.h>
 #include <linux/version.h>
 
@@ -26,6 +27,16 @@
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 4, 0) && !defined(MBX_UNTESTED_KERNEL)
 #error "mailbox is tested on Linux 6.1 to 7.3; build with MBX_UNTESTED_KERNEL=1 to try a newer one"
 #endif
+
+/* 6.18 put a namespace's reference count behind ns_ref_read(). */
+static inline unsigned int mbx_ipc_ns_refs(struct ipc_namespace *ipc)
+{
+#ifdef ns_ref_read
+	return ns_ref_read(ipc);
+#else
+	return refcount_read(&ipc->ns.count);
+#endif
+}
 
 /* 6.12 made struct fd opaque: its file is fd_file(f). */
 #ifndef fd_file

@@ -106,6 +106,8 @@ static long mbx_ioctl_create(unsigned int cmd, void __user *uarg)
 	/* A taken name is EEXIST, before the limits (mailbox(7)). */
 	if (args.name[0] && mbx_name_taken(args.name))
 		return -EEXIST;
+	/* Ports nobody can reach any more give their charge back first. */
+	mbx_names_sweep();
 
 	port = mbx_port_alloc(&args);
 	if (IS_ERR(port))
@@ -324,6 +326,7 @@ static void __exit mbx_exit(void)
 	mbx_debugfs_exit();
 	misc_deregister(&mbx_misc);
 	/* Named ports outlive their files; their names hold the last refs. */
+	mbx_names_stop();
 	while ((port = mbx_name_pop()))
 		mbx_port_unname(port);
 	mbx_seal_exit();

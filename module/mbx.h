@@ -398,6 +398,8 @@ bool mbx_name_may_open(struct mbx_port *port);
 int mbx_name_link(struct mbx_port *port);
 struct mbx_port *mbx_name_lookup(const char *name, u32 access);
 struct mbx_port *mbx_name_unlink(const char *name);
+void mbx_names_sweep(void);
+void mbx_names_stop(void);
 int mbx_names_get(struct mbx_port ***portsp);
 struct mbx_port *mbx_name_pop(void);
 

@@ -7,8 +7,15 @@
  * file keeps the table and nothing else: unlinking a name hands the name's
  * reference to the caller, which tells the port (mbx_port_unname()).
  *
- * LOCKING: mbx_names_lock (mutex) protects mbx_names and every port's
- * name_node and ipc_ns.  Nothing else is taken under it.
+ * A namespace whose references are all its names' (no task in it, no open
+ * or mounted nsfs file of it) can never be entered again: its names are
+ * unlinked (mbx_names_sweep(), at each create and every 10 s while such
+ * namespaces may exist), so that it goes with what it holds (System V
+ * objects, its mqueue mount), as its POSIX queues would.  Else an
+ * unprivileged user could pin namespaces, and their memory, for good.
+ *
+ * LOCKING: mbx_names_lock (mutex) protects mbx_names, mbx_names_nss and
+ * every port's name_node and ipc_ns.  Nothing else is taken under it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,11 +30,31 @@
 #include <linux/string.h>
 #include <linux/stringhash.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "mbx.h"
 
 static DEFINE_MUTEX(mbx_names_lock);
 static DEFINE_HASHTABLE(mbx_names, 8);
+
+/**
+ * struct mbx_names_ns - an IPC namespace that has names
+ * @node:  in mbx_names_nss
+ * @ns:    the namespace, referenced once by each of its names
+ * @names: how many
+ */
+struct mbx_names_ns {
+	struct list_head node;
+	struct ipc_namespace *ns;
+	unsigned int names;
+};
+
+static LIST_HEAD(mbx_names_nss);
+static unsigned int mbx_names_foreign;	/* entries but the initial ns's */
+
+static void mbx_names_sweep_work(struct work_struct *work);
+static DECLARE_DELAYED_WORK(mbx_names_sweep_dwork, mbx_names_sweep_work);
+#define MBX_NAMES_SWEEP_DELAY	(10 * HZ)
 
 static void mbx_put_ipc_ns(struct ipc_namespace *ns)
 {
@@ -57,11 +84,36 @@ static struct mbx_port *__mbx_name_find(struct ipc_namespace *ns,
 	return NULL;
 }
 
+/* The initial IPC namespace (init_ipc_ns is not exported). */
+static bool mbx_ipc_ns_initial(const struct ipc_namespace *ns)
+{
+	return ns->ns.inum == PROC_IPC_INIT_INO;
+}
+
+static struct mbx_names_ns *__mbx_names_ns(struct ipc_namespace *ns)
+{
+	struct mbx_names_ns *rec;
+
+	lockdep_assert_held(&mbx_names_lock);
+	list_for_each_entry(rec, &mbx_names_nss, node)
+		if (rec->ns == ns)
+			return rec;
+	return NULL;
+}
+
 /* Remove the name of @port; the reference it held becomes the caller's. */
 static void __mbx_name_remove(struct mbx_port *port)
 {
+	struct mbx_names_ns *rec = __mbx_names_ns(port->ipc_ns);
+
 	lockdep_assert_held(&mbx_names_lock);
 	hash_del(&port->name_node);
+	if (!--rec->names) {
+		list_del(&rec->node);
+		if (!mbx_ipc_ns_initial(rec->ns))
+			mbx_names_foreign--;
+		kfree(rec);
+	}
 	mbx_put_ipc_ns(port->ipc_ns);
 	port->ipc_ns = NULL;
 }
@@ -92,16 +144,30 @@ int mbx_name_check(const char *name)
  * first: once the name is published, an unlink may clear the mark.
  *
  * Context: process context, may sleep.
- * Return: 0, or -EEXIST if the name is taken in this namespace.
+ * Return: 0, -EEXIST if the name is taken in this namespace, -ENOMEM.
  */
 int mbx_name_link(struct mbx_port *port)
 {
 	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct mbx_names_ns *rec;
 	int ret = -EEXIST;
 
 	mutex_lock(&mbx_names_lock);
 	if (__mbx_name_find(ns, port->name))
 		goto out;
+	rec = __mbx_names_ns(ns);
+	if (!rec) {
+		ret = -ENOMEM;
+		rec = kzalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
+		if (!rec)
+			goto out;
+		rec->ns = ns;
+		list_add(&rec->node, &mbx_names_nss);
+		if (!mbx_ipc_ns_initial(ns) && !mbx_names_foreign++)
+			schedule_delayed_work(&mbx_names_sweep_dwork,
+					      MBX_NAMES_SWEEP_DELAY);
+	}
+	rec->names++;
 
 	port->ipc_ns = get_ipc_ns(ns);
 	kref_get(&port->ref);
@@ -278,6 +344,65 @@ unlock:
 	if (portsp)
 		*portsp = ports;
 	return total;
+}
+
+/* A name of a namespace that only its names hold, removed; or NULL. */
+static struct mbx_port *mbx_name_pop_unreachable(void)
+{
+	struct mbx_port *port = NULL;
+	struct mbx_names_ns *rec;
+	int bkt;
+
+	mutex_lock(&mbx_names_lock);
+	list_for_each_entry(rec, &mbx_names_nss, node) {
+		/* Nobody else holds it: nobody can take a new reference. */
+		if (mbx_ipc_ns_refs(rec->ns) != rec->names)
+			continue;
+		hash_for_each(mbx_names, bkt, port, name_node)
+			if (port->ipc_ns == rec->ns)
+				break;
+		break;
+	}
+	if (port)
+		__mbx_name_remove(port);
+	mutex_unlock(&mbx_names_lock);
+	return port;
+}
+
+/**
+ * mbx_names_sweep() - unlink the names nobody can reach any more
+ *
+ * Those of IPC namespaces that their names alone keep (see the top of
+ * this file).
+ *
+ * Context: process context, may sleep.
+ */
+void mbx_names_sweep(void)
+{
+	struct mbx_port *port;
+
+	if (!READ_ONCE(mbx_names_foreign))
+		return;
+	while ((port = mbx_name_pop_unreachable()))
+		mbx_port_unname(port);
+}
+
+static void mbx_names_sweep_work(struct work_struct *work)
+{
+	mbx_names_sweep();
+	if (READ_ONCE(mbx_names_foreign))
+		schedule_delayed_work(&mbx_names_sweep_dwork,
+				      MBX_NAMES_SWEEP_DELAY);
+}
+
+/**
+ * mbx_names_stop() - no more sweeps, at module unload
+ *
+ * Context: process context, may sleep.
+ */
+void mbx_names_stop(void)
+{
+	cancel_delayed_work_sync(&mbx_names_sweep_dwork);
 }
 
 /**

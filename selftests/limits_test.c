@@ -465,4 +465,89 @@ TEST_F(lim, uids_mapped_into_a_user_namespace_share_its_owners_limit)
 	close(ready[0]);
 }
 
+/* As @uid: make a user and IPC namespace and the named port @name in it. */
+static pid_t named_port_in_new_namespaces(uid_t uid, const char *name,
+					  int ready)
+{
+	pid_t pid = t_fork();
+	char c = 0;
+	int fd;
+
+	if (pid == 0) {
+		if (t_become(uid, uid))
+			_exit(T_BAD_SETUP);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWIPC))
+			_exit(T_NO_NS);
+		fd = t_port(1, 16, 0600, name, 0);
+		if (fd < 0)
+			_exit(t_code(fd));
+		if (ready >= 0 && write(ready, &c, 1) != 1)
+			_exit(T_BAD_SETUP);
+		if (ready >= 0)
+			pause();	/* until killed */
+		_exit(0);
+	}
+	return pid;
+}
+
+static int one_anon_port(void *arg)
+{
+	(void)arg;
+	return t_code(t_anon(1, 16));
+}
+
+/*
+ * A named port holds its IPC namespace; once nothing else does, nobody can
+ * ever enter it again, and its ports are unlinked (at the latest by the
+ * next create), their charge given back, as the namespace's own POSIX
+ * queues would go with it.  They pinned it, and their owner's quota, for
+ * as long as the module was loaded.
+ */
+TEST_F(lim, a_namespace_nobody_can_enter_gives_its_ports_back)
+{
+	int code;
+
+	ASSERT_EQ(0, t_param_set("max_ports_per_user", 1));
+	code = t_reap(named_port_in_new_namespaces(3401, self->name, -1));
+	if (code == T_NO_NS)
+		SKIP(return, "user or IPC namespaces not supported here");
+	ASSERT_EQ(0, code);
+	EXPECT_EQ(0, as_user(3401, one_anon_port, NULL));
+}
+
+/* One that can still be entered (an open nsfs file) keeps its names. */
+TEST_F(lim, a_namespace_still_held_keeps_its_ports)
+{
+	int ready[2], nsfd, code;
+	char path[64], c;
+	pid_t pid, p;
+
+	ASSERT_EQ(0, t_param_set("max_ports_per_user", 1));
+	ASSERT_EQ(0, pipe(ready));
+	pid = named_port_in_new_namespaces(3402, self->name, ready[1]);
+	ASSERT_LE(0, pid);
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1) {
+		code = t_reap(pid);
+		if (code == T_NO_NS)
+			SKIP(return, "user or IPC namespaces not supported here");
+		ASSERT_EQ(0, code);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)pid);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, nsfd);
+	t_kill(pid);
+	EXPECT_EQ(EMFILE, as_user(3402, one_anon_port, NULL));
+	p = t_fork();		/* the name is still there to open */
+	if (p == 0) {
+		if (setns(nsfd, CLONE_NEWIPC) || t_become(3402, 3402))
+			_exit(T_BAD_SETUP);
+		_exit(t_code(mbx_port_open(MBX_DEV_AUTO, self->name, MBX_RECV)));
+	}
+	EXPECT_EQ(0, t_reap(p));
+	close(nsfd);		/* now nobody can enter it */
+	EXPECT_EQ(0, as_user(3402, one_anon_port, NULL));
+	close(ready[0]);
+}
+
 TEST_HARNESS_MAIN
