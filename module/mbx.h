@@ -181,6 +181,9 @@ struct mbx_port {
 	struct list_head recv_waiters;	/* longest waiting first */
 	u32 senders;			/* open files that may send */
 	u32 receivers;			/* open files that may receive */
+	/* Taken by receives and not yet delivered: may come back (queue.c). */
+	atomic_t inflight;
+	bool eof_pending;		/* end of stream waits for @inflight */
 	bool shutdown;
 	bool linked;			/* reachable by name */
 	struct mbx_stats stats;
@@ -232,6 +235,8 @@ static inline bool __mbx_no_senders(struct mbx_port *port)
 {
 	return !port->linked && !port->senders && !port->mq;
 }
+
+bool __mbx_eof(struct mbx_port *port);
 
 static inline bool __mbx_no_receivers(struct mbx_port *port)
 {
@@ -335,6 +340,7 @@ int mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
 		 struct mbx_msg **msgp);
 void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n);
 void mbx_putback(struct mbx_port *port, struct mbx_msg *msg);
+void mbx_recv_done(struct mbx_port *port);
 void mbx_recv_spin(struct mbx_port *port, const ktime_t *deadline,
 		   u64 spin_ns);
 

@@ -403,6 +403,7 @@ int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
 		mbx_port_unlock(port);
 	}
 	mbx_msg_recycle(port, msg);
+	mbx_recv_done(port);
 	return 0;
 }
 
@@ -555,6 +556,7 @@ int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
 	__mbx_region_hold(msg->region, file);
 	mbx_port_unlock(port);
 	mbx_msg_free(msg);
+	mbx_recv_done(port);
 	return 0;
 }
 

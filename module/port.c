@@ -233,8 +233,12 @@ void mbx_port_shutdown(struct mbx_port *port)
 	spin_lock(&port->lock);
 	if (!port->shutdown) {
 		port->shutdown = true;
-		/* Receivers wait only on an empty queue: this is their end. */
-		__mbx_complete_all(port, &port->recv_waiters, -EPIPE);
+		/*
+		 * Receivers wait only on an empty queue: this is their end,
+		 * unless a message taken may come back (__mbx_eof()).
+		 */
+		if (__mbx_eof(port))
+			__mbx_complete_all(port, &port->recv_waiters, -EPIPE);
 		__mbx_complete_all(port, &port->send_waiters, -EPIPE);
 		if (port->pool)
 			__mbx_pool_shutdown(port);
@@ -395,7 +399,8 @@ static __poll_t mbx_port_poll(struct file *file, poll_table *wait)
 		if (__mbx_no_receivers(port))
 			mask |= EPOLLERR;
 	}
-	if (port->shutdown || (__mbx_no_senders(port) && !port->queued))
+	if (port->shutdown || (__mbx_no_senders(port) && !port->queued &&
+				!atomic_read(&port->inflight)))
 		mask |= EPOLLHUP;
 	mbx_port_unlock(port);
 

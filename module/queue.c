@@ -334,6 +334,7 @@ static bool __mbx_handoff(struct mbx_port *port, struct mbx_msg *msg)
 			continue;
 		}
 		w->msg = msg;
+		atomic_inc(&port->inflight);
 		__mbx_complete(port, w, 0);
 		return true;
 	}
@@ -396,6 +397,7 @@ static struct mbx_msg *__mbx_take(struct mbx_port *port, size_t *len,
 		}
 	}
 	__mbx_count_recv(port, msg);
+	atomic_inc(&port->inflight);
 
 	if (port->queued < port->capacity)
 		__mbx_poll_wake(port, EPOLLOUT | EPOLLWRNORM);
@@ -433,6 +435,51 @@ static int __mbx_send_wait_mq(struct mbx_port *port, struct mbx_msg *msg,
 }
 
 /**
+ * __mbx_eof() - whether a receive on an empty queue is at end of stream
+ * @port: the port
+ *
+ * Shut down, or no sender left, and no message that a receive took can
+ * come back: one whose copy out faults is put back (__mbx_putback()), and
+ * a receiver told end of stream before would never see it.  When one is
+ * still in flight, receivers wait, and the last mbx_recv_done() wakes
+ * them.
+ *
+ * Context: port->lock held.
+ */
+bool __mbx_eof(struct mbx_port *port)
+{
+	lockdep_assert_held(&port->lock);
+	if (!port->shutdown && !__mbx_no_senders(port))
+		return false;
+	WRITE_ONCE(port->eof_pending, true);
+	/* Pairs with mbx_recv_done(): one of the two sees the other. */
+	smp_mb();
+	return !atomic_read(&port->inflight);
+}
+
+/**
+ * mbx_recv_done() - a message that a receive took is delivered
+ * @port: the port
+ *
+ * The last one of those in flight ends the stream for receivers that
+ * __mbx_eof() kept waiting.
+ *
+ * Context: process context, port->lock not held.
+ */
+void mbx_recv_done(struct mbx_port *port)
+{
+	if (!atomic_dec_and_test(&port->inflight) ||
+	    !READ_ONCE(port->eof_pending))
+		return;
+	spin_lock(&port->lock);
+	if (__mbx_eof(port)) {
+		__mbx_complete_all(port, &port->recv_waiters, -EPIPE);
+		__mbx_poll_wake(port, EPOLLHUP);
+	}
+	mbx_port_unlock(port);
+}
+
+/**
  * __mbx_port_hangup() - finish the calls that can no longer succeed
  * @port: a port whose fd counts or linked flag just changed
  *
@@ -446,7 +493,7 @@ void __mbx_port_hangup(struct mbx_port *port)
 	__poll_t events = 0;
 
 	lockdep_assert_held(&port->lock);
-	if (__mbx_no_senders(port)) {
+	if (__mbx_no_senders(port) && __mbx_eof(port)) {
 		__mbx_complete_all(port, &port->recv_waiters, -EPIPE);
 		events |= EPOLLHUP;
 	}
@@ -534,7 +581,7 @@ int __mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
 		goto out;
 	}
 
-	if (port->shutdown || __mbx_no_senders(port))
+	if (__mbx_eof(port))
 		return -EPIPE;
 	if (nonblock)
 		return -EAGAIN;
@@ -600,6 +647,7 @@ void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n)
 	u32 i = 0;
 
 	lockdep_assert_held(&port->lock);
+	atomic_sub(n, &port->inflight);
 	while (i < n && __mbx_handoff(port, msgs[i]))
 		i++;
 	if (i == n)

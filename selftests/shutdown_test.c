@@ -11,9 +11,15 @@
  * close the senders.  A named port that is still linked never ends.
  */
 #define _GNU_SOURCE
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "kselftest_harness.h"
 #include "mbx_helpers.h"
@@ -496,6 +502,133 @@ TEST(send_after_shutdown_raises_no_sigpipe)
 		_exit(0);
 	}
 	EXPECT_EQ(0, t_reap(pid));
+}
+
+/*
+ * A receive whose copy out is held on a page that userfaultfd stops: the
+ * message it took is in flight.  End of stream must wait for it, since a
+ * copy that fails puts the message back; a receiver told end of stream
+ * before would never see it (found by a review).
+ */
+struct held_recv {
+	int fd;
+	char *buf;
+	long ret;
+};
+
+static void *held_recv(void *arg)
+{
+	struct held_recv *h = arg;
+
+	h->ret = mbx_recv(h->fd, h->buf, 64, NULL);
+	return NULL;
+}
+
+struct held {
+	int fds[2];		/* receive end, send end */
+	int uffd;
+	char *page;
+	pthread_t t;
+	struct held_recv h;
+};
+
+/* 0: @hd's receive has taken "m" and waits on its copy; else skip. */
+static int held_start(struct __test_metadata *_metadata, struct held *hd)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct pollfd pfd = { .events = POLLIN };
+	struct mbx_port_create c = { .capacity = 4, .max_msg_size = 64,
+				     .mode = 0600 };
+	struct uffd_msg msg;
+
+	hd->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (hd->uffd < 0 || ioctl(hd->uffd, UFFDIO_API, &api))
+		return -1;
+	if (mbx_port_pair(MBX_DEV_AUTO, &c, hd->fds) ||
+	    t_send_str(hd->fds[1], "m", 0))
+		return -2;
+	hd->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (hd->page == MAP_FAILED)
+		return -2;
+	reg.range.start = (uintptr_t)hd->page;
+	reg.range.len = 4096;
+	if (ioctl(hd->uffd, UFFDIO_REGISTER, &reg))
+		return -2;
+	hd->h.fd = hd->fds[0];
+	hd->h.buf = hd->page;
+	if (pthread_create(&hd->t, NULL, held_recv, &hd->h))
+		return -2;
+	pfd.fd = hd->uffd;
+	if (poll(&pfd, 1, T_WAIT_MS) != 1 ||
+	    read(hd->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		return -2;
+	return 0;
+}
+
+TEST(end_of_stream_waits_for_a_message_whose_copy_fails)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct held hd;
+	char buf[64];
+	int ret;
+
+	ret = held_start(_metadata, &hd);
+	if (ret == -1)
+		SKIP(return, "no userfaultfd");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, close(hd.fds[1]));	/* the last sender */
+	/* Not the end yet: the message taken may come back. */
+	EXPECT_EQ(-EAGAIN, mbx_recv_nonblock(hd.fds[0], buf, sizeof(buf), NULL));
+	pfd.fd = hd.fds[0];
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	/* The copy fails: the page goes, and the fault with it. */
+	ASSERT_EQ(0, munmap(hd.page, 4096));
+	ASSERT_EQ(0, close(hd.uffd));
+	ASSERT_EQ(0, pthread_join(hd.t, NULL));
+	EXPECT_EQ(-EFAULT, hd.h.ret);
+	/* It is back, then the stream ends. */
+	EXPECT_EQ(1, mbx_recv(hd.fds[0], buf, sizeof(buf), NULL));
+	EXPECT_EQ(-EPIPE, mbx_recv(hd.fds[0], buf, sizeof(buf), NULL));
+	EXPECT_EQ(0, read(hd.fds[0], buf, sizeof(buf)));
+	close(hd.fds[0]);
+}
+
+/* A receiver kept waiting so is told end of stream once the copy is done. */
+TEST(end_of_stream_comes_once_the_copy_in_flight_is_done)
+{
+	struct uffdio_zeropage zp;
+	struct held_recv r2;
+	struct held hd;
+	pthread_t t2;
+	char buf[64];
+	int ret;
+
+	ret = held_start(_metadata, &hd);
+	if (ret == -1)
+		SKIP(return, "no userfaultfd");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, close(hd.fds[1]));
+	r2.fd = hd.fds[0];
+	r2.buf = buf;
+	r2.ret = 1;
+	ASSERT_EQ(0, pthread_create(&t2, NULL, held_recv, &r2));
+	t_sleep_ms(100);
+	/* The held copy completes: the page is filled with zeros. */
+	zp.range.start = (uintptr_t)hd.page;
+	zp.range.len = 4096;
+	zp.mode = 0;
+	ASSERT_EQ(0, ioctl(hd.uffd, UFFDIO_ZEROPAGE, &zp));
+	ASSERT_EQ(0, pthread_join(hd.t, NULL));
+	EXPECT_EQ(1, hd.h.ret);
+	EXPECT_EQ('m', hd.page[0]);
+	ASSERT_EQ(0, pthread_join(t2, NULL));
+	EXPECT_EQ(-EPIPE, r2.ret);
+	munmap(hd.page, 4096);
+	close(hd.uffd);
+	close(hd.fds[0]);
 }
 
 TEST_HARNESS_MAIN
