@@ -399,8 +399,9 @@ static __poll_t mbx_port_poll(struct file *file, poll_table *wait)
 		if (__mbx_no_receivers(port))
 			mask |= EPOLLERR;
 	}
-	if (port->shutdown || (__mbx_no_senders(port) && !port->queued &&
-				!atomic_read(&port->inflight)))
+	if (port->shutdown ||
+	    (__mbx_no_senders(port) && !port->queued &&
+	     !atomic_read(&port->inflight)))
 		mask |= EPOLLHUP;
 	mbx_port_unlock(port);
 
