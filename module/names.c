@@ -274,7 +274,8 @@ struct mbx_port *mbx_name_lookup(const char *name, u32 access)
  * @name: a checked, non-empty name
  *
  * Only the port's owner or a holder of CAP_IPC_OWNER in the namespace's
- * user namespace, where the owner is mapped, may.  The port lives on while files refer to it.
+ * user namespace, where the owner is mapped, may.  The port lives on while
+ * files refer to it.
  *
  * Context: process context, may sleep.
  * Return: the port, with the reference its name held, which the caller
