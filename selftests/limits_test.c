@@ -396,22 +396,6 @@ TEST_F(lim, default_msg_size_parameter_applies_to_size_zero)
 	EXPECT_EQ(-EMSGSIZE, mbx_send(fd, buf, 513, 0));
 }
 
-/* Write @map to /proc/@pid/@file (uid_map or gid_map): 0 or -errno. */
-static int write_proc_map(pid_t pid, const char *file, const char *map)
-{
-	char path[64];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, map, strlen(map)) != (ssize_t)strlen(map))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * Uid 3101 makes a user namespace where its subordinate uids 3200 and 3201
  * are 0 and 1: ports made as either count against 3101 too, as Linux's
@@ -457,8 +441,8 @@ TEST_F(lim, uids_mapped_into_a_user_namespace_share_its_owners_limit)
 			SKIP(return, "user namespaces not supported here");
 		ASSERT_EQ(0, code);
 	}
-	ASSERT_EQ(0, write_proc_map(pid, "uid_map", "0 3200 2\n"));
-	ASSERT_EQ(0, write_proc_map(pid, "gid_map", "0 3200 2\n"));
+	ASSERT_EQ(0, t_write_proc_map(pid, "uid_map", "0 3200 2\n"));
+	ASSERT_EQ(0, t_write_proc_map(pid, "gid_map", "0 3200 2\n"));
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	EXPECT_EQ(0, t_reap(pid));
 	close(go[1]);

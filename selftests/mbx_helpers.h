@@ -584,6 +584,26 @@ static inline int t_wait_sleeping(pid_t pid)
 
 /* ---- credentials and signals ------------------------------------------ */
 
+/*
+ * Write @map to /proc/@pid/@file (uid_map or gid_map) of a child that made
+ * a user namespace: 0 or -errno.
+ */
+static inline int t_write_proc_map(pid_t pid, const char *file,
+				   const char *map)
+{
+	char path[64];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, map, strlen(map)) != (ssize_t)strlen(map))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Drop to @uid/@gid with no supplementary groups (and no capabilities). */
 static inline int t_become(uid_t uid, gid_t gid)
 {

@@ -408,22 +408,6 @@ TEST_F(ns, sender_uid_is_translated_into_receivers_user_ns)
 	EXPECT_EQ(0, code);
 }
 
-/* Write @map to /proc/@pid/@file (uid_map or gid_map): 0 or -errno. */
-static int write_proc_map(pid_t pid, const char *file, const char *map)
-{
-	char path[64];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, map, strlen(map)) != (ssize_t)strlen(map))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* As root, in the IPC namespace @nsfd: @what the port @name.  0 or errno. */
 static int in_ipc_ns_as_root(int nsfd, const char *name, bool create)
 {
@@ -479,8 +463,8 @@ TEST_F(ns, cap_ipc_owner_needs_the_owner_mapped_in_its_namespace)
 		ASSERT_EQ(0, code);
 	}
 	/* Its root is uid and gid 1000 here: our root is not mapped there. */
-	ASSERT_EQ(0, write_proc_map(pid, "uid_map", "0 1000 1\n"));
-	ASSERT_EQ(0, write_proc_map(pid, "gid_map", "0 1000 1\n"));
+	ASSERT_EQ(0, t_write_proc_map(pid, "uid_map", "0 1000 1\n"));
+	ASSERT_EQ(0, t_write_proc_map(pid, "gid_map", "0 1000 1\n"));
 	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)pid);
 	nsfd = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, nsfd);
