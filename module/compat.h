@@ -28,7 +28,7 @@
 #error "mailbox is tested on Linux 6.1 to 7.3; build with MBX_UNTESTED_KERNEL=1 to try a newer one"
 #endif
 
-/* 6.18 put a namespace's reference count behind ns_ref_read(). */
+/* Kernels after 6.12 (7.3 here) read a namespace's count with ns_ref_read(). */
 static inline unsigned int mbx_ipc_ns_refs(struct ipc_namespace *ipc)
 {
 #ifdef ns_ref_read

@@ -236,6 +236,7 @@ static int publish_sync(struct exporter *x, uint32_t i)
 	po.MsgId = id;
 	po.MaxWait = ACK_TIMEOUT_MS;
 	while (!r->br->stop) {
+		const char *why;
 		jsPubAck *pa = NULL;
 		jsErrCode jerr = 0;
 		natsMsg *m;
@@ -257,8 +258,8 @@ static int publish_sync(struct exporter *x, uint32_t i)
 			return 0;
 		}
 		stats_add(&r->c->errors, 1);
-		if (unpublishable(s, jerr) &&
-		    !set_aside(x, i, unpublishable(s, jerr)))
+		why = unpublishable(s, jerr);
+		if (why && !set_aside(x, i, why))
 			return 0;
 		blog("%s: publish of %s failed: %s, retrying in %u ms",
 		     r->subject, id, natsStatus_GetText(s), backoff);
@@ -306,14 +307,15 @@ static int publish_async(struct exporter *x, uint32_t i)
 static void publish_core(struct exporter *x, uint32_t i)
 {
 	natsMsg *m = slot_msg(x, i);
+	const char *why;
 	natsStatus s = m ? natsConnection_PublishMsg(x->r->br->nc, m) :
 			   NATS_NO_MEMORY;
 
 	natsMsg_Destroy(m);
+	why = unpublishable(s, 0);
 	if (s == NATS_OK) {
 		stats_add(&x->r->c->sent, 1);
-	} else if (unpublishable(s, 0) &&
-		   !set_aside(x, i, unpublishable(s, 0))) {
+	} else if (why && !set_aside(x, i, why)) {
 		stats_add(&x->r->c->errors, 1);
 	} else {
 		stats_add(&x->r->c->lost, 1);

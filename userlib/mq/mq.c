@@ -494,10 +494,11 @@ __typeof__(mq_timedsend) __mq_v_mq_timedsend MQ_VERSIONS(mq_timedsend, "GLIBC_2.
  * (a 64-byte stream moves up to a third more messages; docs/BENCHMARKS.md).
  * An mq port's read() fails with EPIPE after a shutdown, as MBX_IOC_RECV
  * does, so 0 is always an empty message (not so on other ports, which
- * mq_open() also opens).  It asks for @size bytes, the port's largest
- * message: the buffer may be given as larger than it is, as MBX_IOC_RECV
- * and Linux copy only the message.  Only on an fd recv_args() has checked:
- * read() on anything but a port would take bytes that are not a message.
+ * mq_open() also opens).  It asks for the port's largest message, the
+ * size in @word, not the caller's length: a buffer may be given as larger
+ * than it is, as MBX_IOC_RECV and Linux copy only the message.  Only on
+ * an fd recv_args() has checked: read() on anything but a port would take
+ * bytes that are not a message.
  */
 static ssize_t recv_call(mqd_t mqdes, struct mbx_recv *args, uint64_t word,
 			 bool payload)
