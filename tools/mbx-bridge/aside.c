@@ -8,7 +8,10 @@
  * file of the state directory, aside/<source>.<sequence>, synced before the
  * message is let go, and publishes a notice with the message's headers, an
  * Mbx-Error and an Mbx-File naming that file (and no payload) to the
- * dead-letter subject; the route goes on with the next message.
+ * dead-letter subject; the route goes on with the next message.  So does
+ * an importer with a message its port refuses that the dead letter cannot
+ * carry either (its payload with the dead-letter headers over max_payload):
+ * aside/import-<subject>.<stream sequence>.<ms>-<n>.
  *
  * Anyone who may send to an exported port can make such messages: aside/
  * holds at most aside-max MiB.  Past that a message is not set aside, its

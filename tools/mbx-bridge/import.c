@@ -117,10 +117,50 @@ static void ack_floor(struct importer *im)
 }
 
 /*
+ * Give up on @m, which cannot go into the port: publish it to the
+ * dead-letter subject or, when even that cannot carry it (its payload and
+ * the dead-letter headers over the server's max_payload), set it aside on
+ * disk (aside.c; a redelivery is set aside again, under another name).
+ * Return: 0 once done, and @m may be acked; -errno when it is not done,
+ * and @m must stay unacked.
+ */
+static int give_up(struct importer *im, natsMsg *m, uint64_t seq,
+		   const char *why)
+{
+	char tok[BRIDGE_SUBJECT_MAX], id[BRIDGE_SUBJECT_MAX + 64];
+	static unsigned int n;
+	int ret = dead_letter(im->r, m, why);
+
+	if (ret != -EMSGSIZE)
+		return ret;
+	subject_token(im->r->subject, tok, sizeof(tok));
+	snprintf(id, sizeof(id), "import-%s.%" PRIu64 ".%" PRIu64 "-%u", tok,
+		 seq, now_ms(), n++);
+	return aside_keep(im->r, m, id, why);
+}
+
+/*
+ * admit()'s answer for a message that cannot go into the port: 0 once
+ * given up on (JetStream: then acked; core: lost, and counted, when even
+ * that failed), -1 when it stays unacked, to come back.
+ */
+static int reject(struct importer *im, natsMsg *m, uint64_t seq,
+		  const char *why)
+{
+	if (!give_up(im, m, seq, why))
+		return 0;
+	if (im->js_mode)
+		return -1;
+	stats_add(&im->r->c->lost, 1);
+	return 0;
+}
+
+/*
  * Check one message; 1 when it is to be sent (ent filled), 0 when it was
  * dropped as a duplicate or dead-lettered (and may be acked), -1 when it
  * is left unacked, to come back later: its sequence is beyond what the set
- * of sequences sent can hold until the ack floor moves.
+ * of sequences sent can hold until the ack floor moves, or its dead letter
+ * failed.
  */
 static int admit(struct importer *im, natsMsg *m, uint64_t seq,
 		 struct mbx_send *ent)
@@ -141,17 +181,14 @@ static int admit(struct importer *im, natsMsg *m, uint64_t seq,
 		if (!seen_fits(seen, seq))
 			return -1;
 	}
-	if (meta_from_headers(m, &meta)) {
-		dead_letter(r, m, "malformed mailbox headers");
-		return 0;
-	}
+	if (meta_from_headers(m, &meta))
+		return reject(im, m, seq, "malformed mailbox headers");
 	if (!im->js_mode)
 		core_gap(im, &meta);
 	if ((uint32_t)natsMsg_GetDataLength(m) > im->info.max_msg_size) {
 		snprintf(why, sizeof(why), "larger than the port's max_msg_size %u",
 			 im->info.max_msg_size);
-		dead_letter(r, m, why);
-		return 0;
+		return reject(im, m, seq, why);
 	}
 	memset(ent, 0, sizeof(*ent));
 	ent->buf = (uintptr_t)natsMsg_GetData(m);
@@ -189,16 +226,27 @@ static void mark_sent(struct importer *im, natsMsg **msgs, uint64_t *seqs,
 
 /*
  * The kernel refused this one message: it goes to the dead letter, and the
- * crash check counts it as if it had reached the port.
+ * crash check counts it as if it had reached the port.  JetStream: until
+ * that succeeds, nothing after it is sent.  Return: 0, or -EINTR when the
+ * bridge stops first (the message then stays unacked).
  */
-static void skip_one(struct importer *im, natsMsg *m, uint64_t seq, int err)
+static int skip_one(struct importer *im, natsMsg *m, uint64_t seq, int err)
 {
-	dead_letter(im->r, m, strerror(-err));
+	while (give_up(im, m, seq, strerror(-err))) {
+		if (!im->js_mode) {
+			stats_add(&im->r->c->lost, 1);
+			return 0;
+		}
+		if (im->r->br->stop)
+			return -EINTR;
+		sleep_ms(1000);
+	}
 	if (im->js_mode) {
 		im->st->sent_before--;
 		seen_mark(&im->st->seen, seq);
 	}
 	ack_msgs(im, &m, 1);
+	return 0;
 }
 
 /* While the port is full: tell JetStream the messages are being worked on. */
@@ -237,7 +285,8 @@ static void send_all(struct importer *im, struct mbx_send *ents,
 		} else if (ret == -EAGAIN) {
 			wait_room(im, msgs, done, k, &last);
 		} else if (refused(ret)) {
-			skip_one(im, msgs[done], seqs[done], ret);
+			if (skip_one(im, msgs[done], seqs[done], ret))
+				break;
 			done++;
 		} else {
 			stats_add(&im->r->c->errors, 1);

@@ -143,7 +143,9 @@ int meta_from_headers(natsMsg *m, struct msg_meta *meta)
  * @m:   the message
  * @why: the reason, in Mbx-Error
  *
- * Return: 0 or -EIO; the counter counts either way.
+ * Return: 0 once published (and counted), -EMSGSIZE when @m with these
+ * headers is larger than the server's max_payload (no retry can carry it),
+ * or -EIO.
  */
 int dead_letter(struct route *r, natsMsg *m, const char *why)
 {
@@ -172,8 +174,15 @@ int dead_letter(struct route *r, natsMsg *m, const char *why)
 	if (s == NATS_OK)
 		s = natsConnection_PublishMsg(r->br->nc, dl);
 	natsMsg_Destroy(dl);
+	if (s != NATS_OK) {
+		stats_add(&r->c->errors, 1);
+		blog("%s: dead letter to %s failed: %s (%s, %d bytes)",
+		     r->subject, r->br->cfg.dead_letter, natsStatus_GetText(s),
+		     why, natsMsg_GetDataLength(m));
+		return s == NATS_MAX_PAYLOAD ? -EMSGSIZE : -EIO;
+	}
 	stats_add(&r->c->dead_lettered, 1);
 	blog("%s: dead letter to %s: %s (%d bytes)", r->subject,
 	     r->br->cfg.dead_letter, why, natsMsg_GetDataLength(m));
-	return s == NATS_OK ? 0 : -EIO;
+	return 0;
 }

@@ -82,11 +82,14 @@ bridge_kill TERM'
 # A message NATS cannot carry (a server with max_payload 16 KiB, a port
 # that takes 64 KiB) is set aside in the state directory, with a notice to
 # the dead-letter subject, and the messages after it flow: it once stopped
-# its route for good, its publish retried forever.
+# its route for good, its publish retried forever.  On the importing side,
+# a message its port (8 KiB) refuses whose dead letter (the payload and
+# four headers) is over max_payload is set aside too: it was once acked
+# and lost, its dead letter refused.
 case_big() {
 	local c=big
 	conf a $c jetstream "export SRC big.js" "aside-max 1"
-	conf b $c jetstream "import big.js DST exclusive"
+	conf b $c jetstream "import big.js DST exclusive" "import big.small DST3 exclusive"
 	script $c a 'mbx-ledger create SRC 64 65536
 bridge_start
 check warned "$(grep -c "larger ones go to" /tmp/bridge.log) warning at start" grep -q "larger ones go to .*/aside" /tmp/bridge.log
@@ -110,12 +113,20 @@ check resumed "the rest set aside once room was made" export_drained SRC 60
 mbx-bridge signal -c $CONF -- ctl.big-sent 30
 bridge_kill TERM'
 	script $c b 'mbx-ledger create DST 64 65536
+mbx-ledger create DST3 64 8192
 bridge_start
 mbx-bridge signal -c $CONF -- ctl.big 120
 mbx-bridge await -c $CONF -- ctl.big-sent 150
 m1=$(mbxctl recv DST -t 30000); m2=$(mbxctl recv DST -t 30000); m3=$(mbxctl recv DST -t 30000)
 mbxctl recv DST -t 2000 >/dev/null; rc=$?
 check flowed "received \"$m1\", \"$m2\", \"$m3\", then exit $rc (nothing more)" [ "$m1" = one -a "$m2" = two -a "$m3" = three -a $rc = 4 ]
+mbx-bridge pub -c $CONF -- big.small "$(head -c 16300 /dev/zero | tr "\\0" z)" "Mbx-Meta=1 0 0 1 0 1 h h.0.1"
+mbx-bridge pub -c $CONF -- big.small after "Mbx-Meta=1 0 0 1 0 2 h h.0.2"
+m=$(mbxctl recv DST3 -t 30000)
+f=$(ls $STATE/aside 2>/dev/null | grep "^import-big_small\." | head -n 1)
+n=$(cat "$STATE/aside/$f" 2>/dev/null | wc -c)
+check import-aside "received \"$m\"; file ${f:-none} of $n bytes, dead-lettered $(stat dead-lettered 2)" [ "$m" = after -a -n "$f" -a "$n" = 16300 -a "$(stat dead-lettered 2)" = 1 ]
+check import-aside-logged "$(grep -c "dead letter to mbx.dead failed" /tmp/bridge.log) failed dead letter logged" grep -q "dead letter to mbx.dead failed: Maximum Payload" /tmp/bridge.log
 bridge_kill TERM'
 	printf 'max_payload: 16384\n' >"$out/$c/nats.conf"
 	nats_start 1 0 "$out/$c/nats.conf"
@@ -123,7 +134,7 @@ bridge_kill TERM'
 	vm a $c
 	vm b $c
 	vm_wait
-	collect $c warned barrier drained set-aside capped capped-logged resumed flowed
+	collect $c warned barrier drained set-aside capped capped-logged resumed flowed import-aside import-aside-logged
 }
 
 case_js-faults() {
