@@ -35,7 +35,7 @@ shift $((OPTIND - 1))
 cases=("$@")
 # Longest first, so that the short ones fill in beside them.
 # js-ledger is left out: fanout and outage are JetStream ledgers too.
-[ ${#cases[@]} -gt 0 ] || cases=(js-faults fanout outage core-faults flow rpc core-ledger big pull seen config)
+[ ${#cases[@]} -gt 0 ] || cases=(js-faults fanout outage core-faults flow rpc core-ledger big journal pull seen config)
 
 rm -rf "$out"
 mkdir -p "$out"

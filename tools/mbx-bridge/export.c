@@ -326,10 +326,31 @@ static void publish_core(struct exporter *x, uint32_t i)
 	x->slot[i].state = SLOT_ACKED;
 }
 
+/*
+ * Drop the filled slots whose length no receive could have written (more
+ * than a slot holds): the journal is the bridge's own, but a damaged file
+ * must not make it publish what lies past the slot.  Return: how many.
+ */
+static uint32_t drop_corrupt(struct exporter *x)
+{
+	uint32_t i, bad = 0;
+
+	for (i = 0; i < x->n; i++) {
+		if (!slot_filled(x, i) || x->rv[i].len <= x->max)
+			continue;
+		blog("%s: journal slot %u (seq %" PRIu64 ") says %llu bytes, more than its %zu: corrupt, dropped",
+		     x->r->subject, i, x->slot[i].seq,
+		     (unsigned long long)x->rv[i].len, x->max);
+		x->slot[i].state = SLOT_FREE;
+		bad++;
+	}
+	return bad;
+}
+
 /* Messages a killed bridge had taken and not seen acknowledged. */
 static int recover(struct exporter *x)
 {
-	uint32_t i, cnt = 0, lost = 0;
+	uint32_t i, cnt = 0, lost = drop_corrupt(x);
 	uint64_t next = x->h->next_seq, lo;
 
 	for (;;) {
@@ -362,7 +383,8 @@ static int recover(struct exporter *x)
 		stats_add(&x->r->c->lost, lost);
 		blog("%s: %u messages taken from %s were not published before a crash: lost",
 		     x->r->subject, lost, x->r->port);
-	} else if (cnt) {
+	}
+	if (x->js_mode && cnt) {
 		blog("%s: republished %u messages left unacknowledged by a previous run",
 		     x->r->subject, cnt);
 	}

@@ -137,6 +137,37 @@ bridge_kill TERM'
 	collect $c warned barrier drained set-aside capped capped-logged resumed flowed import-aside import-aside-logged
 }
 
+# A journal slot that says it holds more than a slot can (a damaged state
+# directory) is dropped on recovery with a log line, and the route goes
+# on: the length was once trusted, and the bridge read past the slot.
+case_journal() {
+	local c=journal
+	conf a $c jetstream "export SRC journal.js" "inflight 4"
+	script $c a 'mbx-ledger create SRC 16 1024
+bridge_start
+mbxctl send SRC one
+check drained-1 "the first message acknowledged" export_drained SRC 60
+bridge_kill TERM
+J=$STATE/export-SRC.journal
+put() { printf "$2" | dd of=$J bs=1 seek=$1 conv=notrunc 2>/dev/null; }
+# Slot 0 (at 4096): seq 1000, state FULL; its struct mbx_recv (after the
+# four slots, at 4160): len 1 MiB, for slots of 1024 bytes.
+put 4096 "\350\003\000\000\000\000\000\000"
+put 4104 "\002\000\000\000"
+put 4168 "\000\000\020\000\000\000\000\000"
+bridge_start
+mbxctl send SRC two
+check drained-2 "a message after the damaged slot acknowledged" export_drained SRC 60
+check corrupt-logged "$(grep -c "corrupt, dropped" /tmp/bridge.log) log lines, lost $(stat lost)" sh -c "grep -q \"journal slot 0 (seq 1000) says 1048576 bytes, more than its 1024: corrupt\" /tmp/bridge.log && [ \"$(stat lost)\" = 1 ]"
+check alive "bridge running" kill -0 "$(cat /run/bridge.pid)"
+bridge_kill TERM'
+	nats_start 1 0
+	nats_ready 0
+	vm a $c
+	vm_wait
+	collect $c drained-1 drained-2 corrupt-logged alive
+}
+
 case_js-faults() {
 	local c=js-faults
 	conf a $c jetstream "export SRC ledger.faults"
