@@ -379,6 +379,12 @@ $(BRIDGE_SEEN_TEST): $(TOP)/tools/mbx-bridge/test/seen_test.c $(B)/tools/mbx-bri
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
 		-o $@ $< $(B)/tools/mbx-bridge-objs/seen.o
 
+# The host-side regression test of the importer's record of message ids.
+BRIDGE_IDS_TEST := $(B)/tools/mbx-bridge-ids-test
+$(BRIDGE_IDS_TEST): $(TOP)/tools/mbx-bridge/test/ids_test.c $(B)/tools/mbx-bridge-objs/ids.o
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
+		-o $@ $< $(B)/tools/mbx-bridge-objs/ids.o
+
 $(B)/tools/mbx-natsbench: $(TOP)/tools/natsbench/natsbench.c $(B)/tools/mbx-bridge-objs/pull.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
@@ -479,7 +485,7 @@ BRIDGE_MSGS	?= 3000
 BRIDGE_JOBS	?= 2
 .PHONY: check-bridge soak-bridge bench-bridge
 check-bridge: deps
-	$(MAKE) module lib tools $(BRIDGE_PULL_TEST) $(BRIDGE_SEEN_TEST)
+	$(MAKE) module lib tools $(BRIDGE_PULL_TEST) $(BRIDGE_SEEN_TEST) $(BRIDGE_IDS_TEST)
 	$(S)/bridge-tests.sh -n $(BRIDGE_MSGS) -j $(BRIDGE_JOBS)
 
 soak-bridge: deps

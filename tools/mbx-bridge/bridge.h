@@ -33,6 +33,27 @@ bool seen_fits(const struct seen *s, uint64_t seq);
 void seen_mark(struct seen *s, uint64_t seq);
 void seen_floor(struct seen *s, uint64_t floor);
 
+/* ids.c: per source, the exporter sequences a JetStream importer sent */
+#define ID_SOURCES		32
+#define ID_WINDOW		(1U << 16)	/* sequences per source: 8 KiB */
+
+struct id_source {
+	char name[128];		/* Mbx-Meta's source; "" for a free slot */
+	uint64_t top;		/* the highest sequence sent */
+	uint64_t used;		/* ids.clock when last found */
+	uint64_t batch;		/* the batch that last found it */
+	uint64_t bits[ID_WINDOW / 64];
+};
+
+struct ids {
+	uint64_t clock;
+	struct id_source src[ID_SOURCES];
+};
+
+int ids_find(struct ids *ids, const char *name, uint64_t batch);
+bool ids_has(struct ids *ids, int slot, uint64_t seq);
+void ids_mark(struct ids *ids, int slot, uint64_t seq);
+
 enum route_kind { ROUTE_EXPORT, ROUTE_IMPORT, ROUTE_SERVE, ROUTE_CALL };
 enum bridge_mode { MODE_CORE, MODE_JETSTREAM };
 

@@ -34,7 +34,7 @@
 
 #include "bridge.h"
 
-#define IJ_MAGIC	0x6d6278696d706a33ULL	/* "mbximpj3" */
+#define IJ_MAGIC	0x6d6278696d706a34ULL	/* "mbximpj4" */
 #define MAX_SOURCES	32
 #define FETCH_WAIT_MS	1000
 
@@ -43,14 +43,23 @@ struct source {
 	uint64_t last;		/* core mode: the last sequence seen */
 };
 
+/* What marks a message sent (JetStream): stream sequence and message id. */
+struct sent_mark {
+	uint64_t seq;		/* the stream sequence */
+	uint64_t id_seq;	/* the exporter's sequence, from Mbx-Meta */
+	int32_t id_src;		/* its source's slot in ids.c's set, or -1 */
+	uint32_t pad;
+};
+
 struct ij_state {
 	uint64_t magic;
 	uint64_t sent_before;	/* the port's sent counter before the batch */
 	uint32_t pending;	/* messages in the batch being sent */
 	uint32_t pad;
-	uint64_t seqs[BRIDGE_BATCH];
+	struct sent_mark marks[BRIDGE_BATCH];	/* of the batch being sent */
 	struct source src[MAX_SOURCES];	/* kept across restarts */
 	struct seen seen;	/* JetStream: the stream sequences sent */
+	struct ids ids;		/* JetStream: the message ids sent */
 };
 
 struct importer {
@@ -67,6 +76,7 @@ struct importer {
 	uint64_t floor_ms;	/* when the ack floor was last read */
 	struct source *src;	/* in the state file */
 	int64_t dropped;
+	uint64_t batch;		/* deliver() calls, for ids_find() */
 };
 
 /* Core mode: a gap in a source's sequence is a loss, counted. */
@@ -156,15 +166,34 @@ static int reject(struct importer *im, natsMsg *m, uint64_t seq,
 }
 
 /*
+ * JetStream: whether a message with @meta's id was sent already (a copy
+ * an exporter republished past the duplicate window; ids.c), counted as
+ * deduplicated.  Either way @mark gets the id, to be marked once sent.
+ */
+static bool id_known(struct importer *im, const struct msg_meta *meta,
+		     struct sent_mark *mark)
+{
+	struct ids *ids = &im->st->ids;
+
+	mark->id_seq = meta->seq;
+	mark->id_src = meta->seq ? ids_find(ids, meta->src, im->batch) : -1;
+	if (mark->id_src < 0 || !ids_has(ids, mark->id_src, meta->seq))
+		return false;
+	stats_add(&im->r->c->deduplicated, 1);
+	return true;
+}
+
+/*
  * Check one message; 1 when it is to be sent (ent filled), 0 when it was
  * dropped as a duplicate or dead-lettered (and may be acked), -1 when it
  * is left unacked, to come back later: its sequence is beyond what the set
  * of sequences sent can hold until the ack floor moves, or its dead letter
  * failed.
  */
-static int admit(struct importer *im, natsMsg *m, uint64_t seq,
+static int admit(struct importer *im, natsMsg *m, struct sent_mark *mark,
 		 struct mbx_send *ent)
 {
+	uint64_t seq = mark->seq;
 	struct seen *seen = &im->st->seen;
 	struct route *r = im->r;
 	struct msg_meta meta;
@@ -185,6 +214,8 @@ static int admit(struct importer *im, natsMsg *m, uint64_t seq,
 		return reject(im, m, seq, "malformed mailbox headers");
 	if (!im->js_mode)
 		core_gap(im, &meta);
+	else if (id_known(im, &meta, mark))
+		return 0;
 	if ((uint32_t)natsMsg_GetDataLength(m) > im->info.max_msg_size) {
 		snprintf(why, sizeof(why), "larger than the port's max_msg_size %u",
 			 im->info.max_msg_size);
@@ -213,13 +244,20 @@ static bool refused(int err)
 	return err == -EMSGSIZE || err == -EINVAL;
 }
 
-static void mark_sent(struct importer *im, natsMsg **msgs, uint64_t *seqs,
-		      int from, int n)
+/* Record @mark's message as sent: its stream sequence and its id. */
+static void mark_one(struct importer *im, const struct sent_mark *mark)
+{
+	seen_mark(&im->st->seen, mark->seq);
+	ids_mark(&im->st->ids, mark->id_src, mark->id_seq);
+}
+
+static void mark_sent(struct importer *im, natsMsg **msgs,
+		      const struct sent_mark *marks, int from, int n)
 {
 	int i;
 
 	for (i = from; i < from + n && im->js_mode; i++)
-		seen_mark(&im->st->seen, seqs[i]);
+		mark_one(im, &marks[i]);
 	stats_add(&im->r->c->sent, n);
 	ack_msgs(im, msgs + from, n);
 }
@@ -230,9 +268,10 @@ static void mark_sent(struct importer *im, natsMsg **msgs, uint64_t *seqs,
  * that succeeds, nothing after it is sent.  Return: 0, or -EINTR when the
  * bridge stops first (the message then stays unacked).
  */
-static int skip_one(struct importer *im, natsMsg *m, uint64_t seq, int err)
+static int skip_one(struct importer *im, natsMsg *m,
+		    const struct sent_mark *mark, int err)
 {
-	while (give_up(im, m, seq, strerror(-err))) {
+	while (give_up(im, m, mark->seq, strerror(-err))) {
 		if (!im->js_mode) {
 			stats_add(&im->r->c->lost, 1);
 			return 0;
@@ -243,7 +282,7 @@ static int skip_one(struct importer *im, natsMsg *m, uint64_t seq, int err)
 	}
 	if (im->js_mode) {
 		im->st->sent_before--;
-		seen_mark(&im->st->seen, seq);
+		mark_one(im, mark);
 	}
 	ack_msgs(im, &m, 1);
 	return 0;
@@ -266,7 +305,7 @@ static void wait_room(struct importer *im, natsMsg **msgs, int from, int k,
 
 /* Send @k admitted messages in order; the journal covers a crash. */
 static void send_all(struct importer *im, struct mbx_send *ents,
-		     natsMsg **msgs, uint64_t *seqs, int k)
+		     natsMsg **msgs, const struct sent_mark *marks, int k)
 {
 	uint64_t last = now_ms();
 	int done = 0, ret;
@@ -274,18 +313,18 @@ static void send_all(struct importer *im, struct mbx_send *ents,
 	if (im->js_mode) {
 		if (mbx_port_info(im->fd, &im->info) == 0)
 			im->st->sent_before = im->info.sent;
-		memcpy(im->st->seqs, seqs, k * sizeof(*seqs));
+		memcpy(im->st->marks, marks, k * sizeof(*marks));
 		__atomic_store_n(&im->st->pending, k, __ATOMIC_SEQ_CST);
 	}
 	while (done < k && !im->r->br->stop) {
 		ret = mbx_send_batch(im->fd, ents + done, k - done, MBX_NONBLOCK);
 		if (ret > 0) {
-			mark_sent(im, msgs, seqs, done, ret);
+			mark_sent(im, msgs, marks, done, ret);
 			done += ret;
 		} else if (ret == -EAGAIN) {
 			wait_room(im, msgs, done, k, &last);
 		} else if (refused(ret)) {
-			if (skip_one(im, msgs[done], seqs[done], ret))
+			if (skip_one(im, msgs[done], &marks[done], ret))
 				break;
 			done++;
 		} else {
@@ -299,50 +338,65 @@ static void send_all(struct importer *im, struct mbx_send *ents,
 		__atomic_store_n(&im->st->pending, 0, __ATOMIC_SEQ_CST);
 }
 
-/* Whether @seq is already among the first @k of this batch. */
-static bool in_batch(const uint64_t *seqs, int k, uint64_t seq)
+/*
+ * Whether @mark's message is already among the first @k of this batch,
+ * by its stream sequence (a redelivery) or by its id (a republished copy).
+ */
+static bool in_batch(const struct sent_mark *marks, int k,
+		     const struct sent_mark *mark, bool by_id)
 {
 	int i;
 
-	for (i = 0; i < k; i++)
-		if (seqs[i] == seq)
+	for (i = 0; i < k; i++) {
+		if (!by_id && marks[i].seq == mark->seq)
 			return true;
+		if (by_id && mark->id_src >= 0 &&
+		    marks[i].id_src == mark->id_src &&
+		    marks[i].id_seq == mark->id_seq)
+			return true;
+	}
 	return false;
 }
 
 static void deliver(struct importer *im, natsMsg **list, int n)
 {
+	struct sent_mark marks[BRIDGE_BATCH];
 	struct mbx_send ents[BRIDGE_BATCH];
 	natsMsg *msgs[BRIDGE_BATCH];
-	uint64_t seqs[BRIDGE_BATCH];
 	int i, k = 0, ret;
 
+	im->batch++;
 	for (i = 0; i < n; i++) {
 		jsMsgMetaData *md = NULL;
-		uint64_t seq = 0;
+		struct sent_mark *mark = &marks[k];
 
+		memset(mark, 0, sizeof(*mark));
+		mark->id_src = -1;
 		stats_add(&im->r->c->received, 1);
 		if (im->js_mode && natsMsg_GetMetaData(&md, list[i]) == NATS_OK) {
-			seq = md->Sequence.Stream;
+			mark->seq = md->Sequence.Stream;
 			if (md->NumDelivered > 1)
 				stats_add(&im->r->c->redelivered, 1);
 			jsMsgMetaData_Destroy(md);
 		}
 		/* A redelivery in the batch of its first copy: the first acks. */
-		if (im->js_mode && in_batch(seqs, k, seq)) {
+		if (im->js_mode && in_batch(marks, k, mark, false)) {
 			stats_add(&im->r->c->deduplicated, 1);
 			continue;
 		}
-		ret = admit(im, list[i], seq, &ents[k]);
-		if (ret > 0) {
-			msgs[k] = list[i];
-			seqs[k++] = seq;
-		} else if (!ret) {
-			ack_msgs(im, &list[i], 1);
+		ret = admit(im, list[i], mark, &ents[k]);
+		/* So is a second copy of one id. */
+		if (ret > 0 && im->js_mode && in_batch(marks, k, mark, true)) {
+			stats_add(&im->r->c->deduplicated, 1);
+			ret = 0;
 		}
+		if (ret > 0)
+			msgs[k++] = list[i];
+		else if (!ret)
+			ack_msgs(im, &list[i], 1);
 	}
 	if (k)
-		send_all(im, ents, msgs, seqs, k);
+		send_all(im, ents, msgs, marks, k);
 }
 
 /* A bridge killed mid-batch: the port's counter says how much went in. */
@@ -361,7 +415,7 @@ static void recover(struct importer *im)
 	if (moved > st->pending)
 		moved = st->pending;
 	for (i = 0; i < moved; i++)
-		seen_mark(&st->seen, st->seqs[i]);
+		mark_one(im, &st->marks[i]);
 	blog("%s: a killed run was sending %u messages, %" PRIu64 " reached %s",
 	     im->r->subject, st->pending, moved, im->r->port);
 	blog("%s: every sequence up to %" PRIu64 " delivered", im->r->subject,
