@@ -18,6 +18,8 @@
 #define BRIDGE_SUBJECT_MAX	200
 #define BRIDGE_BATCH		64
 #define BRIDGE_META_MAX		512	/* the Mbx-Meta header's value */
+/* A source id, name.port.epoch: 63 + 1 + 63 + 1 + 16 and the NUL. */
+#define BRIDGE_SRC_MAX		160
 
 /* seen.c: the stream sequences a JetStream importer sent into its port. */
 #define SEEN_WINDOW		(1U << 19)	/* sequences above base: 64 KiB */
@@ -38,7 +40,7 @@ void seen_floor(struct seen *s, uint64_t floor);
 #define ID_WINDOW		(1U << 16)	/* sequences per source: 8 KiB */
 
 struct id_source {
-	char name[128];		/* Mbx-Meta's source; "" for a free slot */
+	char name[BRIDGE_SRC_MAX];	/* Mbx-Meta's; "" for a free slot */
 	uint64_t top;		/* the highest sequence sent */
 	uint64_t used;		/* ids.clock when last found */
 	uint64_t batch;		/* the batch that last found it */

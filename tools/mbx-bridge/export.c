@@ -30,16 +30,22 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 
 #include "bridge.h"
 
 #define XJ_MAGIC	0x6d627878706a6e31ULL	/* "mbxxpjn1" */
+#define XJ_HDR		4096UL		/* the header's page, then the slots */
 #define NO_UID		UINT32_MAX
 #define ACK_TIMEOUT_MS	5000
 
@@ -64,7 +70,7 @@ struct exporter {
 	int fd;
 	bool js_mode;
 	size_t max;
-	char src[128];
+	char src[BRIDGE_SRC_MAX];
 	void *map;
 	size_t map_size;
 	struct xj_head *h;
@@ -79,12 +85,16 @@ struct exporter {
 	bool down_logged;
 };
 
+/* Whether a slot in @state, its entry's uid @uid, holds a message taken. */
+static bool filled(uint32_t state, uint32_t uid)
+{
+	return state == SLOT_FULL || state == SLOT_FAILED ||
+	       (state == SLOT_ARMED && uid != NO_UID);
+}
+
 static bool slot_filled(struct exporter *x, uint32_t i)
 {
-	uint32_t st = x->slot[i].state;
-
-	return st == SLOT_FULL || st == SLOT_FAILED ||
-	       (st == SLOT_ARMED && x->rv[i].uid != NO_UID);
+	return filled(x->slot[i].state, x->rv[i].uid);
 }
 
 static natsMsg *slot_msg(struct exporter *x, uint32_t i)
@@ -129,7 +139,7 @@ static const char *unpublishable(natsStatus s, jsErrCode jerr)
 static int set_aside(struct exporter *x, uint32_t i, const char *why)
 {
 	natsMsg *m = slot_msg(x, i);
-	char id[160];
+	char id[BRIDGE_SRC_MAX + 24];
 	int ret;
 
 	if (!m)
@@ -229,7 +239,7 @@ static int publish_sync(struct exporter *x, uint32_t i)
 	struct route *r = x->r;
 	unsigned int backoff = 100;
 	jsPubOptions po;
-	char id[160];
+	char id[BRIDGE_SRC_MAX + 24];
 
 	jsPubOptions_Init(&po);
 	slot_id(x, i, id, sizeof(id));
@@ -283,7 +293,7 @@ static int publish_ordered(struct exporter *x, uint32_t i)
 static int publish_async(struct exporter *x, uint32_t i)
 {
 	jsPubOptions po;
-	char id[160];
+	char id[BRIDGE_SRC_MAX + 24];
 	natsMsg *m = slot_msg(x, i);
 	natsStatus s;
 
@@ -533,21 +543,79 @@ static void export_loop(struct exporter *x)
 	}
 }
 
+/*
+ * How many messages a journal of another geometry (made with another
+ * inflight, or for a port of another max_msg_size) holds: journal_map()
+ * would make such a file anew, and they would be lost without a word.
+ * 0 when the file is absent, has @size bytes or is not a journal.
+ */
+static uint32_t journal_held(const char *path, size_t size)
+{
+	const size_t per = sizeof(struct xj_slot) + sizeof(struct mbx_recv);
+	const struct xj_slot *slot;
+	const struct mbx_recv *rv;
+	const struct xj_head *h;
+	uint32_t i, held = 0;
+	struct stat st;
+	void *map;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) || (size_t)st.st_size == size ||
+	    (size_t)st.st_size < XJ_HDR) {
+		close(fd);
+		return 0;
+	}
+	map = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return 0;
+	h = map;
+	if (h->magic == XJ_MAGIC && h->nslots && h->nslots <= 4096 &&
+	    (uint64_t)st.st_size ==
+	    XJ_HDR + (uint64_t)h->nslots * (per + h->slot_size)) {
+		slot = (const struct xj_slot *)((const char *)map + XJ_HDR);
+		rv = (const struct mbx_recv *)(slot + h->nslots);
+		for (i = 0; i < h->nslots; i++)
+			held += filled(slot[i].state, rv[i].uid);
+	}
+	munmap(map, st.st_size);
+	return held;
+}
+
+/* A journal's source id: a random epoch, so that no run reuses an id. */
+static uint64_t journal_epoch(void)
+{
+	uint64_t e;
+
+	if (getrandom(&e, sizeof(e), 0) == sizeof(e))
+		return e;
+	return ((uint64_t)getpid() << 32) ^ now_ms() ^ (uint64_t)time(NULL);
+}
+
 static int journal_open(struct exporter *x)
 {
-	char path[PATH_MAX];
+	size_t per = sizeof(struct xj_slot) + sizeof(struct mbx_recv);
+	char path[PATH_MAX], tok[MBX_NAME_LEN];
+	uint32_t held;
 	bool created;
-	size_t hdr = 4096, per = sizeof(struct xj_slot) + sizeof(struct mbx_recv);
 
 	x->n = x->r->br->cfg.inflight;
-	x->map_size = hdr + x->n * (per + x->max);
+	x->map_size = XJ_HDR + x->n * (per + x->max);
 	if (route_file(x->r, "journal", path, sizeof(path)))
 		return -ENAMETOOLONG;
+	held = journal_held(path, x->map_size);
+	if (held) {
+		blog("%s: journal %s holds %u messages taken from %s and not acknowledged, with another inflight or max_msg_size: run with those to publish them, or remove the file to drop them",
+		     x->r->subject, path, held, x->r->port);
+		return -EBUSY;
+	}
 	x->map = journal_map(path, x->map_size, &created);
 	if (!x->map)
 		return -errno;
 	x->h = x->map;
-	x->slot = (struct xj_slot *)((char *)x->map + hdr);
+	x->slot = (struct xj_slot *)((char *)x->map + XJ_HDR);
 	x->rv = (struct mbx_recv *)(x->slot + x->n);
 	x->data = (char *)(x->rv + x->n);
 	if (x->h->magic != XJ_MAGIC || x->h->nslots != x->n ||
@@ -560,11 +628,12 @@ static int journal_open(struct exporter *x)
 		x->h->nslots = x->n;
 		x->h->slot_size = x->max;
 		x->h->next_seq = 1;
-		x->h->epoch = ((uint64_t)getpid() << 32) ^ now_ms() ^
-			      ((uint64_t)random() << 16);
+		x->h->epoch = journal_epoch();
 	}
-	snprintf(x->src, sizeof(x->src), "%s.%d.%016" PRIx64,
-		 x->r->br->cfg.name, x->r->index, x->h->epoch);
+	/* Named as the journal is: the same ids whatever the routes' order. */
+	subject_token(x->r->port, tok, sizeof(tok));
+	snprintf(x->src, sizeof(x->src), "%s.%s.%016" PRIx64,
+		 x->r->br->cfg.name, tok, x->h->epoch);
 	x->pub_ms = calloc(x->n, sizeof(*x->pub_ms));
 	return x->pub_ms ? 0 : -ENOMEM;
 }

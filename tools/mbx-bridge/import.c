@@ -39,7 +39,7 @@
 #define FETCH_WAIT_MS	1000
 
 struct source {
-	char name[128];
+	char name[BRIDGE_SRC_MAX];
 	uint64_t last;		/* core mode: the last sequence seen */
 };
 
@@ -311,8 +311,15 @@ static void send_all(struct importer *im, struct mbx_send *ents,
 	int done = 0, ret;
 
 	if (im->js_mode) {
-		if (mbx_port_info(im->fd, &im->info) == 0)
-			im->st->sent_before = im->info.sent;
+		/* Without the counter a crash could not be told apart. */
+		ret = mbx_port_info(im->fd, &im->info);
+		if (ret) {
+			stats_add(&im->r->c->errors, 1);
+			blog("%s: %s: %s; the batch comes back", im->r->subject,
+			     im->r->port, strerror(-ret));
+			return;
+		}
+		im->st->sent_before = im->info.sent;
 		memcpy(im->st->marks, marks, k * sizeof(*marks));
 		__atomic_store_n(&im->st->pending, k, __ATOMIC_SEQ_CST);
 	}
@@ -358,6 +365,37 @@ static bool in_batch(const struct sent_mark *marks, int k,
 	return false;
 }
 
+/*
+ * JetStream: whether @m is a delivery of this importer's consumer, its
+ * reply subject the ack of our stream and durable; @mark->seq is then its
+ * stream sequence.  Anything else on the pull's inbox (published there by
+ * someone who learned it) is dropped, neither sent nor acked.
+ */
+static bool js_delivery(struct importer *im, natsMsg *m,
+			struct sent_mark *mark)
+{
+	static uint64_t strays;
+	jsMsgMetaData *md = NULL;
+	bool ours = false;
+
+	if (natsMsg_GetMetaData(&md, m) == NATS_OK) {
+		ours = md->Stream && !strcmp(md->Stream, im->stream) &&
+		       md->Consumer && !strcmp(md->Consumer, im->durable) &&
+		       md->Sequence.Stream;
+		mark->seq = md->Sequence.Stream;
+		if (ours && md->NumDelivered > 1)
+			stats_add(&im->r->c->redelivered, 1);
+		jsMsgMetaData_Destroy(md);
+	}
+	if (!ours) {
+		stats_add(&im->r->c->errors, 1);
+		if (!(strays++ % 1000))
+			blog("%s: a message on the pull's inbox that is not a delivery of %s/%s: dropped (%" PRIu64 " so far)",
+			     im->r->subject, im->stream, im->durable, strays);
+	}
+	return ours;
+}
+
 static void deliver(struct importer *im, natsMsg **list, int n)
 {
 	struct sent_mark marks[BRIDGE_BATCH];
@@ -367,18 +405,13 @@ static void deliver(struct importer *im, natsMsg **list, int n)
 
 	im->batch++;
 	for (i = 0; i < n; i++) {
-		jsMsgMetaData *md = NULL;
 		struct sent_mark *mark = &marks[k];
 
 		memset(mark, 0, sizeof(*mark));
 		mark->id_src = -1;
 		stats_add(&im->r->c->received, 1);
-		if (im->js_mode && natsMsg_GetMetaData(&md, list[i]) == NATS_OK) {
-			mark->seq = md->Sequence.Stream;
-			if (md->NumDelivered > 1)
-				stats_add(&im->r->c->redelivered, 1);
-			jsMsgMetaData_Destroy(md);
-		}
+		if (im->js_mode && !js_delivery(im, list[i], mark))
+			continue;
 		/* A redelivery in the batch of its first copy: the first acks. */
 		if (im->js_mode && in_batch(marks, k, mark, false)) {
 			stats_add(&im->r->c->deduplicated, 1);

@@ -14,11 +14,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "bridge.h"
@@ -126,6 +129,30 @@ static int state_dir_make(const char *dir)
 	return 0;
 }
 
+/*
+ * One bridge per state directory: two would arm the same journal slots and
+ * keep one set of what was sent between them.  The lock (on state-dir/lock)
+ * lasts as long as the process: its fd is never closed.
+ */
+static int state_dir_lock(const char *dir)
+{
+	char path[PATH_MAX + 8];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 && !flock(fd, LOCK_EX | LOCK_NB))
+		return 0;
+	if (errno == EWOULDBLOCK)
+		fprintf(stderr, "mbx-bridge: state directory %s is in use by another mbx-bridge\n",
+			dir);
+	else
+		fprintf(stderr, "mbx-bridge: %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 static void run_routes(struct bridge *br)
 {
 	static void *(*const run[])(void *) = { export_run, import_run,
@@ -161,7 +188,8 @@ static int cmd_run(struct bridge *br, bool check_only)
 	blog_name = strdup(name);
 	for (i = 0; i < br->cfg.nroutes; i++)
 		br->cfg.routes[i].br = br;
-	if (state_dir_make(br->cfg.state_dir) || stats_open(br))
+	if (state_dir_make(br->cfg.state_dir) ||
+	    state_dir_lock(br->cfg.state_dir) || stats_open(br))
 		return 1;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

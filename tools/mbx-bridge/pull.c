@@ -175,12 +175,17 @@ int pull_fetch(struct pull *p, natsMsg **msgs, int max, unsigned int wait_ms)
 	return count;
 }
 
-/* Acknowledge @m (+ACK), or tell the server it is being worked on (+WPI). */
+/*
+ * Acknowledge @m (+ACK), or tell the server it is being worked on (+WPI).
+ * Only to an ack subject: anyone who may publish to the pull's inbox could
+ * otherwise have the bridge publish to any subject it may, the JetStream
+ * API's included (a stream deletion takes any payload).
+ */
 int pull_ack(struct pull *p, natsMsg *m, bool in_progress)
 {
 	const char *reply = natsMsg_GetReply(m);
 
-	if (!reply)
+	if (!reply || strncmp(reply, "$JS.ACK.", 8))
 		return -EINVAL;
 	return natsConnection_PublishString(p->nc, reply, in_progress ?
 					    "+WPI" : "+ACK") == NATS_OK ?

@@ -57,7 +57,7 @@ static void deliver(const char *src, uint64_t from, uint64_t to,
 
 static void sources(void)
 {
-	char name[160];
+	char name[BRIDGE_SRC_MAX + 8];
 	int i, a, slot;
 
 	/* 32 sources, each found in batch 100: a 33rd finds no slot there. */

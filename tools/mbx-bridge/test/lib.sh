@@ -16,11 +16,13 @@ check() { # NAME DETAIL COMMAND...
 	if "$@"; then echo "BRIDGE-CHECK $n ok $d"; else echo "BRIDGE-CHECK $n FAIL $d"; fi
 }
 
+# Wait (at most 30 s) for a route running: in the lines this start logs.
 bridge_start() {
+	l0=$(cat /tmp/bridge.log 2>/dev/null | wc -l)
 	mbx-bridge -c $CONF >>/tmp/bridge.log 2>&1 &
 	echo $! >/run/bridge.pid
 	i=0
-	while ! grep -q 'running (' /tmp/bridge.log && [ $i -lt 300 ]; do
+	while ! tail -n +$((l0 + 1)) /tmp/bridge.log | grep -q 'running (' && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done

@@ -12,7 +12,8 @@
  * batch and corrupted its heap.  Each batch lands in an array with guard
  * slots after it.  Checks: no call returns more than its batch or touches
  * a guard, every message arrives exactly once and in order (those that
- * look like a pull status too), all within the time limit.  Prints
+ * look like a pull status too), all within the time limit; and an ack
+ * is published to an ack subject only.  Prints
  * "PULL-TEST ok|FAIL detail"; exit status 0 on ok.
  *
  *   pull_test URL COUNT SECONDS [--libnats]
@@ -155,7 +156,7 @@ static int libnats_fetch(natsSubscription *sub, natsMsg **msgs, int max,
 
 int main(int argc, char **argv)
 {
-	natsMsg *msgs[MAXB + GUARD], *guard = (natsMsg *)&count;
+	natsMsg *msgs[MAXB + GUARD], *guard = (natsMsg *)&count, *fake;
 	natsConnection *nc = NULL;
 	natsSubscription *sub = NULL;
 	unsigned long next = 1, calls = 0, v;
@@ -183,6 +184,15 @@ int main(int argc, char **argv)
 	    pull_open(&p, nc, STREAM, DURABLE) != 0) {
 		printf("PULL-TEST FAIL cannot pull\n");
 		return 1;
+	}
+	/* An ack goes to an ack subject only: this one deletes the stream. */
+	if (!libnats && natsMsg_Create(&fake, SUBJ, "$JS.API.STREAM.DELETE."
+				       STREAM, "x", 1) == NATS_OK) {
+		i = pull_ack(&p, fake, false);
+		natsMsg_Destroy(fake);
+		if (i != -EINVAL)
+			return fail("an ack was published to a stream deletion (%ld)",
+				    i, 0);
 	}
 	pthread_create(&t, NULL, publisher, NULL);
 	while (next <= count && now_ms() < deadline) {
