@@ -556,6 +556,12 @@ __poll_t mbx_ring_poll(struct file *file)
 		mbx_ring_want_wakeup(ring, MBX_RING_ROLE_CONSUMER, wake);
 	if (roles & MBX_RING_ROLE_PRODUCER)
 		mbx_ring_want_wakeup(ring, MBX_RING_ROLE_PRODUCER, wake);
+	/*
+	 * Without a role, no flag's barrier: queued by poll_wait(), then
+	 * look, against the status change's barrier and wq_has_sleeper().
+	 */
+	if (!roles)
+		smp_mb();
 	/* Pairs with __mbx_ring_status(), as in mbx_ring_ready(). */
 	st = smp_load_acquire(ring->status);
 	prod = READ_ONCE(*ring->prod_pos);

@@ -492,4 +492,43 @@ TEST(hostile_consumer_honest_producer)
 	close(fd);
 }
 
+/*
+ * A consumer position past what the producer published, into a record it
+ * reserved and has not committed, is impossible: EPROTO at the next look,
+ * not room counted from it.
+ */
+TEST(consumer_position_past_committed)
+{
+	struct mbx_ring_info ri;
+	struct mbx_ring *p;
+	static char buf[1000];
+	char *cpage;
+	int fd, i;
+
+	fd = mbx_ring_port_create(MBX_DEV_AUTO, NULL, RSZ, 0600, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mbx_ring_attach(fd, MBX_RING_PRODUCER, &p));
+	memset(&ri, 0, sizeof(ri));
+	ASSERT_EQ(0, t_ioctl(fd, MBX_IOC_RING_INFO, &ri));
+	/* The consumer role's page, through a file that holds the role. */
+	ASSERT_EQ(0, t_ioctl(fd, MBX_IOC_RING_ATTACH,
+			     &(struct mbx_ring_attach){
+				.role = MBX_RING_ROLE_CONSUMER }));
+	cpage = mmap(NULL, ri.page_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     fd, ri.consumer_off);
+	ASSERT_NE(MAP_FAILED, cpage);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, mbx_ring_send(p, buf, sizeof(buf), 0));
+	ASSERT_NE(NULL, mbx_ring_reserve(p, 100, 0));
+	/* Records of 8 + 1000 bytes and 8 + 104: the end of the reserved. */
+	__atomic_store_n((uint64_t *)(cpage + ri.consumer_pos),
+			 3 * 1008 + 112, __ATOMIC_RELEASE);
+	/* Larger than the room last seen: the producer reads the position. */
+	EXPECT_EQ(NULL, mbx_ring_reserve(p, 14000, 0));
+	EXPECT_EQ(EPROTO, errno);
+	munmap(cpage, ri.page_size);
+	mbx_ring_detach(p);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

@@ -212,6 +212,34 @@ TEST_F(ring, epoll_edge_triggered)
 	close(ep);
 }
 
+/*
+ * A wait that times out leaves in place the wake-up poll() asked for:
+ * edge-triggered epoll does not ask poll() again, so the next release
+ * must wake it.  It once cleared it, and the producer slept for good.
+ */
+TEST_F(ring, epoll_edge_triggered_after_a_timed_out_wait)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET }, out;
+	static char buf[RSZ];
+	int ep;
+
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev));
+	EXPECT_EQ(1, epoll_wait(ep, &out, 1, 0));
+	while (!ring_send(self->prod, buf, 1000, 0))
+		;
+	/* A record that does not fit: wait for room, a little. */
+	EXPECT_EQ(-ETIMEDOUT, ring_send(self->prod, buf, 1000, 1 * MS));
+	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
+	while (ring_recv(self->cons, buf, sizeof(buf), 0) > 0)
+		;
+	ASSERT_EQ(1, epoll_wait(ep, &out, 1, T_WAIT_MS))
+		TH_LOG("room after a timed-out wait was not reported");
+	EXPECT_TRUE(out.events & EPOLLOUT);
+	close(ep);
+}
+
 TEST_F(ring, shutdown_ends_the_stream)
 {
 	struct mbx_ring *c;

@@ -299,7 +299,9 @@ int mbx_ring_fd(const struct mbx_ring *ring)
  * The checks a wait makes, one per side: 1 ready, 0 not yet, or -errno
  * (EPIPE, EPROTO).  They read the other side's words only.
  *
- * The producer's: room for @want bytes past head?
+ * The producer's: room for @want bytes past head?  The consumer cannot
+ * have released what was not published: a position past committed (into
+ * records reserved and not committed) is impossible, not room.
  */
 static inline int prod_ready(struct mbx_ring *r, uint64_t want)
 {
@@ -307,7 +309,8 @@ static inline int prod_ready(struct mbx_ring *r, uint64_t want)
 	uint64_t used = r->head - cons;
 	uint32_t st;
 
-	if (used > r->size || (cons & (MBX_RING_ALIGN - 1)))
+	if (used > r->size || r->committed - cons > r->size ||
+	    (cons & (MBX_RING_ALIGN - 1)))
 		return -EPROTO;
 	r->peer = cons;
 	st = load32_acquire(r->status);
@@ -433,6 +436,12 @@ static int ring_sleep(struct mbx_ring *r, uint64_t pos, uint64_t want,
 	/* A non-blocking fd: as with a timeout of 0. */
 	if (ret == -EAGAIN && load32(own_flags(r)) & MBX_RING_POLLED)
 		return ring_again(r, want);
+	/*
+	 * Timed out, interrupted: a side that has polled may wait in
+	 * edge-triggered epoll next, and keeps its flag (as ring_again()).
+	 */
+	if (ret < 0 && load32(own_flags(r)) & MBX_RING_POLLED)
+		return ret;
 	clear_need_wakeup(r);
 	return ret < 0 ? ret : 0;
 }
