@@ -61,7 +61,9 @@ long mbx_ioctl_subscribe(struct file *file, unsigned int cmd,
 	if (!sub->active)
 		__mbx_sub_start(port, sub);
 	else if (sub->policy == MBX_SUB_DROP_OLDEST)
-		while (sub->depth > sub->max_msgs || sub->bytes > sub->max_bytes)
+		/* Down to the new limits, but not past one: it fits alone. */
+		while (sub->depth > 1 && (sub->depth > sub->max_msgs ||
+					  sub->bytes > sub->max_bytes))
 			__mbx_sub_drop(port, sub);
 	__mbx_topic_room(port);
 	mbx_port_unlock(port);

@@ -416,10 +416,12 @@ static void __mbx_sub_commit(struct mbx_port *port, struct mbx_sub *sub,
 				__mbx_topic_room(port);
 			}
 		} else {
-			sub->lost--;
+			/* Not counted once the count saturated. */
+			if (sub->lost != U32_MAX)
+				sub->lost--;
 			sub->dropped--;
 		}
-		sub->lost -= pk->lost;
+		sub->lost -= min(sub->lost, pk->lost);
 	}
 	trace_mbx_recv(port->id, msg->len, msg->prio, msg->region);
 	port->stats.received++;

@@ -120,6 +120,25 @@ TEST_F(two, drop_oldest_subscriber_behind_loses_the_oldest)
 	EXPECT_EQ(300, recv_u32(b, 0, &r));
 }
 
+/*
+ * A message larger than a backlog's max_bytes is taken into it when it is
+ * empty (a message always fits an empty backlog).  Subscribing again, with
+ * the same limits, once dropped it as if the backlog were over them.
+ */
+TEST_F(two, resubscribing_keeps_what_an_empty_backlog_took)
+{
+	struct mbx_recv r;
+
+	ASSERT_EQ(0, subscribe(self->a, MBX_SUB_DROP_OLDEST, 0, 2));
+	ASSERT_EQ(0, send_u32(self->fd, 7, 0, 0, MBX_NONBLOCK));
+	EXPECT_EQ(1, T_INFO(self->a, sub_depth));
+	ASSERT_EQ(0, subscribe(self->a, MBX_SUB_DROP_OLDEST, 0, 2));
+	EXPECT_EQ(1, T_INFO(self->a, sub_depth));
+	EXPECT_EQ(0, T_INFO64(self->a, sub_dropped));
+	EXPECT_EQ(7, recv_u32(self->a, 0, &r));
+	EXPECT_EQ(0, r.dropped);
+}
+
 TEST(many_subscribers_many_priorities)
 {
 	int fd = topic(CAP), s[8], i, k, p;
