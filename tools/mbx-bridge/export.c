@@ -357,11 +357,31 @@ static uint32_t drop_corrupt(struct exporter *x)
 	return bad;
 }
 
+/*
+ * The sequences a receive took that a kill cut short, and that the kernel
+ * did not fill, were never used: the next message takes the first of them
+ * (core-mode importers would count the others as lost).  Only those of
+ * the last batch, just below next_seq.
+ */
+static uint64_t unused_seqs(struct exporter *x, uint64_t next)
+{
+	uint64_t from = next, seq;
+	uint32_t i;
+
+	for (i = 0; i < x->n; i++) {
+		seq = x->slot[i].seq;
+		if (x->slot[i].state == SLOT_ARMED && !slot_filled(x, i) &&
+		    seq < from && next - seq <= x->n)
+			from = seq;
+	}
+	return from;
+}
+
 /* Messages a killed bridge had taken and not seen acknowledged. */
 static int recover(struct exporter *x)
 {
 	uint32_t i, cnt = 0, lost = drop_corrupt(x);
-	uint64_t next = x->h->next_seq, lo;
+	uint64_t next = unused_seqs(x, x->h->next_seq), lo;
 
 	for (;;) {
 		uint32_t pick = x->n;
