@@ -34,9 +34,11 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
@@ -51,6 +53,8 @@
 #define MBX_RING_STATUS_OFF	0	/* __u32 status */
 
 #define MBX_RING_ROLES	(MBX_RING_ROLE_PRODUCER | MBX_RING_ROLE_CONSUMER)
+/* A role taken over waits 1 + 2 + ... + 32 ms for a former holder's pins. */
+#define MBX_RING_PIN_SCANS	6
 
 /**
  * struct mbx_ring - the ring of a port
@@ -67,6 +71,7 @@
  * @status:     the status word, written under port->lock
  * @producer:   the producer's file, or NULL; under port->lock
  * @consumer:   the consumer's file, or NULL; under port->lock
+ * @held:       the roles ever held (MBX_RING_ROLE_*); under port->lock
  * @wq:         sides sleeping in MBX_IOC_RING_ENTER
  */
 struct mbx_ring {
@@ -83,6 +88,7 @@ struct mbx_ring {
 	u32 *status;
 	struct file *producer;
 	struct file *consumer;
+	u32 held;
 	wait_queue_head_t wq;
 };
 
@@ -304,6 +310,50 @@ void __mbx_ring_shutdown(struct mbx_port *port)
 	__mbx_ring_status(port, MBX_RING_ST_SHUTDOWN, 0);
 }
 
+/*
+ * Whether a page a role writes has references beyond the ring's own and
+ * its mappings' (a pin for O_DIRECT, a page spliced into a pipe).
+ */
+static bool mbx_ring_page_pinned(struct page *page)
+{
+	return page_count(page) > 1 + mbx_page_mapcount(page);
+}
+
+static bool mbx_ring_role_pinned(struct mbx_ring *ring, u32 role)
+{
+	unsigned long i;
+
+	if (role == MBX_RING_ROLE_CONSUMER)
+		return mbx_ring_page_pinned(ring->cons_page);
+	if (mbx_ring_page_pinned(ring->prod_page))
+		return true;
+	for (i = 0; i < ring->nr_pages; i++)
+		if (mbx_ring_page_pinned(ring->pages[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A role taken over: the former holder's writable mappings are gone (each
+ * held its file, whose release ended the role), but a reference it took
+ * through one could still let it write.  Wait a little for such
+ * references to go (a fault elsewhere holds one for a moment), then give
+ * up.  Kernels that refuse long-term writable pins of write-notify
+ * mappings (mbx_ring_page_mkwrite()) never let io_uring take one.
+ */
+static int mbx_ring_unpinned(struct mbx_ring *ring, u32 role)
+{
+	int scan;
+
+	for (scan = 0; scan < MBX_RING_PIN_SCANS; scan++) {
+		if (!mbx_ring_role_pinned(ring, role))
+			return 0;
+		if (msleep_interruptible(1 << scan))
+			return -EINTR;
+	}
+	return -EBUSY;
+}
+
 static long mbx_ring_attach(struct file *file, struct mbx_ring_attach __user *uarg)
 {
 	struct mbx_port *port = mbx_file_port(file);
@@ -333,12 +383,18 @@ static long mbx_ring_attach(struct file *file, struct mbx_ring_attach __user *ua
 	}
 	if (!(mbx_file_access(file) & need))
 		return -EBADF;
+	if (READ_ONCE(*slot) != file && READ_ONCE(ring->held) & args.role) {
+		ret = mbx_ring_unpinned(ring, args.role);
+		if (ret)
+			return ret;
+	}
 
 	spin_lock(&port->lock);
 	if (*slot && *slot != file) {
 		ret = -EBUSY;
 	} else if (!*slot) {
 		WRITE_ONCE(*slot, file);
+		ring->held |= args.role;
 		__mbx_ring_status(port, st, st == MBX_RING_ST_PRODUCER ?
 				  MBX_RING_ST_PRODUCER_GONE :
 				  MBX_RING_ST_CONSUMER_GONE);
@@ -607,8 +663,23 @@ static vm_fault_t mbx_ring_fault(struct vm_fault *vmf)
 	return 0;
 }
 
+/*
+ * The first write to a page of a writable mapping.  Its only use is to
+ * make the mapping write-notify, which kernels that have
+ * writable_file_mapping_allowed() take as a reason to refuse long-term
+ * writable pins (io_uring fixed buffers): such a pin would outlive the
+ * role.  Ring pages have no ->mapping: the page is returned locked, as
+ * mbx_seal_page_mkwrite() does, or do_page_mkwrite() would retry forever.
+ */
+static vm_fault_t mbx_ring_page_mkwrite(struct vm_fault *vmf)
+{
+	lock_page(vmf->page);
+	return VM_FAULT_LOCKED;
+}
+
 static const struct vm_operations_struct mbx_ring_vm_ops = {
-	.fault	= mbx_ring_fault,
+	.fault		= mbx_ring_fault,
+	.page_mkwrite	= mbx_ring_page_mkwrite,
 };
 
 /**

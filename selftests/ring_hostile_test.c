@@ -25,7 +25,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/io_uring.h>
 
 #include "kselftest_harness.h"
 #include "mbx_helpers.h"
@@ -210,6 +212,66 @@ TEST_F(routes, odd_mappings_refused)
 	/* It cannot grow. */
 	EXPECT_EQ(MAP_FAILED, mremap(m, 2 * RSZ, 4 * RSZ, MREMAP_MAYMOVE));
 	munmap(m, 2 * RSZ);
+}
+
+/*
+ * A reference a producer took through its writable mapping (a page spliced
+ * into a pipe here; an O_DIRECT read into it is the same) would let it
+ * write after its role ended: the next producer waits for it to go, and
+ * gets EBUSY while it stays.
+ */
+TEST_F(routes, a_role_taken_over_waits_for_the_former_holders_pins)
+{
+	struct mbx_ring_attach a = { .role = MBX_RING_ROLE_PRODUCER };
+	struct iovec iov = { .iov_base = self->p.data, .iov_len = PG };
+	static char page[PG];
+	int p[2], nfd;
+
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ((ssize_t)PG, vmsplice(p[1], &iov, 1, 0));
+	/* The producer goes: its mappings, then its file. */
+	munmap(self->p.prod, PG);
+	munmap(self->p.cons, PG);
+	munmap(self->p.status, PG);
+	munmap(self->p.data, 2 * RSZ);
+	close(self->pfd);
+	self->pfd = -1;
+	nfd = mbx_port_dup(self->fd, MBX_SEND);
+	ASSERT_LE(0, nfd);
+	EXPECT_EQ(-1, ioctl(nfd, MBX_IOC_RING_ATTACH, &a));
+	EXPECT_EQ(EBUSY, errno);
+	ASSERT_EQ((ssize_t)PG, read(p[0], page, PG));
+	EXPECT_EQ(0, ioctl(nfd, MBX_IOC_RING_ATTACH, &a));
+	close(p[0]);
+	close(p[1]);
+	close(nfd);
+}
+
+/*
+ * Nor may a pin that lasts be taken: io_uring fixed buffers over the
+ * producer's writable parts are refused (6.1 refuses file memory; newer
+ * kernels refuse long-term writable pins of write-notify mappings).
+ */
+TEST_F(routes, no_io_uring_fixed_buffers_over_a_writable_part)
+{
+	struct io_uring_params prm;
+	struct iovec iov[2] = {
+		{ .iov_base = self->p.data, .iov_len = 2 * RSZ },
+		{ .iov_base = self->p.prod, .iov_len = PG },
+	};
+	int ring, i;
+
+	/* A ring each: a second registration would be EBUSY anyway. */
+	for (i = 0; i < 2; i++) {
+		memset(&prm, 0, sizeof(prm));
+		ring = syscall(__NR_io_uring_setup, 4, &prm);
+		if (ring < 0)
+			SKIP(return, "no io_uring here (errno %d)", errno);
+		EXPECT_EQ(-1, syscall(__NR_io_uring_register, ring,
+				      IORING_REGISTER_BUFFERS, &iov[i], 1))
+			TH_LOG("part %d was registered", i);
+		close(ring);
+	}
 }
 
 /* A store into a read-only part kills with SIGSEGV, in a child too. */
