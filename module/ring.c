@@ -617,7 +617,7 @@ __poll_t mbx_ring_poll(struct file *file)
 	 * look, against the status change's barrier and wq_has_sleeper().
 	 */
 	if (!roles)
-		smp_mb();
+		smp_mb();	/* pairs with __mbx_ring_status()'s */
 	/* Pairs with __mbx_ring_status(), as in mbx_ring_ready(). */
 	st = smp_load_acquire(ring->status);
 	prod = READ_ONCE(*ring->prod_pos);

@@ -348,9 +348,9 @@ static uint32_t drop_corrupt(struct exporter *x)
 	for (i = 0; i < x->n; i++) {
 		if (!slot_filled(x, i) || x->rv[i].len <= x->max)
 			continue;
-		blog("%s: journal slot %u (seq %" PRIu64 ") says %llu bytes, more than its %zu: corrupt, dropped",
-		     x->r->subject, i, x->slot[i].seq,
-		     (unsigned long long)x->rv[i].len, x->max);
+		blog("%s: journal slot %u says %llu bytes in %zu: corrupt, dropped",
+		     x->r->subject, i, (unsigned long long)x->rv[i].len,
+		     x->max);
 		x->slot[i].state = SLOT_FREE;
 		bad++;
 	}
@@ -627,8 +627,10 @@ static int journal_open(struct exporter *x)
 		return -ENAMETOOLONG;
 	held = journal_held(path, x->map_size);
 	if (held) {
-		blog("%s: journal %s holds %u messages taken from %s and not acknowledged, with another inflight or max_msg_size: run with those to publish them, or remove the file to drop them",
-		     x->r->subject, path, held, x->r->port);
+		blog("%s: %s holds %u unacknowledged messages of another inflight or max_msg_size",
+		     x->r->subject, path, held);
+		blog("%s: run with those to publish them, or remove the file to drop them",
+		     x->r->subject);
 		return -EBUSY;
 	}
 	x->map = journal_map(path, x->map_size, &created);

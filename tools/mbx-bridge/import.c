@@ -390,8 +390,8 @@ static bool js_delivery(struct importer *im, natsMsg *m,
 	if (!ours) {
 		stats_add(&im->r->c->errors, 1);
 		if (!(strays++ % 1000))
-			blog("%s: a message on the pull's inbox that is not a delivery of %s/%s: dropped (%" PRIu64 " so far)",
-			     im->r->subject, im->stream, im->durable, strays);
+			blog("%s: a stray message on the pull's inbox, dropped (%" PRIu64 ")",
+			     im->r->subject, strays);
 	}
 	return ours;
 }

@@ -158,7 +158,7 @@ put 4168 "\000\000\020\000\000\000\000\000"
 bridge_start
 mbxctl send SRC two
 check drained-2 "a message after the damaged slot acknowledged" export_drained SRC 60
-check corrupt-logged "$(grep -c "corrupt, dropped" /tmp/bridge.log) log lines, lost $(stat lost)" sh -c "grep -q \"journal slot 0 (seq 1000) says 1048576 bytes, more than its 1024: corrupt\" /tmp/bridge.log && [ \"$(stat lost)\" = 1 ]"
+check corrupt-logged "$(grep -c "corrupt, dropped" /tmp/bridge.log) log lines, lost $(stat lost)" sh -c "grep -q \"journal slot 0 says 1048576 bytes in 1024: corrupt\" /tmp/bridge.log && [ \"$(stat lost)\" = 1 ]"
 check alive "bridge running" kill -0 "$(cat /run/bridge.pid)"
 err=$(timeout 30 mbx-bridge -c $CONF 2>&1); rc=$?
 check one-per-state-dir "a second bridge: exit $rc: $err" sh -c "[ $rc = 1 ] && echo \"$err\" | grep -q \"in use by another mbx-bridge\""
@@ -172,7 +172,7 @@ put 4292 "\000\000\000\000"
 put 5504 "abc"
 sed "s/^inflight 4$/inflight 8/" $CONF >/tmp/other.conf
 err=$(timeout 30 mbx-bridge -c /tmp/other.conf 2>&1); rc=$?
-check geometry-kept "exit $rc: $(echo "$err" | grep -o "holds [0-9]* messages[^:]*")" sh -c "[ $rc = 1 ] && echo \"$err\" | grep -q \"holds 1 messages taken from SRC and not acknowledged\""
+check geometry-kept "exit $rc: $(echo "$err" | grep -o "holds [0-9]* unacknowledged messages.*")" sh -c "[ $rc = 1 ] && echo \"$err\" | grep -q \"holds 1 unacknowledged messages\""
 bridge_start
 export_drained SRC 60
 check republished "$(grep -c "republished 1 messages" /tmp/bridge.log) log lines" grep -q "republished 1 messages left unacknowledged" /tmp/bridge.log
