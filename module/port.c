@@ -399,8 +399,12 @@ static __poll_t mbx_port_poll(struct file *file, poll_table *wait)
 		if (__mbx_no_receivers(port))
 			mask |= EPOLLERR;
 	}
-	if (port->shutdown ||
-	    (__mbx_no_senders(port) && !port->queued &&
+	/*
+	 * Shutdown, or end of stream; with the queue empty, not while a
+	 * receive has a message in flight that may come back (__mbx_eof()).
+	 */
+	if ((port->shutdown && port->queued) ||
+	    ((port->shutdown || __mbx_no_senders(port)) && !port->queued &&
 	     !atomic_read(&port->inflight)))
 		mask |= EPOLLHUP;
 	mbx_port_unlock(port);

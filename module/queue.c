@@ -318,21 +318,34 @@ static bool mbx_fits(struct mbx_msg *msg, size_t len, bool inplace)
 }
 
 /*
- * Hand @msg to the longest-waiting receiver that has room for it.  Receivers
- * whose buffer is too small are told the size they need, as if they had
- * found the message queued.
+ * Tell the waiting receivers ahead of @stop (NULL: all of them), whose
+ * buffers are too small for @msg, the size they need, as if they had found
+ * it queued.  Only once @msg goes somewhere they could have found it: to a
+ * receiver behind them, into the queue, or to wait among the senders.
  */
-static bool __mbx_handoff(struct mbx_port *port, struct mbx_msg *msg)
+static void __mbx_tell_too_small(struct mbx_port *port, struct mbx_msg *msg,
+				 struct mbx_waiter *stop)
 {
 	struct mbx_waiter *w, *tmp;
 
-	lockdep_assert_held(&port->lock);
 	list_for_each_entry_safe(w, tmp, &port->recv_waiters, node) {
-		if (!mbx_fits(msg, w->buf_len, w->inplace)) {
-			w->buf_len = msg->len;
-			__mbx_complete(port, w, -EMSGSIZE);
+		if (w == stop)
+			break;
+		w->buf_len = msg->len;
+		__mbx_complete(port, w, -EMSGSIZE);
+	}
+}
+
+/* Hand @msg to the longest-waiting receiver that has room for it. */
+static bool __mbx_handoff(struct mbx_port *port, struct mbx_msg *msg)
+{
+	struct mbx_waiter *w;
+
+	lockdep_assert_held(&port->lock);
+	list_for_each_entry(w, &port->recv_waiters, node) {
+		if (!mbx_fits(msg, w->buf_len, w->inplace))
 			continue;
-		}
+		__mbx_tell_too_small(port, msg, w);
 		w->msg = msg;
 		atomic_inc(&port->inflight);
 		__mbx_complete(port, w, 0);
@@ -533,6 +546,7 @@ int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 	if (port->queued < port->capacity) {
 		if (__mbx_queue_add(port, msg, false, false))
 			return -ENOMEM;
+		__mbx_tell_too_small(port, msg, NULL);
 		__mbx_count_send(port, msg);
 		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
 		if (unlikely(port->notify) && port->queued == 1)
@@ -544,6 +558,8 @@ int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 		return -EAGAIN;
 	if (mbx_expired(deadline))
 		return -ETIMEDOUT;
+	/* It waits where receivers find it. */
+	__mbx_tell_too_small(port, msg, NULL);
 	if (unlikely(port->mq))
 		return __mbx_send_wait_mq(port, msg, deadline);
 	return __mbx_send_wait(port, msg, deadline);
@@ -657,6 +673,7 @@ void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n)
 		port->stats.bytes_received -= msgs[n]->len;
 		__mbx_queue_add(port, msgs[n], true, true);
 	}
+	__mbx_tell_too_small(port, msgs[i], NULL);
 	__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
 }
 

@@ -389,6 +389,52 @@ TEST(rendezvous_small_buffer_fails_emsgsize_and_sender_keeps_waiting)
 	EXPECT_EQ(0, t_reap(pid));
 }
 
+/* A receiver waiting with a small buffer, for a thread. */
+struct small_recv {
+	int fd;
+	long ret;
+	struct mbx_recv r;
+};
+
+static void *small_recv(void *arg)
+{
+	struct small_recv *s = arg;
+	char buf[4];
+
+	memset(&s->r, 0, sizeof(s->r));
+	s->r.buf = (uintptr_t)buf;
+	s->r.len = sizeof(buf);
+	s->r.flags = MBX_TIMEOUT;
+	s->r.timeout_ns = 3000ULL * 1000000;
+	s->ret = t_ioctl(s->fd, MBX_IOC_RECV, &s->r);
+	return NULL;
+}
+
+/*
+ * A waiting receiver is told EMSGSIZE only for a message that went
+ * somewhere it could have found it.  A non-blocking send that fails with
+ * EAGAIN sent nothing: it once woke such receivers with EMSGSIZE anyway.
+ */
+TEST(rendezvous_failed_send_tells_waiting_receivers_nothing)
+{
+	struct small_recv s = { .ret = 1 };
+	pthread_t t;
+	int fd = t_anon(0, 16);
+
+	ASSERT_LE(0, fd);
+	s.fd = fd;
+	ASSERT_EQ(0, pthread_create(&t, NULL, small_recv, &s));
+	ASSERT_EQ(0, T_WAIT(fd, recv_waiting, 1));
+	EXPECT_EQ(-EAGAIN, t_send_copy(fd, "0123456789", 10, 0, 0));
+	EXPECT_EQ(1, T_INFO(fd, recv_waiting));
+	/* A message that fits is the one it gets. */
+	EXPECT_EQ(0, t_send_copy(fd, "abc", 3, 0, 0));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, s.ret);
+	EXPECT_EQ(3, s.r.len);
+	close(fd);
+}
+
 TEST(rendezvous_senders_are_served_by_priority)
 {
 	pid_t lo, hi;

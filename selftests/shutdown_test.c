@@ -631,4 +631,35 @@ TEST(end_of_stream_comes_once_the_copy_in_flight_is_done)
 	close(hd.fds[0]);
 }
 
+/*
+ * The same after a shutdown: a poller is not told EPOLLHUP, with an empty
+ * queue, while the message taken may come back.
+ */
+TEST(shutdown_hangup_waits_for_a_message_whose_copy_fails)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct held hd;
+	char buf[64];
+	int ret;
+
+	ret = held_start(_metadata, &hd);
+	if (ret == -1)
+		SKIP(return, "no userfaultfd");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, mbx_shutdown(hd.fds[1]));
+	pfd.fd = hd.fds[0];
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, munmap(hd.page, 4096));
+	ASSERT_EQ(0, close(hd.uffd));
+	ASSERT_EQ(0, pthread_join(hd.t, NULL));
+	EXPECT_EQ(-EFAULT, hd.h.ret);
+	/* It is back, with EPOLLHUP: drain it, then the end. */
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLIN | POLLHUP, pfd.revents);
+	EXPECT_EQ(1, mbx_recv(hd.fds[0], buf, sizeof(buf), NULL));
+	EXPECT_EQ(-EPIPE, mbx_recv(hd.fds[0], buf, sizeof(buf), NULL));
+	close(hd.fds[0]);
+	close(hd.fds[1]);
+}
+
 TEST_HARNESS_MAIN
