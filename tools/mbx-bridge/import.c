@@ -85,7 +85,7 @@ static void core_gap(struct importer *im, const struct msg_meta *meta)
 	struct source *s = NULL;
 	int i;
 
-	if (!meta->src || !meta->seq)
+	if (!meta->src || !meta->seq || meta->seq == UINT64_MAX)
 		return;
 	for (i = 0; i < MAX_SOURCES && im->src[i].name[0]; i++)
 		if (!strcmp(im->src[i].name, meta->src))

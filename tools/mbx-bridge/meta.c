@@ -91,9 +91,12 @@ static int get_u64(natsMsg *m, const char *key, uint64_t max, uint64_t *v)
 
 	if (natsMsgHeader_Get(m, key, &val) != NATS_OK || !val)
 		return 0;
+	/* Digits only: strtoull() also takes spaces and a sign. */
+	if (*val < '0' || *val > '9')
+		return -EINVAL;
 	errno = 0;
 	n = strtoull(val, &end, 10);
-	if (errno || end == val || *end || n > max || *val == '-')
+	if (errno || *end || n > max)
 		return -EINVAL;
 	*v = n;
 	return 1;

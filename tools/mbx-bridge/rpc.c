@@ -88,22 +88,34 @@ static void count_timeout(struct rpc *c, const char *what)
 	     what, c->r->br->cfg.call_timeout_ms);
 }
 
+/* CLOCK_MONOTONIC in ns, as MBX_ABSTIME deadlines are. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static void recv_arm(struct rpc *c, struct mbx_recv *rv, uint64_t deadline)
 {
-	uint64_t now = now_ms();
-
 	memset(rv, 0, sizeof(*rv));
 	rv->buf = (uintptr_t)c->reply;
 	rv->len = c->reply_max;
-	rv->flags = MBX_TIMEOUT;
-	rv->timeout_ns = (deadline > now ? deadline - now : 1) * 1000000ULL;
+	rv->flags = MBX_TIMEOUT | MBX_ABSTIME;
+	rv->timeout_ns = deadline;
 }
 
-/* serve: the local call; the reply's length, or -errno. */
+/*
+ * serve: the local call, both halves and any late replies dropped within
+ * one call-timeout from now; the reply's length, or -errno.
+ */
 static ssize_t serve_call(struct rpc *c, natsMsg *m,
 			  const struct msg_meta *meta, unsigned int *prio)
 {
-	uint64_t deadline = now_ms() + c->r->br->cfg.call_timeout_ms;
+	uint64_t deadline = mono_ns() +
+			    c->r->br->cfg.call_timeout_ms * 1000000ULL;
+	unsigned int late = 0;
 	struct mbx_call call;
 	long ret;
 
@@ -112,18 +124,28 @@ static ssize_t serve_call(struct rpc *c, natsMsg *m,
 	call.send.len = natsMsg_GetDataLength(m);
 	call.send.tag = ++c->call_id;
 	call.send.prio = meta->prio;
-	call.send.flags = MBX_TIMEOUT;
-	call.send.timeout_ns = c->r->br->cfg.call_timeout_ms * 1000000ULL;
+	call.send.flags = MBX_TIMEOUT | MBX_ABSTIME;
+	call.send.timeout_ns = deadline;
 	call.recv_fd = c->reply_fd;
 	recv_arm(c, &call.recv, deadline);
 	ret = mbx_call_ex(c->port_fd, &call);
+	/* A queued reply is taken even past the deadline: stop there. */
 	while (ret >= 0 && call.recv.tag != c->call_id) {
 		stats_add(&c->r->c->deduplicated, 1);
-		blog("%s: dropped a late reply (tag %" PRIu64 ") from %s",
-		     c->r->subject, (uint64_t)call.recv.tag, c->r->reply_port);
+		if (!late++)
+			blog("%s: dropped a late reply (tag %" PRIu64 ") from %s",
+			     c->r->subject, (uint64_t)call.recv.tag,
+			     c->r->reply_port);
+		if (mono_ns() >= deadline) {
+			ret = -ETIMEDOUT;
+			break;
+		}
 		recv_arm(c, &call.recv, deadline);
 		ret = mbx_recv_ex(c->reply_fd, &call.recv);
 	}
+	if (late > 1)
+		blog("%s: dropped %u replies with other tags from %s",
+		     c->r->subject, late, c->r->reply_port);
 	if (ret < 0)
 		return ret;
 	*prio = call.recv.prio;

@@ -409,6 +409,10 @@ check timeout-logged "$(grep -c "no reply within" /tmp/bridge.log) log lines" gr
 # A request asking for its reply on a system subject: b dead-letters it.
 mbx-bridge pub -c $CONF -- -r "\$JS.API.STREAM.DELETE.X" rpc.svc forged
 mbx-bridge signal -c $CONF -- ctl.rpc-done 30
+# One more call while b has no server and its reply port is flooded.
+mbx-bridge await -c $CONF -- ctl.flood 120
+out=$(mbx-ledger call CALLQ CALLR 1 4000)
+mbx-bridge signal -c $CONF -- ctl.flood-done 30
 bridge_kill TERM'
 	script $c b 'mbx-ledger create SVC 64 4096
 mbx-ledger create SVCR 64 4096
@@ -417,15 +421,24 @@ bridge_start
 mbx-bridge signal -c $CONF -- ctl.rpc 120
 mbx-bridge await -c $CONF -- ctl.rpc-done 200
 check served "sent $(stat sent) timeouts $(stat timeouts) late replies dropped $(stat deduplicated) dead-lettered (the \$ reply) $(stat dead-lettered)" [ "$(stat sent)" = 250 -a "$(stat timeouts)" = 1 -a "$(stat deduplicated)" = 1 -a "$(stat dead-lettered)" = 1 ]
-bridge_kill TERM
-kill $server; wait $server	# its ports open would keep the module from unloading'
+# A local user floods the reply port with replies of other tags while a
+# request waits: the route gives up within call-timeout all the same (it
+# once took them for as long as they came, logging each).
+kill $server; wait $server	# its ports open would keep the module from unloading
+mbx-ledger send SVCR 100000000 16 1 >/dev/null 2>&1 & flood=$!
+mbx-bridge signal -c $CONF -- ctl.flood 60
+mbx-bridge await -c $CONF -- ctl.flood-done 60
+n=$(stat timeouts) l=$(grep -c "dropped a late reply" /tmp/bridge.log)
+kill $flood; wait $flood
+check flood-bounded "timeouts $n (want 2), $l late-reply log lines, $(stat deduplicated) dropped" [ "$n" = 2 -a "$l" -le 3 ]
+bridge_kill TERM'
 	nats_start 1 0
 	nats_ready 0
 	vm a $c
 	vm b $c
 	vm_wait
 	collect $c no-server-at-start bad-config no-port barrier calls timeout after-timeout no-server \
-		timeouts-counted timeout-logged served
+		timeouts-counted timeout-logged served flood-bounded
 }
 
 case_fanout() {
