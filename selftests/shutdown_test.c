@@ -568,98 +568,100 @@ static int held_start(struct __test_metadata *_metadata, struct held *hd)
 	return 0;
 }
 
-TEST(end_of_stream_waits_for_a_message_whose_copy_fails)
+/* Make @hd's held copy fail (the page goes, the fault with it): its result. */
+static long held_fail(struct held *hd)
 {
-	struct pollfd pfd = { .events = POLLIN };
-	struct held hd;
-	char buf[64];
-	int ret;
+	munmap(hd->page, 4096);
+	close(hd->uffd);
+	pthread_join(hd->t, NULL);
+	return hd->h.ret;
+}
 
-	ret = held_start(_metadata, &hd);
+/* A port whose receive has taken "m" and is held on its copy out. */
+FIXTURE(held) {
+	struct held hd;
+};
+
+FIXTURE_SETUP(held)
+{
+	int ret = held_start(_metadata, &self->hd);
+
 	if (ret == -1)
 		SKIP(return, "no userfaultfd");
 	ASSERT_EQ(0, ret);
-	ASSERT_EQ(0, close(hd.fds[1]));	/* the last sender */
+}
+
+FIXTURE_TEARDOWN(held)
+{
+}
+
+TEST_F(held, end_of_stream_waits_for_a_message_whose_copy_fails)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct held *hd = &self->hd;
+	char buf[64];
+	ASSERT_EQ(0, close(hd->fds[1]));	/* the last sender */
 	/* Not the end yet: the message taken may come back. */
-	EXPECT_EQ(-EAGAIN, mbx_recv_nonblock(hd.fds[0], buf, sizeof(buf), NULL));
-	pfd.fd = hd.fds[0];
+	EXPECT_EQ(-EAGAIN, mbx_recv_nonblock(hd->fds[0], buf, sizeof(buf), NULL));
+	pfd.fd = hd->fds[0];
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
-	/* The copy fails: the page goes, and the fault with it. */
-	ASSERT_EQ(0, munmap(hd.page, 4096));
-	ASSERT_EQ(0, close(hd.uffd));
-	ASSERT_EQ(0, pthread_join(hd.t, NULL));
-	EXPECT_EQ(-EFAULT, hd.h.ret);
+	EXPECT_EQ(-EFAULT, held_fail(hd));
 	/* It is back, then the stream ends. */
-	EXPECT_EQ(1, mbx_recv(hd.fds[0], buf, sizeof(buf), NULL));
-	EXPECT_EQ(-EPIPE, mbx_recv(hd.fds[0], buf, sizeof(buf), NULL));
-	EXPECT_EQ(0, read(hd.fds[0], buf, sizeof(buf)));
-	close(hd.fds[0]);
+	EXPECT_EQ(1, mbx_recv(hd->fds[0], buf, sizeof(buf), NULL));
+	EXPECT_EQ(-EPIPE, mbx_recv(hd->fds[0], buf, sizeof(buf), NULL));
+	EXPECT_EQ(0, read(hd->fds[0], buf, sizeof(buf)));
+	close(hd->fds[0]);
 }
 
 /* A receiver kept waiting so is told end of stream once the copy is done. */
-TEST(end_of_stream_comes_once_the_copy_in_flight_is_done)
+TEST_F(held, end_of_stream_comes_once_the_copy_in_flight_is_done)
 {
+	struct held *hd = &self->hd;
 	struct uffdio_zeropage zp;
 	struct held_recv r2;
-	struct held hd;
 	pthread_t t2;
 	char buf[64];
-	int ret;
-
-	ret = held_start(_metadata, &hd);
-	if (ret == -1)
-		SKIP(return, "no userfaultfd");
-	ASSERT_EQ(0, ret);
-	ASSERT_EQ(0, close(hd.fds[1]));
-	r2.fd = hd.fds[0];
+	ASSERT_EQ(0, close(hd->fds[1]));
+	r2.fd = hd->fds[0];
 	r2.buf = buf;
 	r2.ret = 1;
 	ASSERT_EQ(0, pthread_create(&t2, NULL, held_recv, &r2));
 	t_sleep_ms(100);
 	/* The held copy completes: the page is filled with zeros. */
-	zp.range.start = (uintptr_t)hd.page;
+	zp.range.start = (uintptr_t)hd->page;
 	zp.range.len = 4096;
 	zp.mode = 0;
-	ASSERT_EQ(0, ioctl(hd.uffd, UFFDIO_ZEROPAGE, &zp));
-	ASSERT_EQ(0, pthread_join(hd.t, NULL));
-	EXPECT_EQ(1, hd.h.ret);
-	EXPECT_EQ('m', hd.page[0]);
+	ASSERT_EQ(0, ioctl(hd->uffd, UFFDIO_ZEROPAGE, &zp));
+	ASSERT_EQ(0, pthread_join(hd->t, NULL));
+	EXPECT_EQ(1, hd->h.ret);
+	EXPECT_EQ('m', hd->page[0]);
 	ASSERT_EQ(0, pthread_join(t2, NULL));
 	EXPECT_EQ(-EPIPE, r2.ret);
-	munmap(hd.page, 4096);
-	close(hd.uffd);
-	close(hd.fds[0]);
+	munmap(hd->page, 4096);
+	close(hd->uffd);
+	close(hd->fds[0]);
 }
 
 /*
  * The same after a shutdown: a poller is not told EPOLLHUP, with an empty
  * queue, while the message taken may come back.
  */
-TEST(shutdown_hangup_waits_for_a_message_whose_copy_fails)
+TEST_F(held, shutdown_hangup_waits_for_a_message_whose_copy_fails)
 {
 	struct pollfd pfd = { .events = POLLIN };
-	struct held hd;
+	struct held *hd = &self->hd;
 	char buf[64];
-	int ret;
-
-	ret = held_start(_metadata, &hd);
-	if (ret == -1)
-		SKIP(return, "no userfaultfd");
-	ASSERT_EQ(0, ret);
-	ASSERT_EQ(0, mbx_shutdown(hd.fds[1]));
-	pfd.fd = hd.fds[0];
+	ASSERT_EQ(0, mbx_shutdown(hd->fds[1]));
+	pfd.fd = hd->fds[0];
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
-	ASSERT_EQ(0, munmap(hd.page, 4096));
-	ASSERT_EQ(0, close(hd.uffd));
-	ASSERT_EQ(0, pthread_join(hd.t, NULL));
-	EXPECT_EQ(-EFAULT, hd.h.ret);
+	EXPECT_EQ(-EFAULT, held_fail(hd));
 	/* It is back, with EPOLLHUP: drain it, then the end. */
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_EQ(POLLIN | POLLHUP, pfd.revents);
-	EXPECT_EQ(1, mbx_recv(hd.fds[0], buf, sizeof(buf), NULL));
-	EXPECT_EQ(-EPIPE, mbx_recv(hd.fds[0], buf, sizeof(buf), NULL));
-	close(hd.fds[0]);
-	close(hd.fds[1]);
+	EXPECT_EQ(1, mbx_recv(hd->fds[0], buf, sizeof(buf), NULL));
+	EXPECT_EQ(-EPIPE, mbx_recv(hd->fds[0], buf, sizeof(buf), NULL));
+	close(hd->fds[0]);
+	close(hd->fds[1]);
 }
 
 TEST_HARNESS_MAIN
