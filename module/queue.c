@@ -427,6 +427,8 @@ static int __mbx_send_wait(struct mbx_port *port, struct mbx_msg *msg,
 	w.msg = msg;
 	w.state = MBX_WAITING;
 	__mbx_add_sender(port, &w);
+	/* It waits where receivers find it. */
+	__mbx_tell_too_small(port, msg, NULL);
 	port->stats.send_waits++;
 	if (!port->capacity)
 		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
@@ -558,8 +560,6 @@ int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 		return -EAGAIN;
 	if (mbx_expired(deadline))
 		return -ETIMEDOUT;
-	/* It waits where receivers find it. */
-	__mbx_tell_too_small(port, msg, NULL);
 	if (unlikely(port->mq))
 		return __mbx_send_wait_mq(port, msg, deadline);
 	return __mbx_send_wait(port, msg, deadline);

@@ -54,7 +54,7 @@
 
 #define MBX_RING_ROLES	(MBX_RING_ROLE_PRODUCER | MBX_RING_ROLE_CONSUMER)
 /* A role taken over waits 1 + 2 + ... + 32 ms for a former holder's pins. */
-#define MBX_RING_PIN_SCANS	6
+#define MBX_RING_PIN_SLEEPS	6
 
 /**
  * struct mbx_ring - the ring of a port
@@ -72,6 +72,7 @@
  * @producer:   the producer's file, or NULL; under port->lock
  * @consumer:   the consumer's file, or NULL; under port->lock
  * @held:       the roles ever held (MBX_RING_ROLE_*); under port->lock
+ * @ends:       how many times a role ended; under port->lock
  * @wq:         sides sleeping in MBX_IOC_RING_ENTER
  */
 struct mbx_ring {
@@ -89,6 +90,7 @@ struct mbx_ring {
 	struct file *producer;
 	struct file *consumer;
 	u32 held;
+	u32 ends;
 	wait_queue_head_t wq;
 };
 
@@ -270,6 +272,8 @@ void __mbx_ring_release_file(struct mbx_port *port, struct file *file)
 	struct mbx_ring *ring = port->ring;
 
 	lockdep_assert_held(&port->lock);
+	if (ring->producer == file || ring->consumer == file)
+		WRITE_ONCE(ring->ends, ring->ends + 1);
 	if (ring->producer == file) {
 		WRITE_ONCE(ring->producer, NULL);
 		__mbx_ring_status(port, MBX_RING_ST_PRODUCER_GONE,
@@ -343,15 +347,15 @@ static bool mbx_ring_role_pinned(struct mbx_ring *ring, u32 role)
  */
 static int mbx_ring_unpinned(struct mbx_ring *ring, u32 role)
 {
-	int scan;
+	int sleep;
 
-	for (scan = 0; scan < MBX_RING_PIN_SCANS; scan++) {
-		if (!mbx_ring_role_pinned(ring, role))
-			return 0;
-		if (msleep_interruptible(1 << scan))
+	for (sleep = 0; mbx_ring_role_pinned(ring, role); sleep++) {
+		if (sleep == MBX_RING_PIN_SLEEPS)
+			return -EBUSY;
+		if (msleep_interruptible(1 << sleep))
 			return -EINTR;
 	}
-	return -EBUSY;
+	return 0;
 }
 
 static long mbx_ring_attach(struct file *file, struct mbx_ring_attach __user *uarg)
@@ -360,7 +364,7 @@ static long mbx_ring_attach(struct file *file, struct mbx_ring_attach __user *ua
 	struct mbx_ring *ring = port->ring;
 	struct mbx_ring_attach args;
 	struct file **slot;
-	u32 need, st;
+	u32 need, st, ends;
 	int ret = 0;
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
@@ -383,6 +387,8 @@ static long mbx_ring_attach(struct file *file, struct mbx_ring_attach __user *ua
 	}
 	if (!(mbx_file_access(file) & need))
 		return -EBADF;
+again:
+	ends = READ_ONCE(ring->ends);
 	if (READ_ONCE(*slot) != file && READ_ONCE(ring->held) & args.role) {
 		ret = mbx_ring_unpinned(ring, args.role);
 		if (ret)
@@ -392,9 +398,13 @@ static long mbx_ring_attach(struct file *file, struct mbx_ring_attach __user *ua
 	spin_lock(&port->lock);
 	if (*slot && *slot != file) {
 		ret = -EBUSY;
+	} else if (!*slot && ring->ends != ends) {
+		/* A holder came and went while the pages were looked at. */
+		mbx_port_unlock(port);
+		goto again;
 	} else if (!*slot) {
 		WRITE_ONCE(*slot, file);
-		ring->held |= args.role;
+		WRITE_ONCE(ring->held, ring->held | args.role);
 		__mbx_ring_status(port, st, st == MBX_RING_ST_PRODUCER ?
 				  MBX_RING_ST_PRODUCER_GONE :
 				  MBX_RING_ST_CONSUMER_GONE);

@@ -49,6 +49,7 @@ struct id_source {
 
 struct ids {
 	uint64_t clock;
+	uint64_t batch;		/* the importer's batches, across its runs */
 	struct id_source src[ID_SOURCES];
 };
 

@@ -565,11 +565,11 @@ static void export_loop(struct exporter *x)
 
 /*
  * How many messages a journal of another geometry (made with another
- * inflight, or for a port of another max_msg_size) holds: journal_map()
- * would make such a file anew, and they would be lost without a word.
- * 0 when the file is absent, has @size bytes or is not a journal.
+ * inflight, or for a port of another max_msg_size) holds: it would be
+ * made anew, and they would be lost.  0 when the file is absent, is not
+ * a journal, or has @n slots of @max bytes.
  */
-static uint32_t journal_held(const char *path, size_t size)
+static uint32_t journal_held(const char *path, uint32_t n, size_t max)
 {
 	const size_t per = sizeof(struct xj_slot) + sizeof(struct mbx_recv);
 	const struct xj_slot *slot;
@@ -582,8 +582,7 @@ static uint32_t journal_held(const char *path, size_t size)
 
 	if (fd < 0)
 		return 0;
-	if (fstat(fd, &st) || (size_t)st.st_size == size ||
-	    (size_t)st.st_size < XJ_HDR) {
+	if (fstat(fd, &st) || (size_t)st.st_size < XJ_HDR) {
 		close(fd);
 		return 0;
 	}
@@ -593,6 +592,7 @@ static uint32_t journal_held(const char *path, size_t size)
 		return 0;
 	h = map;
 	if (h->magic == XJ_MAGIC && h->nslots && h->nslots <= 4096 &&
+	    (h->nslots != n || h->slot_size != max) &&
 	    (uint64_t)st.st_size ==
 	    XJ_HDR + (uint64_t)h->nslots * (per + h->slot_size)) {
 		slot = (const struct xj_slot *)((const char *)map + XJ_HDR);
@@ -625,7 +625,7 @@ static int journal_open(struct exporter *x)
 	x->map_size = XJ_HDR + x->n * (per + x->max);
 	if (route_file(x->r, "journal", path, sizeof(path)))
 		return -ENAMETOOLONG;
-	held = journal_held(path, x->map_size);
+	held = journal_held(path, x->n, x->max);
 	if (held) {
 		blog("%s: %s holds %u unacknowledged messages of another inflight or max_msg_size",
 		     x->r->subject, path, held);

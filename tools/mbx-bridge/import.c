@@ -145,7 +145,7 @@ static int give_up(struct importer *im, natsMsg *m, uint64_t seq,
 		return ret;
 	subject_token(im->r->subject, tok, sizeof(tok));
 	snprintf(id, sizeof(id), "import-%s.%" PRIu64 ".%" PRIu64 "-%u", tok,
-		 seq, now_ms(), n++);
+		 seq, now_ms(), __atomic_fetch_add(&n, 1, __ATOMIC_RELAXED));
 	return aside_keep(im->r, m, id, why);
 }
 
@@ -388,10 +388,12 @@ static bool js_delivery(struct importer *im, natsMsg *m,
 		jsMsgMetaData_Destroy(md);
 	}
 	if (!ours) {
+		uint64_t k = __atomic_add_fetch(&strays, 1, __ATOMIC_RELAXED);
+
 		stats_add(&im->r->c->errors, 1);
-		if (!(strays++ % 1000))
+		if (k % 1000 == 1)
 			blog("%s: a stray message on the pull's inbox, dropped (%" PRIu64 ")",
-			     im->r->subject, strays);
+			     im->r->subject, k);
 	}
 	return ours;
 }
@@ -403,7 +405,7 @@ static void deliver(struct importer *im, natsMsg **list, int n)
 	natsMsg *msgs[BRIDGE_BATCH];
 	int i, k = 0, ret;
 
-	im->batch++;
+	im->batch = ++im->st->ids.batch;
 	for (i = 0; i < n; i++) {
 		struct sent_mark *mark = &marks[k];
 

@@ -428,6 +428,8 @@ kill $server; wait $server	# its ports open would keep the module from unloading
 mbx-ledger send SVCR 100000000 16 1 >/dev/null 2>&1 & flood=$!
 mbx-bridge signal -c $CONF -- ctl.flood 60
 mbx-bridge await -c $CONF -- ctl.flood-done 60
+i=0
+while [ "$(stat timeouts)" != 2 ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
 n=$(stat timeouts) l=$(grep -c "dropped a late reply" /tmp/bridge.log)
 kill $flood; wait $flood
 check flood-bounded "timeouts $n (want 2), $l late-reply log lines, $(stat deduplicated) dropped" [ "$n" = 2 -a "$l" -le 3 ]
