@@ -13,6 +13,9 @@
  * sleeps and wakes the sides, and keeps the status word (attached roles,
  * a side gone, shutdown).
  *
+ * The mappings, their protections and their fault handlers are in
+ * ring_map.c.
+ *
  * Everything user space can write is hostile.  The kernel never follows
  * a position: it reads the positions with READ_ONCE() through its own
  * mapping of the pages and only compares them, to decide whether a
@@ -34,17 +37,16 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
-#include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
-#include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "mbx.h"
+#include "ring.h"
 #include "trace.h"
 
 /* Where each word lives in its page (reported by MBX_IOC_RING_INFO). */
@@ -53,46 +55,6 @@
 #define MBX_RING_STATUS_OFF	0	/* __u32 status */
 
 #define MBX_RING_ROLES	(MBX_RING_ROLE_PRODUCER | MBX_RING_ROLE_CONSUMER)
-/* A role taken over waits 1 + 2 + ... + 32 ms for a former holder's pins. */
-#define MBX_RING_PIN_SLEEPS	6
-
-/**
- * struct mbx_ring - the ring of a port
- * @size:       bytes of records, a power of two, at least a page
- * @nr_pages:   @size in pages
- * @pages:      2 * @nr_pages: the record pages, then the same again
- * @prod_page:  producer page
- * @cons_page:  consumer page
- * @stat_page:  status page
- * @prod_pos:   in @prod_page (kernel address), and so on
- * @prod_flags: producer flags
- * @cons_pos:   consumer position
- * @cons_flags: consumer flags
- * @status:     the status word, written under port->lock
- * @producer:   the producer's file, or NULL; under port->lock
- * @consumer:   the consumer's file, or NULL; under port->lock
- * @held:       the roles ever held (MBX_RING_ROLE_*); under port->lock
- * @ends:       how many times a role ended; under port->lock
- * @wq:         sides sleeping in MBX_IOC_RING_ENTER
- */
-struct mbx_ring {
-	u64 size;
-	unsigned long nr_pages;
-	struct page **pages;
-	struct page *prod_page;
-	struct page *cons_page;
-	struct page *stat_page;
-	u64 *prod_pos;
-	u32 *prod_flags;
-	u64 *cons_pos;
-	u32 *cons_flags;
-	u32 *status;
-	struct file *producer;
-	struct file *consumer;
-	u32 held;
-	u32 ends;
-	wait_queue_head_t wq;
-};
 
 /**
  * mbx_ring_size_ok() - whether a ring size may be created
@@ -211,15 +173,6 @@ void mbx_ring_destroy(struct mbx_ring *ring)
 	kfree(ring);
 }
 
-/* The roles @file holds.  Racy without port->lock, which is fine for a peek. */
-static u32 mbx_ring_roles(struct mbx_ring *ring, struct file *file)
-{
-	return (READ_ONCE(ring->producer) == file ?
-		MBX_RING_ROLE_PRODUCER : 0) |
-	       (READ_ONCE(ring->consumer) == file ?
-		MBX_RING_ROLE_CONSUMER : 0);
-}
-
 /* Change the status word: only under port->lock, seen by lockless readers. */
 static void __mbx_ring_status(struct mbx_port *port, u32 set, u32 clear)
 {
@@ -312,50 +265,6 @@ void mbx_ring_hangup_wake(struct mbx_port *port)
 void __mbx_ring_shutdown(struct mbx_port *port)
 {
 	__mbx_ring_status(port, MBX_RING_ST_SHUTDOWN, 0);
-}
-
-/*
- * Whether a page a role writes has references beyond the ring's own and
- * its mappings' (a pin for O_DIRECT, a page spliced into a pipe).
- */
-static bool mbx_ring_page_pinned(struct page *page)
-{
-	return page_count(page) > 1 + mbx_page_mapcount(page);
-}
-
-static bool mbx_ring_role_pinned(struct mbx_ring *ring, u32 role)
-{
-	unsigned long i;
-
-	if (role == MBX_RING_ROLE_CONSUMER)
-		return mbx_ring_page_pinned(ring->cons_page);
-	if (mbx_ring_page_pinned(ring->prod_page))
-		return true;
-	for (i = 0; i < ring->nr_pages; i++)
-		if (mbx_ring_page_pinned(ring->pages[i]))
-			return true;
-	return false;
-}
-
-/*
- * A role taken over: the former holder's writable mappings are gone (each
- * held its file, whose release ended the role), but a reference it took
- * through one could still let it write.  Wait a little for such
- * references to go (a fault elsewhere holds one for a moment), then give
- * up.  Kernels that refuse long-term writable pins of write-notify
- * mappings (mbx_ring_page_mkwrite()) never let io_uring take one.
- */
-static int mbx_ring_unpinned(struct mbx_ring *ring, u32 role)
-{
-	int sleep;
-
-	for (sleep = 0; mbx_ring_role_pinned(ring, role); sleep++) {
-		if (sleep == MBX_RING_PIN_SLEEPS)
-			return -EBUSY;
-		if (msleep_interruptible(1 << sleep))
-			return -EINTR;
-	}
-	return 0;
 }
 
 static long mbx_ring_attach(struct file *file, struct mbx_ring_attach __user *uarg)
@@ -649,117 +558,6 @@ __poll_t mbx_ring_poll(struct file *file)
 			mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	return mask;
-}
-
-static vm_fault_t mbx_ring_fault(struct vm_fault *vmf)
-{
-	struct mbx_ring *ring = vmf->vma->vm_private_data;
-	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
-	struct page *page;
-
-	if (off == MBX_RING_OFF_PRODUCER)
-		page = ring->prod_page;
-	else if (off == MBX_RING_OFF_CONSUMER)
-		page = ring->cons_page;
-	else if (off == MBX_RING_OFF_STATUS)
-		page = ring->stat_page;
-	else if (off >= MBX_RING_OFF_DATA &&
-		 off - MBX_RING_OFF_DATA < 2 * ring->size)
-		page = ring->pages[(off - MBX_RING_OFF_DATA) >> PAGE_SHIFT];
-	else
-		return VM_FAULT_SIGBUS;
-	get_page(page);
-	vmf->page = page;
-	return 0;
-}
-
-/*
- * The first write to a page of a writable mapping.  Its only use is to
- * make the mapping write-notify, which kernels that have
- * writable_file_mapping_allowed() take as a reason to refuse long-term
- * writable pins (io_uring fixed buffers): such a pin would outlive the
- * role.  Ring pages have no ->mapping: the page is returned locked, as
- * mbx_seal_page_mkwrite() does, or do_page_mkwrite() would retry forever.
- */
-static vm_fault_t mbx_ring_page_mkwrite(struct vm_fault *vmf)
-{
-	lock_page(vmf->page);
-	return VM_FAULT_LOCKED;
-}
-
-static const struct vm_operations_struct mbx_ring_vm_ops = {
-	.fault		= mbx_ring_fault,
-	.page_mkwrite	= mbx_ring_page_mkwrite,
-};
-
-/**
- * mbx_ring_mmap() - map one part of a ring
- * @file: a file of a ring port
- * @vma:  the new mapping: shared, one whole part at its offset
- *
- * The producer's file may map the producer page and the records
- * writable, the consumer's file the consumer page; every other mapping is
- * read-only and can never become writable (VM_MAYWRITE cleared, so
- * neither mprotect() nor a forced write through /proc/PID/mem or
- * process_vm_writev() gets in).  The mapping keeps @file, and so its
- * role, alive.
- *
- * Context: mmap_lock held for writing.
- * Return: 0; -EINVAL for a private, partial or unknown mapping; -EACCES
- * for a writable mapping that may not be.
- */
-int mbx_ring_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	struct mbx_ring *ring = mbx_file_port(file)->ring;
-	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
-	u32 roles = mbx_ring_roles(ring, file);
-	unsigned long num, nr = 1;
-	struct page **pages;
-	bool writable;
-	int ret;
-
-	if (!(vma->vm_flags & VM_MAYSHARE))
-		return -EINVAL;
-	switch (off) {
-	case MBX_RING_OFF_PRODUCER:
-		pages = &ring->prod_page;
-		writable = roles & MBX_RING_ROLE_PRODUCER;
-		break;
-	case MBX_RING_OFF_CONSUMER:
-		pages = &ring->cons_page;
-		writable = roles & MBX_RING_ROLE_CONSUMER;
-		break;
-	case MBX_RING_OFF_STATUS:
-		pages = &ring->stat_page;
-		writable = false;
-		break;
-	case MBX_RING_OFF_DATA:
-		pages = ring->pages;
-		nr = 2 * ring->nr_pages;
-		writable = roles & MBX_RING_ROLE_PRODUCER;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (vma_pages(vma) != nr)
-		return -EINVAL;
-	ret = mbx_vma_protect(vma, writable);
-	if (ret)
-		return ret;
-	vma->vm_ops = &mbx_ring_vm_ops;
-	vma->vm_private_data = ring;
-
-	/* Every page now; the fault handler serves what is zapped later. */
-	while (nr) {
-		num = nr;
-		ret = vm_insert_pages(vma, vma->vm_end - (nr << PAGE_SHIFT),
-				      pages + (vma_pages(vma) - nr), &num);
-		if (ret)
-			return ret;
-		nr = num;
-		cond_resched();
-	}
-	return 0;
 }
 
 /**
