@@ -1,21 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mailbox: the mappings of a ring (ring.c): which file maps which part,
- * writable or read-only for good, the fault and first-write handlers, and
- * the references the pages of a role must be free of before the role
- * changes hands.
+ * writable or read-only for good, the fault handler, and the references
+ * the pages of a role must be free of before the role changes hands.
  *
  * The producer's file maps the producer page and the record area
  * writable, the consumer's file the consumer page; every other mapping is
- * read-only with VM_MAYWRITE cleared.  Writable mappings are write-notify,
- * so that kernels which refuse long-term writable pins of such mappings
- * refuse them here: a pin would outlive the role.
+ * read-only with VM_MAYWRITE cleared.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
 #include <linux/mm.h>
-#include <linux/pagemap.h>
 
 #include "mbx.h"
 #include "ring.h"
@@ -49,10 +45,9 @@ static bool mbx_ring_role_pinned(struct mbx_ring *ring, u32 role)
 /*
  * A role taken over: the former holder's writable mappings are gone (each
  * held its file, whose release ended the role), but a reference it took
- * through one could still let it write.  Wait a little for such
- * references to go (a fault elsewhere holds one for a moment), then give
- * up.  Kernels that refuse long-term writable pins of write-notify
- * mappings (mbx_ring_page_mkwrite()) never let io_uring take one.
+ * through one (an io_uring fixed buffer, an O_DIRECT read in flight)
+ * could still let it write.  Wait a little for such references to go (a
+ * fault elsewhere holds one for a moment), then give up.
  */
 int mbx_ring_unpinned(struct mbx_ring *ring, u32 role)
 {
@@ -89,23 +84,8 @@ static vm_fault_t mbx_ring_fault(struct vm_fault *vmf)
 	return 0;
 }
 
-/*
- * The first write to a page of a writable mapping.  Its only use is to
- * make the mapping write-notify, which kernels that have
- * writable_file_mapping_allowed() take as a reason to refuse long-term
- * writable pins (io_uring fixed buffers): such a pin would outlive the
- * role.  Ring pages have no ->mapping: the page is returned locked, as
- * mbx_seal_page_mkwrite() does, or do_page_mkwrite() would retry forever.
- */
-static vm_fault_t mbx_ring_page_mkwrite(struct vm_fault *vmf)
-{
-	lock_page(vmf->page);
-	return VM_FAULT_LOCKED;
-}
-
 static const struct vm_operations_struct mbx_ring_vm_ops = {
-	.fault		= mbx_ring_fault,
-	.page_mkwrite	= mbx_ring_page_mkwrite,
+	.fault	= mbx_ring_fault,
 };
 
 /**

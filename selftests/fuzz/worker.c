@@ -8,6 +8,8 @@
  * fuzz_test.c for the whole test.
  */
 #define _GNU_SOURCE
+#include <ucontext.h>
+
 #include "fuzz.h"
 
 static __thread struct thread *cur;
@@ -48,10 +50,20 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 {
 	struct thread *t = cur;
 
+	char msg[160];
+	int n;
+
 	if (t && __atomic_load_n(&t->in_touch, __ATOMIC_RELAXED)) {
 		__atomic_store_n(&t->in_touch, 0, __ATOMIC_RELAXED);
 		siglongjmp(t->jb, 1);
 	}
+	/* Say where, for the log: a fault outside a touch is a bug. */
+	n = snprintf(msg, sizeof(msg), "fuzz worker: signal %d at %p (code %d) ip %#llx (on_fault %p) in %s\n",
+		     sig, si->si_addr, si->si_code,
+		     (unsigned long long)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP],
+		     (void *)on_fault, t ? t->st->what : "setup");
+	if (n > 0 && write(2, msg, (size_t)n) < 0)
+		n = 0;
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
