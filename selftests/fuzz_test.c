@@ -315,8 +315,8 @@ TEST_F_TIMEOUT(fuzz, random_calls_racing_threads, 24 * 3600)
 		unlink_round(sh, round);
 		ASSERT_EQ(0, sh->setup_failed) TH_LOG("%s", sh->setup_msg);
 		if (WIFSIGNALED(st)) {
-			for (i = 0; WTERMSIG(st) != SIGKILL &&
-				    i < (int)nthreads; i++)
+			for (i = 0; i < (int)nthreads &&
+			     WTERMSIG(st) != SIGKILL; i++)
 				TH_LOG("thread %d: %llu ops, last call %s",
 				       i, (unsigned long long)sh->th[i].ops,
 				       sh->th[i].what);

@@ -58,7 +58,8 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 		siglongjmp(t->jb, 1);
 	}
 	/* Say where, for the log: a fault outside a touch is a bug. */
-	n = snprintf(msg, sizeof(msg), "fuzz worker: signal %d at %p (code %d) ip %#llx (on_fault %p) in %s\n",
+	n = snprintf(msg, sizeof(msg),
+		     "fuzz worker: signal %d at %p (code %d) ip %#llx (handler %p) in %s\n",
 		     sig, si->si_addr, si->si_code,
 		     (unsigned long long)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP],
 		     (void *)on_fault, t ? t->st->what : "setup");
