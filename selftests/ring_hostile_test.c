@@ -215,6 +215,21 @@ TEST_F(routes, odd_mappings_refused)
 }
 
 /*
+ * A producer goes, its mappings @p and then its file *@pfd (which ends its
+ * role); a new send-only file of port @fd, or -errno.
+ */
+static int producer_leaves(int fd, int *pfd, struct raw *p)
+{
+	munmap(p->prod, PG);
+	munmap(p->cons, PG);
+	munmap(p->status, PG);
+	munmap(p->data, 2 * RSZ);
+	close(*pfd);
+	*pfd = -1;
+	return mbx_port_dup(fd, MBX_SEND);
+}
+
+/*
  * A reference a producer took through its writable mapping (a page spliced
  * into a pipe here; an O_DIRECT read into it is the same) would let it
  * write after its role ended: the next producer waits for it to go, and
@@ -229,14 +244,7 @@ TEST_F(routes, a_role_taken_over_waits_for_the_former_holders_pins)
 
 	ASSERT_EQ(0, pipe(p));
 	ASSERT_EQ((ssize_t)PG, vmsplice(p[1], &iov, 1, 0));
-	/* The producer goes: its mappings, then its file. */
-	munmap(self->p.prod, PG);
-	munmap(self->p.cons, PG);
-	munmap(self->p.status, PG);
-	munmap(self->p.data, 2 * RSZ);
-	close(self->pfd);
-	self->pfd = -1;
-	nfd = mbx_port_dup(self->fd, MBX_SEND);
+	nfd = producer_leaves(self->fd, &self->pfd, &self->p);
 	ASSERT_LE(0, nfd);
 	EXPECT_EQ(-1, ioctl(nfd, MBX_IOC_RING_ATTACH, &a));
 	EXPECT_EQ(EBUSY, errno);
@@ -270,13 +278,7 @@ TEST_F(routes, an_io_uring_fixed_buffer_keeps_the_role_from_a_successor)
 		SKIP(return, "io_uring refuses the ring's pages (errno %d)",
 		     errno);
 	}
-	munmap(self->p.prod, PG);
-	munmap(self->p.cons, PG);
-	munmap(self->p.status, PG);
-	munmap(self->p.data, 2 * RSZ);
-	close(self->pfd);
-	self->pfd = -1;
-	nfd = mbx_port_dup(self->fd, MBX_SEND);
+	nfd = producer_leaves(self->fd, &self->pfd, &self->p);
 	ASSERT_LE(0, nfd);
 	EXPECT_EQ(-1, ioctl(nfd, MBX_IOC_RING_ATTACH, &a));
 	EXPECT_EQ(EBUSY, errno);
