@@ -437,6 +437,18 @@ void mbx_topic_info(struct file *file, struct mbx_port_info *info);
 void mbx_topic_show_fdinfo(struct seq_file *m, struct file *file);
 void __mbx_topic_show_subs(struct seq_file *m, struct mbx_port *port);
 
+/*
+ * Whether @page, allocated by the module (one reference) and mapped, has
+ * references beyond those: a pin (O_DIRECT, io_uring), a page spliced
+ * into a pipe, a copy through /proc/PID/mem under way.  For seal.c and
+ * ring_map.c, which must know that nobody can write it but through a
+ * mapping.
+ */
+static inline bool mbx_page_pinned(struct page *page)
+{
+	return page_count(page) > 1 + mbx_page_mapcount(page);
+}
+
 /* ring.c */
 bool mbx_ring_size_ok(u64 size);
 u64 mbx_ring_charge(u64 size);

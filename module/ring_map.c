@@ -19,25 +19,16 @@
 /* A role taken over waits 1 + 2 + ... + 32 ms for a former holder's pins. */
 #define MBX_RING_PIN_SLEEPS	6
 
-/*
- * Whether a page a role writes has references beyond the ring's own and
- * its mappings' (a pin for O_DIRECT, a page spliced into a pipe).
- */
-static bool mbx_ring_page_pinned(struct page *page)
-{
-	return page_count(page) > 1 + mbx_page_mapcount(page);
-}
-
 static bool mbx_ring_role_pinned(struct mbx_ring *ring, u32 role)
 {
 	unsigned long i;
 
 	if (role == MBX_RING_ROLE_CONSUMER)
-		return mbx_ring_page_pinned(ring->cons_page);
-	if (mbx_ring_page_pinned(ring->prod_page))
+		return mbx_page_pinned(ring->cons_page);
+	if (mbx_page_pinned(ring->prod_page))
 		return true;
 	for (i = 0; i < ring->nr_pages; i++)
-		if (mbx_ring_page_pinned(ring->pages[i]))
+		if (mbx_page_pinned(ring->pages[i]))
 			return true;
 	return false;
 }

@@ -189,12 +189,6 @@ void __mbx_seal_mark(struct mbx_seal *seal, unsigned long first,
 		bitmap_clear(seal->sealed, first, n);
 }
 
-/* Whether a page has references beyond the pool's own and its mappings. */
-static bool mbx_seal_page_busy(struct page *page)
-{
-	return page_count(page) > 1 + mbx_page_mapcount(page);
-}
-
 /**
  * mbx_seal_pages() - make marked pages read-only in every mapping
  * @seal:  the pool's address space
@@ -236,7 +230,7 @@ int mbx_seal_pages(struct mbx_seal *seal, unsigned long first,
 
 	for (scan = 0; scan < MBX_SEAL_SCANS; scan++) {
 		for (i = first; i < first + n; i++)
-			if (mbx_seal_page_busy(seal->pages[i]))
+			if (mbx_page_pinned(seal->pages[i]))
 				break;
 		if (i == first + n)
 			return 0;
