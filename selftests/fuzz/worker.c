@@ -145,10 +145,12 @@ void put_fd(struct thread *t, int fd, enum kind k, uint64_t pool)
 
 /* ---- pointers --------------------------------------------------------- */
 
+#define USER_TOP_PAGE	0x00007ffffffff000ULL	/* never mapped on x86-64 */
+
 /* Kernel and otherwise impossible user addresses. */
 static const uint64_t bad_addrs[] = {
 	0, 0x10, 0x1000, 0xffffffff81000000ULL, 0xffff888000000000ULL,
-	0x8000000000000000ULL, 0xffffffffffffffffULL, 0x00007ffffffff000ULL,
+	0x8000000000000000ULL, 0xffffffffffffffffULL, USER_TOP_PAGE,
 	0xfffffffffffff000ULL,
 };
 
@@ -315,15 +317,81 @@ void pick_name(struct thread *t, char *name)
 	}
 }
 
-/* Flip a few random bits of an argument. */
+/* Which of this thread's buffers (with its guard page) @v is in, or -1. */
+static int own_buffer(struct thread *t, uint64_t v)
+{
+	const struct {
+		const uint8_t *p;
+		size_t len;
+	} b[] = {
+		{ t->w->sink, SINK_LEN + PG }, { t->w->none, PG },
+		{ t->area, AREA_LEN + PG }, { t->batch, BATCH_LEN + PG },
+		{ t->ro, PG },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(b); i++)
+		if (v - (uintptr_t)b[i].p < b[i].len)
+			return (int)i;
+	return -1;
+}
+
+static bool user_addr(uint64_t v)
+{
+	return v >= 0x10000 && v < 1ULL << 47;
+}
+
+/* A pointer the fuzzer made: into its buffers, or its top user page. */
+static bool fuzz_pointer(struct thread *t, uint64_t v)
+{
+	return own_buffer(t, v) >= 0 || v == USER_TOP_PAGE;
+}
+
+/*
+ * Flip a few random bits of an argument.  A flipped bit may not turn a
+ * pointer into one at memory of the process the fuzzer did not give out
+ * (another thread's stack, the heap): the kernel would rightly write
+ * there.  Such a word is put back; a flip to a kernel, non-canonical or
+ * low address, or within the fuzzer's own buffers, stays.
+ */
 void mangle(struct thread *t, void *p, size_t size)
 {
+	uint8_t old[AREA_LEN];
+	uint64_t was, now;
 	int n = 1 + fz_below(t, 3);
+	size_t i;
 
-	if (t->clean)
+	if (t->clean || !size)
 		return;
+	if (size > sizeof(old))
+		size = sizeof(old);
+	memcpy(old, p, size);
 	while (n--)
 		((uint8_t *)p)[fz_below(t, size)] ^= 1U << fz_below(t, 8);
+	for (i = 0; i + sizeof(was) <= size; i += sizeof(was)) {
+		memcpy(&was, old + i, sizeof(was));
+		memcpy(&now, (uint8_t *)p + i, sizeof(now));
+		if (was != now && fuzz_pointer(t, was) && user_addr(now) &&
+		    own_buffer(t, now) < 0)
+			memcpy((uint8_t *)p + i, &was, sizeof(was));
+	}
+}
+
+/* Whether mangle() leaves every pointer at the fuzzer's own buffers. */
+static bool mangle_keeps_pointers(struct thread *t)
+{
+	uint64_t words[8];
+	int i, k;
+
+	for (i = 0; i < 4096; i++) {
+		for (k = 0; k < 8; k++)
+			words[k] = (uintptr_t)t->w->sink + 4096 * k;
+		mangle(t, words, sizeof(words));
+		for (k = 0; k < 8; k++)
+			if (user_addr(words[k]) && own_buffer(t, words[k]) < 0)
+				return false;
+	}
+	return true;
 }
 
 /* ---- threads and rounds ------------------------------------------------ */
@@ -471,6 +539,10 @@ void worker(struct fz_shared *sh, uint64_t calls)
 			setup_fail(sh, "first fds");
 	for (i = 0; i < 24; i++)
 		op_open(&boot);
+	if (!mangle_keeps_pointers(&boot)) {
+		errno = EFAULT;
+		setup_fail(sh, "a mangled pointer left the fuzzer's buffers");
+	}
 	sh->th[0].since = 0;
 
 	for (i = 0; i < n; i++) {
