@@ -15,6 +15,7 @@
 #include <linux/pid.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/time_namespace.h>
 #include <linux/uaccess.h>
 
 #include "mbx.h"
@@ -407,15 +408,34 @@ int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
 	return 0;
 }
 
+/*
+ * An absolute time on the caller's CLOCK_MONOTONIC, on the host's: a time
+ * namespace moves that clock by an offset (timens_ktime_to_host() does
+ * this, but not for modules).  Times before the offset are in the past.
+ */
+static ktime_t mbx_monotonic_to_host(ktime_t t)
+{
+	struct timespec64 offset = {};
+	ktime_t off;
+
+	timens_add_monotonic(&offset);
+	off = timespec64_to_ktime(offset);
+	if (off > 0 && t < off)
+		return 0;
+	if (off < 0 && t > KTIME_MAX + off)
+		return KTIME_MAX;
+	return t - off;
+}
+
 /**
  * mbx_deadline() - turn MBX_TIMEOUT / MBX_ABSTIME into an absolute
- * CLOCK_MONOTONIC deadline
+ * host CLOCK_MONOTONIC deadline
  * @flags:      a request's flags
  * @timeout_ns: its timeout
  * @deadline:   where to keep the deadline
  * @deadlinep:  set to @deadline, or NULL for no timeout
  *
- * Context: any.
+ * Context: process: an absolute time is on the caller's clock.
  * Return: 0, or -EINVAL for a timeout without MBX_TIMEOUT.
  */
 int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
@@ -427,7 +447,8 @@ int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
 	if (!(flags & MBX_TIMEOUT))
 		return (flags & MBX_ABSTIME) || timeout_ns ? -EINVAL : 0;
 
-	*deadline = flags & MBX_ABSTIME ? t : ktime_add_safe(ktime_get(), t);
+	*deadline = flags & MBX_ABSTIME ? mbx_monotonic_to_host(t) :
+		    ktime_add_safe(ktime_get(), t);
 	*deadlinep = deadline;
 	return 0;
 }

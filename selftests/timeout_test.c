@@ -5,10 +5,14 @@
  * 0 or an absolute time in the past fails at once only if the call would
  * block; a signal makes an untimed call fail with EINTR (no SA_RESTART) or
  * restart (SA_RESTART), and a timed call fail with EINTR; a call that fails
- * leaves the queue exactly as it was.
+ * leaves the queue exactly as it was.  An absolute deadline is read on
+ * the caller's CLOCK_MONOTONIC, that of its time namespace.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -579,6 +583,60 @@ TEST(fatal_signal_ends_blocked_receiver_and_port_recovers)
 	ASSERT_EQ(0, t_send_str(fd, "k", 0));
 	EXPECT_EQ(1, T_INFO(fd, queued));
 	EXPECT_EQ(1, t_recv_str(fd, buf, sizeof(buf), NULL));
+}
+
+/*
+ * In a process of a new time namespace whose CLOCK_MONOTONIC is
+ * @offset_s seconds off the host's, an absolute receive timeout taken
+ * from that clock ends on time.  The calling child stays outside (only
+ * its children enter); 0, a failure code, or KSFT_SKIP without time
+ * namespaces.
+ */
+static int abstime_in_time_namespace(long offset_s)
+{
+	uint64_t deadline, end;
+	char line[64];
+	int fd, n;
+	pid_t pid;
+	long ret;
+
+	if (unshare(CLONE_NEWTIME))
+		return errno == EINVAL ? KSFT_SKIP : 10;
+	fd = open("/proc/self/timens_offsets", O_WRONLY);
+	n = snprintf(line, sizeof(line), "monotonic %ld 0\n", offset_s);
+	if (fd < 0 || write(fd, line, n) != n)
+		return 11;
+	close(fd);
+	pid = fork();
+	if (pid)
+		return t_reap(pid);
+	alarm(10);		/* the bug waited 1000 s */
+	fd = t_anon(2, 64);
+	deadline = t_now_ns() + TIMEOUT_NS;
+	ret = recv_timed(fd, MBX_TIMEOUT | MBX_ABSTIME, deadline);
+	end = t_now_ns();
+	if (fd < 0 || ret != -ETIMEDOUT)
+		_exit(12);
+	_exit(end < deadline ? 13 : end > deadline + SLACK_NS ? 14 : 0);
+}
+
+TEST(absolute_timeout_is_on_the_callers_time_namespace_clock)
+{
+	static const long offsets[] = { 1000, -1 };
+	unsigned int i;
+	int code;
+
+	for (i = 0; i < ARRAY_SIZE(offsets); i++) {
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(abstime_in_time_namespace(offsets[i]));
+		code = t_reap(pid);
+		if (code == KSFT_SKIP)
+			SKIP(return, "no time namespaces in this kernel");
+		EXPECT_EQ(0, code) TH_LOG("monotonic offset %ld s", offsets[i]);
+	}
 }
 
 TEST(abstime_without_timeout_flag_fails_einval)
