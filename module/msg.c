@@ -381,6 +381,28 @@ int mbx_send_args(struct file *file, const struct mbx_send *args,
 	return ret;
 }
 
+/* Copy a received message's payload out; the message stays the caller's. */
+static int mbx_copy_payload(struct mbx_port *port, struct mbx_msg *msg,
+			    void __user *buf)
+{
+	const void *data = msg->region ?
+			   mbx_region_data(port->pool, msg->region) : msg->data;
+
+	return copy_to_user(buf, data, msg->len) ? -EFAULT : 0;
+}
+
+/* A received message is the receiver's for good: free it. */
+static void mbx_msg_taken(struct mbx_port *port, struct mbx_msg *msg)
+{
+	if (msg->region) {
+		spin_lock(&port->lock);
+		__mbx_region_put(port, msg->region);
+		mbx_port_unlock(port);
+	}
+	mbx_msg_recycle(port, msg);
+	mbx_recv_done(port);
+}
+
 /**
  * mbx_copy_out() - copy a received message out to user memory and free it
  * @port: the port
@@ -393,18 +415,9 @@ int mbx_send_args(struct file *file, const struct mbx_send *args,
 int mbx_copy_out(struct mbx_port *port, struct mbx_msg *msg,
 		 void __user *buf)
 {
-	const void *data = msg->region ?
-			   mbx_region_data(port->pool, msg->region) : msg->data;
-
-	if (copy_to_user(buf, data, msg->len))
+	if (mbx_copy_payload(port, msg, buf))
 		return -EFAULT;
-	if (msg->region) {
-		spin_lock(&port->lock);
-		__mbx_region_put(port, msg->region);
-		mbx_port_unlock(port);
-	}
-	mbx_msg_recycle(port, msg);
-	mbx_recv_done(port);
+	mbx_msg_taken(port, msg);
 	return 0;
 }
 
@@ -561,13 +574,18 @@ int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
 	args->uid = ids->uid;
 
 	/*
-	 * Tell the caller what it got before the message is gone.  Every
-	 * result lives in the first version of the struct.
+	 * The payload first, then what the caller got, before the message
+	 * is gone: results that name a sender come with the whole payload.
+	 * Every result lives in the first version of the struct.
 	 */
+	if (!inplace && mbx_copy_payload(port, msg, u64_to_user_ptr(args->buf)))
+		return -EFAULT;
 	if (mbx_put_words(uargs, args, MBX_RECV_SIZE_VER0))
 		return -EFAULT;
-	if (!inplace)
-		return mbx_copy_out(port, msg, u64_to_user_ptr(args->buf));
+	if (!inplace) {
+		mbx_msg_taken(port, msg);
+		return 0;
+	}
 	/*
 	 * Only now may this file release the region: had it held it before
 	 * the copy above, another thread could have released a region that a

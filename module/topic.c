@@ -453,8 +453,8 @@ static void mbx_topic_results(struct mbx_recv *args, struct mbx_peek *pk,
 }
 
 /*
- * Write a peeked message's results (not for read(), @uargs NULL: its
- * length is all it returns) and payload out to the caller.
+ * Write a peeked message's payload, then its results (not for read(),
+ * @uargs NULL: its length is all it returns), out to the caller.
  */
 static int mbx_topic_deliver(struct mbx_port *port, struct mbx_recv *args,
 			     struct mbx_recv __user *uargs,
@@ -464,17 +464,17 @@ static int mbx_topic_deliver(struct mbx_port *port, struct mbx_recv *args,
 	const void *data;
 
 	args->len = msg->len;
+	if (!inplace) {
+		data = msg->region ?
+		       mbx_region_data(port->pool, msg->region) : msg->data;
+		if (copy_to_user(u64_to_user_ptr(args->buf), data, msg->len))
+			return -EFAULT;
+	}
 	if (uargs) {
 		mbx_topic_results(args, pk, inplace);
 		if (mbx_put_words(uargs, args, MBX_RECV_SIZE_VER0))
 			return -EFAULT;
 	}
-	if (inplace)
-		return 0;
-	data = msg->region ? mbx_region_data(port->pool, msg->region) :
-			     msg->data;
-	if (copy_to_user(u64_to_user_ptr(args->buf), data, msg->len))
-		return -EFAULT;
 	return 0;
 }
 

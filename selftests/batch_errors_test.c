@@ -182,6 +182,29 @@ TEST(msgs_running_into_a_bad_page_stop_the_batch_there)
 	close(fd);
 }
 
+/* An entry whose payload cannot be copied out ends the batch, no results. */
+TEST(recv_entry_whose_payload_faults_ends_the_batch_with_no_results)
+{
+	struct mbx_recv r[2];
+	uint32_t done;
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_one(fd, 0, 0));
+	ASSERT_EQ(0, send_one(fd, 1, 0));
+	recv_entries(r, 2);
+	r[1].buf = (uintptr_t)t_bad_ptr();
+	r[1].uid = 77;
+	EXPECT_EQ(1, RECV_BATCH(fd, r, 2, 0, &done));
+	EXPECT_EQ(1, done);
+	EXPECT_TRUE(is_msg(&r[0], rbuf[0], 0, 0));
+	EXPECT_EQ(MSG_MAX, r[1].len);
+	EXPECT_EQ(POISON, r[1].tag);
+	EXPECT_EQ(77, r[1].uid);
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	close(fd);
+}
+
 TEST(first_send_entry_with_bad_flags_or_timeout_is_einval)
 {
 	static const uint32_t bad[] = {

@@ -475,6 +475,35 @@ TEST(recv_with_read_only_results_fails_efault_and_keeps_message)
 	close(fd);
 }
 
+/*
+ * A receive writes its results only once the payload is in place: when
+ * the payload cannot be copied out they are left as they were, so a
+ * struct that names a sender holds the whole message.
+ */
+TEST(recv_whose_payload_faults_writes_no_results)
+{
+	struct mbx_recv r;
+	int fd = t_anon(4, 64);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, t_send_str(fd, "A", 3));
+	memset(&r, 0, sizeof(r));
+	r.buf = (uintptr_t)t_bad_ptr();
+	r.len = 8;
+	r.flags = MBX_NONBLOCK;
+	r.tag = 0x1234;
+	r.pid = -7;
+	r.uid = 77;
+	EXPECT_EQ(-EFAULT, t_ioctl(fd, MBX_IOC_RECV, &r));
+	EXPECT_EQ(8, r.len);
+	EXPECT_EQ(0x1234, r.tag);
+	EXPECT_EQ(0, r.prio);
+	EXPECT_EQ(-7, r.pid);
+	EXPECT_EQ(77, r.uid);
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	close(fd);
+}
+
 TEST(send_and_recv_bad_argument_pointer_fail_efault)
 {
 	int fd = t_anon(4, 64);

@@ -468,6 +468,31 @@ TEST(receive_with_read_only_results_leaves_the_backlog)
 	close(fd);
 }
 
+/* The results are written once the payload is in place, as on ports. */
+TEST(receive_whose_payload_faults_writes_no_results)
+{
+	int fd = topic(4), s;
+	struct mbx_recv r, ok;
+
+	ASSERT_LE(0, fd);
+	s = sub(fd);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, send_u32(fd, 7, 0, 0, 0));
+	memset(&r, 0, sizeof(r));
+	r.buf = (uintptr_t)t_bad_ptr();
+	r.len = 8;
+	r.tag = 0x1234;
+	r.uid = 77;
+	EXPECT_EQ(-EFAULT, t_ioctl(s, MBX_IOC_RECV, &r));
+	EXPECT_EQ(8, r.len);
+	EXPECT_EQ(0x1234, r.tag);
+	EXPECT_EQ(77, r.uid);
+	EXPECT_EQ(1, T_INFO(s, sub_depth));
+	EXPECT_EQ(7, recv_u32(s, 0, &ok));
+	close(s);
+	close(fd);
+}
+
 TEST(read_and_write_work_on_topic_fds)
 {
 	int fd = topic(4), a, b;
