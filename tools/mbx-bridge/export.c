@@ -12,7 +12,8 @@
  * acknowledged, and publishes it again under the same message id, which
  * JetStream's duplicate window drops if the first publish did land.  An
  * armed entry was filled by the kernel iff its uid is no longer UINT32_MAX
- * (the kernel reports an unmapped uid as the overflow uid, never that).
+ * (the kernel reports an unmapped uid as the overflow uid, never that),
+ * and then holds the whole payload: results are written after it.
  *
  * JetStream publishes are asynchronous, up to the journal's slots in flight,
  * on a connection of the route's own that libnats never re-establishes: a
@@ -79,6 +80,12 @@ struct exporter {
 	char *data;
 	uint64_t *pub_ms;
 	uint32_t n, head, used;
+	/*
+	 * Held by on_ack() from its check of a slot to its verdict, and
+	 * by release_acked() while it frees slots: a slot cannot be freed
+	 * and filled anew, a newer message, under an ack of the older.
+	 */
+	pthread_mutex_t ack_lock;
 	natsConnection *nc;	/* JetStream: the route's own, see above */
 	jsCtx *js;
 	int failed;
@@ -165,19 +172,22 @@ static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae,
 		goto out;
 	seq = meta.seq;
 	i = seq % x->n;
+	pthread_mutex_lock(&x->ack_lock);
 	if (x->slot[i].seq != seq ||
 	    __atomic_load_n(&x->slot[i].state, __ATOMIC_ACQUIRE) != SLOT_FULL)
-		goto out;
+		goto unlock;
 	if (!pa) {
 		stats_add(&x->r->c->errors, 1);
 		__atomic_store_n(&x->slot[i].state, SLOT_FAILED, __ATOMIC_RELEASE);
 		__atomic_store_n(&x->failed, 1, __ATOMIC_RELEASE);
-		goto out;
+		goto unlock;
 	}
 	stats_add(&x->r->c->acked, 1);
 	if (pa->Duplicate)
 		stats_add(&x->r->c->deduplicated, 1);
 	__atomic_store_n(&x->slot[i].state, SLOT_ACKED, __ATOMIC_RELEASE);
+unlock:
+	pthread_mutex_unlock(&x->ack_lock);
 out:
 	natsMsg_Destroy(m);
 }
@@ -470,12 +480,14 @@ static int receive(struct exporter *x)
 /* Free the acknowledged slots at the head, in order. */
 static void release_acked(struct exporter *x)
 {
+	pthread_mutex_lock(&x->ack_lock);
 	while (x->used && __atomic_load_n(&x->slot[x->head].state,
 					  __ATOMIC_ACQUIRE) == SLOT_ACKED) {
 		x->slot[x->head].state = SLOT_FREE;
 		x->head = (x->head + 1) % x->n;
 		x->used--;
 	}
+	pthread_mutex_unlock(&x->ack_lock);
 }
 
 /*
@@ -702,7 +714,7 @@ static void warn_max_payload(struct exporter *x, natsConnection *nc)
 void *export_run(void *arg)
 {
 	struct route *r = arg;
-	struct exporter x = { .r = r };
+	struct exporter x = { .r = r, .ack_lock = PTHREAD_MUTEX_INITIALIZER };
 	struct mbx_port_info info;
 	int ret;
 
