@@ -15,8 +15,9 @@
 # loopback ports and its own directory build/bridge/CASE.
 #
 # Usage: scripts/bridge-tests.sh [-n MESSAGES] [-t VM_TIMEOUT] [-j JOBS] [CASE...]
-#   cases: js-faults outage core-faults fanout rpc flow core-ledger pull
-#          (the default) and js-ledger (soak-bridge)
+#   cases: js-faults fanout outage core-faults flow rpc core-ledger big
+#          journal restream pull seen config (the default) and js-ledger
+#          (soak-bridge)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,7 +36,7 @@ shift $((OPTIND - 1))
 cases=("$@")
 # Longest first, so that the short ones fill in beside them.
 # js-ledger is left out: fanout and outage are JetStream ledgers too.
-[ ${#cases[@]} -gt 0 ] || cases=(js-faults fanout outage core-faults flow rpc core-ledger big journal pull seen config)
+[ ${#cases[@]} -gt 0 ] || cases=(js-faults fanout outage core-faults flow rpc core-ledger big journal restream pull seen config)
 
 rm -rf "$out"
 mkdir -p "$out"

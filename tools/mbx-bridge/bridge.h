@@ -149,7 +149,7 @@ int bridge_connect(struct bridge *br);
 natsStatus bridge_connect_once(struct bridge *br, natsConnection **nc);
 void bridge_disconnect(struct bridge *br);
 int stream_ensure(struct bridge *br, const char *subject, char *name,
-		  size_t size);
+		  size_t size, int64_t *created);
 void subject_token(const char *in, char *out, size_t size);
 uint64_t now_ms(void);
 void sleep_ms(unsigned int ms);

@@ -679,7 +679,8 @@ static int js_open(struct exporter *x)
 	unsigned int backoff = 250;
 	bool waited = false;
 
-	while (stream_ensure(x->r->br, x->r->subject, stream, sizeof(stream))) {
+	while (stream_ensure(x->r->br, x->r->subject, stream, sizeof(stream),
+			     NULL)) {
 		if (x->r->br->stop)
 			return -EINTR;
 		if (!waited)

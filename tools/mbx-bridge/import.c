@@ -10,7 +10,9 @@
  * sent are kept in a state file (mapped shared; seen.c), and before each
  * send batch the file records the batch's sequences and the port's "sent"
  * counter: a bridge killed mid-batch learns on restart, from how far that
- * counter moved, how much of the batch is in the port.  A redelivery of a
+ * counter moved, how much of the batch is in the port.  The file knows
+ * which stream the sequences are of (by its creation time): a stream made
+ * again numbers from 1, and the old one's are forgotten.  A redelivery of a
  * sequence sent is acked and dropped; a redelivery of any other is sent,
  * in whatever order it comes (a pull lost with the connection, a queue
  * group member killed with messages pulled).  An exclusive (or fan-out)
@@ -55,7 +57,7 @@ struct ij_state {
 	uint64_t magic;
 	uint64_t sent_before;	/* the port's sent counter before the batch */
 	uint32_t pending;	/* messages in the batch being sent */
-	uint32_t pad;
+	uint32_t stream_tag;	/* JetStream: stream_tag() of @seen's, or 0 */
 	struct sent_mark marks[BRIDGE_BATCH];	/* of the batch being sent */
 	struct source src[MAX_SOURCES];	/* kept across restarts */
 	struct seen seen;	/* JetStream: the stream sequences sent */
@@ -562,17 +564,45 @@ static natsStatus js_consumer(struct importer *im, jsConsumerConfig *cc,
 	return s;
 }
 
+/* A stream's creation time folded into 32 bits, never 0 (unknown). */
+static uint32_t stream_tag(int64_t created)
+{
+	uint64_t c = (uint64_t)created;
+
+	return (uint32_t)(c ^ c >> 32) | 1;
+}
+
+/*
+ * The stream sequences sent are those of one stream: one deleted and made
+ * again under the same name numbers its messages from 1 again, and they
+ * would be taken for sequences sent.  The message ids sent still hold.
+ */
+static void stream_check(struct importer *im, int64_t created)
+{
+	uint32_t tag = stream_tag(created);
+
+	if (im->st->stream_tag && im->st->stream_tag != tag) {
+		blog("%s: stream %s was made anew: sequences up to %" PRIu64 " were the old one's, forgotten",
+		     im->r->subject, im->stream, im->st->seen.top);
+		memset(&im->st->seen, 0, sizeof(im->st->seen));
+	}
+	im->st->stream_tag = tag;
+}
+
 static int js_subscribe(struct importer *im)
 {
 	struct route *r = im->r;
 	char *durable = im->durable;
 	jsConsumerConfig cc;
 	jsErrCode jerr = 0;
+	int64_t created = 0;
 	natsStatus s;
 
-	if (stream_ensure(r->br, r->subject, im->stream, sizeof(im->stream)) ||
+	if (stream_ensure(r->br, r->subject, im->stream, sizeof(im->stream),
+			  &created) ||
 	    natsConnection_JetStream(&im->js, r->br->nc, NULL) != NATS_OK)
 		return -EIO;
+	stream_check(im, created);
 	durable_name(im, durable, sizeof(im->durable));
 	/*
 	 * Start again from the first sequence not known done: what the old

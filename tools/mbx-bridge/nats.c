@@ -185,6 +185,8 @@ void bridge_disconnect(struct bridge *br)
  * @subject: the subject
  * @name:    out: the stream's name, MBX_<subject as a token>
  * @size:    room in @name
+ * @created: out, unless NULL: when the stream was made (ns since the
+ *           epoch), which tells a stream made again under the same name
  *
  * Creates it (file storage, the configured replicas, a two-minute
  * deduplication window) unless it exists.
@@ -192,7 +194,7 @@ void bridge_disconnect(struct bridge *br)
  * Return: 0 or -EIO after a log line.
  */
 int stream_ensure(struct bridge *br, const char *subject, char *name,
-		  size_t size)
+		  size_t size, int64_t *created)
 {
 	char tok[BRIDGE_SUBJECT_MAX];
 	jsStreamInfo *si = NULL;
@@ -219,6 +221,8 @@ int stream_ensure(struct bridge *br, const char *subject, char *name,
 		if (s != NATS_OK)	/* another bridge may have made it */
 			s = js_GetStreamInfo(&si, js, name, NULL, &jerr);
 	}
+	if (s == NATS_OK && created)
+		*created = si->Created;
 	jsStreamInfo_Destroy(si);
 	jsCtx_Destroy(js);
 	if (s != NATS_OK) {

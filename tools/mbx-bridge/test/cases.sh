@@ -471,6 +471,34 @@ bridge_kill TERM'
 	collect $c barrier send drained ledger-b ledger-c
 }
 
+# A stream deleted and made again numbers its messages from 1 again: an
+# importer whose state file kept the old stream's sequences took the new
+# messages for ones it had sent, and never delivered them.  One VM; the
+# stream is deleted while the bridge is stopped, and made again by it.
+case_restream() {
+	local c=restream
+	conf b $c jetstream "import restream.s DST exclusive"
+	script $c b 'mbxctl create DST -c 64 >/dev/null
+bridge_start
+for i in 1 2 3 4 5; do mbx-bridge pub -c $CONF -- restream.s old$i; done
+n=$(queued DST 5 30)
+check old "$n of 5 messages" [ "$n" = 5 ]
+bridge_kill TERM
+mbx-bridge pub -c $CONF -- -r ctl.deleted "\$JS.API.STREAM.DELETE.MBX_restream_s" ""
+sleep 1
+bridge_start
+for i in 1 2 3; do mbx-bridge pub -c $CONF -- restream.s new$i; done
+n=$(queued DST 8 30)
+check new "$n of 8 messages (3 of the new stream)" [ "$n" = 8 ]
+check logged "$(grep -c "made anew" /tmp/bridge.log) notices" grep -q "made anew" /tmp/bridge.log
+bridge_kill TERM'
+	nats_start 1 0
+	nats_ready 0
+	vm b $c
+	vm_wait
+	collect $c old new logged
+}
+
 # The importer's JetStream pull (pull.c) on the host, no VM: 50 000
 # messages pulled in batches of 1-64 with 1-3 ms waits, the traffic under
 # which libnats 3.4.1's natsSubscription_Fetch() overran its batch array

@@ -61,6 +61,18 @@ export_drained() { # PORT SECS [ROUTE]
 	return 1
 }
 
+# Wait (at most SECS seconds) until PORT holds N messages; print how many.
+queued() { # PORT N SECS
+	i=0
+	while :; do
+		q=$(mbxctl stat "$1" 2>/dev/null | sed -n 's/^ *queued[: ]*\([0-9]*\).*/\1/p')
+		{ [ "${q:-0}" -ge "$2" ] || [ $i -ge $(($3 * 5)) ]; } && break
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "${q:-0}"
+}
+
 finish() {
 	echo "--- mbx-bridge stats on $(hostname)"
 	mbx-bridge stats -d $STATE
