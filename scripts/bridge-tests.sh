@@ -16,7 +16,7 @@
 #
 # Usage: scripts/bridge-tests.sh [-n MESSAGES] [-t VM_TIMEOUT] [-j JOBS] [CASE...]
 #   cases: js-faults fanout outage core-faults flow rpc core-ledger big
-#          journal restream pull seen config (the default) and js-ledger
+#          journal restream name pull seen config (the default) and js-ledger
 #          (soak-bridge)
 set -euo pipefail
 
@@ -36,7 +36,7 @@ shift $((OPTIND - 1))
 cases=("$@")
 # Longest first, so that the short ones fill in beside them.
 # js-ledger is left out: fanout and outage are JetStream ledgers too.
-[ ${#cases[@]} -gt 0 ] || cases=(js-faults fanout outage core-faults flow rpc core-ledger big journal restream pull seen config)
+[ ${#cases[@]} -gt 0 ] || cases=(js-faults fanout outage core-faults flow rpc core-ledger big journal restream name pull seen config)
 
 rm -rf "$out"
 mkdir -p "$out"

@@ -125,6 +125,7 @@ struct bridge_config {
 struct bridge {
 	struct bridge_config cfg;
 	natsConnection *nc;
+	natsSubscription *name_sub;	/* name.c: answers to the name */
 	jsCtx *js;
 	struct stats_file *stats;
 	int stop;		/* 1: signal, 2: a route failed */
@@ -143,6 +144,9 @@ int stats_open(struct bridge *br);
 int stats_print(const char *state_dir);
 void stats_state(struct bridge *br, const char *state);
 void stats_add(uint64_t *counter, uint64_t n);
+
+/* name.c */
+int bridge_claim_name(struct bridge *br);
 
 /* nats.c */
 int bridge_connect(struct bridge *br);

@@ -199,6 +199,11 @@ static int cmd_run(struct bridge *br, bool check_only)
 		stats_state(br, br->stop ? "stopped" : "unreachable");
 		return br->stop ? 0 : 1;
 	}
+	if (bridge_claim_name(br)) {
+		bridge_disconnect(br);
+		stats_state(br, "failed");
+		return 1;
+	}
 	run_routes(br);
 	bridge_disconnect(br);
 	stats_state(br, br->stop == 2 ? "failed" : "stopped");

@@ -172,6 +172,9 @@ natsStatus bridge_connect_once(struct bridge *br, natsConnection **nc)
 
 void bridge_disconnect(struct bridge *br)
 {
+	if (br->name_sub)
+		natsSubscription_Destroy(br->name_sub);
+	br->name_sub = NULL;
 	if (br->nc) {
 		natsConnection_FlushTimeout(br->nc, 1000);
 		natsConnection_Destroy(br->nc);

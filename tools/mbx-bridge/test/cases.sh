@@ -499,6 +499,30 @@ bridge_kill TERM'
 	collect $c old new logged
 }
 
+# Durable consumers and message ids are named after the bridge: a second
+# bridge of the same name (another state directory) once ran and shared
+# the first one's consumers.  It now refuses to start; once the first is
+# stopped, it starts.
+case_name() {
+	local c=name
+	conf b $c jetstream "import name.s DST"
+	script $c b 'mbxctl create DST -c 64 >/dev/null
+bridge_start
+out=$(timeout 15 mbx-bridge -c $CONF --state-dir /run/bridge2 2>&1); rc=$?
+check refused "exit $rc: $(echo "$out" | tail -n 1)" sh -c "[ $rc = 1 ] && echo \"\$0\" | grep -q \"another mbx-bridge named .b. is running\"" "$out"
+bridge_kill TERM
+mbx-bridge -c $CONF --state-dir /run/bridge2 >/tmp/second.log 2>&1 &
+i=0
+while ! grep -q "running (" /tmp/second.log && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+check free-again "$(grep -c "running (" /tmp/second.log) routes running" grep -q "running (" /tmp/second.log
+kill -TERM $! 2>/dev/null; wait $! 2>/dev/null'
+	nats_start 1 0
+	nats_ready 0
+	vm b $c
+	vm_wait
+	collect $c refused free-again
+}
+
 # The importer's JetStream pull (pull.c) on the host, no VM: 50 000
 # messages pulled in batches of 1-64 with 1-3 ms waits, the traffic under
 # which libnats 3.4.1's natsSubscription_Fetch() overran its batch array
