@@ -582,7 +582,7 @@ static void stream_check(struct importer *im, int64_t created)
 	uint32_t tag = stream_tag(created);
 
 	if (im->st->stream_tag && im->st->stream_tag != tag) {
-		blog("%s: stream %s was made anew: sequences up to %" PRIu64 " were the old one's, forgotten",
+		blog("%s: stream %s was made anew: forgot the old one's sequences (to %" PRIu64 ")",
 		     im->r->subject, im->stream, im->st->seen.top);
 		memset(&im->st->seen, 0, sizeof(im->st->seen));
 	}

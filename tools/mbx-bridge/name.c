@@ -51,9 +51,12 @@ int bridge_claim_name(struct bridge *br)
 	s = natsConnection_RequestString(&reply, br->nc, subj, who,
 					 NAME_WAIT_MS);
 	if (s == NATS_OK) {
-		fprintf(stderr, "mbx-bridge: another mbx-bridge named '%s' is running (%.*s): give each bridge its own name\n",
-			br->cfg.name, natsMsg_GetDataLength(reply) > 100 ? 100 :
-			natsMsg_GetDataLength(reply), natsMsg_GetData(reply));
+		int len = natsMsg_GetDataLength(reply);
+
+		fprintf(stderr, "mbx-bridge: another mbx-bridge named '%s' is running (%.*s)\n",
+			br->cfg.name, len > 100 ? 100 : len,
+			natsMsg_GetData(reply));
+		fprintf(stderr, "mbx-bridge: give each bridge its own name\n");
 		natsMsg_Destroy(reply);
 		return -EEXIST;
 	}
