@@ -73,7 +73,7 @@ static long mbx_ioctl_dup(struct file *file, struct mbx_port_dup __user *uarg)
 		return -EACCES;
 
 	kref_get(&port->ref);
-	ret = mbx_port_install(port, access, args.flags, false, true);
+	ret = mbx_port_install(port, access, args.flags, MBX_ORIGIN_FILE, true);
 	if (ret < 0)
 		mbx_port_put(port);
 	return ret;

@@ -115,7 +115,8 @@ static long mbx_ioctl_create(unsigned int cmd, void __user *uarg)
 
 	/* The creator's fd of a topic is not subscribed: it may publish. */
 	ret = mbx_port_install(port, MBX_SEND | MBX_RECV, args.flags,
-			       args.name[0] != '\0', false);
+			       args.name[0] ? MBX_ORIGIN_NEW_NAME :
+			       MBX_ORIGIN_FILE, false);
 	if (ret < 0)
 		mbx_port_put(port);
 	return ret;
@@ -143,7 +144,7 @@ static long mbx_ioctl_open(void __user *uarg)
 	if (IS_ERR(port))
 		return PTR_ERR(port);
 
-	ret = mbx_port_install(port, access, args.flags, false, true);
+	ret = mbx_port_install(port, access, args.flags, MBX_ORIGIN_NAME, true);
 	if (ret < 0)
 		mbx_port_put(port);
 	return ret;

@@ -281,8 +281,15 @@ void mbx_port_put(struct mbx_port *port);
 void mbx_port_unname(struct mbx_port *port);
 void mbx_port_shutdown(struct mbx_port *port);
 bool mbx_is_port_file(const struct file *file);
-int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link,
-		     bool subscribe);
+/* How mbx_port_install() came by its port. */
+enum mbx_origin {
+	MBX_ORIGIN_FILE,	/* a dup of a file, or a new anonymous port */
+	MBX_ORIGIN_NAME,	/* a lookup by name, which an unlink may undo */
+	MBX_ORIGIN_NEW_NAME,	/* a new named port: link its name */
+};
+
+int mbx_port_install(struct mbx_port *port, u32 access, u32 flags,
+		     enum mbx_origin origin, bool subscribe);
 void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info);
 void mbx_port_info_hide(struct mbx_port_info *info);
 void mbx_ports_show(struct seq_file *m);

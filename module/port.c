@@ -555,18 +555,44 @@ bool mbx_is_port_file(const struct file *file)
 	return file->f_op == &mbx_port_fops;
 }
 
+/*
+ * Count a new file among the port's senders and receivers.  One opened by
+ * name (@by_name) whose name an unlink has removed since the lookup is
+ * not counted: the unlink may already have told receivers end of stream,
+ * or senders that nobody can receive, so the open loses to it.
+ */
+static bool mbx_port_count_file(struct mbx_port *port, struct mbx_file *mf,
+				bool by_name, bool subscribe)
+{
+	spin_lock(&port->lock);
+	if (by_name && !port->linked) {
+		mbx_port_unlock(port);
+		return false;
+	}
+	if (mf->sub && subscribe)
+		__mbx_topic_sub_start(port, mf->sub);
+	if (mf->access & MBX_SEND)
+		port->senders++;
+	if (mf->access & MBX_RECV)
+		port->receivers++;
+	mbx_port_unlock(port);
+	return true;
+}
+
 /**
  * mbx_port_file() - open a file on a port
  * @port:   the port; on success the file takes over the caller's reference
  * @access: MBX_SEND and/or MBX_RECV
  * @flags:  MBX_NONBLOCK is honoured
+ * @by_name: the port was looked up by name: fail if it is unlinked now
  * @subscribe: on a topic, with MBX_RECV: subscribe the file at once
  *
  * Context: process context, may sleep.
- * Return: the file, or an ERR_PTR() with the reference still the caller's.
+ * Return: the file, or an ERR_PTR() (-ENOMEM, -ENOENT) with the reference
+ * still the caller's.
  */
 static struct file *mbx_port_file(struct mbx_port *port, u32 access,
-				  u32 flags, bool subscribe)
+				  u32 flags, bool by_name, bool subscribe)
 {
 	/*
 	 * See struct mbx_file for why senders are read-write.  Every file of
@@ -600,14 +626,13 @@ static struct file *mbx_port_file(struct mbx_port *port, u32 access,
 		return file;
 	}
 
-	spin_lock(&port->lock);
-	if (mf->sub && subscribe)
-		__mbx_topic_sub_start(port, mf->sub);
-	if (access & MBX_SEND)
-		port->senders++;
-	if (access & MBX_RECV)
-		port->receivers++;
-	mbx_port_unlock(port);
+	if (!mbx_port_count_file(port, mf, by_name, subscribe)) {
+		/* Its release must neither uncount it nor drop our reference. */
+		mf->access = 0;
+		kref_get(&port->ref);
+		fput(file);
+		return ERR_PTR(-ENOENT);
+	}
 	return file;
 }
 
@@ -623,14 +648,15 @@ static void mbx_port_set_linked(struct mbx_port *port, bool linked)
  * @port:   the port; on success the file holds the caller's reference
  * @access: MBX_SEND and/or MBX_RECV
  * @flags:  MBX_CLOEXEC, MBX_NONBLOCK
- * @link:   also link the port's name (a new named port)
+ * @origin: how the caller came by @port: MBX_ORIGIN_NEW_NAME also links
+ *          its name; MBX_ORIGIN_NAME fails with -ENOENT once it is unlinked
  * @subscribe: on a topic, with MBX_RECV: subscribe the new file at once
  *
  * Context: process context, may sleep.
  * Return: the fd, or -errno with the reference still the caller's.
  */
-int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link,
-		     bool subscribe)
+int mbx_port_install(struct mbx_port *port, u32 access, u32 flags,
+		     enum mbx_origin origin, bool subscribe)
 {
 	struct file *file;
 	int fd, ret;
@@ -639,12 +665,13 @@ int mbx_port_install(struct mbx_port *port, u32 access, u32 flags, bool link,
 	if (fd < 0)
 		return fd;
 
-	file = mbx_port_file(port, access, flags, subscribe);
+	file = mbx_port_file(port, access, flags, origin == MBX_ORIGIN_NAME,
+			     subscribe);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto err_fd;
 	}
-	if (link) {
+	if (origin == MBX_ORIGIN_NEW_NAME) {
 		/*
 		 * Marked before the name is published: an unlink may come the
 		 * moment it is, and must find the mark to clear.
