@@ -298,6 +298,9 @@ long mbx_ioctl_batch(struct file *file, unsigned int cmd,
 	int ret;
 
 	ret = mbx_copy_arg(&args, sizeof(args), MBX_BATCH_SIZE_VER0, cmd, uarg);
+	/* Refused for bytes past ours, it still says that nothing went. */
+	if (ret == -EINVAL && _IOC_SIZE(cmd) >= MBX_BATCH_SIZE_VER0)
+		goto out;
 	if (ret)
 		return ret;
 	usize = mbx_batch_entry_size(_IOC_SIZE(cmd), args.entry_size,

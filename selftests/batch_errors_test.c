@@ -526,6 +526,30 @@ TEST(done_is_zero_after_a_refused_batch)
 	close(fd);
 }
 
+/* The same when a newer caller's struct has bytes this kernel does not know. */
+TEST(done_is_zero_after_a_batch_refused_for_unknown_trailing_bytes)
+{
+	const unsigned long cmd = _IOC(_IOC_READ | _IOC_WRITE, MBX_IOC_MAGIC,
+				       _IOC_NR(MBX_IOC_SEND_BATCH),
+				       sizeof(struct mbx_batch) + 8);
+	uint8_t arg[sizeof(struct mbx_batch) + 8];
+	struct mbx_batch *b = (struct mbx_batch *)arg;
+	struct mbx_send s[2];
+	int fd = t_anon(8, MSG_MAX);
+
+	ASSERT_LE(0, fd);
+	send_entries(s, 2, 0);
+	memset(arg, 0, sizeof(arg));
+	b->msgs = (uintptr_t)s;
+	b->count = 2;
+	b->done = 5;
+	arg[sizeof(struct mbx_batch) + 4] = 1;
+	EXPECT_EQ(-EINVAL, t_ioctl(fd, cmd, arg));
+	EXPECT_EQ(0, b->done);
+	EXPECT_EQ(0, T_INFO(fd, queued));
+	close(fd);
+}
+
 /* ---- zero copy -------------------------------------------------------- */
 
 #define POOL_SIZE	(64 * 1024)
