@@ -202,17 +202,19 @@ bool mbx_name_taken(const char *name)
 /*
  * CAP_IPC_OWNER in the user namespace that owns @ns, over a port whose
  * owner is mapped there, as capable_wrt_inode_uidgid() asks of a file.
+ * Only a use of the capability is audited (@audit), not a listing.
  */
-static bool mbx_name_capable(struct ipc_namespace *ns, struct mbx_port *port)
+static bool mbx_name_capable(struct ipc_namespace *ns, struct mbx_port *port,
+			     bool audit)
 {
 	return kuid_has_mapping(ns->user_ns, port->uid) &&
 	       kgid_has_mapping(ns->user_ns, port->gid) &&
-	       ns_capable(ns->user_ns, CAP_IPC_OWNER);
+	       (audit ? ns_capable(ns->user_ns, CAP_IPC_OWNER) :
+			ns_capable_noaudit(ns->user_ns, CAP_IPC_OWNER));
 }
 
 /* Like a file: owner, else group, else other bits; w sends, r receives. */
-static int mbx_name_permission(struct ipc_namespace *ns, struct mbx_port *port,
-			       u32 access)
+static bool mbx_name_mode_allows(struct mbx_port *port, u32 access)
 {
 	umode_t want = (access & MBX_SEND ? 2 : 0) | (access & MBX_RECV ? 4 : 0);
 	umode_t mode = port->mode;
@@ -221,7 +223,14 @@ static int mbx_name_permission(struct ipc_namespace *ns, struct mbx_port *port,
 		mode >>= 6;
 	else if (in_group_p(port->gid))
 		mode >>= 3;
-	if ((mode & want) == want || mbx_name_capable(ns, port))
+	return (mode & want) == want;
+}
+
+static int mbx_name_permission(struct ipc_namespace *ns, struct mbx_port *port,
+			       u32 access)
+{
+	if (mbx_name_mode_allows(port, access) ||
+	    mbx_name_capable(ns, port, true))
 		return 0;
 	return -EACCES;
 }
@@ -231,7 +240,8 @@ static int mbx_name_permission(struct ipc_namespace *ns, struct mbx_port *port,
  * @port: a named port of the current IPC namespace
  *
  * MBX_IOC_PORT_LIST shows the counters of a port only to whoever may open
- * it for sending or receiving.
+ * it for sending or receiving.  Listing uses no privilege: a capability
+ * that lets the caller see a port is neither audited nor marked used.
  *
  * Context: process context.
  */
@@ -239,8 +249,9 @@ bool mbx_name_may_open(struct mbx_port *port)
 {
 	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 
-	return !mbx_name_permission(ns, port, MBX_SEND) ||
-	       !mbx_name_permission(ns, port, MBX_RECV);
+	return mbx_name_mode_allows(port, MBX_SEND) ||
+	       mbx_name_mode_allows(port, MBX_RECV) ||
+	       mbx_name_capable(ns, port, false);
 }
 
 /**
@@ -291,7 +302,7 @@ struct mbx_port *mbx_name_unlink(const char *name)
 	if (!port)
 		port = ERR_PTR(-ENOENT);
 	else if (!uid_eq(current_fsuid(), port->uid) &&
-		 !mbx_name_capable(ns, port))
+		 !mbx_name_capable(ns, port, true))
 		port = ERR_PTR(-EPERM);
 	else
 		__mbx_name_remove(port);
