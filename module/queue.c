@@ -660,7 +660,7 @@ int mbx_recv_msg(struct mbx_port *port, size_t *len, bool inplace,
  */
 void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n)
 {
-	u32 i = 0;
+	u32 i = 0, back;
 
 	lockdep_assert_held(&port->lock);
 	atomic_sub(n, &port->inflight);
@@ -668,6 +668,7 @@ void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n)
 		i++;
 	if (i == n)
 		return;
+	back = n - i;
 	while (n-- > i) {
 		port->stats.received--;
 		port->stats.bytes_received -= msgs[n]->len;
@@ -675,6 +676,9 @@ void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n)
 	}
 	__mbx_tell_too_small(port, msgs[i], NULL);
 	__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
+	/* Back in a queue that was empty, with no receiver waiting. */
+	if (unlikely(port->notify) && port->queued == back)
+		__mbx_notify_fire(port);
 }
 
 /**

@@ -373,6 +373,53 @@ TEST(uapi_notify_eventfd_and_last_close)
 	close(efd);
 }
 
+struct bad_recv {
+	int fd;
+	long ret;
+};
+
+/* A blocking receive into a buffer that cannot be written. */
+static void *recv_into_bad_buffer(void *arg)
+{
+	struct bad_recv *b = arg;
+
+	b->ret = mbx_recv(b->fd, (void *)8, 8, NULL);
+	return NULL;
+}
+
+/*
+ * A message handed to a waiting receiver whose copy out then faults goes
+ * back into the queue, which was empty: the registration fires then, as
+ * for any message arriving on an empty queue.  (It did not: the message
+ * sat there, the registration armed, the registrant asleep.)
+ */
+TEST(uapi_notify_fires_for_a_message_put_back_into_an_empty_queue)
+{
+	struct mbx_notify n = { .type = MBX_NOTIFY_EVENTFD };
+	struct bad_recv b;
+	uint64_t count = 0;
+	pthread_t th;
+	int efd;
+
+	efd = eventfd(0, EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	b.fd = t_port(4, 8, 0600, NULL, MBX_PORT_MQ);
+	ASSERT_LE(0, b.fd);
+	n.fd = efd;
+	ASSERT_EQ(0, mbx_notify(b.fd, &n));
+	ASSERT_EQ(0, pthread_create(&th, NULL, recv_into_bad_buffer, &b));
+	while (T_INFO(b.fd, recv_waiting) != 1)
+		usleep(1000);
+	ASSERT_EQ(0, mbx_send(b.fd, "x", 1, 0));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(-EFAULT, b.ret);
+	EXPECT_EQ(1, T_INFO(b.fd, queued));
+	ASSERT_EQ(8, read(efd, &count, 8));
+	EXPECT_EQ(1, count);
+	close(b.fd);
+	close(efd);
+}
+
 /* Extras of libmailbox-mq: the sender's credentials. */
 TEST(receive_credentials)
 {
