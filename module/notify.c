@@ -31,6 +31,7 @@
 /**
  * struct mbx_notify_reg - a port's notification registration
  * @owner:   the registering thread group, referenced
+ * @thread:  the registering thread, referenced
  * @exec_id: the registering task's self_exec_id: a process that has
  *           since run exec() is another program, and gets no signal
  * @user_ns: its user namespace, referenced, for the sender's si_uid
@@ -41,6 +42,7 @@
  */
 struct mbx_notify_reg {
 	struct pid *owner;
+	struct pid *thread;
 	u64 exec_id;
 	struct user_namespace *user_ns;
 	struct eventfd_ctx *efd;
@@ -54,23 +56,35 @@ static void mbx_notify_free(struct mbx_notify_reg *reg)
 	if (reg->efd)
 		eventfd_ctx_put(reg->efd);
 	put_user_ns(reg->user_ns);
+	put_pid(reg->thread);
 	put_pid(reg->owner);
 	kfree(reg);
 }
 
 /*
- * The thread of @leader's group to signal: one that does not block @signo,
- * as the kernel picks for a process-directed signal, else the leader.
+ * The thread of @leader's group to signal: one that does not block the
+ * signal, as the kernel picks for a process-directed signal.  Else one
+ * that can still take it with sigwaitinfo() or a signalfd, the registering
+ * thread first; never an exiting one (a main thread that has called
+ * pthread_exit() stays as a zombie, and a signal aimed at it alone is
+ * never delivered).  The leader when no thread is left.
  */
 static struct task_struct *mbx_notify_thread(struct task_struct *leader,
-					     int signo)
+					     struct mbx_notify_reg *reg)
 {
-	struct task_struct *t;
+	struct task_struct *t, *live = NULL;
 
-	for_each_thread(leader, t)
-		if (!(t->flags & PF_EXITING) && !sigismember(&t->blocked, signo))
+	for_each_thread(leader, t) {
+		if (t->flags & PF_EXITING)
+			continue;
+		if (!sigismember(&t->blocked, reg->signo))
 			return t;
-	return leader;
+		live = live ?: t;
+	}
+	t = pid_task(reg->thread, PIDTYPE_PID);
+	if (t && !(t->flags & PF_EXITING) && same_thread_group(t, leader))
+		return t;
+	return live ?: leader;
 }
 
 static void mbx_notify_signal(struct mbx_notify_reg *reg)
@@ -93,7 +107,7 @@ static void mbx_notify_signal(struct mbx_notify_reg *reg)
 	/* As ipc/mqueue.c: never into a program that did not ask for it. */
 	if (leader && READ_ONCE(leader->self_exec_id) == reg->exec_id)
 		send_sig_info(reg->signo, &info,
-			      mbx_notify_thread(leader, reg->signo));
+			      mbx_notify_thread(leader, reg));
 	rcu_read_unlock();
 }
 
@@ -212,6 +226,7 @@ long mbx_ioctl_notify(struct file *file, unsigned int cmd,
 		return -ENOMEM;
 	}
 	reg->owner = get_pid(task_tgid(current));
+	reg->thread = get_pid(task_pid(current));
 	reg->exec_id = READ_ONCE(current->self_exec_id);
 	reg->user_ns = get_user_ns(current_user_ns());
 	reg->efd = efd;

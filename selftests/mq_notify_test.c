@@ -420,6 +420,76 @@ TEST(uapi_notify_fires_for_a_message_put_back_into_an_empty_queue)
 	close(efd);
 }
 
+/* The thread of the child below: registers, then waits for the signal. */
+static void *register_and_wait(void *arg)
+{
+	struct mbx_notify n = { .type = MBX_NOTIFY_SIGNAL, .signo = SIGUSR1 };
+	int *fds = arg;		/* the port, the pipe's write end */
+	char path[64], st[256], *p;
+	siginfo_t si;
+	int i, fd;
+
+	if (mbx_notify(fds[0], &n))
+		exit(2);
+	/* Until the main thread is a zombie: it has called pthread_exit(). */
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)getpid());
+	for (i = 0; i < 400; i++) {
+		fd = open(path, O_RDONLY);
+		st[0] = 0;
+		if (fd >= 0 && read(fd, st, sizeof(st) - 1) > 0)
+			st[sizeof(st) - 1] = 0;
+		if (fd >= 0)
+			close(fd);
+		p = strrchr(st, ')');
+		if (p && p[1] == ' ' && p[2] == 'Z')
+			break;
+		usleep(5000);
+	}
+	if (write(fds[1], p && p[1] == ' ' ? p + 2 : "?", 1) != 1)
+		exit(3);
+	/* Busy elsewhere when it comes, not waiting in sigtimedwait(). */
+	usleep(300000);
+	exit(wait_signal(SIGUSR1, 2000, &si) == SIGUSR1 ? 0 : 4);
+}
+
+/*
+ * Every live thread blocks the signal, and the main thread has exited: the
+ * signal goes to the registering thread, which can take it with
+ * sigwaitinfo().  (It went to the zombie main thread and was never
+ * delivered: a thread-directed signal is not passed on.)
+ */
+TEST(uapi_notify_signal_reaches_a_thread_when_the_main_thread_has_exited)
+{
+	int fds[2], p[2];
+	pthread_t th;
+	pid_t pid;
+	char c;
+
+	fds[0] = t_port(4, 8, 0600, NULL, MBX_PORT_MQ);
+	ASSERT_LE(0, fds[0]);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		fds[1] = p[1];
+		if (pthread_create(&th, NULL, register_and_wait, fds))
+			exit(5);
+		pthread_exit(NULL);
+	}
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	TH_LOG("main thread state %c", c);
+	ASSERT_EQ(0, mbx_send(fds[0], "x", 1, 0));
+	EXPECT_EQ(0, t_reap(pid));
+	close(p[0]);
+	close(fds[0]);
+}
+
 /* Extras of libmailbox-mq: the sender's credentials. */
 TEST(receive_credentials)
 {
