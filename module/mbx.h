@@ -375,7 +375,7 @@ void __mbx_region_unsend(struct mbx_region *r, struct file *file);
 u64 mbx_region_offset(struct mbx_region *r);
 void __mbx_region_put(struct mbx_port *port, struct mbx_region *r);
 void __mbx_pool_release_file(struct mbx_port *port, struct file *file);
-void __mbx_pool_shutdown(struct mbx_port *port);
+void __mbx_pool_hangup(struct mbx_port *port);
 int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 		   bool pages, bool nonblock, ktime_t *deadline, u64 *offset);
 int mbx_pool_seal(struct mbx_port *port, struct file *file, u64 offset,

@@ -338,12 +338,13 @@ void __mbx_pool_release_file(struct mbx_port *port, struct file *file)
 }
 
 /**
- * __mbx_pool_shutdown() - fail every allocation waiting for space
+ * __mbx_pool_hangup() - fail every allocation waiting for space with
+ * -EPIPE: the port is shut down, or nobody can receive what holds it
  * @port: the port, with a pool
  *
  * Context: port->lock held.
  */
-void __mbx_pool_shutdown(struct mbx_port *port)
+void __mbx_pool_hangup(struct mbx_port *port)
 {
 	__mbx_complete_all(port, &port->pool->waiters, -EPIPE);
 }
@@ -371,6 +372,9 @@ static int __mbx_pool_reserve(struct mbx_port *port, u64 size, bool pages,
 		*rp = mbx_extent_alloc(pool, size, pages, spares);
 		if (*rp)
 			return 0;
+		/* What fills the pool will never be received: as a send. */
+		if (__mbx_no_receivers(port))
+			return -EPIPE;
 		if (nonblock)
 			return -EAGAIN;
 		if (mbx_expired(deadline))

@@ -8,6 +8,9 @@
  * pool_test.c has the normal use.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
+#include <sys/syscall.h>
+
 #include "pool/pool.h"
 
 /* ---- shutdown and port destruction ------------------------------------- */
@@ -55,6 +58,51 @@ TEST_F(pool, after_shutdown_pool_send_is_epipe_and_queued_ones_drain)
 	ASSERT_TRUE(pat_check(self->base + q, 1000, 17));
 	ASSERT_EQ(0, t_buf_release(self->fd, q, 1000));
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
+}
+
+struct alloc_call {
+	int fd;
+	pid_t tid;
+	long ret;
+};
+
+static void *alloc_64(void *arg)
+{
+	struct alloc_call *a = arg;
+
+	__atomic_store_n(&a->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	a->ret = t_buf_alloc(a->fd, 64, MBX_TIMEOUT, 5000000000ULL, NULL);
+	return NULL;
+}
+
+/*
+ * A full pool whose messages nobody can ever receive (no name, no fd that
+ * may receive) will not free space: an allocation waiting for it fails
+ * with EPIPE, as a send does, and so does a new one.  (It waited for good,
+ * or until its timeout.)
+ */
+TEST_F(pool, alloc_waiting_for_space_fails_epipe_once_nobody_may_receive)
+{
+	struct alloc_call a;
+	uint64_t whole;
+	pthread_t th;
+
+	a.fd = mbx_port_dup(self->fd, MBX_SEND);
+	ASSERT_LE(0, a.fd);
+	ASSERT_EQ(0, t_buf_alloc(a.fd, POOL_SZ, 0, 0, &whole));
+	ASSERT_EQ(0, t_send_buf(a.fd, whole, POOL_SZ, 0, 1));
+	a.tid = 0;
+	ASSERT_EQ(0, pthread_create(&th, NULL, alloc_64, &a));
+	while (!__atomic_load_n(&a.tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	ASSERT_EQ(0, t_wait_sleeping(a.tid));
+	ASSERT_EQ(0, mbx_port_unlink(MBX_DEV_AUTO, self->name));
+	close(self->fd);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(-EPIPE, a.ret);
+	EXPECT_EQ(-EPIPE, t_buf_alloc(a.fd, 64, MBX_TIMEOUT, 1000000, NULL));
+	EXPECT_EQ(-EPIPE, t_send_copy(a.fd, "x", 1, 0, 2));
+	close(a.fd);
 }
 
 static long long mem_free_kib(void)
