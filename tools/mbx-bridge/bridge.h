@@ -20,6 +20,13 @@
 #define BRIDGE_META_MAX		512	/* the Mbx-Meta header's value */
 /* A source id, name.port.epoch: 63 + 1 + 63 + 1 + 16 and the NUL. */
 #define BRIDGE_SRC_MAX		160
+/*
+ * What a subscription may hold while its port is full: beyond, libnats
+ * drops messages (a slow consumer), which core mode counts as lost and
+ * JetStream redelivers.  It bounds the bridge's memory under a flood.
+ */
+#define PENDING_MSGS		65536
+#define PENDING_BYTES		(64 << 20)
 
 /* seen.c: the stream sequences a JetStream importer sent into its port. */
 #define SEEN_WINDOW		(1U << 19)	/* sequences above base: 64 KiB */

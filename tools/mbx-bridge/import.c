@@ -674,8 +674,8 @@ static int core_subscribe(struct importer *im)
 		s = natsConnection_QueueSubscribeSync(&im->sub, r->br->nc,
 						      r->subject, group);
 	if (s == NATS_OK)
-		s = natsSubscription_SetPendingLimits(im->sub, 1 << 20,
-						      1 << 30);
+		s = natsSubscription_SetPendingLimits(im->sub, PENDING_MSGS,
+						      PENDING_BYTES);
 	return s == NATS_OK ? 0 : -EIO;
 }
 

@@ -55,7 +55,8 @@ int pull_open(struct pull *p, natsConnection *nc, const char *stream,
 		s = natsConnection_SubscribeSync(&p->sub, nc, p->inbox);
 	}
 	if (s == NATS_OK)
-		s = natsSubscription_SetPendingLimits(p->sub, 1 << 20, 1 << 30);
+		s = natsSubscription_SetPendingLimits(p->sub, PENDING_MSGS,
+						      PENDING_BYTES);
 	if (s != NATS_OK) {
 		pull_close(p);
 		return -EIO;
