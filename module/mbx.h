@@ -419,7 +419,7 @@ struct mbx_port *mbx_name_pop(void);
 /* notify.c */
 long mbx_ioctl_notify(struct file *file, unsigned int cmd,
 		      struct mbx_notify __user *uarg);
-void __mbx_notify_fire(struct mbx_port *port);
+void __mbx_notify_fire(struct mbx_port *port, const struct mbx_msg *msg);
 void mbx_notify_flush(struct mbx_port *port);
 void __mbx_notify_drop(struct mbx_port *port);
 
@@ -538,27 +538,33 @@ efault:
 }
 
 /**
- * mbx_put_words() - copy a struct of 64-bit words out to user space
- * @dst:  the user's struct
- * @src:  the kernel's copy
- * @size: its size, a multiple of 8
+ * mbx_put_recv() - write a receive's results out to user space
+ * @dst:  the user's struct (its first version: every result is there)
+ * @src:  the results
  *
- * As mbx_get_words(), the other way.
+ * As mbx_get_words(), the other way, word by word, the sender's (pid and
+ * uid) last: results that name a sender are all written even when the
+ * struct runs into a page that faults half-way.
  *
  * Context: process context, may fault.
  * Return: 0 or -EFAULT.
  */
-static __always_inline int mbx_put_words(void __user *dst, const void *src,
-					 size_t size)
+static __always_inline int mbx_put_recv(struct mbx_recv __user *dst,
+					const struct mbx_recv *src)
 {
-	u64 __user *d = dst;
-	const u64 *s = src;
+	const size_t who = offsetof(struct mbx_recv, pid) / sizeof(u64);
+	u64 __user *d = (u64 __user *)dst;
+	const u64 *s = (const u64 *)src;
 	size_t i;
 
-	if (!user_access_begin(dst, size))
+	BUILD_BUG_ON(offsetof(struct mbx_recv, pid) % sizeof(u64) ||
+		     offsetof(struct mbx_recv, uid) / sizeof(u64) != who);
+	if (!user_access_begin(dst, MBX_RECV_SIZE_VER0))
 		return -EFAULT;
-	for (i = 0; i < size / sizeof(u64); i++)
-		unsafe_put_user(s[i], &d[i], efault);
+	for (i = 0; i < MBX_RECV_SIZE_VER0 / sizeof(u64); i++)
+		if (i != who)
+			unsafe_put_user(s[i], &d[i], efault);
+	unsafe_put_user(s[who], &d[who], efault);
 	user_access_end();
 	return 0;
 efault:

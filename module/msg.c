@@ -580,7 +580,7 @@ int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
 	 */
 	if (!inplace && mbx_copy_payload(port, msg, u64_to_user_ptr(args->buf)))
 		return -EFAULT;
-	if (mbx_put_words(uargs, args, MBX_RECV_SIZE_VER0))
+	if (mbx_put_recv(uargs, args))
 		return -EFAULT;
 	if (!inplace) {
 		mbx_msg_taken(port, msg);

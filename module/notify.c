@@ -64,10 +64,11 @@ static void mbx_notify_free(struct mbx_notify_reg *reg)
 /*
  * The thread of @leader's group to signal: one that does not block the
  * signal, as the kernel picks for a process-directed signal.  Else one
- * that can still take it with sigwaitinfo() or a signalfd, the registering
- * thread first; never an exiting one (a main thread that has called
- * pthread_exit() stays as a zombie, and a signal aimed at it alone is
- * never delivered).  The leader when no thread is left.
+ * that can still take it with sigwaitinfo() or a signalfd: the main
+ * thread, then the registering thread, then any; never an exiting one (a
+ * main thread that has called pthread_exit() stays as a zombie, and a
+ * signal aimed at it alone is never delivered).  The leader when no
+ * thread is left.
  */
 static struct task_struct *mbx_notify_thread(struct task_struct *leader,
 					     struct mbx_notify_reg *reg)
@@ -81,13 +82,16 @@ static struct task_struct *mbx_notify_thread(struct task_struct *leader,
 			return t;
 		live = live ?: t;
 	}
+	if (!(leader->flags & PF_EXITING))
+		return leader;
 	t = pid_task(reg->thread, PIDTYPE_PID);
 	if (t && !(t->flags & PF_EXITING) && same_thread_group(t, leader))
 		return t;
 	return live ?: leader;
 }
 
-static void mbx_notify_signal(struct mbx_notify_reg *reg)
+static void mbx_notify_signal(struct mbx_notify_reg *reg,
+			      const struct mbx_msg *msg)
 {
 	struct task_struct *leader;
 	struct kernel_siginfo info;
@@ -100,9 +104,12 @@ static void mbx_notify_signal(struct mbx_notify_reg *reg)
 	info.si_value.sival_ptr = u64_to_user_ptr(reg->value);
 
 	rcu_read_lock();
-	/* The sender's ids as the registered process sees them. */
-	info.si_pid = task_tgid_nr_ns(current, ns_of_pid(reg->owner));
-	info.si_uid = from_kuid_munged(reg->user_ns, current_uid());
+	/*
+	 * The sender's ids as the registered process sees them: the
+	 * message's, which a receive whose copy failed may be putting back.
+	 */
+	info.si_pid = pid_nr_ns(msg->pid, ns_of_pid(reg->owner));
+	info.si_uid = from_kuid_munged(reg->user_ns, msg->uid);
 	leader = pid_task(reg->owner, PIDTYPE_TGID);
 	/* As ipc/mqueue.c: never into a program that did not ask for it. */
 	if (leader && READ_ONCE(leader->self_exec_id) == reg->exec_id)
@@ -114,17 +121,18 @@ static void mbx_notify_signal(struct mbx_notify_reg *reg)
 /**
  * __mbx_notify_fire() - fire and remove a port's registration
  * @port: a port whose empty queue just took a message, with port->notify
+ * @msg:  the message, whose sender the signal names
  *
  * Context: port->lock held.
  */
-void __mbx_notify_fire(struct mbx_port *port)
+void __mbx_notify_fire(struct mbx_port *port, const struct mbx_msg *msg)
 {
 	struct mbx_notify_reg *reg = port->notify;
 
 	lockdep_assert_held(&port->lock);
 	port->notify = NULL;
 	if (reg->type == MBX_NOTIFY_SIGNAL)
-		mbx_notify_signal(reg);
+		mbx_notify_signal(reg, msg);
 	else if (reg->type == MBX_NOTIFY_EVENTFD)
 		eventfd_signal(reg->efd);
 	mbx_notify_free(reg);

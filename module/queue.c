@@ -552,7 +552,7 @@ int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,
 		__mbx_count_send(port, msg);
 		__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
 		if (unlikely(port->notify) && port->queued == 1)
-			__mbx_notify_fire(port);
+			__mbx_notify_fire(port, msg);
 		return 0;
 	}
 
@@ -678,7 +678,7 @@ void __mbx_putback(struct mbx_port *port, struct mbx_msg **msgs, u32 n)
 	__mbx_poll_wake(port, EPOLLIN | EPOLLRDNORM);
 	/* Back in a queue that was empty, with no receiver waiting. */
 	if (unlikely(port->notify) && port->queued == back)
-		__mbx_notify_fire(port);
+		__mbx_notify_fire(port, msgs[i]);
 }
 
 /**

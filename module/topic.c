@@ -472,7 +472,7 @@ static int mbx_topic_deliver(struct mbx_port *port, struct mbx_recv *args,
 	}
 	if (uargs) {
 		mbx_topic_results(args, pk, inplace);
-		if (mbx_put_words(uargs, args, MBX_RECV_SIZE_VER0))
+		if (mbx_put_recv(uargs, args))
 			return -EFAULT;
 	}
 	return 0;

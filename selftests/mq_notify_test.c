@@ -420,6 +420,39 @@ TEST(uapi_notify_fires_for_a_message_put_back_into_an_empty_queue)
 	close(efd);
 }
 
+/* The same by signal: it names the message's sender, not the receiver. */
+TEST(uapi_notify_signal_for_a_put_back_message_names_its_sender)
+{
+	struct mbx_notify n = { .type = MBX_NOTIFY_SIGNAL, .signo = SIGUSR1 };
+	struct bad_recv b;
+	siginfo_t si;
+	sigset_t set;
+	pthread_t th;
+	pid_t pid;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, NULL));
+	b.fd = t_port(4, 8, 0600, NULL, MBX_PORT_MQ);
+	ASSERT_LE(0, b.fd);
+	ASSERT_EQ(0, mbx_notify(b.fd, &n));
+	ASSERT_EQ(0, pthread_create(&th, NULL, recv_into_bad_buffer, &b));
+	while (T_INFO(b.fd, recv_waiting) != 1)
+		usleep(1000);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(mbx_send(b.fd, "x", 1, 0) ? 1 : 0);
+	EXPECT_EQ(0, t_reap(pid));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(-EFAULT, b.ret);
+	ASSERT_EQ(SIGUSR1, wait_signal(SIGUSR1, 2000, &si));
+	EXPECT_EQ(SI_MESGQ, si.si_code);
+	EXPECT_EQ(pid, si.si_pid);
+	EXPECT_EQ(getuid(), si.si_uid);
+	close(b.fd);
+}
+
 /* The thread of the child below: registers, then waits for the signal. */
 static void *register_and_wait(void *arg)
 {

@@ -504,6 +504,40 @@ TEST(recv_whose_payload_faults_writes_no_results)
 	close(fd);
 }
 
+/*
+ * Results whose struct runs into a read-only page: some words may be
+ * written before the fault, never the sender's pid and uid (written
+ * last), and the message stays queued.
+ */
+TEST(recv_results_cut_by_a_read_only_page_never_name_the_sender)
+{
+	struct mbx_recv *r;
+	char buf[8];
+	uint8_t *pg;
+	int fd = t_anon(4, 64);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, t_send_str(fd, "A", 3));
+	pg = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pg);
+	/* Words 0-6 (pid and uid the seventh) on the first page. */
+	r = (struct mbx_recv *)(pg + 4096 - 56);
+	memset(r, 0, sizeof(*r));
+	r->buf = (uintptr_t)buf;
+	r->len = sizeof(buf);
+	r->flags = MBX_NONBLOCK;
+	r->pid = -7;
+	r->uid = 77;
+	ASSERT_EQ(0, mprotect(pg + 4096, 4096, PROT_READ));
+	EXPECT_EQ(-EFAULT, t_ioctl(fd, MBX_IOC_RECV, r));
+	EXPECT_EQ(-7, r->pid);
+	EXPECT_EQ(77, r->uid);
+	EXPECT_EQ(1, T_INFO(fd, queued));
+	munmap(pg, 8192);
+	close(fd);
+}
+
 TEST(send_and_recv_bad_argument_pointer_fail_efault)
 {
 	int fd = t_anon(4, 64);
