@@ -234,6 +234,49 @@ TEST(notify_thread)
 	mq_unlink(name);
 }
 
+/* How many descriptors this process has open. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Closing another descriptor of the queue drops a SIGEV_THREAD
+ * registration (as on Linux); the library forgets it too.  (It kept it,
+ * with its eventfd, until the registering descriptor was closed: one more
+ * for every register-open-close cycle.)
+ */
+TEST(notify_thread_forgotten_when_another_descriptor_closes)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD };
+	int i, before = -1;
+	char name[64];
+	mqd_t q, o;
+
+	q = qcreate(qname(name, "nfgt"), 4, 64, 0);
+	ASSERT_LE(0, q);
+	sev.sigev_notify_function = notified;
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, mq_notify(q, &sev)) TH_LOG("cycle %d", i);
+		o = mq_open(name, O_RDONLY);
+		ASSERT_LE(0, o);
+		ASSERT_EQ(0, mq_close(o));
+		if (i == 1)
+			before = open_fds();
+	}
+	EXPECT_EQ(before, open_fds());
+	mq_close(q);
+	mq_unlink(name);
+}
+
 #ifndef MQ_PRELOAD
 /* ---- the uapi underneath: MBX_PORT_MQ and MBX_IOC_NOTIFY ------------ */
 

@@ -258,6 +258,41 @@ TEST(create_rdonly)
 	mq_unlink(name);
 }
 
+/*
+ * A queue created read-only with two descriptors free: the library makes
+ * the port, then a narrowed fd of it.  It once failed with EMFILE there
+ * and left the queue behind (EEXIST on the next try); Linux needs one.
+ */
+TEST(create_rdonly_with_two_descriptors_free)
+{
+	struct mq_attr a = { .mq_maxmsg = 2, .mq_msgsize = 8 };
+	struct rlimit rl = { 32, 32 };
+	char name[64];
+	int fd, last = -1;
+	pid_t pid;
+	mqd_t q;
+
+	qname(name, "fewfd");
+	mq_unlink(name);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			_exit(10);
+		while ((fd = open("/dev/null", O_RDONLY)) >= 0)
+			last = fd;
+		close(last);
+		close(last - 1);
+		q = mq_open(name, O_CREAT | O_EXCL | O_RDONLY, 0600, &a);
+		if (q < 0)
+			_exit(errno == EMFILE ? 11 : 12);
+		_exit(mq_close(q) ? 13 : 0);
+	}
+	EXPECT_EQ(0, wait_exit(pid));
+	/* Created once, by that call, and still there. */
+	EXPECT_EQ(0, mq_unlink(name));
+}
+
 TEST(bad_descriptors)
 {
 	struct sigevent sev = { .sigev_notify = SIGEV_NONE };

@@ -233,23 +233,31 @@ static int queues_full(int dev)
 }
 
 /*
- * Create the port and narrow the fd to the access asked.  Returns the fd,
- * -EEXIST if the name is taken, or -1 with errno set.
+ * Create the port and narrow the fd to the access asked.  The control
+ * device *@dev is closed (and set to -1) first, so that the narrowed fd
+ * can take its slot; a queue whose fd cannot be made after all is
+ * unlinked again, as Linux never leaves one behind a failed mq_open().
+ * Returns the fd, -EEXIST if the name is taken (*@dev still open), or -1
+ * with errno set.
  */
-static int create_port(int dev, struct mbx_port_create *pc,
+static int create_port(int *dev, struct mbx_port_create *pc,
 		       unsigned int access)
 {
 	int fd, nfd;
 
-	fd = mbx_port_create(dev, pc);
+	fd = mbx_port_create(*dev, pc);
 	if (fd == -EEXIST)
 		return fd;
 	if (fd < 0)
 		return __mq_fail(-fd);
 	if (access == (MBX_SEND | MBX_RECV))
 		return fd;
+	close(*dev);
+	*dev = -1;
 	nfd = mbx_port_dup(fd, access | (pc->flags & ~MBX_PORT_MQ));
 	close(fd);
+	if (nfd < 0)
+		mbx_port_unlink(MBX_DEV_AUTO, pc->name);
 	return nfd < 0 ? __mq_fail(-nfd) : nfd;
 }
 
@@ -259,9 +267,10 @@ static int create_port(int dev, struct mbx_port_create *pc,
  * the queue is to be created (an existing one is opened, or is EEXIST
  * with O_EXCL).  So is a queue beyond queues_max, ENOSPC.
  */
-static int open_port(int dev, const char *pname, int oflag,
+static int open_port(int *devp, const char *pname, int oflag,
 		     const struct mbx_port_create *pc)
 {
+	int dev = *devp;
 	unsigned int flags = MBX_CLOEXEC | (oflag & O_NONBLOCK ?
 					    MBX_NONBLOCK : 0);
 	unsigned int access;
@@ -283,7 +292,7 @@ static int open_port(int dev, const char *pname, int oflag,
 	}
 	for (tries = 0; tries < 100; tries++) {
 		if (oflag & O_CREAT) {
-			fd = create_port(dev, (struct mbx_port_create *)pc,
+			fd = create_port(devp, (struct mbx_port_create *)pc,
 					 access);
 			if (fd != -EEXIST)
 				return fd;
@@ -335,8 +344,9 @@ mqd_t mq_open(const char *name, int oflag, ...)
 	dev = dev_open();
 	if (dev < 0)
 		return -1;
-	fd = open_port(dev, pc.name, oflag, bad_attr ? NULL : &pc);
-	close(dev);
+	fd = open_port(&dev, pc.name, oflag, bad_attr ? NULL : &pc);
+	if (dev >= 0)
+		close(dev);
 	if (fd >= 0 && port_info(fd, &info) < 0)
 		cache_set(fd, 0);
 	return fd;

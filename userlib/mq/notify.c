@@ -13,11 +13,16 @@
  * on all of them with epoll.  When one fires the helper forgets it and
  * starts a detached thread, with the attributes the caller gave, that runs
  * sigev_notify_function(sigev_value).  mq_notify(NULL) and mq_close()
- * forget the caller's pending SIGEV_THREAD registration; a fork()ed child
- * starts with none, and its own helper.
+ * forget the caller's pending SIGEV_THREAD registration on that queue,
+ * through whatever descriptor it was made (the kernel drops it when the
+ * process closes any descriptor of the queue); a new one forgets those
+ * of the queue that can no longer fire.  A fork()ed child starts with
+ * none, and its own helper.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +35,7 @@
 /* A pending SIGEV_THREAD registration. */
 struct mq_thread_reg {
 	struct mq_thread_reg *next;
+	uint64_t port;		/* the queue's port id */
 	int mqd;
 	int efd;
 	void (*fn)(union sigval value);
@@ -78,14 +84,30 @@ static int reg_unlink(struct mq_thread_reg *reg)
 	return 0;
 }
 
-void __mq_notify_forget(int fd)
+/* The port id of descriptor @fd, or 0. */
+static uint64_t port_id(int fd)
 {
+	struct mbx_port_info info;
+
+	return mbx_port_info(fd, &info) ? 0 : info.id;
+}
+
+/*
+ * Forget the registrations of @port (through @fd when its id is unknown),
+ * but @keep; with @unfired, only those that have not fired (their eventfd
+ * reads 0), which the helper is not about to run.  Under notify_lock.
+ */
+static void forget(int fd, uint64_t port, struct mq_thread_reg *keep,
+		   bool unfired)
+{
+	struct pollfd pfd = { .events = POLLIN };
 	struct mq_thread_reg **p, *reg;
 
-	pthread_mutex_lock(&notify_lock);
 	for (p = &regs; *p;) {
 		reg = *p;
-		if (reg->mqd != fd) {
+		pfd.fd = reg->efd;
+		if (reg == keep || (port ? reg->port != port : reg->mqd != fd) ||
+		    (unfired && poll(&pfd, 1, 0) != 0)) {
 			p = &reg->next;
 			continue;
 		}
@@ -93,6 +115,14 @@ void __mq_notify_forget(int fd)
 		epoll_ctl(helper_epfd, EPOLL_CTL_DEL, reg->efd, NULL);
 		reg_free(reg);
 	}
+}
+
+void __mq_notify_forget(int fd)
+{
+	uint64_t port = port_id(fd);
+
+	pthread_mutex_lock(&notify_lock);
+	forget(fd, port, NULL, false);
 	pthread_mutex_unlock(&notify_lock);
 }
 
@@ -113,15 +143,16 @@ static void *notify_thread(void *arg)
 static void notify_run(struct mq_thread_reg *reg)
 {
 	pthread_attr_t def, *attr = reg->has_attr ? &reg->attr : &def;
+	bool own = !reg->has_attr;	/* @reg is the new thread's to free */
 	pthread_t t;
 
-	if (!reg->has_attr)
+	if (own)
 		pthread_attr_init(&def);
 	/* As glibc does: the thread is detached, whatever the attributes. */
 	pthread_attr_setdetachstate(attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, attr, notify_thread, reg))
 		reg_free(reg);
-	if (!reg->has_attr)
+	if (own)
 		pthread_attr_destroy(&def);
 }
 
@@ -277,6 +308,7 @@ static int notify_thread_register(mqd_t mqdes, const struct sigevent *sev)
 	reg = reg_new(mqdes, sev);
 	if (!reg)
 		return -1;
+	reg->port = port_id(mqdes);
 	args.fd = reg->efd;
 	ev.data.ptr = reg;
 
@@ -296,6 +328,9 @@ static int notify_thread_register(mqd_t mqdes, const struct sigevent *sev)
 	if (ret < 0) {
 		reg_unlink(reg);
 		reg_free(reg);
+	} else if (reg->port) {
+		/* The kernel holds one per queue: the others cannot fire. */
+		forget(mqdes, reg->port, reg, true);
 	}
 	pthread_mutex_unlock(&notify_lock);
 	return ret < 0 ? notify_err(ret) : 0;

@@ -8,6 +8,9 @@
  * 1.0 sizes: these versions hand them to the kernel as such (it accepts
  * every version), so such a program keeps working, unchanged, with this
  * library.  New programs link to the default (1.1) versions.
+ *
+ * mbx_notify() came after 1.0 (it is 1.4's), but the map's 1.0 wildcard
+ * exported it there for a while: programs linked then keep that name.
  */
 #include "internal.h"
 
@@ -74,4 +77,9 @@ V10(mbx_recv_batch) int __mbx_recv_batch_v10(int port, void *msgs,
 					     unsigned int flags)
 {
 	return batch_v10(port, MBX_IOC_RECV_BATCH_V0, msgs, count, flags);
+}
+
+V10(mbx_notify) int __mbx_notify_v10(int port, const struct mbx_notify *args)
+{
+	return mbx_notify(port, args);
 }
