@@ -173,7 +173,7 @@ static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae,
 	seq = meta.seq;
 	i = seq % x->n;
 	pthread_mutex_lock(&x->ack_lock);
-	if (x->slot[i].seq != seq ||
+	if (__atomic_load_n(&x->slot[i].seq, __ATOMIC_RELAXED) != seq ||
 	    __atomic_load_n(&x->slot[i].state, __ATOMIC_ACQUIRE) != SLOT_FULL)
 		goto unlock;
 	if (!pa) {
@@ -448,7 +448,9 @@ static int receive(struct exporter *x)
 	/* The sequence numbers are taken before the kernel can fill them. */
 	__atomic_store_n(&x->h->next_seq, base + k, __ATOMIC_SEQ_CST);
 	for (i = t; i < t + k; i++) {
-		x->slot[i].seq = base + i - t;
+		/* on_ack() reads it, under ack_lock, to match its ack. */
+		__atomic_store_n(&x->slot[i].seq, base + i - t,
+				 __ATOMIC_RELAXED);
 		memset(&x->rv[i], 0, sizeof(x->rv[i]));
 		x->rv[i].buf = (uintptr_t)(x->data + i * x->max);
 		x->rv[i].len = x->max;

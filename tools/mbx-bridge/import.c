@@ -12,7 +12,9 @@
  * counter: a bridge killed mid-batch learns on restart, from how far that
  * counter moved, how much of the batch is in the port.  The file knows
  * which stream the sequences are of (by its creation time): a stream made
- * again numbers from 1, and the old one's are forgotten.  A redelivery of a
+ * again numbers from 1, and the old one's are forgotten.  A consumer
+ * deleted under a running importer (its stream deleted) is made again,
+ * with the stream if need be.  A redelivery of a
  * sequence sent is acked and dropped; a redelivery of any other is sent,
  * in whatever order it comes (a pull lost with the connection, a queue
  * group member killed with messages pulled).  An exclusive (or fan-out)
@@ -473,10 +475,23 @@ static uint32_t room(struct importer *im)
 	return cap < n ? cap : n;
 }
 
+static int js_subscribe_retry(struct importer *im);
+
+/*
+ * Whether pulls failing so (@got, @fails in a row) mean that the consumer
+ * is gone, its stream deleted (and perhaps made again): JetStream says
+ * so, or no pull has worked for a while.
+ */
+static bool consumer_gone(struct importer *im, int got, unsigned int fails)
+{
+	return (got == -EAGAIN && strstr(im->pull.why, "Consumer Deleted")) ||
+	       fails >= 10;
+}
+
 static void js_loop(struct importer *im)
 {
 	struct pollfd p = { .fd = im->fd, .events = POLLOUT };
-	unsigned int backoff = 100;
+	unsigned int backoff = 100, fails = 0;
 	natsMsg *list[BRIDGE_BATCH];
 	int i, got;
 
@@ -493,11 +508,23 @@ static void js_loop(struct importer *im)
 			for (i = 0; i < got; i++)
 				natsMsg_Destroy(list[i]);
 			backoff = 100;
+			fails = 0;
 		} else if (got < 0) {
 			stats_add(&im->r->c->errors, 1);
 			blog("%s: pull failed: %s; retrying in %u ms",
 			     im->r->subject, got == -EAGAIN ? im->pull.why :
 			     "cannot send the request", backoff);
+			if (consumer_gone(im, got, ++fails)) {
+				blog("%s: subscribing again", im->r->subject);
+				pull_close(&im->pull);
+				if (im->js)
+					jsCtx_Destroy(im->js);
+				im->js = NULL;
+				if (js_subscribe_retry(im))
+					return;
+				fails = 0;
+				continue;
+			}
 			sleep_ms(backoff);
 			backoff = backoff < 2000 ? backoff * 2 : backoff;
 		}

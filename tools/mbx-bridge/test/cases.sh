@@ -474,7 +474,9 @@ bridge_kill TERM'
 # A stream deleted and made again numbers its messages from 1 again: an
 # importer whose state file kept the old stream's sequences took the new
 # messages for ones it had sent, and never delivered them.  One VM; the
-# stream is deleted while the bridge is stopped, and made again by it.
+# stream is deleted while the bridge is stopped, and made again by it;
+# then deleted while it runs (its pulls failed for good: it now
+# subscribes again, making the stream anew).
 case_restream() {
 	local c=restream
 	conf b $c jetstream "import restream.s DST exclusive"
@@ -491,12 +493,18 @@ for i in 1 2 3; do mbx-bridge pub -c $CONF -- restream.s new$i; done
 n=$(queued DST 8 30)
 check new "$n of 8 messages (3 of the new stream)" [ "$n" = 8 ]
 check logged "$(grep -c "made anew" /tmp/bridge.log) notices" grep -q "made anew" /tmp/bridge.log
+mbx-bridge pub -c $CONF -- -r ctl.deleted "\$JS.API.STREAM.DELETE.MBX_restream_s" ""
+i=0
+while [ "$(grep -c "made anew" /tmp/bridge.log)" -lt 2 ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+for i in 1 2 3; do mbx-bridge pub -c $CONF -- restream.s run$i; done
+n=$(queued DST 11 30)
+check while-running "$n of 11 messages (3 after a deletion while running)" [ "$n" = 11 ]
 bridge_kill TERM'
 	nats_start 1 0
 	nats_ready 0
 	vm b $c
 	vm_wait
-	collect $c old new logged
+	collect $c old new logged while-running
 }
 
 # Durable consumers and message ids are named after the bridge: a second
