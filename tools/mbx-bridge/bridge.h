@@ -135,7 +135,7 @@ struct bridge {
 	natsSubscription *name_sub;	/* name.c: answers to the name */
 	jsCtx *js;
 	struct stats_file *stats;
-	int stop;		/* 1: signal, 2: a route failed */
+	int stop;		/* 1: signal, 2: a route failed, 3: name taken */
 };
 
 /* config.c */
@@ -154,6 +154,7 @@ void stats_add(uint64_t *counter, uint64_t n);
 
 /* name.c */
 int bridge_claim_name(struct bridge *br);
+int bridge_name_check(struct bridge *br);
 
 /* nats.c */
 int bridge_connect(struct bridge *br);

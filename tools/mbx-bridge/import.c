@@ -516,6 +516,12 @@ static void js_loop(struct importer *im)
 			     "cannot send the request", backoff);
 			if (consumer_gone(im, got, ++fails)) {
 				blog("%s: subscribing again", im->r->subject);
+				/*
+				 * Not at once: nats-server 2.9 still removes a
+				 * deleted stream's files for a moment, and a
+				 * stream made again meanwhile fails to store.
+				 */
+				sleep_ms(2000);
 				pull_close(&im->pull);
 				if (im->js)
 					jsCtx_Destroy(im->js);

@@ -165,9 +165,13 @@ static void run_routes(struct bridge *br)
 		r->br = br;
 		pthread_create(&r->thread, NULL, run[r->kind], r);
 	}
-	while (!br->stop)
+	/* Every 10 s: does a bridge of our name that started first run? */
+	for (i = 1; !br->stop; i++) {
 		sleep_ms(100);
-	stats_state(br, br->stop == 2 ? "failed" : "stopping");
+		if (!(i % 100) && bridge_name_check(br))
+			br->stop = 3;
+	}
+	stats_state(br, br->stop >= 2 ? "failed" : "stopping");
 	for (i = 0; i < br->cfg.nroutes; i++)
 		pthread_join(br->cfg.routes[i].thread, NULL);
 }
@@ -199,16 +203,17 @@ static int cmd_run(struct bridge *br, bool check_only)
 		stats_state(br, br->stop ? "stopped" : "unreachable");
 		return br->stop ? 0 : 1;
 	}
-	if (bridge_claim_name(br)) {
+	i = bridge_claim_name(br);
+	if (i) {
 		bridge_disconnect(br);
 		stats_state(br, "failed");
-		return 1;
+		return i == -EEXIST ? 3 : 1;
 	}
 	run_routes(br);
 	bridge_disconnect(br);
-	stats_state(br, br->stop == 2 ? "failed" : "stopped");
+	stats_state(br, br->stop >= 2 ? "failed" : "stopped");
 	nats_Close();
-	return br->stop == 2 ? 1 : 0;
+	return br->stop == 3 ? 3 : br->stop == 2 ? 1 : 0;
 }
 
 int main(int argc, char **argv)
