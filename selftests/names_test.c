@@ -5,8 +5,8 @@
  * a port is reachable by name (PORT_INFO state MBX_STATE_NAMED) exactly
  * while its name is linked, so that a port whose name is gone reaches end
  * of stream when its last sender closes; and an open by name racing an
- * unlink either loses (ENOENT) or counts its fd before the unlink looks.  The single-threaded rules of
- * names are in port_test.c and perm_test.c.
+ * unlink either loses (ENOENT) or counts its fd before the unlink looks.
+ * The single-threaded rules of names are in port_test.c and perm_test.c.
  */
 #define _GNU_SOURCE
 #include <pthread.h>

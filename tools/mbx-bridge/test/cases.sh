@@ -514,7 +514,7 @@ bridge_kill TERM'
 # within 10 s of running beside the first (status 3), the first running
 # on; once the first is stopped, it starts.
 case_name() {
-	local c=name i
+	local c=name _
 	conf b $c jetstream "import name.s DST"
 	script $c b 'mbxctl create DST -c 64 >/dev/null
 bridge_start
@@ -540,7 +540,7 @@ kill -TERM $! 2>/dev/null; wait $! 2>/dev/null'
 	nats_start 1 0
 	nats_ready 0
 	vm b $c
-	for i in $(seq 1 600); do
+	for _ in $(seq 1 600); do
 		grep -q '^PHASE outage' "$out/$c/b.log" 2>/dev/null && break
 		sleep 0.2
 	done
