@@ -184,14 +184,24 @@ static int create_attr(struct mbx_port_create *pc, mode_t mode,
 	return 0;
 }
 
-/* Whether the caller has CAP_SYS_RESOURCE in its effective set. */
+/* The inode of the initial user namespace's nsfs file (PROC_USER_INIT_INO). */
+#define INIT_USER_NS_INO	0xEFFFFFFDU
+
+/*
+ * Whether the caller has CAP_SYS_RESOURCE in its effective set, in the
+ * initial user namespace, where Linux's capable() looks: root of another
+ * user namespace (a rootless container) is not exempt from queues_max.
+ */
 static int cap_sys_resource(void)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	struct stat st;
 
+	if (stat("/proc/self/ns/user", &st) || st.st_ino != INIT_USER_NS_INO)
+		return 0;
 	if (syscall(SYS_capget, &hdr, data))
 		return 0;
 	return !!(data[CAP_TO_INDEX(CAP_SYS_RESOURCE)].effective &
