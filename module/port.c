@@ -198,18 +198,6 @@ void mbx_port_put(struct mbx_port *port)
 	kref_put(&port->ref, mbx_port_free);
 }
 
-/*
- * __mbx_port_hangup(), and allocations waiting for the pool space that
- * queued messages hold: with nobody left to receive them, they fail as
- * sends do.
- */
-static void __mbx_port_hangup_all(struct mbx_port *port)
-{
-	__mbx_port_hangup(port);
-	if (port->pool && __mbx_no_receivers(port))
-		__mbx_pool_hangup(port);
-}
-
 /**
  * mbx_port_unname() - tell a port that its name is gone
  * @port: the port, with the reference its name held (mbx_name_unlink(),
@@ -224,7 +212,7 @@ void mbx_port_unname(struct mbx_port *port)
 {
 	spin_lock(&port->lock);
 	port->linked = false;
-	__mbx_port_hangup_all(port);
+	__mbx_port_hangup(port);
 	if (port->ring)
 		__mbx_ring_hangup(port);
 	mbx_port_unlock(port);
@@ -441,7 +429,7 @@ static int mbx_port_release(struct inode *inode, struct file *file)
 	/* Nobody is left to be notified of anything. */
 	if (unlikely(port->notify) && !port->senders && !port->receivers)
 		__mbx_notify_drop(port);
-	__mbx_port_hangup_all(port);
+	__mbx_port_hangup(port);
 	if (port->ring)
 		__mbx_ring_release_file(port, file);
 	mbx_port_unlock(port);

@@ -499,7 +499,9 @@ void mbx_recv_done(struct mbx_port *port)
  * @port: a port whose fd counts or linked flag just changed
  *
  * Blocked receivers of a port that nobody can send to any more see end of
- * stream; blocked senders of a port that nobody can receive from get EPIPE.
+ * stream; blocked senders of a port that nobody can receive from get EPIPE,
+ * and so do allocations waiting for the pool space its queued messages
+ * hold.
  *
  * Context: port->lock held.
  */
@@ -514,6 +516,8 @@ void __mbx_port_hangup(struct mbx_port *port)
 	}
 	if (__mbx_no_receivers(port)) {
 		__mbx_complete_all(port, &port->send_waiters, -EPIPE);
+		if (port->pool)
+			__mbx_pool_hangup(port);
 		events |= EPOLLERR;
 	}
 	if (events)
