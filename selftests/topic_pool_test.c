@@ -4,7 +4,8 @@
  * subscriber at the same offset and goes back to the pool only after the
  * last one released it, unsubscribed, closed or died; regions held by
  * others cannot be sent or released.  Also: a receive whose copy faults
- * leaves the backlog as it was, and subscribing and unsubscribing race
+ * leaves the backlog as it was; MBX_RECV_RELEASE gives back the
+ * subscriber's own hold only; and subscribing and unsubscribing race
  * with publishers without losing, duplicating or leaking anything.
  */
 #define _GNU_SOURCE
@@ -115,6 +116,58 @@ TEST(copy_receives_of_a_region_free_it_after_the_last)
 	EXPECT_GT(POOL, pool_free(fd));
 	EXPECT_EQ(300, mbx_recv(b, buf, sizeof(buf), NULL));
 	EXPECT_TRUE(t_check(buf, 300, 3));
+	EXPECT_EQ(POOL, pool_free(fd));
+	mbx_pool_unmap(base, size);
+	close(a);
+	close(b);
+	close(fd);
+}
+
+/*
+ * MBX_RECV_RELEASE on a subscription: the region given back is this
+ * subscriber's hold only; one it does not hold fails the call, which then
+ * takes nothing; a release stands when the receive finds nothing.
+ */
+TEST(receive_in_place_releases_the_subscribers_last_region)
+{
+	int fd = pool_topic(4), a, b;
+	uint64_t r1, r2, got;
+	size_t size;
+	void *base;
+
+	ASSERT_LE(0, fd);
+	a = sub(fd);
+	b = sub(fd);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	ASSERT_EQ(0, send_region(fd, base, 200, 1, &r1));
+	ASSERT_EQ(0, send_region(fd, base, 300, 2, &r2));
+
+	ASSERT_EQ(200, mbx_recv_inplace(a, &got, NULL));
+	EXPECT_EQ(r1, got);
+	ASSERT_EQ(300, mbx_recv_inplace_release(a, r1, 200, &got, NULL));
+	EXPECT_EQ(r2, got);
+	EXPECT_TRUE(t_check(mbx_buf_ptr(base, r2), 300, 2));
+	/* b still has r1 in its backlog: a's release did not free it. */
+	ASSERT_EQ(200, mbx_recv_inplace(b, &got, NULL));
+	EXPECT_EQ(r1, got);
+	EXPECT_TRUE(t_check(mbx_buf_ptr(base, r1), 200, 1));
+
+	/* b does not hold r2 (a does): refused, and r2 stays in b's backlog. */
+	EXPECT_EQ(-EPERM, mbx_recv_inplace_release(b, r2, 300, &got, NULL));
+	EXPECT_EQ(-EINVAL, mbx_recv_inplace_release(b, r1, 199, &got, NULL));
+	ASSERT_EQ(300, mbx_recv_inplace_release(b, r1, 200, &got, NULL));
+	EXPECT_EQ(r2, got);
+	/* r1 is free now: nobody holds it. */
+	EXPECT_NE(0, mbx_buf_release(a, r1, 200));
+	EXPECT_NE(0, mbx_buf_release(b, r1, 200));
+
+	/* Nothing left for a: the release stands all the same. */
+	EXPECT_EQ(-EAGAIN, mbx_recv_inplace_release(a, r2, 300, &got, NULL));
+	EXPECT_NE(0, mbx_buf_release(a, r2, 300));
+	EXPECT_GT(POOL, pool_free(fd));
+	EXPECT_EQ(0, mbx_buf_release(b, r2, 300));
 	EXPECT_EQ(POOL, pool_free(fd));
 	mbx_pool_unmap(base, size);
 	close(a);
