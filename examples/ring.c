@@ -45,13 +45,20 @@ static uint32_t payload_len(uint32_t seq)
 	return 8 + (seq * 2654435761U) % 1017;
 }
 
+/*
+ * Write the records.  Whatever happens, the producer detaches and closes
+ * its fd at the end: with no producer left the stream ends, so that a
+ * producer that fails ends the consumer's wait too.
+ */
 static int produce(int fd)
 {
 	struct mbx_ring *ring;
 	uint32_t seq;
+	int ret = 1;
 
 	if (mbx_ring_attach(fd, MBX_RING_PRODUCER, &ring) < 0) {
 		perror("ring: attach as producer");
+		close(fd);
 		return 1;
 	}
 	for (seq = 0; seq < RECORDS; seq++) {
@@ -62,7 +69,7 @@ static int produce(int fd)
 		r = mbx_ring_reserve(ring, sizeof(*r) + len, MBX_RING_FOREVER);
 		if (!r) {
 			perror("ring: reserve");
-			return 1;
+			goto out;
 		}
 		r->seq = seq;
 		r->len = len;
@@ -76,18 +83,20 @@ static int produce(int fd)
 		 */
 		if (seq % BATCH == BATCH - 1 && mbx_ring_commit(ring) < 0) {
 			perror("ring: commit");
-			return 1;
+			goto out;
 		}
 	}
 	if (mbx_ring_commit(ring) < 0) {
 		perror("ring: commit");
-		return 1;
+		goto out;
 	}
 	printf("producer: %u records written in place\n", RECORDS);
+	ret = 0;
+out:
 	/* Unmap and close: once no producer is left, the stream ends. */
 	mbx_ring_detach(ring);
 	close(fd);
-	return 0;
+	return ret;
 }
 
 static int consume(int fd)
@@ -169,8 +178,9 @@ int main(void)
 	}
 	close(cons_fd);
 	failed = produce(prod_fd);
-	waitpid(pid, &status, 0);
-	failed |= !WIFEXITED(status) || WEXITSTATUS(status);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		failed = 1;
 	puts(failed ? "ring: FAILED" :
 	     "ring: every record arrived once, in order, intact, then end of stream");
 	return failed;
