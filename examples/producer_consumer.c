@@ -25,13 +25,19 @@ int main(void)
 	unsigned int i;
 	int fds[2], ret, status;
 	ssize_t len;
+	pid_t pid;
 
 	ret = mbx_port_pair(MBX_DEV_AUTO, &attr, fds);
 	if (ret < 0) {
 		fprintf(stderr, "mbx_port_pair: %s\n", strerror(-ret));
 		return 1;
 	}
-	if (fork() == 0) {		/* the producer */
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return 1;
+	}
+	if (pid == 0) {			/* the producer */
 		close(fds[0]);
 		for (i = 1; i <= N; i++)
 			if (mbx_send(fds[1], &i, sizeof(i), 0) < 0)
@@ -49,7 +55,8 @@ int main(void)
 	       len == -EPIPE ? "-EPIPE: end of stream" : strerror((int)-len));
 	printf("consumer: read() at end of stream returns %zd\n",
 	       read(fds[0], &i, sizeof(i)));
-	if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
 		return 1;
 	return !(len == -EPIPE && got == N);
 }

@@ -57,7 +57,8 @@ static int subscribe(int fd, int id, void *pool, int slow)
 			good += checksum(mbx_buf_ptr(pool, r.offset),
 					 r.len) == r.tag;
 			frames++;
-			mbx_buf_release(fd, r.offset, r.len);
+			if (mbx_buf_release(fd, r.offset, r.len) < 0)
+				return 1;
 			continue;
 		}
 		if (n < next || n - next > r.dropped)
@@ -138,18 +139,25 @@ int main(void)
 		    mbx_subscribe(fd, MBX_SUB_DROP_OLDEST, 8, 0) < 0)
 			return 1;
 		pid[i] = fork();
+		if (pid[i] < 0) {
+			perror("pubsub: fork");
+			close(fd);
+			failed = 1;
+			break;		/* publish nothing; reap those forked */
+		}
 		if (pid[i] == 0) {
 			close(topic);	/* so that end of stream can come */
 			_exit(subscribe(fd, i + 1, pool, i == SUBS - 1));
 		}
 		close(fd);
 	}
-	failed |= publish(topic, pool);
+	if (!failed)
+		failed = publish(topic, pool);
 	close(topic);			/* the last sender: end of stream */
-	for (i = 0; i < SUBS; i++) {
-		waitpid(pid[i], &status, 0);
-		failed |= !WIFEXITED(status) || WEXITSTATUS(status);
-	}
+	while (i-- > 0)			/* the subscribers forked */
+		if (waitpid(pid[i], &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			failed = 1;
 	if (failed)
 		puts("pubsub: FAILED");
 	else
