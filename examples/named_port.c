@@ -2,8 +2,9 @@
 /*
  * named_port: two unrelated processes meet at a port name.
  *
- *   named_port server NAME   create NAME (mode 0666), print each message
- *                            until an empty one, then unlink NAME
+ *   named_port server NAME   create NAME (mode 0622: anyone may send, only
+ *                            its owner receive), print each message until
+ *                            an empty one, then unlink NAME
  *   named_port client NAME   open NAME for sending only, send 3 messages
  *                            and an empty one
  *   named_port unlink NAME   remove a name left behind by a dead server
@@ -25,10 +26,10 @@ static int fail(const char *what, long err)
 
 static int server(const char *name)
 {
-	struct mbx_port_create attr = { .capacity = 8, .mode = 0666 };
+	struct mbx_port_create attr = { .capacity = 8, .mode = 0622 };
 	char buf[256];
 	ssize_t len;
-	int port;
+	int port, ret;
 
 	if (strlen(name) >= sizeof(attr.name))
 		return fail(name, -ENAMETOOLONG);
@@ -45,9 +46,11 @@ static int server(const char *name)
 		printf("%s: '%.*s' from pid %d uid %u\n", __func__, (int)len,
 		       buf, r.pid, r.uid);
 	}
-	mbx_port_unlink(MBX_DEV_AUTO, name);	/* new opens now fail */
+	ret = mbx_port_unlink(MBX_DEV_AUTO, name);	/* new opens now fail */
 	close(port);
-	return len < 0 ? fail("receive", len) : 0;
+	if (len < 0)
+		return fail("receive", len);
+	return ret < 0 ? fail("unlink", ret) : 0;
 }
 
 static int client(const char *name)
