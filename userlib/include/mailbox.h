@@ -4,8 +4,10 @@
  *
  * Every function returns a non-negative result on success and -errno on
  * failure; errno is never relied upon (it may still be changed by the
- * underlying system call).  Functions that take a control fd accept
- * MBX_DEV_AUTO, which opens /dev/mailbox for the duration of the call.
+ * underlying system call).  The one exception is the ring functions,
+ * mbx_ring_*(): they return -1 (or NULL) and set errno on failure (see
+ * "Rings" below).  Functions that take a control fd accept MBX_DEV_AUTO,
+ * which opens /dev/mailbox for the duration of the call.
  */
 #ifndef LIBMAILBOX_H
 #define LIBMAILBOX_H
@@ -184,7 +186,8 @@ int mbx_ring_set_spin(struct mbx_ring *ring, uint64_t spin_ns);
 /*
  * Producer.  reserve returns space for @len bytes in the record area
  * (NULL + errno: EAGAIN, ETIMEDOUT, EMSGSIZE, EPIPE when the consumer is
- * gone, EINTR, EPROTO when the shared positions are impossible).  commit
+ * gone, EINTR, EPROTO when the shared positions are impossible, EDEADLK
+ * when only a commit of the producer's own could make room).  commit
  * makes visible, in order, every record reserved since the last commit
  * (waking the consumer only if it asked for a wake-up).
  */
