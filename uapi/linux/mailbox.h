@@ -231,13 +231,13 @@ struct mbx_send {
  *              0 if it has none there
  * @uid:        out: sender's uid in the receiver's user namespace
  * @msg_flags:  out: MBX_MSG_BUF if @offset names a pool region now held
- *              by the caller; MBX_MSG_DROPPED if @dropped is not zero
+ *              by the caller; MBX_MSG_SEALED if the message's region is
+ *              sealed (MBX_SEND_SEALED); MBX_MSG_DROPPED if @dropped is
+ *              not zero
  * @dropped:    zero in; out, on a topic: messages this subscriber lost
  *              (drop-oldest) since its last receive, else zero (this was
  *              the zero @reserved field before topics; a caller that
  *              reuses the struct clears it, as it resets @len)
- *              by the caller; MBX_MSG_SEALED if the message's region is
- *              sealed (MBX_SEND_SEALED)
  * @reserved:   zero in, zero out
  * @release_offset: in, with MBX_RECV_RELEASE: a region the caller holds,
  *              released before the receive starts
