@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# check-man.sh: lint the manual pages in docs/ (mailbox.7, man1/*.1 and
-# man3/*.3).
+# check-man.sh: lint the manual pages in docs/ (mailbox.7, man1/*.1,
+# man3/*.3 and man8/*.8).
 #
 # Every page must be silent under both
 #   groff -ww -man -z        (all groff warnings)
@@ -41,7 +41,7 @@ lint() {
 	fi
 }
 
-for page in *.7 man1/*.1 man3/*.3; do
+for page in *.7 man1/*.1 man3/*.3 man8/*.8; do
 	[ -e "$page" ] || continue
 	checked=$((checked + 1))
 	# An alias page: nothing but comments and one .so request.
