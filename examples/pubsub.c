@@ -147,7 +147,9 @@ int main(void)
 		}
 		if (pid[i] == 0) {
 			close(topic);	/* so that end of stream can come */
-			_exit(subscribe(fd, i + 1, pool, i == SUBS - 1));
+			failed = subscribe(fd, i + 1, pool, i == SUBS - 1);
+			fflush(stdout);	/* _exit() does not */
+			_exit(failed);
 		}
 		close(fd);
 	}

@@ -174,7 +174,9 @@ int main(void)
 	}
 	if (pid == 0) {
 		close(prod_fd);
-		_exit(consume(cons_fd));
+		failed = consume(cons_fd);
+		fflush(stdout);		/* _exit() does not */
+		_exit(failed);
 	}
 	close(cons_fd);
 	failed = produce(prod_fd);
