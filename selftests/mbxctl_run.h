@@ -41,7 +41,7 @@ struct proc {
 };
 
 /*
- * Start mbxctl (or, with @shell, "sh -c ARGV0") as @uid (0: stay root)
+ * Start mbxctl (or, with @shell, "sh -c ARGV0 ARGV1...") as @uid (0: stay root)
  * with @in_len bytes of @in on its stdin.
  */
 static inline int spawn(struct proc *p, uid_t uid, bool shell,
@@ -68,7 +68,13 @@ static inline int spawn(struct proc *p, uid_t uid, bool shell,
 		if (uid && t_become(uid, uid))
 			_exit(T_BAD_SETUP);
 		if (shell) {
-			execl("/bin/sh", "sh", "-c", argv[0], (char *)NULL);
+			/* sh -c ARGV0 ARGV1...: ARGV1 is $0, and so on */
+			args[0] = "sh";
+			args[1] = "-c";
+			for (i = 0; argv[i] && i < MAX_ARGS - 1; i++)
+				args[i + 2] = argv[i];
+			args[i + 2] = NULL;
+			execv("/bin/sh", (char **)args);
 			_exit(127);
 		}
 		args[0] = "mbxctl";
@@ -152,7 +158,7 @@ static inline void run_v(struct run *r, uid_t uid, bool shell,
 			 const void *in, size_t in_len,
 			 const char *const *argv)
 {
-	struct proc p;
+	struct proc p = { .pid = -1, .out = -1, .err = -1 };
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -185,14 +191,16 @@ static inline struct run *mbxctl_as(struct run *r, uid_t uid, const char *in, ..
 #define MBXCTL_AS(r, uid, ...)	mbxctl_as(r, uid, NULL, __VA_ARGS__, NULL)
 
 /*
- * The value of "KEY: value" in mbxctl stat output, or NULL.  Returns a
- * pointer into a static buffer.
+ * The value of "KEY: value" in mbxctl stat output, or NULL if there is no
+ * such line, or more than one (a forged line in a name must not pass for
+ * the real one).  Returns a pointer into a static buffer.
  */
 static inline const char *stat_field(const char *out, const char *key)
 {
 	static char val[256];
 	size_t klen = strlen(key);
 	const char *line = out;
+	int found = 0;
 
 	while (line && *line) {
 		if (!strncmp(line, key, klen) && line[klen] == ':') {
@@ -205,13 +213,74 @@ static inline const char *stat_field(const char *out, const char *key)
 				n = sizeof(val) - 1;
 			memcpy(val, v, n);
 			val[n] = '\0';
-			return val;
+			found++;
 		}
 		line = strchr(line, '\n');
 		if (line)
 			line++;
 	}
-	return NULL;
+	return found == 1 ? val : NULL;
+}
+
+/*
+ * @name as mbxctl shows it (ls, stat, error messages): every byte outside
+ * printable ASCII, space and backslash included, as \ooo.  Into @buf.
+ */
+static inline const char *esc_name(char *buf, size_t size, const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t o = 0;
+
+	for (; *p && o + 5 < size; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\%03o", *p);
+		else
+			buf[o++] = (char)*p;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* Have t_unlink_all() remove @name too (one not made by t_name()). */
+static inline void t_keep_name(const char *name)
+{
+	if (t_nr_names < T_MAX_NAMES)
+		snprintf(t_names[t_nr_names++], MBX_NAME_LEN, "%s", name);
+}
+
+/* Wait until @pid is stopped by a signal (state T in /proc/PID/stat). */
+static inline int wait_stopped(pid_t pid)
+{
+	uint64_t end = t_now_ns() + T_WAIT_MS * MS;
+	char path[64], buf[256], *s;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	while (t_now_ns() < end) {
+		f = fopen(path, "re");
+		if (!f)
+			return -errno;
+		s = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		s = s ? strrchr(buf, ')') : NULL;
+		if (s && s[1] == ' ' && s[2] == 'T')
+			return 0;
+		t_sleep_ms(1);
+	}
+	return -ETIMEDOUT;
+}
+
+/* "sh -c CMD" (CMD from @fmt), as root, mbxctl found on PATH. */
+static inline struct run *sh_run(struct run *r, const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	run_v(r, 0, true, "", 0, (const char *const[]){ cmd, NULL });
+	return r;
 }
 
 /*
@@ -282,7 +351,7 @@ static inline int count_lines(const char *s)
 /* The message mbxctl prints for @name failing with @err. */
 static inline int err_is(const struct run *r, const char *name, int err)
 {
-	char want[256];
+	char want[512];
 
 	snprintf(want, sizeof(want), "mbxctl: %s: %s\n", name, strerror(err));
 	return !!strstr(r->err, want);

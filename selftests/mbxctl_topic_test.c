@@ -44,28 +44,6 @@ static int sub_start(struct proc *p, int pub, uint32_t subs,
 	return ret ? ret : T_WAIT(pub, subscribers, subs);
 }
 
-/* Wait until @pid is stopped by a signal (state T in /proc/PID/stat). */
-static int wait_stopped(pid_t pid)
-{
-	uint64_t end = t_now_ns() + T_WAIT_MS * MS;
-	char path[64], buf[256], *s;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	while (t_now_ns() < end) {
-		f = fopen(path, "re");
-		if (!f)
-			return -errno;
-		s = fgets(buf, sizeof(buf), f);
-		fclose(f);
-		s = s ? strrchr(buf, ')') : NULL;
-		if (s && s[1] == ' ' && s[2] == 'T')
-			return 0;
-		t_sleep_ms(1);
-	}
-	return -ETIMEDOUT;
-}
-
 TEST_F(topic, create_T_makes_a_topic_that_ls_and_stat_show)
 {
 	struct run *r = &self->r;
@@ -236,6 +214,48 @@ TEST_F(topic, pub_and_sub_refuse_ordinary_ports_and_bad_options)
 	EXPECT_EQ(0, strncmp(r->out, "Usage: mbxctl sub ", 18));
 	EXPECT_EQ(0, MBXCTL(r, "pub", "--help")->status);
 	EXPECT_EQ(0, strncmp(r->out, "Usage: mbxctl pub ", 18));
+}
+
+/*
+ * recv subscribes when it opens a topic, so it could only ever get what
+ * is published after: it refuses a topic and points to sub instead.
+ */
+TEST_F(topic, recv_on_a_topic_is_refused_pointing_to_sub)
+{
+	struct run *r = &self->r;
+
+	ASSERT_EQ(0, MBXCTL(r, "pub", self->name, "-n", "early")->status);
+	MBXCTL(r, "recv", self->name, "-n");
+	EXPECT_EQ(6, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "is a topic")) TH_LOG("%s", r->err);
+	EXPECT_NE(NULL, strstr(r->err, "mbxctl sub")) TH_LOG("%s", r->err);
+	EXPECT_EQ(1, count_lines(r->err));
+	EXPECT_STREQ("", r->out);
+	/* It did not wait either. */
+	MBXCTL(r, "recv", self->name, "-t", "5000");
+	EXPECT_EQ(6, r->status);
+	EXPECT_GT(2000 * MS, r->ns);
+}
+
+/* A write error on stdout is reported as what it is, not as EIO. */
+TEST_F(topic, sub_reports_the_real_errno_of_a_stdout_write_error)
+{
+	const char *const argv[] = {
+		"mbxctl sub \"$0\" -k 1 >/dev/full", self->name, NULL,
+	};
+	struct proc p;
+	struct run r;
+	char want[256];
+
+	/* sh -c CMD NAME: $0 is the topic's name. */
+	ASSERT_EQ(0, spawn(&p, 0, true, NULL, 0, argv));
+	ASSERT_EQ(0, T_WAIT(self->pub, subscribers, 1));
+	ASSERT_EQ(0, MBXCTL(&self->r, "pub", self->name, "x")->status);
+	finish(&p, &r);
+	EXPECT_EQ(6, r.status);
+	snprintf(want, sizeof(want), "mbxctl: write to stdout: %s\n",
+		 strerror(ENOSPC));
+	EXPECT_STREQ(want, r.err);
 }
 
 TEST_HARNESS_MAIN
