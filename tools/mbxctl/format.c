@@ -38,19 +38,50 @@ void fmt_size(char *buf, size_t size, unsigned long long v)
 		snprintf(buf, size, "%llu", v);
 }
 
-/* @name with control characters, spaces and backslashes as \ooo. */
+/*
+ * @name as ls, stat and every message show it: each byte outside
+ * printable ASCII (0x21..0x7e: controls, space, DEL, C1 controls and
+ * every byte of a UTF-8 sequence) and the backslash as \ooo, so that
+ * no name can end a line, drive a terminal or pass for another, and the
+ * escaping can be undone.  A name too long for @size (never one of
+ * MBX_NAME_MAX bytes with NAME_ESC_SIZE) ends in "..." where it is cut.
+ */
 void fmt_name(char *buf, size_t size, const char *name)
 {
-	size_t o = 0;
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)name;
+	size_t o = 0, n;
+	char one[8];
 
-	for (p = (const unsigned char *)name; *p && o + 5 < size; p++) {
-		if (*p <= ' ' || *p == 0x7f || *p == '\\')
-			o += snprintf(buf + o, size - o, "\\%03o", *p);
-		else
-			buf[o++] = (char)*p;
+	for (; *p; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '\\') {
+			n = (size_t)snprintf(one, sizeof(one), "\\%03o", *p);
+		} else {
+			one[0] = (char)*p;
+			n = 1;
+		}
+		/* room for this byte, and for "..." if more follow */
+		if (o + n + (p[1] ? 4 : 1) > size) {
+			snprintf(buf + o, size - o, "...");
+			return;
+		}
+		memcpy(buf + o, one, n);
+		o += n;
 	}
 	buf[o] = '\0';
+}
+
+/*
+ * @s escaped as fmt_name() does, in one of four static buffers used in
+ * turn: for names (and other arguments) in messages.
+ */
+const char *ename(const char *s)
+{
+	static char bufs[4][NAME_ESC_SIZE];
+	static unsigned int next;
+	char *buf = bufs[next++ % ARRAY_SIZE(bufs)];
+
+	fmt_name(buf, sizeof(bufs[0]), s);
+	return buf;
 }
 
 /* A CSV field: quoted (RFC 4180) when it holds , " CR or LF. */

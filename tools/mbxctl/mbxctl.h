@@ -44,9 +44,16 @@ int port_open(const char *name, unsigned int flags, int *code);
 int port_open_any(const char *name, int *code);
 uint64_t mono_ns(void);
 
+/* An escaped name: up to 4 bytes for each of MBX_NAME_MAX, and a NUL. */
+#define NAME_ESC_SIZE	256
+
+/* access.c: whether the caller may open a port, as the kernel decides */
+bool may_open(uint32_t uid, uint32_t gid, uint32_t mode);
+
 /* format.c: sizes, names, CSV fields, users and groups */
 void fmt_size(char *buf, size_t size, unsigned long long v);
 void fmt_name(char *buf, size_t size, const char *name);
+const char *ename(const char *s);
 void put_csv(FILE *f, const char *s);
 const char *access_str(uint32_t access);
 const char *state_str(uint32_t state);
@@ -56,6 +63,7 @@ void fmt_id(char *buf, size_t size, const char *file, uint32_t id,
 
 /* main.c: usage errors and the options of the subcommand being run */
 int usage_error(const char *fmt, ...);
+int close_stdout(int code);
 int next_opt(int argc, char **argv, const char *optstring);
 
 /* What a subcommand returns when next_opt() gives 'h' or '?'. */

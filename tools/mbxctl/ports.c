@@ -51,12 +51,55 @@ static const char *const ls_head[] = {
 /* Right-aligned columns: the numbers. */
 static const char ls_right[] = "r...rrrrrrr.";
 
-#define CELL 160
+/* A cell: an escaped name at its longest, or anything else. */
+#define CELL NAME_ESC_SIZE
+
+/*
+ * Whether the kernel hid @p's counters from the caller, who may not open
+ * it: MBX_IOC_PORT_LIST then zeroes them and pool_free, and says so no
+ * other way.  Any counter not zero means they were not hidden.
+ */
+static bool ls_hidden(const struct mbx_port_info *p)
+{
+	if (p->queued || p->senders || p->receivers || p->send_waiting ||
+	    p->recv_waiting || p->sent || p->received || p->bytes_sent ||
+	    p->bytes_received || p->send_waits || p->recv_waits ||
+	    p->subscribers || p->pool_free)
+		return false;
+	return !may_open(p->uid, p->gid, p->mode);
+}
+
+/* The POOL cell: held/size, the ring's bytes for a ring port, or "-". */
+static void ls_pool(char *cell, const struct mbx_port_info *p, bool hidden)
+{
+	struct mbx_ring_info ri;
+	char a[32], b[32];
+
+	if (p->state & MBX_STATE_RING) {
+		/* A ring: its bytes in use of its size. */
+		if (ring_info(p->name, &ri) == 0) {
+			fmt_size(a, sizeof(a), ri.now_produced - ri.now_consumed);
+			fmt_size(b, sizeof(b), ri.ring_size);
+			snprintf(cell, CELL, "%s/%s", a, b);
+		} else {
+			snprintf(cell, CELL, "?");
+		}
+	} else if (p->pool_size) {
+		if (hidden)
+			snprintf(a, sizeof(a), "-");
+		else
+			fmt_size(a, sizeof(a), p->pool_size - p->pool_free);
+		fmt_size(b, sizeof(b), p->pool_size);
+		snprintf(cell, CELL, "%s/%s", a, b);
+	} else {
+		snprintf(cell, CELL, "-");
+	}
+}
 
 static void ls_row(char row[LS_COLS][CELL], const struct mbx_port_info *p,
 		   bool numeric)
 {
-	char a[32], b[32];
+	bool hidden = ls_hidden(p);
 
 	snprintf(row[0], CELL, "%llu", p->id);
 	fmt_name(row[1], CELL, p->name);
@@ -65,27 +108,16 @@ static void ls_row(char row[LS_COLS][CELL], const struct mbx_port_info *p,
 	snprintf(row[4], CELL, "%04o", p->mode);
 	snprintf(row[5], CELL, "%u", p->capacity);
 	fmt_size(row[6], CELL, p->max_msg_size);
-	snprintf(row[7], CELL, "%u", p->queued);
-	snprintf(row[8], CELL, "%u", p->senders);
-	snprintf(row[9], CELL, "%u", p->receivers);
-	if (p->state & MBX_STATE_RING) {
-		struct mbx_ring_info ri;
-
-		/* A ring: its bytes in use of its size, in the POOL column. */
-		if (ring_info(p->name, &ri) == 0) {
-			fmt_size(a, sizeof(a), ri.now_produced - ri.now_consumed);
-			fmt_size(b, sizeof(b), ri.ring_size);
-			snprintf(row[10], CELL, "%s/%s", a, b);
-		} else {
-			snprintf(row[10], CELL, "?");
-		}
-	} else if (p->pool_size) {
-		fmt_size(a, sizeof(a), p->pool_size - p->pool_free);
-		fmt_size(b, sizeof(b), p->pool_size);
-		snprintf(row[10], CELL, "%s/%s", a, b);
+	if (hidden) {
+		snprintf(row[7], CELL, "-");
+		snprintf(row[8], CELL, "-");
+		snprintf(row[9], CELL, "-");
 	} else {
-		snprintf(row[10], CELL, "-");
+		snprintf(row[7], CELL, "%u", p->queued);
+		snprintf(row[8], CELL, "%u", p->senders);
+		snprintf(row[9], CELL, "%u", p->receivers);
 	}
+	ls_pool(row[10], p, hidden);
 	/* Every listed port is named: say only what is unusual. */
 	snprintf(row[11], CELL, "%s",
 		 p->state & (MBX_STATE_SHUTDOWN | MBX_STATE_TOPIC |
@@ -138,26 +170,47 @@ static void ls_csv_head(void)
 	putchar('\n');
 }
 
+/* ",N", or "," alone for a counter the kernel hid. */
+static void csv_num(bool hidden, unsigned long long v)
+{
+	if (hidden)
+		putchar(',');
+	else
+		printf(",%llu", v);
+}
+
 static void ls_csv(const struct mbx_port_info *p)
 {
-	char owner[CELL], group[CELL];
+	char owner[CELL], group[CELL], name[CELL];
+	bool h = ls_hidden(p);
 	struct mbx_ring_info ri;
 
+	fmt_name(name, sizeof(name), p->name);
 	fmt_id(owner, sizeof(owner), "/etc/passwd", p->uid, false);
 	fmt_id(group, sizeof(group), "/etc/group", p->gid, false);
 	printf("%llu,", p->id);
-	put_csv(stdout, p->name);
+	put_csv(stdout, name);
 	printf(",%u,", p->uid);
 	put_csv(stdout, owner);
 	printf(",%u,", p->gid);
 	put_csv(stdout, group);
-	printf(",%04o,%u,%u,%u,%u,%u,%u,%u,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%d,%d,%u",
-	       p->mode, p->capacity, p->max_msg_size, p->queued, p->senders,
-	       p->receivers, p->send_waiting, p->recv_waiting,
-	       p->pool_size, p->pool_size - p->pool_free, p->sent, p->received,
-	       p->bytes_sent, p->bytes_received, p->send_waits, p->recv_waits,
-	       !!(p->state & MBX_STATE_SHUTDOWN),
-	       !!(p->state & MBX_STATE_TOPIC), p->subscribers);
+	printf(",%04o,%u,%u", p->mode, p->capacity, p->max_msg_size);
+	csv_num(h, p->queued);
+	csv_num(h, p->senders);
+	csv_num(h, p->receivers);
+	csv_num(h, p->send_waiting);
+	csv_num(h, p->recv_waiting);
+	printf(",%llu", p->pool_size);
+	csv_num(h, p->pool_size - p->pool_free);
+	csv_num(h, p->sent);
+	csv_num(h, p->received);
+	csv_num(h, p->bytes_sent);
+	csv_num(h, p->bytes_received);
+	csv_num(h, p->send_waits);
+	csv_num(h, p->recv_waits);
+	printf(",%d,%d", !!(p->state & MBX_STATE_SHUTDOWN),
+	       !!(p->state & MBX_STATE_TOPIC));
+	csv_num(h, p->subscribers);
 	/* Not a ring (or one ls may not open): zeros. */
 	memset(&ri, 0, sizeof(ri));
 	if (p->state & MBX_STATE_RING)
@@ -193,7 +246,7 @@ int cmd_ls(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return usage_error("unexpected argument '%s'", ename(argv[optind]));
 
 	code = dev_open(&dev);
 	if (code)
@@ -256,7 +309,7 @@ static void show_stat(const struct mbx_port_info *p,
 
 	fmt_id(owner, sizeof(owner), "/etc/passwd", p->uid, false);
 	fmt_id(group, sizeof(group), "/etc/group", p->gid, false);
-	ROW("name", "%s", p->name);
+	ROW("name", "%s", ename(p->name));
 	ROW("id", "%llu", p->id);
 	ROW("state", "%s", state_str(p->state));
 	ROW("access", "%s", access_str(p->access));
@@ -310,7 +363,7 @@ int cmd_stat(int argc, char **argv)
 		ret = ioctl(fd, MBX_IOC_RING_INFO, &ri) ? -errno : 0;
 	close(fd);
 	if (ret < 0)
-		return fail(-ret, "%s", argv[optind]);
+		return fail(-ret, "%s", ename(argv[optind]));
 
 	show_stat(&p, &ri);
 	if (fflush(stdout))
@@ -334,24 +387,24 @@ static int create_opts(int argc, char **argv, struct mbx_port_create *attr,
 		switch (c) {
 		case 'c':
 			if (parse_num(optarg, UINT32_MAX, false, &v))
-				return usage_error("bad capacity '%s'", optarg);
+				return usage_error("bad capacity '%s'", ename(optarg));
 			attr->capacity = (uint32_t)v;
 			*cap_set = true;
 			break;
 		case 's':
 			if (parse_num(optarg, UINT32_MAX, true, &v))
-				return usage_error("bad message size '%s'", optarg);
+				return usage_error("bad message size '%s'", ename(optarg));
 			attr->max_msg_size = (uint32_t)v;
 			break;
 		case 'p':
 			if (parse_num(optarg, UINT64_MAX, true, &v))
-				return usage_error("bad pool size '%s'", optarg);
+				return usage_error("bad pool size '%s'", ename(optarg));
 			attr->pool_size = v;
 			break;
 		case 'm':
 			if (parse_mode(optarg, &attr->mode))
 				return usage_error("bad mode '%s' (octal, at most 0777)",
-						   optarg);
+						   ename(optarg));
 			*mode_set = true;
 			break;
 		case 'T':
@@ -359,7 +412,7 @@ static int create_opts(int argc, char **argv, struct mbx_port_create *attr,
 			break;
 		case 'R':
 			if (parse_num(optarg, UINT64_MAX, true, &v) || !v)
-				return usage_error("bad ring size '%s'", optarg);
+				return usage_error("bad ring size '%s'", ename(optarg));
 			attr->flags |= MBX_PORT_RING;
 			attr->ring_size = v;
 			break;
@@ -375,7 +428,7 @@ int cmd_create(int argc, char **argv)
 	struct mbx_port_create attr;
 	bool mode_set = false, cap_set = false;
 	mode_t mask;
-	int fd, code;
+	int fd, dev, code;
 
 	memset(&attr, 0, sizeof(attr));
 	attr.capacity = 16;
@@ -398,15 +451,14 @@ int cmd_create(int argc, char **argv)
 	}
 	memcpy(attr.name, argv[optind], strlen(argv[optind]) + 1);
 
-	fd = mbx_port_create(MBX_DEV_AUTO, &attr);
-	if (fd < 0) {
-		/* Tell a missing device from a missing port, as dev_open() does. */
-		if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO) {
-			fail(-fd, "%s", MBX_DEVICE_PATH);
-			return EXIT_ERROR;
-		}
-		return fail(-fd, "%s", argv[optind]);
-	}
+	/* The device first: its errors are not the port's. */
+	code = dev_open(&dev);
+	if (code)
+		return code;
+	fd = mbx_port_create(dev, &attr);
+	close(dev);
+	if (fd < 0)
+		return fail(-fd, "%s", ename(argv[optind]));
 	close(fd);
 	return EXIT_OK;
 }
@@ -432,7 +484,7 @@ int cmd_unlink(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		ret = mbx_port_unlink(dev, argv[i]);
 		if (ret < 0) {
-			code = fail(-ret, "%s", argv[i]);
+			code = fail(-ret, "%s", ename(argv[i]));
 			if (first == EXIT_OK)
 				first = code;
 		}
