@@ -53,8 +53,9 @@ int fail(int err, const char *fmt, ...)
 /* ---- parsing ------------------------------------------------------------ */
 
 /*
- * An unsigned number (decimal, 0x hex or 0 octal), at most @max; with
- * @sizes, an optional K, M or G suffix (powers of 1024).  0 or -1.
+ * An unsigned decimal number, at most @max: digits only, no sign, no
+ * space, no 0x (010 is ten); with @sizes, an optional K, M or G suffix
+ * (powers of 1024, also as KB or KiB).  0 or -1.
  */
 int parse_num(const char *s, uint64_t max, bool sizes, uint64_t *out)
 {
@@ -62,10 +63,10 @@ int parse_num(const char *s, uint64_t max, bool sizes, uint64_t *out)
 	unsigned int shift = 0;
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+')
+	if (!strspn(s, "0123456789"))
 		return -1;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, 10);
 	if (errno || end == s)
 		return -1;
 	if (sizes && *end) {
@@ -99,12 +100,13 @@ int parse_num(const char *s, uint64_t max, bool sizes, uint64_t *out)
 	return 0;
 }
 
+/* Permission bits: octal digits only, at most 0777.  0 or -1. */
 int parse_mode(const char *s, uint32_t *mode)
 {
 	unsigned long v;
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+')
+	if (!*s || strspn(s, "01234567") != strlen(s))
 		return -1;
 	errno = 0;
 	v = strtoul(s, &end, 8);
@@ -152,7 +154,7 @@ int port_open(const char *name, unsigned int flags, int *code)
 	fd = mbx_port_open(dev, name, flags | MBX_CLOEXEC);
 	close(dev);
 	if (fd < 0)
-		*code = fail(-fd, "%s", name);
+		*code = fail(-fd, "%s", ename(name));
 	return fd;
 }
 
@@ -175,7 +177,7 @@ int port_open_any(const char *name, int *code)
 		fd = mbx_port_open(dev, name, MBX_SEND | MBX_CLOEXEC);
 	close(dev);
 	if (fd < 0)
-		*code = fail(-fd, "%s", name);
+		*code = fail(-fd, "%s", ename(name));
 	return fd;
 }
 

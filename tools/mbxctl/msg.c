@@ -60,7 +60,7 @@ int parse_timeout(const char *s, uint64_t *ns)
 	uint64_t ms;
 
 	if (parse_num(s, UINT64_MAX / 1000000ULL, false, &ms))
-		return usage_error("bad timeout '%s' (milliseconds)", s);
+		return usage_error("bad timeout '%s' (milliseconds)", ename(s));
 	*ns = ms * 1000000ULL;
 	return 0;
 }
@@ -76,7 +76,7 @@ static int send_opts(int argc, char **argv, struct mbx_send *args)
 		case 'P':
 			if (parse_num(optarg, MBX_PRIO_MAX, false, &v))
 				return usage_error("bad priority '%s' (0..%d)",
-						   optarg, MBX_PRIO_MAX);
+						   ename(optarg), MBX_PRIO_MAX);
 			args->prio = (uint32_t)v;
 			break;
 		case 't':
@@ -144,13 +144,13 @@ static int get_message(int fd, const char *name, const char *arg,
 	memset(&info, 0, sizeof(info));
 	ret = mbx_port_info(fd, &info);
 	if (ret < 0)
-		return fail(-ret, "%s", name);
+		return fail(-ret, "%s", ename(name));
 	len = read_stdin(msgp, info.max_msg_size ? info.max_msg_size :
 			 MSG_LIMIT);
 	if (len > (ssize_t)info.max_msg_size && info.max_msg_size) {
 		free(*msgp);
 		*msgp = NULL;
-		return fail(EMSGSIZE, "%s: message from stdin", name);
+		return fail(EMSGSIZE, "%s: message from stdin", ename(name));
 	}
 	*lenp = len;
 	return 0;
@@ -176,7 +176,7 @@ int cmd_send(int argc, char **argv)
 	}
 	if (len < 0) {
 		close(fd);
-		return fail((int)-len, "%s: reading the message", name);
+		return fail((int)-len, "%s: reading the message", ename(name));
 	}
 
 	args.buf = (uintptr_t)msg;
@@ -185,7 +185,7 @@ int cmd_send(int argc, char **argv)
 	close(fd);
 	free(msg);
 	if (ret < 0)
-		return fail(-ret, "%s", name);
+		return fail(-ret, "%s", ename(name));
 	return EXIT_OK;
 }
 
@@ -274,6 +274,28 @@ static ssize_t recv_one(int fd, size_t size, const struct recv_opts *o,
 	return ret;
 }
 
+/*
+ * The port @name open on @fd into *@info; refuse a topic: opening it to
+ * receive subscribed, so recv would only ever see what is published
+ * after it came.  0, or the exit status.
+ */
+static int recv_check(int fd, const char *name, struct mbx_port_info *info)
+{
+	int ret;
+
+	memset(info, 0, sizeof(*info));
+	ret = mbx_port_info(fd, info);
+	if (ret < 0)
+		return fail(-ret, "%s", ename(name));
+	if (info->state & MBX_STATE_TOPIC) {
+		fprintf(stderr,
+			"mbxctl: %s is a topic: recv would see only what is published after it; use 'mbxctl sub %s -k 1'\n",
+			ename(name), ename(name));
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
 int cmd_recv(int argc, char **argv)
 {
 	struct mbx_port_info info;
@@ -295,24 +317,30 @@ int cmd_recv(int argc, char **argv)
 	if (code)
 		return code;
 
-	/* One deadline for every try (a retry after EMSGSIZE included). */
-	if (o.timed)
-		o.deadline = mono_ns() + o.timeout_ns;
+	/*
+	 * One deadline for every try (a retry after EMSGSIZE included),
+	 * saturated: the largest timeout must not wrap to the past.
+	 */
+	if (o.timed) {
+		uint64_t now = mono_ns();
+
+		o.deadline = o.timeout_ns > (uint64_t)INT64_MAX - now ?
+			     (uint64_t)INT64_MAX : now + o.timeout_ns;
+	}
 	fd = port_open(name, MBX_RECV, &code);
 	if (fd < 0)
 		return code;
-	memset(&info, 0, sizeof(info));
-	ret = mbx_port_info(fd, &info);
-	if (ret < 0) {
+	code = recv_check(fd, name, &info);
+	if (code) {
 		close(fd);
-		return fail((int)-ret, "%s", name);
+		return code;
 	}
 	ret = recv_one(fd, info.max_msg_size ? info.max_msg_size : 1, &o,
 		       &buf, &args);
 	close(fd);
 	if (ret < 0) {
 		free(buf);
-		return fail((int)-ret, "%s", name);
+		return fail((int)-ret, "%s", ename(name));
 	}
 	code = write_all(STDOUT_FILENO, buf, (size_t)ret);
 	free(buf);

@@ -27,13 +27,13 @@ static bool is_topic(int fd, const char *name, int *code)
 	memset(&info, 0, sizeof(info));
 	ret = mbx_port_info(fd, &info);
 	if (ret < 0) {
-		*code = fail(-ret, "%s", name);
+		*code = fail(-ret, "%s", ename(name));
 		return false;
 	}
 	if (info.state & MBX_STATE_TOPIC)
 		return true;
 	fprintf(stderr, "mbxctl: %s is not a topic (send and recv use a port)\n",
-		name);
+		ename(name));
 	*code = EXIT_ERROR;
 	return false;
 }
@@ -51,7 +51,7 @@ static int pub_one(int fd, const char *name, const struct mbx_send *o,
 	s.len = len;
 	ret = mbx_send_ex(fd, &s);
 
-	return ret < 0 ? fail(-ret, "%s", name) : EXIT_OK;
+	return ret < 0 ? fail(-ret, "%s", ename(name)) : EXIT_OK;
 }
 
 /* Every line of stdin, without its newline, as one message. */
@@ -114,7 +114,7 @@ static int sub_opts(int argc, char **argv, struct sub_opts *o)
 		case 'k':
 			if (parse_num(optarg, UINT64_MAX, false, &o->count) ||
 			    !o->count)
-				return usage_error("bad count '%s'", optarg);
+				return usage_error("bad count '%s'", ename(optarg));
 			break;
 		case 't':
 			code = parse_timeout(optarg, &o->timeout_ns);
@@ -122,13 +122,13 @@ static int sub_opts(int argc, char **argv, struct sub_opts *o)
 				return code;
 			if (!o->timeout_ns)
 				return usage_error("bad timeout '%s' (milliseconds)",
-						   optarg);
+						   ename(optarg));
 			break;
 		case 'b':
 			if (parse_num(optarg, UINT32_MAX, false, &o->backlog) ||
 			    !o->backlog)
 				return usage_error("bad backlog '%s' (messages)",
-						   optarg);
+						   ename(optarg));
 			break;
 		case 'D':
 			o->drop = true;
@@ -140,10 +140,13 @@ static int sub_opts(int argc, char **argv, struct sub_opts *o)
 	return -1;
 }
 
+/* What sub_one() returns when stdout failed (and it said so). */
+#define SUB_OUT_FAILED	(-100000)
+
 /*
  * Receive the next message into *@bufp (grown as needed, *@sizep bytes)
  * and print it with a newline; report losses to stderr.  The message's
- * length, or -errno.
+ * length, -errno of the receive, or SUB_OUT_FAILED.
  */
 static ssize_t sub_one(int fd, const char *name, const struct sub_opts *o,
 		       char **bufp, size_t *sizep)
@@ -173,12 +176,16 @@ static ssize_t sub_one(int fd, const char *name, const struct sub_opts *o,
 		return ret;
 	if (r.dropped) {
 		fflush(stdout);
-		fprintf(stderr, "mbxctl: sub: %s: %u messages dropped\n", name,
-			r.dropped);
+		fprintf(stderr, "mbxctl: sub: %s: %u messages dropped\n",
+			ename(name), r.dropped);
 	}
+	errno = 0;
 	if (fwrite(*bufp, 1, (size_t)ret, stdout) != (size_t)ret ||
-	    putchar('\n') == EOF || fflush(stdout))
-		return -EIO;
+	    putchar('\n') == EOF || fflush(stdout)) {
+		/* the errno of the write(2) that failed, as it is */
+		fail(errno ? errno : EIO, "write to stdout");
+		return SUB_OUT_FAILED;
+	}
 	return ret;
 }
 
@@ -215,7 +222,7 @@ int cmd_sub(int argc, char **argv)
 					MBX_SUB_BLOCK, (uint32_t)o.backlog, 0);
 		if (ret < 0) {
 			close(fd);
-			return fail((int)-ret, "%s: subscribe", name);
+			return fail((int)-ret, "%s: subscribe", ename(name));
 		}
 	}
 	buf = malloc(size);
@@ -228,10 +235,10 @@ int cmd_sub(int argc, char **argv)
 	close(fd);
 	free(buf);
 	if (!buf)
-		return fail(ENOMEM, "%s", name);
+		return fail(ENOMEM, "%s", ename(name));
 	if (ret == -EPIPE && !o.count)
 		return EXIT_OK;		/* end of stream: all there was */
-	if (ret == -EIO)
-		return fail(EIO, "write to stdout");
-	return ret < 0 ? fail((int)-ret, "%s", name) : EXIT_OK;
+	if (ret == SUB_OUT_FAILED)
+		return EXIT_ERROR;
+	return ret < 0 ? fail((int)-ret, "%s", ename(name)) : EXIT_OK;
 }

@@ -25,6 +25,16 @@ static void sleep_until(uint64_t ns)
 		;
 }
 
+/*
+ * The first line time after @now on the grid start + k * step: lines
+ * missed (the process was stopped, or slow) are skipped, not printed in
+ * a burst.
+ */
+static uint64_t next_deadline(uint64_t start, uint64_t step, uint64_t now)
+{
+	return start + ((now - start) / step + 1) * step;
+}
+
 static double rate(uint64_t now, uint64_t before, double secs)
 {
 	return secs > 0 ? (double)(now - before) / secs : 0.0;
@@ -45,12 +55,12 @@ static int watch_opts(int argc, char **argv, uint64_t *interval_ms,
 		case 'i':
 			if (parse_num(optarg, 86400000, false, &v) || !v)
 				return usage_error("bad interval '%s' (1..86400000 ms)",
-						   optarg);
+						   ename(optarg));
 			*interval_ms = v;
 			break;
 		case 'k':
 			if (parse_num(optarg, UINT64_MAX, false, &v))
-				return usage_error("bad count '%s'", optarg);
+				return usage_error("bad count '%s'", ename(optarg));
 			*count = v;
 			break;
 		default:
@@ -100,7 +110,7 @@ int cmd_watch(int argc, char **argv)
 {
 	struct mbx_port_info p, prev;
 	const char *name;
-	uint64_t interval_ms = 1000, count = 0, i, start, t, t_prev = 0;
+	uint64_t interval_ms = 1000, count = 0, i, start, t, t_prev = 0, next = 0;
 	int fd, code, ret;
 
 	code = watch_opts(argc, argv, &interval_ms, &count);
@@ -124,13 +134,13 @@ int cmd_watch(int argc, char **argv)
 	start = mono_ns();
 	for (i = 0; !count || i < count; i++) {
 		if (i)
-			sleep_until(start + i * interval_ms * 1000000ULL);
+			sleep_until(next);
 		memset(&p, 0, sizeof(p));
 		ret = mbx_port_info(fd, &p);
 		t = mono_ns();
 		if (ret < 0) {
 			close(fd);
-			return fail(-ret, "%s", name);
+			return fail(-ret, "%s", ename(name));
 		}
 		watch_line(&p, &prev, i, start, t, t_prev);
 		if (fflush(stdout)) {
@@ -140,6 +150,7 @@ int cmd_watch(int argc, char **argv)
 		}
 		prev = p;
 		t_prev = t;
+		next = next_deadline(start, interval_ms * 1000000ULL, mono_ns());
 	}
 	close(fd);
 	return EXIT_OK;
