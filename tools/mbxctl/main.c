@@ -24,9 +24,11 @@
  * topic.c and watch.c.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <mailbox.h>
@@ -68,9 +70,43 @@ static void print_help(const struct cmd *c)
 }
 
 /*
+ * The operands met so far, in order.  getopt runs in order ('-' first
+ * in its optstring, whatever POSIXLY_CORRECT says), so that options may
+ * follow NAME as documented; at the end the operands are moved to
+ * argv[optind...] for the subcommand, those after "--" last.
+ */
+static char **operands;
+static int nr_operands;
+
+static void end_of_options(int argc, char **argv)
+{
+	int rest = argc - optind, i;
+
+	for (i = 0; i < nr_operands; i++)
+		argv[argc - rest - nr_operands + i] = operands[i];
+	optind = argc - rest - nr_operands;
+	nr_operands = 0;
+}
+
+/* The unknown (or misused) option getopt_long() returned '?' for. */
+static void bad_option(char **argv)
+{
+	const char *arg = argv[optind - 1];
+	char opt[2] = { (char)optopt, '\0' };
+
+	if (optopt == 'h' && !strncmp(arg, "--", 2))
+		usage_error("option '--help' takes no value");
+	else if (optopt)
+		usage_error("unknown option -%s", ename(opt));
+	else
+		usage_error("unknown option %s", ename(arg));
+}
+
+/*
  * getopt_long() with --help for every subcommand.  Returns the option
  * character, -1 at the end, or 'h' after printing the help (the caller
- * exits 0), or '?' after a usage message (the caller exits 1).
+ * exits 0), or '?' after a usage message (the caller exits 1).  -h
+ * counts only alone: "-hello" is a usage error, not a request for help.
  */
 int next_opt(int argc, char **argv, const char *optstring)
 {
@@ -81,21 +117,35 @@ int next_opt(int argc, char **argv, const char *optstring)
 	char opts[64];
 	int c;
 
-	snprintf(opts, sizeof(opts), ":%sh", optstring);
+	if (!operands) {
+		operands = calloc((size_t)argc + 1, sizeof(*operands));
+		if (!operands) {
+			fail(ENOMEM, "options");
+			return '?';
+		}
+	}
+	snprintf(opts, sizeof(opts), "-:%sh", optstring);
 	opterr = 0;
-	c = getopt_long(argc, argv, opts, longopts, NULL);
+	while ((c = getopt_long(argc, argv, opts, longopts, NULL)) == 1)
+		operands[nr_operands++] = optarg;
 	switch (c) {
+	case -1:
+		end_of_options(argc, argv);
+		break;
 	case 'h':
+		if (strcmp(argv[optind - 1], "-h") &&
+		    strncmp(argv[optind - 1], "--", 2)) {
+			usage_error("%s",
+				    "-h must stand alone (a MESSAGE that starts with '-' follows '--')");
+			return '?';
+		}
 		print_help(cur_cmd);
 		return 'h';
 	case ':':
 		usage_error("option -%c needs a value", optopt);
 		return '?';
 	case '?':
-		if (optopt)
-			usage_error("unknown option -%c", optopt);
-		else
-			usage_error("unknown option %s", argv[optind - 1]);
+		bad_option(argv);
 		return '?';
 	}
 	return c;
@@ -108,7 +158,11 @@ static const struct cmd cmds[] = {
 	  "List every named port of the caller's IPC namespace, by id, as\n"
 	  "ipcs(1) does: owner, group, mode, capacity (CAP), largest message\n"
 	  "(MSGSIZE), messages queued, open fds that may send (SND) and receive\n"
-	  "(RCV), pool bytes held/size, and \"shutdown\" once shut down.\n\n"
+	  "(RCV), pool bytes held/size, and STATUS: \"topic\", \"ring\" and\n"
+	  "\"shutdown\" as they apply.  NAME shows every byte outside printable\n"
+	  "ASCII, and the backslash, as \\ooo.  A port the caller may not open\n"
+	  "shows \"-\" for QUEUED, SND, RCV and the pool bytes held (empty CSV\n"
+	  "fields): the kernel does not tell them.\n\n"
 	  "  -c  CSV with a header line, every PORT_INFO counter, sizes in bytes\n"
 	  "  -H  no header line\n"
 	  "  -n  numeric owner and group\n" },
@@ -128,7 +182,8 @@ static const struct cmd cmds[] = {
 	  "  -T               a topic: every message goes to every subscriber\n"
 	  "  -R RING_SIZE     a ring port of RING_SIZE bytes of records (a power of\n"
 	  "                   two, at least a page; mbx_ring_attach(3))\n"
-	  "Sizes take a K, M or G suffix (1024-based).\n" },
+	  "Numbers are decimal digits only; sizes take a K, M or G suffix\n"
+	  "(1024-based).\n" },
 	{ "unlink", cmd_unlink, "NAME...",
 	  "Remove the names; each port lives on while fds to it are open.\n"
 	  "Only the owner (or CAP_IPC_OWNER) may.  On errors the exit status is\n"
@@ -140,8 +195,10 @@ static const struct cmd cmds[] = {
 	  "  -t TIMEOUT_MS  give up after this many milliseconds (exit 4)\n"
 	  "  -n             do not block: exit 4 if the queue is full\n" },
 	{ "recv", cmd_recv, "NAME [-t TIMEOUT_MS] [-n] [-P]",
-	  "Receive one message from NAME and write it to stdout as it is.\n\n"
-	  "  -t TIMEOUT_MS  give up after this many milliseconds (exit 4)\n"
+	  "Receive one message from NAME and write it to stdout as it is.  A\n"
+	  "topic is refused: use sub.\n\n"
+	  "  -t TIMEOUT_MS  give up after this many milliseconds (exit 4; 0: at\n"
+	  "                 once)\n"
 	  "  -n             do not block: exit 4 if nothing is queued\n"
 	  "  -P             print the message's priority to stderr\n" },
 	{ "pub", cmd_pub, "TOPIC [-P PRIO] [-t TIMEOUT_MS] [-n] [MESSAGE]",
@@ -154,15 +211,17 @@ static const struct cmd cmds[] = {
 	  "Subscribe to the topic TOPIC and print every message published from\n"
 	  "now on, each followed by a newline, until end of stream (exit 0).\n"
 	  "Losses (with -D) are reported on stderr, never silent.\n\n"
-	  "  -k COUNT       stop after COUNT messages\n"
-	  "  -t TIMEOUT_MS  give up when no message comes for this long (exit 4)\n"
+	  "  -k COUNT       stop after COUNT messages (at least 1)\n"
+	  "  -t TIMEOUT_MS  give up when no message comes for this long (exit 4;\n"
+	  "                 at least 1)\n"
 	  "  -b BACKLOG     keep at most BACKLOG messages (default: capacity)\n"
 	  "  -D             drop the oldest message when full, instead of\n"
 	  "                 making publishers wait\n" },
 	{ "watch", cmd_watch, "NAME [-i INTERVAL_MS] [-k COUNT]",
 	  "Print NAME's counters and rates (per second, over the last interval)\n"
-	  "every INTERVAL_MS milliseconds (default 1000), COUNT lines (default:\n"
-	  "until interrupted).  The fd watch holds counts as in stat.\n" },
+	  "every INTERVAL_MS milliseconds (default 1000), COUNT lines (default,\n"
+	  "or 0: until interrupted).  Lines missed while stopped are skipped.\n"
+	  "The fd watch holds counts as in stat.\n" },
 };
 
 #define NR_CMDS ARRAY_SIZE(cmds)
@@ -172,7 +231,9 @@ static void main_help(FILE *f)
 	size_t i;
 
 	fputs("Usage: mbxctl COMMAND [OPTIONS] [ARGS]\n"
-	      "       mbxctl COMMAND --help\n\n"
+	      "       mbxctl COMMAND --help\n"
+	      "       mbxctl help [COMMAND]\n"
+	      "       mbxctl --version\n\n"
 	      "Inspect and use mailbox ports (/dev/mailbox).\n\nCommands:\n", f);
 	for (i = 0; i < NR_CMDS; i++)
 		fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].synopsis);
@@ -180,7 +241,51 @@ static void main_help(FILE *f)
 	      EXIT_STATUS_HELP, f);
 }
 
-int main(int argc, char **argv)
+/*
+ * Flush and close stdout: a command that wrote all it had to (@code 0)
+ * but whose output was lost fails, with a message.  Every command ends
+ * here, --help and --version included.
+ */
+int close_stdout(int code)
+{
+	int err = 0;
+
+	errno = 0;
+	if (fflush(stdout) || ferror(stdout))
+		err = errno ? errno : EIO;
+	if (fclose(stdout) && !err && errno != EBADF)
+		err = errno;
+	if (!err || code != EXIT_OK)
+		return code;
+	fail(err, "write to stdout");
+	return EXIT_ERROR;
+}
+
+/* mbxctl help [COMMAND] */
+static int help_cmd(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc > 3) {
+		fprintf(stderr, "mbxctl: help: expects at most one command\n"
+			"Try 'mbxctl --help'.\n");
+		return EXIT_USAGE;
+	}
+	if (argc == 2) {
+		main_help(stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; i < NR_CMDS; i++)
+		if (!strcmp(argv[2], cmds[i].name)) {
+			print_help(&cmds[i]);
+			return EXIT_OK;
+		}
+	fprintf(stderr, "mbxctl: help: unknown command '%s'\nTry 'mbxctl --help'.\n",
+		ename(argv[2]));
+	return EXIT_USAGE;
+}
+
+static int run(int argc, char **argv)
 {
 	size_t i;
 
@@ -188,18 +293,12 @@ int main(int argc, char **argv)
 		main_help(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
-		if (argc > 2 && strcmp(argv[1], "help") == 0) {
-			for (i = 0; i < NR_CMDS; i++)
-				if (!strcmp(argv[2], cmds[i].name)) {
-					print_help(&cmds[i]);
-					return EXIT_OK;
-				}
-		}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		main_help(stdout);
 		return EXIT_OK;
 	}
+	if (!strcmp(argv[1], "help"))
+		return help_cmd(argc, argv);
 	if (!strcmp(argv[1], "--version")) {
 		printf("mbxctl %s (mailbox API %d)\n", MBXCTL_VERSION,
 		       MBX_API_VERSION);
@@ -214,6 +313,11 @@ int main(int argc, char **argv)
 		return cmds[i].fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "mbxctl: unknown command '%s'\nTry 'mbxctl --help'.\n",
-		argv[1]);
+		ename(argv[1]));
 	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	return close_stdout(run(argc, argv));
 }
