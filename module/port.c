@@ -356,8 +356,9 @@ void mbx_port_info(struct mbx_port *port, struct mbx_port_info *info)
  * @info: as mbx_port_info() filled it
  *
  * For a MBX_IOC_PORT_LIST caller who may not open the port: its id, name,
- * owner, mode, sizes and state stay; its counters (how many messages, how
- * long, when) are zero, as a POSIX queue's QSIZE needs read permission.
+ * owner, mode, sizes and state stay, with MBX_STATE_HIDDEN; its counters
+ * (how many messages, how long, when) are zero, as a POSIX queue's QSIZE
+ * needs read permission.
  */
 void mbx_port_info_hide(struct mbx_port_info *info)
 {
@@ -369,7 +370,7 @@ void mbx_port_info_hide(struct mbx_port_info *info)
 		.mode = info->mode,
 		.uid = info->uid,
 		.gid = info->gid,
-		.state = info->state,
+		.state = info->state | MBX_STATE_HIDDEN,
 	};
 
 	memcpy(keep.name, info->name, sizeof(keep.name));

@@ -370,7 +370,8 @@ TEST_F(perm, unlink_by_root_without_cap_ipc_owner_fails_eperm)
 /*
  * What @id's MBX_IOC_PORT_LIST says of @name: 1 if it shows the port's
  * traffic (sent, bytes_sent, queued), 0 if only what it is (name, mode,
- * owner), T_BAD_DATA if it is not listed or half of it shows.
+ * owner) and says so (MBX_STATE_HIDDEN), T_BAD_DATA if it is not listed
+ * or half of it shows.
  */
 static int list_shows_traffic_as(const struct ident *id, const char *name,
 				 uint32_t mode)
@@ -389,10 +390,12 @@ static int list_shows_traffic_as(const struct ident *id, const char *name,
 			if (strcmp(list[i].name, name) || list[i].mode != mode)
 				continue;
 			if (list[i].sent == 1 && list[i].bytes_sent == 17 &&
-			    list[i].queued == 1)
+			    list[i].queued == 1 &&
+			    !(list[i].state & MBX_STATE_HIDDEN))
 				ret = 1;
 			else if (!list[i].sent && !list[i].bytes_sent &&
-				 !list[i].queued)
+				 !list[i].queued &&
+				 list[i].state & MBX_STATE_HIDDEN)
 				ret = 0;
 		}
 		_exit(ret);

@@ -47,9 +47,6 @@ uint64_t mono_ns(void);
 /* An escaped name: up to 4 bytes for each of MBX_NAME_MAX, and a NUL. */
 #define NAME_ESC_SIZE	256
 
-/* access.c: whether the caller may open a port, as the kernel decides */
-bool may_open(uint32_t uid, uint32_t gid, uint32_t mode);
-
 /* format.c: sizes, names, CSV fields, users and groups */
 void fmt_size(char *buf, size_t size, unsigned long long v);
 void fmt_name(char *buf, size_t size, const char *name);

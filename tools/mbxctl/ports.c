@@ -56,17 +56,11 @@ static const char ls_right[] = "r...rrrrrrr.";
 
 /*
  * Whether the kernel hid @p's counters from the caller, who may not open
- * it: MBX_IOC_PORT_LIST then zeroes them and pool_free, and says so no
- * other way.  Any counter not zero means they were not hidden.
+ * it: MBX_IOC_PORT_LIST then zeroes them and pool_free.
  */
 static bool ls_hidden(const struct mbx_port_info *p)
 {
-	if (p->queued || p->senders || p->receivers || p->send_waiting ||
-	    p->recv_waiting || p->sent || p->received || p->bytes_sent ||
-	    p->bytes_received || p->send_waits || p->recv_waits ||
-	    p->subscribers || p->pool_free)
-		return false;
-	return !may_open(p->uid, p->gid, p->mode);
+	return p->state & MBX_STATE_HIDDEN;
 }
 
 /* The POOL cell: held/size, the ring's bytes for a ring port, or "-". */

@@ -272,6 +272,8 @@ struct mbx_recv {
 #define MBX_STATE_TOPIC		0x4U	/* created with MBX_PORT_TOPIC */
 #define MBX_STATE_MQ		0x8U	/* created with MBX_PORT_MQ */
 #define MBX_STATE_RING		0x10U	/* created with MBX_PORT_RING */
+/* MBX_IOC_PORT_LIST: the caller may not open it; its counters read zero */
+#define MBX_STATE_HIDDEN	0x20U
 
 /* struct mbx_port_info.sub_state: the calling fd's subscription */
 #define MBX_SUB_ACTIVE		0x1U	/* subscribed */
@@ -351,7 +353,9 @@ struct mbx_port_info {
  * @reserved: zero
  *
  * Lists the named ports of the caller's IPC namespace, as ipcs(1) does for
- * System V objects, by increasing id; their access field is zero.  With
+ * System V objects, by increasing id; their access field is zero.  A port
+ * the caller may not open says MBX_STATE_HIDDEN: its id, name, owner, mode,
+ * sizes and state are there, its counters and @pool_free are zero.  With
  * @count smaller than @total, the first @count are filled: call again with
  * room for @total.
  */
