@@ -308,7 +308,6 @@ int mbx_msg_cache_init(void);
 void mbx_msg_cache_exit(void);
 void mbx_msg_spares_free(struct mbx_port *port);
 void mbx_msg_free(struct mbx_msg *msg);
-void mbx_msg_recycle(struct mbx_port *port, struct mbx_msg *msg);
 int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
 		 ktime_t **deadlinep);
 int mbx_check_send(struct file *file, const struct mbx_send *args,

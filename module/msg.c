@@ -116,11 +116,10 @@ static u8 mbx_msg_cache(size_t len)
 }
 
 /*
- * A port keeps up to MBX_SPARES small messages that are done with (received
- * in copy mode, or the header of a pool message) for its next sends, and
- * about no more than its capacity (one on a rendezvous port; receivers
- * finishing together may each add one), as a pipe keeps a page for its
- * next write.  In a stream the sender's CPU
+ * A port keeps up to MBX_SPARES small messages received in copy mode for
+ * its next sends, and about no more than its capacity (one on a
+ * rendezvous port; receivers finishing together may each add one), as a
+ * pipe keeps a page for its next write.  In a stream the sender's CPU
  * would otherwise allocate every message from slabs that the receiver's
  * CPU keeps freeing, and both would touch the same struct pid's count for
  * each.  A spare keeps its sender's pid reference, so a stream from one
@@ -153,15 +152,8 @@ static struct mbx_msg *mbx_msg_spare(struct mbx_port *port)
 	return msg;
 }
 
-/**
- * mbx_msg_recycle() - keep a message nobody holds for a later send, or
- * free it
- * @port: its port
- * @msg:  the message (its region, if any, is the caller's business)
- *
- * Context: any context that may free memory.
- */
-void mbx_msg_recycle(struct mbx_port *port, struct mbx_msg *msg)
+/* Keep @msg, copied out, for a later send, or free it. */
+static void mbx_msg_recycle(struct mbx_port *port, struct mbx_msg *msg)
 {
 	u32 most = clamp_t(u32, port->capacity, 1, MBX_SPARES);
 
@@ -602,7 +594,7 @@ int mbx_recv_deliver(struct file *file, struct mbx_recv *args,
 	spin_lock(&port->lock);
 	__mbx_region_hold(msg->region, file);
 	mbx_port_unlock(port);
-	mbx_msg_recycle(port, msg);
+	mbx_msg_free(msg);
 	mbx_recv_done(port);
 	return 0;
 }

@@ -10,9 +10,8 @@
  * pollers, only once mbx_port_unlock() has dropped the lock, as ipc/mqueue.c
  * does with a wake_q: a task woken while the lock is held would at once
  * spin on it.  Further tasks completed in the same section are woken at
- * once.  Messages a section put on port->dead (topic.c) are freed (or kept
- * as spares) then too: a large one's memory may not be freed under a
- * spinlock.
+ * once.  Messages a section put on port->dead (topic.c) are freed then
+ * too: a large one's memory may not be freed under a spinlock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -56,12 +55,12 @@ static struct task_struct *__mbx_take_wakes(struct mbx_port *port,
 	return task;
 }
 
-static void mbx_free_dead(struct mbx_port *port, struct list_head *dead)
+static void mbx_free_dead(struct list_head *dead)
 {
 	struct mbx_msg *msg, *tmp;
 
 	list_for_each_entry_safe(msg, tmp, dead, node)
-		mbx_msg_recycle(port, msg);
+		mbx_msg_free(msg);
 }
 
 /* Deliver what __mbx_take_wakes() took; the caller puts @task afterwards. */
@@ -94,7 +93,7 @@ void mbx_port_unlock(struct mbx_port *port)
 	if (task)
 		put_task_struct(task);
 	if (unlikely(!list_empty(&dead)))
-		mbx_free_dead(port, &dead);
+		mbx_free_dead(&dead);
 }
 
 /**
@@ -176,7 +175,7 @@ int __mbx_wait(struct mbx_port *port, struct mbx_waiter *w, int what,
 		/* Not before: the last put may not run in a sleeping state. */
 		if (task)
 			put_task_struct(task);
-		mbx_free_dead(port, &dead);
+		mbx_free_dead(&dead);
 		spin_lock(&port->lock);
 
 		if (w->state != MBX_WAITING)
