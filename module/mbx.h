@@ -486,14 +486,19 @@ void mbx_user_uncharge(struct mbx_user *users[MBX_USERS], u64 bytes);
  *
  * A mapping that may not write is refused with write access and can never
  * get it later: without VM_MAYWRITE neither mprotect() nor a forced write
- * (/proc/PID/mem, process_vm_writev()) gets in.  No mapping grows, none is
- * dumped.
+ * (/proc/PID/mem, process_vm_writev()) gets in.  No mapping is executable,
+ * nor can become so, as on a noexec mount (which newer kernels make the
+ * anonymous inodes' file system): what one process wrote is never run in
+ * another.  No mapping grows, none is dumped.
  *
  * Context: mmap_lock held for writing.
- * Return: 0 or -EACCES.
+ * Return: 0, -EPERM (execute access) or -EACCES (write access).
  */
 static inline int mbx_vma_protect(struct vm_area_struct *vma, bool writable)
 {
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	vm_flags_clear(vma, VM_MAYEXEC);
 	if (!writable) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;

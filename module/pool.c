@@ -549,7 +549,7 @@ int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
  *
  * Context: mmap_lock held for writing.
  * Return: 0, -EINVAL for a private or partial mapping, -EACCES for a
- * writable mapping that may not be.
+ * writable mapping that may not be, -EPERM for an executable one.
  */
 int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
 		  bool writable)

@@ -93,7 +93,7 @@ static const struct vm_operations_struct mbx_ring_vm_ops = {
  *
  * Context: mmap_lock held for writing.
  * Return: 0; -EINVAL for a private, partial or unknown mapping; -EACCES
- * for a writable mapping that may not be.
+ * for a writable mapping that may not be; -EPERM for an executable one.
  */
 int mbx_ring_mmap(struct file *file, struct vm_area_struct *vma)
 {

@@ -528,6 +528,37 @@ TEST_F(pool, blocked_alloc_and_signals_eintr_or_restart)
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
+/*
+ * No pool mapping is executable, on any kernel: PROT_EXEC is refused
+ * (EPERM, as on a noexec mount) and mprotect() cannot add it (EACCES),
+ * on a receive-only fd as on a sender's, so what a sender wrote can never
+ * be run in a receiver.
+ */
+TEST_F(pool, pool_mapping_is_never_executable)
+{
+	int r, fds[2] = { self->fd, -1 }, i, err;
+	uint8_t *m;
+
+	r = port_open(self->name, MBX_RECV);
+	ASSERT_LE(0, r);
+	fds[1] = r;
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(NULL, pool_mmap(fds[i], POOL_SZ, PROT_READ | PROT_EXEC,
+					  MAP_SHARED, 0, &err));
+		EXPECT_EQ(-EPERM, err);
+		m = pool_mmap(fds[i], POOL_SZ, PROT_READ, MAP_SHARED, 0, &err);
+		ASSERT_EQ(0, err);
+		EXPECT_EQ(-1, mprotect(m, 4096, PROT_READ | PROT_EXEC));
+		EXPECT_EQ(EACCES, errno);
+		munmap(m, POOL_SZ);
+	}
+	/* The fixture's own read-write mapping cannot get it either. */
+	EXPECT_EQ(-1, mprotect(self->base, 4096, PROT_READ | PROT_WRITE |
+			       PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	close(r);
+}
+
 /* ---- ownership when an fd is closed or its process killed -------------- */
 
 TEST_F(pool, closing_fd_frees_regions_it_allocated)

@@ -189,6 +189,31 @@ TEST_F(routes, writable_mmap_refused)
 	munmap(m, PG);
 }
 
+/* No part of a ring maps executable, nor can mprotect() make it so. */
+TEST_F(routes, executable_mapping_refused)
+{
+	const struct { int fd; uint64_t off; size_t len; } parts[] = {
+		{ self->pfd, MBX_RING_OFF_PRODUCER, PG },
+		{ self->pfd, MBX_RING_OFF_DATA, 2 * RSZ },
+		{ self->cfd, MBX_RING_OFF_CONSUMER, PG },
+		{ self->cfd, MBX_RING_OFF_STATUS, PG },
+	};
+	unsigned int i;
+	void *m;
+
+	for (i = 0; i < ARRAY_SIZE(parts); i++) {
+		m = map_part(parts[i].fd, parts[i].off, parts[i].len,
+			     PROT_READ | PROT_EXEC);
+		EXPECT_EQ(MAP_FAILED, m);
+		EXPECT_EQ(EPERM, errno);
+		m = map_part(parts[i].fd, parts[i].off, parts[i].len, PROT_READ);
+		ASSERT_NE(MAP_FAILED, m);
+		EXPECT_EQ(-1, mprotect(m, parts[i].len, PROT_READ | PROT_EXEC));
+		EXPECT_EQ(EACCES, errno);
+		munmap(m, parts[i].len);
+	}
+}
+
 TEST_F(routes, odd_mappings_refused)
 {
 	void *m;
