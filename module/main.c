@@ -21,13 +21,27 @@ static unsigned int dev_mode = 0666;
 module_param(dev_mode, uint, 0444);
 MODULE_PARM_DESC(dev_mode, "Permission bits of /dev/mailbox (default 0666)");
 
+/*
+ * A message size: 0 would make ports that carry only empty messages.  (A
+ * size past MBX_MSG_SIZE_CEILING is taken, and capped where it is used.)
+ */
+static int mbx_msg_size_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, UINT_MAX);
+}
+
+static const struct kernel_param_ops mbx_msg_size_ops = {
+	.set = mbx_msg_size_set,
+	.get = param_get_uint,
+};
+
 unsigned int mbx_max_msg_size = 1U << 20;
-module_param_named(max_msg_size, mbx_max_msg_size, uint, 0644);
-MODULE_PARM_DESC(max_msg_size, "Largest max_msg_size of a port, bytes (default 1 MiB, at most 64 MiB)");
+module_param_cb(max_msg_size, &mbx_msg_size_ops, &mbx_max_msg_size, 0644);
+MODULE_PARM_DESC(max_msg_size, "Largest max_msg_size of a port, bytes (default 1 MiB, at least 1, at most 64 MiB)");
 
 unsigned int mbx_default_msg_size = 8192;
-module_param_named(default_msg_size, mbx_default_msg_size, uint, 0644);
-MODULE_PARM_DESC(default_msg_size, "max_msg_size of a port created with 0 (default 8192)");
+module_param_cb(default_msg_size, &mbx_msg_size_ops, &mbx_default_msg_size, 0644);
+MODULE_PARM_DESC(default_msg_size, "max_msg_size of a port created with 0 (default 8192, at least 1)");
 
 unsigned int mbx_max_capacity = 65536;
 module_param_named(max_capacity, mbx_max_capacity, uint, 0644);

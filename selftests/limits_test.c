@@ -382,6 +382,28 @@ TEST_F(lim, max_msg_size_parameter_bounds_msg_size)
 	EXPECT_LE(0, fd);
 }
 
+/*
+ * A message size parameter is at least 1: 0 would make ports that carry
+ * only empty messages.  A refused value leaves the parameter as it was.
+ * (Past the 64 MiB ceiling it is taken and capped where it is used:
+ * security_limits_test.)
+ */
+TEST_F(lim, msg_size_parameters_refuse_zero)
+{
+	static const char *const names[] = { "max_msg_size",
+					     "default_msg_size" };
+	unsigned long long v;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, t_param_set(names[i], 4096));
+		EXPECT_EQ(-EINVAL, t_param_set(names[i], 0));
+		ASSERT_EQ(0, t_param_get(names[i], &v));
+		EXPECT_EQ(4096, v);
+		EXPECT_EQ(0, t_param_set(names[i], 1));
+	}
+}
+
 TEST_F(lim, default_msg_size_parameter_applies_to_size_zero)
 {
 	char buf[600];
