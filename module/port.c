@@ -35,8 +35,17 @@
 
 static atomic64_t mbx_port_ids = ATOMIC64_INIT(0);
 
-/* Bytes of a name escaped (as \ooo) where a name is printed. */
+/*
+ * A name may hold any byte but '/': fdinfo and debugfs show every byte that
+ * is not printable ASCII, and these that would split their lines, as \ooo.
+ */
 #define MBX_NAME_ESCAPE	" \t\n\\"
+
+static void mbx_seq_name(struct seq_file *m, const char *name)
+{
+	seq_escape_str(m, name, ESCAPE_OCTAL | ESCAPE_NAP | ESCAPE_APPEND,
+		       MBX_NAME_ESCAPE);
+}
 
 /* Protects mbx_ports and every port's all_node; see LOCKING above. */
 static DEFINE_MUTEX(mbx_ports_lock);
@@ -465,9 +474,8 @@ static void mbx_port_show_fdinfo(struct seq_file *m, struct file *file)
 	mbx_port_unlock(port);
 
 	seq_printf(m, "mbx-id:\t%llu\n", port->id);
-	/* Names may hold any byte but '/': escape what would end a line. */
 	seq_puts(m, "mbx-name:\t");
-	seq_escape(m, port->name, MBX_NAME_ESCAPE);
+	mbx_seq_name(m, port->name);
 	seq_putc(m, '\n');
 	seq_printf(m, "mbx-access:\t%s%s\n", access & MBX_SEND ? "send" : "",
 		   access == (MBX_SEND | MBX_RECV) ? ",recv" :
@@ -713,7 +721,7 @@ void mbx_ports_show(struct seq_file *m)
 		mbx_port_info(port, &info);
 		seq_printf(m, "%llu ", info.id);
 		if (info.name[0])
-			seq_escape(m, info.name, MBX_NAME_ESCAPE);
+			mbx_seq_name(m, info.name);
 		else
 			seq_putc(m, '-');
 		seq_printf(m, " %u %u %04o %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %llu %llu %llu %s%s%s %u\n",

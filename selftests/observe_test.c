@@ -225,6 +225,38 @@ TEST(debugfs_lists_every_port_with_its_counters)
 	close(fb);
 }
 
+/*
+ * A name may hold any byte but '/': fdinfo and debugfs show every byte
+ * that is not printable ASCII, and the space, tab, newline and backslash
+ * that would split their lines, as \ooo, so that a name cannot put
+ * terminal escapes on a reader's screen.
+ */
+TEST(fdinfo_and_debugfs_escape_names)
+{
+	static char buf[1 << 16];
+	char name[64], want[128], line[160], path[64];
+	int fd;
+
+	snprintf(name, sizeof(name), "obs-esc-%d-\033[2J\r\x80\xe9 a\\b",
+		 getpid());
+	snprintf(want, sizeof(want),
+		 "obs-esc-%d-\\033[2J\\015\\200\\351\\040a\\134b", getpid());
+	fd = named_port(name);
+	ASSERT_LE(0, fd);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	ASSERT_LT(0, read_file(path, buf, sizeof(buf)));
+	snprintf(line, sizeof(line), "\nmbx-name:\t%s\n", want);
+	EXPECT_NE(NULL, strstr(buf, line)) TH_LOG("%s", buf);
+	if (!access("/sys/kernel/debug/mbx/ports", R_OK)) {
+		ASSERT_LT(0, read_file("/sys/kernel/debug/mbx/ports", buf,
+				       sizeof(buf)));
+		EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("%s", buf);
+		EXPECT_EQ(NULL, strchr(buf, '\033'));
+	}
+	mbx_port_unlink(MBX_DEV_AUTO, name);
+	close(fd);
+}
+
 TEST(debugfs_view_is_for_root_only)
 {
 	struct stat st;
