@@ -115,7 +115,8 @@ struct mbx_version {
 
 /**
  * struct mbx_port_create - argument of MBX_IOC_PORT_CREATE
- * @flags:        MBX_CLOEXEC, MBX_NONBLOCK for the returned fd; MBX_PORT_MQ
+ * @flags:        MBX_CLOEXEC, MBX_NONBLOCK for the returned fd; MBX_PORT_MQ,
+ *                MBX_PORT_TOPIC, MBX_PORT_RING
  * @capacity:     messages the queue holds; 0 makes a rendezvous port
  * @max_msg_size: largest message in bytes; 0 takes the module's default
  * @mode:         permission bits (0777) checked by MBX_IOC_PORT_OPEN
@@ -238,7 +239,6 @@ struct mbx_send {
  *              (drop-oldest) since its last receive, else zero (this was
  *              the zero @reserved field before topics; a caller that
  *              reuses the struct clears it, as it resets @len)
- * @reserved:   zero in, zero out
  * @release_offset: in, with MBX_RECV_RELEASE: a region the caller holds,
  *              released before the receive starts
  * @release_len: in, with MBX_RECV_RELEASE: its length
