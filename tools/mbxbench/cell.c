@@ -206,11 +206,11 @@ static int open_chans(struct cell_run *cr, const struct transport *t,
 				c->depth = STREAM_BYTES / 8 / cr->size;
 			/*
 			 * And at least a pipe's default buffer of them
-			 * (64 KiB, what each pipe subscriber has anyway), so
-			 * that a topic's backlog has as much slack as a pipe.
+			 * (64 KiB, what every pipe has anyway), so that a
+			 * queue, a topic's backlog or a ring has as much
+			 * slack as a pipe.
 			 */
-			if (sc->kind == K_PUBSUB && cr->size &&
-			    chan_bytes(c) < PIPE_BUF_BYTES)
+			if (cr->size && chan_bytes(c) < PIPE_BUF_BYTES)
 				c->depth = PIPE_BUF_BYTES / cr->size;
 			if (c->depth < 2)
 				c->depth = 2;
