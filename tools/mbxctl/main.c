@@ -246,7 +246,7 @@ static void main_help(FILE *f)
  * but whose output was lost fails, with a message.  Every command ends
  * here, --help and --version included.
  */
-int close_stdout(int code)
+static int close_stdout(int code)
 {
 	int err = 0;
 

@@ -60,7 +60,6 @@ void fmt_id(char *buf, size_t size, const char *file, uint32_t id,
 
 /* main.c: usage errors and the options of the subcommand being run */
 int usage_error(const char *fmt, ...);
-int close_stdout(int code);
 int next_opt(int argc, char **argv, const char *optstring);
 
 /* What a subcommand returns when next_opt() gives 'h' or '?'. */
