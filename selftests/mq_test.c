@@ -348,6 +348,48 @@ TEST(message_sizes)
  * drained, empty messages included, and then fails with EPIPE, whether the
  * caller asks for the priority (MBX_IOC_RECV) or not (read()).
  */
+/*
+ * mq_send() at priority 0, the common call, fails as on Linux whatever
+ * the length or the buffer, and leaves nothing queued when it fails.
+ */
+TEST(priority_0_send_errors)
+{
+	struct mq_attr nb = { .mq_flags = O_NONBLOCK }, a;
+	char name[64], buf[64] = { 0 };
+	char *volatile null = NULL;	/* mq_send() is declared nonnull */
+	mqd_t q, d;
+
+	q = qcreate(qname(name, "p0"), 2, 64, 0);
+	ASSERT_LE(0, q);
+	/* Longer than write(2) could take: EMSGSIZE, not EFAULT or EINVAL. */
+	EXPECT_EQ(-1, mq_send(q, buf, SIZE_MAX, 0));
+	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_EQ(-1, mq_send(q, (char *)-4096L, 8, 0));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, mq_send(q, null, 8, 0));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, mq_getattr(q, &a));
+	EXPECT_EQ(0, a.mq_curmsgs);
+	/* An empty message is a message; the largest one fits. */
+	EXPECT_EQ(0, mq_send(q, buf, 0, 0));
+	EXPECT_EQ(0, mq_send(q, buf, 64, 0));
+	/* Non-blocking set after the open is honoured. */
+	ASSERT_EQ(0, mq_setattr(q, &nb, NULL));
+	EXPECT_EQ(-1, mq_send(q, "x", 1, 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, mq_receive(q, buf, 64, NULL));
+	/* A descriptor the library did not open works the same. */
+	d = dup(q);
+	ASSERT_LE(0, d);
+	EXPECT_EQ(0, mq_send(d, "y", 1, 0));
+	EXPECT_EQ(64, mq_receive(q, buf, 64, NULL));
+	EXPECT_EQ(1, mq_receive(d, buf, 64, NULL));
+	EXPECT_EQ('y', buf[0]);
+	close(d);
+	mq_close(q);
+	mq_unlink(name);
+}
+
 TEST(receive_after_shutdown_fails_epipe)
 {
 	char name[64], buf[64];

@@ -215,7 +215,7 @@ static void build_zc_ratios(void)
 /* libmailbox-mq against the kernel's POSIX message queues. */
 static void build_mq_ratios(void)
 {
-	static const size_t mq_sizes[] = { 8, 64, 256, 1 * KiB, 4 * KiB };
+	static const size_t mq_sizes[] = { 8, 64, 256, 1 * KiB, 4 * KiB, 8 * KiB };
 	const char *t7 = "libmailbox-mq vs the kernel's POSIX mq";
 	unsigned int i;
 
