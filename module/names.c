@@ -19,6 +19,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/hashtable.h>
 #include <linux/ipc_namespace.h>
 #include <linux/mutex.h>
@@ -39,14 +40,16 @@ static DEFINE_HASHTABLE(mbx_names, 8);
 
 /**
  * struct mbx_names_ns - an IPC namespace that has names
- * @node:  in mbx_names_nss
- * @ns:    the namespace, referenced once by each of its names
- * @names: how many
+ * @node:     in mbx_names_nss
+ * @ns:       the namespace, referenced once by each of its names
+ * @names:    how many
+ * @mq_names: how many of them name a MBX_PORT_MQ port (its POSIX queues)
  */
 struct mbx_names_ns {
 	struct list_head node;
 	struct ipc_namespace *ns;
 	unsigned int names;
+	unsigned int mq_names;
 };
 
 static LIST_HEAD(mbx_names_nss);
@@ -108,6 +111,8 @@ static void __mbx_name_remove(struct mbx_port *port)
 
 	lockdep_assert_held(&mbx_names_lock);
 	hash_del(&port->name_node);
+	if (port->mq)
+		rec->mq_names--;
 	if (!--rec->names) {
 		list_del(&rec->node);
 		if (!mbx_ipc_ns_initial(rec->ns))
@@ -135,6 +140,22 @@ int mbx_name_check(const char *name)
 	return 0;
 }
 
+/*
+ * Whether a port made by mq_open() would be one POSIX queue too many: as
+ * mqueue_get_inode() refuses a queue past the namespace's queues_max
+ * (/proc/sys/fs/mqueue/queues_max) to a caller without CAP_SYS_RESOURCE,
+ * counting the namespace's named mq ports.  Decided with the name, under
+ * mbx_names_lock, so that two creators cannot both take the last place.
+ */
+static bool __mbx_mq_full(struct ipc_namespace *ns, struct mbx_names_ns *rec)
+{
+	lockdep_assert_held(&mbx_names_lock);
+	if (!IS_ENABLED(CONFIG_POSIX_MQUEUE))
+		return false;
+	return (rec ? rec->mq_names : 0) >= READ_ONCE(ns->mq_queues_max) &&
+	       !capable(CAP_SYS_RESOURCE);
+}
+
 /**
  * mbx_name_link() - make @port reachable by its name in the current IPC
  * namespace
@@ -144,7 +165,8 @@ int mbx_name_check(const char *name)
  * first: once the name is published, an unlink may clear the mark.
  *
  * Context: process context, may sleep.
- * Return: 0, -EEXIST if the name is taken in this namespace, -ENOMEM.
+ * Return: 0, -EEXIST if the name is taken in this namespace, -ENOSPC for
+ * a MBX_PORT_MQ port past the namespace's POSIX queues_max, -ENOMEM.
  */
 int mbx_name_link(struct mbx_port *port)
 {
@@ -156,6 +178,9 @@ int mbx_name_link(struct mbx_port *port)
 	if (__mbx_name_find(ns, port->name))
 		goto out;
 	rec = __mbx_names_ns(ns);
+	ret = -ENOSPC;
+	if (port->mq && __mbx_mq_full(ns, rec))
+		goto out;
 	if (!rec) {
 		ret = -ENOMEM;
 		rec = kzalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
@@ -168,6 +193,8 @@ int mbx_name_link(struct mbx_port *port)
 					      MBX_NAMES_SWEEP_DELAY);
 	}
 	rec->names++;
+	if (port->mq)
+		rec->mq_names++;
 
 	port->ipc_ns = get_ipc_ns(ns);
 	kref_get(&port->ref);

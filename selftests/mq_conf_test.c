@@ -111,6 +111,68 @@ TEST(create_excl_is_atomic)
 	EXPECT_EQ(0, mq_unlink(name));
 }
 
+/*
+ * queues_max holds when processes without CAP_SYS_RESOURCE create queues
+ * at once: one place left, one queue made, every other ENOSPC.  (The
+ * library once counted the queues, then created one: two could pass.)
+ */
+#define RACERS	12
+#define RACES	40
+TEST(queues_max_holds_under_concurrent_creates)
+{
+	int i, r, go[2], n, st, won, full;
+	char names[RACERS][64], c;
+	pid_t pid[RACERS];
+	long old;
+
+	if (geteuid())
+		SKIP(return, "needs root to switch users");
+	old = read_long(QUEUES_MAX);
+	if (old < 0)
+		SKIP(return, QUEUES_MAX " cannot be read");
+	for (r = 0; r < RACES; r++) {
+		for (i = 0; i < RACERS; i++) {
+			snprintf(names[i], sizeof(names[i]), "/mq_conf.race.%d.%d",
+				 getpid(), i);
+			mq_unlink(names[i]);
+		}
+		n = mq_ports();
+		ASSERT_LE(0, n);
+		ASSERT_EQ(0, write_long(QUEUES_MAX, n + 1));
+		ASSERT_EQ(0, pipe(go));
+		for (i = 0; i < RACERS; i++) {
+			pid[i] = fork();
+			if (pid[i] == 0) {
+				close(go[1]);
+				if (setgid(T_GID1) || setuid(T_UID1) ||
+				    read(go[0], &c, 1) != 0)
+					_exit(T_BAD_SETUP);
+				if (mq_open(names[i], O_CREAT | O_EXCL | O_RDWR,
+					    0600, NULL) >= 0)
+					_exit(0);
+				_exit(errno == ENOSPC ? 1 : T_BAD_DATA);
+			}
+			ASSERT_LT(0, pid[i]);
+		}
+		close(go[0]);
+		close(go[1]);		/* end of file: all of them go */
+		won = 0;
+		full = 0;
+		for (i = 0; i < RACERS; i++) {
+			st = wait_exit(pid[i]);
+			won += st == 0;
+			full += st == 1;
+		}
+		for (i = 0; i < RACERS; i++)
+			mq_unlink(names[i]);
+		EXPECT_EQ(1, won) TH_LOG("race %d", r);
+		EXPECT_EQ(RACERS - 1, full) TH_LOG("race %d", r);
+		if (won != 1)
+			break;
+	}
+	EXPECT_EQ(0, write_long(QUEUES_MAX, old));
+}
+
 /* As Linux's lookup in the mqueue root: "/." and "/.." are EACCES. */
 TEST(dot_names_are_eacces)
 {

@@ -11,7 +11,6 @@
  * mq_open(3) and its siblings; libmailbox-mq(3) lists where they differ.
  */
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -22,7 +21,6 @@
 #include <string.h>
 #include <sys/single_threaded.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -184,64 +182,6 @@ static int create_attr(struct mbx_port_create *pc, mode_t mode,
 	return 0;
 }
 
-/* The inode of the initial user namespace's nsfs file (PROC_USER_INIT_INO). */
-#define INIT_USER_NS_INO	0xEFFFFFFDU
-
-/*
- * Whether the caller has CAP_SYS_RESOURCE in its effective set, in the
- * initial user namespace, where Linux's capable() looks: root of another
- * user namespace (a rootless container) is not exempt from queues_max.
- */
-static int cap_sys_resource(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-	struct stat st;
-
-	if (stat("/proc/self/ns/user", &st) || st.st_ino != INIT_USER_NS_INO)
-		return 0;
-	if (syscall(SYS_capget, &hdr, data))
-		return 0;
-	return !!(data[CAP_TO_INDEX(CAP_SYS_RESOURCE)].effective &
-		  CAP_TO_MASK(CAP_SYS_RESOURCE));
-}
-
-/*
- * Whether the IPC namespace holds /proc/sys/fs/mqueue/queues_max queues
- * already, so that Linux would refuse a new one with ENOSPC to a caller
- * without CAP_SYS_RESOURCE: the queues counted are the mailbox ports made
- * by mq_open() (MBX_STATE_MQ).  Without the file there is no limit.
- */
-static int queues_full(int dev)
-{
-	struct mbx_port_info *list;
-	char buf[32];
-	long max, count = 0;
-	ssize_t n;
-	int fd, i;
-
-	fd = open("/proc/sys/fs/mqueue/queues_max", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	max = strtol(buf, NULL, 10);
-	if (max < 0 || cap_sys_resource())
-		return 0;
-	n = mbx_port_list(dev, &list);
-	if (n < 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		count += !!(list[i].state & MBX_STATE_MQ);
-	free(list);
-	return count >= max;
-}
-
 /*
  * Create the port and narrow the fd to the access asked.  The control
  * device *@dev is closed (and set to -1) first, so that the narrowed fd
@@ -275,7 +215,8 @@ static int create_port(int *dev, struct mbx_port_create *pc,
  * Open, or with O_CREAT create, the port @pname.  @pc is NULL when the
  * creation attributes are invalid: as on Linux, that is EINVAL only if
  * the queue is to be created (an existing one is opened, or is EEXIST
- * with O_EXCL).  So is a queue beyond queues_max, ENOSPC.
+ * with O_EXCL).  A queue beyond the namespace's queues_max is the
+ * kernel's ENOSPC, decided with the name.
  */
 static int open_port(int *devp, const char *pname, int oflag,
 		     const struct mbx_port_create *pc)
@@ -289,11 +230,11 @@ static int open_port(int *devp, const char *pname, int oflag,
 	if (open_access(oflag, &access) < 0)
 		return -1;
 	/* A name can come and go between the two calls: try again. */
-	if (!pc || (oflag & O_CREAT && queues_full(dev))) {
+	if (!pc) {
 		/* Opens an existing queue; there is none to create. */
 		fd = mbx_port_open(dev, pname, access | flags);
 		if (fd == -ENOENT)
-			return __mq_fail(pc ? ENOSPC : EINVAL);
+			return __mq_fail(EINVAL);
 		if (fd >= 0 && oflag & O_EXCL) {
 			close(fd);
 			return __mq_fail(EEXIST);
