@@ -142,7 +142,7 @@ int mbx_name_check(const char *name)
 
 /*
  * Whether a port made by mq_open() would be one POSIX queue too many: as
- * mqueue_get_inode() refuses a queue past the namespace's queues_max
+ * ipc/mqueue.c refuses a queue past the namespace's queues_max
  * (/proc/sys/fs/mqueue/queues_max) to a caller without CAP_SYS_RESOURCE,
  * counting the namespace's named mq ports.  Decided with the name, under
  * mbx_names_lock, so that two creators cannot both take the last place.
