@@ -14,7 +14,8 @@
 #   (0 pass, 4 skip, else fail); a test that did not build, or never ran,
 #   is one failure.  A kernel splat or a VM timeout is one more failure.
 # The detector proofs count as one test each: "splat detector" (a WARN must
-# fail the run) and, with -K, "leak detector" (a kmemleak report must).
+# fail the run), "oops detector" (a BUG() in a kernel thread must) and,
+# with -K, "leak detector" (a kmemleak report must).
 #
 # Usage: scripts/selftests.sh -n NAME -k KERNEL -m MODULE -s SPLAT_KO
 #                             [-K] [-t VM_TIMEOUT] [-T TEST_TIMEOUT] [-a ARGS]
@@ -139,6 +140,21 @@ if [ "$splat_status" = 125 ] && grep -q 'WARNING:' "$out/splat.log"; then
 	record "splat detector" 1 0 0
 else
 	record "splat detector" 0 1 0 "a WARN_ON did not fail the run (status $splat_status), see $out/splat.log"
+fi
+
+# A BUG() in a kernel thread (insmod itself succeeds) must fail the run:
+# on 6.1 its report says neither "BUG:" nor "Oops".
+set +e
+"$top/scripts/vm-run.sh" -q -M -k "$kernel" -t 300 -l "$out/oops.log" \
+	-f "$splat:/lib/modules/mbx_splat.ko" -- \
+	"insmod /lib/modules/mbx_splat.ko warn=0 oops=1 && sleep 1" 2>"$out/oops.err"
+oops_status=$?
+set -e
+if [ "$oops_status" = 125 ] && grep -q 'kernel BUG at' "$out/oops.log" &&
+   ! grep -q 'WARNING:' "$out/oops.log"; then
+	record "oops detector" 1 0 0
+else
+	record "oops detector" 0 1 0 "a BUG() did not fail the run (status $oops_status), see $out/oops.log"
 fi
 
 # With kmemleak, a module that leaks (and does not WARN) must fail the run

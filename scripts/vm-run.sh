@@ -228,6 +228,13 @@ result=$(printf '%s\n' "$clean" | sed -n "s/^.*$mark exit=\([0-9]*\).*$/\1/p" | 
 
 # Kernel reports that fail the run wherever they appear in the console.
 splat_re='BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection fault|Kernel panic'
+# Oopses that say neither "BUG:" nor "Oops" on 6.1 ("kernel BUG at f.c:1!",
+# "invalid opcode: 0000 [#1] ...", "divide error: 0000 [#1] ..."), the end
+# marker of every WARN and oops, SLUB's own reports ("BUG kmalloc-64
+# (Not tainted): Poison overwritten") and the hard-lockup watchdog.
+# Bracket expressions, no backslashes: awk -v below would eat them.
+splat_re+='|kernel BUG at|: [0-9a-f][0-9a-f][0-9a-f][0-9a-f] [[]#[0-9]+[]]|---[[] end trace'
+splat_re+='|BUG [^ ]+ [(](Not tainted|Tainted: )|hard LOCKUP'
 splat_re+='|possible circular locking|inconsistent lock state|possible recursive locking'
 splat_re+='|INFO: |blocked for more than|hung_task|unreferenced object'
 # kmemleak failures that blind it count; "Cannot allocate a scan area"
