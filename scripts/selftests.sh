@@ -9,10 +9,12 @@
 # Counting rules, per binary:
 #   "ok N ..." passes, "ok N ... # SKIP ..." is skipped, "not ok N ..." fails;
 #   tests announced by the plan ("1..N") but never reported (crash, timeout)
-#   fail; a non-zero exit status that no "not ok" line explains is one more
-#   failure; a binary without TAP output counts once by its exit status
-#   (0 pass, 4 skip, else fail); a test that did not build, or never ran,
-#   is one failure.  A kernel splat or a VM timeout is one more failure.
+#   fail; a number reported twice counts once, and the binary fails; a
+#   non-zero exit status that no "not ok" line explains is one more
+#   failure; a binary without TAP output (every selftest prints its plan
+#   first) fails whatever its exit status; a test that did not build, or
+#   never ran, is one failure.  A kernel splat or a VM timeout is one more
+#   failure.
 # The detector proofs count as one test each: "splat detector" (a WARN must
 # fail the run), "oops detector" (a BUG() in a kernel thread must) and,
 # with -K, "leak detector" (a kmemleak report must).
@@ -87,8 +89,9 @@ tr -d '\r' <"$log" | awk '
 		seen[cur] = 1
 		counted = p + f + s
 		if (plan > counted) { f += plan - counted; note = note " " plan - counted " unreported" }
+		if (dup) { note = note " " dup " reported twice"; if (f == 0) f = 1 }
 		if (counted == 0 && plan <= 0) {
-			if (rc == "0") p = 1; else if (rc == "4") s = 1; else f = 1
+			f = 1
 			note = note " no TAP output"
 		} else if (rc != "0" && rc != "4" && f == 0) {
 			f = 1
@@ -98,10 +101,16 @@ tr -d '\r' <"$log" | awk '
 		printf "%s %d %d %d %s\n", cur, p, f, s, note
 		cur = ""
 	}
-	/^MBX-TEST-BEGIN / { flush(" no end marker"); cur = $2; p = f = s = 0; plan = -1; rc = "none"; next }
+	/^MBX-TEST-BEGIN / {
+		flush(" no end marker"); cur = $2; p = f = s = dup = 0; plan = -1; rc = "none"
+		split("", got); next
+	}
 	/^MBX-TEST-END /   { if ($2 == cur) { rc = substr($3, 4); flush("") } next }
 	cur == "" { next }
 	/^1\.\.[0-9]+/     { plan = substr($1, 4) + 0; next }
+	# A number seen before (output repeated, a child escaped into the
+	# harness) must not stand in for one never reported.
+	/^(not )?ok [0-9]/ { n = ($1 == "not" ? $3 : $2) + 0; if (n in got) { dup++; next } got[n] = 1 }
 	/^not ok [0-9]/    { f++; next }
 	/^ok [0-9]/        { if ($0 ~ /# [Ss][Kk][Ii][Pp]/) s++; else p++; next }
 	END { flush(" VM ended during the test") }
