@@ -162,6 +162,12 @@ collect() { # CASE EXPECTED_CHECK...
 			continue
 		fi
 		read -r _ _ verdict detail <<<"$line"
+		# Only "ok" and "FAIL" are counted below: anything else (a line
+		# a kernel message cut into) would be neither.
+		case $verdict in
+		ok|FAIL) ;;
+		*) detail="unreadable verdict: $verdict $detail" verdict=FAIL ;;
+		esac
 		record "$c/$name" "$verdict" "$detail"
 	done
 }
