@@ -59,6 +59,7 @@ struct pub {
 	atomic_ullong done;		/* messages that surely landed */
 	atomic_int finished;
 	int killed;
+	int killed_status;		/* t_reap() once killed */
 };
 
 struct sub {
@@ -66,6 +67,7 @@ struct sub {
 	int drop;			/* drop-oldest, else block */
 	int keep;			/* never killed */
 	int killed;
+	int killed_status;		/* t_reap() once killed */
 	atomic_ullong sub_ns;		/* subscribed by then */
 	atomic_int ready, finished;
 	long long first[MAXP], last[MAXP];	/* -1: none yet */
@@ -270,12 +272,18 @@ static int live_pubs(void)
 	unsigned int p;
 	int n = 0;
 
+	/* One that ended on its own, a failure, is reaped at the end. */
 	for (p = 0; p < L->npub; p++)
-		n += !L->pub[p].killed && !atomic_load(&L->pub[p].finished);
+		n += !L->pub[p].killed && !atomic_load(&L->pub[p].finished) &&
+		     t_alive(L->pub[p].pid);
 	return n;
 }
 
-/* Kill a random victim (never a kept subscriber) and start another. */
+/*
+ * Kill a random victim (never a kept subscriber) and start another.  A
+ * victim may have ended on its own already, having found something wrong:
+ * its status is kept for the checks at the end.
+ */
 static void chaos(void)
 {
 	unsigned int s, p;
@@ -285,7 +293,7 @@ static void chaos(void)
 		if (L->pub[p].killed || atomic_load(&L->pub[p].finished))
 			return;
 		kill(L->pub[p].pid, SIGKILL);
-		t_reap(L->pub[p].pid);
+		L->pub[p].killed_status = t_reap(L->pub[p].pid);
 		L->pub[p].killed = 1;
 		if (!atomic_load(&L->pub[p].end_ns))
 			atomic_store(&L->pub[p].end_ns, t_now_ns());
@@ -295,7 +303,7 @@ static void chaos(void)
 		if (L->sub[s].keep || L->sub[s].killed)
 			return;
 		kill(L->sub[s].pid, SIGKILL);
-		t_reap(L->sub[s].pid);
+		L->sub[s].killed_status = t_reap(L->sub[s].pid);
 		L->sub[s].killed = 1;
 		spawn_sub(L->sub[s].drop, 0);
 	}
@@ -394,15 +402,25 @@ static void ledger(struct __test_metadata *_metadata, unsigned int npubs,
 			kills++;
 		}
 	}
-	for (i = 0; i < L->npub; i++)
-		if (!L->pub[i].killed)
+	/* A publisher killed may have just finished (0), nothing else. */
+	for (i = 0; i < L->npub; i++) {
+		if (!L->pub[i].killed) {
 			EXPECT_EQ(0, t_reap(L->pub[i].pid)) TH_LOG("publisher %u", i);
+		} else if (L->pub[i].killed_status) {
+			EXPECT_EQ(128 + SIGKILL, L->pub[i].killed_status)
+				TH_LOG("publisher %u ended before it was killed", i);
+		}
+	}
 	if (atomic_load(&L->sent) < L->target)
 		TH_LOG("MBX_TOPIC_SECS ran out before MBX_TOPIC_MSGS");
 	ASSERT_EQ(0, mbx_shutdown(topic));
 	for (i = 0; i < L->nsub; i++) {
-		if (L->sub[i].killed)
+		if (L->sub[i].killed) {
+			EXPECT_EQ(128 + SIGKILL, L->sub[i].killed_status)
+				TH_LOG("subscriber %u ended before it was killed: %s",
+				       i, L->sub[i].why);
 			continue;
+		}
 		EXPECT_EQ(0, t_reap(L->sub[i].pid))
 			TH_LOG("subscriber %u: %s", i, L->sub[i].why);
 		check_sub(_metadata, i);
