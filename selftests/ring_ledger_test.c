@@ -274,18 +274,31 @@ TEST_F_TIMEOUT(ledger, kill_either_side_every_record_once_in_order, 600)
 		    L_LOAD(l->c_next) >= total * (kills + 1) / (RING_KILLS + 1)) {
 			usleep((seed >> 33) % 2000);
 			kills++;
+			/*
+			 * Only SIGKILL, or a side done (0), is ours: an
+			 * exit code or another signal (SIGSEGV, SIGBUS just
+			 * before the kill) is its own failure.
+			 */
 			if ((seed >> 20) & 1 && pp > 0) {
 				kill(pp, SIGKILL);
-				if (waitpid(pp, &st, 0) == pp && WIFEXITED(st) &&
-				    WEXITSTATUS(st))
+				if (waitpid(pp, &st, 0) == pp && st &&
+				    !(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)) {
+					why = WIFEXITED(st) ? WEXITSTATUS(st) :
+					      128 + WTERMSIG(st);
+					pp = 0;
 					break;	/* it had failed on its own */
+				}
 				pp = L_LOAD(l->p_done) < total ?
 				     start(port, l, true) : 0;
 			} else if (cp > 0) {
 				kill(cp, SIGKILL);
-				waitpid(cp, &st, 0);
-				if (WIFEXITED(st) && WEXITSTATUS(st))
+				if (waitpid(cp, &st, 0) == cp && st &&
+				    !(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)) {
+					why = WIFEXITED(st) ? WEXITSTATUS(st) :
+					      128 + WTERMSIG(st);
+					cp = 0;
 					break;
+				}
 				cp = start(port, l, false);
 			}
 			continue;
