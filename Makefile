@@ -165,7 +165,7 @@ SHELL := /bin/bash
 	check check-debug check-rt check-6.12 ci demo bench debug-kernel debug-module \
 	debug-splat rt-module rt-splat kernels kernel-6.12 6.12-module 6.12-splat \
 	style sparse w1 sparse-all w1-all clean help install uninstall install-test \
-	dkms-check headers-check man-check
+	dkms-check headers-check man-check harness-check
 
 all: module lib selftests examples tools
 
@@ -193,6 +193,7 @@ help:
 	@echo 'make dkms-check    dkms add/build/remove against every kernel present (stock, rt, 6.12, 7.3)'
 	@echo 'make headers-check the two headers alone in C99/C11/C++11/C++17, -Werror'
 	@echo 'make man-check     groff -ww and mandoc -T lint on every man page'
+	@echo 'make harness-check the splat patterns and TAP counting of the VM scripts, on crafted consoles'
 	@echo 'make clean         remove build output (the debug kernel and build/kernels stay cached)'
 	@echo 'make distclean     also remove the cached debug kernel and fetched kernels'
 	@echo 'Variables: KDIR=$(KDIR) VM_TIMEOUT=$(VM_TIMEOUT) TEST_TIMEOUT=$(TEST_TIMEOUT) VM_APPEND=...'
@@ -588,6 +589,10 @@ sparse-all w1-all: deps
 
 man-check:
 	$(TOP)/docs/check-man.sh
+
+# The VM runner and the result counting on crafted consoles (no VM).
+harness-check:
+	$(S)/harness-check.sh
 
 headers-check: lib
 	$(S)/headers-check.sh $(B)/headers-check

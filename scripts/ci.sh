@@ -6,7 +6,7 @@
 # bookworm-backports, the 7.3 debug kernel, Debian 12's 6.1 PREEMPT_RT),
 # each its own summary line, the NATS bridge suite (`make check-bridge`:
 # pairs of stock-kernel VMs and nats-servers on the host's loopback, about
-# 4 min), then the man pages, the headers,
+# 4 min), then the harness's own check, the man pages, the headers,
 # `make install` and DKMS (one test each).  Each suite
 # keeps going when another fails; the last line is the combined
 # "N passed, N failed[, N skipped]", and the status is non-zero on any
@@ -57,7 +57,9 @@ suite check-rt rt
 # The bridge: every check of every case, a VM's splat or a case that never
 # reported counted as a failure by scripts/bridge-tests.sh.
 suite check-bridge bridge
-# Man pages, headers, the install path and DKMS: one test each.
+# The harness itself (crafted consoles), man pages, headers, the install
+# path and DKMS: one test each.
+single harness-check
 single man-check
 single headers-check
 single install-test
