@@ -22,7 +22,10 @@
 
 #define MBX_NR_PRIO		(MBX_PRIO_MAX + 1)
 
-/* Bytes of bookkeeping a port is charged for each message it may hold. */
+/*
+ * Bytes of a message's header at most, as docs/SEMANTICS.md states; a
+ * port is charged what its messages take (mbx_msg_charge()).
+ */
 #define MBX_MSG_CHARGE		64
 
 /*
@@ -307,6 +310,7 @@ void mbx_noinit_ctor(void *obj);
 int mbx_msg_cache_init(void);
 void mbx_msg_cache_exit(void);
 void mbx_msg_spares_free(struct mbx_port *port);
+u64 mbx_msg_charge(u32 max_len);
 void mbx_msg_free(struct mbx_msg *msg);
 int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
 		 ktime_t **deadlinep);

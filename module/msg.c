@@ -115,6 +115,33 @@ static u8 mbx_msg_cache(size_t len)
 	return MBX_MSG_KVMALLOC;
 }
 
+/**
+ * mbx_msg_charge() - the memory one message of a port may take
+ * @max_len: the port's max_msg_size
+ *
+ * What mbx_msg_alloc() takes for a payload of @max_len bytes: the object
+ * of its cache (a 64-byte header and 256, 512, ... 8192 bytes of payload),
+ * or past the caches what kvmalloc() may take, kmalloc()'s power of two
+ * of pages (tried first) up to KMALLOC_MAX_SIZE and whole pages beyond.
+ * A shorter message, or a pool message (an empty one), takes no more.
+ * The charge of a port must cover this, not @max_len and a header: a
+ * 1-byte message takes 320 bytes, a 64 KiB one 128 KiB.
+ *
+ * Context: any.
+ * Return: bytes.
+ */
+u64 mbx_msg_charge(u32 max_len)
+{
+	u64 size = sizeof(struct mbx_msg) + (u64)max_len;
+	u8 cache = mbx_msg_cache(max_len);
+
+	if (cache != MBX_MSG_KVMALLOC)
+		return kmem_cache_size(mbx_msg_caches[cache]);
+	if (size <= KMALLOC_MAX_SIZE)
+		return PAGE_SIZE << get_order(size);
+	return PAGE_ALIGN(size);
+}
+
 /*
  * A port keeps up to MBX_SPARES small messages received in copy mode for
  * its next sends, and about no more than its capacity (one on a

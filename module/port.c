@@ -131,9 +131,12 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 	if (ret)
 		goto err_port;
 
-	/* A full queue of largest messages; a rendezvous port holds one. */
+	/*
+	 * A full queue of largest messages, as they are allocated; a
+	 * rendezvous port holds one.
+	 */
 	port->charge = (u64)max(port->capacity, 1U) *
-		       (max_msg_size + MBX_MSG_CHARGE) + port->pool_size;
+		       mbx_msg_charge(max_msg_size) + port->pool_size;
 	if (args->flags & MBX_PORT_RING)
 		port->charge = mbx_ring_charge(args->ring_size);
 	ret = mbx_user_charge(port->uid, port->charge, port->users);

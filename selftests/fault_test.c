@@ -583,7 +583,7 @@ TEST_F_TIMEOUT(fault, open_control_device, 120)
 static void no_charge_left(struct __test_metadata *_metadata, const struct mbx_port_create *c)
 {
 	uint64_t charge = (uint64_t)(c->capacity ? c->capacity : 1) *
-			  (c->max_msg_size + 64) + c->pool_size;
+			  t_msg_charge(c->max_msg_size) + c->pool_size;
 
 	/* A ring: its records and its three pages. */
 	if (c->flags & MBX_PORT_RING)

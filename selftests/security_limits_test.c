@@ -241,9 +241,10 @@ TEST_F(sec, pool_sizes_near_u64_max_are_einval)
 /*
  * The same with the administrator's max_pool_size at the largest value the
  * parameter takes: neither the rounding to pages nor the per-user charge
- * (capacity x (max_msg_size + 64) + pool_size, with max_bytes_per_user at
- * its default) may wrap around.  Expected: EINVAL or EDQUOT for each, never
- * a port, never a pool that the charge did not cover.  (Regression test:
+ * (capacity messages of max_msg_size, as allocated, + pool_size, with
+ * max_bytes_per_user at its default) may wrap around.  Expected: EINVAL
+ * or EDQUOT for each, never a port, never a pool that the charge did not
+ * cover.  (Regression test:
  * U64_MAX rounded up to a pool of 0, and 2^64 - 1 MiB with a 128 x 8 KiB
  * queue charged 8 KiB and reached a WARNING in kvcalloc; fixed by the
  * 4 GiB ceiling on max_pool_size.)
@@ -505,9 +506,10 @@ TEST_F_TIMEOUT(sec, huge_timeouts_wait_and_complete_for_every_blocking_call, 120
  */
 
 #define H_PORTS		64
-#define H_BYTES		(48 * MIB)
+/* Room for 24 ports of H_CAP x 64 KiB + H_POOL, and some to spare. */
+#define H_BYTES		(48 * MIB + MIB / 2)
 #define H_CAP		16
-#define H_MSG		(60 * 1024)	/* kmalloc'ed in 64 KiB */
+#define H_MSG		(60 * 1024)	/* kmalloc'ed, and charged, in 64 KiB */
 #define H_POOL		MIB
 #define H_NAMES		H_PORTS
 
@@ -673,7 +675,8 @@ TEST_F_TIMEOUT(sec, hostile_user_hits_edquot_and_emfile_while_another_user_works
 	EXPECT_EQ(0, rep->a_bad) TH_LOG("a send or alloc failed: %s",
 					strerror(rep->a_bad));
 	EXPECT_LE(1, rep->a_ports);
-	EXPECT_GE(H_BYTES / (H_CAP * (H_MSG + 64) + H_POOL), rep->a_ports);
+	EXPECT_GE(H_BYTES / (H_CAP * t_msg_charge(H_MSG) + H_POOL),
+		  rep->a_ports);
 	EXPECT_EQ(rep->a_ports * H_CAP, rep->a_sends);
 	EXPECT_EQ(EMFILE, rep->b_err);
 	EXPECT_GE(H_PORTS, rep->a_ports + rep->b_ports);
