@@ -311,6 +311,7 @@ int mbx_msg_cache_init(void);
 void mbx_msg_cache_exit(void);
 void mbx_msg_spares_free(struct mbx_port *port);
 u64 mbx_msg_charge(u32 max_len);
+char *mbx_msg_payload(struct mbx_msg *msg);
 void mbx_msg_free(struct mbx_msg *msg);
 int mbx_deadline(u32 flags, u64 timeout_ns, ktime_t *deadline,
 		 ktime_t **deadlinep);

@@ -25,12 +25,15 @@
  * bytes (and pool messages) come from a cache of small messages, those up
  * to 8 KiB from caches of payloads of each power of two (as kmalloc's
  * sizes: no more slack than it had), all exempt from init_on_alloc
- * (below); the rest, and any the caches cannot give, from kvmalloc().  All
- * are charged to the sender's memory cgroup.  (From kmalloc, a 4 KiB
- * payload cleared an 8 KiB object on every send.)
+ * (below).  (From kmalloc, a 4 KiB payload cleared an 8 KiB object on
+ * every send.)  A larger payload, or one the caches cannot give, is
+ * kvmalloc()ed on its own, its address kept where a small payload would
+ * be (mbx_msg_payload()), behind a small message's header: with the
+ * header in the same allocation, a 64 KiB payload took a power of two of
+ * pages, 128 KiB.  All are charged to the sender's memory cgroup.
  */
 #define MBX_MSG_SMALL	256
-#define MBX_MSG_KVMALLOC	U8_MAX	/* mbx_msg.cache of a kvmalloc()ed one */
+#define MBX_MSG_EXT	U8_MAX	/* mbx_msg.cache: the payload is apart */
 
 static const struct {
 	const char *name;
@@ -104,7 +107,7 @@ int mbx_msg_cache_init(void)
 	return 0;
 }
 
-/* The cache for a payload of @len bytes, or MBX_MSG_KVMALLOC. */
+/* The cache for a payload of @len bytes, or MBX_MSG_EXT. */
 static u8 mbx_msg_cache(size_t len)
 {
 	u8 i;
@@ -112,7 +115,23 @@ static u8 mbx_msg_cache(size_t len)
 	for (i = 0; i < ARRAY_SIZE(mbx_msg_sizes); i++)
 		if (len <= mbx_msg_sizes[i].len)
 			return i;
-	return MBX_MSG_KVMALLOC;
+	return MBX_MSG_EXT;
+}
+
+/**
+ * mbx_msg_payload() - where a copy-mode message's payload is
+ * @msg: the message
+ *
+ * Context: any.
+ */
+char *mbx_msg_payload(struct mbx_msg *msg)
+{
+	char *ext;
+
+	if (msg->cache != MBX_MSG_EXT)
+		return msg->data;
+	memcpy(&ext, msg->data, sizeof(ext));
+	return ext;
 }
 
 /**
@@ -121,25 +140,26 @@ static u8 mbx_msg_cache(size_t len)
  *
  * What mbx_msg_alloc() takes for a payload of @max_len bytes: the object
  * of its cache (a 64-byte header and 256, 512, ... 8192 bytes of payload),
- * or past the caches what kvmalloc() may take, kmalloc()'s power of two
- * of pages (tried first) up to KMALLOC_MAX_SIZE and whole pages beyond.
- * A shorter message, or a pool message (an empty one), takes no more.
- * The charge of a port must cover this, not @max_len and a header: a
- * 1-byte message takes 320 bytes, a 64 KiB one 128 KiB.
+ * or past the caches a small message's header and what kvmalloc() may
+ * take for the payload, kmalloc()'s power of two of pages (tried first)
+ * up to KMALLOC_MAX_SIZE and whole pages beyond.  A shorter message, or
+ * a pool message (an empty one), takes no more.  The charge of a port
+ * must cover this, not @max_len and a header: a 1-byte message takes 320
+ * bytes, a 64 KiB one 64 KiB and 320 bytes.
  *
  * Context: any.
  * Return: bytes.
  */
 u64 mbx_msg_charge(u32 max_len)
 {
-	u64 size = sizeof(struct mbx_msg) + (u64)max_len;
 	u8 cache = mbx_msg_cache(max_len);
+	u64 head = kmem_cache_size(mbx_msg_caches[0]);
 
-	if (cache != MBX_MSG_KVMALLOC)
+	if (cache != MBX_MSG_EXT)
 		return kmem_cache_size(mbx_msg_caches[cache]);
-	if (size <= KMALLOC_MAX_SIZE)
-		return PAGE_SIZE << get_order(size);
-	return PAGE_ALIGN(size);
+	if (max_len <= KMALLOC_MAX_SIZE)
+		return head + (PAGE_SIZE << get_order(max_len));
+	return head + PAGE_ALIGN(max_len);
 }
 
 /*
@@ -207,20 +227,37 @@ void mbx_msg_spares_free(struct mbx_port *port)
 		mbx_msg_free(msg);
 }
 
+/* A small message's header, and @len bytes of payload apart from it. */
+static struct mbx_msg *mbx_msg_alloc_ext(size_t len)
+{
+	struct mbx_msg *msg;
+	char *ext;
+
+	ext = kvmalloc(len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ext)
+		return NULL;
+	msg = kmem_cache_alloc(mbx_msg_caches[0], GFP_KERNEL | __GFP_NOWARN);
+	if (!msg) {
+		kvfree(ext);
+		return NULL;
+	}
+	memcpy(msg->data, &ext, sizeof(ext));
+	return msg;
+}
+
 static struct mbx_msg *mbx_msg_alloc(struct mbx_port *port, size_t len)
 {
 	u8 cache = mbx_msg_cache(len);
 	struct mbx_msg *msg = !cache ? mbx_msg_spare(port) : NULL;
 
 	if (!msg) {
-		if (cache != MBX_MSG_KVMALLOC)
+		if (cache != MBX_MSG_EXT)
 			msg = kmem_cache_alloc(mbx_msg_caches[cache],
 					       GFP_KERNEL | __GFP_NOWARN);
 		/* Past a page a slab needs contiguous pages; vmalloc() not. */
 		if (!msg && struct_size(msg, data, len) > PAGE_SIZE) {
-			cache = MBX_MSG_KVMALLOC;
-			msg = kvmalloc(struct_size(msg, data, len),
-				       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+			cache = MBX_MSG_EXT;
+			msg = mbx_msg_alloc_ext(len);
 		}
 		if (!msg)
 			return NULL;
@@ -242,10 +279,12 @@ static struct mbx_msg *mbx_msg_alloc(struct mbx_port *port, size_t len)
 void mbx_msg_free(struct mbx_msg *msg)
 {
 	put_pid(msg->pid);
-	if (msg->cache != MBX_MSG_KVMALLOC)
-		kmem_cache_free(mbx_msg_caches[msg->cache], msg);
-	else
-		kvfree(msg);
+	if (msg->cache == MBX_MSG_EXT) {
+		kvfree(mbx_msg_payload(msg));
+		kmem_cache_free(mbx_msg_caches[0], msg);
+		return;
+	}
+	kmem_cache_free(mbx_msg_caches[msg->cache], msg);
 }
 
 /**
@@ -279,7 +318,8 @@ int mbx_send_prepare(struct mbx_port *port,
 		msg = mbx_msg_alloc(port, args->len);
 		if (!msg)
 			return -ENOMEM;
-		if (copy_from_user(msg->data, u64_to_user_ptr(args->buf),
+		if (copy_from_user(mbx_msg_payload(msg),
+				   u64_to_user_ptr(args->buf),
 				   args->len)) {
 			mbx_msg_free(msg);
 			return -EFAULT;
@@ -413,7 +453,8 @@ static int mbx_copy_payload(struct mbx_port *port, struct mbx_msg *msg,
 			    void __user *buf)
 {
 	const void *data = msg->region ?
-			   mbx_region_data(port->pool, msg->region) : msg->data;
+			   mbx_region_data(port->pool, msg->region) :
+			   mbx_msg_payload(msg);
 
 	return copy_to_user(buf, data, msg->len) ? -EFAULT : 0;
 }

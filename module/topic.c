@@ -466,7 +466,8 @@ static int mbx_topic_deliver(struct mbx_port *port, struct mbx_recv *args,
 	args->len = msg->len;
 	if (!inplace) {
 		data = msg->region ?
-		       mbx_region_data(port->pool, msg->region) : msg->data;
+		       mbx_region_data(port->pool, msg->region) :
+		       mbx_msg_payload(msg);
 		if (copy_to_user(u64_to_user_ptr(args->buf), data, msg->len))
 			return -EFAULT;
 	}

@@ -704,24 +704,26 @@ static inline int t_param_set(const char *name, unsigned long long val)
 /*
  * What a port is charged for each message of up to @msg_size bytes
  * (docs/SEMANTICS.md): the memory the kernel takes for it, a 64-byte
- * header and the payload in 256, 512, ... 8192 bytes; past that, a power
- * of two of pages up to 4 MiB, whole pages beyond.
+ * header and the payload in 256, 512, ... 8192 bytes; past that, a small
+ * message (320 bytes) and the payload apart, in a power of two of pages
+ * up to 4 MiB, whole pages beyond.
  */
 static inline uint64_t t_msg_charge(uint32_t msg_size)
 {
 	uint64_t page = sysconf(_SC_PAGESIZE);
-	uint64_t size = 64 + (uint64_t)msg_size, n;
+	uint64_t size = msg_size, n;
 
 	if (msg_size <= 8192) {
 		for (n = 256; n < msg_size; n *= 2)
 			;
 		return 64 + n;
 	}
+	/* A small message's header, and the payload kvmalloc()ed apart. */
 	if (size > 4ULL << 20)
-		return (size + page - 1) / page * page;
+		return 64 + 256 + (size + page - 1) / page * page;
 	for (n = page; n < size; n *= 2)
 		;
-	return n;
+	return 64 + 256 + n;
 }
 
 /* Pass @fd over the unix socket @sock with SCM_RIGHTS: 0 or -errno. */
