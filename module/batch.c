@@ -348,5 +348,5 @@ out:
 	/* What went is told by the return value even so, as sendmmsg(). */
 	if (put_user(done, &uarg->done) && !done)
 		return -EFAULT;
-	return done ?: ret;
+	return done ?: mbx_restart_abstime(ret, args.flags);
 }

@@ -31,7 +31,11 @@ static long mbx_ioctl_send(struct file *file, unsigned int cmd,
 		return ret;
 	nonblock = mbx_nonblock(file, args.flags);
 	ret = mbx_send_args(file, &args, nonblock, dl);
-	if (!ret && args.flags & MBX_SEND_NEXT)
+	/* A sealed send that failed left its region sealed: not again. */
+	if (ret)
+		return args.flags & MBX_SEND_SEALED ? ret :
+		       mbx_restart_abstime(ret, args.flags);
+	if (args.flags & MBX_SEND_NEXT)
 		ret = mbx_send_next(file, &args, uarg, nonblock, dl);
 	return ret;
 }
@@ -52,8 +56,11 @@ static long mbx_ioctl_recv(struct file *file, unsigned int cmd,
 	ret = mbx_deadline(args.flags, args.timeout_ns, &deadline, &dl);
 	if (ret)
 		return ret;
-	return mbx_recv_args(file, &args, uarg, mbx_nonblock(file, args.flags),
-			     dl, READ_ONCE(mbx_recv_spin_ns));
+	ret = mbx_recv_args(file, &args, uarg, mbx_nonblock(file, args.flags),
+			    dl, READ_ONCE(mbx_recv_spin_ns));
+	/* A receive that released a region has done something already. */
+	return args.flags & MBX_RECV_RELEASE ? ret :
+	       mbx_restart_abstime(ret, args.flags);
 }
 
 /* A new fd to the port with at most the access of @file. */
@@ -120,7 +127,7 @@ static long mbx_ioctl_buf_alloc(struct file *file, struct mbx_buf __user *uarg)
 	ret = mbx_pool_alloc(port, file, args.len, args.flags & MBX_BUF_PAGES,
 			     mbx_nonblock(file, args.flags), dl, &args.offset);
 	if (ret)
-		return ret;
+		return mbx_restart_abstime(ret, args.flags);
 	if (put_user(args.offset, &uarg->offset)) {
 		mbx_pool_release(port, file, args.offset, args.len);
 		return -EFAULT;

@@ -225,6 +225,18 @@ static inline u32 mbx_file_access(struct file *file)
 }
 
 /* Whether a call on @file with @flags must not wait. */
+/*
+ * A timed call with an absolute deadline (MBX_ABSTIME) that a signal ended
+ * before it did anything restarts as an untimed one does (the handler's
+ * SA_RESTART, or a stop signal, which runs none): the deadline holds as it
+ * was, as for mq_timedreceive().  A relative timeout cannot start again
+ * from the beginning: -EINTR.
+ */
+static inline int mbx_restart_abstime(int ret, u32 flags)
+{
+	return ret == -EINTR && flags & MBX_ABSTIME ? -ERESTARTSYS : ret;
+}
+
 static inline bool mbx_nonblock(struct file *file, u32 flags)
 {
 	return flags & MBX_NONBLOCK || file->f_flags & O_NONBLOCK;

@@ -648,6 +648,56 @@ TEST(signal_interrupts_blocked_calls)
 	mq_unlink(name);
 }
 
+/*
+ * With SA_RESTART, or a stop signal, the timed calls go on waiting for
+ * their deadline, as Linux restarts them (signal(7)): a message sent
+ * after the signal is received, a deadline passed is ETIMEDOUT.
+ */
+TEST(timed_calls_restart_with_sa_restart_and_after_sigstop)
+{
+	struct sigaction sa = { .sa_handler = on_alarm,
+				.sa_flags = SA_RESTART };
+	struct timespec ts;
+	char name[64], buf[64];
+	int status;
+	pid_t pid;
+	mqd_t q;
+
+	q = qcreate(qname(name, "restart"), 1, 64, 0);
+	ASSERT_LE(0, q);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct timespec t = rt_in(20000);
+
+		if (sigaction(SIGALRM, &sa, NULL))
+			_exit(T_BAD_SETUP);
+		alarm(1);
+		if (mq_timedreceive(q, buf, 64, NULL, &t) != 1)
+			_exit(errno ? errno : T_BAD_DATA);
+		_exit(buf[0] == 'R' ? 0 : T_BAD_DATA);
+	}
+	usleep(300 * 1000);
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	usleep(300 * 1000);
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	sleep(2);		/* past the alarm */
+	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG));
+	ASSERT_EQ(0, mq_send(q, "R", 1, 0));
+	EXPECT_EQ(0, wait_exit(pid));
+
+	/* The restarted send still times out at its deadline. */
+	ASSERT_EQ(0, mq_send(q, "1", 1, 0));
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ts = rt_in(1500);
+	alarm(1);
+	EXPECT_EQ(-1, mq_timedsend(q, "2", 1, 0, &ts));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	signal(SIGALRM, SIG_DFL);
+	mq_close(q);
+	mq_unlink(name);
+}
+
 static void *send_blocks(void *arg)
 {
 	mq_send(*(mqd_t *)arg, "2", 1, 0);

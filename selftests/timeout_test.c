@@ -3,9 +3,10 @@
  * Timeouts and signals: MBX_TIMEOUT (relative and MBX_ABSTIME, both on
  * CLOCK_MONOTONIC) never expires early and ends within a bound; a timeout of
  * 0 or an absolute time in the past fails at once only if the call would
- * block; a signal makes an untimed call fail with EINTR (no SA_RESTART) or
- * restart (SA_RESTART), and a timed call fail with EINTR; a call that fails
- * leaves the queue exactly as it was.  An absolute deadline is read on
+ * block; a signal makes an untimed call, or one with an absolute
+ * deadline, fail with EINTR (no SA_RESTART) or restart (SA_RESTART, or a
+ * stop signal), and a call with a relative timeout fail with EINTR; a call
+ * that fails leaves the queue exactly as it was.  An absolute deadline is read on
  * the caller's CLOCK_MONOTONIC, that of its time namespace.
  */
 #define _GNU_SOURCE
@@ -518,6 +519,112 @@ TEST(timed_recv_fails_eintr_even_with_sa_restart)
 	EXPECT_EQ(0, T_INFO(fd, recv_waiting));
 }
 
+/*
+ * An absolute deadline holds across a restart: a timed call with
+ * MBX_ABSTIME that a signal ends restarts as an untimed one does (the
+ * handler's SA_RESTART), as mq_timedreceive() does on Linux.
+ */
+TEST(abstime_recv_restarts_with_sa_restart)
+{
+	int *hits = t_shared(sizeof(int));
+	pid_t pid;
+	int fd = t_anon(2, 64);
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, hits);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		handler_hits = hits;
+		if (t_handle(SIGUSR1, count_hit, SA_RESTART))
+			_exit(T_BAD_SETUP);
+		_exit(t_code(recv_timed(fd, MBX_TIMEOUT | MBX_ABSTIME,
+					t_now_ns() + 20000 * MS)));
+	}
+	ASSERT_EQ(0, T_WAIT(fd, recv_waiting, 1));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, wait_hits(hits, 1));
+	ASSERT_EQ(0, T_WAIT(fd, recv_waiting, 1));
+	EXPECT_TRUE(t_stays_blocked(pid));
+	ASSERT_EQ(0, t_send_str(fd, "X", 0));
+	EXPECT_EQ(0, t_reap(pid));
+	EXPECT_EQ(0, T_INFO(fd, queued));
+}
+
+/* ... and a stop signal (no handler runs) does not end it at all. */
+TEST(abstime_recv_goes_on_after_sigstop)
+{
+	pid_t pid;
+	int fd = t_anon(2, 64);
+
+	ASSERT_LE(0, fd);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(t_code(recv_timed(fd, MBX_TIMEOUT | MBX_ABSTIME,
+					t_now_ns() + 20000 * MS)));
+	ASSERT_EQ(0, T_WAIT(fd, recv_waiting, 1));
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(0, T_WAIT(fd, recv_waiting, 0));
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(0, T_WAIT(fd, recv_waiting, 1));
+	EXPECT_TRUE(t_stays_blocked(pid));
+	ASSERT_EQ(0, t_send_str(fd, "X", 0));
+	EXPECT_EQ(0, t_reap(pid));
+}
+
+/* A restarted absolute-deadline send sends once, and times out on time. */
+TEST(abstime_send_restarts_with_sa_restart_and_sends_once)
+{
+	int *hits = t_shared(sizeof(int));
+	char buf[8];
+	pid_t pid;
+	int fd = full_port();
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, hits);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		handler_hits = hits;
+		if (t_handle(SIGUSR1, count_hit, SA_RESTART))
+			_exit(T_BAD_SETUP);
+		_exit(t_code(send_timed(fd, "s", MBX_TIMEOUT | MBX_ABSTIME,
+					t_now_ns() + 20000 * MS)));
+	}
+	ASSERT_EQ(0, T_WAIT(fd, send_waiting, 1));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, wait_hits(hits, 1));
+	ASSERT_EQ(0, T_WAIT(fd, send_waiting, 1));
+	EXPECT_TRUE(t_stays_blocked(pid));
+	ASSERT_EQ(1, t_recv_str(fd, buf, sizeof(buf), NULL));
+	EXPECT_STREQ("q", buf);
+	EXPECT_EQ(0, t_reap(pid));
+	ASSERT_EQ(1, t_recv_str(fd, buf, sizeof(buf), NULL));
+	EXPECT_STREQ("s", buf);
+	EXPECT_EQ(2, T_INFO(fd, sent));
+
+	/* Restarted past its deadline, it still ends in ETIMEDOUT. */
+	ASSERT_EQ(0, t_send_str(fd, "q", 0));
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint64_t end = t_now_ns() + TIMEOUT_NS;
+		long ret;
+
+		if (t_handle(SIGUSR1, NULL, SA_RESTART))
+			_exit(T_BAD_SETUP);
+		ret = send_timed(fd, "t", MBX_TIMEOUT | MBX_ABSTIME, end);
+		if (ret == -ETIMEDOUT && t_now_ns() < end)
+			_exit(T_BAD_DATA);
+		_exit(t_code(ret));
+	}
+	ASSERT_EQ(0, T_WAIT(fd, send_waiting, 1));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	EXPECT_EQ(ETIMEDOUT, t_reap(pid));
+	EXPECT_EQ(1, T_INFO(fd, queued));
+}
+
 TEST(timed_send_fails_eintr_even_with_sa_restart_and_sends_nothing)
 {
 	char buf[8];
@@ -530,8 +637,8 @@ TEST(timed_send_fails_eintr_even_with_sa_restart_and_sends_nothing)
 	if (pid == 0) {
 		if (t_handle(SIGUSR1, NULL, SA_RESTART))
 			_exit(T_BAD_SETUP);
-		_exit(t_code(send_timed(fd, "s", MBX_TIMEOUT | MBX_ABSTIME,
-					t_now_ns() + 5000 * MS)));
+		/* Relative: an absolute deadline restarts (above). */
+		_exit(t_code(send_timed(fd, "s", MBX_TIMEOUT, 5000 * MS)));
 	}
 	ASSERT_EQ(0, T_WAIT(fd, send_waiting, 1));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
