@@ -4,9 +4,16 @@
  * batches (an error on the first entry is the call's error, on a later
  * one it ends the batch with the entries before it done and the rest
  * untouched), and zero-copy entries, which work both ways and leave the
- * pool free.
+ * pool free.  Then hostile mixes: thousands of batches, sends and receives
+ * in one thread against a model of the queue (faulting entries, entries
+ * that do not fit, refused ones), and in several threads (put-backs racing
+ * a receiver, small buffers waiting beside batches, a rendezvous port),
+ * where every message must arrive exactly once before end of stream.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
+#include <stdlib.h>
+
 #include "batch/batch.h"
 
 /* ---- a batch argument that cannot be written back -------------------- */
@@ -723,6 +730,430 @@ TEST(pool_entry_on_port_without_pool_is_enodev)
 	EXPECT_EQ(-ENODEV, SEND_BATCH(fd, s, 1, 0, &done));
 	EXPECT_EQ(0, done);
 	close(fd);
+}
+
+/* ---- put-backs racing a receiver and the end of the stream ------------ */
+
+#define RACE_MSGS	4000
+
+struct race {
+	int rfd;
+	unsigned char seen[RACE_MSGS];
+	int bad;
+};
+
+/* A plain receiver beside the batches: until end of stream. */
+static void *race_reader(void *arg)
+{
+	struct race *rc = arg;
+	uint32_t seq;
+	ssize_t n;
+
+	for (;;) {
+		n = mbx_recv(rc->rfd, &seq, sizeof(seq), NULL);
+		if (n == -EPIPE)
+			return NULL;
+		if (n != sizeof(seq) || seq >= RACE_MSGS) {
+			rc->bad = 1;
+			return NULL;
+		}
+		__atomic_add_fetch(&rc->seen[seq], 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * Receive batches with an entry whose buffer faults, at random, put back
+ * what they took while a plain receiver takes messages, blocked senders'
+ * messages move into the queue and the last sender goes: every message
+ * arrives exactly once, and end of stream comes only after the last one.
+ */
+TEST(put_backs_racing_a_receiver_and_end_of_stream_lose_nothing)
+{
+	struct mbx_port_create attr = { .capacity = 4, .max_msg_size = 64 };
+	static struct race rc;
+	uint32_t bufs[16], done;
+	unsigned int seed = 1, i, bad, dup = 0, lost = 0;
+	struct mbx_recv m[16];
+	void *badp = t_bad_ptr();
+	int fds[2];
+	pthread_t t;
+	pid_t pid;
+	long ret;
+
+	ASSERT_EQ(0, mbx_port_pair(MBX_DEV_AUTO, &attr, fds));
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct mbx_send s[40];
+		uint32_t seq[40], next = 0, n, k;
+
+		close(fds[0]);
+		while (next < RACE_MSGS) {
+			n = rand_r(&seed) % 40 + 1;
+			if (n > RACE_MSGS - next)
+				n = RACE_MSGS - next;
+			memset(s, 0, sizeof(s));
+			for (k = 0; k < n; k++) {
+				seq[k] = next + k;
+				s[k].buf = (uintptr_t)&seq[k];
+				s[k].len = sizeof(seq[k]);
+				s[k].prio = rand_r(&seed) % 4;
+			}
+			ret = batch(fds[1], MBX_IOC_SEND_BATCH, s, n, 0, 0,
+				    NULL);
+			if (ret <= 0)
+				_exit(t_code(ret));
+			next += ret;
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	memset(&rc, 0, sizeof(rc));
+	rc.rfd = fds[0];
+	ASSERT_EQ(0, pthread_create(&t, NULL, race_reader, &rc));
+	for (;;) {
+		memset(m, 0, sizeof(m));
+		for (i = 0; i < 16; i++) {
+			m[i].buf = (uintptr_t)&bufs[i];
+			m[i].len = sizeof(bufs[i]);
+		}
+		bad = rand_r(&seed) % 24;
+		if (bad < 16)
+			m[bad].buf = (uintptr_t)badp;
+		ret = batch(fds[0], MBX_IOC_RECV_BATCH, m, 16, 0, 0, &done);
+		if (ret == -EPIPE)
+			break;
+		if (ret == -EFAULT && bad == 0)
+			continue;
+		ASSERT_LT(0, ret) TH_LOG("batch: %ld", ret);
+		ASSERT_EQ(ret, done);
+		if (bad < 16)
+			ASSERT_GE(bad, ret);
+		for (i = 0; i < ret; i++) {
+			ASSERT_EQ(sizeof(bufs[i]), m[i].len);
+			ASSERT_GT(RACE_MSGS, bufs[i]);
+			__atomic_add_fetch(&rc.seen[bufs[i]], 1,
+					   __ATOMIC_RELAXED);
+		}
+	}
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, rc.bad);
+	EXPECT_EQ(0, t_reap(pid));
+	for (i = 0; i < RACE_MSGS; i++) {
+		dup += rc.seen[i] > 1;
+		lost += !rc.seen[i];
+	}
+	EXPECT_EQ(0, dup);
+	EXPECT_EQ(0, lost);
+	close(fds[0]);
+}
+
+/* ---- batches against a model of the queue ----------------------------- */
+
+#define MODEL_CAP	6
+#define MODEL_OPS	4000
+
+struct model_msg {
+	uint32_t prio, len, tag;
+};
+
+struct model {
+	struct model_msg q[MODEL_CAP + 8];
+	unsigned int n;
+};
+
+/* Insert as a send does: behind every message of its priority or higher. */
+static void model_add(struct model *m, struct model_msg msg)
+{
+	unsigned int i = m->n;
+
+	while (i > 0 && m->q[i - 1].prio < msg.prio) {
+		m->q[i] = m->q[i - 1];
+		i--;
+	}
+	m->q[i] = msg;
+	m->n++;
+}
+
+static void model_pop(struct model *m)
+{
+	memmove(m->q, m->q + 1, --m->n * sizeof(m->q[0]));
+}
+
+static uint32_t model_prio(unsigned int *seed, int mq)
+{
+	static const uint32_t mq_prios[] = { 0, 1, 7, 31, 1000, 32767 };
+
+	return mq ? mq_prios[rand_r(seed) % 6] : rand_r(seed) % 4 * 9;
+}
+
+/*
+ * One thread, nothing waits: every send, receive and batch, with entries
+ * that do not fit (EMSGSIZE), are refused or fault, gives exactly what a
+ * model of the priority queue says, put-backs included.
+ */
+static void model_run(struct __test_metadata *_metadata, int mq,
+		      unsigned int seed)
+{
+	static char data[8][64], bufs[8][64];
+	uint32_t cap = rand_r(&seed) % MODEL_CAP + 1, tag = 0, done;
+	void *bad = t_bad_ptr();
+	struct mbx_send s[8];
+	struct mbx_recv r[8];
+	struct model m = { .n = 0 };
+	uint64_t lens[8];
+	unsigned int op, i, k, cnt, stop;
+	long ret, want;
+	int fd;
+
+	fd = t_port(cap, 64, 0600, NULL, mq ? MBX_PORT_MQ : 0);
+	ASSERT_LE(0, fd);
+	for (op = 0; op < MODEL_OPS; op++) {
+		cnt = rand_r(&seed) % 8 + 1;
+		k = rand_r(&seed) % 12;		/* the odd entry, if < cnt */
+		if (rand_r(&seed) % 2) {
+			struct model_msg mm[8];
+
+			memset(s, 0, sizeof(s));
+			for (i = 0; i < cnt; i++) {
+				mm[i].prio = model_prio(&seed, mq);
+				mm[i].len = rand_r(&seed) % 65;
+				mm[i].tag = ++tag;
+				t_fill(data[i], mm[i].len, mm[i].tag);
+				s[i].buf = (uintptr_t)data[i];
+				s[i].len = mm[i].len;
+				s[i].tag = mm[i].tag;
+				s[i].prio = mm[i].prio;
+			}
+			if (k < cnt)
+				s[k].flags = MBX_TIMEOUT;	/* refused */
+			want = 0;
+			for (i = 0; i < cnt && i != k && m.n < cap; i++, want++)
+				model_add(&m, mm[i]);
+			if (!want)
+				want = k == 0 ? -EINVAL : -EAGAIN;
+			/* a batch that need not wait may block */
+			ret = batch(fd, MBX_IOC_SEND_BATCH, s, cnt,
+				    want > 0 && rand_r(&seed) % 2 ? 0 :
+				    MBX_NONBLOCK, 0, &done);
+			ASSERT_EQ(want, ret) TH_LOG("op %u send %u", op, cnt);
+			continue;
+		}
+		memset(r, 0, sizeof(r));
+		for (i = 0; i < cnt; i++) {
+			r[i].buf = (uintptr_t)bufs[i];
+			r[i].len = rand_r(&seed) % 8 ? 64 : rand_r(&seed) % 65;
+		}
+		if (k < cnt)
+			r[k].buf = (uintptr_t)bad;
+		for (i = 0; i < cnt; i++)
+			lens[i] = r[i].len;
+		/* taken: up to the first that is missing or does not fit */
+		for (i = 0; i < cnt && i < m.n && m.q[i].len <= r[i].len; i++)
+			;
+		want = i;
+		/* one that does not fit is told the size it needs */
+		stop = i < cnt && i < m.n ? i : 8;
+		/* a fault puts back its message and those after it */
+		if (k < want && m.q[k].len) {
+			want = k;
+			stop = 8;
+		}
+		ret = batch(fd, MBX_IOC_RECV_BATCH, r, cnt,
+			    m.n && rand_r(&seed) % 2 ? 0 : MBX_NONBLOCK, 0,
+			    &done);
+		if (!want) {
+			if (!m.n)
+				want = -EAGAIN;
+			else if (m.q[0].len > lens[0])
+				want = -EMSGSIZE;
+			else
+				want = -EFAULT;
+			ASSERT_EQ(want, ret) TH_LOG("op %u recv %u k %u", op, cnt,
+						    k);
+			/* the size needed, when it did not fit */
+			ASSERT_TRUE(want != -EMSGSIZE || m.q[0].len == r[0].len);
+			continue;
+		}
+		ASSERT_EQ(want, ret) TH_LOG("op %u recv %u k %u", op, cnt, k);
+		ASSERT_TRUE(stop == 8 || m.q[stop].len == r[stop].len)
+			TH_LOG("op %u", op);
+		for (i = 0; i < want; i++) {
+			ASSERT_EQ(m.q[0].len, r[i].len) TH_LOG("op %u", op);
+			ASSERT_EQ(m.q[0].tag, r[i].tag) TH_LOG("op %u", op);
+			ASSERT_EQ(m.q[0].prio, r[i].prio) TH_LOG("op %u", op);
+			ASSERT_TRUE(t_check(bufs[i], r[i].len, r[i].tag));
+			model_pop(&m);
+		}
+		ASSERT_EQ(m.n, T_INFO(fd, queued)) TH_LOG("op %u", op);
+	}
+	ASSERT_EQ(m.n, T_INFO(fd, queued));
+	close(fd);
+}
+
+TEST(batches_agree_with_a_model_of_the_queue)
+{
+	unsigned int seed;
+
+	for (seed = 1; seed <= 6; seed++)
+		model_run(_metadata, 0, seed);
+}
+
+TEST(batches_agree_with_a_model_of_an_mq_queue)
+{
+	unsigned int seed;
+
+	for (seed = 1; seed <= 6; seed++)
+		model_run(_metadata, 1, seed);
+}
+
+/* ---- small buffers, waiting receivers and batches at once -------------- */
+
+#define MIX_MSGS	6000
+#define MIX_SENDERS	2
+
+struct mix {
+	int sfd, rfd;
+	unsigned char seen[MIX_MSGS];
+	int bad;
+};
+
+static struct mix mix;
+
+/* Sender @arg: messages arg, arg + MIX_SENDERS, ... of 4..64 bytes. */
+static void *mix_sender(void *arg)
+{
+	static __thread char data[40][64];
+	unsigned int seed = (uintptr_t)arg + 7, next = (uintptr_t)arg, n, k;
+	struct mbx_send s[40];
+	long ret;
+
+	while (next < MIX_MSGS) {
+		n = rand_r(&seed) % 40 + 1;
+		memset(s, 0, sizeof(s));
+		for (k = 0; k < n && next + k * MIX_SENDERS < MIX_MSGS; k++) {
+			uint32_t seq = next + k * MIX_SENDERS;
+
+			memset(data[k], 0, 64);
+			memcpy(data[k], &seq, sizeof(seq));
+			s[k].buf = (uintptr_t)data[k];
+			s[k].len = rand_r(&seed) % 61 + 4;
+			s[k].prio = rand_r(&seed) % 3;
+		}
+		ret = batch(mix.sfd, MBX_IOC_SEND_BATCH, s, k, 0, 0, NULL);
+		if (ret <= 0) {
+			mix.bad = 1;
+			return NULL;
+		}
+		next += ret * MIX_SENDERS;
+	}
+	return NULL;
+}
+
+static int mix_seen(const void *buf, uint64_t len)
+{
+	uint32_t seq;
+
+	if (len < 4 || len > 64)
+		return -1;
+	memcpy(&seq, buf, sizeof(seq));
+	if (seq >= MIX_MSGS)
+		return -1;
+	__atomic_add_fetch(&mix.seen[seq], 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* A receiver with buffers that are often too small; batches if @arg. */
+static void *mix_receiver(void *arg)
+{
+	static __thread char bufs[16][64];
+	unsigned int seed = (uintptr_t)arg * 31 + 1, i, cnt;
+	struct mbx_recv r[16];
+	uint64_t need = 0;
+	long ret;
+
+	for (;;) {
+		cnt = (uintptr_t)arg & 1 ? rand_r(&seed) % 16 + 1 : 1;
+		memset(r, 0, sizeof(r));
+		for (i = 0; i < cnt; i++) {
+			r[i].buf = (uintptr_t)bufs[i];
+			r[i].len = rand_r(&seed) % 2 ? 64 : rand_r(&seed) % 65;
+		}
+		if (need) {
+			r[0].len = need;
+			need = 0;
+		}
+		ret = cnt > 1 ? batch(mix.rfd, MBX_IOC_RECV_BATCH, r, cnt, 0,
+				      0, NULL) :
+				t_ioctl(mix.rfd, MBX_IOC_RECV, r);
+		if (ret == -EPIPE)
+			return NULL;
+		if (ret == -EMSGSIZE) {
+			need = r[0].len;
+			continue;
+		}
+		if (cnt == 1 && ret == 0)
+			ret = 1;
+		if (ret <= 0) {
+			mix.bad = 1;
+			return NULL;
+		}
+		for (i = 0; i < ret; i++)
+			if (mix_seen(bufs[i], r[i].len)) {
+				mix.bad = 1;
+				return NULL;
+			}
+	}
+}
+
+/*
+ * Waiting receivers whose buffers are too small are told so as messages
+ * go past them to others, into the queue or to wait with their senders;
+ * batches wait for their first message among them: every message arrives
+ * exactly once, nobody sleeps on a message left queued, and end of stream
+ * comes last.
+ */
+static void mix_run(struct __test_metadata *_metadata, uint32_t capacity)
+{
+	struct mbx_port_create attr = { .capacity = capacity,
+					.max_msg_size = 64 };
+	pthread_t snd[MIX_SENDERS], rcv[4];
+	unsigned int i, dup = 0, lost = 0;
+	int fds[2];
+
+	ASSERT_EQ(0, mbx_port_pair(MBX_DEV_AUTO, &attr, fds));
+	memset(&mix, 0, sizeof(mix));
+	mix.rfd = fds[0];
+	mix.sfd = fds[1];
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&rcv[i], NULL, mix_receiver,
+					    (void *)(uintptr_t)i));
+	for (i = 0; i < MIX_SENDERS; i++)
+		ASSERT_EQ(0, pthread_create(&snd[i], NULL, mix_sender,
+					    (void *)(uintptr_t)i));
+	for (i = 0; i < MIX_SENDERS; i++)
+		ASSERT_EQ(0, pthread_join(snd[i], NULL));
+	close(fds[1]);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_join(rcv[i], NULL));
+	EXPECT_EQ(0, mix.bad);
+	for (i = 0; i < MIX_MSGS; i++) {
+		dup += mix.seen[i] > 1;
+		lost += !mix.seen[i];
+	}
+	EXPECT_EQ(0, dup);
+	EXPECT_EQ(0, lost);
+	close(fds[0]);
+}
+
+TEST(small_buffers_and_batches_waiting_together_lose_nothing)
+{
+	mix_run(_metadata, 2);
+}
+
+TEST(the_same_on_a_rendezvous_port)
+{
+	mix_run(_metadata, 0);
 }
 
 TEST_HARNESS_MAIN

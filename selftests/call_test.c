@@ -4,7 +4,7 @@
  * one call.  Round trips with a server replying through mbx_reply_recv(),
  * and a receive half that fails (timeout, non-blocking, EMSGSIZE, signal,
  * end of stream, fault): the request stays sent exactly once and the call
- * says so (done == MBX_CALL_SENT).
+ * says so (done == MBX_CALL_SENT), also under a storm of signals.
  *
  * call_errors_test.c has the rest: a send half that fails sends nothing
  * and receives nothing (done == 0); every check made before anything is
@@ -16,6 +16,8 @@
  * CPU.  Their common part is call/call.h.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
+
 #include "call/call.h"
 
 /* ---- round trips ------------------------------------------------------ */
@@ -537,6 +539,85 @@ TEST_F(call, fault_on_reply_buffer_is_efault_with_reply_kept_and_request_sent)
 	EXPECT_EQ(5, t_recv_str(self->r, buf, sizeof(buf), NULL));
 	EXPECT_STREQ("reply", buf);
 	EXPECT_SENT_ONCE(self);
+}
+
+/* ---- a storm of signals ------------------------------------------------ */
+
+#define STORM_ROUNDS	3000
+
+static int storm_stop;
+
+static void *storm(void *arg)
+{
+	pthread_t target = *(pthread_t *)arg;
+
+	while (!__atomic_load_n(&storm_stop, __ATOMIC_RELAXED)) {
+		pthread_kill(target, SIGUSR1);
+		usleep(20);
+	}
+	return NULL;
+}
+
+/*
+ * Calls under a storm of SA_RESTART signals, against a server that checks
+ * that request i follows request i - 1: a call that fails does so with
+ * EINTR and done == MBX_CALL_SENT only (its reply then comes to a plain
+ * receive), no request goes twice, and every reply is the answer to the
+ * call that gets it.
+ */
+TEST_F(call, signal_storm_never_resends_a_request_or_mixes_up_replies)
+{
+	pthread_t self_t = pthread_self(), t;
+	uint32_t i, rep, eintr = 0;
+	unsigned int done;
+	pid_t pid;
+	ssize_t n;
+
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint32_t req;
+
+		for (i = 0; i < STORM_ROUNDS; i++) {
+			n = mbx_recv(self->q, &req, sizeof(req), NULL);
+			if (n != sizeof(req))
+				_exit(n < 0 ? t_code(n) : T_BAD_DATA);
+			if (req != i)
+				_exit(T_BAD_DATA);
+			n = mbx_send(self->r, &req, sizeof(req), 0);
+			if (n)
+				_exit(t_code(n));
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(0, t_handle(SIGUSR1, NULL, SA_RESTART));
+	__atomic_store_n(&storm_stop, 0, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_create(&t, NULL, storm, &self_t));
+	for (i = 0; i < STORM_ROUNDS; i++) {
+		done = POISON;
+		rep = POISON;
+		n = mbx_call(self->q, &i, sizeof(i), self->r, &rep,
+			     sizeof(rep), &done);
+		if (n == -EINTR) {
+			ASSERT_EQ(MBX_CALL_SENT, done) TH_LOG("round %u", i);
+			eintr++;
+			n = mbx_recv(self->r, &rep, sizeof(rep), NULL);
+		} else {
+			ASSERT_EQ(MBX_CALL_SENT | MBX_CALL_RECEIVED, done)
+				TH_LOG("round %u: %zd", i, n);
+		}
+		ASSERT_EQ(sizeof(rep), n) TH_LOG("round %u", i);
+		ASSERT_EQ(i, rep);
+	}
+	__atomic_store_n(&storm_stop, 1, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, t_reap(pid));
+	EXPECT_EQ(STORM_ROUNDS, SENT(self->q));
+	EXPECT_EQ(STORM_ROUNDS, SENT(self->r));
+	EXPECT_EQ(0, QUEUED(self->q));
+	EXPECT_EQ(0, QUEUED(self->r));
+	TH_LOG("%u of %u calls interrupted in their receive half", eintr,
+	       STORM_ROUNDS);
 }
 
 TEST_HARNESS_MAIN
