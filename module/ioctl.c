@@ -31,7 +31,10 @@ static long mbx_ioctl_send(struct file *file, unsigned int cmd,
 		return ret;
 	nonblock = mbx_nonblock(file, args.flags);
 	ret = mbx_send_args(file, &args, nonblock, dl);
-	/* A sealed send that failed left its region sealed: not again. */
+	/*
+	 * A sealed send that failed has sealed its region all the same (it
+	 * stays so until freed): done something, it is not restarted.
+	 */
 	if (ret)
 		return args.flags & MBX_SEND_SEALED ? ret :
 		       mbx_restart_abstime(ret, args.flags);

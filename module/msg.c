@@ -153,13 +153,13 @@ char *mbx_msg_payload(struct mbx_msg *msg)
 u64 mbx_msg_charge(u32 max_len)
 {
 	u8 cache = mbx_msg_cache(max_len);
-	u64 head = kmem_cache_size(mbx_msg_caches[0]);
+	u64 payload;
 
 	if (cache != MBX_MSG_EXT)
 		return kmem_cache_size(mbx_msg_caches[cache]);
-	if (max_len <= KMALLOC_MAX_SIZE)
-		return head + (PAGE_SIZE << get_order(max_len));
-	return head + PAGE_ALIGN(max_len);
+	payload = max_len <= KMALLOC_MAX_SIZE ? PAGE_SIZE << get_order(max_len) :
+						PAGE_ALIGN(max_len);
+	return kmem_cache_size(mbx_msg_caches[0]) + payload;
 }
 
 /*

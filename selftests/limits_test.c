@@ -562,9 +562,10 @@ TEST_F(lim, a_namespace_still_held_keeps_its_ports)
  * The charge is a bound on memory: ports filled to the brim by a user at
  * max_bytes_per_user must not hold more kernel memory than that.  A
  * message takes a slab object of its cache (320 bytes for up to 256 bytes
- * of payload), or a kmalloc'ed power of two of pages past 8 KiB: with 1-byte
+ * of payload), or past 8 KiB a small one and its payload apart: with 1-byte
  * messages a charge of capacity x (1 + 64) let a user hold about five
- * times its limit, with 64 KiB ones twice.
+ * times its limit, and with 64 KiB ones (then one allocation of 128 KiB)
+ * twice.
  */
 struct fill {
 	unsigned int cap, size;

@@ -229,7 +229,6 @@ static int open_port(int *devp, const char *pname, int oflag,
 
 	if (open_access(oflag, &access) < 0)
 		return -1;
-	/* A name can come and go between the two calls: try again. */
 	if (!pc) {
 		/* Opens an existing queue; there is none to create. */
 		fd = mbx_port_open(dev, pname, access | flags);
@@ -241,6 +240,7 @@ static int open_port(int *devp, const char *pname, int oflag,
 		}
 		return fd < 0 ? __mq_fail(-fd) : fd;
 	}
+	/* A name can come and go between the two calls: try again. */
 	for (tries = 0; tries < 100; tries++) {
 		if (oflag & O_CREAT) {
 			fd = create_port(devp, (struct mbx_port_create *)pc,
