@@ -529,6 +529,38 @@ TEST_F(pool, blocked_alloc_and_signals_eintr_or_restart)
 }
 
 /*
+ * An allocation with an absolute deadline restarts under SA_RESTART as an
+ * untimed one does (the deadline holds), and still gets its space.
+ */
+TEST_F(pool, blocked_abstime_alloc_restarts_with_sa_restart)
+{
+	uint64_t whole, *off = t_shared(sizeof(*off));
+	struct snap s;
+	pid_t pid;
+
+	ASSERT_NE(NULL, off);
+	ASSERT_EQ(0, t_buf_alloc(self->fd, POOL_SZ, 0, 0, &whole));
+	s = snap(self->fd);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (t_handle(SIGUSR1, NULL, SA_RESTART))
+			_exit(T_BAD_SETUP);
+		_exit(t_code(t_buf_alloc(self->fd, 64, MBX_TIMEOUT | MBX_ABSTIME,
+					 t_now_ns() + 20000 * 1000000ULL,
+					 off)));
+	}
+	ASSERT_EQ(0, t_wait_sleeping(pid));
+	kill(pid, SIGUSR1);
+	ASSERT_TRUE(t_stays_blocked(pid));
+	ASSERT_UNCHANGED(self->fd, s);
+	ASSERT_EQ(0, t_buf_release(self->fd, whole, POOL_SZ));
+	ASSERT_EQ(0, t_reap(pid));
+	ASSERT_EQ(0, t_buf_release(self->fd, *off, 64));
+	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
+}
+
+/*
  * No pool mapping is executable, on any kernel: PROT_EXEC is refused
  * (EPERM, as on a noexec mount) and mprotect() cannot add it (EACCES),
  * on a receive-only fd as on a sender's, so what a sender wrote can never

@@ -551,6 +551,51 @@ TEST(abstime_recv_restarts_with_sa_restart)
 	EXPECT_EQ(0, T_INFO(fd, queued));
 }
 
+/* So does a receive batch, which has taken nothing when it waits. */
+TEST(abstime_recv_batch_restarts_with_sa_restart)
+{
+	int *hits = t_shared(sizeof(int));
+	pid_t pid;
+	int fd = t_anon(2, 64);
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, hits);
+	pid = t_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct mbx_recv r[2];
+		struct mbx_batch b;
+		char buf[2][64];
+		long ret;
+
+		handler_hits = hits;
+		if (t_handle(SIGUSR1, count_hit, SA_RESTART))
+			_exit(T_BAD_SETUP);
+		memset(r, 0, sizeof(r));
+		r[0].buf = (uintptr_t)buf[0];
+		r[0].len = sizeof(buf[0]);
+		r[1].buf = (uintptr_t)buf[1];
+		r[1].len = sizeof(buf[1]);
+		memset(&b, 0, sizeof(b));
+		b.msgs = (uintptr_t)r;
+		b.count = 2;
+		b.flags = MBX_TIMEOUT | MBX_ABSTIME;
+		b.timeout_ns = t_now_ns() + 20000 * MS;
+		b.entry_size = sizeof(r[0]);
+		ret = t_ioctl(fd, MBX_IOC_RECV_BATCH, &b);
+		_exit(ret == 1 && buf[0][0] == 'X' ? 0 :
+		      ret < 0 ? t_code(ret) : T_BAD_DATA);
+	}
+	ASSERT_EQ(0, T_WAIT(fd, recv_waiting, 1));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, wait_hits(hits, 1));
+	ASSERT_EQ(0, T_WAIT(fd, recv_waiting, 1));
+	EXPECT_TRUE(t_stays_blocked(pid));
+	ASSERT_EQ(0, t_send_str(fd, "X", 0));
+	EXPECT_EQ(0, t_reap(pid));
+	EXPECT_EQ(0, T_INFO(fd, queued));
+}
+
 /* ... and a stop signal (no handler runs) does not end it at all. */
 TEST(abstime_recv_goes_on_after_sigstop)
 {
