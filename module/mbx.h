@@ -395,8 +395,8 @@ void __mbx_pool_release_file(struct mbx_port *port, struct file *file);
 void __mbx_pool_hangup(struct mbx_port *port);
 int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 		   bool pages, bool nonblock, ktime_t *deadline, u64 *offset);
-int mbx_pool_seal(struct mbx_port *port, struct file *file, u64 offset,
-		  u64 len, struct mbx_region **rp);
+struct mbx_region *__mbx_pool_seal(struct mbx_port *port, struct file *file,
+				   u64 offset, u64 len);
 bool mbx_region_sealed(struct mbx_region *r);
 int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 		     u64 len);
@@ -415,6 +415,8 @@ struct file *mbx_seal_file(struct mbx_seal *seal,
 			   const struct file_operations *fops, void *priv);
 void __mbx_seal_mark(struct mbx_seal *seal, unsigned long first,
 		     unsigned long n, bool on);
+bool mbx_seal_written(struct mbx_seal *seal, unsigned long first,
+		      unsigned long n);
 int mbx_seal_pages(struct mbx_seal *seal, unsigned long first,
 		   unsigned long n);
 bool mbx_seal_writable(struct mbx_seal *seal, unsigned long first,

@@ -337,7 +337,7 @@ int mbx_send_prepare(struct mbx_port *port,
  * @file:     the sending file
  * @args:     its checked request; MBX_SEND_BUF: the region to carry
  * @msg:      the message, from mbx_send_prepare(); for a sealed send it
- *            carries its region already (mbx_pool_seal())
+ *            carries its region already (__mbx_pool_seal())
  * @nonblock: fail with -EAGAIN rather than wait
  * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
  *
@@ -416,7 +416,7 @@ int mbx_send_next(struct file *file, const struct mbx_send *args,
  * @deadline: absolute CLOCK_MONOTONIC deadline, or NULL
  *
  * MBX_SEND_NEXT is the caller's to do afterwards (mbx_send_next()).
- * MBX_SEND_SEALED seals the region before the port is locked; a failed
+ * MBX_SEND_SEALED seals the region first (__mbx_pool_seal()); a failed
  * send leaves it sealed, held by the sender again.
  *
  * Context: process context, may sleep.
@@ -432,16 +432,18 @@ int mbx_send_args(struct file *file, const struct mbx_send *args,
 	ret = mbx_send_prepare(port, args, &msg);
 	if (ret)
 		return ret;
+	spin_lock(&port->lock);
 	if (args->flags & MBX_SEND_SEALED) {
-		ret = mbx_pool_seal(port, file, args->offset, args->len,
-				    &msg->region);
-		if (ret) {
-			mbx_msg_free(msg);
-			return ret;
+		msg->region = __mbx_pool_seal(port, file, args->offset,
+					      args->len);
+		if (IS_ERR(msg->region)) {
+			ret = PTR_ERR(msg->region);
+			msg->region = NULL;
 		}
 	}
-	spin_lock(&port->lock);
-	ret = __mbx_send_prepared(port, file, args, msg, nonblock, deadline);
+	if (!ret)
+		ret = __mbx_send_prepared(port, file, args, msg, nonblock,
+					  deadline);
 	mbx_port_unlock(port);
 	if (ret)
 		mbx_msg_free(msg);

@@ -442,60 +442,59 @@ out:
 }
 
 /**
- * mbx_pool_seal() - take a region @file holds for a sealed send, and seal it
+ * __mbx_pool_seal() - take a region @file holds for a sealed send, and seal it
  * @port:   the port, with a pool
  * @file:   the sender, which holds the region
  * @offset: start of the region
  * @len:    payload bytes, at most the region's length
- * @rp:     on success, the region, held by no file, to be sent
  *
  * The region is taken as __mbx_region_send() takes it, so nobody can
  * release or send it while it is being sealed.  A region sealed already
  * (received in place and sent on) stays so.  If the send then fails the
  * sender holds the region again (__mbx_region_unsend()), still sealed.
+ * Pages written since they were last sealed are sealed with the lock
+ * dropped; a region with none is sealed in this one hold.
  *
- * Context: process context, may sleep.
- * Return: 0; -EINVAL for no such region or one that does not start on a
- * page and cover whole pages; -EPERM for a region held by someone else;
- * -EBUSY if a page is referenced beyond its mappings (pinned).
+ * Context: port->lock held; dropped while pages are sealed, held again on
+ * return.
+ * Return: the region, held by no file, to be sent; ERR_PTR(-EINVAL) for no
+ * such region or one that does not start on a page and cover whole pages,
+ * -EPERM for a region held by someone else, -EBUSY if a page is
+ * referenced beyond its mappings (pinned).
  */
-int mbx_pool_seal(struct mbx_port *port, struct file *file, u64 offset,
-		  u64 len, struct mbx_region **rp)
+struct mbx_region *__mbx_pool_seal(struct mbx_port *port, struct file *file,
+				   u64 offset, u64 len)
 {
 	struct mbx_pool *pool = port->pool;
+	unsigned long first, n;
 	struct mbx_region *r;
-	bool was;
 	int ret;
 
-	spin_lock(&port->lock);
+	lockdep_assert_held(&port->lock);
 	r = __mbx_region_send(port, file, offset, len);
-	if (IS_ERR(r)) {
-		mbx_port_unlock(port);
-		return PTR_ERR(r);
-	}
+	if (IS_ERR(r))
+		return r;
 	if (!PAGE_ALIGNED(r->offset) || !PAGE_ALIGNED(r->size)) {
 		__mbx_region_unsend(r, file);
-		mbx_port_unlock(port);
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	}
-	was = r->sealed;
-	if (!was)
-		__mbx_region_mark(pool, r, true);
-	mbx_port_unlock(port);
+	if (r->sealed)
+		return r;
+	first = r->offset >> PAGE_SHIFT;
+	n = r->size >> PAGE_SHIFT;
+	__mbx_region_mark(pool, r, true);
+	if (!mbx_seal_written(pool->seal, first, n))
+		return r;
 
-	if (!was) {
-		ret = mbx_seal_pages(pool->seal, r->offset >> PAGE_SHIFT,
-				     r->size >> PAGE_SHIFT);
-		if (ret) {
-			spin_lock(&port->lock);
-			__mbx_region_mark(pool, r, false);
-			__mbx_region_unsend(r, file);
-			mbx_port_unlock(port);
-			return ret;
-		}
+	mbx_port_unlock(port);
+	ret = mbx_seal_pages(pool->seal, first, n);
+	spin_lock(&port->lock);
+	if (ret) {
+		__mbx_region_mark(pool, r, false);
+		__mbx_region_unsend(r, file);
+		return ERR_PTR(ret);
 	}
-	*rp = r;
-	return 0;
+	return r;
 }
 
 /**

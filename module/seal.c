@@ -13,15 +13,23 @@
  * at mmap time) and the first write to each page goes through
  * mbx_seal_page_mkwrite(), which refuses a sealed page with SIGSEGV (and
  * a GUP write, process_vm_writev() or /proc/PID/mem, with EFAULT).
- * Sealing marks the pages, waits for every mkwrite that looked before the
- * mark (page lock), then zaps the pages' PTEs in every mapping: one TLB
- * flush per sealed send.  References to a page beyond its mappings (a
- * pin, or a GUP reference held across a copy) would let a write land
- * after the seal, so sealing waits a little for them and else fails.
+ *
+ * That is also the only way a page gets a writable PTE, or a reference
+ * that may write to it (a GUP write faults through it too), so the mkwrite
+ * marks the page written.  Sealing marks the pages sealed, then deals
+ * with the written ones only: waits for a mkwrite that looked before the
+ * mark (page lock), zaps their PTEs in every mapping (one TLB flush per
+ * sealed send), and checks that nothing references them beyond their
+ * mappings (a pin, or a GUP reference held across a copy, would let a
+ * write land after the seal: it waits a little for those, and else
+ * fails).  A page not written since it was last sealed has no writable
+ * PTE and no such reference, and costs the seal nothing.
  *
  * LOCKING: the sealed bits are changed by the pool (pool.c) under
- * port->lock; the fault paths read them under the page lock, which orders
- * them against sealing (see mbx_seal_pages()).
+ * port->lock; the written bits are set by mkwrite under the page lock and
+ * cleared by sealing.  The fault path sets one then reads the other, and
+ * sealing does the reverse, each with a full barrier between (see
+ * mbx_seal_written()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -48,12 +56,15 @@
  * @pages:    the pool's pages (owned by pool.c)
  * @nr_pages: how many
  * @sealed:   bit n: page n belongs to a sealed region
+ * @written:  bit n: page n may have been made writable since it was last
+ *            sealed
  */
 struct mbx_seal {
 	struct inode *inode;
 	struct page **pages;
 	unsigned long nr_pages;
 	unsigned long *sealed;
+	unsigned long *written;
 };
 
 static struct vfsmount *mbx_seal_mnt;
@@ -111,8 +122,9 @@ struct mbx_seal *mbx_seal_create(struct page **pages, unsigned long nr_pages)
 	seal->pages = pages;
 	seal->nr_pages = nr_pages;
 	seal->sealed = bitmap_zalloc(nr_pages, GFP_KERNEL_ACCOUNT);
-	if (!seal->sealed)
-		goto err_seal;
+	seal->written = bitmap_zalloc(nr_pages, GFP_KERNEL_ACCOUNT);
+	if (!seal->sealed || !seal->written)
+		goto err_bitmap;
 	seal->inode = alloc_anon_inode(mbx_seal_mnt->mnt_sb);
 	if (IS_ERR(seal->inode)) {
 		ret = PTR_ERR(seal->inode);
@@ -121,8 +133,8 @@ struct mbx_seal *mbx_seal_create(struct page **pages, unsigned long nr_pages)
 	return seal;
 
 err_bitmap:
+	bitmap_free(seal->written);
 	bitmap_free(seal->sealed);
-err_seal:
 	kfree(seal);
 	return ERR_PTR(ret);
 }
@@ -136,6 +148,7 @@ err_seal:
 void mbx_seal_destroy(struct mbx_seal *seal)
 {
 	iput(seal->inode);
+	bitmap_free(seal->written);
 	bitmap_free(seal->sealed);
 	kfree(seal);
 }
@@ -189,20 +202,54 @@ void __mbx_seal_mark(struct mbx_seal *seal, unsigned long first,
 		bitmap_clear(seal->sealed, first, n);
 }
 
+/* Whether a written page in [@first, @end) is referenced beyond its mappings. */
+static bool mbx_seal_referenced(struct mbx_seal *seal, unsigned long first,
+				unsigned long end)
+{
+	unsigned long i = first;
+
+	for_each_set_bit_from(i, seal->written, end)
+		if (mbx_page_pinned(seal->pages[i]))
+			return true;
+	return false;
+}
+
+/**
+ * mbx_seal_written() - whether marked pages need mbx_seal_pages()
+ * @seal:  the pool's address space
+ * @first: the first page, already marked (__mbx_seal_mark())
+ * @n:     how many
+ *
+ * Context: any.
+ * Return: true if any of them was written since it was last sealed.
+ */
+bool mbx_seal_written(struct mbx_seal *seal, unsigned long first,
+		      unsigned long n)
+{
+	/*
+	 * The sealed marks, this barrier, then the written bits here; the
+	 * written bit, a barrier, then the sealed mark in
+	 * mbx_seal_page_mkwrite(): a mkwrite that marked a page after this
+	 * looked sees it sealed.
+	 */
+	smp_mb();
+	return find_next_bit(seal->written, first + n, first) < first + n;
+}
+
 /**
  * mbx_seal_pages() - make marked pages read-only in every mapping
  * @seal:  the pool's address space
  * @first: the first page, already marked (__mbx_seal_mark())
  * @n:     how many
  *
- * A mkwrite that checked a page before it was marked holds the page lock
- * until its PTE is writable: taking the lock waits for it, and the zap
- * then removes that PTE.  A mkwrite that takes the lock afterwards sees
- * the mark, so pages found unlocked are not locked here (two atomic
- * operations a page saved).  Refaults are read-only, so after this no write reaches the
- * pages through a mapping.  A page still referenced beyond its mappings
- * may be written without one (a pin for DMA, a /proc/PID/mem copy under
- * way): wait a little for such references to go, then give up.
+ * Only the pages written since they were last sealed need anything.  A
+ * mkwrite that looked before the mark holds the page lock until its PTE
+ * is writable: a written page found locked is waited for, and the zap
+ * then removes that PTE.  Refaults are read-only, so after this no write
+ * reaches the pages through a mapping.  A written page still referenced
+ * beyond its mappings may be written without one (a pin for DMA, a
+ * /proc/PID/mem copy under way): wait a little for such references to
+ * go, then give up, the pages still marked written for the next try.
  *
  * Context: process context, may sleep.
  * Return: 0, or -EBUSY.
@@ -210,30 +257,35 @@ void __mbx_seal_mark(struct mbx_seal *seal, unsigned long first,
 int mbx_seal_pages(struct mbx_seal *seal, unsigned long first,
 		   unsigned long n)
 {
-	unsigned long i;
+	unsigned long end = first + n, lo, hi, i;
 	int scan;
 
-	/*
-	 * Only a page locked now can have a mkwrite that looked before the
-	 * mark: the marks, then this barrier, then the lock bits here; the
-	 * lock bit, then a barrier, then the mark in mbx_seal_page_mkwrite().
-	 */
-	smp_mb();
-	for (i = first; i < first + n; i++) {
-		if (!PageLocked(seal->pages[i]))
-			continue;
-		lock_page(seal->pages[i]);
-		unlock_page(seal->pages[i]);
+	smp_mb();	/* as in mbx_seal_written() */
+	lo = find_next_bit(seal->written, end, first);
+	if (lo >= end)
+		return 0;
+	hi = lo;
+	i = lo;
+	for_each_set_bit_from(i, seal->written, end) {
+		/* The mkwrite marked it with the page locked. */
+		smp_rmb();
+		if (PageLocked(seal->pages[i])) {
+			lock_page(seal->pages[i]);
+			unlock_page(seal->pages[i]);
+		}
+		hi = i;
 	}
-	unmap_mapping_range(seal->inode->i_mapping, (loff_t)first << PAGE_SHIFT,
-			    (loff_t)n << PAGE_SHIFT, 0);
+	unmap_mapping_range(seal->inode->i_mapping, (loff_t)lo << PAGE_SHIFT,
+			    (loff_t)(hi + 1 - lo) << PAGE_SHIFT, 0);
 
 	for (scan = 0; scan < MBX_SEAL_SCANS; scan++) {
-		for (i = first; i < first + n; i++)
-			if (mbx_page_pinned(seal->pages[i]))
-				break;
-		if (i == first + n)
+		if (!mbx_seal_referenced(seal, lo, hi + 1)) {
+			/* Atomic: mkwrite marks pages of this word too. */
+			i = lo;
+			for_each_set_bit_from(i, seal->written, hi + 1)
+				clear_bit(i, seal->written);
 			return 0;
+		}
 		/* A fault or a zap elsewhere holds one for a moment. */
 		msleep(1 << scan);
 	}
@@ -270,7 +322,8 @@ static vm_fault_t mbx_seal_fault(struct vm_fault *vmf)
  * The first write to a page of a mapping.  Pool pages have no ->mapping,
  * so the page is returned locked (VM_FAULT_LOCKED), as fb_deferred_io
  * does: do_page_mkwrite() would otherwise take it for a truncated page
- * and retry forever.  The lock is held until the PTE is writable.
+ * and retry forever.  The lock is held until the PTE is writable.  The
+ * page is marked written first, refused or not: the next seal looks at it.
  */
 static vm_fault_t mbx_seal_page_mkwrite(struct vm_fault *vmf)
 {
@@ -280,6 +333,8 @@ static vm_fault_t mbx_seal_page_mkwrite(struct vm_fault *vmf)
 	if (vmf->pgoff >= seal->nr_pages || seal->pages[vmf->pgoff] != page)
 		return VM_FAULT_SIGBUS;
 	lock_page(page);
+	smp_mb__before_atomic();	/* the lock, then the mark */
+	set_bit(vmf->pgoff, seal->written);
 	smp_mb__after_atomic();		/* pairs with mbx_seal_pages() */
 	if (test_bit(vmf->pgoff, seal->sealed)) {
 		unlock_page(page);

@@ -614,6 +614,123 @@ TEST_F(seal, store_racing_the_seal_never_lands_after_it)
 	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
+/* Write 16 bytes of @v at @p by way @how; 0 if they landed. */
+static int write_by(int how, uint8_t *p, uint8_t v)
+{
+	uint8_t buf[16];
+	int fds[2], status, ret;
+	pid_t pid;
+
+	memset(buf, v, sizeof(buf));
+	switch (how) {
+	case 0:		/* a store */
+		memcpy(p, buf, sizeof(buf));
+		return 0;
+	case 1:		/* /proc/self/mem: a GUP write */
+		if (t_mem_write(getpid(), p, sizeof(buf)) != sizeof(buf))
+			return -1;
+		memcpy(p, buf, sizeof(buf));	/* t_mem_write() wrote 0xee */
+		return 0;
+	case 2:		/* read() from a pipe: the kernel's copy to user */
+		if (pipe(fds))
+			return -1;
+		ret = write(fds[1], buf, sizeof(buf)) == sizeof(buf) &&
+		      read(fds[0], p, sizeof(buf)) == sizeof(buf) ? 0 : -1;
+		close(fds[0]);
+		close(fds[1]);
+		return ret;
+	default:	/* a store by a forked child */
+		pid = fork();
+		if (!pid) {
+			memcpy(p, buf, sizeof(buf));
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid)
+			return -1;
+		return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+	}
+}
+
+/*
+ * A seal deals only with the pages written since they were last sealed.
+ * The same page, sealed, freed, then written again through either of two
+ * mappings and in each way there is (a store, a GUP write, the kernel's
+ * copy, a child's store), is sealed again every time: no mapping, no
+ * process and no route keeps a write.
+ */
+TEST_F(seal, page_written_again_by_any_route_is_sealed_again)
+{
+	uint8_t *maps[2], *map2;
+	uint64_t off, first = 0;
+	struct mbx_recv r;
+	int round, m;
+
+	catch_segv();
+	map2 = mmap(NULL, POOL_SZ, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map2);
+	maps[0] = self->map;
+	maps[1] = map2;
+	for (round = 0; round < 16; round++) {
+		uint8_t v = 0x10 + round;
+
+		ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+		if (!round)
+			first = off;
+		/* First fit: the same page every round. */
+		ASSERT_EQ(first, off);
+		ASSERT_EQ(0, write_by(round % 4, maps[round / 4 % 2] + off, v));
+		ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+		for (m = 0; m < 2; m++) {
+			EXPECT_EQ(-1, try_write(maps[m] + off, 1));
+			EXPECT_TRUE(segv_status(child_write(maps[m] + off)));
+			EXPECT_EQ(-1, t_mem_write(getpid(), maps[m] + off, 16));
+			EXPECT_EQ(v, maps[m][off]);
+			EXPECT_EQ(v, maps[m][off + 15]);
+		}
+		ASSERT_EQ(0, recv_inplace(self->fd, &r));
+		EXPECT_EQ(off, r.offset);
+		ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+	}
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+	munmap(map2, POOL_SZ);
+}
+
+/*
+ * A reference that cannot write does not stop a seal: a page not written
+ * since it was sealed last, spliced into a pipe, seals, and the pipe
+ * reads what was sealed.
+ */
+TEST_F(seal, unwritten_page_referenced_by_a_pipe_seals)
+{
+	struct iovec iov;
+	uint8_t buf[PG];
+	struct mbx_recv r;
+	uint64_t off, off2;
+	int p[2];
+
+	catch_segv();
+	ASSERT_EQ(0, fill_and_seal(self->fd, self->map, PG, 3, &off));
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off2));
+	ASSERT_EQ(off, off2);
+
+	ASSERT_EQ(0, pipe(p));
+	iov = (struct iovec){ .iov_base = self->map + off, .iov_len = PG };
+	ASSERT_EQ((ssize_t)PG, vmsplice(p[1], &iov, 1, 0));
+	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+	EXPECT_EQ(-1, try_write(self->map + off, 9));
+	ASSERT_EQ((ssize_t)PG, read(p[0], buf, PG));
+	EXPECT_TRUE(t_check(buf, PG, 3));
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	EXPECT_TRUE(t_check(self->map + off, PG, 3));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+	close(p[0]);
+	close(p[1]);
+}
+
 TEST(libmailbox_calls)
 {
 	int fd = t_pool_port(CAP, MSG, POOL_SZ, NULL, 0600, 0);
