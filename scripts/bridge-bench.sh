@@ -38,7 +38,7 @@ files+=(-f "/lib64/ld-linux-x86-64.so.2:/lib64/ld-linux-x86-64.so.2")
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$SECONDS
-"$top/scripts/vm-run.sh" -q -S -t "$vm_timeout" -l "$log" -a "clocksource=tsc tsc=reliable" \
+"$top/scripts/vm-run.sh" -q -S -t "$vm_timeout" -l "$log" -a "idle=poll clocksource=tsc tsc=reliable" \
 	"${files[@]}" -- "sh /etc/bench.sh" || true
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 

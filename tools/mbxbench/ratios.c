@@ -181,6 +181,13 @@ static void build_rtt_ratios(void)
 	add_ratio(t5, SC_RTT2, "mbx-0copy-call", 64, "pipe", 64, M_TAIL, 0, 1.1);
 	add_ratio(t5, SC_RTT2, "mbx-0copy-call", 1 * MiB, "pipe", 1 * MiB, M_TAIL,
 		  0, 1.1);
+	/*
+	 * A pipe's 1 MiB round trip is milliseconds of copying, so its tail
+	 * is tight; a zero-copy one is microseconds, where one timer tick
+	 * shows.  The eventfd floor on the same ratio says which it is.
+	 */
+	add_reference(t5, SC_RTT2, "efd-shm-0copy", 1 * MiB, SC_RTT2, "pipe",
+		      1 * MiB, M_TAIL);
 }
 
 /* Zero copy: flat in size, at the eventfd floor, far past pipes. */
