@@ -464,6 +464,7 @@ out:
  */
 struct mbx_region *__mbx_pool_seal(struct mbx_port *port, struct file *file,
 				   u64 offset, u64 len)
+	__must_hold(&port->lock)
 {
 	struct mbx_pool *pool = port->pool;
 	unsigned long first, n;

@@ -214,6 +214,25 @@ static bool mbx_seal_referenced(struct mbx_seal *seal, unsigned long first,
 	return false;
 }
 
+/*
+ * Forget that the pages in [@first, @end) were written, now that they are
+ * sealed.  Under the page lock: a mkwrite that marked a page and has yet
+ * to look at the sealed mark holds it, and must find the page sealed (it
+ * is until this seal's send is done with), not unmarked and then
+ * unsealed.  Atomic: mkwrite marks other pages of the same word.
+ */
+static void mbx_seal_clear_written(struct mbx_seal *seal, unsigned long first,
+				   unsigned long end)
+{
+	unsigned long i = first;
+
+	for_each_set_bit_from(i, seal->written, end) {
+		lock_page(seal->pages[i]);
+		clear_bit(i, seal->written);
+		unlock_page(seal->pages[i]);
+	}
+}
+
 /**
  * mbx_seal_written() - whether marked pages need mbx_seal_pages()
  * @seal:  the pool's address space
@@ -250,6 +269,7 @@ bool mbx_seal_written(struct mbx_seal *seal, unsigned long first,
  * beyond its mappings may be written without one (a pin for DMA, a
  * /proc/PID/mem copy under way): wait a little for such references to
  * go, then give up, the pages still marked written for the next try.
+ * Sealed, they are marked unwritten (mbx_seal_clear_written()).
  *
  * Context: process context, may sleep.
  * Return: 0, or -EBUSY.
@@ -280,10 +300,7 @@ int mbx_seal_pages(struct mbx_seal *seal, unsigned long first,
 
 	for (scan = 0; scan < MBX_SEAL_SCANS; scan++) {
 		if (!mbx_seal_referenced(seal, lo, hi + 1)) {
-			/* Atomic: mkwrite marks pages of this word too. */
-			i = lo;
-			for_each_set_bit_from(i, seal->written, hi + 1)
-				clear_bit(i, seal->written);
+			mbx_seal_clear_written(seal, lo, hi + 1);
 			return 0;
 		}
 		/* A fault or a zap elsewhere holds one for a moment. */

@@ -614,6 +614,25 @@ TEST_F(seal, store_racing_the_seal_never_lands_after_it)
 	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
+/*
+ * Seal-send the region (*@off, @len) the caller holds, take it back in
+ * place, free it, and allocate the same size again into *@off.
+ */
+static long reseal(int fd, uint64_t len, uint64_t *off)
+{
+	struct mbx_recv r;
+	long ret;
+
+	ret = seal_send(fd, *off, len, 0);
+	if (!ret)
+		ret = recv_inplace(fd, &r);
+	if (!ret)
+		ret = t_buf_release(fd, *off, len);
+	if (!ret)
+		ret = t_buf_alloc(fd, len, MBX_BUF_PAGES, 0, off);
+	return ret;
+}
+
 /* Write 16 bytes of @v at @p by way @how; 0 if they landed. */
 static int write_by(int how, uint8_t *p, uint8_t v)
 {
@@ -679,6 +698,13 @@ TEST_F(seal, page_written_again_by_any_route_is_sealed_again)
 			first = off;
 		/* First fit: the same page every round. */
 		ASSERT_EQ(first, off);
+		/*
+		 * A seal with no write tried since: the last round's refused
+		 * stores marked the page written, this one forgets it, so
+		 * that only the route below can mark it again.
+		 */
+		ASSERT_EQ(0, reseal(self->fd, PG, &off));
+		ASSERT_EQ(first, off);
 		ASSERT_EQ(0, write_by(round % 4, maps[round / 4 % 2] + off, v));
 		ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
 		for (m = 0; m < 2; m++) {
@@ -729,6 +755,214 @@ TEST_F(seal, unwritten_page_referenced_by_a_pipe_seals)
 	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
 	close(p[0]);
 	close(p[1]);
+}
+
+/*
+ * A refused seal forgets nothing: with the page still referenced and not
+ * written again, a second sealed send is refused too.
+ */
+TEST_F(seal, busy_page_stays_busy_until_its_reference_goes)
+{
+	struct iovec iov;
+	uint8_t buf[PG];
+	struct mbx_recv r;
+	uint64_t off;
+	int p[2];
+
+	catch_segv();
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+	t_fill(self->map + off, PG, 11);
+	iov = (struct iovec){ .iov_base = self->map + off, .iov_len = PG };
+	ASSERT_EQ((ssize_t)PG, vmsplice(p[1], &iov, 1, 0));
+	EXPECT_EQ(-EBUSY, seal_send(self->fd, off, PG, 0));
+	EXPECT_EQ(-EBUSY, seal_send(self->fd, off, PG, 0));
+	ASSERT_EQ((ssize_t)PG, read(p[0], buf, PG));
+	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+	EXPECT_EQ(-1, try_write(self->map + off, 1));
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	EXPECT_TRUE(t_check(self->map + off, PG, 11));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
+ * A region of four pages, only the second and the last written (through a
+ * second mapping) since its last seal: every page of it is sealed, in
+ * both mappings.
+ */
+TEST_F(seal, region_with_some_pages_written_is_sealed_whole)
+{
+	uint8_t *maps[2], *map2;
+	struct mbx_recv r;
+	uint64_t off, pg;
+	int m;
+
+	catch_segv();
+	map2 = mmap(NULL, POOL_SZ, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map2);
+	maps[0] = self->map;
+	maps[1] = map2;
+	ASSERT_EQ(0, t_buf_alloc(self->fd, 4 * PG, MBX_BUF_PAGES, 0, &off));
+	t_fill(self->map + off, 4 * PG, 12);
+	ASSERT_EQ(0, reseal(self->fd, 4 * PG, &off));
+	map2[off + PG] = 0x5a;
+	map2[off + 3 * PG + 17] = 0xa5;
+	ASSERT_EQ(0, seal_send(self->fd, off, 4 * PG, 0));
+	for (pg = 0; pg < 4; pg++)
+		for (m = 0; m < 2; m++) {
+			EXPECT_EQ(-1, try_write(maps[m] + off + pg * PG, 1));
+			EXPECT_TRUE(segv_status(child_write(maps[m] + off +
+							    pg * PG)));
+		}
+	EXPECT_EQ(0x5a, self->map[off + PG]);
+	EXPECT_EQ(0xa5, self->map[off + 3 * PG + 17]);
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, 4 * PG));
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
+	munmap(map2, POOL_SZ);
+}
+
+/*
+ * A child forked after its parent wrote the page shares the parent's
+ * writable entry; still alive at the seal, it cannot write after it.
+ */
+TEST_F(seal, live_child_with_a_writable_entry_cannot_write_after_the_seal)
+{
+	struct mbx_recv r;
+	int go[2], status, round;
+	uint64_t off;
+	pid_t pid;
+
+	catch_segv();
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+	for (round = 0; round < 2; round++) {
+		t_fill(self->map + off, PG, 20 + round);
+		ASSERT_EQ(0, pipe(go));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			char c;
+
+			signal(SIGSEGV, SIG_DFL);
+			if (read(go[0], &c, 1) != 1)
+				_exit(2);
+			self->map[off] = 0x77;
+			_exit(0);
+		}
+		ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+		ASSERT_EQ(1, write(go[1], "x", 1));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(segv_status(status));
+		EXPECT_TRUE(t_check(self->map + off, PG, 20 + round));
+		ASSERT_EQ(0, recv_inplace(self->fd, &r));
+		ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+		ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+		close(go[0]);
+		close(go[1]);
+	}
+	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+}
+
+/* mprotect() to read-only and back around seals gives no write access. */
+TEST_F(seal, mprotect_around_seals_gives_no_write)
+{
+	uint8_t *page;
+	struct mbx_recv r;
+	uint64_t off, first;
+
+	catch_segv();
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+	first = off;
+	page = self->map + off;
+	t_fill(page, PG, 30);
+	ASSERT_EQ(0, mprotect(page, PG, PROT_READ));
+	ASSERT_EQ(0, reseal(self->fd, PG, &off));
+	ASSERT_EQ(first, off);
+	ASSERT_EQ(0, mprotect(page, PG, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+	EXPECT_EQ(-1, try_write(page, 1));
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+	ASSERT_EQ(first, off);
+	EXPECT_EQ(0, try_write(page, 2));
+	ASSERT_EQ(0, mprotect(page, PG, PROT_READ));
+	ASSERT_EQ(0, mprotect(page, PG, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+	EXPECT_EQ(-1, try_write(page, 3));
+	EXPECT_EQ(2, page[0]);
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+}
+
+struct storer {
+	uint8_t *page;
+	volatile int *stop;
+	unsigned long faults;
+};
+
+/* Store over the page until told to stop, going on after each fault. */
+static void *store_loop(void *arg)
+{
+	struct storer *w = arg;
+	unsigned int v = 0;
+
+	sigsetjmp(t_jmp, 1);
+	while (!*w->stop) {
+		if (t_fault_addr) {
+			t_fault_addr = NULL;
+			w->faults++;
+		}
+		__atomic_store_n(w->page + (v * 64) % PG, v & 0xff,
+				 __ATOMIC_RELAXED);
+		v++;
+	}
+	return NULL;
+}
+
+/*
+ * Threads storing without pause while the same page is sealed, received,
+ * freed and sealed again, many times over: while it is sealed, its bytes
+ * never change.  (A store fault that marked the page written must not be
+ * forgotten by a seal and then let through once the page is unsealed.)
+ */
+TEST_F_TIMEOUT(seal, stores_racing_seals_of_the_same_page_never_land, 120)
+{
+	struct storer w[2];
+	volatile int stop = 0;
+	pthread_t th[2];
+	struct mbx_recv r;
+	uint64_t off, before;
+	int i, round;
+
+	catch_segv();
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+	for (i = 0; i < 2; i++) {
+		w[i] = (struct storer){ .page = self->map + off, .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, store_loop, &w[i]));
+	}
+	for (round = 0; round < 400; round++) {
+		ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+		before = sum(self->map + off, PG);
+		ASSERT_EQ(0, recv_inplace(self->fd, &r));
+		sched_yield();
+		EXPECT_EQ(before, sum(self->map + off, PG));
+		ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+		ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+		ASSERT_EQ(w[0].page, self->map + off);
+		if (round % 8 == 7)
+			t_sleep_ms(1);
+	}
+	stop = 1;
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_LT(0, w[i].faults);
+	}
+	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
 TEST(libmailbox_calls)
