@@ -900,7 +900,7 @@ TEST_F(seal, mprotect_around_seals_gives_no_write)
 
 struct storer {
 	uint8_t *page;
-	volatile int *stop;
+	int *stop;
 	unsigned long faults;
 };
 
@@ -911,7 +911,7 @@ static void *store_loop(void *arg)
 	unsigned int v = 0;
 
 	sigsetjmp(t_jmp, 1);
-	while (!*w->stop) {
+	while (!__atomic_load_n(w->stop, __ATOMIC_RELAXED)) {
 		if (t_fault_addr) {
 			t_fault_addr = NULL;
 			w->faults++;
@@ -932,7 +932,7 @@ static void *store_loop(void *arg)
 TEST_F_TIMEOUT(seal, stores_racing_seals_of_the_same_page_never_land, 120)
 {
 	struct storer w[2];
-	volatile int stop = 0;
+	int stop = 0;
 	pthread_t th[2];
 	struct mbx_recv r;
 	uint64_t off, before;
@@ -956,7 +956,7 @@ TEST_F_TIMEOUT(seal, stores_racing_seals_of_the_same_page_never_land, 120)
 		if (round % 8 == 7)
 			t_sleep_ms(1);
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < 2; i++) {
 		pthread_join(th[i], NULL);
 		EXPECT_LT(0, w[i].faults);
