@@ -401,9 +401,10 @@ bool mbx_region_sealed(struct mbx_region *r);
 int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 		     u64 len);
 int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
-		  bool writable);
+		  struct file *map_file, bool writable);
 struct file *mbx_pool_map_file(struct mbx_pool *pool,
 			       const struct file_operations *fops, void *priv);
+void mbx_pool_map_file_release(struct file *map_file);
 
 /* seal.c */
 struct mbx_seal;
@@ -421,7 +422,9 @@ int mbx_seal_pages(struct mbx_seal *seal, unsigned long first,
 		   unsigned long n);
 bool mbx_seal_writable(struct mbx_seal *seal, unsigned long first,
 		       unsigned long n);
-int mbx_seal_mmap(struct mbx_seal *seal, struct vm_area_struct *vma);
+int mbx_seal_mmap(struct mbx_seal *seal, struct vm_area_struct *vma,
+		  struct file *file);
+void mbx_seal_file_release(struct file *file);
 
 /* names.c */
 int mbx_name_check(const char *name);

@@ -542,6 +542,8 @@ int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
  * mbx_pool_mmap() - map a whole pool, shared, at offset 0
  * @pool:     the pool
  * @vma:      the new mapping
+ * @map_file: the file behind it (mbx_pool_map_file()), which the caller
+ *            sets as the VMA's file on success
  * @writable: false for a file that may not send: the mapping can then
  *            never become writable
  *
@@ -552,7 +554,7 @@ int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
  * writable mapping that may not be, -EPERM for an executable one.
  */
 int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
-		  bool writable)
+		  struct file *map_file, bool writable)
 {
 	int ret;
 
@@ -572,20 +574,32 @@ int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
 	 * later; the fault handler serves what is zapped afterwards
 	 * (madvise(MADV_DONTNEED), a seal).
 	 */
-	return mbx_seal_mmap(pool->seal, vma);
+	return mbx_seal_mmap(pool->seal, vma, map_file);
 }
 
 /**
  * mbx_pool_map_file() - make the file behind a new mapping of the pool
  * @pool: the pool
- * @fops: the file's operations
+ * @fops: the file's operations; their ->release must call
+ *        mbx_pool_map_file_release()
  * @priv: its private_data
  *
  * Context: process context, may sleep.
- * Return: the file, on the pool's own inode, or an ERR_PTR().
+ * Return: the file, on an inode of its own (seal.c), or an ERR_PTR().
  */
 struct file *mbx_pool_map_file(struct mbx_pool *pool,
 			       const struct file_operations *fops, void *priv)
 {
 	return mbx_seal_file(pool->seal, fops, priv);
+}
+
+/**
+ * mbx_pool_map_file_release() - the file behind a mapping is released
+ * @map_file: the file, from mbx_pool_map_file(); its pool still exists
+ *
+ * Context: process context, may sleep.
+ */
+void mbx_pool_map_file_release(struct file *map_file)
+{
+	mbx_seal_file_release(map_file);
 }

@@ -495,6 +495,7 @@ static void mbx_port_show_fdinfo(struct seq_file *m, struct file *file)
 
 static int mbx_map_file_release(struct inode *inode, struct file *file)
 {
+	mbx_pool_map_file_release(file);
 	mbx_port_put(file->private_data);
 	return 0;
 }
@@ -512,8 +513,9 @@ static const struct file_operations mbx_map_fops = {
  * The mapping refers to a file of its own, which holds the port, and not
  * to the port file: regions belong to port files, and closing the last fd
  * of one must free what it holds and end its part in end of stream even
- * while the pool stays mapped.  That file is on the pool's own inode, so
- * that sealing reaches every mapping of the pool (seal.c).
+ * while the pool stays mapped.  That file is on an inode of its own, so
+ * that sealing can reach the mappings that wrote to a page and leave the
+ * others be (seal.c).
  */
 static int mbx_port_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -526,20 +528,19 @@ static int mbx_port_mmap(struct file *file, struct vm_area_struct *vma)
 		return mbx_ring_mmap(file, vma);
 	if (!port->pool)
 		return -ENODEV;
-	ret = mbx_pool_mmap(port->pool, vma,
-			    mbx_file_access(file) & MBX_SEND);
-	if (ret)
-		return ret;
-
 	kref_get(&port->ref);
 	map_file = mbx_pool_map_file(port->pool, &mbx_map_fops, port);
 	if (IS_ERR(map_file)) {
 		mbx_port_put(port);
 		return PTR_ERR(map_file);
 	}
-	vma_set_file(vma, map_file);
+	ret = mbx_pool_mmap(port->pool, vma, map_file,
+			    mbx_file_access(file) & MBX_SEND);
+	if (!ret)
+		vma_set_file(vma, map_file);
+	/* On failure its release puts the port. */
 	fput(map_file);
-	return 0;
+	return ret;
 }
 
 static const struct file_operations mbx_port_fops = {

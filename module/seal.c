@@ -3,11 +3,12 @@
  * mailbox: a pool's address space, its mappings and the protection of its
  * sealed pages.
  *
- * Every pool has an inode of its own, from a small pseudo filesystem of the
- * module (as DRM's drm_fs_inode_new() does), and every mapping of the pool
- * is made through a file on that inode.  Every VMA of the pool, in every
- * process, is therefore in that inode's i_mmap, and unmap_mapping_range()
- * on it reaches them all.
+ * Every mapping of a pool (each mmap() of it) is made through a file of its
+ * own, on an inode of its own from a small pseudo filesystem of the module
+ * (as DRM's drm_fs_inode_new() does): struct mbx_seal_map.  Every VMA of
+ * that mapping, in the process that made it and in its forked children,
+ * is in that inode's i_mmap, and unmap_mapping_range() on it reaches them
+ * all, and no other mapping's.
  *
  * Mappings are write-notify: their PTEs start read-only (also those made
  * at mmap time) and the first write to each page goes through
@@ -16,20 +17,24 @@
  *
  * That is also the only way a page gets a writable PTE, or a reference
  * that may write to it (a GUP write faults through it too), so the mkwrite
- * marks the page written.  Sealing marks the pages sealed, then deals
- * with the written ones only: waits for a mkwrite that looked before the
- * mark (page lock), zaps their PTEs in every mapping (one TLB flush per
- * sealed send), and checks that nothing references them beyond their
- * mappings (a pin, or a GUP reference held across a copy, would let a
- * write land after the seal: it waits a little for those, and else
- * fails).  A page not written since it was last sealed has no writable
- * PTE and no such reference, and costs the seal nothing.
+ * marks the page written, in the pool and in the mapping.  Sealing marks
+ * the pages sealed, then deals with the written ones only: waits for a
+ * mkwrite that looked before the mark (page lock), zaps their PTEs in the
+ * mappings that wrote them (one TLB flush per such mapping; mappings that
+ * only read keep their read-only PTEs and take no refault and no
+ * flush), and checks that nothing references them beyond their mappings
+ * (a pin, or a GUP reference held across a copy, would let a write land
+ * after the seal: it waits a little for those, and else fails).  A page
+ * not written since it was last sealed has no writable PTE and no such
+ * reference, and costs the seal nothing.
  *
  * LOCKING: the sealed bits are changed by the pool (pool.c) under
- * port->lock; the written bits are set by mkwrite under the page lock and
- * cleared by sealing.  The fault path sets one then reads the other, and
- * sealing does the reverse, each with a full barrier between (see
- * mbx_seal_written()).
+ * port->lock; the written bits (pool and mapping) are set by mkwrite and
+ * cleared by sealing, both under the page lock.  The fault path sets one
+ * then reads the other, and sealing does the reverse, each with a full
+ * barrier between (see mbx_seal_written()).  seal->maps_lock (a mutex)
+ * guards the list of mappings, and is held by a seal while it zaps them;
+ * taken under mmap_lock (mmap), never the other way round.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -52,19 +57,36 @@
 
 /**
  * struct mbx_seal - the address space of one pool
- * @inode:    its inode on the module's pseudo filesystem
- * @pages:    the pool's pages (owned by pool.c)
- * @nr_pages: how many
- * @sealed:   bit n: page n belongs to a sealed region
- * @written:  bit n: page n may have been made writable since it was last
- *            sealed
+ * @pages:     the pool's pages (owned by pool.c)
+ * @nr_pages:  how many
+ * @sealed:    bit n: page n belongs to a sealed region
+ * @written:   bit n: page n may have been made writable since it was last
+ *             sealed, through any mapping
+ * @maps:      its mappings (struct mbx_seal_map)
+ * @maps_lock: see LOCKING above
  */
 struct mbx_seal {
-	struct inode *inode;
 	struct page **pages;
 	unsigned long nr_pages;
 	unsigned long *sealed;
 	unsigned long *written;
+	struct list_head maps;
+	struct mutex maps_lock;		/* see LOCKING above */
+};
+
+/**
+ * struct mbx_seal_map - one mapping of a pool: the file behind it
+ * @seal:    the pool's address space
+ * @inode:   the file's inode, whose i_mmap holds the mapping's VMAs
+ * @node:    in seal->maps
+ * @written: bit n: page n may have been made writable through this
+ *           mapping since it was last sealed
+ */
+struct mbx_seal_map {
+	struct mbx_seal *seal;
+	struct inode *inode;
+	struct list_head node;
+	unsigned long written[];
 };
 
 static struct vfsmount *mbx_seal_mnt;
@@ -109,34 +131,28 @@ void mbx_seal_exit(void)
  * @nr_pages: how many
  *
  * Context: process context, may sleep.
- * Return: the address space, or ERR_PTR(-ENOMEM or another -errno).
+ * Return: the address space, or ERR_PTR(-ENOMEM).
  */
 struct mbx_seal *mbx_seal_create(struct page **pages, unsigned long nr_pages)
 {
 	struct mbx_seal *seal;
-	int ret = -ENOMEM;
 
 	seal = kzalloc(sizeof(*seal), GFP_KERNEL_ACCOUNT);
 	if (!seal)
 		return ERR_PTR(-ENOMEM);
 	seal->pages = pages;
 	seal->nr_pages = nr_pages;
+	INIT_LIST_HEAD(&seal->maps);
+	mutex_init(&seal->maps_lock);
 	seal->sealed = bitmap_zalloc(nr_pages, GFP_KERNEL_ACCOUNT);
 	seal->written = bitmap_zalloc(nr_pages, GFP_KERNEL_ACCOUNT);
-	if (!seal->sealed || !seal->written)
-		goto err_bitmap;
-	seal->inode = alloc_anon_inode(mbx_seal_mnt->mnt_sb);
-	if (IS_ERR(seal->inode)) {
-		ret = PTR_ERR(seal->inode);
-		goto err_bitmap;
+	if (!seal->sealed || !seal->written) {
+		bitmap_free(seal->written);
+		bitmap_free(seal->sealed);
+		kfree(seal);
+		return ERR_PTR(-ENOMEM);
 	}
 	return seal;
-
-err_bitmap:
-	bitmap_free(seal->written);
-	bitmap_free(seal->sealed);
-	kfree(seal);
-	return ERR_PTR(ret);
 }
 
 /**
@@ -147,7 +163,7 @@ err_bitmap:
  */
 void mbx_seal_destroy(struct mbx_seal *seal)
 {
-	iput(seal->inode);
+	WARN_ON_ONCE(!list_empty(&seal->maps));
 	bitmap_free(seal->written);
 	bitmap_free(seal->sealed);
 	kfree(seal);
@@ -156,29 +172,64 @@ void mbx_seal_destroy(struct mbx_seal *seal)
 /**
  * mbx_seal_file() - make the file behind a new mapping of the pool
  * @seal: the pool's address space
- * @fops: the file's operations; their owner is referenced by the file
+ * @fops: the file's operations; their owner is referenced by the file;
+ *        their ->release must call mbx_seal_file_release()
  * @priv: its private_data
  *
  * Context: process context, may sleep.
- * Return: the file, or an ERR_PTR().
+ * Return: the file, on an inode of its own, or an ERR_PTR().
  */
 struct file *mbx_seal_file(struct mbx_seal *seal,
 			   const struct file_operations *fops, void *priv)
 {
+	struct mbx_seal_map *map;
+	struct inode *inode;
 	struct file *file;
 
+	map = kzalloc(struct_size(map, written, BITS_TO_LONGS(seal->nr_pages)),
+		      GFP_KERNEL_ACCOUNT);
+	if (!map)
+		return ERR_PTR(-ENOMEM);
+	inode = alloc_anon_inode(mbx_seal_mnt->mnt_sb);
+	if (IS_ERR(inode)) {
+		kfree(map);
+		return ERR_CAST(inode);
+	}
+	map->seal = seal;
+	map->inode = inode;
+	inode->i_private = map;
 	/* __fput() puts the owner, which alloc_file_pseudo() does not get. */
 	__module_get(fops->owner);
-	ihold(seal->inode);
-	file = alloc_file_pseudo(seal->inode, mbx_seal_mnt, "[mailbox-pool]",
+	file = alloc_file_pseudo(inode, mbx_seal_mnt, "[mailbox-pool]",
 				 O_RDWR, fops);
 	if (IS_ERR(file)) {
-		iput(seal->inode);
 		module_put(fops->owner);
+		iput(inode);
+		kfree(map);
 		return file;
 	}
 	file->private_data = priv;
+	mutex_lock(&seal->maps_lock);
+	list_add(&map->node, &seal->maps);
+	mutex_unlock(&seal->maps_lock);
 	return file;
+}
+
+/**
+ * mbx_seal_file_release() - forget a mapping's file, being released
+ * @file: a file mbx_seal_file() made; no VMA uses it any more
+ *
+ * Context: process context, may sleep.
+ */
+void mbx_seal_file_release(struct file *file)
+{
+	struct mbx_seal_map *map = file_inode(file)->i_private;
+
+	mutex_lock(&map->seal->maps_lock);
+	list_del(&map->node);
+	mutex_unlock(&map->seal->maps_lock);
+	file_inode(file)->i_private = NULL;
+	kfree(map);
 }
 
 /**
@@ -220,17 +271,40 @@ static bool mbx_seal_referenced(struct mbx_seal *seal, unsigned long first,
  * to look at the sealed mark holds it, and must find the page sealed (it
  * is until this seal's send is done with), not unmarked and then
  * unsealed.  Atomic: mkwrite marks other pages of the same word.
+ *
+ * Context: seal->maps_lock held.
  */
 static void mbx_seal_clear_written(struct mbx_seal *seal, unsigned long first,
 				   unsigned long end)
 {
+	struct mbx_seal_map *map;
 	unsigned long i = first;
 
 	for_each_set_bit_from(i, seal->written, end) {
 		lock_page(seal->pages[i]);
+		list_for_each_entry(map, &seal->maps, node)
+			clear_bit(i, map->written);
 		clear_bit(i, seal->written);
 		unlock_page(seal->pages[i]);
 	}
+}
+
+/*
+ * Zap [@first, @end) in every mapping that wrote a page of it.
+ *
+ * Context: seal->maps_lock held.
+ */
+static void mbx_seal_zap(struct mbx_seal *seal, unsigned long first,
+			 unsigned long end)
+{
+	struct mbx_seal_map *map;
+
+	list_for_each_entry(map, &seal->maps, node)
+		if (find_next_bit(map->written, end, first) < end)
+			unmap_mapping_range(map->inode->i_mapping,
+					    (loff_t)first << PAGE_SHIFT,
+					    (loff_t)(end - first) << PAGE_SHIFT,
+					    0);
 }
 
 /**
@@ -261,15 +335,16 @@ bool mbx_seal_written(struct mbx_seal *seal, unsigned long first,
  * @first: the first page, already marked (__mbx_seal_mark())
  * @n:     how many
  *
- * Only the pages written since they were last sealed need anything.  A
- * mkwrite that looked before the mark holds the page lock until its PTE
- * is writable: a written page found locked is waited for, and the zap
- * then removes that PTE.  Refaults are read-only, so after this no write
- * reaches the pages through a mapping.  A written page still referenced
- * beyond its mappings may be written without one (a pin for DMA, a
- * /proc/PID/mem copy under way): wait a little for such references to
- * go, then give up, the pages still marked written for the next try.
- * Sealed, they are marked unwritten (mbx_seal_clear_written()).
+ * Only the pages written since they were last sealed need anything, and
+ * only in the mappings that wrote them.  A mkwrite that looked before the
+ * mark holds the page lock until its PTE is writable: a written page found
+ * locked is waited for, and the zap then removes that PTE.  Refaults are
+ * read-only, so after this no write reaches the pages through a mapping.
+ * A written page still referenced beyond its mappings may be written
+ * without one (a pin for DMA, a /proc/PID/mem copy under way, a fault in
+ * progress): wait a little for such references to go, then give up, the
+ * pages still marked written for the next try.  Sealed, they are marked
+ * unwritten (mbx_seal_clear_written()).
  *
  * Context: process context, may sleep.
  * Return: 0, or -EBUSY.
@@ -295,18 +370,21 @@ int mbx_seal_pages(struct mbx_seal *seal, unsigned long first,
 		}
 		hi = i;
 	}
-	unmap_mapping_range(seal->inode->i_mapping, (loff_t)lo << PAGE_SHIFT,
-			    (loff_t)(hi + 1 - lo) << PAGE_SHIFT, 0);
+	/* Their mkwrites marked the mappings before they unlocked. */
+	smp_rmb();
 
+	mutex_lock(&seal->maps_lock);
+	mbx_seal_zap(seal, lo, hi + 1);
 	for (scan = 0; scan < MBX_SEAL_SCANS; scan++) {
 		if (!mbx_seal_referenced(seal, lo, hi + 1)) {
 			mbx_seal_clear_written(seal, lo, hi + 1);
-			return 0;
+			break;
 		}
 		/* A fault or a zap elsewhere holds one for a moment. */
 		msleep(1 << scan);
 	}
-	return -EBUSY;
+	mutex_unlock(&seal->maps_lock);
+	return scan < MBX_SEAL_SCANS ? 0 : -EBUSY;
 }
 
 /**
@@ -326,7 +404,8 @@ bool mbx_seal_writable(struct mbx_seal *seal, unsigned long first,
 
 static vm_fault_t mbx_seal_fault(struct vm_fault *vmf)
 {
-	struct mbx_seal *seal = vmf->vma->vm_private_data;
+	struct mbx_seal_map *map = vmf->vma->vm_private_data;
+	struct mbx_seal *seal = map->seal;
 
 	if (vmf->pgoff >= seal->nr_pages)
 		return VM_FAULT_SIGBUS;
@@ -344,13 +423,15 @@ static vm_fault_t mbx_seal_fault(struct vm_fault *vmf)
  */
 static vm_fault_t mbx_seal_page_mkwrite(struct vm_fault *vmf)
 {
-	struct mbx_seal *seal = vmf->vma->vm_private_data;
+	struct mbx_seal_map *map = vmf->vma->vm_private_data;
+	struct mbx_seal *seal = map->seal;
 	struct page *page = vmf->page;
 
 	if (vmf->pgoff >= seal->nr_pages || seal->pages[vmf->pgoff] != page)
 		return VM_FAULT_SIGBUS;
 	lock_page(page);
-	smp_mb__before_atomic();	/* the lock, then the mark */
+	smp_mb__before_atomic();	/* the lock, then the marks */
+	set_bit(vmf->pgoff, map->written);
 	set_bit(vmf->pgoff, seal->written);
 	smp_mb__after_atomic();		/* pairs with mbx_seal_pages() */
 	if (test_bit(vmf->pgoff, seal->sealed)) {
@@ -364,7 +445,8 @@ static vm_fault_t mbx_seal_page_mkwrite(struct vm_fault *vmf)
 static int mbx_seal_mprotect(struct vm_area_struct *vma, unsigned long start,
 			     unsigned long end, unsigned long newflags)
 {
-	struct mbx_seal *seal = vma->vm_private_data;
+	struct mbx_seal_map *map = vma->vm_private_data;
+	struct mbx_seal *seal = map->seal;
 	unsigned long first = vma->vm_pgoff +
 			      ((start - vma->vm_start) >> PAGE_SHIFT);
 
@@ -405,19 +487,22 @@ static int mbx_seal_insert_pages(struct mbx_seal *seal,
  * mbx_seal_mmap() - set up a new mapping of the whole pool
  * @seal: the pool's address space
  * @vma:  the mapping, shared, of the whole pool, checked by the caller
+ * @file: the file behind it, from mbx_seal_file(), which the caller sets
+ *        as the VMA's file on success
  *
  * Every page is mapped now, read-only: vm_page_prot is still the writable
  * one while ->mmap runs (vma_set_page_prot() comes after), and the VMA is
- * not yet in the inode's i_mmap, where a seal could find it.  The first
- * write to each page goes through mbx_seal_page_mkwrite().
+ * not yet in @file's inode's i_mmap, where a seal could find it.  The
+ * first write to each page goes through mbx_seal_page_mkwrite().
  *
  * Context: mmap_lock held for writing.
  * Return: 0 or -errno.
  */
-int mbx_seal_mmap(struct mbx_seal *seal, struct vm_area_struct *vma)
+int mbx_seal_mmap(struct mbx_seal *seal, struct vm_area_struct *vma,
+		  struct file *file)
 {
 	vma->vm_ops = &mbx_seal_vm_ops;
-	vma->vm_private_data = seal;
+	vma->vm_private_data = file_inode(file)->i_private;
 	/* What vma_set_page_prot() makes of a write-notify mapping. */
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags & ~VM_SHARED);
 	return mbx_seal_insert_pages(seal, vma);
