@@ -400,8 +400,10 @@ struct mbx_region *__mbx_pool_seal(struct mbx_port *port, struct file *file,
 bool mbx_region_sealed(struct mbx_region *r);
 int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 		     u64 len);
+int mbx_pool_mmap_check(struct mbx_pool *pool, struct vm_area_struct *vma,
+			bool writable);
 int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
-		  struct file *map_file, bool writable);
+		  struct file *map_file);
 struct file *mbx_pool_map_file(struct mbx_pool *pool,
 			       const struct file_operations *fops, void *priv);
 void mbx_pool_map_file_release(struct file *map_file);

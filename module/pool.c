@@ -539,25 +539,19 @@ int mbx_pool_release(struct mbx_port *port, struct file *file, u64 offset,
 }
 
 /**
- * mbx_pool_mmap() - map a whole pool, shared, at offset 0
+ * mbx_pool_mmap_check() - whether a new mapping may map the pool
  * @pool:     the pool
  * @vma:      the new mapping
- * @map_file: the file behind it (mbx_pool_map_file()), which the caller
- *            sets as the VMA's file on success
  * @writable: false for a file that may not send: the mapping can then
  *            never become writable
- *
- * The caller keeps @pool alive as long as @vma (see mbx_port_mmap()).
  *
  * Context: mmap_lock held for writing.
  * Return: 0, -EINVAL for a private or partial mapping, -EACCES for a
  * writable mapping that may not be, -EPERM for an executable one.
  */
-int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
-		  struct file *map_file, bool writable)
+int mbx_pool_mmap_check(struct mbx_pool *pool, struct vm_area_struct *vma,
+			bool writable)
 {
-	int ret;
-
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma->vm_pgoff || vma_pages(vma) != pool->nr_pages)
@@ -566,14 +560,27 @@ int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
 	 * A receive-only file is opened read-only, so do_mmap() has already
 	 * refused PROT_WRITE; make sure that mprotect() cannot add it either.
 	 */
-	ret = mbx_vma_protect(vma, writable);
-	if (ret)
-		return ret;
-	/*
-	 * Map every page now, in one go, rather than one fault per page
-	 * later; the fault handler serves what is zapped afterwards
-	 * (madvise(MADV_DONTNEED), a seal).
-	 */
+	return mbx_vma_protect(vma, writable);
+}
+
+/**
+ * mbx_pool_mmap() - map a whole pool, shared, at offset 0
+ * @pool:     the pool
+ * @vma:      the new mapping, checked (mbx_pool_mmap_check())
+ * @map_file: the file behind it (mbx_pool_map_file()), which the caller
+ *            sets as the VMA's file on success
+ *
+ * The caller keeps @pool alive as long as @vma (see mbx_port_mmap()).
+ * Every page is mapped now, in one go, rather than one fault per page
+ * later; the fault handler serves what is zapped afterwards
+ * (madvise(MADV_DONTNEED), a seal).
+ *
+ * Context: mmap_lock held for writing.
+ * Return: 0 or -errno.
+ */
+int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
+		  struct file *map_file)
+{
 	return mbx_seal_mmap(pool->seal, vma, map_file);
 }
 

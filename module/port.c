@@ -528,14 +528,17 @@ static int mbx_port_mmap(struct file *file, struct vm_area_struct *vma)
 		return mbx_ring_mmap(file, vma);
 	if (!port->pool)
 		return -ENODEV;
+	ret = mbx_pool_mmap_check(port->pool, vma,
+				  mbx_file_access(file) & MBX_SEND);
+	if (ret)
+		return ret;
 	kref_get(&port->ref);
 	map_file = mbx_pool_map_file(port->pool, &mbx_map_fops, port);
 	if (IS_ERR(map_file)) {
 		mbx_port_put(port);
 		return PTR_ERR(map_file);
 	}
-	ret = mbx_pool_mmap(port->pool, vma, map_file,
-			    mbx_file_access(file) & MBX_SEND);
+	ret = mbx_pool_mmap(port->pool, vma, map_file);
 	if (!ret)
 		vma_set_file(vma, map_file);
 	/* On failure its release puts the port. */

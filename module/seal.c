@@ -33,7 +33,8 @@
  * cleared by sealing, both under the page lock.  The fault path sets one
  * then reads the other, and sealing does the reverse, each with a full
  * barrier between (see mbx_seal_written()).  seal->maps_lock (a mutex)
- * guards the list of mappings, and is held by a seal while it zaps them;
+ * guards the list of mappings, and is held by a seal while it zaps them
+ * and while it clears their marks (not while it waits for references);
  * taken under mmap_lock (mmap), never the other way round.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -186,13 +187,13 @@ struct file *mbx_seal_file(struct mbx_seal *seal,
 	struct inode *inode;
 	struct file *file;
 
-	map = kzalloc(struct_size(map, written, BITS_TO_LONGS(seal->nr_pages)),
-		      GFP_KERNEL_ACCOUNT);
+	map = kvzalloc(struct_size(map, written, BITS_TO_LONGS(seal->nr_pages)),
+		       GFP_KERNEL_ACCOUNT);
 	if (!map)
 		return ERR_PTR(-ENOMEM);
 	inode = alloc_anon_inode(mbx_seal_mnt->mnt_sb);
 	if (IS_ERR(inode)) {
-		kfree(map);
+		kvfree(map);
 		return ERR_CAST(inode);
 	}
 	map->seal = seal;
@@ -205,7 +206,7 @@ struct file *mbx_seal_file(struct mbx_seal *seal,
 	if (IS_ERR(file)) {
 		module_put(fops->owner);
 		iput(inode);
-		kfree(map);
+		kvfree(map);
 		return file;
 	}
 	file->private_data = priv;
@@ -229,7 +230,7 @@ void mbx_seal_file_release(struct file *file)
 	list_del(&map->node);
 	mutex_unlock(&map->seal->maps_lock);
 	file_inode(file)->i_private = NULL;
-	kfree(map);
+	kvfree(map);
 }
 
 /**
@@ -265,46 +266,53 @@ static bool mbx_seal_referenced(struct mbx_seal *seal, unsigned long first,
 	return false;
 }
 
-/*
- * Forget that the pages in [@first, @end) were written, now that they are
- * sealed.  Under the page lock: a mkwrite that marked a page and has yet
- * to look at the sealed mark holds it, and must find the page sealed (it
- * is until this seal's send is done with), not unmarked and then
- * unsealed.  Atomic: mkwrite marks other pages of the same word.
- *
- * Context: seal->maps_lock held.
- */
-static void mbx_seal_clear_written(struct mbx_seal *seal, unsigned long first,
-				   unsigned long end)
+/* Clear bits of @bits in [@first, @end), each under its page's lock. */
+static void mbx_seal_clear_bits(struct mbx_seal *seal, unsigned long *bits,
+				unsigned long first, unsigned long end)
 {
-	struct mbx_seal_map *map;
 	unsigned long i = first;
 
-	for_each_set_bit_from(i, seal->written, end) {
+	for_each_set_bit_from(i, bits, end) {
 		lock_page(seal->pages[i]);
-		list_for_each_entry(map, &seal->maps, node)
-			clear_bit(i, map->written);
-		clear_bit(i, seal->written);
+		clear_bit(i, bits);
 		unlock_page(seal->pages[i]);
 	}
 }
 
 /*
- * Zap [@first, @end) in every mapping that wrote a page of it.
- *
- * Context: seal->maps_lock held.
+ * Forget that the pages in [@first, @end) were written, now that they are
+ * sealed: in the mappings that wrote them, then in the pool.  Under the
+ * page lock: a mkwrite that marked a page and has yet to look at the
+ * sealed mark holds it, and must find the page sealed (it is until this
+ * seal's send is done with), not unmarked and then unsealed.  Atomic:
+ * mkwrite marks other pages of the same words.
  */
+static void mbx_seal_clear_written(struct mbx_seal *seal, unsigned long first,
+				   unsigned long end)
+{
+	struct mbx_seal_map *map;
+
+	mutex_lock(&seal->maps_lock);
+	list_for_each_entry(map, &seal->maps, node)
+		mbx_seal_clear_bits(seal, map->written, first, end);
+	mutex_unlock(&seal->maps_lock);
+	mbx_seal_clear_bits(seal, seal->written, first, end);
+}
+
+/* Zap [@first, @end) in every mapping that wrote a page of it. */
 static void mbx_seal_zap(struct mbx_seal *seal, unsigned long first,
 			 unsigned long end)
 {
 	struct mbx_seal_map *map;
 
+	mutex_lock(&seal->maps_lock);
 	list_for_each_entry(map, &seal->maps, node)
 		if (find_next_bit(map->written, end, first) < end)
 			unmap_mapping_range(map->inode->i_mapping,
 					    (loff_t)first << PAGE_SHIFT,
 					    (loff_t)(end - first) << PAGE_SHIFT,
 					    0);
+	mutex_unlock(&seal->maps_lock);
 }
 
 /**
@@ -373,18 +381,16 @@ int mbx_seal_pages(struct mbx_seal *seal, unsigned long first,
 	/* Their mkwrites marked the mappings before they unlocked. */
 	smp_rmb();
 
-	mutex_lock(&seal->maps_lock);
 	mbx_seal_zap(seal, lo, hi + 1);
 	for (scan = 0; scan < MBX_SEAL_SCANS; scan++) {
 		if (!mbx_seal_referenced(seal, lo, hi + 1)) {
 			mbx_seal_clear_written(seal, lo, hi + 1);
-			break;
+			return 0;
 		}
 		/* A fault or a zap elsewhere holds one for a moment. */
 		msleep(1 << scan);
 	}
-	mutex_unlock(&seal->maps_lock);
-	return scan < MBX_SEAL_SCANS ? 0 : -EBUSY;
+	return -EBUSY;
 }
 
 /**

@@ -1025,6 +1025,102 @@ TEST_F(seal, mapping_that_only_reads_keeps_its_entries)
 	munmap(map2, POOL_SZ);
 }
 
+/*
+ * Mappings that moved, split, went away in the process that made them or
+ * were inherited: what one wrote is sealed wherever its entries went.
+ */
+TEST_F(seal, moved_split_and_inherited_mappings_are_sealed)
+{
+	uint8_t *map2, *moved, *spot;
+	int go[2], status;
+	struct mbx_recv r;
+	uint64_t off;
+	pid_t pid;
+
+	catch_segv();
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+
+	/* Written, moved elsewhere, then split by a partial mprotect(). */
+	map2 = mmap(NULL, POOL_SZ, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map2);
+	map2[off] = 1;
+	spot = mmap(NULL, POOL_SZ, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, spot);
+	moved = mremap(map2, POOL_SZ, POOL_SZ, MREMAP_MAYMOVE | MREMAP_FIXED,
+		       spot);
+	ASSERT_EQ(spot, moved);
+	moved[off] = 2;
+	ASSERT_EQ(0, mprotect(moved + POOL_SZ - PG, PG, PROT_READ));
+	ASSERT_EQ(0, reseal(self->fd, PG, &off));
+	moved[off] = 3;
+	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+	EXPECT_EQ(-1, try_write(moved + off, 4));
+	EXPECT_EQ(3, self->map[off]);
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+
+	/* Written, inherited by a child, then unmapped by the parent. */
+	moved[off] = 5;
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char c;
+
+		signal(SIGSEGV, SIG_DFL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		moved[off] = 6;
+		_exit(0);
+	}
+	ASSERT_EQ(0, munmap(moved, POOL_SZ));
+	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(segv_status(status));
+	EXPECT_EQ(5, self->map[off]);
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+	close(go[0]);
+	close(go[1]);
+}
+
+/*
+ * A reference taken through a mapping that is gone since still keeps a
+ * written page from being sealed.
+ */
+TEST_F(seal, reference_outliving_its_mapping_is_busy)
+{
+	struct iovec iov;
+	uint8_t buf[PG], *map2;
+	struct mbx_recv r;
+	uint64_t off;
+	int p[2];
+
+	catch_segv();
+	ASSERT_EQ(0, pipe(p));
+	map2 = mmap(NULL, POOL_SZ, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map2);
+	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
+	t_fill(map2 + off, PG, 50);
+	iov = (struct iovec){ .iov_base = map2 + off, .iov_len = PG };
+	ASSERT_EQ((ssize_t)PG, vmsplice(p[1], &iov, 1, 0));
+	ASSERT_EQ(0, munmap(map2, POOL_SZ));
+	EXPECT_EQ(-EBUSY, seal_send(self->fd, off, PG, 0));
+	ASSERT_EQ((ssize_t)PG, read(p[0], buf, PG));
+	EXPECT_TRUE(t_check(buf, PG, 50));
+	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
+	EXPECT_EQ(-1, try_write(self->map + off, 1));
+	ASSERT_EQ(0, recv_inplace(self->fd, &r));
+	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
+	close(p[0]);
+	close(p[1]);
+}
+
 TEST(libmailbox_calls)
 {
 	int fd = t_pool_port(CAP, MSG, POOL_SZ, NULL, 0600, 0);
