@@ -444,6 +444,48 @@ TEST_F(seal, failed_send_leaves_region_sealed_and_held)
 	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
+/* A pipe holding a reference to the page at @page (vmsplice()). */
+static int splice_page(int p[2], uint8_t *page)
+{
+	struct iovec iov = { .iov_base = page, .iov_len = PG };
+
+	if (pipe(p))
+		return -1;
+	return vmsplice(p[1], &iov, 1, 0) == (ssize_t)PG ? 0 : -1;
+}
+
+/* Read the page back out of the pipe, and close it: 0 if it held @seed's. */
+static int drain(int p[2], uint32_t seed)
+{
+	uint8_t buf[PG];
+	int ret;
+
+	ret = read(p[0], buf, PG) == (ssize_t)PG && t_check(buf, PG, seed) ?
+	      0 : -1;
+	close(p[0]);
+	close(p[1]);
+	return ret;
+}
+
+/*
+ * Seal-send the page at @off, holding @seed's pattern: the store after it
+ * is refused, the receiver gets it sealed and unchanged, and it is freed.
+ */
+static void seal_take_free(struct __test_metadata *_metadata, int fd,
+			   uint8_t *map, uint64_t off, uint32_t seed)
+{
+	struct mbx_recv r;
+
+	ASSERT_EQ(0, seal_send(fd, off, PG, 0));
+	EXPECT_EQ(-1, try_write(map + off, 9));
+	ASSERT_EQ(0, recv_inplace(fd, &r));
+	EXPECT_EQ(off, r.offset);
+	EXPECT_TRUE(r.msg_flags & MBX_MSG_SEALED);
+	EXPECT_TRUE(t_check(map + off, PG, seed));
+	EXPECT_EQ(0, t_buf_release(fd, off, PG));
+	EXPECT_EQ(POOL_SZ, pool_free(fd));
+}
+
 /*
  * A page referenced beyond its mappings (here by a pipe that vmsplice()
  * filled from it) could be written past the seal: the sealed send waits
@@ -452,18 +494,14 @@ TEST_F(seal, failed_send_leaves_region_sealed_and_held)
  */
 TEST_F(seal, page_referenced_by_a_pipe_is_ebusy_then_seals_once_drained)
 {
-	struct iovec iov;
-	uint8_t buf[PG];
 	struct mbx_recv r;
 	uint64_t off;
 	int p[2];
 
 	catch_segv();
-	ASSERT_EQ(0, pipe(p));
 	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
 	t_fill(self->map + off, PG, 7);
-	iov = (struct iovec){ .iov_base = self->map + off, .iov_len = PG };
-	ASSERT_EQ((ssize_t)PG, vmsplice(p[1], &iov, 1, 0));
+	ASSERT_EQ(0, splice_page(p, self->map + off));
 
 	EXPECT_EQ(-EBUSY, seal_send(self->fd, off, PG, 0));
 	EXPECT_EQ(-EAGAIN, recv_inplace(self->fd, &r));
@@ -473,18 +511,8 @@ TEST_F(seal, page_referenced_by_a_pipe_is_ebusy_then_seals_once_drained)
 	t_fill(self->map + off, PG, 8);
 
 	/* The pipe took the page itself: it reads what the page holds now. */
-	ASSERT_EQ((ssize_t)PG, read(p[0], buf, PG));
-	EXPECT_TRUE(t_check(buf, PG, 8));
-	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
-	EXPECT_EQ(-1, try_write(self->map + off, 9));
-	EXPECT_EQ(0, recv_inplace(self->fd, &r));
-	EXPECT_EQ(off, r.offset);
-	EXPECT_TRUE(r.msg_flags & MBX_MSG_SEALED);
-	EXPECT_TRUE(t_check(self->map + off, PG, 8));
-	EXPECT_EQ(0, t_buf_release(self->fd, off, PG));
-	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
-	close(p[0]);
-	close(p[1]);
+	EXPECT_EQ(0, drain(p, 8));
+	seal_take_free(_metadata, self->fd, self->map, off, 8);
 }
 
 TEST_F(seal, full_queue_then_retry)
@@ -730,8 +758,6 @@ TEST_F(seal, page_written_again_by_any_route_is_sealed_again)
  */
 TEST_F(seal, unwritten_page_referenced_by_a_pipe_seals)
 {
-	struct iovec iov;
-	uint8_t buf[PG];
 	struct mbx_recv r;
 	uint64_t off, off2;
 	int p[2];
@@ -743,19 +769,9 @@ TEST_F(seal, unwritten_page_referenced_by_a_pipe_seals)
 	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off2));
 	ASSERT_EQ(off, off2);
 
-	ASSERT_EQ(0, pipe(p));
-	iov = (struct iovec){ .iov_base = self->map + off, .iov_len = PG };
-	ASSERT_EQ((ssize_t)PG, vmsplice(p[1], &iov, 1, 0));
-	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
-	EXPECT_EQ(-1, try_write(self->map + off, 9));
-	ASSERT_EQ((ssize_t)PG, read(p[0], buf, PG));
-	EXPECT_TRUE(t_check(buf, PG, 3));
-	ASSERT_EQ(0, recv_inplace(self->fd, &r));
-	EXPECT_TRUE(t_check(self->map + off, PG, 3));
-	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
-	EXPECT_EQ(POOL_SZ, pool_free(self->fd));
-	close(p[0]);
-	close(p[1]);
+	ASSERT_EQ(0, splice_page(p, self->map + off));
+	seal_take_free(_metadata, self->fd, self->map, off, 3);
+	EXPECT_EQ(0, drain(p, 3));
 }
 
 /*
@@ -764,28 +780,17 @@ TEST_F(seal, unwritten_page_referenced_by_a_pipe_seals)
  */
 TEST_F(seal, busy_page_stays_busy_until_its_reference_goes)
 {
-	struct iovec iov;
-	uint8_t buf[PG];
-	struct mbx_recv r;
 	uint64_t off;
 	int p[2];
 
 	catch_segv();
-	ASSERT_EQ(0, pipe(p));
 	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
 	t_fill(self->map + off, PG, 11);
-	iov = (struct iovec){ .iov_base = self->map + off, .iov_len = PG };
-	ASSERT_EQ((ssize_t)PG, vmsplice(p[1], &iov, 1, 0));
+	ASSERT_EQ(0, splice_page(p, self->map + off));
 	EXPECT_EQ(-EBUSY, seal_send(self->fd, off, PG, 0));
 	EXPECT_EQ(-EBUSY, seal_send(self->fd, off, PG, 0));
-	ASSERT_EQ((ssize_t)PG, read(p[0], buf, PG));
-	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
-	EXPECT_EQ(-1, try_write(self->map + off, 1));
-	ASSERT_EQ(0, recv_inplace(self->fd, &r));
-	EXPECT_TRUE(t_check(self->map + off, PG, 11));
-	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
-	close(p[0]);
-	close(p[1]);
+	EXPECT_EQ(0, drain(p, 11));
+	seal_take_free(_metadata, self->fd, self->map, off, 11);
 }
 
 /*
@@ -826,6 +831,36 @@ TEST_F(seal, region_with_some_pages_written_is_sealed_whole)
 	munmap(map2, POOL_SZ);
 }
 
+/* A child that will store @v at @p once told to (go_store()), or -1. */
+static pid_t child_to_store(int go[2], uint8_t *p, uint8_t v)
+{
+	pid_t pid;
+	char c;
+
+	if (pipe(go))
+		return -1;
+	pid = fork();
+	if (pid)
+		return pid;
+	signal(SIGSEGV, SIG_DFL);
+	if (read(go[0], &c, 1) != 1)
+		_exit(2);
+	*p = v;
+	_exit(0);
+}
+
+/* Tell child_to_store()'s child to store: its wait status, or -1. */
+static int go_store(int go[2], pid_t pid)
+{
+	int status;
+
+	if (write(go[1], "x", 1) != 1 || waitpid(pid, &status, 0) != pid)
+		status = -1;
+	close(go[0]);
+	close(go[1]);
+	return status;
+}
+
 /*
  * A child forked after its parent wrote the page shares the parent's
  * writable entry; still alive at the seal, it cannot write after it.
@@ -833,7 +868,7 @@ TEST_F(seal, region_with_some_pages_written_is_sealed_whole)
 TEST_F(seal, live_child_with_a_writable_entry_cannot_write_after_the_seal)
 {
 	struct mbx_recv r;
-	int go[2], status, round;
+	int go[2], round;
 	uint64_t off;
 	pid_t pid;
 
@@ -841,28 +876,14 @@ TEST_F(seal, live_child_with_a_writable_entry_cannot_write_after_the_seal)
 	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
 	for (round = 0; round < 2; round++) {
 		t_fill(self->map + off, PG, 20 + round);
-		ASSERT_EQ(0, pipe(go));
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (!pid) {
-			char c;
-
-			signal(SIGSEGV, SIG_DFL);
-			if (read(go[0], &c, 1) != 1)
-				_exit(2);
-			self->map[off] = 0x77;
-			_exit(0);
-		}
+		pid = child_to_store(go, self->map + off, 0x77);
+		ASSERT_LT(0, pid);
 		ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
-		ASSERT_EQ(1, write(go[1], "x", 1));
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		EXPECT_TRUE(segv_status(status));
+		EXPECT_TRUE(segv_status(go_store(go, pid)));
 		EXPECT_TRUE(t_check(self->map + off, PG, 20 + round));
 		ASSERT_EQ(0, recv_inplace(self->fd, &r));
 		ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
 		ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
-		close(go[0]);
-		close(go[1]);
 	}
 	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
 }
@@ -1032,7 +1053,7 @@ TEST_F(seal, mapping_that_only_reads_keeps_its_entries)
 TEST_F(seal, moved_split_and_inherited_mappings_are_sealed)
 {
 	uint8_t *map2, *moved, *spot;
-	int go[2], status;
+	int go[2];
 	struct mbx_recv r;
 	uint64_t off;
 	pid_t pid;
@@ -1064,28 +1085,14 @@ TEST_F(seal, moved_split_and_inherited_mappings_are_sealed)
 
 	/* Written, inherited by a child, then unmapped by the parent. */
 	moved[off] = 5;
-	ASSERT_EQ(0, pipe(go));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		char c;
-
-		signal(SIGSEGV, SIG_DFL);
-		if (read(go[0], &c, 1) != 1)
-			_exit(2);
-		moved[off] = 6;
-		_exit(0);
-	}
+	pid = child_to_store(go, moved + off, 6);
+	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, munmap(moved, POOL_SZ));
 	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
-	ASSERT_EQ(1, write(go[1], "x", 1));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(segv_status(status));
+	EXPECT_TRUE(segv_status(go_store(go, pid)));
 	EXPECT_EQ(5, self->map[off]);
 	ASSERT_EQ(0, recv_inplace(self->fd, &r));
 	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
-	close(go[0]);
-	close(go[1]);
 }
 
 /*
@@ -1094,31 +1101,21 @@ TEST_F(seal, moved_split_and_inherited_mappings_are_sealed)
  */
 TEST_F(seal, reference_outliving_its_mapping_is_busy)
 {
-	struct iovec iov;
-	uint8_t buf[PG], *map2;
-	struct mbx_recv r;
+	uint8_t *map2;
 	uint64_t off;
 	int p[2];
 
 	catch_segv();
-	ASSERT_EQ(0, pipe(p));
 	map2 = mmap(NULL, POOL_SZ, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    self->fd, 0);
 	ASSERT_NE(MAP_FAILED, map2);
 	ASSERT_EQ(0, t_buf_alloc(self->fd, PG, MBX_BUF_PAGES, 0, &off));
 	t_fill(map2 + off, PG, 50);
-	iov = (struct iovec){ .iov_base = map2 + off, .iov_len = PG };
-	ASSERT_EQ((ssize_t)PG, vmsplice(p[1], &iov, 1, 0));
+	ASSERT_EQ(0, splice_page(p, map2 + off));
 	ASSERT_EQ(0, munmap(map2, POOL_SZ));
 	EXPECT_EQ(-EBUSY, seal_send(self->fd, off, PG, 0));
-	ASSERT_EQ((ssize_t)PG, read(p[0], buf, PG));
-	EXPECT_TRUE(t_check(buf, PG, 50));
-	ASSERT_EQ(0, seal_send(self->fd, off, PG, 0));
-	EXPECT_EQ(-1, try_write(self->map + off, 1));
-	ASSERT_EQ(0, recv_inplace(self->fd, &r));
-	ASSERT_EQ(0, t_buf_release(self->fd, off, PG));
-	close(p[0]);
-	close(p[1]);
+	EXPECT_EQ(0, drain(p, 50));
+	seal_take_free(_metadata, self->fd, self->map, off, 50);
 }
 
 TEST(libmailbox_calls)
