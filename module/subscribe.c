@@ -38,7 +38,7 @@ long mbx_ioctl_subscribe(struct file *file, unsigned int cmd,
 			 struct mbx_subscribe __user *uarg)
 {
 	struct mbx_port *port = mbx_file_port(file);
-	u64 room = (u64)port->capacity * port->max_msg_size;
+	u64 room = mbx_topic_max_bytes(port);
 	struct mbx_subscribe args;
 	struct mbx_sub *sub;
 	int ret;

@@ -670,6 +670,20 @@ void __mbx_sub_start(struct mbx_port *port, struct mbx_sub *sub)
 }
 
 /**
+ * mbx_topic_max_bytes() - the largest byte limit of a backlog, its default
+ * @port: the topic
+ *
+ * Room for capacity messages of max_msg_size, and for the whole pool: a
+ * region counts its length, which max_msg_size does not bound, so by
+ * default a backlog holds as many regions as messages, as a port's queue
+ * does; a subscriber may set a lower limit to bound its share of the pool.
+ */
+u64 mbx_topic_max_bytes(const struct mbx_port *port)
+{
+	return (u64)port->capacity * port->max_msg_size + port->pool_size;
+}
+
+/**
  * __mbx_topic_sub_start() - subscribe a new file with the default policy
  * @port: the topic
  * @sub:  from mbx_topic_sub_alloc()
@@ -680,7 +694,7 @@ void __mbx_topic_sub_start(struct mbx_port *port, struct mbx_sub *sub)
 {
 	sub->policy = MBX_SUB_BLOCK;
 	sub->max_msgs = port->capacity;
-	sub->max_bytes = (u64)port->capacity * port->max_msg_size;
+	sub->max_bytes = mbx_topic_max_bytes(port);
 	__mbx_sub_start(port, sub);
 }
 

@@ -175,6 +175,80 @@ TEST(receive_in_place_releases_the_subscribers_last_region)
 	close(fd);
 }
 
+/* Send a region of @len bytes, filled, without waiting for a backlog. */
+static long send_region_nowait(int fd, void *base, size_t len, uint32_t seed)
+{
+	struct mbx_send s = { .len = len,
+			      .flags = MBX_SEND_BUF | MBX_NONBLOCK };
+	uint64_t off;
+	long ret = mbx_buf_alloc(fd, len, &off);
+
+	if (ret)
+		return ret;
+	t_fill(mbx_buf_ptr(base, off), len, seed);
+	s.offset = off;
+	ret = t_ioctl(fd, MBX_IOC_SEND, &s);
+	if (ret)
+		mbx_buf_release(fd, off, len);
+	return ret;
+}
+
+/*
+ * A backlog's default byte limit covers the pool: regions larger than
+ * max_msg_size queue up to the backlog's message limit, as on an ordinary
+ * port, rather than one at a time.  A byte limit set by the subscriber
+ * counts regions too, and may be at most capacity x max_msg_size plus the
+ * pool's size.
+ */
+TEST(backlog_default_limits_hold_regions_up_to_the_capacity)
+{
+	enum { CAP = 4, LEN = 4096 };
+	int fd = pool_topic(CAP), a, i;
+	struct mbx_recv r;
+	uint64_t got = 0;
+	size_t size;
+	void *base;
+
+	ASSERT_LE(0, fd);
+	a = sub(fd);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	for (i = 0; i < CAP; i++)
+		ASSERT_EQ(0, send_region_nowait(fd, base, LEN, i));
+	EXPECT_EQ(-EAGAIN, send_region_nowait(fd, base, LEN, CAP));
+	EXPECT_EQ(CAP, T_INFO(a, sub_depth));
+	EXPECT_EQ(CAP * LEN, T_INFO64(a, sub_bytes));
+	for (i = 0; i < CAP; i++) {
+		memset(&r, 0, sizeof(r));
+		r.flags = MBX_RECV_INPLACE;
+		if (i) {
+			r.flags |= MBX_RECV_RELEASE;
+			r.release_offset = got;
+			r.release_len = LEN;
+		}
+		ASSERT_EQ(0, t_ioctl(a, MBX_IOC_RECV, &r));
+		ASSERT_EQ(LEN, r.len);
+		got = r.offset;
+		EXPECT_TRUE(t_check(mbx_buf_ptr(base, got), LEN, i));
+	}
+	EXPECT_EQ(0, mbx_buf_release(a, got, LEN));
+	EXPECT_EQ(POOL, pool_free(fd));
+
+	/* An explicit limit of two regions' bytes. */
+	ASSERT_EQ(-EINVAL, mbx_subscribe(a, MBX_SUB_BLOCK, 0,
+					 CAP * 256 + POOL + 1));
+	ASSERT_EQ(0, mbx_subscribe(a, MBX_SUB_BLOCK, 0, CAP * 256 + POOL));
+	ASSERT_EQ(0, mbx_subscribe(a, MBX_SUB_BLOCK, 0, 2 * LEN));
+	EXPECT_EQ(0, send_region_nowait(fd, base, LEN, 1));
+	EXPECT_EQ(0, send_region_nowait(fd, base, LEN, 2));
+	EXPECT_EQ(-EAGAIN, send_region_nowait(fd, base, LEN, 3));
+	EXPECT_EQ(2, T_INFO(a, sub_depth));
+	close(a);
+	EXPECT_EQ(POOL, pool_free(fd));
+	mbx_pool_unmap(base, size);
+	close(fd);
+}
+
 TEST(subscriber_cannot_send_a_region_it_holds)
 {
 	int fd = pool_topic(4), a;

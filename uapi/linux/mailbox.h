@@ -503,9 +503,10 @@ struct mbx_notify {
  * @policy:    MBX_SUB_BLOCK or MBX_SUB_DROP_OLDEST
  * @max_msgs:  backlog limit in messages, 1..capacity; 0 means capacity
  * @reserved:  zero
- * @max_bytes: backlog limit in payload bytes, 1..capacity * max_msg_size;
- *             0 means capacity * max_msg_size.  A message always fits an
- *             empty backlog, whatever its size.
+ * @max_bytes: backlog limit in payload bytes (a pool region counts its
+ *             length), 1..capacity * max_msg_size + pool_size; 0 means
+ *             that maximum.  A message always fits an empty backlog,
+ *             whatever its size.
  *
  * Subscribes the fd, which then gets every message sent from now on; on
  * an fd already subscribed, changes its policy and limits and keeps its
