@@ -695,24 +695,22 @@ int mbx_recv_args(struct file *file, struct mbx_recv *args,
 	size_t len;
 	int ret;
 
-	if (args->flags & MBX_RECV_RELEASE) {
-		if (!port->pool)
-			return -ENODEV;
-		ret = port->topic ?
-		      mbx_topic_buf_release(file, args->release_offset,
-					    args->release_len) :
-		      mbx_pool_release(port, file, args->release_offset,
-				       args->release_len);
-		if (ret)
-			return ret;
-	}
+	if (args->flags & MBX_RECV_RELEASE && !port->pool)
+		return -ENODEV;
 	if (port->topic) {
+		/* It releases in the hold of the lock that takes a message. */
 		ret = mbx_topic_recv(file, args, uargs, nonblock, deadline);
 		if (ret == -ERESTARTSYS && args->flags & MBX_RECV_RELEASE)
 			ret = -EINTR;
 		return ret;
 	}
 
+	if (args->flags & MBX_RECV_RELEASE) {
+		ret = mbx_pool_release(port, file, args->release_offset,
+				       args->release_len);
+		if (ret)
+			return ret;
+	}
 	if (!nonblock)
 		mbx_recv_spin(port, deadline, spin_ns);
 	len = args->len;

@@ -55,6 +55,7 @@ struct mbx_peek {
 	struct mbx_msg *msg;
 	u32 gen;
 	u32 lost;
+	struct mbx_hold *spare;
 };
 
 /* Free @msg, and give its region back, once nobody uses it. */
@@ -362,27 +363,86 @@ static int __mbx_sub_peek(struct mbx_port *port, struct mbx_sub *sub,
 }
 
 /*
- * Wait for a message and look at it, as __mbx_sub_peek(): 0 with
- * sub->lock held and @pk filled, or -errno.  A message already there is
- * taken in one hold of port->lock; sub->lock is dropped to wait for one.
+ * Take the hold of the region at @offset out of @sub's holds: the hold,
+ * whose message the caller then lets go; NULL if @sub holds no region
+ * there; ERR_PTR(-EINVAL) if it holds one of another length.
  */
-static int mbx_sub_take(struct mbx_port *port, struct mbx_sub *sub,
+static struct mbx_hold *__mbx_sub_unhold(struct mbx_sub *sub, u64 offset,
+					 u64 len)
+{
+	struct mbx_hold *hold;
+
+	list_for_each_entry(hold, &sub->holds, node) {
+		if (mbx_region_offset(hold->msg->region) != offset)
+			continue;
+		if (hold->msg->len != len)
+			return ERR_PTR(-EINVAL);
+		list_del(&hold->node);
+		return hold;
+	}
+	return NULL;
+}
+
+/*
+ * A receive's MBX_RECV_RELEASE of @rel's region, in the hold of port->lock
+ * that then looks at the next message: 1 if it was @sub's and is given
+ * back (its struct mbx_hold kept in pk->spare, for the message taken in
+ * place), 0 if @sub does not hold it, or -EINVAL.
+ */
+static int __mbx_sub_release(struct mbx_port *port, struct mbx_sub *sub,
+			     const struct mbx_recv *rel, struct mbx_peek *pk)
+{
+	struct mbx_hold *hold;
+
+	hold = __mbx_sub_unhold(sub, rel->release_offset, rel->release_len);
+	if (IS_ERR_OR_NULL(hold))
+		return PTR_ERR_OR_ZERO(hold);
+	__mbx_topic_unref(port, hold->msg);
+	pk->spare = hold;
+	return 1;
+}
+
+/*
+ * Release @rel's region if it is not NULL, then wait for a message and
+ * look at it, as __mbx_sub_peek(): 0 with sub->lock held and @pk filled,
+ * or -errno, with the region released unless the release itself failed.
+ * A region the subscription holds is released and a message already
+ * there taken in one hold of port->lock; sub->lock is dropped to wait for
+ * one.  The release waits for sub->lock only to be killed, so that a
+ * signal cannot leave the caller unsure whether it happened.
+ */
+static int mbx_sub_take(struct file *file, const struct mbx_recv *rel,
 			size_t *len, bool inplace, bool nonblock,
 			ktime_t *deadline, struct mbx_peek *pk)
 {
+	struct mbx_port *port = mbx_file_port(file);
+	struct mbx_sub *sub = ((struct mbx_file *)file->private_data)->sub;
 	int ret;
 
 	for (;;) {
-		if (mutex_lock_interruptible(&sub->lock))
+		if (rel ? mutex_lock_killable(&sub->lock) :
+			  mutex_lock_interruptible(&sub->lock))
 			return deadline ? -EINTR : -ERESTARTSYS;
 		spin_lock(&port->lock);
-		ret = __mbx_sub_peek(port, sub, len, inplace, pk);
+		ret = rel ? __mbx_sub_release(port, sub, rel, pk) : 1;
+		if (ret > 0)
+			ret = __mbx_sub_peek(port, sub, len, inplace, pk);
 		mbx_port_unlock(port);
 		if (ret > 0)
 			return 0;
 		mutex_unlock(&sub->lock);
 		if (ret)
 			return ret;
+		if (rel && !pk->spare) {
+			/* A region this file allocated, not one it received. */
+			ret = mbx_pool_release(port, file, rel->release_offset,
+					       rel->release_len);
+			if (ret)
+				return ret;
+			rel = NULL;
+			continue;
+		}
+		rel = NULL;
 		spin_lock(&port->lock);
 		ret = __mbx_sub_wait(port, sub, nonblock, deadline);
 		mbx_port_unlock(port);
@@ -490,12 +550,15 @@ static int mbx_topic_deliver(struct mbx_port *port, struct mbx_recv *args,
  *
  * In place (MBX_RECV_INPLACE, a pool message) the file then holds the
  * message's region with every other subscriber that took it so.  A
- * failed copy leaves the backlog as it was.
+ * failed copy leaves the backlog as it was.  With MBX_RECV_RELEASE the
+ * region @args names is released first (if that fails, nothing else
+ * happens; once released it stays so): one this subscription received in
+ * place in the same hold of port->lock that takes the next message.
  *
  * Context: process context, may sleep.
  * Return: 0, or -ENOTCONN (not subscribed), -EMSGSIZE (args->len, and
  * uargs->len, say the size needed), -EPIPE, -EAGAIN, -ETIMEDOUT, -EINTR,
- * -ERESTARTSYS, -EFAULT, -ENOMEM.
+ * -ERESTARTSYS, -EFAULT, -ENOMEM; a failed release's -EINVAL or -EPERM.
  */
 int mbx_topic_recv(struct file *file, struct mbx_recv *args,
 		   struct mbx_recv __user *uargs, bool nonblock,
@@ -504,17 +567,15 @@ int mbx_topic_recv(struct file *file, struct mbx_recv *args,
 	struct mbx_port *port = mbx_file_port(file);
 	struct mbx_sub *sub = ((struct mbx_file *)file->private_data)->sub;
 	bool inplace = args->flags & MBX_RECV_INPLACE && port->pool;
-	struct mbx_hold *hold = NULL;
-	struct mbx_peek pk;
+	const struct mbx_recv *rel = args->flags & MBX_RECV_RELEASE ? args :
+				     NULL;
+	struct mbx_peek pk = {};
+	struct mbx_hold *hold;
 	size_t len = args->len;
 	int ret;
 
-	if (inplace) {
-		hold = kmalloc(sizeof(*hold), GFP_KERNEL_ACCOUNT);
-		if (!hold)
-			return -ENOMEM;
-	}
-	ret = mbx_sub_take(port, sub, &len, inplace, nonblock, deadline, &pk);
+	ret = mbx_sub_take(file, rel, &len, inplace, nonblock, deadline, &pk);
+	hold = pk.spare;
 	if (ret) {
 		kfree(hold);
 		if (ret == -EMSGSIZE) {
@@ -525,7 +586,10 @@ int mbx_topic_recv(struct file *file, struct mbx_recv *args,
 		return ret;
 	}
 	inplace = inplace && pk.msg->region;
-	ret = mbx_topic_deliver(port, args, uargs, &pk, inplace);
+	if (inplace && !hold)
+		hold = kmalloc(sizeof(*hold), GFP_KERNEL_ACCOUNT);
+	ret = inplace && !hold ? -ENOMEM :
+	      mbx_topic_deliver(port, args, uargs, &pk, inplace);
 	spin_lock(&port->lock);
 	__mbx_sub_commit(port, sub, &pk, !ret, ret ? NULL : inplace ? hold :
 			 NULL);
@@ -573,30 +637,21 @@ int mbx_topic_buf_release(struct file *file, u64 offset, u64 len)
 {
 	struct mbx_port *port = mbx_file_port(file);
 	struct mbx_sub *sub = ((struct mbx_file *)file->private_data)->sub;
-	struct mbx_hold *hold, *found = NULL;
-	int ret = 0;
+	struct mbx_hold *hold;
 
 	if (!sub)
 		return mbx_pool_release(port, file, offset, len);
 	spin_lock(&port->lock);
-	list_for_each_entry(hold, &sub->holds, node) {
-		if (mbx_region_offset(hold->msg->region) == offset) {
-			found = hold;
-			break;
-		}
-	}
-	if (found && found->msg->len != len) {
-		ret = -EINVAL;
-	} else if (found) {
-		list_del(&found->node);
-		__mbx_topic_unref(port, found->msg);
-	}
+	hold = __mbx_sub_unhold(sub, offset, len);
+	if (!IS_ERR_OR_NULL(hold))
+		__mbx_topic_unref(port, hold->msg);
 	mbx_port_unlock(port);
-	if (!found)
+	if (!hold)
 		return mbx_pool_release(port, file, offset, len);
-	if (!ret)
-		kfree(found);
-	return ret;
+	if (IS_ERR(hold))
+		return PTR_ERR(hold);
+	kfree(hold);
+	return 0;
 }
 
 /* Give back every region @sub holds in place. */

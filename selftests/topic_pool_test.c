@@ -175,6 +175,38 @@ TEST(receive_in_place_releases_the_subscribers_last_region)
 	close(fd);
 }
 
+/*
+ * MBX_RECV_RELEASE of a region the subscriber allocated itself (its fd
+ * may send too), not one it received: given back to the pool, and the
+ * receive goes on; a failed receive after it leaves it given back.
+ */
+TEST(receive_release_gives_back_a_region_the_subscriber_allocated)
+{
+	int fd = pool_topic(4), a;
+	uint64_t mine, r1, got;
+	size_t size;
+	void *base;
+
+	ASSERT_LE(0, fd);
+	a = mbx_port_dup(fd, MBX_RECV | MBX_SEND | MBX_NONBLOCK);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	ASSERT_EQ(0, mbx_buf_alloc(a, 100, &mine));
+	ASSERT_EQ(0, send_region(fd, base, 200, 1, &r1));
+	EXPECT_EQ(-EINVAL, mbx_recv_inplace_release(a, mine, 99, &got, NULL));
+	ASSERT_EQ(200, mbx_recv_inplace_release(a, mine, 100, &got, NULL));
+	EXPECT_EQ(r1, got);
+	EXPECT_NE(0, mbx_buf_release(a, mine, 100));
+	ASSERT_EQ(0, mbx_buf_alloc(a, 100, &mine));
+	EXPECT_EQ(-EAGAIN, mbx_recv_inplace_release(a, mine, 100, &got, NULL));
+	EXPECT_NE(0, mbx_buf_release(a, mine, 100));
+	EXPECT_EQ(0, mbx_buf_release(a, r1, 200));
+	EXPECT_EQ(POOL, pool_free(fd));
+	mbx_pool_unmap(base, size);
+	close(a);
+	close(fd);
+}
+
 /* Send a region of @len bytes, filled, without waiting for a backlog. */
 static long send_region_nowait(int fd, void *base, size_t len, uint32_t seed)
 {
