@@ -450,6 +450,7 @@ void __mbx_notify_drop(struct mbx_port *port);
 /* topic.c */
 struct mbx_sub *mbx_topic_sub_alloc(void);
 u64 mbx_topic_max_bytes(const struct mbx_port *port);
+u64 mbx_topic_default_bytes(const struct mbx_port *port, u32 policy);
 void __mbx_topic_sub_start(struct mbx_port *port, struct mbx_sub *sub);
 void mbx_topic_sub_free(struct mbx_port *port, struct mbx_sub *sub);
 int __mbx_topic_send(struct mbx_port *port, struct mbx_msg *msg,

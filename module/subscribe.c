@@ -56,7 +56,8 @@ long mbx_ioctl_subscribe(struct file *file, unsigned int cmd,
 	spin_lock(&port->lock);
 	sub->policy = args.policy;
 	sub->max_msgs = args.max_msgs ?: port->capacity;
-	sub->max_bytes = args.max_bytes ?: room;
+	sub->max_bytes = args.max_bytes ?:
+			 mbx_topic_default_bytes(port, args.policy);
 	sub->full = false;
 	if (!sub->active)
 		__mbx_sub_start(port, sub);

@@ -408,8 +408,8 @@ static int __mbx_sub_release(struct mbx_port *port, struct mbx_sub *sub,
  * or -errno, with the region released unless the release itself failed.
  * A region the subscription holds is released and a message already
  * there taken in one hold of port->lock; sub->lock is dropped to wait for
- * one.  The release waits for sub->lock only to be killed, so that a
- * signal cannot leave the caller unsure whether it happened.
+ * one.  A signal while waiting for sub->lock with the release pending
+ * releases it apart (mbx_topic_buf_release()): -EINTR then says it was.
  */
 static int mbx_sub_take(struct file *file, const struct mbx_recv *rel,
 			size_t *len, bool inplace, bool nonblock,
@@ -420,9 +420,13 @@ static int mbx_sub_take(struct file *file, const struct mbx_recv *rel,
 	int ret;
 
 	for (;;) {
-		if (rel ? mutex_lock_killable(&sub->lock) :
-			  mutex_lock_interruptible(&sub->lock))
-			return deadline ? -EINTR : -ERESTARTSYS;
+		if (mutex_lock_interruptible(&sub->lock)) {
+			if (!rel)
+				return deadline ? -EINTR : -ERESTARTSYS;
+			ret = mbx_topic_buf_release(file, rel->release_offset,
+						    rel->release_len);
+			return ret ?: -EINTR;
+		}
 		spin_lock(&port->lock);
 		ret = rel ? __mbx_sub_release(port, sub, rel, pk) : 1;
 		if (ret > 0)
@@ -725,17 +729,33 @@ void __mbx_sub_start(struct mbx_port *port, struct mbx_sub *sub)
 }
 
 /**
- * mbx_topic_max_bytes() - the largest byte limit of a backlog, its default
+ * mbx_topic_max_bytes() - the largest byte limit of a backlog
  * @port: the topic
  *
  * Room for capacity messages of max_msg_size, and for the whole pool: a
- * region counts its length, which max_msg_size does not bound, so by
- * default a backlog holds as many regions as messages, as a port's queue
- * does; a subscriber may set a lower limit to bound its share of the pool.
+ * region counts its length, which max_msg_size does not bound.
  */
 u64 mbx_topic_max_bytes(const struct mbx_port *port)
 {
 	return (u64)port->capacity * port->max_msg_size + port->pool_size;
+}
+
+/**
+ * mbx_topic_default_bytes() - a backlog's byte limit when none is asked for
+ * @port:   the topic
+ * @policy: the subscription's policy
+ *
+ * A block-policy backlog may hold as many regions as messages, as a port's
+ * queue does: the publisher waits for it anyway.  A drop-oldest one keeps
+ * capacity messages of max_msg_size (one region at least, as it fits an
+ * empty backlog): its publisher never waits for it, and could not publish
+ * at all if a stalled subscriber kept the whole pool.
+ */
+u64 mbx_topic_default_bytes(const struct mbx_port *port, u32 policy)
+{
+	if (policy == MBX_SUB_DROP_OLDEST)
+		return (u64)port->capacity * port->max_msg_size;
+	return mbx_topic_max_bytes(port);
 }
 
 /**
@@ -749,7 +769,7 @@ void __mbx_topic_sub_start(struct mbx_port *port, struct mbx_sub *sub)
 {
 	sub->policy = MBX_SUB_BLOCK;
 	sub->max_msgs = port->capacity;
-	sub->max_bytes = mbx_topic_max_bytes(port);
+	sub->max_bytes = mbx_topic_default_bytes(port, MBX_SUB_BLOCK);
 	__mbx_sub_start(port, sub);
 }
 

@@ -207,13 +207,13 @@ TEST(receive_release_gives_back_a_region_the_subscriber_allocated)
 	close(fd);
 }
 
-/* Send a region of @len bytes, filled, without waiting for a backlog. */
+/* Send a region of @len bytes, filled, waiting neither for space nor room. */
 static long send_region_nowait(int fd, void *base, size_t len, uint32_t seed)
 {
 	struct mbx_send s = { .len = len,
 			      .flags = MBX_SEND_BUF | MBX_NONBLOCK };
 	uint64_t off;
-	long ret = mbx_buf_alloc(fd, len, &off);
+	long ret = t_buf_alloc(fd, len, MBX_NONBLOCK, 0, &off);
 
 	if (ret)
 		return ret;
@@ -275,6 +275,37 @@ TEST(backlog_default_limits_hold_regions_up_to_the_capacity)
 	EXPECT_EQ(0, send_region_nowait(fd, base, LEN, 2));
 	EXPECT_EQ(-EAGAIN, send_region_nowait(fd, base, LEN, 3));
 	EXPECT_EQ(2, T_INFO(a, sub_depth));
+	close(a);
+	EXPECT_EQ(POOL, pool_free(fd));
+	mbx_pool_unmap(base, size);
+	close(fd);
+}
+
+/*
+ * A drop-oldest backlog's default byte limit leaves the pool out: a
+ * subscriber that stopped reading keeps one large region, not the whole
+ * pool, and its publisher, which never waits for it, always finds space.
+ */
+TEST(stalled_drop_oldest_subscriber_does_not_keep_the_pool)
+{
+	enum { CAP = 4, LEN = POOL / CAP, N = 3 * CAP };
+	int fd = pool_topic(CAP), a, i;
+	uint64_t got;
+	size_t size;
+	void *base;
+
+	ASSERT_LE(0, fd);
+	a = sub(fd);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, mbx_subscribe(a, MBX_SUB_DROP_OLDEST, 0, 0));
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, send_region_nowait(fd, base, LEN, i));
+	EXPECT_EQ(1, T_INFO(a, sub_depth));
+	EXPECT_EQ(N - 1, T_INFO64(a, sub_dropped));
+	EXPECT_EQ(POOL - LEN, pool_free(fd));
+	ASSERT_EQ(LEN, mbx_recv_inplace(a, &got, NULL));
+	EXPECT_TRUE(t_check(mbx_buf_ptr(base, got), LEN, N - 1));
 	close(a);
 	EXPECT_EQ(POOL, pool_free(fd));
 	mbx_pool_unmap(base, size);

@@ -505,8 +505,9 @@ struct mbx_notify {
  * @reserved:  zero
  * @max_bytes: backlog limit in payload bytes (a pool region counts its
  *             length), 1..capacity * max_msg_size + pool_size; 0 means
- *             that maximum.  A message always fits an empty backlog,
- *             whatever its size.
+ *             that maximum with MBX_SUB_BLOCK, capacity * max_msg_size
+ *             with MBX_SUB_DROP_OLDEST.  A message always fits an empty
+ *             backlog, whatever its size.
  *
  * Subscribes the fd, which then gets every message sent from now on; on
  * an fd already subscribed, changes its policy and limits and keeps its
