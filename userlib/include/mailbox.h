@@ -146,8 +146,9 @@ int mbx_notify(int port, const struct mbx_notify *args);
  * capacity as its limits; the fd that created the topic is not.
  * mbx_subscribe() subscribes an fd, or changes the policy
  * (MBX_SUB_BLOCK, MBX_SUB_DROP_OLDEST) and backlog limits (0: the topic's
- * capacity, and capacity * max_msg_size bytes) of a subscribed one,
- * keeping its backlog; mbx_unsubscribe() frees the backlog at once.
+ * capacity, and capacity * max_msg_size bytes, plus the pool's size with
+ * MBX_SUB_BLOCK) of a subscribed one, keeping its backlog;
+ * mbx_unsubscribe() frees the backlog at once.
  * mbx_topic_recv() is mbx_recv() that also says how many messages this
  * subscriber lost to drop-oldest since its last receive (@dropped may be
  * NULL).
