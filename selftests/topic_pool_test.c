@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -592,75 +593,184 @@ static int uffd_wp(int uffd, void *p, int on)
 }
 
 /*
- * MBX_IOC_UNSUBSCRIBE while a receive in place is between its look at the
- * message and its commit (its results held up on a page userfaultfd
- * write-protects): the receive ends first, then the unsubscribe gives back
- * every region the fd holds.  Once, the unsubscribe did not wait, the
- * receive then added its hold to the unsubscribed fd, and the region
- * stayed out of the pool until the fd was closed (found by a review).
+ * A receive in place on @fd held up between its look at the message and
+ * its commit, with the subscription's lock held: its results go to a page
+ * that userfaultfd write-protects.
  */
-TEST(unsubscribe_waits_for_a_receive_in_place_in_flight)
+struct stalled {
+	struct in_flight f;
+	pthread_t t;
+	int uffd;
+	char *page;
+	uint64_t offset;	/* what the receive returned, once ended */
+};
+
+/* Start @st's receive and wait until it is held up: 0, or -errno. */
+static int stall_recv(struct stalled *st, int fd)
 {
 	struct uffdio_api api = { .api = UFFD_API,
 				  .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
-	struct in_flight rf = { 0 }, uf = { 0 };
 	struct pollfd pfd = { .events = POLLIN };
-	int fd = pool_topic(4), s, uffd;
 	struct uffd_msg msg;
-	pthread_t rt, ut;
+
+	memset(st, 0, sizeof(*st));
+	st->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (st->uffd < 0 || ioctl(st->uffd, UFFDIO_API, &api))
+		return -EOPNOTSUPP;
+	st->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (st->page == MAP_FAILED)
+		return -ENOMEM;
+	st->f.r = (struct mbx_recv *)st->page;
+	st->f.r->flags = MBX_RECV_INPLACE;
+	st->f.r->len = 4096;
+	st->f.fd = fd;
+	reg.range.start = (uintptr_t)st->page;
+	reg.range.len = 4096;
+	if (ioctl(st->uffd, UFFDIO_REGISTER, &reg) ||
+	    uffd_wp(st->uffd, st->page, 1))
+		return -errno;
+	if (pthread_create(&st->t, NULL, recv_in_place, &st->f))
+		return -EAGAIN;
+	pfd.fd = st->uffd;
+	if (poll(&pfd, 1, T_WAIT_MS) != 1 ||
+	    read(st->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/* Let @st's receive go on and end: its result (st->offset). */
+static long stall_end(struct stalled *st)
+{
+	if (uffd_wp(st->uffd, st->page, 0) || pthread_join(st->t, NULL))
+		return -errno;
+	st->offset = st->f.r->offset;
+	munmap(st->page, 4096);
+	close(st->uffd);
+	return st->f.ret;
+}
+
+/*
+ * MBX_IOC_UNSUBSCRIBE while a receive in place is between its look at the
+ * message and its commit: the receive ends first, then the unsubscribe
+ * gives back every region the fd holds.  Once, the unsubscribe did not
+ * wait, the receive then added its hold to the unsubscribed fd, and the
+ * region stayed out of the pool until the fd was closed (found by a
+ * review).
+ */
+TEST(unsubscribe_waits_for_a_receive_in_place_in_flight)
+{
+	int fd = pool_topic(4), s, ret;
+	struct in_flight uf = { 0 };
+	struct stalled st;
+	pthread_t ut;
 	uint64_t off;
 	size_t size;
 	void *base;
-	char *page;
 
 	ASSERT_LE(0, fd);
-	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
-		SKIP(close(fd); return, "no userfaultfd write-protect: %s",
-		     strerror(errno));
 	s = sub(fd);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
 	ASSERT_EQ(0, send_region(fd, base, 1000, 3, &off));
-
-	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, page);
-	rf.r = (struct mbx_recv *)page;
-	rf.r->flags = MBX_RECV_INPLACE;
-	rf.r->len = 4096;
-	rf.fd = s;
-	uf.fd = s;
-	reg.range.start = (uintptr_t)page;
-	reg.range.len = 4096;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
-	ASSERT_EQ(0, uffd_wp(uffd, page, 1));
-
-	/* The receive looks at the message, then stops writing its results. */
-	ASSERT_EQ(0, pthread_create(&rt, NULL, recv_in_place, &rf));
-	pfd.fd = uffd;
-	ASSERT_EQ(1, poll(&pfd, 1, T_WAIT_MS));
-	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
-	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ret = stall_recv(&st, s);
+	if (ret == -EOPNOTSUPP)
+		SKIP(close(s); close(fd); return,
+		     "no userfaultfd write-protect");
+	ASSERT_EQ(0, ret);
 
 	/* The unsubscribe must wait for it. */
+	uf.fd = s;
 	ASSERT_EQ(0, pthread_create(&ut, NULL, unsubscribe, &uf));
 	t_sleep_ms(200);
 	EXPECT_EQ(0, __atomic_load_n(&uf.done, __ATOMIC_ACQUIRE))
 		TH_LOG("the unsubscribe did not wait for the receive in flight");
-	EXPECT_EQ(0, __atomic_load_n(&rf.done, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(0, __atomic_load_n(&st.f.done, __ATOMIC_ACQUIRE));
 
-	ASSERT_EQ(0, uffd_wp(uffd, page, 0));
-	ASSERT_EQ(0, pthread_join(rt, NULL));
+	EXPECT_EQ(0, stall_end(&st));
 	ASSERT_EQ(0, pthread_join(ut, NULL));
-	EXPECT_EQ(0, rf.ret);
 	EXPECT_EQ(0, uf.ret);
-	EXPECT_EQ(off, rf.r->offset);
+	EXPECT_EQ(off, st.offset);
 	/* Unsubscribed: nothing held, the region is back in the pool. */
 	EXPECT_EQ(POOL, pool_free(fd));
-	munmap(page, 4096);
-	close(uffd);
+	mbx_pool_unmap(base, size);
+	close(s);
+	close(fd);
+}
+
+static void on_usr1(int sig)
+{
+}
+
+struct release_recv {
+	int fd;
+	uint64_t off;
+	long ret;
+	int done;
+};
+
+static void *release_and_recv(void *arg)
+{
+	struct release_recv *rr = arg;
+	uint64_t got;
+
+	rr->ret = mbx_recv_inplace_release(rr->fd, rr->off, 100, &got, NULL);
+	__atomic_store_n(&rr->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A receive with MBX_RECV_RELEASE that a signal interrupts while it waits
+ * for another receive of its subscription (held up mid-way) returns EINTR
+ * with its region released: the caller knows where the region stands.
+ */
+TEST(receive_release_interrupted_waiting_for_the_subscription_releases)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	int fd = pool_topic(4), s, ret;
+	struct release_recv rr = { 0 };
+	struct stalled st;
+	uint64_t held, off;
+	pthread_t t;
+	size_t size;
+	void *base;
+
+	ASSERT_LE(0, fd);
+	s = sub(fd);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, mbx_pool_map(fd, &base, &size));
+	ASSERT_EQ(0, send_region(fd, base, 100, 1, &off));
+	ASSERT_EQ(100, mbx_recv_inplace(s, &held, NULL));
+	ASSERT_EQ(0, send_region(fd, base, 200, 2, &off));
+	ret = stall_recv(&st, s);
+	if (ret == -EOPNOTSUPP)
+		SKIP(close(s); close(fd); return,
+		     "no userfaultfd write-protect");
+	ASSERT_EQ(0, ret);
+
+	rr.fd = s;
+	rr.off = held;
+	ASSERT_EQ(0, pthread_create(&t, NULL, release_and_recv, &rr));
+	t_sleep_ms(200);
+	EXPECT_EQ(0, __atomic_load_n(&rr.done, __ATOMIC_ACQUIRE));
+	ASSERT_EQ(0, pthread_kill(t, SIGUSR1));
+	t_sleep_ms(200);
+	EXPECT_EQ(1, __atomic_load_n(&rr.done, __ATOMIC_ACQUIRE))
+		TH_LOG("the signal did not end the wait for the subscription");
+	EXPECT_EQ(0, __atomic_load_n(&st.f.done, __ATOMIC_ACQUIRE));
+
+	EXPECT_EQ(0, stall_end(&st));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(-EINTR, rr.ret);
+	/* Released: not the subscriber's any more. */
+	EXPECT_NE(0, mbx_buf_release(s, held, 100));
+	EXPECT_EQ(off, st.offset);
+	EXPECT_EQ(0, mbx_buf_release(s, off, 200));
+	EXPECT_EQ(POOL, pool_free(fd));
+	mbx_pool_unmap(base, size);
 	close(s);
 	close(fd);
 }
