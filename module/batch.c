@@ -142,8 +142,8 @@ static int mbx_batch_send_chunk(struct file *file, const struct mbx_send *ents,
 }
 
 /*
- * The same on a topic, one message at a time (topic.c): the @valid checked
- * entries, as mbx_batch_recv_chunk() would.
+ * The same on a topic, one message at a time (topic_recv.c): the @valid
+ * checked entries, as mbx_batch_recv_chunk() would.
  */
 static int mbx_batch_recv_topic(struct file *file, struct mbx_recv *ents,
 				void __user *uents, size_t usize, u32 valid,

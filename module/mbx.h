@@ -455,6 +455,8 @@ void __mbx_topic_sub_start(struct mbx_port *port, struct mbx_sub *sub);
 void mbx_topic_sub_free(struct mbx_port *port, struct mbx_sub *sub);
 int __mbx_topic_send(struct mbx_port *port, struct mbx_msg *msg,
 		     bool nonblock, ktime_t *deadline);
+
+/* topic_recv.c */
 int mbx_topic_recv(struct file *file, struct mbx_recv *args,
 		   struct mbx_recv __user *uargs, bool nonblock,
 		   ktime_t *deadline);

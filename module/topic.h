@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mailbox: a topic file's subscription, shared by topic.c (its backlog:
- * publish, receive, unsubscribe) and subscribe.c (its uapi: subscribe,
- * poll, PORT_INFO, fdinfo).  Locking: see topic.c.
+ * publish, unsubscribe), topic_recv.c (its receives) and subscribe.c (its
+ * uapi: subscribe, poll, PORT_INFO, fdinfo).  Locking: see topic.c.
  */
 #ifndef MBX_TOPIC_H
 #define MBX_TOPIC_H
@@ -52,10 +52,24 @@ struct mbx_sub {
 	struct mutex lock;		/* see LOCKING in topic.c */
 };
 
+/**
+ * struct mbx_hold - a pool message a subscription received in place
+ * @node: in sub->holds
+ * @msg:  the message, one of its @refs
+ */
+struct mbx_hold {
+	struct list_head node;
+	struct mbx_msg *msg;
+};
+
 void __mbx_sub_start(struct mbx_port *port, struct mbx_sub *sub);
 void __mbx_sub_stop(struct mbx_port *port, struct mbx_sub *sub);
 void __mbx_sub_drop(struct mbx_port *port, struct mbx_sub *sub);
 void __mbx_topic_room(struct mbx_port *port);
 bool __mbx_topic_blocked(struct mbx_port *port, size_t len);
+void __mbx_topic_unref(struct mbx_port *port, struct mbx_msg *msg);
+void __mbx_sub_pop(struct mbx_port *port, struct mbx_sub *sub,
+		   struct mbx_msg *msg);
+bool mbx_sub_slack(const struct mbx_sub *sub);
 
 #endif /* MBX_TOPIC_H */
