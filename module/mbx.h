@@ -352,6 +352,7 @@ int mbx_recv_args(struct file *file, struct mbx_recv *args,
 
 /* queue.c */
 int mbx_queue_init(struct mbx_port *port);
+u64 mbx_queue_charge(const struct mbx_port *port);
 void mbx_queue_purge(struct mbx_port *port, struct list_head *msgs);
 void __mbx_port_hangup(struct mbx_port *port);
 int __mbx_send(struct mbx_port *port, struct mbx_msg *msg,

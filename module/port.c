@@ -132,11 +132,12 @@ struct mbx_port *mbx_port_alloc(const struct mbx_port_create *args)
 		goto err_port;
 
 	/*
-	 * A full queue of largest messages, as they are allocated; a
-	 * rendezvous port holds one.
+	 * A full queue of largest messages, as they are allocated (a
+	 * rendezvous port holds one), and what keeps them in order.
 	 */
 	port->charge = (u64)max(port->capacity, 1U) *
-		       mbx_msg_charge(max_msg_size) + port->pool_size;
+		       mbx_msg_charge(max_msg_size) + port->pool_size +
+		       mbx_queue_charge(port);
 	if (args->flags & MBX_PORT_RING)
 		port->charge = mbx_ring_charge(args->ring_size);
 	ret = mbx_user_charge(port->uid, port->charge, port->users);

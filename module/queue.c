@@ -24,6 +24,7 @@
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/stat.h>
+#include <linux/slab.h>
 
 #include "mbx.h"
 
@@ -225,6 +226,30 @@ int mbx_queue_init(struct mbx_port *port)
 	for (prio = 0; prio < MBX_NR_PRIO; prio++)
 		INIT_LIST_HEAD(&port->queue[prio]);
 	return 0;
+}
+
+/**
+ * mbx_queue_charge() - what a port's queue keeps besides its messages
+ * @port: the port, with @mq and @capacity set
+ *
+ * A MBX_PORT_MQ port's queued messages may each have a priority, and so a
+ * list, of their own, up to MBX_MQ_PRIO_MAX + 1 of them, and it keeps one
+ * spare list (ipc/mqueue.c charges RLIMIT_MSGQUEUE the same way, a tree
+ * node for each of min(mq_maxmsg, MQ_PRIO_MAX) messages).  Lists reserved
+ * by waiting senders are not counted, as the messages they hold are not.
+ * An ordinary port's lists are in the port itself.
+ *
+ * Context: any.
+ * Return: bytes.
+ */
+u64 mbx_queue_charge(const struct mbx_port *port)
+{
+	u32 lists;
+
+	if (!port->mq)
+		return 0;
+	lists = min_t(u32, max(port->capacity, 1U), MBX_MQ_PRIO_MAX + 1) + 1;
+	return (u64)lists * kmalloc_size_roundup(sizeof(struct mbx_prio_list));
 }
 
 /**

@@ -3,7 +3,8 @@
  * Module limits, set at run time through /sys/module/mailbox/parameters:
  * max_ports_per_user (EMFILE), max_bytes_per_user (EDQUOT; a port charges
  * capacity messages of max_msg_size as the kernel allocates them, plus
- * pool_size, a rendezvous port one message, and the charge comes back
+ * pool_size, a rendezvous port one message, an mq port its priority
+ * lists, and the charge comes back
  * when the port is freed), max_capacity and
  * max_msg_size (EINVAL), default_msg_size.
  *
@@ -277,6 +278,45 @@ TEST_F(lim, rendezvous_port_charges_one_message)
 	ASSERT_EQ(0, t_param_set("max_bytes_per_user",
 				 CHARGE(0, 8192) + CHARGE(1, 1680)));
 	EXPECT_EQ(0, as_user(3008, rendezvous_charge, NULL));
+}
+
+/*
+ * An mq port also charges what keeps its messages in order: a 64-byte
+ * priority list for each message it may queue (each may have a priority
+ * of its own) and its spare, as Linux charges RLIMIT_MSGQUEUE a tree node
+ * for each message a POSIX queue may hold.
+ */
+static long long MQ_CHARGE(unsigned int cap, unsigned int size)
+{
+	return CHARGE(cap, size) + (long long)((cap ? cap : 1) + 1) * 64;
+}
+
+static int mq_port_fits(void *arg)
+{
+	(void)arg;
+	if (!(t_port(4, 64, 0600, NULL, MBX_PORT_MQ) >= 0))
+		return 1;
+	return 0;
+}
+
+static int mq_port_refused(void *arg)
+{
+	(void)arg;
+	if (!(t_port(4, 64, 0600, NULL, MBX_PORT_MQ) == -EDQUOT))
+		return 1;
+	/* An ordinary port of the same sizes has no lists to charge. */
+	if (!(t_anon(4, 64) >= 0))
+		return 2;
+	return 0;
+}
+
+TEST_F(lim, mq_port_charges_a_priority_list_per_message)
+{
+	/* Exactly at the limit it fits; one byte below, it is refused. */
+	ASSERT_EQ(0, t_param_set("max_bytes_per_user", MQ_CHARGE(4, 64)));
+	EXPECT_EQ(0, as_user(3014, mq_port_fits, NULL));
+	ASSERT_EQ(0, t_param_set("max_bytes_per_user", MQ_CHARGE(4, 64) - 1));
+	EXPECT_EQ(0, as_user(3014, mq_port_refused, NULL));
 }
 
 static int bytes_come_back(void *arg)
