@@ -386,6 +386,12 @@ $(BRIDGE_IDS_TEST): $(TOP)/tools/mbx-bridge/test/ids_test.c $(B)/tools/mbx-bridg
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
 		-o $@ $< $(B)/tools/mbx-bridge-objs/ids.o
 
+# The host-side regression test of what a core-mode importer counts lost.
+BRIDGE_GAPS_TEST := $(B)/tools/mbx-bridge-gaps-test
+$(BRIDGE_GAPS_TEST): $(TOP)/tools/mbx-bridge/test/gaps_test.c $(B)/tools/mbx-bridge-objs/gaps.o
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
+		-o $@ $< $(B)/tools/mbx-bridge-objs/gaps.o
+
 $(B)/tools/mbx-natsbench: $(TOP)/tools/natsbench/natsbench.c $(B)/tools/mbx-bridge-objs/pull.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $$(pkg-config --cflags libnats) -MMD -MP -MF $@.d \
@@ -488,7 +494,8 @@ BRIDGE_MSGS	?= 3000
 BRIDGE_JOBS	?= 2
 .PHONY: check-bridge soak-bridge bench-bridge
 check-bridge: deps
-	$(MAKE) module lib tools $(BRIDGE_PULL_TEST) $(BRIDGE_SEEN_TEST) $(BRIDGE_IDS_TEST)
+	$(MAKE) module lib tools $(BRIDGE_PULL_TEST) $(BRIDGE_SEEN_TEST) $(BRIDGE_IDS_TEST) \
+		$(BRIDGE_GAPS_TEST)
 	$(S)/bridge-tests.sh -n $(BRIDGE_MSGS) -j $(BRIDGE_JOBS)
 
 soak-bridge: deps

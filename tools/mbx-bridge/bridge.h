@@ -64,6 +64,11 @@ int ids_find(struct ids *ids, const char *name, uint64_t batch);
 bool ids_has(struct ids *ids, int slot, uint64_t seq);
 void ids_mark(struct ids *ids, int slot, uint64_t seq);
 
+/* gaps.c: what a core-mode importer counts as lost in a source's sequence */
+enum gap_step { GAP_NEXT, GAP_LOST, GAP_JUMP, GAP_BACK };
+
+enum gap_step gap_step(uint64_t *last, uint64_t seq, uint64_t *lost);
+
 enum route_kind { ROUTE_EXPORT, ROUTE_IMPORT, ROUTE_SERVE, ROUTE_CALL };
 enum bridge_mode { MODE_CORE, MODE_JETSTREAM };
 

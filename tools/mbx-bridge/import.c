@@ -83,10 +83,14 @@ struct importer {
 	uint64_t batch;		/* deliver() calls, for ids_find() */
 };
 
-/* Core mode: a gap in a source's sequence is a loss, counted. */
+/*
+ * Core mode: a gap in a source's sequence is a loss, counted; a sequence
+ * that steps back or jumps too far is logged, not counted (gaps.c).
+ */
 static void core_gap(struct importer *im, const struct msg_meta *meta)
 {
 	struct source *s = NULL;
+	uint64_t prev, lost;
 	int i;
 
 	if (!meta->src || !meta->seq || meta->seq == UINT64_MAX)
@@ -102,14 +106,22 @@ static void core_gap(struct importer *im, const struct msg_meta *meta)
 			blog("%s: first message of %s is seq %" PRIu64,
 			     im->r->subject, meta->src, meta->seq);
 	}
-	if (meta->seq > s->last + 1) {
-		stats_add(&im->r->c->lost, meta->seq - s->last - 1);
+	prev = s->last;
+	switch (gap_step(&s->last, meta->seq, &lost)) {
+	case GAP_NEXT:
+		break;
+	case GAP_LOST:
+		stats_add(&im->r->c->lost, lost);
 		blog("%s: %" PRIu64 " messages of %s lost (core mode) before seq %" PRIu64,
-		     im->r->subject, meta->seq - s->last - 1, meta->src,
-		     meta->seq);
+		     im->r->subject, lost, meta->src, meta->seq);
+		break;
+	case GAP_JUMP:
+	case GAP_BACK:
+		blog("%s: %s's sequence goes from %" PRIu64 " to %" PRIu64
+		     " (forged or damaged Mbx-Meta?): not counted, counting from there",
+		     im->r->subject, meta->src, prev, meta->seq);
+		break;
 	}
-	if (meta->seq > s->last)
-		s->last = meta->seq;
 }
 
 /*

@@ -572,7 +572,9 @@ case_pull() {
 
 # The importer's record of the stream sequences it sent (seen.c) on the
 # host, no NATS: lost pulls, lost acks, queue-group gaps closed by the ack
-# floor, the window (tools/mbx-bridge/test/seen_test.c).
+# floor, the window (tools/mbx-bridge/test/seen_test.c); of the message
+# ids (ids_test.c); and what core mode counts lost around a forged
+# sequence (gaps_test.c).
 case_seen() {
 	local c=seen line verdict
 	line=$(timeout 60 "$build/tools/mbx-bridge-seen-test" 2>&1 | tail -n 1) || true
@@ -587,6 +589,12 @@ case_seen() {
 	*) verdict=FAIL ;;
 	esac
 	record "$c/republished" "$verdict" "${line:-no output}"
+	line=$(timeout 60 "$build/tools/mbx-bridge-gaps-test" 2>&1 | tail -n 1) || true
+	case "$line" in
+	"GAPS-TEST ok "*) verdict=ok ;;
+	*) verdict=FAIL ;;
+	esac
+	record "$c/forged-seq" "$verdict" "${line:-no output}"
 }
 
 # Routes that would share their files in the state directory are refused
