@@ -65,9 +65,14 @@ bool ids_has(struct ids *ids, int slot, uint64_t seq);
 void ids_mark(struct ids *ids, int slot, uint64_t seq);
 
 /* gaps.c: what a core-mode importer counts as lost in a source's sequence */
-enum gap_step { GAP_NEXT, GAP_LOST, GAP_JUMP, GAP_BACK };
+struct gap_seq {
+	uint64_t last;		/* the last sequence seen */
+	uint64_t odd;		/* one set aside, out of the sequence, or 0 */
+};
 
-enum gap_step gap_step(uint64_t *last, uint64_t seq, uint64_t *lost);
+enum gap_verdict { GAP_NEXT, GAP_LOST, GAP_ODD, GAP_RESYNC };
+
+enum gap_verdict gap_step(struct gap_seq *g, uint64_t seq, uint64_t *lost);
 
 enum route_kind { ROUTE_EXPORT, ROUTE_IMPORT, ROUTE_SERVE, ROUTE_CALL };
 enum bridge_mode { MODE_CORE, MODE_JETSTREAM };

@@ -79,18 +79,22 @@ struct importer {
 	char durable[BRIDGE_SUBJECT_MAX + 80];
 	uint64_t floor_ms;	/* when the ack floor was last read */
 	struct source *src;	/* in the state file */
+	uint64_t odd[MAX_SOURCES];	/* core mode: gap_seq.odd of each */
+	uint64_t odds;		/* core mode: messages set aside */
 	int64_t dropped;
 	uint64_t batch;		/* deliver() calls, for ids_find() */
 };
 
 /*
- * Core mode: a gap in a source's sequence is a loss, counted; a sequence
- * that steps back or jumps too far is logged, not counted (gaps.c).
+ * Core mode: a gap in a source's sequence is a loss, counted; a message out
+ * of the sequence is set aside, and logged (the first and every 1000th),
+ * not counted (gaps.c).
  */
 static void core_gap(struct importer *im, const struct msg_meta *meta)
 {
 	struct source *s = NULL;
-	uint64_t prev, lost;
+	struct gap_seq g;
+	uint64_t lost;
 	int i;
 
 	if (!meta->src || !meta->seq || meta->seq == UINT64_MAX)
@@ -102,12 +106,14 @@ static void core_gap(struct importer *im, const struct msg_meta *meta)
 		s = &im->src[i < MAX_SOURCES ? i : MAX_SOURCES - 1];
 		snprintf(s->name, sizeof(s->name), "%s", meta->src);
 		s->last = meta->seq - 1;
+		im->odd[s - im->src] = 0;
 		if (s->last)
 			blog("%s: first message of %s is seq %" PRIu64,
 			     im->r->subject, meta->src, meta->seq);
 	}
-	prev = s->last;
-	switch (gap_step(&s->last, meta->seq, &lost)) {
+	g.last = s->last;
+	g.odd = im->odd[s - im->src];
+	switch (gap_step(&g, meta->seq, &lost)) {
 	case GAP_NEXT:
 		break;
 	case GAP_LOST:
@@ -115,13 +121,20 @@ static void core_gap(struct importer *im, const struct msg_meta *meta)
 		blog("%s: %" PRIu64 " messages of %s lost (core mode) before seq %" PRIu64,
 		     im->r->subject, lost, meta->src, meta->seq);
 		break;
-	case GAP_JUMP:
-	case GAP_BACK:
-		blog("%s: %s's sequence goes from %" PRIu64 " to %" PRIu64
-		     " (forged or damaged Mbx-Meta?): not counted, counting from there",
-		     im->r->subject, meta->src, prev, meta->seq);
+	case GAP_ODD:
+		if (++im->odds % 1000 == 1)
+			blog("%s: seq %" PRIu64 " of %s, whose last was %" PRIu64
+			     ", is out of its sequence: not counted (%" PRIu64 " so far)",
+			     im->r->subject, meta->seq, meta->src, g.last, im->odds);
+		break;
+	case GAP_RESYNC:
+		blog("%s: %s's sequence goes on from seq %" PRIu64
+		     " (its exporter's journal rolled back?), nothing counted",
+		     im->r->subject, meta->src, meta->seq);
 		break;
 	}
+	s->last = g.last;
+	im->odd[s - im->src] = g.odd;
 }
 
 /*
