@@ -236,7 +236,9 @@ int mbx_queue_init(struct mbx_port *port)
  * list, of their own, up to MBX_MQ_PRIO_MAX + 1 of them, and it keeps one
  * spare list (ipc/mqueue.c charges RLIMIT_MSGQUEUE the same way, a tree
  * node for each of min(mq_maxmsg, MQ_PRIO_MAX) messages).  Lists reserved
- * by waiting senders are not counted, as the messages they hold are not.
+ * by waiting senders are not counted, as the messages they hold are not,
+ * nor those of messages a receive put back past the capacity when its
+ * copy out faulted (up to a batch's), as those messages are not.
  * An ordinary port's lists are in the port itself.
  *
  * Context: any.
