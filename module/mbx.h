@@ -60,7 +60,7 @@ extern unsigned int mbx_recv_spin_ns;
  * @cache:  msg.c's cache it came from (0: small messages), or its mark
  *          for kvmalloc()
  * @qrefs:  topic: subscribers whose backlog holds it
- * @refs:   topic: receives copying it out, and in-place holders
+ * @refs:   topic: receives looking at it or copying it out
  * @data:   the payload of a copy-mode message
  *
  * A message of a topic is shared by every subscriber and lives while
@@ -391,7 +391,10 @@ struct mbx_region *__mbx_region_send(struct mbx_port *port, struct file *file,
 void __mbx_region_hold(struct mbx_region *r, struct file *file);
 void __mbx_region_unsend(struct mbx_region *r, struct file *file);
 u64 mbx_region_offset(struct mbx_region *r);
+u64 mbx_region_len(struct mbx_region *r);
 void __mbx_region_put(struct mbx_port *port, struct mbx_region *r);
+void __mbx_region_share(struct mbx_region *r);
+void __mbx_region_unshare(struct mbx_port *port, struct mbx_region *r);
 void __mbx_pool_release_file(struct mbx_port *port, struct file *file);
 void __mbx_pool_hangup(struct mbx_port *port);
 int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,

@@ -303,6 +303,18 @@ u64 mbx_region_offset(struct mbx_region *r)
 }
 
 /**
+ * mbx_region_len() - the length of a region, as its last send said
+ * @r: the region
+ *
+ * Context: port->lock held, or the region held by the caller.
+ * Return: bytes.
+ */
+u64 mbx_region_len(struct mbx_region *r)
+{
+	return r->len;
+}
+
+/**
  * __mbx_region_put() - free a region and wake allocations waiting for space
  * @port: the port
  * @r:    a region of its pool
@@ -314,6 +326,37 @@ void __mbx_region_put(struct mbx_port *port, struct mbx_region *r)
 	lockdep_assert_held(&port->lock);
 	__mbx_region_free(port->pool, r);
 	__mbx_complete_all(port, &port->pool->waiters, 0);
+}
+
+/**
+ * __mbx_region_share() - one more user of a region a topic shares
+ * @r: a region a topic's message carries
+ *
+ * A topic's message shares its region with every subscription that takes
+ * it in place, and the region outlives the message while one of them
+ * holds it: the message itself need not be kept for that.  The region
+ * goes back to the pool when the last of them lets go of it
+ * (__mbx_region_unshare()).
+ *
+ * Context: port->lock held.
+ */
+void __mbx_region_share(struct mbx_region *r)
+{
+	r->shares++;
+}
+
+/**
+ * __mbx_region_unshare() - a user of a shared region lets go of it
+ * @port: the port
+ * @r:    a region of its pool, shared (__mbx_region_share())
+ *
+ * Context: port->lock held.
+ */
+void __mbx_region_unshare(struct mbx_port *port, struct mbx_region *r)
+{
+	lockdep_assert_held(&port->lock);
+	if (!--r->shares)
+		__mbx_region_put(port, r);
 }
 
 /**

@@ -22,6 +22,8 @@
  * @len:      bytes allocated, or sent by the last send
  * @prev_len: @len before the send in flight, to undo a failed one
  * @holder:   the file holding it, or NULL while a message carries it
+ * @shares:   topic: the message carrying it and the subscriptions holding
+ *            it in place (__mbx_region_share()); 0 otherwise
  * @sealed:   its pages are sealed, until it is freed
  * @rb:       in the pool's tree of allocated regions or of free extents,
  *            by offset
@@ -36,6 +38,7 @@ struct mbx_region {
 	u64 len;
 	u64 prev_len;
 	struct file *holder;
+	u32 shares;
 	bool sealed;
 	struct rb_node rb;
 	u64 max_size;

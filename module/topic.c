@@ -9,11 +9,14 @@
  * the cursors that were at the end at it; a receive takes the message at
  * the cursor of the best priority and moves that cursor on.  Nothing is
  * allocated per subscriber and message: a message counts the backlogs that
- * hold it (@qrefs) and the receives and in-place holders that use it
- * (@refs).  Cursors move forward only, so the messages no backlog holds
- * are at the head of each list; they leave it there, and are freed (their
- * pool region with them) once nobody uses them.  Their memory is freed
- * only after port->lock is dropped (port->dead, mbx_port_unlock()).
+ * hold it (@qrefs) and the receives that use it (@refs).  Cursors move
+ * forward only, so the messages no backlog holds are at the head of each
+ * list; they leave it there, and are freed once nobody uses them.  Their
+ * memory is freed only after port->lock is dropped (port->dead,
+ * mbx_port_unlock()).  A message's pool region is shared with every
+ * subscription that takes it in place (a struct mbx_hold each), and goes
+ * back to the pool once the message and the last of those let go of it
+ * (__mbx_region_share()): a region held in place keeps no message.
  *
  * A receive (topic_recv.c) moves a cursor on only once the message is
  * delivered: a failed copy leaves the backlog as it was.  sub->lock keeps
@@ -37,12 +40,15 @@
 #include "topic.h"
 #include "trace.h"
 
-/* Free @msg, and give its region back, once nobody uses it. */
+/*
+ * Free @msg once nobody uses it, and give its region back unless a
+ * subscription still holds it in place.
+ */
 static void __mbx_topic_kill(struct mbx_port *port, struct mbx_msg *msg)
 {
 	lockdep_assert_held(&port->lock);
 	if (msg->region) {
-		__mbx_region_put(port, msg->region);
+		__mbx_region_unshare(port, msg->region);
 		msg->region = NULL;
 	}
 	list_add(&msg->node, &port->dead);
@@ -66,7 +72,7 @@ static void __mbx_topic_prune(struct mbx_port *port, u32 p)
 		port->queue_map &= ~BIT(p);
 }
 
-/* Drop a reference taken by a receive or a hold. */
+/* Drop a reference taken by a receive. */
 void __mbx_topic_unref(struct mbx_port *port, struct mbx_msg *msg)
 {
 	lockdep_assert_held(&port->lock);
@@ -217,6 +223,8 @@ static void __mbx_topic_publish(struct mbx_port *port, struct mbx_msg *msg)
 
 	msg->qrefs = 0;
 	msg->refs = 0;
+	if (msg->region)
+		__mbx_region_share(msg->region);
 	list_add_tail(&msg->node, &port->queue[p]);
 	port->queue_map |= BIT(p);
 	port->queued++;
@@ -290,7 +298,7 @@ static void __mbx_sub_drop_holds(struct mbx_port *port, struct mbx_sub *sub)
 
 	list_for_each_entry_safe(hold, tmp, &sub->holds, node) {
 		list_del(&hold->node);
-		__mbx_topic_unref(port, hold->msg);
+		__mbx_region_unshare(port, hold->region);
 		kfree(hold);
 	}
 }

@@ -53,13 +53,14 @@ struct mbx_sub {
 };
 
 /**
- * struct mbx_hold - a pool message a subscription received in place
- * @node: in sub->holds
- * @msg:  the message, one of its @refs
+ * struct mbx_hold - a pool region a subscription received in place
+ * @node:   in sub->holds
+ * @region: the region, one of its shares (__mbx_region_share()); the
+ *          message that carried it may be gone
  */
 struct mbx_hold {
 	struct list_head node;
-	struct mbx_msg *msg;
+	struct mbx_region *region;
 };
 
 void __mbx_sub_start(struct mbx_port *port, struct mbx_sub *sub);

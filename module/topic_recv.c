@@ -98,9 +98,9 @@ static struct mbx_hold *__mbx_sub_unhold(struct mbx_sub *sub, u64 offset,
 	struct mbx_hold *hold;
 
 	list_for_each_entry(hold, &sub->holds, node) {
-		if (mbx_region_offset(hold->msg->region) != offset)
+		if (mbx_region_offset(hold->region) != offset)
 			continue;
-		if (hold->msg->len != len)
+		if (mbx_region_len(hold->region) != len)
 			return ERR_PTR(-EINVAL);
 		list_del(&hold->node);
 		return hold;
@@ -122,7 +122,7 @@ static int __mbx_sub_release(struct mbx_port *port, struct mbx_sub *sub,
 	hold = __mbx_sub_unhold(sub, rel->release_offset, rel->release_len);
 	if (IS_ERR_OR_NULL(hold))
 		return PTR_ERR_OR_ZERO(hold);
-	__mbx_topic_unref(port, hold->msg);
+	__mbx_region_unshare(port, hold->region);
 	pk->spare = hold;
 	return 1;
 }
@@ -216,11 +216,11 @@ static void __mbx_sub_commit(struct mbx_port *port, struct mbx_sub *sub,
 	port->stats.received++;
 	port->stats.bytes_received += msg->len;
 	if (hold) {
-		hold->msg = msg;
+		hold->region = msg->region;
+		__mbx_region_share(hold->region);
 		list_add(&hold->node, &sub->holds);
-	} else {
-		__mbx_topic_unref(port, msg);
 	}
+	__mbx_topic_unref(port, msg);
 }
 
 /* Fill in what a receive tells of pk->msg besides its length. */
@@ -373,7 +373,7 @@ int mbx_topic_buf_release(struct file *file, u64 offset, u64 len)
 	spin_lock(&port->lock);
 	hold = __mbx_sub_unhold(sub, offset, len);
 	if (!IS_ERR_OR_NULL(hold))
-		__mbx_topic_unref(port, hold->msg);
+		__mbx_region_unshare(port, hold->region);
 	mbx_port_unlock(port);
 	if (!hold)
 		return mbx_pool_release(port, file, offset, len);
