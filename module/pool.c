@@ -15,15 +15,17 @@
  * struct in the other tree.  A region has exactly one holder at a time:
  * the file that allocated it, then (holder NULL) the message that carries
  * it, then the file that received it in place.  Only the holder may send
- * or release it; closing a file frees what it holds.
+ * or release it; closing a file frees what it holds.  A topic's message
+ * instead shares its region with every subscription that takes it in
+ * place (@shares, __mbx_region_share()), holder NULL throughout.
  *
  * A region sent with MBX_SEND_SEALED is sealed from that send until it is
  * freed: its pages are read-only in every mapping (seal.c).  Only a region
  * that starts on a page and covers whole pages can be sealed, so that no
  * other region shares its pages; MBX_BUF_PAGES allocates such regions.
  *
- * LOCKING: both trees, holder changes and freeing of regions are under
- * port->lock, which also orders the pool's waiter list.
+ * LOCKING: both trees, holder and share changes and freeing of regions are
+ * under port->lock, which also orders the pool's waiter list.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -355,6 +357,8 @@ void __mbx_region_share(struct mbx_region *r)
 void __mbx_region_unshare(struct mbx_port *port, struct mbx_region *r)
 {
 	lockdep_assert_held(&port->lock);
+	if (WARN_ON_ONCE(!r->shares))
+		return;
 	if (!--r->shares)
 		__mbx_region_put(port, r);
 }

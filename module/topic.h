@@ -29,7 +29,7 @@
  * @gen:       subscriptions so far, to tell a receive that outlived one
  * @lost:      messages dropped and not yet reported by a receive
  * @dropped:   messages dropped since subscribing
- * @holds:     struct mbx_hold of the pool messages received in place
+ * @holds:     struct mbx_hold of the pool regions received in place
  * @lock:      see LOCKING in topic.c
  *
  * Everything but @lock is under port->lock.
