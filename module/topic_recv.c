@@ -89,8 +89,8 @@ static int __mbx_sub_peek(struct mbx_port *port, struct mbx_sub *sub,
 
 /*
  * Take the hold of the region at @offset out of @sub's holds: the hold,
- * whose share of the region the caller then lets go; NULL if @sub holds no region
- * there; ERR_PTR(-EINVAL) if it holds one of another length.
+ * whose share of the region the caller then lets go; NULL if @sub holds
+ * no region there; ERR_PTR(-EINVAL) if it holds one of another length.
  */
 static struct mbx_hold *__mbx_sub_unhold(struct mbx_sub *sub, u64 offset,
 					 u64 len)

@@ -4,9 +4,8 @@
  * max_ports_per_user (EMFILE), max_bytes_per_user (EDQUOT; a port charges
  * capacity messages of max_msg_size as the kernel allocates them, plus
  * pool_size, a rendezvous port one message, an mq port its priority
- * lists, and the charge comes back
- * when the port is freed), max_capacity and
- * max_msg_size (EINVAL), default_msg_size.
+ * lists, and the charge comes back when the port is freed), max_capacity
+ * and max_msg_size (EINVAL), default_msg_size.
  *
  * Every test saves the parameters in its setup and restores them in its
  * teardown.  The limited users are children with their own uid per test, so
