@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -663,6 +664,16 @@ static inline long t_meminfo_kb(const char *field)
 			val = strtol(line + n + 1, NULL, 10);
 	fclose(f);
 	return val;
+}
+
+/*
+ * The debug kernel: kmemleak reports every unreferenced object there, and
+ * KASAN's quarantine keeps freed objects counted as slab for a while, so
+ * memory totals say nothing and one leaked object is already reported.
+ */
+static inline bool t_kmemleak_kernel(void)
+{
+	return access("/sys/kernel/debug/kmemleak", F_OK) == 0;
 }
 
 /* ---- module parameters ------------------------------------------------ */

@@ -420,7 +420,7 @@ TEST(regions_held_in_place_keep_no_message)
 	if (slab_in_use("mbx_msg") < 0)
 		SKIP(return, "/proc/slabinfo cannot be read");
 	/* Freed objects wait in KASAN's quarantine, unless shrunk. */
-	if (!access("/sys/kernel/debug/kmemleak", F_OK) &&
+	if (t_kmemleak_kernel() &&
 	    access("/sys/kernel/slab/mbx_msg/shrink", W_OK))
 		SKIP(return, "KASAN's quarantine cannot be emptied here");
 	s = sub(fd);
