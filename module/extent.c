@@ -74,28 +74,50 @@ static struct mbx_region *mbx_extent_take(struct mbx_pool *pool,
 	return spare;
 }
 
+/* Whether free extent @e has room for @size bytes from a page boundary. */
+static bool mbx_extent_fits_pages(struct mbx_region *e, u64 size)
+{
+	return ALIGN(e->offset, PAGE_SIZE) + size <= e->offset + e->size;
+}
+
+/*
+ * The extent under @node at the lowest offset with room for @size bytes
+ * from a page boundary, looking only into subtrees with an extent of
+ * @size bytes at least.  Recursion as deep as the tree: 2 log2(extents).
+ */
+static struct mbx_region *mbx_extent_walk_pages(struct rb_node *node,
+						u64 size)
+{
+	struct mbx_region *e = mbx_rb_region(node), *found;
+
+	if (!e || e->max_size < size)
+		return NULL;
+	found = mbx_extent_walk_pages(e->rb.rb_left, size);
+	if (found)
+		return found;
+	if (e->size >= size && mbx_extent_fits_pages(e, size))
+		return e;
+	return mbx_extent_walk_pages(e->rb.rb_right, size);
+}
+
 /*
  * The free extent of @pool at the lowest offset with room for @size bytes
  * from a page boundary.  First fit with room for the worst head (O(log
- * extents)); failing that, every extent in turn, so that a region as large
- * as the free space can still be had.
+ * extents)); failing that, the extents of @size to @size + PAGE_SIZE - 64
+ * bytes, those with a page boundary too far in, so that a region as large
+ * as the free space can still be had: holes smaller than @size, however
+ * many, are skipped a subtree at a time.
  */
 static struct mbx_region *mbx_extent_fit_pages(struct mbx_pool *pool,
 					       u64 size)
 {
 	struct mbx_region *e;
-	struct rb_node *node;
 
 	e = mbx_extent_first_fit(pool, size + PAGE_SIZE -
 				       (1U << MBX_POOL_ORDER));
 	if (e)
 		return e;
-	for (node = rb_first(&pool->free); node; node = rb_next(node)) {
-		e = mbx_rb_region(node);
-		if (ALIGN(e->offset, PAGE_SIZE) + size <= e->offset + e->size)
-			return e;
-	}
-	return NULL;
+	return mbx_extent_walk_pages(pool->free.rb_node, size);
 }
 
 /*

@@ -200,6 +200,8 @@ struct mbx_port {
  * @port:   the port, referenced
  * @access: MBX_SEND and/or MBX_RECV
  * @sub:    on a topic, with MBX_RECV: the file's subscription (topic.c)
+ * @held:   the pool regions it holds, under port->lock (pool.c), so that
+ *          its release frees them without looking at anyone else's
  *
  * A file that may send is opened read-write whatever its access, because
  * mmap() needs FMODE_READ and a sender writes into the pool; a receive-only
@@ -212,6 +214,7 @@ struct mbx_file {
 	struct mbx_port *port;
 	u32 access;
 	struct mbx_sub *sub;
+	struct list_head held;
 };
 
 static inline struct mbx_port *mbx_file_port(struct file *file)

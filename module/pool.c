@@ -15,7 +15,8 @@
  * struct in the other tree.  A region has exactly one holder at a time:
  * the file that allocated it, then (holder NULL) the message that carries
  * it, then the file that received it in place.  Only the holder may send
- * or release it; closing a file frees what it holds.  A topic's message
+ * or release it; closing a file frees what it holds, found on the file's
+ * own list (struct mbx_file), not in the tree.  A topic's message
  * instead shares its region with every subscription that takes it in
  * place (@shares, __mbx_region_share()), holder NULL throughout.
  *
@@ -66,6 +67,20 @@ static struct mbx_region *mbx_region_lookup(struct mbx_pool *pool,
 		node = offset < r->offset ? node->rb_left : node->rb_right;
 	}
 	return NULL;
+}
+
+/* Make @file (or NULL: a message carries it) the holder of @r. */
+static void __mbx_region_set_holder(struct mbx_region *r, struct file *file)
+{
+	struct mbx_file *mf;
+
+	if (r->holder)
+		list_del(&r->held);
+	r->holder = file;
+	if (file) {
+		mf = file->private_data;
+		list_add_tail(&r->held, &mf->held);
+	}
 }
 
 static void mbx_pool_free_pages(struct mbx_pool *pool)
@@ -170,6 +185,7 @@ static void __mbx_region_mark(struct mbx_pool *pool, struct mbx_region *r,
 
 static void __mbx_region_free(struct mbx_pool *pool, struct mbx_region *r)
 {
+	__mbx_region_set_holder(r, NULL);
 	rb_erase(&r->rb, &pool->used);
 	/* Its pages become writable again through their next write fault. */
 	if (r->sealed)
@@ -261,7 +277,7 @@ struct mbx_region *__mbx_region_send(struct mbx_port *port, struct file *file,
 		return r;
 	if (len > r->len)
 		return ERR_PTR(-EINVAL);
-	r->holder = NULL;
+	__mbx_region_set_holder(r, NULL);
 	r->prev_len = r->len;
 	r->len = len;
 	return r;
@@ -276,7 +292,7 @@ struct mbx_region *__mbx_region_send(struct mbx_port *port, struct file *file,
  */
 void __mbx_region_unsend(struct mbx_region *r, struct file *file)
 {
-	r->holder = file;
+	__mbx_region_set_holder(r, file);
 	r->len = r->prev_len;
 }
 
@@ -289,7 +305,7 @@ void __mbx_region_unsend(struct mbx_region *r, struct file *file)
  */
 void __mbx_region_hold(struct mbx_region *r, struct file *file)
 {
-	r->holder = file;
+	__mbx_region_set_holder(r, file);
 }
 
 /**
@@ -363,24 +379,35 @@ void __mbx_region_unshare(struct mbx_port *port, struct mbx_region *r)
 		__mbx_region_put(port, r);
 }
 
+/* Regions a closing file frees per hold of port->lock. */
+#define MBX_RELEASE_BATCH	256
+
 /**
  * __mbx_pool_release_file() - free every region a closing file holds
  * @port: the port, with a pool
  * @file: the file being released
  *
- * Context: port->lock held.
+ * A file may hold a region per 64 bytes of the pool: the lock is dropped
+ * every MBX_RELEASE_BATCH of them.  Nobody else can take or add to what
+ * the file holds meanwhile: only the holder may, and it is being released.
+ *
+ * Context: process context, port->lock held; dropped and taken again.
  */
 void __mbx_pool_release_file(struct mbx_port *port, struct file *file)
+	__must_hold(&port->lock)
 {
-	struct rb_node *node, *next;
+	struct mbx_file *mf = file->private_data;
 	struct mbx_region *r;
+	unsigned int n = 0;
 
-	/* Freeing a region frees no other allocated one: @next stays. */
-	for (node = rb_first(&port->pool->used); node; node = next) {
-		next = rb_next(node);
-		r = mbx_rb_region(node);
-		if (r->holder == file)
-			__mbx_region_put(port, r);
+	while (!list_empty(&mf->held)) {
+		r = list_first_entry(&mf->held, struct mbx_region, held);
+		__mbx_region_put(port, r);
+		if (++n % MBX_RELEASE_BATCH)
+			continue;
+		mbx_port_unlock(port);
+		cond_resched();
+		spin_lock(&port->lock);
 	}
 }
 
@@ -477,7 +504,7 @@ int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 	if (!ret) {
 		r->len = len;
 		r->prev_len = 0;
-		r->holder = file;
+		__mbx_region_set_holder(r, file);
 		mbx_region_link(pool, r);
 		*offset = r->offset;
 	}

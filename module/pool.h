@@ -22,6 +22,7 @@
  * @len:      bytes allocated, or sent by the last send
  * @prev_len: @len before the send in flight, to undo a failed one
  * @holder:   the file holding it, or NULL while a message carries it
+ * @held:     in its holder's list of regions (struct mbx_file), while held
  * @shares:   topic: the message carrying it and the subscriptions holding
  *            it in place (__mbx_region_share()); 0 otherwise
  * @sealed:   its pages are sealed, until it is freed
@@ -38,6 +39,7 @@ struct mbx_region {
 	u64 len;
 	u64 prev_len;
 	struct file *holder;
+	struct list_head held;
 	u32 shares;
 	bool sealed;
 	struct rb_node rb;

@@ -628,6 +628,7 @@ static struct file *mbx_port_file(struct mbx_port *port, u32 access,
 	mf->port = port;
 	mf->access = access;
 	mf->sub = NULL;
+	INIT_LIST_HEAD(&mf->held);
 	if (port->topic && access & MBX_RECV) {
 		mf->sub = mbx_topic_sub_alloc();
 		if (!mf->sub) {

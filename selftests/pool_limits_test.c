@@ -171,6 +171,129 @@ TEST(port_destruction_with_outstanding_regions_frees_the_pool)
 	ASSERT_GT(after, before - 32 * 1024);
 }
 
+/*
+ * Closing a file frees the regions it holds, and only looks at those: a
+ * file holding one region closes as fast beside another file's 100 000
+ * regions as beside none.  (It used to walk every allocated region of the
+ * pool under the port's lock: 100 000 regions made every close of any
+ * file of the port hundreds of times slower, with preemption off.)  The
+ * medians of 15 closes each, compared with room for noise; a walk of the
+ * pool is a factor of hundreds.  The debug kernel, 50 times slower at
+ * this, does it with 20 000 regions.
+ */
+#define MANY_REGIONS	100000
+#define DEBUG_REGIONS	20000
+#define MANY_POOL	(8 * MIB)	/* room for 131 072 64-byte regions */
+
+/* Median time, ns, to close a file of the port @name that holds 1 region. */
+static uint64_t close_ns(struct __test_metadata *_metadata, const char *name)
+{
+	uint64_t ns[15], t0, v;
+	int i, j, fd;
+
+	for (i = 0; i < 15; i++) {
+		fd = port_open(name, MBX_SEND | MBX_RECV);
+		EXPECT_LE(0, fd);
+		EXPECT_EQ(0, t_buf_alloc(fd, 64, 0, 0, NULL));
+		t0 = t_now_ns();
+		close(fd);
+		v = t_now_ns() - t0;
+		for (j = i; j > 0 && ns[j - 1] > v; j--)
+			ns[j] = ns[j - 1];
+		ns[j] = v;
+	}
+	return ns[7];
+}
+
+FIXTURE(many) {};
+FIXTURE_SETUP(many) {}
+FIXTURE_TEARDOWN(many) {}
+
+TEST_F_TIMEOUT(many, closing_a_file_walks_only_the_regions_it_holds, 180)
+{
+	int fd, i, n = t_kmemleak_kernel() ? DEBUG_REGIONS : MANY_REGIONS;
+	uint64_t alone, beside, off, t0;
+	char name[MBX_NAME_LEN];
+
+	t_name(name, "pool.close");
+	fd = t_pool_port(POOL_CAP, POOL_MSG, MANY_POOL, name, 0600, 0);
+	ASSERT_LE(0, fd);
+	alone = close_ns(_metadata, name);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, t_buf_alloc(fd, 64, 0, 0, &off)) TH_LOG("region %d", i);
+	beside = close_ns(_metadata, name);
+	TH_LOG("close of a file holding one region: %.1f us alone, %.1f us beside %d other regions",
+	       alone / 1e3, beside / 1e3, n);
+	EXPECT_GT(4 * alone + 200000, beside);
+
+	/* The holder of them all closes; every region is back. */
+	t0 = t_now_ns();
+	close(fd);
+	TH_LOG("close of the file holding %d regions: %.1f ms", n,
+	       (t_now_ns() - t0) / 1e6);
+	fd = port_open(name, MBX_SEND);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(MANY_POOL, pool_free(fd));
+	close(fd);
+	t_unlink_all();
+}
+
+/* Median time, ns, of 15 allocations (@flags) and releases of @len bytes. */
+static uint64_t alloc_ns(struct __test_metadata *_metadata, int fd,
+			 uint64_t len, uint32_t flags)
+{
+	uint64_t ns[15], t0, v, off = 0;
+	int i, j;
+
+	for (i = 0; i < 15; i++) {
+		t0 = t_now_ns();
+		EXPECT_EQ(0, t_buf_alloc(fd, len, flags | MBX_NONBLOCK, 0, &off));
+		EXPECT_EQ(0, t_buf_release(fd, off, len));
+		v = t_now_ns() - t0;
+		for (j = i; j > 0 && ns[j - 1] > v; j--)
+			ns[j] = ns[j - 1];
+		ns[j] = v;
+	}
+	return ns[7];
+}
+
+/*
+ * A page region where the only free page is past tens of thousands of
+ * 64-byte holes (every other 64 bytes of the pool held) is found without
+ * looking at each hole: it costs about what a 64-byte region does there.
+ * (The search for room from a page boundary used to try every free extent
+ * in turn when no extent had room for the worst head: a sender that
+ * fragments its pool made every page allocation of the port walk them
+ * all, with the port's lock held.)
+ */
+TEST_F_TIMEOUT(many, page_region_past_many_holes_is_found_at_once, 180)
+{
+	uint64_t pool = t_kmemleak_kernel() ? 2 * MIB : MANY_POOL;
+	uint64_t i, n = (pool - 4096) / 64, off, small, page;
+	char name[MBX_NAME_LEN];
+	int fd;
+
+	t_name(name, "pool.holes");
+	fd = t_pool_port(POOL_CAP, POOL_MSG, pool, name, 0600, 0);
+	ASSERT_LE(0, fd);
+	/* Every 64 bytes but the last page, first fit: in order. */
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, t_buf_alloc(fd, 64, 0, 0, &off));
+		ASSERT_EQ(i * 64, off);
+	}
+	for (i = 0; i < n; i += 2)
+		ASSERT_EQ(0, t_buf_release(fd, i * 64, 64));
+	small = alloc_ns(_metadata, fd, 64, 0);
+	page = alloc_ns(_metadata, fd, 4096, MBX_BUF_PAGES);
+	ASSERT_EQ(0, t_buf_alloc(fd, 4096, MBX_BUF_PAGES, 0, &off));
+	EXPECT_EQ(pool - 4096, off);
+	TH_LOG("allocate and release beside %llu holes: 64 bytes %.1f us, a page %.1f us",
+	       (unsigned long long)(n + 1) / 2, small / 1e3, page / 1e3);
+	EXPECT_GT(4 * small + 200000, page);
+	close(fd);
+	t_unlink_all();
+}
+
 /* ---- pool exhaustion --------------------------------------------------- */
 
 /*
