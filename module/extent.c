@@ -8,8 +8,11 @@
  * freeing cost O(log extents) whatever the region's size.  (lib/genalloc.c,
  * tried first, sets and clears one bitmap bit per 64 bytes: 16384 atomic
  * bit operations for a 1 MiB region, which made zero-copy cost grow with
- * size; see docs/BENCHMARKS.md.)  A free extent is a struct mbx_region
- * (pool.h); adjacent ones are always merged.
+ * size; see docs/BENCHMARKS.md.)  Each subtree also knows the most room
+ * any of its extents has from a page boundary, so that a region of whole
+ * pages is found first fit in O(log extents) too, however the pool is cut
+ * up.  A free extent is a struct mbx_region (pool.h); adjacent ones are
+ * always merged.
  *
  * LOCKING: the free tree and pool->avail are under port->lock (pool.c).
  */
@@ -21,31 +24,71 @@
 
 #include "pool.h"
 
-static u64 mbx_extent_size(struct mbx_region *e)
+/* Bytes of free extent @e from its first page boundary on, if any. */
+static u64 mbx_extent_page_room(struct mbx_region *e)
 {
-	return e->size;
+	u64 start = ALIGN(e->offset, PAGE_SIZE), end = e->offset + e->size;
+
+	return start < end ? end - start : 0;
 }
 
-RB_DECLARE_CALLBACKS_MAX(static, mbx_extent_cb, struct mbx_region, rb, u64,
-			 max_size, mbx_extent_size);
+/* Set @e->max from @e and its children; true if it was so already. */
+static bool mbx_extent_compute_max(struct mbx_region *e, bool exit)
+{
+	struct mbx_extent_max max = { e->size, mbx_extent_page_room(e) };
+	struct mbx_region *child;
 
-/* The free extent of @pool at the lowest offset with room for @size. */
+	child = mbx_rb_region(e->rb.rb_left);
+	if (child) {
+		max.size = max(max.size, child->max.size);
+		max.room = max(max.room, child->max.room);
+	}
+	child = mbx_rb_region(e->rb.rb_right);
+	if (child) {
+		max.size = max(max.size, child->max.size);
+		max.room = max(max.room, child->max.room);
+	}
+	if (exit && e->max.size == max.size && e->max.room == max.room)
+		return true;
+	e->max = max;
+	return false;
+}
+
+RB_DECLARE_CALLBACKS(static, mbx_extent_cb, struct mbx_region, rb, max,
+		     mbx_extent_compute_max);
+
+/* The room @e has (@pages: from a page boundary). */
+static u64 mbx_extent_room(struct mbx_region *e, bool pages)
+{
+	return pages ? mbx_extent_page_room(e) : e->size;
+}
+
+/* The most room an extent of @e's subtree has (@pages: as above). */
+static u64 mbx_extent_max_room(struct mbx_region *e, bool pages)
+{
+	return pages ? e->max.room : e->max.size;
+}
+
+/*
+ * The free extent of @pool at the lowest offset with room for @size bytes
+ * (@pages: from a page boundary).
+ */
 static struct mbx_region *mbx_extent_first_fit(struct mbx_pool *pool,
-					       u64 size)
+					       u64 size, bool pages)
 {
 	struct mbx_region *e = mbx_rb_region(pool->free.rb_node);
 	struct mbx_region *left;
 
-	if (!e || e->max_size < size)
+	if (!e || mbx_extent_max_room(e, pages) < size)
 		return NULL;
 	/* The tree's invariant: some extent under @e has room. */
 	for (;;) {
 		left = mbx_rb_region(e->rb.rb_left);
-		if (left && left->max_size >= size) {
+		if (left && mbx_extent_max_room(left, pages) >= size) {
 			e = left;
 			continue;
 		}
-		if (e->size >= size)
+		if (mbx_extent_room(e, pages) >= size)
 			return e;
 		e = mbx_rb_region(e->rb.rb_right);
 	}
@@ -72,52 +115,6 @@ static struct mbx_region *mbx_extent_take(struct mbx_pool *pool,
 	e->size -= size;
 	mbx_extent_cb_propagate(&e->rb, NULL);
 	return spare;
-}
-
-/* Whether free extent @e has room for @size bytes from a page boundary. */
-static bool mbx_extent_fits_pages(struct mbx_region *e, u64 size)
-{
-	return ALIGN(e->offset, PAGE_SIZE) + size <= e->offset + e->size;
-}
-
-/*
- * The extent under @node at the lowest offset with room for @size bytes
- * from a page boundary, looking only into subtrees with an extent of
- * @size bytes at least.  Recursion as deep as the tree: 2 log2(extents).
- */
-static struct mbx_region *mbx_extent_walk_pages(struct rb_node *node,
-						u64 size)
-{
-	struct mbx_region *e = mbx_rb_region(node), *found;
-
-	if (!e || e->max_size < size)
-		return NULL;
-	found = mbx_extent_walk_pages(e->rb.rb_left, size);
-	if (found)
-		return found;
-	if (e->size >= size && mbx_extent_fits_pages(e, size))
-		return e;
-	return mbx_extent_walk_pages(e->rb.rb_right, size);
-}
-
-/*
- * The free extent of @pool at the lowest offset with room for @size bytes
- * from a page boundary.  First fit with room for the worst head (O(log
- * extents)); failing that, the extents of @size to @size + PAGE_SIZE - 64
- * bytes, those with a page boundary too far in, so that a region as large
- * as the free space can still be had: holes smaller than @size, however
- * many, are skipped a subtree at a time.
- */
-static struct mbx_region *mbx_extent_fit_pages(struct mbx_pool *pool,
-					       u64 size)
-{
-	struct mbx_region *e;
-
-	e = mbx_extent_first_fit(pool, size + PAGE_SIZE -
-				       (1U << MBX_POOL_ORDER));
-	if (e)
-		return e;
-	return mbx_extent_walk_pages(pool->free.rb_node, size);
 }
 
 /*
@@ -172,15 +169,17 @@ void mbx_extent_put(struct mbx_pool *pool, struct mbx_region *r)
 	struct mbx_region *prev, *next, *e;
 
 	pool->avail += r->size;
+	r->max.size = r->size;
+	r->max.room = mbx_extent_page_room(r);
+	/* On the way down, as rb_insert_augmented() wants. */
 	while (*link) {
 		parent = *link;
 		e = mbx_rb_region(parent);
-		if (e->max_size < r->size)
-			e->max_size = r->size;
+		e->max.size = max(e->max.size, r->max.size);
+		e->max.room = max(e->max.room, r->max.room);
 		link = r->offset < e->offset ? &parent->rb_left :
 					       &parent->rb_right;
 	}
-	r->max_size = r->size;
 	rb_link_node(&r->rb, parent, link);
 	rb_insert_augmented(&r->rb, &pool->free, &mbx_extent_cb);
 
@@ -218,8 +217,7 @@ struct mbx_region *mbx_extent_alloc(struct mbx_pool *pool, u64 size,
 {
 	struct mbx_region *e, *r;
 
-	e = pages ? mbx_extent_fit_pages(pool, size) :
-		    mbx_extent_first_fit(pool, size);
+	e = mbx_extent_first_fit(pool, size, pages);
 	if (!e)
 		return NULL;
 	if (pages)

@@ -502,6 +502,7 @@ int mbx_pool_alloc(struct mbx_port *port, struct file *file, u64 len,
 				 ALIGN(len, 1U << MBX_POOL_ORDER), pages,
 				 nonblock, deadline, spares, &r);
 	if (!ret) {
+		/* A free extent's @max was where @len and @prev_len are. */
 		r->len = len;
 		r->prev_len = 0;
 		__mbx_region_set_holder(r, file);

@@ -16,9 +16,21 @@
 #define MBX_POOL_ORDER	6	/* 64-byte granules and alignment */
 
 /**
+ * struct mbx_extent_max - what the largest free extents of a subtree hold
+ * @size: the largest extent's size
+ * @room: the most bytes an extent has from its first page boundary on
+ */
+struct mbx_extent_max {
+	u64 size;
+	u64 room;
+};
+
+/**
  * struct mbx_region - one allocated region, or one free extent, of a pool
  * @offset:   from the start of the pool
  * @size:     bytes reserved, a multiple of 64
+ * @rb:       in the pool's tree of allocated regions or of free extents,
+ *            by offset
  * @len:      bytes allocated, or sent by the last send
  * @prev_len: @len before the send in flight, to undo a failed one
  * @holder:   the file holding it, or NULL while a message carries it
@@ -26,24 +38,28 @@
  * @shares:   topic: the message carrying it and the subscriptions holding
  *            it in place (__mbx_region_share()); 0 otherwise
  * @sealed:   its pages are sealed, until it is freed
- * @rb:       in the pool's tree of allocated regions or of free extents,
- *            by offset
- * @max_size: free extent: largest @size in its subtree
+ * @max:      free extent: the largest of its subtree (extent.c)
  *
  * A freed region becomes a free extent, or merges into one, so giving a
- * region back never needs memory.
+ * region back never needs memory.  A free extent's @max takes the place of
+ * @len and @prev_len; @holder, @shares and @sealed are left NULL, 0 and
+ * false by the region that was freed, and set again by mbx_pool_alloc().
  */
 struct mbx_region {
 	u64 offset;
 	u64 size;
-	u64 len;
-	u64 prev_len;
+	struct rb_node rb;
+	union {
+		struct {
+			u64 len;
+			u64 prev_len;
+		};
+		struct mbx_extent_max max;
+	};
 	struct file *holder;
 	struct list_head held;
 	u32 shares;
 	bool sealed;
-	struct rb_node rb;
-	u64 max_size;
 };
 
 /**

@@ -15,8 +15,9 @@
  * (empty: the call must succeed).  The kernel must never accept a call the
  * model says must fail, never fail one it says must succeed, and fail only
  * with an allowed errno.  Received messages must be the model's queue head
- * (tag, priority, length, kind) with their payload intact; allocations must
- * be 64-byte aligned and disjoint from every live region.  Every 64 calls
+ * (tag, priority, length, kind) with their payload intact; allocations (a
+ * quarter of them of whole pages, MBX_BUF_PAGES) must be disjoint from
+ * every live region and where first fit puts them.  Every 64 calls
  * PORT_INFO must agree with the model: queued, and pool_free == pool_size
  * minus the 64-byte-rounded sizes of all live regions.  At the end
  * everything queued is drained and everything held released; the pool
@@ -86,7 +87,8 @@ static unsigned int outcome(long ret)
 struct region {
 	int live;
 	int holder;		/* an fd index, or QUEUED */
-	uint64_t alloc_len;	/* as allocated: its footprint */
+	uint64_t alloc_len;	/* as allocated */
+	uint64_t size;		/* bytes reserved: its footprint */
 	uint64_t cur_len;	/* as allocated, sent or received: its length */
 };
 
@@ -214,31 +216,40 @@ static int range_free(struct fz *f, uint64_t off, uint64_t size)
 		if (!f->reg[i].live)
 			continue;
 		s = (uint64_t)i * FZ_GRAN;
-		e = s + ALIGN64(f->reg[i].alloc_len);
+		e = s + f->reg[i].size;
 		if (s < off + size && off < e)
 			return 0;
 	}
 	return 1;
 }
 
-/* 1 if some run of free granules holds @size bytes. */
-static int gap_exists(struct fz *f, uint64_t size)
+/*
+ * Where first fit puts @size bytes (@pages: from a page boundary): the
+ * lowest such offset of a run of free granules that holds them, or -1.
+ */
+static uint64_t first_fit(struct fz *f, uint64_t size, int pages)
 {
-	uint64_t run = 0, need = size / FZ_GRAN;
+	uint64_t run = 0, need = size / FZ_GRAN, start = 0;
 	unsigned int i = 0;
 
 	while (i < FZ_SLOTS) {
 		if (f->reg[i].live) {
 			run = 0;
-			i += f->reg[i].alloc_len > FZ_GRAN ?
-			     ALIGN64(f->reg[i].alloc_len) / FZ_GRAN : 1;
+			i += f->reg[i].size / FZ_GRAN;
 			continue;
 		}
+		if (!run) {
+			if (pages && (uint64_t)i * FZ_GRAN % 4096) {
+				i++;
+				continue;
+			}
+			start = (uint64_t)i * FZ_GRAN;
+		}
 		if (++run >= need)
-			return 1;
+			return start;
 		i++;
 	}
-	return 0;
+	return UINT64_MAX;
 }
 
 static uint64_t model_free(struct fz *f)
@@ -248,7 +259,7 @@ static uint64_t model_free(struct fz *f)
 
 	for (i = 0; i < FZ_SLOTS; i++)
 		if (f->reg[i].live)
-			used += ALIGN64(f->reg[i].alloc_len);
+			used += f->reg[i].size;
 	return FZ_POOL - used;
 }
 
@@ -364,11 +375,11 @@ static int judge(struct fz *f, const char *what, long ret,
 
 static void op_alloc(struct fz *f)
 {
-	int fd = below(f, NFD), bad = 0;
+	int fd = below(f, NFD), bad = 0, pages = pct(f, 25);
+	uint64_t len, size, at = UINT64_MAX;
 	unsigned int allowed = 0;
 	struct mbx_buf b;
 	char d[160];
-	uint64_t len;
 	long ret;
 
 	switch (below(f, 20)) {
@@ -395,7 +406,8 @@ static void op_alloc(struct fz *f)
 	}
 	memset(&b, 0, sizeof(b));
 	b.len = len;
-	b.flags = MBX_NONBLOCK;
+	b.flags = MBX_NONBLOCK | (pages ? MBX_BUF_PAGES : 0);
+	size = pages ? (len + 4095) / 4096 * 4096 : ALIGN64(len);
 	if (pct(f, 2)) {
 		b.flags |= pct(f, 50) ? MBX_SEND_BUF : 1U << 20;
 		bad = 1;
@@ -408,8 +420,11 @@ static void op_alloc(struct fz *f)
 		allowed |= E_BADF;
 	if (bad || !len || len > FZ_POOL)
 		allowed |= E_INVAL;
-	if (!allowed && !gap_exists(f, ALIGN64(len)))
-		allowed |= E_AGAIN;
+	if (!allowed) {
+		at = first_fit(f, size, pages);
+		if (at == UINT64_MAX)
+			allowed |= E_AGAIN;
+	}
 	if (!allowed)
 		allowed = OK;
 
@@ -421,15 +436,21 @@ static void op_alloc(struct fz *f)
 		return;
 	f->ok[0]++;
 	if (b.offset % FZ_GRAN || b.offset >= FZ_POOL ||
-	    len > FZ_POOL - b.offset || !range_free(f, b.offset, ALIGN64(len))) {
+	    size > FZ_POOL - b.offset || !range_free(f, b.offset, size)) {
 		diverge(f, "BUF_ALLOC", ret, allowed,
 			"%s: offset %llu is not a free aligned range", d,
 			(unsigned long long)b.offset);
 		f->lost = 1;
 		return;
 	}
+	/* Regions are handed out first fit (extent.c), pages or not. */
+	if (b.offset != at)
+		diverge(f, "BUF_ALLOC", ret, allowed,
+			"%s: offset %llu, first fit is %llu", d,
+			(unsigned long long)b.offset, (unsigned long long)at);
 	f->reg[b.offset / FZ_GRAN] = (struct region){
 		.live = 1, .holder = fd, .alloc_len = len, .cur_len = len,
+		.size = size,
 	};
 }
 

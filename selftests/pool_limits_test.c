@@ -60,10 +60,13 @@ TEST_F(pool, after_shutdown_pool_send_is_epipe_and_queued_ones_drain)
 	ASSERT_EQ(POOL_SZ, pool_free(self->fd));
 }
 
+/* An allocation in a thread (of @len bytes with @flags, or 64 bytes). */
 struct alloc_call {
 	int fd;
 	pid_t tid;
 	long ret;
+	uint64_t len;
+	uint32_t flags;
 };
 
 static void *alloc_64(void *arg)
@@ -72,6 +75,16 @@ static void *alloc_64(void *arg)
 
 	__atomic_store_n(&a->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	a->ret = t_buf_alloc(a->fd, 64, MBX_TIMEOUT, 5000000000ULL, NULL);
+	return NULL;
+}
+
+static void *alloc_len(void *arg)
+{
+	struct alloc_call *a = arg;
+
+	__atomic_store_n(&a->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	a->ret = t_buf_alloc(a->fd, a->len, a->flags | MBX_TIMEOUT,
+			     60000000000ULL, NULL);
 	return NULL;
 }
 
@@ -211,9 +224,11 @@ FIXTURE_TEARDOWN(many) {}
 
 TEST_F_TIMEOUT(many, closing_a_file_walks_only_the_regions_it_holds, 180)
 {
-	int fd, i, n = t_kmemleak_kernel() ? DEBUG_REGIONS : MANY_REGIONS;
+	int fd, other, i, n = t_kmemleak_kernel() ? DEBUG_REGIONS : MANY_REGIONS;
+	struct alloc_call a = { .tid = 0 };
 	uint64_t alone, beside, off, t0;
 	char name[MBX_NAME_LEN];
+	pthread_t th;
 
 	t_name(name, "pool.close");
 	fd = t_pool_port(POOL_CAP, POOL_MSG, MANY_POOL, name, 0600, 0);
@@ -225,12 +240,30 @@ TEST_F_TIMEOUT(many, closing_a_file_walks_only_the_regions_it_holds, 180)
 	TH_LOG("close of a file holding one region: %.1f us alone, %.1f us beside %d other regions",
 	       alone / 1e3, beside / 1e3, n);
 	EXPECT_GT(4 * alone + 200000, beside);
+	/* Those closes freed their own regions, nobody else's. */
+	EXPECT_EQ(MANY_POOL - (uint64_t)n * 64, pool_free(fd));
 
-	/* The holder of them all closes; every region is back. */
+	/*
+	 * The holder of them all closes, dropping the port's lock on the way,
+	 * while another file waits for more room than is free: it gets it,
+	 * and once everything is given back, every region is back.
+	 */
+	other = port_open(name, MBX_SEND);
+	ASSERT_LE(0, other);
+	a.fd = other;
+	a.len = MANY_POOL - (uint64_t)n * 64 + 64 * 1024;
+	a.flags = MBX_BUF_PAGES;
+	ASSERT_EQ(0, pthread_create(&th, NULL, alloc_len, &a));
+	while (!__atomic_load_n(&a.tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	ASSERT_EQ(0, t_wait_sleeping(a.tid));
 	t0 = t_now_ns();
 	close(fd);
 	TH_LOG("close of the file holding %d regions: %.1f ms", n,
 	       (t_now_ns() - t0) / 1e6);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(0, a.ret);
+	close(other);
 	fd = port_open(name, MBX_SEND);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(MANY_POOL, pool_free(fd));
@@ -257,39 +290,95 @@ static uint64_t alloc_ns(struct __test_metadata *_metadata, int fd,
 	return ns[7];
 }
 
+/* Allocate @len bytes, which first fit must place at @off. */
+#define ALLOC_AT(fd, len, off) do {					\
+	uint64_t __off;							\
+	ASSERT_EQ(0, t_buf_alloc(fd, len, 0, 0, &__off));		\
+	ASSERT_EQ((uint64_t)(off), __off);				\
+} while (0)
+
 /*
  * A page region where the only free page is past tens of thousands of
- * 64-byte holes (every other 64 bytes of the pool held) is found without
- * looking at each hole: it costs about what a 64-byte region does there.
- * (The search for room from a page boundary used to try every free extent
- * in turn when no extent had room for the worst head: a sender that
- * fragments its pool made every page allocation of the port walk them
- * all, with the port's lock held.)
+ * holes is found without looking at each hole: it costs about what a
+ * 64-byte region does there.  The first half of the pool has a 64-byte
+ * hole every 128 bytes; the second half a page-sized hole 64 bytes past
+ * every other page boundary, which has room for a page but not from a
+ * page boundary.  (The search for room from a page boundary used to try
+ * every free extent in turn when no extent had room for the worst head:
+ * a sender that cuts up its pool so made every page allocation of the
+ * port walk them all, with the port's lock held.)
  */
 TEST_F_TIMEOUT(many, page_region_past_many_holes_is_found_at_once, 180)
 {
 	uint64_t pool = t_kmemleak_kernel() ? 2 * MIB : MANY_POOL;
-	uint64_t i, n = (pool - 4096) / 64, off, small, page;
+	uint64_t i, half = pool / 2, off, small, page;
 	char name[MBX_NAME_LEN];
 	int fd;
 
 	t_name(name, "pool.holes");
 	fd = t_pool_port(POOL_CAP, POOL_MSG, pool, name, 0600, 0);
 	ASSERT_LE(0, fd);
-	/* Every 64 bytes but the last page, first fit: in order. */
-	for (i = 0; i < n; i++) {
-		ASSERT_EQ(0, t_buf_alloc(fd, 64, 0, 0, &off));
-		ASSERT_EQ(i * 64, off);
+	/* First fit: in order, the whole pool but its last page. */
+	for (i = 0; i < half; i += 64)
+		ALLOC_AT(fd, 64, i);
+	for (i = half; i < pool - 8192; i += 8192) {
+		ALLOC_AT(fd, 64, i);
+		ALLOC_AT(fd, 4096, i + 64);
+		ALLOC_AT(fd, 4032, i + 4160);
 	}
-	for (i = 0; i < n; i += 2)
-		ASSERT_EQ(0, t_buf_release(fd, i * 64, 64));
+	ALLOC_AT(fd, 4096, pool - 8192);
+	for (i = 0; i < half; i += 128)
+		ASSERT_EQ(0, t_buf_release(fd, i, 64));
+	for (i = half; i < pool - 8192; i += 8192)
+		ASSERT_EQ(0, t_buf_release(fd, i + 64, 4096));
 	small = alloc_ns(_metadata, fd, 64, 0);
 	page = alloc_ns(_metadata, fd, 4096, MBX_BUF_PAGES);
 	ASSERT_EQ(0, t_buf_alloc(fd, 4096, MBX_BUF_PAGES, 0, &off));
 	EXPECT_EQ(pool - 4096, off);
 	TH_LOG("allocate and release beside %llu holes: 64 bytes %.1f us, a page %.1f us",
-	       (unsigned long long)(n + 1) / 2, small / 1e3, page / 1e3);
+	       (unsigned long long)(half / 128 + (half - 8192) / 8192),
+	       small / 1e3, page / 1e3);
 	EXPECT_GT(4 * small + 200000, page);
+	close(fd);
+	t_unlink_all();
+}
+
+/*
+ * A page region goes to the free extent at the lowest offset with room
+ * for it from a page boundary, whatever extents before it have room for
+ * its size only: pages 1 and 3 have page-sized holes 64 bytes in, pages 5
+ * and 7 are free, and so are 3 pages from 64 bytes into page 9, with room
+ * for 2 pages from page 10.
+ */
+TEST(page_regions_go_to_the_lowest_extent_with_room_from_a_page)
+{
+	const uint64_t pg = 4096, holes[][2] = {
+		{ pg + 64, pg }, { 3 * pg + 64, pg }, { 5 * pg, pg },
+		{ 7 * pg, pg }, { 9 * pg + 64, 3 * pg },
+	};
+	char name[MBX_NAME_LEN];
+	uint64_t i, j, off;
+	int fd;
+
+	t_name(name, "pool.place");
+	fd = t_pool_port(POOL_CAP, POOL_MSG, POOL_SZ, name, 0600, 0);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < POOL_SZ; i += 64)
+		ALLOC_AT(fd, 64, i);
+	for (i = 0; i < ARRAY_SIZE(holes); i++)
+		for (j = 0; j < holes[i][1]; j += 64)
+			ASSERT_EQ(0, t_buf_release(fd, holes[i][0] + j, 64));
+	ASSERT_EQ(0, t_buf_alloc(fd, 2 * pg, MBX_BUF_PAGES, 0, &off));
+	EXPECT_EQ(10 * pg, off);
+	ASSERT_EQ(0, t_buf_alloc(fd, pg, MBX_BUF_PAGES, 0, &off));
+	EXPECT_EQ(5 * pg, off);
+	ASSERT_EQ(0, t_buf_alloc(fd, pg, MBX_BUF_PAGES, 0, &off));
+	EXPECT_EQ(7 * pg, off);
+	EXPECT_EQ(-EAGAIN, t_buf_alloc(fd, pg, MBX_BUF_PAGES | MBX_NONBLOCK,
+				       0, &off));
+	/* What is left still serves regions of any size, first fit. */
+	ASSERT_EQ(0, t_buf_alloc(fd, pg, 0, 0, &off));
+	EXPECT_EQ(pg + 64, off);
 	close(fd);
 	t_unlink_all();
 }
