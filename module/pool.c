@@ -203,8 +203,11 @@ void mbx_pool_destroy(struct mbx_pool *pool)
 {
 	struct mbx_region *r, *tmp;
 
-	rbtree_postorder_for_each_entry_safe(r, tmp, &pool->used, rb)
+	/* Every file was released, freeing what it held: messages' are left. */
+	rbtree_postorder_for_each_entry_safe(r, tmp, &pool->used, rb) {
+		WARN_ON_ONCE(r->holder);
 		kfree(r);
+	}
 	rbtree_postorder_for_each_entry_safe(r, tmp, &pool->free, rb)
 		kfree(r);
 	mbx_seal_destroy(pool->seal);
