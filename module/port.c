@@ -438,6 +438,7 @@ static int mbx_port_release(struct inode *inode, struct file *file)
 		port->senders--;
 	if (mf->access & MBX_RECV)
 		port->receivers--;
+	/* The lock is dropped now and then if the file holds many regions. */
 	if (port->pool)
 		__mbx_pool_release_file(port, file);
 	/* Nobody is left to be notified of anything. */
