@@ -33,7 +33,9 @@ static long mbx_ioctl_send(struct file *file, unsigned int cmd,
 	ret = mbx_send_args(file, &args, nonblock, dl);
 	/*
 	 * A sealed send that failed has sealed its region all the same (it
-	 * stays so until freed): done something, it is not restarted.
+	 * stays so until freed).  An untimed one is restarted by its wait's
+	 * -ERESTARTSYS, which finds the region sealed already; a timed one
+	 * fails with -EINTR, as docs/SEMANTICS.md says.
 	 */
 	if (ret)
 		return args.flags & MBX_SEND_SEALED ? ret :

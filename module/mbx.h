@@ -412,7 +412,8 @@ int mbx_pool_mmap_check(struct mbx_pool *pool, struct vm_area_struct *vma,
 int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
 		  struct file *map_file);
 struct file *mbx_pool_map_file(struct mbx_pool *pool,
-			       const struct file_operations *fops, void *priv);
+			       const struct file_operations *fops, void *priv,
+			       bool writable);
 void mbx_pool_map_file_release(struct file *map_file);
 
 /* seal.c */
@@ -422,7 +423,8 @@ void mbx_seal_exit(void);
 struct mbx_seal *mbx_seal_create(struct page **pages, unsigned long nr_pages);
 void mbx_seal_destroy(struct mbx_seal *seal);
 struct file *mbx_seal_file(struct mbx_seal *seal,
-			   const struct file_operations *fops, void *priv);
+			   const struct file_operations *fops, void *priv,
+			   bool writable);
 void __mbx_seal_mark(struct mbx_seal *seal, unsigned long first,
 		     unsigned long n, bool on);
 bool mbx_seal_written(struct mbx_seal *seal, unsigned long first,

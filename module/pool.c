@@ -668,14 +668,16 @@ int mbx_pool_mmap(struct mbx_pool *pool, struct vm_area_struct *vma,
  * @fops: the file's operations; their ->release must call
  *        mbx_pool_map_file_release()
  * @priv: its private_data
+ * @writable: as for mbx_pool_mmap_check()
  *
  * Context: process context, may sleep.
  * Return: the file, on an inode of its own (seal.c), or an ERR_PTR().
  */
 struct file *mbx_pool_map_file(struct mbx_pool *pool,
-			       const struct file_operations *fops, void *priv)
+			       const struct file_operations *fops, void *priv,
+			       bool writable)
 {
-	return mbx_seal_file(pool->seal, fops, priv);
+	return mbx_seal_file(pool->seal, fops, priv, writable);
 }
 
 /**

@@ -523,6 +523,7 @@ static int mbx_port_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct mbx_port *port = mbx_file_port(file);
 	struct file *map_file;
+	bool writable;
 	int ret;
 
 	/* A ring's mappings keep the port file, and with it its role. */
@@ -530,12 +531,13 @@ static int mbx_port_mmap(struct file *file, struct vm_area_struct *vma)
 		return mbx_ring_mmap(file, vma);
 	if (!port->pool)
 		return -ENODEV;
-	ret = mbx_pool_mmap_check(port->pool, vma,
-				  mbx_file_access(file) & MBX_SEND);
+	writable = mbx_file_access(file) & MBX_SEND;
+	ret = mbx_pool_mmap_check(port->pool, vma, writable);
 	if (ret)
 		return ret;
 	kref_get(&port->ref);
-	map_file = mbx_pool_map_file(port->pool, &mbx_map_fops, port);
+	map_file = mbx_pool_map_file(port->pool, &mbx_map_fops, port,
+				     writable);
 	if (IS_ERR(map_file)) {
 		mbx_port_put(port);
 		return PTR_ERR(map_file);

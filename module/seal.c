@@ -86,8 +86,9 @@ struct mbx_seal {
 struct mbx_seal_map {
 	struct mbx_seal *seal;
 	struct inode *inode;
-	struct list_head node;
-	unsigned long written[];
+	struct list_head node;		/* on seal->maps, if writable */
+	bool writable;
+	unsigned long written[];	/* if writable */
 };
 
 static struct vfsmount *mbx_seal_mnt;
@@ -176,21 +177,26 @@ void mbx_seal_destroy(struct mbx_seal *seal)
  * @fops: the file's operations; their owner is referenced by the file;
  *        their ->release must call mbx_seal_file_release()
  * @priv: its private_data
+ * @writable: false for a mapping that can never become writable
+ *            (mbx_vma_protect()), which no seal then needs to look at:
+ *            it is on no list and has no record of pages written
  *
  * Context: process context, may sleep.
  * Return: the file, on an inode of its own, or an ERR_PTR().
  */
 struct file *mbx_seal_file(struct mbx_seal *seal,
-			   const struct file_operations *fops, void *priv)
+			   const struct file_operations *fops, void *priv,
+			   bool writable)
 {
+	size_t longs = writable ? BITS_TO_LONGS(seal->nr_pages) : 0;
 	struct mbx_seal_map *map;
 	struct inode *inode;
 	struct file *file;
 
-	map = kvzalloc(struct_size(map, written, BITS_TO_LONGS(seal->nr_pages)),
-		       GFP_KERNEL_ACCOUNT);
+	map = kvzalloc(struct_size(map, written, longs), GFP_KERNEL_ACCOUNT);
 	if (!map)
 		return ERR_PTR(-ENOMEM);
+	map->writable = writable;
 	inode = alloc_anon_inode(mbx_seal_mnt->mnt_sb);
 	if (IS_ERR(inode)) {
 		kvfree(map);
@@ -210,9 +216,11 @@ struct file *mbx_seal_file(struct mbx_seal *seal,
 		return file;
 	}
 	file->private_data = priv;
-	mutex_lock(&seal->maps_lock);
-	list_add(&map->node, &seal->maps);
-	mutex_unlock(&seal->maps_lock);
+	if (writable) {
+		mutex_lock(&seal->maps_lock);
+		list_add(&map->node, &seal->maps);
+		mutex_unlock(&seal->maps_lock);
+	}
 	return file;
 }
 
@@ -226,9 +234,11 @@ void mbx_seal_file_release(struct file *file)
 {
 	struct mbx_seal_map *map = file_inode(file)->i_private;
 
-	mutex_lock(&map->seal->maps_lock);
-	list_del(&map->node);
-	mutex_unlock(&map->seal->maps_lock);
+	if (map->writable) {
+		mutex_lock(&map->seal->maps_lock);
+		list_del(&map->node);
+		mutex_unlock(&map->seal->maps_lock);
+	}
 	file_inode(file)->i_private = NULL;
 	kvfree(map);
 }
@@ -435,6 +445,8 @@ static vm_fault_t mbx_seal_page_mkwrite(struct vm_fault *vmf)
 
 	if (vmf->pgoff >= seal->nr_pages || seal->pages[vmf->pgoff] != page)
 		return VM_FAULT_SIGBUS;
+	if (WARN_ON_ONCE(!map->writable))
+		return VM_FAULT_SIGSEGV;
 	lock_page(page);
 	smp_mb__before_atomic();	/* the lock, then the marks */
 	set_bit(vmf->pgoff, map->written);
