@@ -22,15 +22,21 @@
 
 /*
  * A message and its payload are one object.  Payloads up to MBX_MSG_SMALL
- * bytes (and pool messages) come from a cache of small messages, those up
- * to 8 KiB from caches of payloads of each power of two (as kmalloc's
- * sizes: no more slack than it had), all exempt from init_on_alloc
- * (below).  (From kmalloc, a 4 KiB payload cleared an 8 KiB object on
- * every send.)  A larger payload, or one the caches cannot give, is
- * kvmalloc()ed on its own, its address kept where a small payload would
- * be (mbx_msg_payload()), behind a small message's header: with the
- * header in the same allocation, a 64 KiB payload took a power of two of
- * pages, 128 KiB.  All are charged to the sender's memory cgroup.
+ * bytes (and pool messages) come from a cache of small messages, larger
+ * ones from caches of payloads of 512 bytes to 2 KiB (as kmalloc's sizes:
+ * no more slack than it had), of 4.5 KiB and of 10.5 KiB, all exempt
+ * from init_on_alloc (below).  (From kmalloc, a 4 KiB payload cleared an
+ * 8 KiB object on every send.)  The last two are sized to fill SLUB's
+ * slabs of 32 KiB, seven and three objects a slab, each with the free
+ * pointer that a cache with a constructor keeps past its objects: with
+ * payloads of 4 and 8 KiB the same slabs held as many, and a port's
+ * charge, one object a message, fell short of what its messages took
+ * by an eighth and a third.  A larger payload, or one the caches cannot
+ * give, is kvmalloc()ed on its own, its address kept where a small
+ * payload would be (mbx_msg_payload()), behind a small message's header:
+ * with the header in the same allocation, a 64 KiB payload took a power
+ * of two of pages, 128 KiB.  All are charged to the sender's memory
+ * cgroup.
  */
 #define MBX_MSG_SMALL	256
 #define MBX_MSG_EXT	U8_MAX	/* mbx_msg.cache: the payload is apart */
@@ -43,8 +49,8 @@ static const struct {
 	{ "mbx_msg_512", SZ_512 },
 	{ "mbx_msg_1k", SZ_1K },
 	{ "mbx_msg_2k", SZ_2K },
-	{ "mbx_msg_4k", SZ_4K },
-	{ "mbx_msg_8k", SZ_8K },
+	{ "mbx_msg_4608", SZ_4K + SZ_512 },
+	{ "mbx_msg_10752", SZ_8K + SZ_2K + SZ_512 },
 };
 
 static struct kmem_cache *mbx_msg_caches[ARRAY_SIZE(mbx_msg_sizes)];
@@ -139,13 +145,14 @@ char *mbx_msg_payload(struct mbx_msg *msg)
  * @max_len: the port's max_msg_size
  *
  * What mbx_msg_alloc() takes for a payload of @max_len bytes: the object
- * of its cache (a 64-byte header and 256, 512, ... 8192 bytes of payload),
- * or past the caches a small message's header and what kvmalloc() may
- * take for the payload, kmalloc()'s power of two of pages (tried first)
- * up to KMALLOC_MAX_SIZE and whole pages beyond.  A shorter message, or
- * a pool message (an empty one), takes no more.  The charge of a port
- * must cover this, not @max_len and a header: a 1-byte message takes 320
- * bytes, a 64 KiB one 64 KiB and 320 bytes.
+ * of its cache (a 64-byte header and 256, 512, 1024, 2048, 4608 or 10752
+ * bytes of payload), or past the caches a small message's header and
+ * what kvmalloc() may take for the payload, kmalloc()'s power of two of
+ * pages (tried first) up to KMALLOC_MAX_SIZE and whole pages beyond.  A
+ * shorter message, or a pool message (an empty one), takes no more.  The
+ * charge of a port must cover this, not @max_len and a header: a 1-byte
+ * message takes 320 bytes, an 8 KiB one 10816, a 64 KiB one 64 KiB and
+ * 320 bytes.
  *
  * Context: any.
  * Return: bytes.

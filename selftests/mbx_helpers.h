@@ -715,20 +715,20 @@ static inline int t_param_set(const char *name, unsigned long long val)
 /*
  * What a port is charged for each message of up to @msg_size bytes
  * (docs/SEMANTICS.md): the memory the kernel takes for it, a 64-byte
- * header and the payload in 256, 512, ... 8192 bytes; past that, a small
- * message (320 bytes) and the payload apart, in a power of two of pages
- * up to 4 MiB, whole pages beyond.
+ * header and the payload in 256, 512, 1024, 2048, 4608 or 10752 bytes;
+ * past that, a small message (320 bytes) and the payload apart, in a
+ * power of two of pages up to 4 MiB, whole pages beyond.
  */
 static inline uint64_t t_msg_charge(uint32_t msg_size)
 {
+	static const uint32_t classes[] = { 256, 512, 1024, 2048, 4608, 10752 };
 	uint64_t page = sysconf(_SC_PAGESIZE);
 	uint64_t size = msg_size, n;
+	unsigned int i;
 
-	if (msg_size <= 8192) {
-		for (n = 256; n < msg_size; n *= 2)
-			;
-		return 64 + n;
-	}
+	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (msg_size <= classes[i])
+			return 64 + classes[i];
 	/* A small message's header, and the payload kvmalloc()ed apart. */
 	if (size > 4ULL << 20)
 		return 64 + 256 + (size + page - 1) / page * page;
