@@ -434,13 +434,17 @@ static int mbx_port_release(struct inode *inode, struct file *file)
 	if (mf->sub)
 		mbx_topic_sub_free(port, mf->sub);
 	spin_lock(&port->lock);
+	/*
+	 * The lock is dropped now and then if the file holds many regions;
+	 * it still counts meanwhile, so that a wait let run then finds the
+	 * port as it was, not half closed.
+	 */
+	if (port->pool)
+		__mbx_pool_release_file(port, file);
 	if (mf->access & MBX_SEND)
 		port->senders--;
 	if (mf->access & MBX_RECV)
 		port->receivers--;
-	/* The lock is dropped now and then if the file holds many regions. */
-	if (port->pool)
-		__mbx_pool_release_file(port, file);
 	/* Nobody is left to be notified of anything. */
 	if (unlikely(port->notify) && !port->senders && !port->receivers)
 		__mbx_notify_drop(port);

@@ -9,6 +9,7 @@
  * (releasing in the same call, too) and release.  Every release of a
  * region a thread holds must succeed, and at the end the pool must be
  * whole.  Run on the debug kernel, KASAN, lockdep and kmemleak watch.
+ * And what an allocation waiting for room sees of such a close.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -225,6 +226,47 @@ static void run(struct __test_metadata *_metadata, bool topic)
 	EXPECT_EQ(CHURN_POOL, pool_free(fd));
 	close(fd);
 	t_unlink_all();
+}
+
+/*
+ * The last receiver of an unnamed port closes holding more regions than
+ * the module frees per lock hold, while an allocation waits for more room
+ * than the first of those holds free.  Once the close is done there is
+ * room, and nobody to receive: the allocation gets its region, as one made
+ * then would, however the close's lock drops let it look meanwhile.
+ */
+TEST(allocation_waiting_on_a_closing_receiver_sees_it_whole)
+{
+	const uint64_t pool = 128 * 1024, n = pool / 64;
+	int port, snd, rcv, round;
+	struct mbx_recv r;
+	uint64_t i, off;
+	pid_t pid;
+
+	for (round = 0; round < 10; round++) {
+		port = t_pool_port(16, 64, pool, NULL, 0600, 0);
+		ASSERT_LE(0, port);
+		snd = mbx_port_dup(port, MBX_SEND);
+		rcv = mbx_port_dup(port, MBX_RECV);
+		ASSERT_LE(0, snd);
+		ASSERT_LE(0, rcv);
+		close(port);
+		for (i = 0; i < n; i++) {
+			ASSERT_EQ(0, t_buf_alloc(snd, 64, 0, 0, &off));
+			ASSERT_EQ(0, t_send_buf(snd, off, 64, 0, i));
+			ASSERT_EQ(0, recv_inplace(rcv, &r));
+		}
+		pid = t_fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			close(rcv);
+			_exit(t_code(t_buf_alloc(snd, pool / 2, 0, 0, NULL)));
+		}
+		ASSERT_EQ(0, t_wait_sleeping(pid));
+		close(rcv);
+		EXPECT_EQ(0, t_reap(pid)) TH_LOG("round %d", round);
+		close(snd);
+	}
 }
 
 TEST(port_files_holding_many_regions_close_while_others_churn)
