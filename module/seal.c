@@ -77,18 +77,20 @@ struct mbx_seal {
 
 /**
  * struct mbx_seal_map - one mapping of a pool: the file behind it
- * @seal:    the pool's address space
- * @inode:   the file's inode, whose i_mmap holds the mapping's VMAs
- * @node:    in seal->maps
- * @written: bit n: page n may have been made writable through this
- *           mapping since it was last sealed
+ * @seal:     the pool's address space
+ * @inode:    the file's inode, whose i_mmap holds the mapping's VMAs
+ * @node:     in seal->maps, if @writable
+ * @writable: the mapping may become writable; one that cannot is of no
+ *            concern to a seal
+ * @written:  if @writable, bit n: page n may have been made writable
+ *            through this mapping since it was last sealed
  */
 struct mbx_seal_map {
 	struct mbx_seal *seal;
 	struct inode *inode;
-	struct list_head node;		/* on seal->maps, if writable */
+	struct list_head node;
 	bool writable;
-	unsigned long written[];	/* if writable */
+	unsigned long written[];
 };
 
 static struct vfsmount *mbx_seal_mnt;

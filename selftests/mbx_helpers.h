@@ -721,12 +721,12 @@ static inline int t_param_set(const char *name, unsigned long long val)
  */
 static inline uint64_t t_msg_charge(uint32_t msg_size)
 {
-	static const uint32_t classes[] = { 256, 512, 1024, 2048, 4608, 10752 };
+	static const uint32_t classes[] = { 256, 512, 1024, 2048, 4608, 10752, 0 };
 	uint64_t page = sysconf(_SC_PAGESIZE);
 	uint64_t size = msg_size, n;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+	for (i = 0; classes[i]; i++)
 		if (msg_size <= classes[i])
 			return 64 + classes[i];
 	/* A small message's header, and the payload kvmalloc()ed apart. */

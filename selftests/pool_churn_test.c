@@ -120,13 +120,13 @@ static void *churn(void *arg)
 
 	while (!atomic_load(&stop)) {
 		r = rnd(&c->seed) % 100;
-		if (r < 30)
+		if (r < 30) {
 			churn_alloc(c);
-		else if (r < 50 && c->n)
+		} else if (r < 50 && c->n) {
 			churn_send(c);
-		else if (r < 75)
+		} else if (r < 75) {
 			churn_recv(c);
-		else if (c->n) {
+		} else if (c->n) {
 			if (t_buf_release(c->fd, c->off[0], c->len[0]))
 				c->bad_releases++;
 			drop(c, 0);

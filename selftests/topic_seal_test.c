@@ -134,18 +134,21 @@ TEST_F(tseal, sealed_send_to_no_subscriber_frees_and_unseals)
 #define TIMES		15	/* sealed publishes of which the median is taken */
 #define READERS		10000	/* read-only mappings of the pool */
 
-/* The median time of a sealed publish of a region just written. */
+/*
+ * The median time of a sealed publish on @topic of a region just written
+ * (@map: its pool), each taken in place by every one of @sub.
+ */
 static uint64_t sealed_publish_ns(struct __test_metadata *_metadata,
-				  FIXTURE_DATA(tseal) *self)
+				  int topic, const int *sub, uint8_t *map)
 {
 	uint64_t ns[TIMES], off, t0;
 	int i, j, k;
 
 	for (i = 0; i < TIMES; i++) {
-		ASSERT_EQ(0, mbx_buf_alloc_pages(self->topic, LEN, &off));
-		t_fill(self->map + off, LEN, i);
+		ASSERT_EQ(0, mbx_buf_alloc_pages(topic, LEN, &off));
+		t_fill(map + off, LEN, i);
 		t0 = t_now_ns();
-		ASSERT_EQ(0, mbx_buf_send_sealed(self->topic, off, LEN, 0));
+		ASSERT_EQ(0, mbx_buf_send_sealed(topic, off, LEN, 0));
 		ns[i] = t_now_ns() - t0;
 		for (j = i; j > 0 && ns[j - 1] > ns[j]; j--) {
 			t0 = ns[j];
@@ -155,8 +158,8 @@ static uint64_t sealed_publish_ns(struct __test_metadata *_metadata,
 		for (k = 0; k < SUBS; k++) {
 			struct mbx_recv r = { .flags = MBX_RECV_INPLACE };
 
-			ASSERT_EQ(LEN, mbx_recv_ex(self->sub[k], &r));
-			ASSERT_EQ(0, mbx_buf_release(self->sub[k], off, LEN));
+			ASSERT_EQ(LEN, mbx_recv_ex(sub[k], &r));
+			ASSERT_EQ(0, mbx_buf_release(sub[k], off, LEN));
 		}
 	}
 	return ns[TIMES / 2];
@@ -172,7 +175,7 @@ TEST_F(tseal, mappings_that_cannot_write_cost_a_seal_nothing)
 	uint64_t alone, beside;
 	void **maps;
 
-	alone = sealed_publish_ns(_metadata, self);
+	alone = sealed_publish_ns(_metadata, self->topic, self->sub, self->map);
 	maps = calloc(n, sizeof(*maps));
 	ASSERT_NE(NULL, maps);
 	for (i = 0; i < n; i++) {
@@ -180,7 +183,7 @@ TEST_F(tseal, mappings_that_cannot_write_cost_a_seal_nothing)
 			       self->sub[i % SUBS], 0);
 		ASSERT_NE(MAP_FAILED, maps[i]);
 	}
-	beside = sealed_publish_ns(_metadata, self);
+	beside = sealed_publish_ns(_metadata, self->topic, self->sub, self->map);
 	TH_LOG("median sealed publish: %llu us alone, %llu us beside %d read-only mappings",
 	       (unsigned long long)alone / 1000,
 	       (unsigned long long)beside / 1000, n);
