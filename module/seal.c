@@ -33,7 +33,8 @@
  * cleared by sealing, both under the page lock.  The fault path sets one
  * then reads the other, and sealing does the reverse, each with a full
  * barrier between (see mbx_seal_written()).  seal->maps_lock (a mutex)
- * guards the list of mappings, and is held by a seal while it zaps them
+ * guards the list of mappings that can write (one that cannot, of an fd
+ * that may not send, is on none), and is held by a seal while it zaps them
  * and while it clears their marks (not while it waits for references);
  * taken under mmap_lock (mmap), never the other way round.
  */
