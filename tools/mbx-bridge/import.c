@@ -36,54 +36,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bridge.h"
+#include "import.h"
 
-#define IJ_MAGIC	0x6d6278696d706a34ULL	/* "mbximpj4" */
-#define MAX_SOURCES	32
-#define FETCH_WAIT_MS	1000
-
-struct source {
-	char name[BRIDGE_SRC_MAX];
-	uint64_t last;		/* core mode: the last sequence seen */
-};
-
-/* What marks a message sent (JetStream): stream sequence and message id. */
-struct sent_mark {
-	uint64_t seq;		/* the stream sequence */
-	uint64_t id_seq;	/* the exporter's sequence, from Mbx-Meta */
-	int32_t id_src;		/* its source's slot in ids.c's set, or -1 */
-	uint32_t pad;
-};
-
-struct ij_state {
-	uint64_t magic;
-	uint64_t sent_before;	/* the port's sent counter before the batch */
-	uint32_t pending;	/* messages in the batch being sent */
-	uint32_t stream_tag;	/* JetStream: stream_tag() of @seen's, or 0 */
-	struct sent_mark marks[BRIDGE_BATCH];	/* of the batch being sent */
-	struct source src[MAX_SOURCES];	/* kept across restarts */
-	struct seen seen;	/* JetStream: the stream sequences sent */
-	struct ids ids;		/* JetStream: the message ids sent */
-};
-
-struct importer {
-	struct route *r;
-	int fd;
-	bool js_mode;
-	struct mbx_port_info info;
-	struct ij_state *st;
-	natsSubscription *sub;	/* core mode */
-	struct pull pull;	/* JetStream mode */
-	jsCtx *js;
-	char stream[BRIDGE_SUBJECT_MAX + 8];
-	char durable[BRIDGE_SUBJECT_MAX + 80];
-	uint64_t floor_ms;	/* when the ack floor was last read */
-	struct source *src;	/* in the state file */
-	uint64_t odd[MAX_SOURCES];	/* core mode: gap_seq.odd of each */
-	uint64_t odds;		/* core mode: messages set aside */
-	int64_t dropped;
-	uint64_t batch;		/* deliver() calls, for ids_find() */
-};
 
 /*
  * Core mode: a gap in a source's sequence is a loss, counted; a message out
@@ -135,24 +89,6 @@ static void core_gap(struct importer *im, const struct msg_meta *meta)
 	}
 	s->last = g.last;
 	im->odd[s - im->src] = g.odd;
-}
-
-/*
- * The consumer's ack floor: nothing at or below it comes back, so the set
- * of sequences sent need not keep it.  Read when the set's window is half
- * full, at most once a second (in a queue group the others' messages
- * leave gaps only this closes), and when an exclusive importer starts.
- */
-static void ack_floor(struct importer *im)
-{
-	jsConsumerInfo *ci = NULL;
-
-	im->floor_ms = now_ms();
-	if (js_GetConsumerInfo(&ci, im->js, im->stream, im->durable, NULL,
-			       NULL) != NATS_OK)
-		return;
-	seen_floor(&im->st->seen, ci->AckFloor.Stream);
-	jsConsumerInfo_Destroy(ci);
 }
 
 /*
@@ -500,8 +436,6 @@ static uint32_t room(struct importer *im)
 	return cap < n ? cap : n;
 }
 
-static int js_subscribe_retry(struct importer *im);
-
 /*
  * Whether pulls failing so (@got, @fails in a row) mean that the consumer
  * is gone, its stream deleted (and perhaps made again): JetStream says
@@ -590,132 +524,6 @@ static void core_loop(struct importer *im)
 			im->dropped = dropped;
 		}
 	}
-}
-
-static void durable_name(struct importer *im, char *out, size_t size)
-{
-	struct route *r = im->r;
-	char tok[BRIDGE_SUBJECT_MAX];
-
-	subject_token(r->subject, tok, sizeof(tok));
-	if (r->fanout || r->exclusive)
-		snprintf(out, size, "mbx-%s-%s", r->br->cfg.name, tok);
-	else
-		snprintf(out, size, "mbx-q-%s", tok);
-}
-
-/* The durable consumer: made unless it exists (another bridge's, for one). */
-static natsStatus js_consumer(struct importer *im, jsConsumerConfig *cc,
-			      jsErrCode *jerr)
-{
-	jsConsumerInfo *ci = NULL;
-	natsStatus s;
-
-	s = js_GetConsumerInfo(&ci, im->js, im->stream, cc->Durable, NULL, jerr);
-	if (s == NATS_NOT_FOUND) {
-		s = js_AddConsumer(&ci, im->js, im->stream, cc, NULL, jerr);
-		if (s != NATS_OK)	/* another bridge may have made it */
-			s = js_GetConsumerInfo(&ci, im->js, im->stream,
-					       cc->Durable, NULL, jerr);
-	}
-	jsConsumerInfo_Destroy(ci);
-	return s;
-}
-
-/* A stream's creation time folded into 32 bits, never 0 (unknown). */
-static uint32_t stream_tag(int64_t created)
-{
-	uint64_t c = (uint64_t)created;
-
-	return (uint32_t)(c ^ c >> 32) | 1;
-}
-
-/*
- * The stream sequences sent are those of one stream: one deleted and made
- * again under the same name numbers its messages from 1 again, and they
- * would be taken for sequences sent.  The message ids sent still hold.
- */
-static void stream_check(struct importer *im, int64_t created)
-{
-	uint32_t tag = stream_tag(created);
-
-	if (im->st->stream_tag && im->st->stream_tag != tag) {
-		blog("%s: stream %s was made anew: forgot the old one's sequences (to %" PRIu64 ")",
-		     im->r->subject, im->stream, im->st->seen.top);
-		memset(&im->st->seen, 0, sizeof(im->st->seen));
-	}
-	im->st->stream_tag = tag;
-}
-
-static int js_subscribe(struct importer *im)
-{
-	struct route *r = im->r;
-	char *durable = im->durable;
-	jsConsumerConfig cc;
-	jsErrCode jerr = 0;
-	int64_t created = 0;
-	natsStatus s;
-
-	if (stream_ensure(r->br, r->subject, im->stream, sizeof(im->stream),
-			  &created) ||
-	    natsConnection_JetStream(&im->js, r->br->nc, NULL) != NATS_OK)
-		return -EIO;
-	stream_check(im, created);
-	durable_name(im, durable, sizeof(im->durable));
-	/*
-	 * Start again from the first sequence not known done: what the old
-	 * consumer saw acked (a state file lost or new), or what was sent.
-	 */
-	if (r->fanout || r->exclusive) {
-		ack_floor(im);
-		js_DeleteConsumer(im->js, im->stream, durable, NULL, NULL);
-	}
-	jsConsumerConfig_Init(&cc);
-	cc.Durable = durable;
-	cc.AckPolicy = js_AckExplicit;
-	cc.AckWait = r->br->cfg.ack_wait_s * 1000000000LL;
-	cc.MaxAckPending = r->br->cfg.inflight * 4;
-	cc.FilterSubject = r->subject;
-	if (im->st->seen.base && (r->fanout || r->exclusive)) {
-		cc.DeliverPolicy = js_DeliverByStartSequence;
-		cc.OptStartSeq = im->st->seen.base + 1;
-	}
-	s = js_consumer(im, &cc, &jerr);
-	if (s != NATS_OK) {
-		blog("%s: cannot pull from %s as %s: %s (JetStream error %d)",
-		     r->subject, im->stream, durable, natsStatus_GetText(s),
-		     (int)jerr);
-		return -EIO;
-	}
-	return pull_open(&im->pull, r->br->nc, im->stream, durable);
-}
-
-/*
- * JetStream may be unable to answer for a while (no server, or a cluster
- * electing a leader after losing a node): retry with back-off.
- */
-static int js_subscribe_retry(struct importer *im)
-{
-	unsigned int backoff = 250;
-	bool waited = false;
-
-	while (!im->r->br->stop) {
-		if (!js_subscribe(im)) {
-			if (waited)
-				blog("%s: JetStream consumer ready", im->r->subject);
-			return 0;
-		}
-		if (!waited)
-			blog("%s: JetStream not ready; retrying with back-off",
-			     im->r->subject);
-		waited = true;
-		if (im->js)
-			jsCtx_Destroy(im->js);
-		im->js = NULL;
-		sleep_ms(backoff);
-		backoff = backoff < 4000 ? backoff * 2 : backoff;
-	}
-	return -EINTR;
 }
 
 static int core_subscribe(struct importer *im)
