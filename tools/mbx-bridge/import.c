@@ -14,7 +14,7 @@
  * which stream the sequences are of (by its creation time): a stream made
  * again numbers from 1, and the old one's are forgotten.  A consumer
  * deleted under a running importer (its stream deleted) is made again,
- * with the stream if need be.  A redelivery of a
+ * with the stream if need be (import_js.c).  A redelivery of a
  * sequence sent is acked and dropped; a redelivery of any other is sent,
  * in whatever order it comes (a pull lost with the connection, a queue
  * group member killed with messages pulled).  An exclusive (or fan-out)
@@ -37,7 +37,6 @@
 #include <unistd.h>
 
 #include "import.h"
-
 
 /*
  * Core mode: a gap in a source's sequence is a loss, counted; a message out
