@@ -195,6 +195,7 @@ int dead_letter(struct route *r, natsMsg *m, const char *why);
 int aside_keep(struct route *r, natsMsg *m, const char *id, const char *why);
 
 void *journal_map(const char *path, size_t size, bool *created);
+bool journal_foreign(const char *path, size_t size, uint64_t magic);
 void journal_unmap(void *base, size_t size);
 int route_file(struct route *r, const char *what, char *path, size_t size);
 

@@ -639,6 +639,11 @@ static int journal_open(struct exporter *x)
 	x->map_size = XJ_HDR + x->n * (per + x->max);
 	if (route_file(x->r, "journal", path, sizeof(path)))
 		return -ENAMETOOLONG;
+	if (journal_foreign(path, 0, XJ_MAGIC)) {
+		blog("%s: %s is the journal of another version of mbx-bridge; remove it to start afresh (what it holds is then lost)",
+		     x->r->subject, path);
+		return -EBUSY;
+	}
 	held = journal_held(path, x->n, x->max);
 	if (held) {
 		blog("%s: %s holds %u unacknowledged messages of another inflight or max_msg_size",

@@ -558,13 +558,16 @@ static int import_open(struct importer *im)
 		return ret;
 	if (route_file(im->r, "state", path, sizeof(path)))
 		return -ENAMETOOLONG;
+	/* Made anew, it would let redeliveries of what was sent go again. */
+	if (journal_foreign(path, sizeof(*im->st), IJ_MAGIC)) {
+		blog("%s: %s is the state of another version of mbx-bridge; remove it to start afresh (what JetStream redelivers may then be sent twice)",
+		     im->r->subject, path);
+		return -EBUSY;
+	}
 	im->st = journal_map(path, sizeof(*im->st), &created);
 	if (!im->st)
 		return -errno;
-	if (im->st->magic != IJ_MAGIC) {
-		memset(im->st, 0, sizeof(*im->st));
-		im->st->magic = IJ_MAGIC;
-	}
+	im->st->magic = IJ_MAGIC;
 	im->src = im->st->src;
 	recover(im);
 	return im->js_mode ? js_subscribe_retry(im) : core_subscribe(im);

@@ -83,6 +83,36 @@ void *journal_map(const char *path, size_t size, bool *created)
 	return base;
 }
 
+/**
+ * journal_foreign() - whether a file of the state directory was left by
+ * another version of the bridge
+ * @path:  the file
+ * @size:  the size of this version's, or 0 if that varies
+ * @magic: what this version's starts with (a new one starts with zeros)
+ *
+ * journal_map() makes such a file anew, which loses what it knew; a caller
+ * that must not lose it asks first.
+ *
+ * Return: true if @path exists, is not empty, and is not of @size bytes
+ * (if @size) starting with @magic or with zeros.
+ */
+bool journal_foreign(const char *path, size_t size, uint64_t magic)
+{
+	uint64_t head = 0;
+	struct stat st;
+	bool foreign;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	foreign = !fstat(fd, &st) && st.st_size &&
+		  ((size && (size_t)st.st_size != size) ||
+		   pread(fd, &head, sizeof(head), 0) != sizeof(head) ||
+		   (head && head != magic));
+	close(fd);
+	return foreign;
+}
+
 void journal_unmap(void *base, size_t size)
 {
 	munmap(base, size);

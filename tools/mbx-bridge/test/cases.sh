@@ -140,6 +140,8 @@ bridge_kill TERM'
 # A journal slot that says it holds more than a slot can (a damaged state
 # directory) is dropped on recovery with a log line, and the route goes
 # on: the length was once trusted, and the bridge read past the slot.
+# A journal left by another version of the bridge keeps the route from
+# starting: it was once made anew, and what it held lost.
 case_journal() {
 	local c=journal
 	conf a $c jetstream "export SRC journal.js" "inflight 4"
@@ -194,12 +196,19 @@ mbxctl send SRC three
 export_drained SRC 60
 bridge_kill TERM
 n2=$(od -An -tu8 -j16 -N8 $J | tr -d " ")
-check unused-seqs "next_seq $ns, armed to $((ns + 2)), after one message $n2" [ "$n2" = $((ns + 1)) ]'
+check unused-seqs "next_seq $ns, armed to $((ns + 2)), after one message $n2" [ "$n2" = $((ns + 1)) ]
+# A journal of another version of the bridge (another magic) is not made
+# anew, which would lose what it holds: the route refuses to start.
+cp $J /tmp/journal.keep
+put 0 "mbxxpjn0"
+err=$(timeout 30 mbx-bridge -c $CONF 2>&1); rc=$?
+check foreign-journal "exit $rc: $(echo "$err" | grep -o "is the journal of another version of mbx-bridge")" sh -c "[ $rc = 1 ] && echo \"$err\" | grep -q \"is the journal of another version of mbx-bridge\""
+cp /tmp/journal.keep $J'
 	nats_start 1 0
 	nats_ready 0
 	vm a $c
 	vm_wait
-	collect $c drained-1 drained-2 corrupt-logged alive one-per-state-dir geometry-kept republished unused-seqs
+	collect $c drained-1 drained-2 corrupt-logged alive one-per-state-dir geometry-kept republished unused-seqs foreign-journal
 }
 
 case_js-faults() {
@@ -476,7 +485,9 @@ bridge_kill TERM'
 # messages for ones it had sent, and never delivered them.  One VM; the
 # stream is deleted while the bridge is stopped, and made again by it;
 # then deleted while it runs (its pulls failed for good: it now
-# subscribes again, making the stream anew).
+# subscribes again, making the stream anew).  Then a state file left by
+# another version of the bridge: once made anew, losing the record of
+# what was sent, it now keeps the route from starting.
 case_restream() {
 	local c=restream
 	conf b $c jetstream "import restream.s DST exclusive"
@@ -499,12 +510,25 @@ while [ "$(grep -c "made anew" /tmp/bridge.log)" -lt 2 ] && [ $i -lt 300 ]; do s
 for i in 1 2 3; do mbx-bridge pub -c $CONF -- restream.s run$i; done
 n=$(queued DST 11 30)
 check while-running "$n of 11 messages (3 after a deletion while running)" [ "$n" = 11 ]
+bridge_kill TERM
+# A state file of another version of the bridge is not made anew (what it
+# knows of the messages sent would go): the route refuses to start.
+S=$(ls $STATE/import-*.state)
+cp $S /tmp/state.keep
+printf "mbximpj3" >$S
+err=$(timeout 30 mbx-bridge -c $CONF 2>&1); rc=$?
+check foreign-state "exit $rc: $(echo "$err" | grep -o "is the state of another version of mbx-bridge")" sh -c "[ $rc = 1 ] && echo \"$err\" | grep -q \"is the state of another version of mbx-bridge\""
+cp /tmp/state.keep $S
+bridge_start
+mbx-bridge pub -c $CONF -- restream.s back
+n=$(queued DST 12 30)
+check state-kept "$n of 12 messages" [ "$n" = 12 ]
 bridge_kill TERM'
 	nats_start 1 0
 	nats_ready 0
 	vm b $c
 	vm_wait
-	collect $c old new logged while-running
+	collect $c old new logged while-running foreign-state state-kept
 }
 
 # Durable consumers and message ids are named after the bridge: a second
