@@ -640,8 +640,10 @@ static int journal_open(struct exporter *x)
 	if (route_file(x->r, "journal", path, sizeof(path)))
 		return -ENAMETOOLONG;
 	if (journal_foreign(path, 0, XJ_MAGIC)) {
-		blog("%s: %s is the journal of another version of mbx-bridge; remove it to start afresh (what it holds is then lost)",
+		blog("%s: %s is the journal of another version of mbx-bridge",
 		     x->r->subject, path);
+		blog("%s: remove it to start afresh; what it holds is then lost",
+		     x->r->subject);
 		return -EBUSY;
 	}
 	held = journal_held(path, x->n, x->max);

@@ -560,8 +560,10 @@ static int import_open(struct importer *im)
 		return -ENAMETOOLONG;
 	/* Made anew, it would let redeliveries of what was sent go again. */
 	if (journal_foreign(path, sizeof(*im->st), IJ_MAGIC)) {
-		blog("%s: %s is the state of another version of mbx-bridge; remove it to start afresh (what JetStream redelivers may then be sent twice)",
+		blog("%s: %s is the state of another version of mbx-bridge",
 		     im->r->subject, path);
+		blog("%s: remove it to start afresh; redeliveries may then be sent twice",
+		     im->r->subject);
 		return -EBUSY;
 	}
 	im->st = journal_map(path, sizeof(*im->st), &created);
