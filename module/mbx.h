@@ -623,8 +623,9 @@ efault:
  * @uarg:    the user's struct
  *
  * A user struct smaller than the first version is refused; a smaller one
- * of a known version is zero-extended; a larger one must be zero past what
- * this module knows.  Inline, so that the usual case, a struct of the size
+ * (of any size from the first version's) is zero-extended, each field
+ * then checked by its caller; a larger one must be zero past what this
+ * module knows.  Inline, so that the usual case, a struct of the size
  * this module knows, is a word-by-word copy of constant size.
  *
  * Context: process context, may fault.
