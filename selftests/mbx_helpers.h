@@ -69,6 +69,23 @@ static inline int t_code(long ret)
 	return -ret < T_BAD_DATA ? (int)-ret : T_BAD_DATA - 1;
 }
 
+/* The next of a xorshift sequence of seed *@s (not 0), cheap under emulation. */
+static inline uint64_t t_rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Put @v in its place among the @n sorted values of @sorted. */
+static inline void t_sorted_add(uint64_t *sorted, int n, uint64_t v)
+{
+	for (; n > 0 && sorted[n - 1] > v; n--)
+		sorted[n] = sorted[n - 1];
+	sorted[n] = v;
+}
+
 static inline uint64_t t_now_ns(void)
 {
 	struct timespec ts;

@@ -34,14 +34,6 @@ struct churn {
 
 static atomic_int stop;
 
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void hold(struct churn *c, uint64_t off, uint64_t len)
 {
 	if (c->n < HELD) {
@@ -62,8 +54,8 @@ static void drop(struct churn *c, int i)
 
 static void churn_alloc(struct churn *c)
 {
-	bool pages = rnd(&c->seed) % 3 == 0;
-	uint64_t len = 1 + rnd(&c->seed) % (pages ? 9000 : 700), off;
+	bool pages = t_rnd(&c->seed) % 3 == 0;
+	uint64_t len = 1 + t_rnd(&c->seed) % (pages ? 9000 : 700), off;
 
 	if (!t_buf_alloc(c->fd, len,
 			 MBX_NONBLOCK | (pages ? MBX_BUF_PAGES : 0), 0, &off))
@@ -72,13 +64,13 @@ static void churn_alloc(struct churn *c)
 
 static void churn_send(struct churn *c)
 {
-	int i = rnd(&c->seed) % c->n;
+	int i = t_rnd(&c->seed) % c->n;
 	struct mbx_send s = {
 		.offset = c->off[i], .len = c->len[i],
 		.flags = MBX_SEND_BUF | MBX_NONBLOCK,
 	};
 
-	if (!(s.offset & 4095) && rnd(&c->seed) % 2) {
+	if (!(s.offset & 4095) && t_rnd(&c->seed) % 2) {
 		s.flags |= MBX_SEND_SEALED | MBX_SEND_NEXT;
 		s.next_len = 4096;
 	}
@@ -96,8 +88,8 @@ static void churn_recv(struct churn *c)
 	int i = -1;
 	long ret;
 
-	if (c->n && rnd(&c->seed) % 2) {
-		i = rnd(&c->seed) % c->n;
+	if (c->n && t_rnd(&c->seed) % 2) {
+		i = t_rnd(&c->seed) % c->n;
 		r.flags |= MBX_RECV_RELEASE;
 		r.release_offset = c->off[i];
 		r.release_len = c->len[i];
@@ -119,7 +111,7 @@ static void *churn(void *arg)
 	uint64_t r;
 
 	while (!atomic_load(&stop)) {
-		r = rnd(&c->seed) % 100;
+		r = t_rnd(&c->seed) % 100;
 		if (r < 30) {
 			churn_alloc(c);
 		} else if (r < 50 && c->n) {
@@ -153,11 +145,11 @@ static int holder(const char *name, int n, uint64_t seed, bool topic)
 	for (i = 0; i < n; i++) {
 		uint32_t flags = MBX_NONBLOCK;
 
-		if (rnd(&seed) % 8 == 0)
+		if (t_rnd(&seed) % 8 == 0)
 			flags |= MBX_BUF_PAGES;
-		if (!t_buf_alloc(fd, 64 + rnd(&seed) % 200, flags, 0, NULL))
+		if (!t_buf_alloc(fd, 64 + t_rnd(&seed) % 200, flags, 0, NULL))
 			got++;
-		if (rnd(&seed) % 4)
+		if (t_rnd(&seed) % 4)
 			continue;
 		if (topic) {
 			if (!t_buf_alloc(fd, 128, MBX_NONBLOCK, 0, &off))

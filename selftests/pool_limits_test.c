@@ -200,14 +200,6 @@ TEST(port_destruction_with_outstanding_regions_frees_the_pool)
 
 #define TIMES		15	/* timings of which the median is taken */
 
-/* Put @v in its place among the @n sorted timings of @ns. */
-static void sorted_add(uint64_t *ns, int n, uint64_t v)
-{
-	for (; n > 0 && ns[n - 1] > v; n--)
-		ns[n] = ns[n - 1];
-	ns[n] = v;
-}
-
 /* Median time, ns, to close a file of the port @name that holds 1 region. */
 static uint64_t close_ns(struct __test_metadata *_metadata, const char *name)
 {
@@ -220,7 +212,7 @@ static uint64_t close_ns(struct __test_metadata *_metadata, const char *name)
 		EXPECT_EQ(0, t_buf_alloc(fd, 64, 0, 0, NULL));
 		t0 = t_now_ns();
 		close(fd);
-		sorted_add(ns, i, t_now_ns() - t0);
+		t_sorted_add(ns, i, t_now_ns() - t0);
 	}
 	return ns[TIMES / 2];
 }
@@ -289,7 +281,7 @@ static uint64_t alloc_ns(struct __test_metadata *_metadata, int fd,
 		t0 = t_now_ns();
 		EXPECT_EQ(0, t_buf_alloc(fd, len, flags | MBX_NONBLOCK, 0, &off));
 		EXPECT_EQ(0, t_buf_release(fd, off, len));
-		sorted_add(ns, i, t_now_ns() - t0);
+		t_sorted_add(ns, i, t_now_ns() - t0);
 	}
 	return ns[TIMES / 2];
 }

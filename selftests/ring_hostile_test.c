@@ -71,24 +71,16 @@ static int raw_map(int fd, struct raw *r)
 	return 0;
 }
 
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /* Scribble random bytes over @len bytes at @p, in random-sized runs. */
 static void scribble(uint64_t *s, uint8_t *p, size_t len)
 {
-	int i, n = 1 + rnd(s) % 8;
+	int i, n = 1 + t_rnd(s) % 8;
 
 	for (i = 0; i < n; i++) {
-		size_t off = rnd(s) % len, run = 1 + rnd(s) % 16, j;
+		size_t off = t_rnd(s) % len, run = 1 + t_rnd(s) % 16, j;
 
 		for (j = 0; j < run && off + j < len; j++)
-			p[off + j] = (uint8_t)rnd(s);
+			p[off + j] = (uint8_t)t_rnd(s);
 	}
 }
 
@@ -96,14 +88,14 @@ static void scribble(uint64_t *s, uint8_t *p, size_t len)
 static void random_enter(uint64_t *s, int fd, uint32_t role)
 {
 	struct mbx_ring_enter e = {
-		.flags = (uint32_t)rnd(s) & (MBX_RING_ENTER_WAKE |
+		.flags = (uint32_t)t_rnd(s) & (MBX_RING_ENTER_WAKE |
 					     MBX_RING_ENTER_WAIT),
 		.role = role,
-		.pos = rnd(s),
-		.want = rnd(s) % (RSZ + 2),
+		.pos = t_rnd(s),
+		.want = t_rnd(s) % (RSZ + 2),
 	};
 
-	if (rnd(s) & 1)
+	if (t_rnd(s) & 1)
 		e.pos &= ~7ULL;
 	if (e.flags & MBX_RING_ENTER_WAIT) {
 		e.flags |= MBX_TIMEOUT;
@@ -420,9 +412,9 @@ static void hostile_producer(int fd, uint64_t seed)
 	if (ioctl(fd, MBX_IOC_RING_ATTACH, &a) || raw_map(fd, &r))
 		_exit(T_BAD_SETUP);
 	while (t_now_ns() < end) {
-		uint64_t v = rnd(&s);
+		uint64_t v = t_rnd(&s);
 
-		switch (rnd(&s) % 6) {
+		switch (t_rnd(&s) % 6) {
 		case 0:		/* an arbitrary position */
 			__atomic_store_n((uint64_t *)(r.prod + r.ri.producer_pos),
 					 v, __ATOMIC_RELEASE);
@@ -517,9 +509,9 @@ static void hostile_consumer(int fd, uint64_t seed)
 	if (ioctl(fd, MBX_IOC_RING_ATTACH, &a) || raw_map(fd, &r))
 		_exit(T_BAD_SETUP);
 	while (t_now_ns() < end) {
-		uint64_t v = rnd(&s);
+		uint64_t v = t_rnd(&s);
 
-		switch (rnd(&s) % 5) {
+		switch (t_rnd(&s) % 5) {
 		case 0:
 			__atomic_store_n((uint64_t *)(r.cons + r.ri.consumer_pos),
 					 v, __ATOMIC_RELEASE);
@@ -569,7 +561,7 @@ TEST(hostile_consumer_honest_producer)
 
 	end = t_now_ns() + (HOSTILE_MS + 200) * MS;
 	while (t_now_ns() < end) {
-		size_t len = rnd(&s) % (RSZ / 2);
+		size_t len = t_rnd(&s) % (RSZ / 2);
 		uint8_t *q = mbx_ring_reserve(p, len, 1 * MS);
 
 		if (!q) {

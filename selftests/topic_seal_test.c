@@ -142,19 +142,14 @@ static uint64_t sealed_publish_ns(struct __test_metadata *_metadata,
 				  int topic, const int *sub, uint8_t *map)
 {
 	uint64_t ns[TIMES], off, t0;
-	int i, j, k;
+	int i, k;
 
 	for (i = 0; i < TIMES; i++) {
 		ASSERT_EQ(0, mbx_buf_alloc_pages(topic, LEN, &off));
 		t_fill(map + off, LEN, i);
 		t0 = t_now_ns();
 		ASSERT_EQ(0, mbx_buf_send_sealed(topic, off, LEN, 0));
-		ns[i] = t_now_ns() - t0;
-		for (j = i; j > 0 && ns[j - 1] > ns[j]; j--) {
-			t0 = ns[j];
-			ns[j] = ns[j - 1];
-			ns[j - 1] = t0;
-		}
+		t_sorted_add(ns, i, t_now_ns() - t0);
 		for (k = 0; k < SUBS; k++) {
 			struct mbx_recv r = { .flags = MBX_RECV_INPLACE };
 

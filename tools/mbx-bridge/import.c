@@ -38,6 +38,8 @@
 
 #include "import.h"
 
+#define FETCH_WAIT_MS	1000
+
 /*
  * Core mode: a gap in a source's sequence is a loss, counted; a message out
  * of the sequence is set aside, and logged (the first and every 1000th),

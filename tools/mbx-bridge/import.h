@@ -11,7 +11,6 @@
 
 #define IJ_MAGIC	0x6d6278696d706a34ULL	/* "mbximpj4" */
 #define MAX_SOURCES	32
-#define FETCH_WAIT_MS	1000
 
 struct source {
 	char name[BRIDGE_SRC_MAX];
